@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Recur",
+    products: [
+        .library(name: "Recur", targets: ["Recur"]),
+        .library(name: "RecurTensor", targets: ["RecurTensor"]),
+        .executable(name: "recur", targets: ["recur"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CRecurKernels"),
+        .target(name: "RecurTensor", dependencies: ["CBLAS", "CRecurKernels"]),
+        .target(name: "Recur", dependencies: ["RecurTensor", "CZlib"]),
+        .executableTarget(name: "recur", dependencies: [
+            "Recur", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor"]),
+        .testTarget(name: "RecurTests", dependencies: ["Recur"],
+                    resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

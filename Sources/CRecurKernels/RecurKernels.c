@@ -1,0 +1,156 @@
+#include "RecurKernels.h"
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__clang__) && !defined(__APPLE__)
+#define MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+/* exp(x) for float32: Cody-Waite range reduction x = n*ln2 + r, |r| <= ln2/2, a degree-6
+   polynomial for exp(r), and 2^n assembled in the exponent bits. Branch-free so loops vectorise.
+   Relative error about 2e-7 over the clamped range. */
+static inline float fast_expf(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.3f ? 88.3f : x);
+    float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693359375f;
+    r = r + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    union { int i; float f; } scale;
+    scale.i = ((int)n + 127) << 23;
+    return p * scale.f;
+}
+
+static inline float fast_tanhf(float x) {
+    /* tanh(x) = sign(x) * (1 - 2/(exp(2|x|)+1)); for tiny |x| use x (error < 1e-7 relative). */
+    float ax = fabsf(x);
+    float e = fast_expf(2.0f * ax);
+    float t = 1.0f - 2.0f / (e + 1.0f);
+    t = ax < 1e-4f ? ax : t;
+    return copysignf(t, x);
+}
+
+static inline float fast_sigmoidf(float x) {
+    return 1.0f / (1.0f + fast_expf(-x));
+}
+
+#define BINARY_LOOPS(EXPR)                                                      \
+    if (sa == 1 && sb == 1) { for (long k = 0; k < n; k++) { float u = a[k], v = b[k]; y[k] = (EXPR); } } \
+    else if (sa == 1)       { float v = b[0]; for (long k = 0; k < n; k++) { float u = a[k]; y[k] = (EXPR); } } \
+    else if (sb == 1)       { float u = a[0]; for (long k = 0; k < n; k++) { float v = b[k]; y[k] = (EXPR); } } \
+    else                    { float u = a[0], v = b[0]; for (long k = 0; k < n; k++) { y[k] = (EXPR); } }
+
+MULTIVERSION
+void recur_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
+    switch (op) {
+    case RECUR_ADD: BINARY_LOOPS(u + v); break;
+    case RECUR_SUB: BINARY_LOOPS(u - v); break;
+    case RECUR_MUL: BINARY_LOOPS(u * v); break;
+    case RECUR_DIV: BINARY_LOOPS(u / v); break;
+    case RECUR_MAX: BINARY_LOOPS(u > v ? u : v); break;
+    case RECUR_MIN: BINARY_LOOPS(u < v ? u : v); break;
+    default: break;
+    }
+}
+
+MULTIVERSION
+void recur_exp(const float *x, float *y, long n) {
+    for (long k = 0; k < n; k++) y[k] = fast_expf(x[k]);
+}
+
+void recur_log(const float *x, float *y, long n) {
+    for (long k = 0; k < n; k++) y[k] = logf(x[k]);
+}
+
+MULTIVERSION
+void recur_tanh(const float *x, float *y, long n) {
+    for (long k = 0; k < n; k++) y[k] = fast_tanhf(x[k]);
+}
+
+MULTIVERSION
+void recur_sigmoid(const float *x, float *y, long n) {
+    for (long k = 0; k < n; k++) y[k] = fast_sigmoidf(x[k]);
+}
+
+MULTIVERSION
+void recur_relu(const float *x, float *y, long n) {
+    for (long k = 0; k < n; k++) y[k] = x[k] > 0.0f ? x[k] : 0.0f;
+}
+
+MULTIVERSION
+void recur_scale(const float *x, float alpha, float *y, long n) {
+    for (long k = 0; k < n; k++) y[k] = alpha * x[k];
+}
+
+MULTIVERSION
+void recur_axpy(float alpha, const float *x, float *y, long n) {
+    for (long k = 0; k < n; k++) y[k] += alpha * x[k];
+}
+
+MULTIVERSION
+void recur_tanh_backward(const float *y, const float *dy, float *dx, long n) {
+    for (long k = 0; k < n; k++) dx[k] = dy[k] * (1.0f - y[k] * y[k]);
+}
+
+MULTIVERSION
+void recur_sigmoid_backward(const float *y, const float *dy, float *dx, long n) {
+    for (long k = 0; k < n; k++) dx[k] = dy[k] * y[k] * (1.0f - y[k]);
+}
+
+MULTIVERSION
+void recur_relu_backward(const float *x, const float *dy, float *dx, long n) {
+    for (long k = 0; k < n; k++) dx[k] = x[k] > 0.0f ? dy[k] : 0.0f;
+}
+
+double recur_sum(const float *x, long n) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    long k = 0;
+    for (; k + 4 <= n; k += 4) { s0 += x[k]; s1 += x[k + 1]; s2 += x[k + 2]; s3 += x[k + 3]; }
+    for (; k < n; k++) s0 += x[k];
+    return (s0 + s1) + (s2 + s3);
+}
+
+MULTIVERSION
+void recur_lstm_gates_forward(float *gates, const float *c_prev, float *c, float *tanh_c, float *h,
+                              long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        float *gi = gates + b * 4 * units, *gf = gi + units, *gg = gf + units, *go = gg + units;
+        const float *cp = c_prev + b * units;
+        float *cb = c + b * units, *tb = tanh_c + b * units, *hb = h + b * units;
+        for (long k = 0; k < units; k++) {
+            float i = fast_sigmoidf(gi[k]), f = fast_sigmoidf(gf[k]);
+            float g = fast_tanhf(gg[k]), o = fast_sigmoidf(go[k]);
+            float cn = f * cp[k] + i * g;
+            float tc = fast_tanhf(cn);
+            gi[k] = i; gf[k] = f; gg[k] = g; go[k] = o;
+            cb[k] = cn; tb[k] = tc; hb[k] = o * tc;
+        }
+    }
+}
+
+MULTIVERSION
+void recur_lstm_gates_backward(const float *gates, const float *c_prev, const float *tanh_c,
+                               const float *dh, float *dc, float *dgates, long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        const float *gi = gates + b * 4 * units, *gf = gi + units, *gg = gf + units, *go = gg + units;
+        const float *cp = c_prev + b * units, *tc = tanh_c + b * units, *dhb = dh + b * units;
+        float *dcb = dc + b * units;
+        float *di = dgates + b * 4 * units, *df = di + units, *dg = df + units, *dout = dg + units;
+        for (long k = 0; k < units; k++) {
+            float i = gi[k], f = gf[k], g = gg[k], o = go[k], t = tc[k];
+            float dct = dcb[k] + dhb[k] * o * (1.0f - t * t);
+            dout[k] = dhb[k] * t * o * (1.0f - o);
+            di[k] = dct * g * i * (1.0f - i);
+            df[k] = dct * cp[k] * f * (1.0f - f);
+            dg[k] = dct * i * (1.0f - g * g);
+            dcb[k] = dct * f;
+        }
+    }
+}

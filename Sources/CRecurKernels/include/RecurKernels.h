@@ -1,0 +1,57 @@
+#ifndef RECUR_KERNELS_H
+#define RECUR_KERNELS_H
+/*
+ * Vectorised float32 kernels for Recur's CPU backend.
+ * Every function is compiled several times (AVX-512, AVX2+FMA, baseline) and the best
+ * variant for the running CPU is picked once at load time (ifunc), so the package needs
+ * no CPU-specific compiler flags and still runs on any x86-64 (or other) CPU.
+ * All pointers are to contiguous arrays of `n` floats; outputs may alias inputs.
+ */
+#include <stddef.h>
+
+/* Elementwise binary operation codes for recur_binary. */
+enum {
+    RECUR_ADD = 0,
+    RECUR_SUB = 1,
+    RECUR_MUL = 2,
+    RECUR_DIV = 3,
+    RECUR_MAX = 4,
+    RECUR_MIN = 5
+};
+
+/* y[k] = a[k*sa] (op) b[k*sb] for k < n; sa and sb are 0 (broadcast one value) or 1. */
+void recur_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n);
+
+/* y = f(x) */
+void recur_exp(const float *x, float *y, long n);
+void recur_log(const float *x, float *y, long n);
+void recur_tanh(const float *x, float *y, long n);
+void recur_sigmoid(const float *x, float *y, long n);
+void recur_relu(const float *x, float *y, long n);
+void recur_scale(const float *x, float alpha, float *y, long n);      /* y = alpha*x */
+void recur_axpy(float alpha, const float *x, float *y, long n);       /* y += alpha*x */
+
+/* Vector-Jacobian products written in terms of the forward output y (or input x). */
+void recur_tanh_backward(const float *y, const float *dy, float *dx, long n);    /* dx = dy*(1-y^2) */
+void recur_sigmoid_backward(const float *y, const float *dy, float *dx, long n); /* dx = dy*y*(1-y) */
+void recur_relu_backward(const float *x, const float *dy, float *dx, long n);    /* dx = x>0 ? dy : 0 */
+
+/* Sum of n floats (accumulated in double). */
+double recur_sum(const float *x, long n);
+
+/*
+ * Fused LSTM step, gate order [i, f, c, o] as Keras. `gates` (batch, 4u) holds the
+ * pre-activations x·W + h·U + b on entry and the activations i, f, g, o on return.
+ * c = f*c_prev + i*g ; h = o*tanh(c). `tanh_c` (batch, u) receives tanh(c) for the backward pass.
+ */
+void recur_lstm_gates_forward(float *gates, const float *c_prev, float *c, float *tanh_c, float *h,
+                              long batch, long units);
+/*
+ * Backward of recur_lstm_gates_forward. Inputs: activations `gates`, c_prev, tanh_c, upstream dh and
+ * dc (dc is the gradient flowing into c from the next step; it is overwritten with dc_prev).
+ * Output: dgates (batch, 4u), the gradient of the pre-activations.
+ */
+void recur_lstm_gates_backward(const float *gates, const float *c_prev, const float *tanh_c,
+                               const float *dh, float *dc, float *dgates, long batch, long units);
+
+#endif

@@ -1,0 +1,84 @@
+import CRecurKernels
+
+extension Tensor {
+    /// Elementwise sum with broadcasting.
+    public static func + (a: Tensor, b: Tensor) throws -> Tensor {
+        var out = try broadcastBinary(a, b, code: Int32(RECUR_ADD), op: "add")
+        record(&out, inputs: [a, b]) { g, need in
+            [need[0] ? try g.sumToShape(a.shape) : nil, need[1] ? try g.sumToShape(b.shape) : nil]
+        }
+        return out
+    }
+
+    /// Elementwise difference with broadcasting.
+    public static func - (a: Tensor, b: Tensor) throws -> Tensor {
+        var out = try broadcastBinary(a, b, code: Int32(RECUR_SUB), op: "subtract")
+        record(&out, inputs: [a, b]) { g, need in
+            [need[0] ? try g.sumToShape(a.shape) : nil, need[1] ? try (-g).sumToShape(b.shape) : nil]
+        }
+        return out
+    }
+
+    /// Elementwise product with broadcasting.
+    public static func * (a: Tensor, b: Tensor) throws -> Tensor {
+        var out = try broadcastBinary(a, b, code: Int32(RECUR_MUL), op: "multiply")
+        let (ad, bd) = (a.detached, b.detached)
+        record(&out, inputs: [a, b]) { g, need in
+            [need[0] ? try (g * bd).sumToShape(a.shape) : nil, need[1] ? try (g * ad).sumToShape(b.shape) : nil]
+        }
+        return out
+    }
+
+    /// Elementwise quotient with broadcasting.
+    public static func / (a: Tensor, b: Tensor) throws -> Tensor {
+        var out = try broadcastBinary(a, b, code: Int32(RECUR_DIV), op: "divide")
+        let (ad, bd) = (a.detached, b.detached)
+        record(&out, inputs: [a, b]) { g, need in
+            let ga = need[0] ? try (g / bd).sumToShape(a.shape) : nil
+            let gb = need[1] ? try (-(g * ad) / (bd * bd)).sumToShape(b.shape) : nil
+            return [ga, gb]
+        }
+        return out
+    }
+
+    public static prefix func - (a: Tensor) -> Tensor { a.scaled(by: -1) }
+
+    /// `alpha * self`.
+    public func scaled(by alpha: Float) -> Tensor {
+        var out = Tensor(uninitializedShape: shape)
+        recur_scale(base, alpha, out.base, count)
+        Tensor.record(&out, inputs: [self]) { g, _ in [g.scaled(by: alpha)] }
+        return out
+    }
+
+    public static func + (a: Tensor, b: Float) -> Tensor { try! a + Tensor(b) }
+    public static func - (a: Tensor, b: Float) -> Tensor { try! a - Tensor(b) }
+    public static func * (a: Tensor, b: Float) -> Tensor { a.scaled(by: b) }
+    public static func / (a: Tensor, b: Float) -> Tensor { a.scaled(by: 1 / b) }
+    public static func + (a: Float, b: Tensor) -> Tensor { try! Tensor(a) + b }
+    public static func - (a: Float, b: Tensor) -> Tensor { try! Tensor(a) - b }
+    public static func * (a: Float, b: Tensor) -> Tensor { b.scaled(by: a) }
+
+    /// Elementwise maximum with broadcasting; the gradient goes to `a` where `a >= b`.
+    public func maximum(_ b: Tensor) throws -> Tensor {
+        var out = try broadcastBinary(self, b, code: Int32(RECUR_MAX), op: "maximum")
+        let (ad, bd) = (self.detached, b.detached)
+        let shapeA = shape
+        Tensor.record(&out, inputs: [self, b]) { g, need in
+            let pickA = try ad.greaterEqual(bd)
+            return [need[0] ? try (g * pickA).sumToShape(shapeA) : nil,
+                    need[1] ? try (g * (1 - pickA)).sumToShape(bd.shape) : nil]
+        }
+        return out
+    }
+
+    /// Elementwise minimum with broadcasting; the gradient goes to `a` where `a <= b`.
+    public func minimum(_ b: Tensor) throws -> Tensor {
+        try -((-self).maximum(-b))
+    }
+
+    /// Clips every scalar into `[low, high]`; the gradient is zero outside.
+    public func clipped(min low: Float, max high: Float) throws -> Tensor {
+        try maximum(Tensor(low)).minimum(Tensor(high))
+    }
+}

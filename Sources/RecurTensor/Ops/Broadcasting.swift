@@ -1,0 +1,78 @@
+import CRecurKernels
+
+/// NumPy broadcasting: shapes are aligned at their last dimension and each pair of extents must be
+/// equal or contain a 1.
+func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+    let rank = max(a.count, b.count)
+    let pa = Array(repeating: 1, count: rank - a.count) + a
+    let pb = Array(repeating: 1, count: rank - b.count) + b
+    var out = [Int](repeating: 0, count: rank)
+    for i in 0..<rank {
+        if pa[i] == pb[i] || pb[i] == 1 { out[i] = pa[i] }
+        else if pa[i] == 1 { out[i] = pb[i] }
+        else {
+            throw RecurError.shapeMismatch(op: op, expected: "a shape broadcastable with \(describeShape(a))",
+                                           actual: describeShape(b))
+        }
+    }
+    return out
+}
+
+/// Row-major strides of `shape` laid out in `rank` dimensions, with 0 for broadcast dimensions.
+private func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
+    let padded = Array(repeating: 1, count: out.count - shape.count) + shape
+    var strides = [Int](repeating: 0, count: out.count)
+    var step = 1
+    for i in stride(from: out.count - 1, through: 0, by: -1) {
+        strides[i] = padded[i] == 1 && out[i] != 1 ? 0 : step
+        if padded[i] != 1 || out[i] == 1 { step *= padded[i] }
+    }
+    return strides
+}
+
+/// Applies a `recur_binary` op over the broadcast of `a` and `b` into a new tensor.
+func broadcastBinary(_ a: Tensor, _ b: Tensor, code: Int32, op: String) throws -> Tensor {
+    if a.shape == b.shape {
+        var out = Tensor(uninitializedShape: a.shape)
+        recur_binary(code, a.base, 1, b.base, 1, out.base, a.count)
+        return out
+    }
+    let shape = try broadcastShape(a.shape, b.shape, op: op)
+    var out = Tensor(uninitializedShape: shape)
+    let n = out.count
+    if n == 0 { return out }
+    if b.count == 1 && a.count == n { recur_binary(code, a.base, 1, b.base, 0, out.base, n); return out }
+    if a.count == 1 && b.count == n { recur_binary(code, a.base, 0, b.base, 1, out.base, n); return out }
+    let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
+    let rank = shape.count
+    let inner = shape[rank - 1]
+    let rows = n / inner
+    var index = [Int](repeating: 0, count: rank - 1)
+    var offA = 0, offB = 0
+    for row in 0..<rows {
+        recur_binary(code, a.base + offA, sa[rank - 1] == 0 ? 0 : 1, b.base + offB, sb[rank - 1] == 0 ? 0 : 1,
+                     out.base + row * inner, inner)
+        // Advance the odometer over the leading dimensions.
+        var d = rank - 2
+        while d >= 0 {
+            index[d] += 1
+            offA += sa[d]; offB += sb[d]
+            if index[d] < shape[d] { break }
+            offA -= sa[d] * shape[d]; offB -= sb[d] * shape[d]
+            index[d] = 0
+            d -= 1
+        }
+    }
+    return out
+}
+
+extension Tensor {
+    /// Sums this tensor (a gradient of a broadcast result) down to `target`, undoing broadcasting.
+    func sumToShape(_ target: [Int]) throws -> Tensor {
+        if shape == target { return self }
+        let lead = rank - target.count
+        var axes = Array(0..<lead)
+        for (i, d) in target.enumerated() where d == 1 && shape[lead + i] != 1 { axes.append(lead + i) }
+        return try sum(alongAxes: axes, keepingDimensions: false).reshaped(to: target)
+    }
+}

@@ -1,0 +1,70 @@
+import CBLAS
+
+/// C = op(A)·op(B) for row-major matrices through OpenBLAS `cblas_sgemm`, accumulating into C when `beta` is 1.
+func gemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
+          _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0) {
+    if m == 0 || n == 0 { return }
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                beta, c, Int32(n))
+}
+
+extension Tensor {
+    /// Matrix product.
+    /// - (m, k) · (k, n) → (m, n)
+    /// - (..., m, k) · (k, n) → (..., m, n): the leading dimensions are flattened into one GEMM.
+    /// - (b, m, k) · (b, k, n) → (b, m, n): one GEMM per batch entry.
+    /// `transposingA`/`transposingB` use the transpose of the last two axes of that operand.
+    public func matmul(_ other: Tensor, transposingSelf: Bool = false, transposingOther: Bool = false) throws -> Tensor {
+        let a = self, b = other
+        guard a.rank >= 2, b.rank >= 2 else {
+            throw RecurError.shapeMismatch(op: "matmul", expected: "operands of rank ≥ 2", actual: "\(describeShape(a.shape)) and \(describeShape(b.shape))")
+        }
+        let (am, ak) = transposingSelf ? (a.shape[a.rank - 1], a.shape[a.rank - 2]) : (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (bk, bn) = transposingOther ? (b.shape[b.rank - 1], b.shape[b.rank - 2]) : (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        guard ak == bk else {
+            throw RecurError.shapeMismatch(op: "matmul", expected: "inner dimensions to agree: \(describeShape(a.shape))\(transposingSelf ? "ᵀ" : "") · \(describeShape(b.shape))\(transposingOther ? "ᵀ" : "")",
+                                           actual: "\(ak) vs \(bk)")
+        }
+        var out: Tensor
+        if b.rank == 2 && !(a.rank > 2 && transposingSelf) {
+            let lead = Array(a.shape.dropLast(2))
+            let rows = lead.reduce(1, *) * am
+            out = Tensor(uninitializedShape: lead + [am, bn])
+            gemm(a.base, transposeA: transposingSelf, b.base, transposeB: transposingOther, out.base, m: rows, n: bn, k: ak)
+        } else {
+            guard a.rank == 3, b.rank == 3, a.shape[0] == b.shape[0] else {
+                throw RecurError.shapeMismatch(op: "matmul", expected: "batched operands (b, m, k) · (b, k, n)",
+                                               actual: "\(describeShape(a.shape)) · \(describeShape(b.shape))")
+            }
+            let batch = a.shape[0]
+            out = Tensor(uninitializedShape: [batch, am, bn])
+            for i in 0..<batch {
+                gemm(a.base + i * am * ak, transposeA: transposingSelf, b.base + i * ak * bn, transposeB: transposingOther,
+                     out.base + i * am * bn, m: am, n: bn, k: ak)
+            }
+        }
+        let (ad, bd) = (a.detached, b.detached)
+        Tensor.record(&out, inputs: [a, b]) { g, need in
+            // C = A·B ⇒ dA = dC·Bᵀ, dB = Aᵀ·dC (with the transposes folded in).
+            var ga: Tensor? = nil, gb: Tensor? = nil
+            if need[0] {
+                ga = transposingSelf ? try bd.matmul(g, transposingSelf: transposingOther, transposingOther: true)
+                                     : try g.matmul(bd, transposingOther: !transposingOther)
+                if bd.rank == 2 && ad.rank > 2 && !transposingSelf { ga = try ga!.reshaped(to: ad.shape) }
+            }
+            if need[1] {
+                if bd.rank == 2 && ad.rank > 2 {
+                    let a2 = try ad.reshaped(to: [-1, ad.shape[ad.rank - 1]])
+                    let g2 = try g.reshaped(to: [-1, bn])
+                    gb = transposingOther ? try g2.matmul(a2, transposingSelf: true) : try a2.matmul(g2, transposingSelf: true)
+                } else {
+                    gb = transposingOther ? try g.matmul(ad, transposingSelf: true, transposingOther: transposingSelf)
+                                          : try ad.matmul(g, transposingSelf: !transposingSelf)
+                }
+            }
+            return [ga, gb]
+        }
+        return out
+    }
+}

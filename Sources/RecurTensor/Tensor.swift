@@ -1,0 +1,133 @@
+import Foundation
+import CRecurKernels
+
+/// An n-dimensional array of Float32 scalars in row-major order, with value semantics
+/// (copy-on-write storage) and optional participation in reverse-mode differentiation.
+///
+/// Integer data (class labels, token ids) is stored as whole-number Float32 values; every op that
+/// takes indices (`gather`, sparse losses) checks that they are whole and in range.
+public struct Tensor {
+    /// The extent of each dimension; `[]` for a scalar.
+    public let shape: [Int]
+    var buffer: TensorBuffer
+    /// The node recording how this tensor was computed, when it depends on a tensor that requires gradients.
+    var node: GradNode?
+
+    init(shape: [Int], buffer: TensorBuffer) {
+        self.shape = shape
+        self.buffer = buffer
+    }
+
+    /// A tensor of the given shape with uninitialised scalars (internal: every op fills its output).
+    init(uninitializedShape shape: [Int], device: Device = .cpu) {
+        self.init(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *), device: device))
+    }
+
+    /// A tensor holding `scalars` in row-major order.
+    public init(shape: [Int], scalars: [Float]) throws {
+        let count = shape.reduce(1, *)
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw RecurError.invalidArgument(op: "Tensor", message: "negative dimension in shape \(describeShape(shape))")
+        }
+        guard scalars.count == count else {
+            throw RecurError.shapeMismatch(op: "Tensor", expected: "\(count) scalars for shape \(describeShape(shape))",
+                                           actual: "\(scalars.count) scalars")
+        }
+        self.init(uninitializedShape: shape)
+        scalars.withUnsafeBufferPointer { src in
+            if count > 0 { buffer.base.update(from: src.baseAddress!, count: count) }
+        }
+    }
+
+    /// A rank-1 tensor.
+    public init(_ scalars: [Float]) {
+        try! self.init(shape: [scalars.count], scalars: scalars)
+    }
+
+    /// A rank-0 tensor.
+    public init(_ scalar: Float) {
+        self.init(uninitializedShape: [])
+        buffer.base[0] = scalar
+    }
+
+    /// A tensor with every scalar equal to `value`.
+    public init(repeating value: Float, shape: [Int]) {
+        self.init(uninitializedShape: shape)
+        buffer.base.update(repeating: value, count: buffer.count)
+    }
+
+    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
+    public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
+
+    /// Number of scalars.
+    public var count: Int { buffer.count }
+    public var rank: Int { shape.count }
+    public var device: Device { buffer.device }
+
+    /// A copy of the scalars in row-major order.
+    public var scalars: [Float] {
+        Array(UnsafeBufferPointer(start: buffer.base, count: count))
+    }
+
+    /// The single scalar of a tensor with one element.
+    public var scalar: Float {
+        precondition(count == 1, "Tensor.scalar needs exactly one element, shape is \(describeShape(shape))")
+        return buffer.base[0]
+    }
+
+    /// The scalar at a multi-index (for inspection and tests).
+    public subscript(indices: Int...) -> Float {
+        precondition(indices.count == rank, "expected \(rank) indices")
+        var offset = 0
+        for (i, d) in zip(indices, shape) { offset = offset * d + i }
+        return buffer.base[offset]
+    }
+
+    /// Read-only access to the scalars.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: buffer.base, count: count))
+    }
+
+    /// Mutable access; copies the storage first if it is shared (copy-on-write).
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        if !isKnownUniquelyReferenced(&buffer) {
+            let copy = TensorBuffer(count: count, device: device)
+            copy.base.update(from: buffer.base, count: count)
+            buffer = copy
+        }
+        return try body(UnsafeMutableBufferPointer(start: buffer.base, count: count))
+    }
+
+    /// The pointer to the scalars, for kernels that only read.
+    var base: UnsafeMutablePointer<Float> { buffer.base }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let values = scalars.prefix(16).map { String(format: "%.4f", $0) }.joined(separator: ", ")
+        return "Tensor\(describeShape(shape))[\(values)\(count > 16 ? ", ..." : "")]"
+    }
+}
+
+extension Tensor {
+    /// True when both tensors have the same shape and every pair of scalars differs by at most
+    /// `absoluteTolerance + relativeTolerance * |other|`.
+    public func isAlmostEqual(to other: Tensor, absoluteTolerance: Float = 1e-5, relativeTolerance: Float = 1e-5) -> Bool {
+        guard shape == other.shape else { return false }
+        for i in 0..<count {
+            let a: Float = base[i], b: Float = other.base[i]
+            let limit: Float = absoluteTolerance + relativeTolerance * Swift.abs(b)
+            if !(Swift.abs(a - b) <= limit) { return false }
+        }
+        return true
+    }
+
+    /// The largest absolute difference between two tensors of the same shape.
+    public func maxAbsDifference(_ other: Tensor) -> Float {
+        precondition(shape == other.shape, "shapes differ: \(shape) vs \(other.shape)")
+        var m: Float = 0
+        for i in 0..<count { m = Swift.max(m, Swift.abs(base[i] - other.base[i])) }
+        return m
+    }
+}
+

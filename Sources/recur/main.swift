@@ -1,0 +1,2 @@
+import Recur
+print("recur")

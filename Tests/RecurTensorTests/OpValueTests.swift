@@ -1,0 +1,76 @@
+import Testing
+@testable import RecurTensor
+
+@Suite("Op values")
+struct OpValueTests {
+    @Test func broadcastingValues() throws {
+        let a = try Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        let b = Tensor([10, 20, 30])
+        #expect(try (a + b).scalars == [11, 22, 33, 14, 25, 36])
+        let col = try Tensor(shape: [2, 1], scalars: [1, 2])
+        #expect(try (a * col).scalars == [1, 2, 3, 8, 10, 12])
+    }
+
+    @Test func matmulValues() throws {
+        let a = try Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        let b = try Tensor(shape: [3, 2], scalars: [7, 8, 9, 10, 11, 12])
+        #expect(try a.matmul(b).scalars == [58, 64, 139, 154])
+        #expect(try a.matmul(a, transposingOther: true).scalars == [14, 32, 32, 77])
+    }
+
+    @Test func transcendentalAccuracy() throws {
+        let xs = (0..<2001).map { Float($0 - 1000) / 100 }
+        let x = Tensor(xs)
+        let e = x.exp().scalars, t = x.tanh().scalars, s = x.sigmoid().scalars
+        for (i, v) in xs.enumerated() {
+            #expect(abs(e[i] - Foundation.exp(v)) <= 3e-7 * Foundation.exp(v))
+            #expect(abs(t[i] - Foundation.tanh(v)) <= 3e-7)
+            #expect(abs(s[i] - 1 / (1 + Foundation.exp(-v))) <= 3e-7)
+        }
+        #expect(Tensor([0]).tanh().scalars == [0])
+        let saturated = Tensor([-200, 200]).sigmoid().scalars
+        #expect(saturated[0] >= 0 && saturated[0] < 1e-30 && saturated[1] == 1)
+    }
+
+    @Test func reductionsAndArgmax() throws {
+        let a = try Tensor(shape: [2, 3], scalars: [1, 5, 3, 4, 2, 6])
+        #expect(try a.sum(alongAxis: 0).scalars == [5, 7, 9])
+        #expect(try a.sum(alongAxis: 1).scalars == [9, 12])
+        #expect(try a.max(alongAxis: 1).scalars == [5, 6])
+        #expect(try a.argmax(alongAxis: 1).scalars == [1, 2])
+        #expect(try a.softmax().sum(alongAxis: 1).isAlmostEqual(to: Tensor([1, 1])))
+    }
+
+    @Test func copyOnWrite() throws {
+        let a = Tensor([1, 2, 3])
+        var b = a
+        b.withUnsafeMutableBufferPointer { $0[0] = 9 }
+        #expect(a.scalars == [1, 2, 3])
+        #expect(b.scalars == [9, 2, 3])
+    }
+
+    @Test func seededRandomIsReproducible() {
+        var g1 = SeededGenerator(seed: 7), g2 = SeededGenerator(seed: 7)
+        #expect(Tensor.randomNormal([10], generator: &g1).scalars == Tensor.randomNormal([10], generator: &g2).scalars)
+        var g3 = SeededGenerator(seed: 1)
+        let t = Tensor.randomTruncatedNormal([1000], generator: &g3)
+        #expect(t.scalars.allSatisfy { abs($0) <= 2 })
+    }
+
+    @Test func initializers() throws {
+        var g = SeededGenerator(seed: 3)
+        let q = Initializer.orthogonal().make([6, 4], generator: &g)
+        let qtq = try q.matmul(q, transposingSelf: true)
+        var eye = Tensor.zeros([4, 4])
+        eye.withUnsafeMutableBufferPointer { for i in 0..<4 { $0[i * 5] = 1 } }
+        #expect(qtq.isAlmostEqual(to: eye, absoluteTolerance: 1e-5))
+        let wide = Initializer.orthogonal().make([4, 16], generator: &g)
+        #expect(try wide.matmul(wide, transposingOther: true).isAlmostEqual(to: eye, absoluteTolerance: 1e-5))
+        let glorot = Initializer.glorotUniform.make([30, 50], generator: &g)
+        let limit = Float((6.0 / 80.0).squareRoot())
+        #expect(glorot.scalars.allSatisfy { abs($0) <= limit })
+        #expect(glorot.scalars.contains { abs($0) > limit * 0.9 })
+    }
+}
+
+import Foundation

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Recur's quick start: `./run.sh train` trains the guide's model, `./run.sh test` runs all tests.
+# Installs the Debian packages Recur needs when missing (as root), or prints the apt-get line to run.
+set -euo pipefail
+cd "$(dirname "$0")"
+packages=(libopenblas-dev zlib1g-dev dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "Recur needs: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+command="${1:-train}"
+shift || true
+case "$command" in
+    test) exec swift test "$@" ;;
+    *) swift build -c release --product recur >/dev/null && exec .build/release/recur "$command" "$@" ;;
+esac
