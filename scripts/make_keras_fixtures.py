@@ -326,7 +326,7 @@ def make_optimizers():
             opt.apply_gradients([(jnp.asarray(g), v)])
             after.append(tensor(v.numpy()))
         full = opt.get_config()
-        full_cfg = {k: full[k] for k in ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2",
+        full_cfg = {k: (num(full[k]) if isinstance(full[k], float) else full[k]) for k in ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2",
                                          "epsilon", "amsgrad", "rho", "centered", "clipnorm",
                                          "clipvalue", "global_clipnorm") if k in full}
         out.append({"optimizer": cls, "config": cfg, "resolved_config": full_cfg,

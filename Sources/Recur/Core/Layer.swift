@@ -1,0 +1,141 @@
+/// What a layer receives when it runs: its input tensors, optional initial states (recurrent layers),
+/// the mask of the first input (batch, time) with 1 for steps that count, and the training flag.
+public struct LayerInput {
+    public var tensors: [Tensor]
+    public var initialState: [Tensor]
+    public var mask: Tensor?
+    public var training: Bool
+
+    public init(_ tensors: [Tensor], initialState: [Tensor] = [], mask: Tensor? = nil, training: Bool = false) {
+        self.tensors = tensors
+        self.initialState = initialState
+        self.mask = mask
+        self.training = training
+    }
+}
+
+/// What a layer returns: its output tensors and the mask that goes with the first output.
+public struct LayerOutput {
+    public var tensors: [Tensor]
+    public var mask: Tensor?
+
+    public init(_ tensors: [Tensor], mask: Tensor? = nil) {
+        self.tensors = tensors
+        self.mask = mask
+    }
+}
+
+/// The base of every Keras layer: a name, weights in Keras's order, lazy building from the input
+/// shapes, shape inference (with `nil` for unknown dimensions) and the computation itself.
+///
+/// Subclasses override `className`, `build(inputShapes:)`, `outputShapes(inputShapes:initialStateShapes:)`
+/// and `call(_:)`, and list their weights in `variables`.
+open class Layer {
+    /// The layer's name, unique per session unless given (`lstm`, `lstm_1`, ...).
+    public let name: String
+    public private(set) var isBuilt = false
+    /// Set to false to freeze every weight of the layer.
+    public var isTrainable = true
+    /// The input shape a layer was constructed with (Keras's `input_shape=`), batch dimension excluded.
+    public var declaredInputShape: [Int?]?
+    /// How many times the layer was called on symbolic tensors.
+    var callCount = 0
+
+    public init(name: String? = nil) {
+        self.name = name ?? LayerNameRegistry.current.uniqueName(snakeCase(Self.defaultNameBase))
+    }
+
+    /// The Keras class name shown in `summary()`.
+    open var className: String { String(describing: type(of: self)) }
+
+    /// The stem of automatic names; Keras snake-cases the class name.
+    open class var defaultNameBase: String { String(describing: self) }
+
+    /// Every weight, trainable and not, in Keras's `get_weights()` order.
+    open var variables: [Variable] { [] }
+
+    public var trainableVariables: [Variable] { isTrainable ? variables.filter(\.isTrainable) : [] }
+    public var nonTrainableVariables: [Variable] { isTrainable ? variables.filter { !$0.isTrainable } : variables }
+
+    /// Creates the weights for inputs of these shapes (batch dimension first, `nil` when unknown).
+    open func build(inputShapes: [[Int?]]) throws {}
+
+    /// The output shapes for inputs of these shapes.
+    open func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
+        inputShapes
+    }
+
+    /// Runs the layer.
+    open func call(_ input: LayerInput) throws -> LayerOutput {
+        fatalError("\(className) must override call(_:)")
+    }
+
+    /// Builds once, checking the shapes.
+    public func buildIfNeeded(inputShapes: [[Int?]]) throws {
+        guard !isBuilt else { return }
+        try build(inputShapes: inputShapes)
+        isBuilt = true
+    }
+
+    /// Runs the layer on concrete tensors, building it from their shapes the first time.
+    public func run(_ input: LayerInput) throws -> LayerOutput {
+        try buildIfNeeded(inputShapes: input.tensors.map { $0.shape.map(Optional.some) })
+        return try call(input)
+    }
+
+    /// The number of scalars in all weights (Keras's `count_params()`).
+    public var parameterCount: Int { variables.reduce(0) { $0 + $1.value.count } }
+
+    /// Keras's `get_weights()`: copies of every weight in order.
+    public func getWeights() -> [Tensor] { variables.map(\.value) }
+
+    /// Keras's `set_weights()`: same count and shapes as `getWeights()`.
+    public func setWeights(_ weights: [Tensor]) throws {
+        let vars = variables
+        guard weights.count == vars.count else {
+            throw RecurError.invalidArgument(op: name, message: "setWeights expects \(vars.count) arrays, got \(weights.count)")
+        }
+        for (v, w) in zip(vars, weights) {
+            guard v.shape == w.shape else {
+                throw RecurError.shapeMismatch(op: "\(name).setWeights (\(v.name))", expected: describeShape(v.shape), actual: describeShape(w.shape))
+            }
+        }
+        for (v, w) in zip(vars, weights) { v.value = w.detached }
+    }
+
+    // MARK: - Eager calls
+
+    /// Calls the layer on one tensor and returns its single output.
+    /// Throws when the layer returns several tensors (use `outputs(_:)`).
+    public func callAsFunction(_ x: Tensor, training: Bool = false) throws -> Tensor {
+        let out = try run(LayerInput([x], training: training))
+        guard out.tensors.count == 1 else {
+            throw RecurError.invalidArgument(op: name, message: "returns \(out.tensors.count) tensors; call outputs(_:) to get all of them")
+        }
+        return out.tensors[0]
+    }
+
+    /// Calls the layer and returns every output (e.g. output, h, c of an LSTM with `returnState`).
+    public func outputs(_ inputs: [Tensor], initialState: [Tensor] = [], mask: Tensor? = nil, training: Bool = false) throws -> [Tensor] {
+        try run(LayerInput(inputs, initialState: initialState, mask: mask, training: training)).tensors
+    }
+
+    public func outputs(_ x: Tensor, initialState: [Tensor] = [], mask: Tensor? = nil, training: Bool = false) throws -> [Tensor] {
+        try outputs([x], initialState: initialState, mask: mask, training: training)
+    }
+}
+
+/// Checks that a concrete or symbolic shape has the expected rank.
+func requireRank(_ shape: [Int?], _ rank: Int, layer: String, what: String = "input") throws {
+    guard shape.count == rank else {
+        throw RecurError.shapeMismatch(op: layer, expected: "\(what) of rank \(rank)", actual: describeShape(shape))
+    }
+}
+
+/// The last dimension, which must be known to create weights.
+func knownLastDimension(_ shape: [Int?], layer: String) throws -> Int {
+    guard let d = shape.last, let value = d else {
+        throw RecurError.shapeMismatch(op: layer, expected: "input whose last dimension is known", actual: describeShape(shape))
+    }
+    return value
+}

@@ -1,0 +1,220 @@
+/// Builds Recur layers from Keras layer configs (`{"class_name": "LSTM", "config": {...}}`), the form
+/// found in `.keras` archives. Arguments left out take Keras's defaults; an unsupported layer class or
+/// argument value throws an error naming it.
+public enum KerasLayerFactory {
+    /// Reads the config arguments of one layer, checking types.
+    struct Arguments {
+        let layer: String
+        let config: [String: JSONValue]
+
+        func int(_ key: String, default value: Int? = nil) throws -> Int {
+            guard let v = config[key], !v.isNull else {
+                if let value { return value }
+                throw RecurError.invalidArgument(op: layer, message: "config is missing '\(key)'")
+            }
+            guard let i = v.int else { throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be an integer, got \(v)") }
+            return i
+        }
+
+        func float(_ key: String, default value: Float) throws -> Float {
+            guard let v = config[key], !v.isNull else { return value }
+            guard let d = v.double else { throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be a number, got \(v)") }
+            return Float(d)
+        }
+
+        func bool(_ key: String, default value: Bool) throws -> Bool {
+            guard let v = config[key], !v.isNull else { return value }
+            guard let b = v.bool else { throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be true or false, got \(v)") }
+            return b
+        }
+
+        func activation(_ key: String, default value: Activation) throws -> Activation {
+            guard let v = config[key], !v.isNull else { return value }
+            guard let s = v.string, let a = Activation(rawValue: s) else {
+                throw RecurError.unsupported(op: layer, message: "\(key) \(v) (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return a
+        }
+
+        func initializer(_ key: String, default value: Initializer) throws -> Initializer {
+            guard let v = config[key], !v.isNull else { return value }
+            let name = v.string ?? v["class_name"]?.string ?? ""
+            let args = v["config"]
+            switch name {
+            case "zeros", "Zeros": return .zeros
+            case "ones", "Ones": return .ones
+            case "glorot_uniform", "GlorotUniform": return .glorotUniform
+            case "orthogonal", "Orthogonal": return .orthogonal(gain: Float(args?["gain"]?.double ?? 1))
+            case "uniform", "random_uniform", "RandomUniform":
+                return .uniform(min: Float(args?["minval"]?.double ?? -0.05), max: Float(args?["maxval"]?.double ?? 0.05))
+            case "constant", "Constant": return .constant(Float(args?["value"]?.double ?? 0))
+            default: throw RecurError.unsupported(op: layer, message: "initializer \(v) for '\(key)'")
+            }
+        }
+
+        var name: String? { config["name"]?.string }
+
+        /// Keras's `batch_shape`/`batch_input_shape` without the batch dimension, and the batch size.
+        var inputShape: (shape: [Int?], batch: Int?)? {
+            guard let dims = (config["batch_shape"] ?? config["batch_input_shape"])?.array else { return nil }
+            let all = dims.map { $0.int }
+            return (Array(all.dropFirst()), all.first ?? nil)
+        }
+
+        func rejectTrue(_ keys: [String]) throws {
+            for key in keys where config[key]?.bool == true {
+                throw RecurError.unsupported(op: layer, message: "argument \(key)=True")
+            }
+        }
+    }
+
+    /// A layer from a `{"class_name", "config"}` object (also accepts `"class"`).
+    public static func layer(from spec: JSONValue) throws -> Layer {
+        guard let className = spec["class_name"]?.string ?? spec["class"]?.string else {
+            throw RecurError.invalidArgument(op: "Keras config", message: "layer entry has no class_name")
+        }
+        return try layer(className: className, config: spec["config"]?.object ?? [:])
+    }
+
+    public static func layer(className: String, config: [String: JSONValue]) throws -> Layer {
+        let a = Arguments(layer: config["name"]?.string.map { "\(className) '\($0)'" } ?? className, config: config)
+        switch className {
+        case "Dense":
+            return Dense(try a.int("units"), activation: try a.activation("activation", default: .linear),
+                         useBias: try a.bool("use_bias", default: true),
+                         kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
+                         biasInitializer: try a.initializer("bias_initializer", default: .zeros),
+                         inputShape: a.inputShape?.shape, name: a.name)
+        case "Embedding":
+            return Embedding(inputDim: try a.int("input_dim"), outputDim: try a.int("output_dim"),
+                             maskZero: try a.bool("mask_zero", default: false),
+                             embeddingsInitializer: try a.initializer("embeddings_initializer", default: .uniform()), name: a.name)
+        case "BatchNormalization":
+            if let axis = config["axis"], axis.int != -1, axis.array?.count != 1 || axis.array?.first?.int != -1 {
+                throw RecurError.unsupported(op: a.layer, message: "axis \(axis) (only the last axis)")
+            }
+            return BatchNormalization(momentum: try a.float("momentum", default: 0.99), epsilon: try a.float("epsilon", default: 1e-3),
+                                      center: try a.bool("center", default: true), scale: try a.bool("scale", default: true), name: a.name)
+        case "Dropout":
+            return Dropout(try a.float("rate", default: 0), name: a.name)
+        case "Masking":
+            return Masking(maskValue: try a.float("mask_value", default: 0), name: a.name)
+        case "SimpleRNN", "GRU", "LSTM":
+            try a.rejectTrue(["time_major"])
+            let units = try a.int("units")
+            let common = (returnSequences: try a.bool("return_sequences", default: false),
+                          returnState: try a.bool("return_state", default: false),
+                          goBackwards: try a.bool("go_backwards", default: false),
+                          stateful: try a.bool("stateful", default: false),
+                          unroll: try a.bool("unroll", default: false))
+            let input = a.inputShape
+            switch className {
+            case "SimpleRNN":
+                return SimpleRNN(units, activation: try a.activation("activation", default: .tanh),
+                                 useBias: try a.bool("use_bias", default: true),
+                                 kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
+                                 recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
+                                 biasInitializer: try a.initializer("bias_initializer", default: .zeros),
+                                 dropout: try a.float("dropout", default: 0), recurrentDropout: try a.float("recurrent_dropout", default: 0),
+                                 returnSequences: common.returnSequences, returnState: common.returnState,
+                                 goBackwards: common.goBackwards, stateful: common.stateful, unroll: common.unroll,
+                                 inputShape: input?.shape, batchSize: input?.batch, name: a.name)
+            case "GRU":
+                return GRU(units, activation: try a.activation("activation", default: .tanh),
+                           recurrentActivation: try a.activation("recurrent_activation", default: .sigmoid),
+                           useBias: try a.bool("use_bias", default: true), resetAfter: try a.bool("reset_after", default: true),
+                           kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
+                           recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
+                           biasInitializer: try a.initializer("bias_initializer", default: .zeros),
+                           dropout: try a.float("dropout", default: 0), recurrentDropout: try a.float("recurrent_dropout", default: 0),
+                           returnSequences: common.returnSequences, returnState: common.returnState,
+                           goBackwards: common.goBackwards, stateful: common.stateful, unroll: common.unroll,
+                           inputShape: input?.shape, batchSize: input?.batch, name: a.name)
+            default:
+                return LSTM(units, activation: try a.activation("activation", default: .tanh),
+                            recurrentActivation: try a.activation("recurrent_activation", default: .sigmoid),
+                            useBias: try a.bool("use_bias", default: true), unitForgetBias: try a.bool("unit_forget_bias", default: true),
+                            kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
+                            recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
+                            biasInitializer: try a.initializer("bias_initializer", default: .zeros),
+                            dropout: try a.float("dropout", default: 0), recurrentDropout: try a.float("recurrent_dropout", default: 0),
+                            returnSequences: common.returnSequences, returnState: common.returnState,
+                            goBackwards: common.goBackwards, stateful: common.stateful, unroll: common.unroll,
+                            inputShape: input?.shape, batchSize: input?.batch, name: a.name)
+            }
+        case "Bidirectional":
+            guard let inner = config["layer"], let rnn = try layer(from: inner) as? RNN else {
+                throw RecurError.unsupported(op: a.layer, message: "wrapped layer must be SimpleRNN, GRU, LSTM or RNN")
+            }
+            var mergeMode: MergeMode? = .concat
+            if let m = config["merge_mode"] {
+                if m.isNull { mergeMode = nil }
+                else if let s = m.string, let mode = MergeMode(rawValue: s) { mergeMode = mode }
+                else { throw RecurError.unsupported(op: a.layer, message: "merge_mode \(m)") }
+            }
+            let backward = try config["backward_layer"].map { spec -> RNN in
+                guard let b = try layer(from: spec) as? RNN else {
+                    throw RecurError.unsupported(op: a.layer, message: "backward_layer must be a recurrent layer")
+                }
+                return b
+            }
+            return try Bidirectional(rnn, mergeMode: mergeMode, backwardLayer: backward, inputShape: a.inputShape?.shape, name: a.name)
+        case "RNN":
+            guard let cellSpec = config["cell"] else { throw RecurError.invalidArgument(op: a.layer, message: "config is missing 'cell'") }
+            let cell: RecurrentCell
+            if let list = cellSpec.array {
+                cell = StackedRNNCells(try list.map(self.cell(from:)))
+            } else if cellSpec["class_name"]?.string == "StackedRNNCells", let list = cellSpec["config"]?["cells"]?.array {
+                cell = StackedRNNCells(try list.map(self.cell(from:)))
+            } else {
+                cell = try self.cell(from: cellSpec)
+            }
+            try a.rejectTrue(["time_major"])
+            return RNN(cell, returnSequences: try a.bool("return_sequences", default: false),
+                       returnState: try a.bool("return_state", default: false),
+                       goBackwards: try a.bool("go_backwards", default: false),
+                       stateful: try a.bool("stateful", default: false), unroll: try a.bool("unroll", default: false),
+                       zeroOutputForMask: try a.bool("zero_output_for_mask", default: false),
+                       inputShape: a.inputShape?.shape, batchSize: a.inputShape?.batch, name: a.name)
+        default:
+            throw RecurError.unsupported(op: "Keras config", message: "layer class '\(className)'")
+        }
+    }
+
+    /// A built-in cell from its Keras config.
+    public static func cell(from spec: JSONValue) throws -> RecurrentCell {
+        guard let className = spec["class_name"]?.string ?? spec["class"]?.string else {
+            throw RecurError.invalidArgument(op: "Keras config", message: "cell entry has no class_name")
+        }
+        let config = spec["config"]?.object ?? [:]
+        let a = Arguments(layer: className, config: config)
+        let dropout = try a.float("dropout", default: 0), recurrentDropout = try a.float("recurrent_dropout", default: 0)
+        switch className {
+        case "SimpleRNNCell":
+            return SimpleRNNCell(try a.int("units"), activation: try a.activation("activation", default: .tanh),
+                                 useBias: try a.bool("use_bias", default: true),
+                                 kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
+                                 recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
+                                 biasInitializer: try a.initializer("bias_initializer", default: .zeros),
+                                 dropout: dropout, recurrentDropout: recurrentDropout, name: a.name)
+        case "GRUCell":
+            return GRUCell(try a.int("units"), activation: try a.activation("activation", default: .tanh),
+                           recurrentActivation: try a.activation("recurrent_activation", default: .sigmoid),
+                           useBias: try a.bool("use_bias", default: true), resetAfter: try a.bool("reset_after", default: true),
+                           kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
+                           recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
+                           biasInitializer: try a.initializer("bias_initializer", default: .zeros),
+                           dropout: dropout, recurrentDropout: recurrentDropout, name: a.name)
+        case "LSTMCell":
+            return LSTMCell(try a.int("units"), activation: try a.activation("activation", default: .tanh),
+                            recurrentActivation: try a.activation("recurrent_activation", default: .sigmoid),
+                            useBias: try a.bool("use_bias", default: true), unitForgetBias: try a.bool("unit_forget_bias", default: true),
+                            kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
+                            recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
+                            biasInitializer: try a.initializer("bias_initializer", default: .zeros),
+                            dropout: dropout, recurrentDropout: recurrentDropout, name: a.name)
+        default:
+            throw RecurError.unsupported(op: "Keras config", message: "cell class '\(className)'")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+/// `BatchNormalization()` over the last axis (Keras defaults: momentum 0.99, epsilon 1e-3).
+/// Training: normalise with the batch mean and (biased) variance over every axis but the last, and
+/// move `movingMean`/`movingVariance` toward them: m ← m·momentum + batch·(1 − momentum).
+/// Inference: normalise with the moving statistics. y = γ·(x − μ)/√(σ² + ε) + β.
+/// Weights in Keras's order: gamma, beta, moving_mean, moving_variance (the last two not trainable).
+public final class BatchNormalization: Layer {
+    public let momentum: Float
+    public let epsilon: Float
+    public let center: Bool
+    public let scale: Bool
+    public private(set) var gamma: Variable?
+    public private(set) var beta: Variable?
+    public private(set) var movingMean: Variable?
+    public private(set) var movingVariance: Variable?
+
+    public init(momentum: Float = 0.99, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true, name: String? = nil) {
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        super.init(name: name)
+    }
+
+    public override var variables: [Variable] { [gamma, beta, movingMean, movingVariance].compactMap { $0 } }
+
+    public override func build(inputShapes: [[Int?]]) throws {
+        let d = try knownLastDimension(inputShapes[0], layer: name)
+        if scale { gamma = Variable(name: "gamma", value: .ones([d])) }
+        if center { beta = Variable(name: "beta", value: .zeros([d])) }
+        movingMean = Variable(name: "moving_mean", value: .zeros([d]), trainable: false)
+        movingVariance = Variable(name: "moving_variance", value: .ones([d]), trainable: false)
+    }
+
+    public override func call(_ input: LayerInput) throws -> LayerOutput {
+        let x = input.tensors[0]
+        guard let movingMean, let movingVariance, x.shape.last == movingMean.shape[0] else {
+            throw RecurError.shapeMismatch(op: name, expected: "(..., \(movingMean?.shape[0] ?? 0))", actual: describeShape(x.shape))
+        }
+        let mean: Tensor, variance: Tensor
+        if input.training {
+            let axes = Array(0..<(x.rank - 1))
+            mean = try x.mean(alongAxes: axes)
+            variance = try (x - mean).squared().mean(alongAxes: axes)
+            movingMean.value = try movingMean.value * momentum + mean.detached * (1 - momentum)
+            movingVariance.value = try movingVariance.value * momentum + variance.detached * (1 - momentum)
+        } else {
+            mean = movingMean.value
+            variance = movingVariance.value
+        }
+        var y = try (x - mean) / (variance + epsilon).sqrt()
+        if let gamma { y = try y * gamma.value }
+        if let beta { y = try y + beta.value }
+        return LayerOutput([y], mask: input.mask)
+    }
+}

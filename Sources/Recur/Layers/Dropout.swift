@@ -1,0 +1,29 @@
+/// `Dropout(rate)`: in training, zeroes each scalar with probability `rate` and scales the rest by
+/// 1/(1 − rate); the identity in inference. Masks are drawn from the seeded global generator.
+public final class Dropout: Layer {
+    public let rate: Float
+
+    public init(_ rate: Float, name: String? = nil) {
+        self.rate = rate
+        super.init(name: name)
+    }
+
+    public override func call(_ input: LayerInput) throws -> LayerOutput {
+        let x = input.tensors[0]
+        guard input.training, rate > 0 else { return LayerOutput([x], mask: input.mask) }
+        let keep = dropoutKeepMask(shape: x.shape, rate: rate)
+        return LayerOutput([try x * keep], mask: input.mask)
+    }
+}
+
+/// A tensor of 0 and 1/(1 − rate): each entry is 0 with probability `rate`.
+func dropoutKeepMask(shape: [Int], rate: Float) -> Tensor {
+    GlobalRandom.shared.draw { g in
+        let u = Tensor.randomUniform(shape, generator: &g)
+        var keep = u
+        keep.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = p[i] >= rate ? 1 / (1 - rate) : 0 }
+        }
+        return keep
+    }
+}

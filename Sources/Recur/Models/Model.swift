@@ -1,0 +1,124 @@
+/// A functional model (`keras.Model(inputs, outputs)`): a graph of layer calls from symbolic inputs to
+/// symbolic outputs, with any number of each. It is itself a layer, so models nest.
+open class Model: Layer {
+    /// The symbolic inputs and outputs (empty for a `Sequential` until it is built).
+    public internal(set) var inputs: [SymbolicTensor] = []
+    public internal(set) var outputs: [SymbolicTensor] = []
+    /// Layer calls in execution order.
+    var nodes: [GraphNode] = []
+    /// Training configuration and state, set by `compile`.
+    public internal(set) var compiled: CompiledState?
+    /// Set by callbacks (EarlyStopping, TerminateOnNaN) to end `fit` after the current batch.
+    public var stopTraining = false
+
+    /// A functional model from `Input`s to the tensors computed from them.
+    public init(inputs: [SymbolicTensor], outputs: [SymbolicTensor], name: String? = nil) throws {
+        super.init(name: name ?? LayerNameRegistry.current.uniqueName("functional"))
+        self.inputs = inputs
+        self.outputs = outputs
+        self.nodes = try Model.orderNodes(inputs: inputs, outputs: outputs, model: self.name)
+    }
+
+    public convenience init(inputs: SymbolicTensor, outputs: SymbolicTensor, name: String? = nil) throws {
+        try self.init(inputs: [inputs], outputs: [outputs], name: name)
+    }
+
+    public convenience init(inputs: [SymbolicTensor], outputs: SymbolicTensor, name: String? = nil) throws {
+        try self.init(inputs: inputs, outputs: [outputs], name: name)
+    }
+
+    /// For subclasses that run their layers themselves (`Sequential`).
+    init(subclassName name: String?, base: String) {
+        super.init(name: name ?? LayerNameRegistry.current.uniqueName(base))
+    }
+
+    open override var className: String { "Functional" }
+
+    /// The layers in execution order, each once (inputs included), as Keras's `model.layers`.
+    open var layers: [Layer] {
+        var seen = Set<ObjectIdentifier>()
+        return nodes.map(\.layer).filter { seen.insert(ObjectIdentifier($0)).inserted }
+    }
+
+    open override var variables: [Variable] { layers.flatMap(\.variables) }
+
+    /// Orders the graph's nodes by depth from the inputs (ties in creation order) and checks that every
+    /// output is computed from the given inputs only.
+    static func orderNodes(inputs: [SymbolicTensor], outputs: [SymbolicTensor], model: String) throws -> [GraphNode] {
+        var depth: [ObjectIdentifier: Int] = [:]
+        var order: [GraphNode] = []
+        let inputNodes = Set(inputs.map { ObjectIdentifier($0.node) })
+        func visit(_ node: GraphNode, path: Set<ObjectIdentifier>) throws -> Int {
+            let id = ObjectIdentifier(node)
+            if let d = depth[id] { return d }
+            var d = 0
+            if node.layer is InputLayer {
+                guard inputNodes.contains(id) else {
+                    throw RecurError.invalidArgument(op: model, message: "output depends on input \(node.layer.name), which is not among the model's inputs")
+                }
+            } else {
+                for t in node.inputs + node.initialState { d = max(d, try visit(t.node, path: path) + 1) }
+            }
+            depth[id] = d
+            order.append(node)
+            return d
+        }
+        for t in inputs { _ = try visit(t.node, path: []) }
+        for t in outputs { _ = try visit(t.node, path: []) }
+        return order.enumerated().sorted { (a, b) in
+            let (da, db) = (depth[ObjectIdentifier(a.element)]!, depth[ObjectIdentifier(b.element)]!)
+            return da != db ? da < db : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// The model's input shapes, batch first.
+    open var inputShapes: [[Int?]] { inputs.map(\.shape) }
+    /// The model's output shapes, batch first.
+    open var outputShapes: [[Int?]] { outputs.map(\.shape) }
+    /// The names Keras logs per output (`<layer>` or `<layer>_<k>` when a layer has several outputs).
+    open var outputNames: [String] {
+        outputs.map { t in t.node.outputShapes.count > 1 && t.index > 0 ? "\(t.node.layer.name)_\(t.index)" : t.node.layer.name }
+    }
+
+    /// Runs the model on concrete inputs (one per model input) and returns every output.
+    open func forward(_ values: [Tensor], training: Bool) throws -> [Tensor] {
+        guard values.count == inputs.count else {
+            throw RecurError.invalidArgument(op: name, message: "expected \(inputs.count) input(s), got \(values.count)")
+        }
+        var computed: [ObjectIdentifier: (tensors: [Tensor], mask: Tensor?)] = [:]
+        for (symbol, value) in zip(inputs, values) {
+            let expected = symbol.shape
+            let fits = expected.count == value.rank && zip(expected, value.shape).allSatisfy { $0 == nil || $0 == $1 }
+            guard fits else {
+                throw RecurError.shapeMismatch(op: "\(name) input \(symbol.node.layer.name)", expected: describeShape(expected), actual: describeShape(value.shape))
+            }
+            computed[ObjectIdentifier(symbol.node)] = ([value], nil)
+        }
+        func value(_ t: SymbolicTensor) -> Tensor { computed[ObjectIdentifier(t.node)]!.tensors[t.index] }
+        for node in nodes where !(node.layer is InputLayer) {
+            let first = node.inputs[0]
+            let mask = first.index == 0 ? computed[ObjectIdentifier(first.node)]!.mask : nil
+            let result = try node.layer.run(LayerInput(node.inputs.map(value), initialState: node.initialState.map(value),
+                                                       mask: mask, training: training))
+            computed[ObjectIdentifier(node)] = (result.tensors, result.mask)
+        }
+        return outputs.map(value)
+    }
+
+    open override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
+        outputShapes
+    }
+
+    open override func call(_ input: LayerInput) throws -> LayerOutput {
+        LayerOutput(try forward(input.tensors, training: input.training))
+    }
+
+    /// Keras's `predict_on_batch`: one forward pass in inference mode.
+    public func predictOnBatch(_ x: [Tensor]) throws -> [Tensor] {
+        try GradientRecording.disabled { try forward(x, training: false) }
+    }
+
+    public func predictOnBatch(_ x: Tensor) throws -> Tensor {
+        try predictOnBatch([x])[0]
+    }
+}

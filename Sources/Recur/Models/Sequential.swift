@@ -1,0 +1,91 @@
+/// `Sequential`: a plain stack of single-input, single-output layers.
+///
+///     let model = try Sequential(layers: [Input(shape: [nil, 28]) ...])  // or
+///     let model = Sequential()
+///     try model.add(Embedding(inputDim: 1000, outputDim: 64))
+///     try model.add(LSTM(128))
+///     try model.add(Dense(10))
+///
+/// The input shape comes from `Sequential(inputShape:)`, a first layer's `inputShape:`, or an
+/// `Embedding` first layer (ids of shape (batch, time)). Output shapes are inferred as layers are added.
+public final class Sequential: Model {
+    public private(set) var stack: [Layer] = []
+    private var inputShape: [Int?]?
+    /// Each layer's output shape, batch first.
+    private(set) var layerOutputShapes: [[Int?]] = []
+
+    public init(_ layers: [Layer] = [], inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) throws {
+        super.init(subclassName: name, base: "sequential")
+        if let inputShape { self.inputShape = [batchSize] + inputShape }
+        for layer in layers { try add(layer) }
+    }
+
+    /// A result-builder form: `Sequential { LSTM(64); Dense(10) }`.
+    public convenience init(inputShape: [Int?]? = nil, name: String? = nil, @SequentialBuilder _ content: () -> [Layer]) throws {
+        try self.init(content(), inputShape: inputShape, name: name)
+    }
+
+    public override var className: String { "Sequential" }
+    public override var layers: [Layer] { stack }
+
+    /// Appends a layer, building it and inferring its output shape when the input shape is known.
+    public func add(_ layer: Layer) throws {
+        if stack.isEmpty, inputShape == nil, let declared = layer.declaredInputShape {
+            inputShape = [(layer as? RNN)?.batchSize] + declared
+        }
+        stack.append(layer)
+        if let shape = layerOutputShapes.last ?? inputShape {
+            let outs = try infer(layer, from: shape)
+            layerOutputShapes.append(outs)
+        }
+    }
+
+    private func infer(_ layer: Layer, from shape: [Int?]) throws -> [Int?] {
+        try layer.buildIfNeeded(inputShapes: [shape])
+        let outs = try layer.outputShapes(inputShapes: [shape], initialStateShapes: [])
+        guard outs.count == 1 else {
+            throw RecurError.invalidArgument(op: name, message: "layer \(layer.name) returns \(outs.count) tensors; a Sequential layer must return one (use a functional Model)")
+        }
+        return outs[0]
+    }
+
+    /// Builds every layer for inputs of this shape (batch first), as Keras's `model.build`.
+    public func build(inputShape shape: [Int?]) throws {
+        inputShape = shape
+        layerOutputShapes = []
+        var current = shape
+        for layer in stack {
+            current = try infer(layer, from: current)
+            layerOutputShapes.append(current)
+        }
+    }
+
+    public override var inputShapes: [[Int?]] { inputShape.map { [$0] } ?? [] }
+    public override var outputShapes: [[Int?]] { layerOutputShapes.last.map { [$0] } ?? [] }
+    public override var outputNames: [String] { stack.last.map { [$0.name] } ?? [] }
+
+    public override func forward(_ values: [Tensor], training: Bool) throws -> [Tensor] {
+        guard values.count == 1 else {
+            throw RecurError.invalidArgument(op: name, message: "a Sequential model takes one input, got \(values.count)")
+        }
+        if inputShape == nil || layerOutputShapes.count != stack.count {
+            try build(inputShape: [nil] + values[0].shape.dropFirst().map(Optional.some))
+        }
+        if let expected = inputShape {
+            let fits = expected.count == values[0].rank && zip(expected, values[0].shape).allSatisfy { $0 == nil || $0 == $1 }
+            guard fits else {
+                throw RecurError.shapeMismatch(op: "\(name) input", expected: describeShape(expected), actual: describeShape(values[0].shape))
+            }
+        }
+        var output = LayerOutput(values)
+        for layer in stack {
+            output = try layer.run(LayerInput(output.tensors, mask: output.mask, training: training))
+        }
+        return output.tensors
+    }
+}
+
+@resultBuilder
+public enum SequentialBuilder {
+    public static func buildBlock(_ layers: Layer...) -> [Layer] { layers }
+}

@@ -1,0 +1,96 @@
+/// `GRUCell(units)`, gates in Keras's order [z, r, h].
+/// resetAfter (default, cuDNN-compatible), bias (2, 3u) = [input bias; recurrent bias]:
+///   xz, xr, xh = x·W + b_in;  rz, rr, rh = h₋₁·U + b_rec
+///   z = σ(xz + rz), r = σ(xr + rr), ĥ = tanh(xh + r ⊙ rh)
+/// resetAfter false, bias (3u):
+///   z = σ(x·W_z + h₋₁·U_z + b_z), r = σ(x·W_r + h₋₁·U_r + b_r), ĥ = tanh(x·W_h + (r ⊙ h₋₁)·U_h + b_h)
+/// h = z ⊙ h₋₁ + (1 − z) ⊙ ĥ.  Parameters: 3u(d + u + 2) with resetAfter, 3u(d + u + 1) without.
+public final class GRUCell: RecurrentCell {
+    public let units: Int
+    public let activation: Activation
+    public let recurrentActivation: Activation
+    public let useBias: Bool
+    public let resetAfter: Bool
+    public let kernelInitializer: Initializer
+    public let recurrentInitializer: Initializer
+    public let biasInitializer: Initializer
+    var inputDropout: SequenceDropout
+    var recurrentDropout: SequenceDropout
+    public private(set) var kernel: Variable?
+    public private(set) var recurrentKernel: Variable?
+    public private(set) var bias: Variable?
+
+    public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+                useBias: Bool = true, resetAfter: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0, name: String? = nil) {
+        self.units = units
+        self.activation = activation
+        self.recurrentActivation = recurrentActivation
+        self.useBias = useBias
+        self.resetAfter = resetAfter
+        self.kernelInitializer = kernelInitializer
+        self.recurrentInitializer = recurrentInitializer
+        self.biasInitializer = biasInitializer
+        self.inputDropout = SequenceDropout(rate: dropout)
+        self.recurrentDropout = SequenceDropout(rate: recurrentDropout)
+        super.init(name: name)
+    }
+
+    public override var className: String { "GRUCell" }
+    public override var stateShapes: [[Int]] { [[units]] }
+    public override var outputShapes: [[Int]] { [[units]] }
+    public override var variables: [Variable] { [kernel, recurrentKernel, bias].compactMap { $0 } }
+    public var dropout: Float { inputDropout.rate }
+    public var recurrentDropoutRate: Float { recurrentDropout.rate }
+
+    public override func build(inputShapes: [[Int?]]) throws {
+        let d = try knownLastDimension(inputShapes[0], layer: name)
+        kernel = Variable(name: "kernel", value: kernelInitializer.make([d, 3 * units]))
+        recurrentKernel = Variable(name: "recurrent_kernel", value: recurrentInitializer.make([units, 3 * units]))
+        if useBias {
+            bias = Variable(name: "bias", value: biasInitializer.make(resetAfter ? [2, 3 * units] : [3 * units]))
+        }
+    }
+
+    public override func resetDropoutMasks() {
+        inputDropout.reset()
+        recurrentDropout.reset()
+    }
+
+    public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
+        let u = units
+        let x = try inputDropout.apply(inputs[0], training: training)
+        let hPrev = states[0]
+        let hDropped = try recurrentDropout.apply(hPrev, training: training)
+        var xProj = try x.matmul(kernel!.value)
+        var inputBias: Tensor? = nil, recurrentBias: Tensor? = nil
+        if let bias {
+            if resetAfter {
+                inputBias = try bias.value.select(alongAxis: 0, index: 0)
+                recurrentBias = try bias.value.select(alongAxis: 0, index: 1)
+            } else {
+                inputBias = bias.value
+            }
+        }
+        if let inputBias { xProj = try xProj + inputBias }
+        let xParts = try xProj.split(sizes: [u, u, u], alongAxis: 1)
+        let z: Tensor, r: Tensor, candidate: Tensor
+        if resetAfter {
+            var hProj = try hDropped.matmul(recurrentKernel!.value)
+            if let recurrentBias { hProj = try hProj + recurrentBias }
+            let hParts = try hProj.split(sizes: [u, u, u], alongAxis: 1)
+            z = try recurrentActivation(xParts[0] + hParts[0])
+            r = try recurrentActivation(xParts[1] + hParts[1])
+            candidate = try activation(xParts[2] + r * hParts[2])
+        } else {
+            let uParts = try recurrentKernel!.value.split(sizes: [2 * u, u], alongAxis: 1)
+            let hzr = try hDropped.matmul(uParts[0]).split(sizes: [u, u], alongAxis: 1)
+            z = try recurrentActivation(xParts[0] + hzr[0])
+            r = try recurrentActivation(xParts[1] + hzr[1])
+            candidate = try activation(xParts[2] + (r * hDropped).matmul(uParts[1]))
+        }
+        let h = try z * hPrev + (1 - z) * candidate
+        return ([h], [h])
+    }
+}

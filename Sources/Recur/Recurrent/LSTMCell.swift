@@ -1,0 +1,76 @@
+/// `LSTMCell(units)`, gates in Keras's order [i, f, c, o]:
+///   z = x·W + h₋₁·U + b   (batch, 4u)
+///   i = σ(z_i), f = σ(z_f), g = tanh(z_c), o = σ(z_o)
+///   c = f ⊙ c₋₁ + i ⊙ g,  h = o ⊙ tanh(c)
+/// kernel W (d, 4u), recurrent_kernel U (u, 4u), bias b (4u): 4u(d + u + 1) parameters.
+/// With `unitForgetBias` the forget part of the bias starts at 1.
+public final class LSTMCell: RecurrentCell {
+    public let units: Int
+    public let activation: Activation
+    public let recurrentActivation: Activation
+    public let useBias: Bool
+    public let unitForgetBias: Bool
+    public let kernelInitializer: Initializer
+    public let recurrentInitializer: Initializer
+    public let biasInitializer: Initializer
+    var inputDropout: SequenceDropout
+    var recurrentDropout: SequenceDropout
+    public private(set) var kernel: Variable?
+    public private(set) var recurrentKernel: Variable?
+    public private(set) var bias: Variable?
+
+    public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+                useBias: Bool = true, unitForgetBias: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0, name: String? = nil) {
+        self.units = units
+        self.activation = activation
+        self.recurrentActivation = recurrentActivation
+        self.useBias = useBias
+        self.unitForgetBias = unitForgetBias
+        self.kernelInitializer = kernelInitializer
+        self.recurrentInitializer = recurrentInitializer
+        self.biasInitializer = biasInitializer
+        self.inputDropout = SequenceDropout(rate: dropout)
+        self.recurrentDropout = SequenceDropout(rate: recurrentDropout)
+        super.init(name: name)
+    }
+
+    public override var className: String { "LSTMCell" }
+    public override var stateShapes: [[Int]] { [[units], [units]] }
+    public override var outputShapes: [[Int]] { [[units]] }
+    public override var variables: [Variable] { [kernel, recurrentKernel, bias].compactMap { $0 } }
+    public var dropout: Float { inputDropout.rate }
+    public var recurrentDropoutRate: Float { recurrentDropout.rate }
+
+    public override func build(inputShapes: [[Int?]]) throws {
+        let d = try knownLastDimension(inputShapes[0], layer: name)
+        kernel = Variable(name: "kernel", value: kernelInitializer.make([d, 4 * units]))
+        recurrentKernel = Variable(name: "recurrent_kernel", value: recurrentInitializer.make([units, 4 * units]))
+        if useBias {
+            var b = biasInitializer.make([4 * units])
+            if unitForgetBias {
+                b.withUnsafeMutableBufferPointer { p in for k in units..<(2 * units) { p[k] = 1 } }
+            }
+            bias = Variable(name: "bias", value: b)
+        }
+    }
+
+    public override func resetDropoutMasks() {
+        inputDropout.reset()
+        recurrentDropout.reset()
+    }
+
+    public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
+        let x = try inputDropout.apply(inputs[0], training: training)
+        let hPrev = try recurrentDropout.apply(states[0], training: training)
+        var z = try x.matmul(kernel!.value) + hPrev.matmul(recurrentKernel!.value)
+        if let bias { z = try z + bias.value }
+        let gates = try z.split(sizes: [units, units, units, units], alongAxis: 1)
+        let i = try recurrentActivation(gates[0]), f = try recurrentActivation(gates[1])
+        let g = try activation(gates[2]), o = try recurrentActivation(gates[3])
+        let c = try f * states[1] + i * g
+        let h = try o * activation(c)
+        return ([h], [h, c])
+    }
+}

@@ -1,0 +1,194 @@
+/// `RNN(cell)`: runs a cell over the time axis of its inputs (batch, time, features...).
+///
+/// Outputs, in Keras's order: the last output (or every output, (batch, time, ...), with
+/// `returnSequences`), followed by the final states with `returnState`. With `goBackwards` the input is
+/// read from the last step to the first and the output sequence is returned in that processing order.
+/// A mask (batch, time) makes masked steps carry the previous output and states forward (or emit
+/// zeros with `zeroOutputForMask`). `stateful` keeps the final states as the next call's initial states.
+open class RNN: Layer {
+    public let cell: RecurrentCell
+    public let returnSequences: Bool
+    public let returnState: Bool
+    public let goBackwards: Bool
+    public let stateful: Bool
+    public let unroll: Bool
+    public var zeroOutputForMask: Bool
+    /// The states carried between calls of a stateful layer (nil until the first call or after a reset to zeros).
+    public internal(set) var states: [Tensor]?
+    /// The batch size a stateful layer was declared with (`batchSize:`), when known.
+    public let batchSize: Int?
+
+    public init(_ cell: RecurrentCell, returnSequences: Bool = false, returnState: Bool = false,
+                goBackwards: Bool = false, stateful: Bool = false, unroll: Bool = false,
+                zeroOutputForMask: Bool = false, inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        self.cell = cell
+        self.returnSequences = returnSequences
+        self.returnState = returnState
+        self.goBackwards = goBackwards
+        self.stateful = stateful
+        self.unroll = unroll
+        self.zeroOutputForMask = zeroOutputForMask
+        self.batchSize = batchSize
+        super.init(name: name)
+        declaredInputShape = inputShape
+    }
+
+    /// `RNN([cell, cell, ...])` stacks the cells.
+    public convenience init(_ cells: [RecurrentCell], returnSequences: Bool = false, returnState: Bool = false,
+                            goBackwards: Bool = false, stateful: Bool = false, unroll: Bool = false,
+                            inputShape: [Int?]? = nil, name: String? = nil) {
+        self.init(StackedRNNCells(cells), returnSequences: returnSequences, returnState: returnState,
+                  goBackwards: goBackwards, stateful: stateful, unroll: unroll, inputShape: inputShape, name: name)
+    }
+
+    open override class var defaultNameBase: String { "RNN" }
+    open override var className: String { "RNN" }
+    open override var variables: [Variable] { cell.variables }
+
+    open override func build(inputShapes: [[Int?]]) throws {
+        for shape in inputShapes {
+            guard shape.count >= 3 else {
+                throw RecurError.shapeMismatch(op: name, expected: "input of rank ≥ 3 (batch, time, features...)", actual: describeShape(shape))
+            }
+        }
+        if stateful, batchSize == nil, inputShapes[0][0] == nil {
+            throw RecurError.invalidArgument(op: name, message: "a stateful RNN needs a fixed batch size: pass batchSize: to the layer or Input(shape:batchSize:)")
+        }
+        try cell.buildIfNeeded(inputShapes: inputShapes.map { s in [s[0]] + s.dropFirst(2) })
+    }
+
+    open override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
+        let batch = inputShapes[0][0] ?? batchSize, time = inputShapes[0][1]
+        if unroll, time == nil {
+            throw RecurError.invalidArgument(op: name, message: "unroll: true needs a known number of timesteps, input shape is \(describeShape(inputShapes[0]))")
+        }
+        try checkInitialStateShapes(initialStateShapes, batch: batch)
+        let outputs: [[Int?]] = cell.outputShapes.map { s in
+            returnSequences ? [batch, time] + s.map(Optional.some) : [batch] + s.map(Optional.some)
+        }
+        let states: [[Int?]] = returnState ? cell.stateShapes.map { [batch] + $0.map(Optional.some) } : []
+        return outputs + states
+    }
+
+    /// Checks the number and shapes of initial states against the cell's states.
+    func checkInitialStateShapes(_ shapes: [[Int?]], batch: Int?) throws {
+        guard !shapes.isEmpty else { return }
+        let expected = cell.stateShapes
+        guard shapes.count == expected.count else {
+            throw RecurError.invalidArgument(op: name, message: "expected \(expected.count) initial state tensor(s) (\(expected.map { describeShape([batch] + $0.map(Optional.some)) }.joined(separator: ", "))), got \(shapes.count)")
+        }
+        for (s, e) in zip(shapes, expected) {
+            let fits = s.count == e.count + 1 && zip(s.dropFirst(), e).allSatisfy { $0 == nil || $0 == $1 }
+                && (batch == nil || s[0] == nil || s[0] == batch)
+            guard fits else {
+                throw RecurError.shapeMismatch(op: "\(name) initial state", expected: describeShape([batch] + e.map(Optional.some)), actual: describeShape(s))
+            }
+        }
+    }
+
+    open override func call(_ input: LayerInput) throws -> LayerOutput {
+        let sequences = input.tensors
+        let x = sequences[0]
+        let batch = x.shape[0], time = x.shape[1]
+        for s in sequences where s.rank < 3 || s.shape[0] != batch || s.shape[1] != time {
+            throw RecurError.shapeMismatch(op: name, expected: "(\(batch), \(time), features...) for every input", actual: describeShape(s.shape))
+        }
+        if let mask = input.mask, mask.shape != [batch, time] {
+            throw RecurError.shapeMismatch(op: "\(name) mask", expected: describeShape([batch, time]), actual: describeShape(mask.shape))
+        }
+        let initial = try initialStates(input.initialState, batch: batch)
+        let result = try runSequence(sequences, initialStates: initial, mask: input.mask, training: input.training)
+        if stateful { states = result.finalStates.map(\.detached) }
+        var outputs = returnSequences ? result.sequences : result.lastOutputs
+        if returnState { outputs += result.finalStates }
+        return LayerOutput(outputs, mask: returnSequences ? input.mask : nil)
+    }
+
+    /// The states a call starts from: the given ones, else a stateful layer's carried states, else zeros.
+    func initialStates(_ given: [Tensor], batch: Int) throws -> [Tensor] {
+        if !given.isEmpty {
+            try checkInitialStateShapes(given.map { $0.shape.map(Optional.some) }, batch: batch)
+            return given
+        }
+        if stateful, let states {
+            guard states[0].shape[0] == batch else {
+                throw RecurError.shapeMismatch(op: "\(name) (stateful)", expected: "batch size \(states[0].shape[0])", actual: "batch size \(batch)")
+            }
+            return states
+        }
+        if stateful, let batchSize, batchSize != batch {
+            throw RecurError.shapeMismatch(op: "\(name) (stateful)", expected: "batch size \(batchSize)", actual: "batch size \(batch)")
+        }
+        return cell.zeroStates(batch: batch)
+    }
+
+    /// The result of running over a whole sequence.
+    struct SequenceResult {
+        /// Per cell output: (batch, time, ...) in processing order.
+        var sequences: [Tensor]
+        /// Per cell output: the output of the last processed step.
+        var lastOutputs: [Tensor]
+        var finalStates: [Tensor]
+    }
+
+    /// Runs the whole sequence; subclasses with a fused kernel override this and fall back to `runCellLoop`.
+    func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+        try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
+    }
+
+    /// The generic time loop: one `cell.step` per timestep.
+    func runCellLoop(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+        let batch = sequences[0].shape[0], time = sequences[0].shape[1]
+        cell.resetDropoutMasks()
+        defer { cell.resetDropoutMasks() }
+        var states = initialStates
+        var previous: [Tensor] = cell.outputShapes.map { Tensor.zeros([batch] + $0) }
+        var perStep: [[Tensor]] = []
+        perStep.reserveCapacity(time)
+        let order = goBackwards ? Array((0..<time).reversed()) : Array(0..<time)
+        for t in order {
+            let stepInputs = try sequences.map { try $0.select(alongAxis: 1, index: t) }
+            var (outputs, newStates) = try cell.step(stepInputs, states: states, training: training)
+            if let mask {
+                let m = try mask.select(alongAxis: 1, index: t)
+                newStates = try zip(newStates, states).map { try selectRows(m, $0, $1) }
+                outputs = try zip(outputs, previous).map { new, old in
+                    try selectRows(m, new, zeroOutputForMask ? Tensor.zeros(new.shape) : old)
+                }
+            }
+            states = newStates
+            previous = outputs
+            perStep.append(outputs)
+        }
+        let count = cell.outputShapes.count
+        let sequencesOut = try (0..<count).map { k in
+            time == 0 ? Tensor.zeros([batch, 0] + cell.outputShapes[k]) : try Tensor.stack(perStep.map { $0[k] }, alongAxis: 1)
+        }
+        return SequenceResult(sequences: sequencesOut, lastOutputs: previous, finalStates: states)
+    }
+
+    /// A new layer of the same configuration reading the sequence in the other direction, with fresh
+    /// weights (what `Bidirectional` uses for its backward half).
+    open func makeReversedCopy(name: String) throws -> RNN {
+        throw RecurError.unsupported(op: "Bidirectional", message: "cannot copy \(self.name) (\(className)) with a custom cell; pass backwardLayer:")
+    }
+
+    /// Keras's `reset_states()`: back to zeros, or to the given states.
+    public func resetStates(to values: [Tensor]? = nil) throws {
+        guard stateful else {
+            throw RecurError.invalidArgument(op: name, message: "resetStates() needs a stateful layer (stateful: true)")
+        }
+        if let values {
+            try checkInitialStateShapes(values.map { $0.shape.map(Optional.some) }, batch: batchSize)
+            states = values.map(\.detached)
+        } else {
+            states = nil
+        }
+    }
+}
+
+/// Picks rows of `new` where the per-row flag `m` (batch) is 1 and rows of `old` elsewhere.
+func selectRows(_ m: Tensor, _ new: Tensor, _ old: Tensor) throws -> Tensor {
+    let shaped = try m.reshaped(to: [m.shape[0]] + Array(repeating: 1, count: new.rank - 1))
+    return try Tensor.select(shaped, new, old)
+}

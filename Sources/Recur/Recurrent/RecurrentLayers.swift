@@ -1,0 +1,112 @@
+/// How a built-in recurrent layer chooses between its fused whole-sequence kernel and the cell loop.
+public enum FusedKernelMode: String, Sendable {
+    /// The fused kernel when the configuration allows it, else the cell loop (said once in the log).
+    case auto
+    /// The fused kernel or a thrown error with the reason it cannot run.
+    case always
+    /// Always the cell loop.
+    case never
+}
+
+/// `LSTM(units)`: an `RNN` over an `LSTMCell`, with Keras's arguments and defaults.
+public final class LSTM: RNN {
+    public let fused: FusedKernelMode
+    public var lstmCell: LSTMCell { cell as! LSTMCell }
+
+    public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+                useBias: Bool = true, unitForgetBias: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
+                returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+                stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
+                inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        self.fused = fused
+        let cell = LSTMCell(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                            unitForgetBias: unitForgetBias, kernelInitializer: kernelInitializer,
+                            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+                            dropout: dropout, recurrentDropout: recurrentDropout, name: "lstm_cell")
+        super.init(cell, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    }
+
+    public override class var defaultNameBase: String { "LSTM" }
+
+    public override func makeReversedCopy(name: String) throws -> RNN {
+        let c = lstmCell
+        return LSTM(c.units, activation: c.activation, recurrentActivation: c.recurrentActivation, useBias: c.useBias,
+                    unitForgetBias: c.unitForgetBias, kernelInitializer: c.kernelInitializer,
+                    recurrentInitializer: c.recurrentInitializer, biasInitializer: c.biasInitializer,
+                    dropout: c.dropout, recurrentDropout: c.recurrentDropoutRate, returnSequences: returnSequences,
+                    returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
+                    fused: fused, batchSize: batchSize, name: name)
+    }
+    public override var className: String { "LSTM" }
+    public var units: Int { lstmCell.units }
+}
+
+/// `GRU(units)`: an `RNN` over a `GRUCell` (`resetAfter: true` by default, as Keras 2+).
+public final class GRU: RNN {
+    public let fused: FusedKernelMode
+    public var gruCell: GRUCell { cell as! GRUCell }
+
+    public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+                useBias: Bool = true, resetAfter: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
+                returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+                stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
+                inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        self.fused = fused
+        let cell = GRUCell(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                           resetAfter: resetAfter, kernelInitializer: kernelInitializer,
+                           recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+                           dropout: dropout, recurrentDropout: recurrentDropout, name: "gru_cell")
+        super.init(cell, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    }
+
+    public override class var defaultNameBase: String { "GRU" }
+
+    public override func makeReversedCopy(name: String) throws -> RNN {
+        let c = gruCell
+        return GRU(c.units, activation: c.activation, recurrentActivation: c.recurrentActivation, useBias: c.useBias,
+                   resetAfter: c.resetAfter, kernelInitializer: c.kernelInitializer,
+                   recurrentInitializer: c.recurrentInitializer, biasInitializer: c.biasInitializer,
+                   dropout: c.dropout, recurrentDropout: c.recurrentDropoutRate, returnSequences: returnSequences,
+                   returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
+                   fused: fused, batchSize: batchSize, name: name)
+    }
+    public override var className: String { "GRU" }
+    public var units: Int { gruCell.units }
+}
+
+/// `SimpleRNN(units)`: an `RNN` over a `SimpleRNNCell`.
+public final class SimpleRNN: RNN {
+    public var simpleCell: SimpleRNNCell { cell as! SimpleRNNCell }
+
+    public init(_ units: Int, activation: Activation = .tanh, useBias: Bool = true,
+                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
+                returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+                stateful: Bool = false, unroll: Bool = false,
+                inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        let cell = SimpleRNNCell(units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                                 recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+                                 dropout: dropout, recurrentDropout: recurrentDropout, name: "simple_rnn_cell")
+        super.init(cell, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    }
+
+    public override class var defaultNameBase: String { "SimpleRNN" }
+
+    public override func makeReversedCopy(name: String) throws -> RNN {
+        let c = simpleCell
+        return SimpleRNN(c.units, activation: c.activation, useBias: c.useBias, kernelInitializer: c.kernelInitializer,
+                         recurrentInitializer: c.recurrentInitializer, biasInitializer: c.biasInitializer,
+                         dropout: c.dropout, recurrentDropout: c.recurrentDropoutRate, returnSequences: returnSequences,
+                         returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
+                         batchSize: batchSize, name: name)
+    }
+    public override var className: String { "SimpleRNN" }
+    public var units: Int { simpleCell.units }
+}

@@ -1,0 +1,231 @@
+import Foundation
+
+/// A running mean weighted by sample counts (Keras's `Mean` metric for losses).
+struct RunningMean {
+    var total: Double = 0
+    var count: Double = 0
+    mutating func add(_ value: Float, weight: Int) { total += Double(value) * Double(weight); count += Double(weight) }
+    var result: Float { count > 0 ? Float(total / count) : 0 }
+}
+
+/// Per-epoch accumulation of losses and metrics with Keras's log names.
+struct EpochTracker {
+    let outputNames: [String]
+    var loss = RunningMean()
+    var outputLosses: [RunningMean]
+    var metrics: [[Metric]]
+
+    init(compiled: CompiledState, outputNames: [String]) {
+        self.outputNames = outputNames
+        self.outputLosses = Array(repeating: RunningMean(), count: compiled.losses.count)
+        self.metrics = compiled.metrics
+        for i in metrics.indices { for j in metrics[i].indices { metrics[i][j].reset() } }
+    }
+
+    mutating func update(total: Float, perOutput: [Float], targets: [Tensor], predictions: [Tensor], batch: Int) throws {
+        loss.add(total, weight: batch)
+        for (k, v) in perOutput.enumerated() { outputLosses[k].add(v, weight: batch) }
+        for k in metrics.indices {
+            for j in metrics[k].indices { try metrics[k][j].update(targets[k], predictions[k]) }
+        }
+    }
+
+    func logs(prefix: String = "") -> Logs {
+        var logs = Logs()
+        logs[prefix + "loss"] = loss.result
+        let multi = outputNames.count > 1
+        if multi { for (k, name) in outputNames.enumerated() { logs[prefix + name + "_loss"] = outputLosses[k].result } }
+        for (k, list) in metrics.enumerated() {
+            for m in list { logs[prefix + (multi ? outputNames[k] + "_" : "") + m.name] = m.result }
+        }
+        return logs
+    }
+}
+
+extension Model {
+    /// Rows `indices` of every tensor (the batch axis is the first).
+    static func rows(_ tensors: [Tensor], _ indices: ArraySlice<Int>) throws -> [Tensor] {
+        let index = Tensor(indices.map(Float.init))
+        return try tensors.map { try $0.gather(index) }
+    }
+
+    func checkData(_ x: [Tensor], _ y: [Tensor]?, op: String) throws -> Int {
+        guard x.count == max(inputShapes.count, 1) else {
+            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "expected \(max(inputShapes.count, 1)) input array(s), got \(x.count)")
+        }
+        let n = x[0].shape.first ?? 0
+        for t in x + (y ?? []) where t.shape.first != n {
+            throw RecurError.shapeMismatch(op: "\(name).\(op)", expected: "\(n) samples in every array", actual: describeShape(t.shape))
+        }
+        if let y, let compiled, y.count != compiled.losses.count {
+            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "expected \(compiled.losses.count) target array(s), got \(y.count)")
+        }
+        return n
+    }
+
+    /// Total (weighted) loss and each output's loss for one batch.
+    func computeLoss(_ compiled: CompiledState, targets: [Tensor], predictions: [Tensor]) throws -> (Tensor, [Tensor]) {
+        let perOutput = try zip(compiled.losses, zip(targets, predictions)).map { loss, pair in try loss(pair.0, pair.1) }
+        var total = perOutput[0].scaled(by: compiled.lossWeights[0])
+        for k in perOutput.indices.dropFirst() { total = try total + perOutput[k].scaled(by: compiled.lossWeights[k]) }
+        return (total, perOutput)
+    }
+
+    /// One gradient step on one batch; returns the losses and the predictions.
+    func trainStep(_ x: [Tensor], _ y: [Tensor], compiled: CompiledState) throws -> (Float, [Float], [Tensor]) {
+        let variables = trainableVariables
+        for v in variables { v.value = v.value.requiringGradient() }
+        defer { for v in variables { v.value = v.value.detached } }
+        let predictions = try forward(x, training: true)
+        let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions)
+        let grads = try gradients(of: total, wrt: variables.map(\.value))
+        for v in variables { v.value = v.value.detached }
+        try compiled.optimizer.apply(grads, to: variables)
+        return (total.scalar, perOutput.map(\.scalar), predictions.map(\.detached))
+    }
+
+    /// Keras's `train_on_batch`: one update; returns the batch's logs.
+    @discardableResult
+    public func trainOnBatch(_ x: [Tensor], _ y: [Tensor]) throws -> Logs {
+        let compiled = try requireCompiled("trainOnBatch")
+        let n = try checkData(x, y, op: "trainOnBatch")
+        var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
+        let (total, perOutput, predictions) = try trainStep(x, y, compiled: compiled)
+        try tracker.update(total: total, perOutput: perOutput, targets: y, predictions: predictions, batch: n)
+        return tracker.logs()
+    }
+
+    /// Whether any layer keeps states across batches.
+    var hasStatefulLayers: Bool {
+        func stateful(_ layer: Layer) -> Bool {
+            if let rnn = layer as? RNN { return rnn.stateful }
+            if let bi = layer as? Bidirectional { return bi.forwardLayer.stateful }
+            if let model = layer as? Model { return model.layers.contains(where: stateful) }
+            return false
+        }
+        return layers.contains(where: stateful)
+    }
+
+    /// Keras's `fit`: trains for `epochs` over `x`/`y` in batches of `batchSize` (the last batch may be
+    /// smaller), shuffling each epoch with a seeded generator, validating on `validationData` or on
+    /// the last `validationSplit` fraction of the samples, logging with a progress bar.
+    @discardableResult
+    public func fit(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, epochs: Int = 1,
+                    validationData: (x: [Tensor], y: [Tensor])? = nil, validationSplit: Float = 0,
+                    shuffle: Bool = true, callbacks: [any Callback] = [], verbose: Int = 1,
+                    output: ((String) -> Void)? = nil) throws -> History {
+        let compiled = try requireCompiled("fit")
+        var n = try checkData(x, y, op: "fit")
+        guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "batchSize must be positive, got \(batchSize)") }
+        guard (0..<1).contains(validationSplit) else {
+            throw RecurError.invalidArgument(op: "\(name).fit", message: "validationSplit must be in [0, 1), got \(validationSplit)")
+        }
+        if shuffle && hasStatefulLayers {
+            throw RecurError.invalidArgument(op: "\(name).fit", message: "shuffling would break the sample order that stateful layers rely on; pass shuffle: false")
+        }
+        var trainX = x, trainY = y
+        var validation = validationData
+        if validationSplit > 0 && validation == nil {
+            let split = n - Int(Float(n) * validationSplit)
+            validation = (try x.map { try $0.slice(alongAxis: 0, split..<n) }, try y.map { try $0.slice(alongAxis: 0, split..<n) })
+            trainX = try x.map { try $0.slice(alongAxis: 0, 0..<split) }
+            trainY = try y.map { try $0.slice(alongAxis: 0, 0..<split) }
+            n = split
+        }
+        let write = output ?? { FileHandle.standardOutput.write(Data($0.utf8)) }
+        let steps = (n + batchSize - 1) / batchSize
+        var history = History()
+        stopTraining = false
+        for cb in callbacks { try cb.onTrainBegin(model: self) }
+        var lastLogs = Logs()
+        for epoch in 0..<epochs {
+            for cb in callbacks { try cb.onEpochBegin(model: self, epoch: epoch) }
+            if verbose > 0 { write("Epoch \(epoch + 1)/\(epochs)\n") }
+            let bar = ProgressBar(target: steps, verbose: verbose, isTerminal: output == nil && isatty(STDOUT_FILENO) != 0, write: write)
+            var order = Array(0..<n)
+            if shuffle { GlobalRandom.shared.draw { order.shuffle(using: &$0) } }
+            var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
+            let start = Date()
+            for step in 0..<steps {
+                for cb in callbacks { try cb.onBatchBegin(model: self, batch: step) }
+                let indices = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
+                let xb = try Model.rows(trainX, indices), yb = try Model.rows(trainY, indices)
+                let (total, perOutput, predictions) = try trainStep(xb, yb, compiled: compiled)
+                try tracker.update(total: total, perOutput: perOutput, targets: yb, predictions: predictions, batch: indices.count)
+                let logs = tracker.logs()
+                for cb in callbacks { try cb.onBatchEnd(model: self, batch: step, logs: logs) }
+                if step + 1 < steps { bar.update(step + 1, values: logs) }
+                if stopTraining { break }
+            }
+            var logs = tracker.logs()
+            if let validation {
+                let v = try evaluate(validation.x, validation.y, batchSize: batchSize, verbose: 0)
+                for name in v.names { logs["val_" + name] = v[name] }
+            }
+            bar.update(steps, values: logs, finalize: true, elapsed: Date().timeIntervalSince(start))
+            history.record(epoch: epoch, logs: logs)
+            lastLogs = logs
+            for cb in callbacks { try cb.onEpochEnd(model: self, epoch: epoch, logs: logs) }
+            if stopTraining { break }
+        }
+        for cb in callbacks { try cb.onTrainEnd(model: self, logs: lastLogs) }
+        return history
+    }
+
+    @discardableResult
+    public func fit(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1,
+                    validationData: (x: Tensor, y: Tensor)? = nil, validationSplit: Float = 0,
+                    shuffle: Bool = true, callbacks: [any Callback] = [], verbose: Int = 1,
+                    output: ((String) -> Void)? = nil) throws -> History {
+        try fit([x], [y], batchSize: batchSize, epochs: epochs,
+                validationData: validationData.map { ([$0.x], [$0.y]) }, validationSplit: validationSplit,
+                shuffle: shuffle, callbacks: callbacks, verbose: verbose, output: output)
+    }
+
+    /// Keras's `evaluate`: the loss and metrics over the data, in inference mode.
+    public func evaluate(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, verbose: Int = 1) throws -> Logs {
+        let compiled = try requireCompiled("evaluate")
+        let n = try checkData(x, y, op: "evaluate")
+        var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
+        let steps = (n + batchSize - 1) / batchSize
+        let bar = ProgressBar(target: steps, verbose: verbose)
+        try GradientRecording.disabled {
+            for step in 0..<steps {
+                let indices = (step * batchSize)..<min(n, (step + 1) * batchSize)
+                let xb = try x.map { try $0.slice(alongAxis: 0, indices) }, yb = try y.map { try $0.slice(alongAxis: 0, indices) }
+                let predictions = try forward(xb, training: false)
+                let (total, perOutput) = try computeLoss(compiled, targets: yb, predictions: predictions)
+                try tracker.update(total: total.scalar, perOutput: perOutput.map(\.scalar), targets: yb, predictions: predictions, batch: indices.count)
+            }
+        }
+        let logs = tracker.logs()
+        bar.update(steps, values: logs, finalize: true)
+        return logs
+    }
+
+    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws -> Logs {
+        try evaluate([x], [y], batchSize: batchSize, verbose: verbose)
+    }
+
+    /// Keras's `predict`: every output over all samples, computed in batches in inference mode.
+    public func predict(_ x: [Tensor], batchSize: Int = 32) throws -> [Tensor] {
+        let n = try checkData(x, nil, op: "predict")
+        var pieces: [[Tensor]] = []
+        try GradientRecording.disabled {
+            for start in stride(from: 0, to: n, by: batchSize) {
+                let indices = start..<min(n, start + batchSize)
+                pieces.append(try forward(x.map { try $0.slice(alongAxis: 0, indices) }, training: false))
+            }
+        }
+        guard let first = pieces.first else { return try forward(x, training: false) }
+        return try (0..<first.count).map { k in try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 0) }
+    }
+
+    public func predict(_ x: Tensor, batchSize: Int = 32) throws -> Tensor {
+        let outs = try predict([x], batchSize: batchSize)
+        guard outs.count == 1 else {
+            throw RecurError.invalidArgument(op: "\(name).predict", message: "the model has \(outs.count) outputs; call predict(_: [Tensor])")
+        }
+        return outs[0]
+    }
+}

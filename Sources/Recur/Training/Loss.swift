@@ -1,0 +1,124 @@
+/// A Keras loss: maps targets and predictions of one output to a scalar, the mean over the batch of
+/// per-sample losses (Keras's "sum_over_batch_size" reduction).
+public protocol Loss {
+    /// The Keras name used in configs and logs (`mean_squared_error`, ...).
+    var name: String { get }
+    /// Per-sample losses, shape (batch, ...) with the class/feature axis reduced.
+    func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor
+}
+
+extension Loss {
+    /// The mean per-sample loss: a scalar tensor.
+    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+        try perSample(yTrue, yPred).mean()
+    }
+}
+
+/// Keras's epsilon for clipping probabilities.
+let probabilityEpsilon: Float = 1e-7
+
+/// Cross-entropy of integer class ids (batch, ...) against class scores (batch, ..., classes).
+public struct SparseCategoricalCrossentropy: Loss {
+    public var fromLogits: Bool
+    public init(fromLogits: Bool = false) { self.fromLogits = fromLogits }
+    public var name: String { "sparse_categorical_crossentropy" }
+
+    public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+        var labels = yTrue
+        if labels.rank == yPred.rank, labels.shape.last == 1 { labels = try labels.reshaped(to: Array(labels.shape.dropLast())) }
+        guard labels.shape == Array(yPred.shape.dropLast()) else {
+            throw RecurError.shapeMismatch(op: "SparseCategoricalCrossentropy", expected: "labels of shape \(describeShape(Array(yPred.shape.dropLast())))", actual: describeShape(yTrue.shape))
+        }
+        let classes = yPred.shape.last!
+        let logProbabilities = fromLogits ? try yPred.logSoftmax() : try probabilityLog(yPred)
+        let oneHot: Tensor
+        do { oneHot = try labels.oneHot(depth: classes) } catch {
+            throw RecurError.invalidArgument(op: "SparseCategoricalCrossentropy", message: "labels must be whole numbers in 0..<\(classes)")
+        }
+        return try -(oneHot * logProbabilities).sum(alongAxis: -1)
+    }
+}
+
+/// Cross-entropy of one-hot (or soft) targets against class scores, both (batch, ..., classes).
+public struct CategoricalCrossentropy: Loss {
+    public var fromLogits: Bool
+    public init(fromLogits: Bool = false) { self.fromLogits = fromLogits }
+    public var name: String { "categorical_crossentropy" }
+
+    public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+        guard yTrue.shape == yPred.shape else {
+            throw RecurError.shapeMismatch(op: "CategoricalCrossentropy", expected: describeShape(yPred.shape), actual: describeShape(yTrue.shape))
+        }
+        let logProbabilities = fromLogits ? try yPred.logSoftmax() : try probabilityLog(yPred)
+        return try -(yTrue * logProbabilities).sum(alongAxis: -1)
+    }
+}
+
+/// log of probabilities normalised over the last axis and clipped to [ε, 1 − ε], as Keras.
+func probabilityLog(_ p: Tensor) throws -> Tensor {
+    let normalised = try p / p.sum(alongAxis: -1, keepingDimensions: true)
+    return try normalised.clipped(min: probabilityEpsilon, max: 1 - probabilityEpsilon).log()
+}
+
+/// Binary cross-entropy averaged over the last axis; targets in [0, 1].
+public struct BinaryCrossentropy: Loss {
+    public var fromLogits: Bool
+    public init(fromLogits: Bool = false) { self.fromLogits = fromLogits }
+    public var name: String { "binary_crossentropy" }
+
+    public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+        let y = try yTrue + Tensor.zeros(yPred.shape)
+        let elementwise: Tensor
+        if fromLogits {
+            // max(x, 0) − x·y + log(1 + e^−|x|), stable for any x.
+            elementwise = try yPred.relu() - yPred * y + (try yPred.abs()).scaled(by: -1).exp().plusOneLog()
+        } else {
+            let p = try yPred.clipped(min: probabilityEpsilon, max: 1 - probabilityEpsilon)
+            elementwise = try -(y * p.log() + (1 - y) * (1 - p).log())
+        }
+        return try elementwise.mean(alongAxis: -1)
+    }
+}
+
+extension Tensor {
+    /// log(1 + x).
+    fileprivate func plusOneLog() -> Tensor { (self + 1).log() }
+}
+
+/// Mean of (y − ŷ)² over the last axis.
+public struct MeanSquaredError: Loss {
+    public init() {}
+    public var name: String { "mean_squared_error" }
+    public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+        let d = try yPred - yTrue
+        guard d.shape == yPred.shape else {
+            throw RecurError.shapeMismatch(op: "MeanSquaredError", expected: describeShape(yPred.shape), actual: describeShape(yTrue.shape))
+        }
+        return try d.squared().mean(alongAxis: -1)
+    }
+}
+
+/// Mean of |y − ŷ| over the last axis.
+public struct MeanAbsoluteError: Loss {
+    public init() {}
+    public var name: String { "mean_absolute_error" }
+    public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+        let d = try yPred - yTrue
+        guard d.shape == yPred.shape else {
+            throw RecurError.shapeMismatch(op: "MeanAbsoluteError", expected: describeShape(yPred.shape), actual: describeShape(yTrue.shape))
+        }
+        return try d.abs().mean(alongAxis: -1)
+    }
+}
+
+/// The loss Keras means by a string name.
+public func lossNamed(_ name: String) throws -> any Loss {
+    switch name {
+    case "mse", "mean_squared_error", "MeanSquaredError": return MeanSquaredError()
+    case "mae", "mean_absolute_error", "MeanAbsoluteError": return MeanAbsoluteError()
+    case "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy": return SparseCategoricalCrossentropy()
+    case "categorical_crossentropy", "CategoricalCrossentropy": return CategoricalCrossentropy()
+    case "binary_crossentropy", "BinaryCrossentropy": return BinaryCrossentropy()
+    default: throw RecurError.invalidArgument(op: "compile", message: "unknown loss '\(name)'")
+    }
+}

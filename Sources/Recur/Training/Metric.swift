@@ -1,0 +1,68 @@
+/// A Keras metric: per-sample values averaged over everything seen since the last reset
+/// (Keras's `MeanMetricWrapper`), so the logged number is the running mean over the epoch.
+public struct Metric {
+    /// The logged name: `accuracy`, `mae`, ...
+    public let name: String
+    let perSample: (Tensor, Tensor) throws -> Tensor
+    private(set) var total: Double = 0
+    private(set) var count: Double = 0
+
+    public init(name: String, perSample: @escaping (_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor) {
+        self.name = name
+        self.perSample = perSample
+    }
+
+    /// The running mean.
+    public var result: Float { count > 0 ? Float(total / count) : 0 }
+
+    public mutating func update(_ yTrue: Tensor, _ yPred: Tensor) throws {
+        let values = try perSample(yTrue, yPred)
+        total += values.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
+        count += Double(values.count)
+    }
+
+    public mutating func reset() { total = 0; count = 0 }
+
+    /// argmax(ŷ) == y for integer labels.
+    public static let sparseCategoricalAccuracy = Metric(name: "sparse_categorical_accuracy") { y, p in
+        var labels = y
+        if labels.rank == p.rank, labels.shape.last == 1 { labels = try labels.reshaped(to: Array(labels.shape.dropLast())) }
+        return try p.argmax(alongAxis: -1).equal(labels)
+    }
+    /// argmax(ŷ) == argmax(y) for one-hot targets.
+    public static let categoricalAccuracy = Metric(name: "categorical_accuracy") { y, p in
+        try p.argmax(alongAxis: -1).equal(y.argmax(alongAxis: -1))
+    }
+    /// (ŷ > 0.5) == y.
+    public static let binaryAccuracy = Metric(name: "binary_accuracy") { y, p in
+        try p.greater(Tensor(0.5)).equal(y).mean(alongAxis: -1)
+    }
+    public static let meanAbsoluteError = Metric(name: "mean_absolute_error") { y, p in try MeanAbsoluteError().perSample(y, p) }
+    public static let meanSquaredError = Metric(name: "mean_squared_error") { y, p in try MeanSquaredError().perSample(y, p) }
+
+    /// Keras's "accuracy": chosen from the shapes as Keras does. Integer labels (rank one less than
+    /// the predictions, or a last axis of 1) against several classes → sparse categorical; a single
+    /// output unit → binary; otherwise categorical.
+    public static let accuracy = Metric(name: "accuracy") { y, p in
+        let yLast = y.shape.last ?? 1, pLast = p.shape.last ?? 1
+        if yLast == 1 || pLast == 1 || y.rank != p.rank {
+            let sparse = (y.rank == p.rank - 1 || (y.rank == p.rank && yLast == 1)) && pLast != 1
+            return try (sparse ? sparseCategoricalAccuracy : binaryAccuracy).perSample(y, p)
+        }
+        return try categoricalAccuracy.perSample(y, p)
+    }
+
+    /// The metric a Keras metric string means; "mae"/"mse" keep the short name in logs.
+    public static func named(_ name: String) throws -> Metric {
+        func renamed(_ m: Metric) -> Metric { Metric(name: name, perSample: m.perSample) }
+        switch name {
+        case "accuracy", "acc": return renamed(accuracy)
+        case "sparse_categorical_accuracy": return sparseCategoricalAccuracy
+        case "categorical_accuracy": return categoricalAccuracy
+        case "binary_accuracy": return binaryAccuracy
+        case "mae", "mean_absolute_error": return renamed(meanAbsoluteError)
+        case "mse", "mean_squared_error": return renamed(meanSquaredError)
+        default: throw RecurError.invalidArgument(op: "compile", message: "unknown metric '\(name)'")
+        }
+    }
+}

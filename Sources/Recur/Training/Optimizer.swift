@@ -1,0 +1,177 @@
+import Foundation
+
+/// A Keras optimizer: updates variables in place from their gradients.
+/// Slots (momentum, moments) are kept per variable; `clipnorm` clips each gradient to that L2 norm,
+/// `clipvalue` clips each element to [−v, v] (both applied before the update, as Keras).
+open class Optimizer {
+    public var learningRate: Float
+    public let clipNorm: Float?
+    public let clipValue: Float?
+    /// Number of updates applied so far (Keras's `iterations`).
+    public private(set) var iterations = 0
+    private var slots: [ObjectIdentifier: [Tensor]] = [:]
+
+    public init(learningRate: Float, clipNorm: Float? = nil, clipValue: Float? = nil) {
+        self.learningRate = learningRate
+        self.clipNorm = clipNorm
+        self.clipValue = clipValue
+    }
+
+    /// The Keras config name: "SGD", "Adam", "RMSprop".
+    open var name: String { String(describing: type(of: self)) }
+    /// How many slot tensors (each of the variable's shape) the update keeps.
+    open var slotCount: Int { 0 }
+
+    /// Applies one update to every variable from its gradient.
+    public func apply(_ gradients: [Tensor], to variables: [Variable]) throws {
+        guard gradients.count == variables.count else {
+            throw RecurError.invalidArgument(op: name, message: "\(gradients.count) gradients for \(variables.count) variables")
+        }
+        iterations += 1
+        for (g, v) in zip(gradients, variables) {
+            guard g.shape == v.shape else {
+                throw RecurError.shapeMismatch(op: "\(name) gradient for \(v.name)", expected: describeShape(v.shape), actual: describeShape(g.shape))
+            }
+            let key = ObjectIdentifier(v)
+            var state = slots[key] ?? (0..<slotCount).map { _ in Tensor.zeros(v.shape) }
+            var value = v.value
+            try value.withUnsafeMutableBufferPointer { w in
+                try clipped(g).withUnsafeBufferPointer { grad in
+                    try update(w, grad, &state, step: iterations)
+                }
+            }
+            v.value = value
+            slots[key] = state
+        }
+    }
+
+    private func clipped(_ g: Tensor) throws -> Tensor {
+        var g = g
+        if let clipValue { g = try g.clipped(min: -clipValue, max: clipValue) }
+        if let clipNorm {
+            let norm = g.withUnsafeBufferPointer { p in p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+            if norm > Double(clipNorm) { g = g.scaled(by: Float(Double(clipNorm) / norm)) }
+        }
+        return g
+    }
+
+    /// The update rule on raw scalars: `w` the variable, `g` its gradient, `slots` its state.
+    open func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
+                     _ slots: inout [Tensor], step: Int) throws {
+        fatalError("\(name) must override update")
+    }
+}
+
+/// Stochastic gradient descent (Keras defaults: learning rate 0.01, no momentum).
+/// With momentum: v ← μv − ηg; w ← w + v (Nesterov: w ← w + μv − ηg).
+public final class SGD: Optimizer {
+    public let momentum: Float
+    public let nesterov: Bool
+
+    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, clipNorm: Float? = nil, clipValue: Float? = nil) {
+        self.momentum = momentum
+        self.nesterov = nesterov
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue)
+    }
+
+    public override var slotCount: Int { momentum > 0 ? 1 : 0 }
+
+    public override func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ slots: inout [Tensor], step: Int) throws {
+        let lr = learningRate, mu = momentum
+        if mu == 0 {
+            for i in w.indices { w[i] -= lr * g[i] }
+            return
+        }
+        slots[0].withUnsafeMutableBufferPointer { v in
+            for i in w.indices {
+                v[i] = mu * v[i] - lr * g[i]
+                w[i] += nesterov ? mu * v[i] - lr * g[i] : v[i]
+            }
+        }
+    }
+}
+
+/// Adam (Keras defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7):
+/// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂); w ← w − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m/(√v + ε).
+public final class Adam: Optimizer {
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
+                clipNorm: Float? = nil, clipValue: Float? = nil) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue)
+    }
+
+    public override var slotCount: Int { 2 }
+
+    public override func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ slots: inout [Tensor], step: Int) throws {
+        let t = Double(step)
+        let alpha = Float(Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        var m = slots[0], v = slots[1]
+        m.withUnsafeMutableBufferPointer { m in
+            v.withUnsafeMutableBufferPointer { v in
+                for i in w.indices {
+                    m[i] += (g[i] - m[i]) * (1 - b1)
+                    v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
+                    w[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
+                }
+            }
+        }
+        slots = [m, v]
+    }
+}
+
+/// RMSprop (Keras defaults: learning rate 0.001, ρ 0.9, no momentum, ε 1e-7):
+/// a ← ρa + (1 − ρ)g²; Δ = ηg/√(a + ε); with momentum: s ← μs + Δ, w ← w − s; else w ← w − Δ.
+public final class RMSprop: Optimizer {
+    public let rho: Float
+    public let momentum: Float
+    public let epsilon: Float
+
+    public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,
+                clipNorm: Float? = nil, clipValue: Float? = nil) {
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue)
+    }
+
+    public override var name: String { "RMSprop" }
+    public override var slotCount: Int { momentum > 0 ? 2 : 1 }
+
+    public override func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ slots: inout [Tensor], step: Int) throws {
+        let (lr, rho, mu, eps) = (learningRate, rho, momentum, epsilon)
+        var a = slots[0]
+        var s = mu > 0 ? slots[1] : Tensor.zeros([0])
+        a.withUnsafeMutableBufferPointer { a in
+            s.withUnsafeMutableBufferPointer { s in
+                for i in w.indices {
+                    a[i] = rho * a[i] + (1 - rho) * g[i] * g[i]
+                    let delta = lr * g[i] / (a[i] + eps).squareRoot()
+                    if mu > 0 {
+                        s[i] = mu * s[i] + delta
+                        w[i] -= s[i]
+                    } else {
+                        w[i] -= delta
+                    }
+                }
+            }
+        }
+        slots = mu > 0 ? [a, s] : [a]
+    }
+}
+
+/// The optimizer Keras means by a string name, with Keras's defaults.
+public func optimizerNamed(_ name: String) throws -> Optimizer {
+    switch name.lowercased() {
+    case "sgd": return SGD()
+    case "adam": return Adam()
+    case "rmsprop": return RMSprop()
+    default: throw RecurError.invalidArgument(op: "compile", message: "unknown optimizer '\(name)' (expected sgd, adam or rmsprop)")
+    }
+}

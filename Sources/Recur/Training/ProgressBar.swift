@@ -1,0 +1,84 @@
+import Foundation
+
+/// Keras's progress bar for `fit`/`evaluate`/`predict`:
+///
+///     938/938 [==============================] - 6s 5ms/step - loss: 0.9510 - accuracy: 0.7029
+///
+/// On a terminal it is redrawn in place after each step (with an ETA); when output is not a terminal
+/// (CI logs) only the finished line is printed. `verbose: 2` prints one short line per epoch.
+public final class ProgressBar {
+    public let target: Int
+    public let verbose: Int
+    public let isTerminal: Bool
+    private let write: (String) -> Void
+    private let start = Date()
+    private var lastLength = 0
+
+    public init(target: Int, verbose: Int = 1, isTerminal: Bool = isatty(STDOUT_FILENO) != 0,
+                write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+        self.target = target
+        self.verbose = verbose
+        self.isTerminal = isTerminal
+        self.write = write
+    }
+
+    /// Reports progress after step `current` (1-based) with the running values.
+    public func update(_ current: Int, values: Logs, finalize: Bool = false, elapsed: TimeInterval? = nil) {
+        let seconds = elapsed ?? Date().timeIntervalSince(start)
+        let done = finalize || current >= target
+        switch verbose {
+        case 1 where isTerminal || done:
+            let line = ProgressBar.line(current: current, target: target, seconds: seconds, done: done, values: values)
+            if isTerminal {
+                let padding = String(repeating: " ", count: max(0, lastLength - line.count))
+                write("\r" + line + padding + (done ? "\n" : ""))
+                lastLength = line.count
+            } else {
+                write(line + "\n")
+            }
+        case 2 where done:
+            let stepTime = ProgressBar.formatStepTime(seconds / Double(max(current, 1)))
+            let text = values.description
+            write("\(current)/\(target) - \(Int(seconds.rounded()))s - \(stepTime)\(text.isEmpty ? "" : " - " + text)\n")
+        default:
+            break
+        }
+    }
+
+    /// The text of one progress line (public for tests and custom loggers).
+    public static func line(current: Int, target: Int, seconds: TimeInterval, done: Bool, values: Logs) -> String {
+        let digits = String(target).count
+        let count = String(repeating: " ", count: max(0, digits - String(current).count)) + String(current)
+        let width = 30
+        let filled = Int(Double(width) * Double(current) / Double(max(target, 1)))
+        var bar = "["
+        if filled > 0 {
+            bar += String(repeating: "=", count: filled - 1)
+            bar += current < target ? ">" : "="
+        }
+        bar += String(repeating: ".", count: width - filled) + "]"
+        var text = "\(count)/\(target) \(bar)"
+        if done {
+            text += " - \(Int(seconds.rounded()))s \(formatStepTime(seconds / Double(max(current, 1))))"
+        } else {
+            let eta = seconds / Double(max(current, 1)) * Double(target - current)
+            text += " - ETA: \(formatETA(eta))"
+        }
+        let logged = values.description
+        if !logged.isEmpty { text += " - " + logged }
+        return text
+    }
+
+    static func formatStepTime(_ perStep: TimeInterval) -> String {
+        if perStep >= 1 { return "\(Int(perStep.rounded()))s/step" }
+        if perStep >= 1e-3 { return "\(Int((perStep * 1e3).rounded()))ms/step" }
+        return "\(Int((perStep * 1e6).rounded()))us/step"
+    }
+
+    static func formatETA(_ eta: TimeInterval) -> String {
+        let s = Int(eta.rounded())
+        if s > 3600 { return String(format: "%d:%02d:%02d", s / 3600, (s % 3600) / 60, s % 60) }
+        if s > 60 { return String(format: "%d:%02d", s / 60, s % 60) }
+        return "\(s)s"
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import Recur
+
+/// A tensor as stored in the fixture JSON files written by scripts/make_keras_fixtures.py.
+struct FixtureTensor: Decodable {
+    let shape: [Int]
+    let values: [Float]
+    var tensor: Tensor { try! Tensor(shape: shape, scalars: values) }
+}
+
+/// One layer case: Keras's outputs and gradients for given weights and inputs.
+struct LayerFixture: Decodable {
+    let `case`: String
+    let `class`: String
+    let config: [String: JSONValue]
+    let inputs: [FixtureTensor]
+    let training: Bool
+    let weights: [FixtureTensor]
+    let outputs: [FixtureTensor]
+    let cotangents: [FixtureTensor]
+    let loss: Float
+    let grad_inputs: [FixtureTensor]?
+    let grad_weights: [FixtureTensor]
+    let updated_weights: [FixtureTensor]?
+}
+
+enum Fixtures {
+    static let directory = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")
+
+    static func data(_ name: String) throws -> Data {
+        try Data(contentsOf: directory.appendingPathComponent(name))
+    }
+
+    static func layer(_ name: String) throws -> LayerFixture {
+        try JSONDecoder().decode(LayerFixture.self, from: data("layers/\(name).json"))
+    }
+
+    static var layerCases: [String] {
+        let dir = directory.appendingPathComponent("layers")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return files.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+}
+
+/// `"LSTMCell(4)"` (the fixture's shorthand) → a Keras cell spec.
+func cellSpec(_ shorthand: JSONValue) -> JSONValue {
+    guard let s = shorthand.string, let open = s.firstIndex(of: "("), let units = Int(s[s.index(after: open)..<s.index(before: s.endIndex)]) else {
+        return shorthand
+    }
+    return .object(["class_name": .string(String(s[..<open])), "config": .object(["units": .number(Double(units))])])
+}
+
+/// Builds the fixture's layer with Recur's Keras config reader.
+func makeLayer(_ fixture: LayerFixture) throws -> Layer {
+    var config = fixture.config
+    if let cell = config["cell"] { config["cell"] = cellSpec(cell) }
+    if let cells = config["cells"]?.array { config["cell"] = .array(cells.map(cellSpec)); config["cells"] = nil }
+    return try KerasLayerFactory.layer(className: fixture.class, config: config)
+}
+
+func expectClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float = 1e-5, _ what: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs \(expected.shape)", sourceLocation: sourceLocation)
+    guard actual.shape == expected.shape else { return }
+    let diff = actual.maxAbsDifference(expected)
+    #expect(diff <= tolerance, "\(what): max difference \(diff)", sourceLocation: sourceLocation)
+}
