@@ -154,3 +154,44 @@ void recur_lstm_gates_backward(const float *gates, const float *c_prev, const fl
         }
     }
 }
+
+MULTIVERSION
+void recur_gru_gates_forward(const float *xproj, const float *hproj, const float *h_prev, float *act, float *h,
+                             long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        const float *xz = xproj + b * 3 * units, *xr = xz + units, *xh = xr + units;
+        const float *hz = hproj + b * 3 * units, *hr = hz + units, *hn = hr + units;
+        float *az = act + b * 3 * units, *ar = az + units, *ah = ar + units;
+        const float *hp = h_prev + b * units;
+        float *hb = h + b * units;
+        for (long k = 0; k < units; k++) {
+            float z = fast_sigmoidf(xz[k] + hz[k]);
+            float r = fast_sigmoidf(xr[k] + hr[k]);
+            float c = fast_tanhf(xh[k] + r * hn[k]);
+            az[k] = z; ar[k] = r; ah[k] = c;
+            hb[k] = z * hp[k] + (1.0f - z) * c;
+        }
+    }
+}
+
+MULTIVERSION
+void recur_gru_gates_backward(const float *act, const float *hproj, const float *h_prev, const float *dh,
+                              float *dxproj, float *dhproj, float *dh_prev, long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        const float *az = act + b * 3 * units, *ar = az + units, *ah = ar + units;
+        const float *hn = hproj + b * 3 * units + 2 * units;
+        const float *hp = h_prev + b * units, *d = dh + b * units;
+        float *dxz = dxproj + b * 3 * units, *dxr = dxz + units, *dxh = dxr + units;
+        float *dhz = dhproj + b * 3 * units, *dhr = dhz + units, *dhn = dhr + units;
+        float *dp = dh_prev + b * units;
+        for (long k = 0; k < units; k++) {
+            float z = az[k], r = ar[k], c = ah[k];
+            float dc = d[k] * (1.0f - z) * (1.0f - c * c);
+            float dz = d[k] * (hp[k] - c) * z * (1.0f - z);
+            float dr = dc * hn[k] * r * (1.0f - r);
+            dxz[k] = dz; dxr[k] = dr; dxh[k] = dc;
+            dhz[k] = dz; dhr[k] = dr; dhn[k] = dc * r;
+            dp[k] = d[k] * z;
+        }
+    }
+}

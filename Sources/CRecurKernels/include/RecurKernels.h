@@ -54,4 +54,18 @@ void recur_lstm_gates_forward(float *gates, const float *c_prev, float *c, float
 void recur_lstm_gates_backward(const float *gates, const float *c_prev, const float *tanh_c,
                                const float *dh, float *dc, float *dgates, long batch, long units);
 
+/*
+ * Fused GRU step (reset_after form, gate order [z, r, h] as Keras). `xproj` (batch, 3u) = x·W + b_in,
+ * `hproj` (batch, 3u) = h_prev·U + b_rec. Writes the activations z, r, ĥ to `act` (batch, 3u) and
+ * h = z*h_prev + (1-z)*ĥ with ĥ = tanh(x_h + r*hproj_h).
+ */
+void recur_gru_gates_forward(const float *xproj, const float *hproj, const float *h_prev, float *act, float *h,
+                             long batch, long units);
+/*
+ * Backward of recur_gru_gates_forward for upstream dh (batch, u). Writes d xproj (batch, 3u),
+ * d hproj (batch, 3u) and the direct part of d h_prev, dh*z (batch, u); the caller adds d hproj·Uᵀ.
+ */
+void recur_gru_gates_backward(const float *act, const float *hproj, const float *h_prev, const float *dh,
+                              float *dxproj, float *dhproj, float *dh_prev, long batch, long units);
+
 #endif

@@ -65,10 +65,10 @@ open class Model: Layer {
         }
         for t in inputs { _ = try visit(t.node, path: []) }
         for t in outputs { _ = try visit(t.node, path: []) }
-        return order.enumerated().sorted { (a, b) in
-            let (da, db) = (depth[ObjectIdentifier(a.element)]!, depth[ObjectIdentifier(b.element)]!)
-            return da != db ? da < db : a.offset < b.offset
-        }.map(\.element)
+        return order.sorted { a, b in
+            let (da, db) = (depth[ObjectIdentifier(a)]!, depth[ObjectIdentifier(b)]!)
+            return da != db ? da < db : a.serial < b.serial
+        }
     }
 
     /// The model's input shapes, batch first.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A placeholder for a tensor in a functional model (Keras's `KerasTensor`): its shape, with `nil`
 /// for unknown dimensions (the batch, often the time), and the layer call that produces it.
 public final class SymbolicTensor {
@@ -22,6 +24,9 @@ final class GraphNode {
     let outputShapes: [[Int?]]
     /// Which call of `layer` this is (the `[node]` in Keras's "Connected to" column).
     let callIndex: Int
+    /// Creation order, which breaks ties between nodes of equal depth (as Keras orders layers).
+    let serial: Int
+    nonisolated(unsafe) private static var nextSerial = 0
 
     init(layer: Layer, inputs: [SymbolicTensor], initialState: [SymbolicTensor], outputShapes: [[Int?]], callIndex: Int) {
         self.layer = layer
@@ -29,6 +34,15 @@ final class GraphNode {
         self.initialState = initialState
         self.outputShapes = outputShapes
         self.callIndex = callIndex
+        self.serial = GraphNode.takeSerial()
+    }
+
+    private static let serialLock = NSLock()
+    private static func takeSerial() -> Int {
+        serialLock.lock()
+        defer { serialLock.unlock() }
+        nextSerial += 1
+        return nextSerial
     }
 
 }

@@ -39,4 +39,14 @@ struct SequenceDropout {
         if mask == nil || mask!.shape != x.shape { mask = dropoutKeepMask(shape: x.shape, rate: rate) }
         return try x * mask!
     }
+
+    /// A whole sequence (batch, time, features) times one mask per sample, shared by every timestep:
+    /// the same numbers the cell loop gets by applying `apply` at each step.
+    mutating func applyPerSequence(_ x: Tensor, training: Bool) throws -> Tensor {
+        guard training, rate > 0 else { return x }
+        let (batch, features) = (x.shape[0], x.shape[2])
+        let stepMask = try apply(Tensor.ones([batch, features]), training: true)
+        reset()
+        return try x * stepMask.reshaped(to: [batch, 1, features])
+    }
 }

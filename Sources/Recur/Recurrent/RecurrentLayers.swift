@@ -30,6 +30,29 @@ public final class LSTM: RNN {
     }
 
     public override class var defaultNameBase: String { "LSTM" }
+    private var loggedFallback = false
+
+    /// Whether the last sequence ran on the fused kernel (for tests and benchmarks).
+    public private(set) var lastRunWasFused = false
+
+    override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+        let c = lstmCell
+        let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
+                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll,
+                                              mask: mask, extra: mask != nil ? "masks are handled by the cell loop" : nil)
+        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
+        guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
+            return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
+        }
+        let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
+        let packed = try Tensor.fusedLSTMSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
+                                                  h0: initialStates[0], c0: initialStates[1], reverse: goBackwards)
+        let time = x.shape[1]
+        let hSeq = try packed.slice(alongAxis: 1, 0..<time)
+        let hLast = time == 0 ? initialStates[0] : try packed.select(alongAxis: 1, index: time - 1)
+        let cLast = try packed.select(alongAxis: 1, index: time)
+        return SequenceResult(sequences: [hSeq], lastOutputs: [hLast], finalStates: [hLast, cLast])
+    }
 
     public override func makeReversedCopy(name: String) throws -> RNN {
         let c = lstmCell
@@ -66,6 +89,27 @@ public final class GRU: RNN {
     }
 
     public override class var defaultNameBase: String { "GRU" }
+    private var loggedFallback = false
+
+    /// Whether the last sequence ran on the fused kernel (for tests and benchmarks).
+    public private(set) var lastRunWasFused = false
+
+    override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+        let c = gruCell
+        let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
+                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll, mask: mask,
+                                              extra: !c.resetAfter ? "resetAfter is false" : (mask != nil ? "masks are handled by the cell loop" : nil))
+        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
+        guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
+            return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
+        }
+        let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
+        let hSeq = try Tensor.fusedGRUSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
+                                               h0: initialStates[0], reverse: goBackwards)
+        let time = x.shape[1]
+        let hLast = time == 0 ? initialStates[0] : try hSeq.select(alongAxis: 1, index: time - 1)
+        return SequenceResult(sequences: [hSeq], lastOutputs: [hLast], finalStates: [hLast])
+    }
 
     public override func makeReversedCopy(name: String) throws -> RNN {
         let c = gruCell
@@ -82,14 +126,16 @@ public final class GRU: RNN {
 
 /// `SimpleRNN(units)`: an `RNN` over a `SimpleRNNCell`.
 public final class SimpleRNN: RNN {
+    public let fused: FusedKernelMode
     public var simpleCell: SimpleRNNCell { cell as! SimpleRNNCell }
 
     public init(_ units: Int, activation: Activation = .tanh, useBias: Bool = true,
                 kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
                 biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
                 returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
-                stateful: Bool = false, unroll: Bool = false,
+                stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
                 inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        self.fused = fused
         let cell = SimpleRNNCell(units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
                                  recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
                                  dropout: dropout, recurrentDropout: recurrentDropout, name: "simple_rnn_cell")
@@ -98,6 +144,27 @@ public final class SimpleRNN: RNN {
     }
 
     public override class var defaultNameBase: String { "SimpleRNN" }
+    private var loggedFallback = false
+
+    /// Whether the last sequence ran on the fused kernel (for tests and benchmarks).
+    public private(set) var lastRunWasFused = false
+
+    override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+        let c = simpleCell
+        let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: nil,
+                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll, mask: mask,
+                                              extra: mask != nil ? "masks are handled by the cell loop" : nil)
+        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
+        guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
+            return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
+        }
+        let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
+        let hSeq = try Tensor.fusedSimpleRNNSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
+                                                     h0: initialStates[0], reverse: goBackwards)
+        let time = x.shape[1]
+        let hLast = time == 0 ? initialStates[0] : try hSeq.select(alongAxis: 1, index: time - 1)
+        return SequenceResult(sequences: [hSeq], lastOutputs: [hLast], finalStates: [hLast])
+    }
 
     public override func makeReversedCopy(name: String) throws -> RNN {
         let c = simpleCell
@@ -105,7 +172,7 @@ public final class SimpleRNN: RNN {
                          recurrentInitializer: c.recurrentInitializer, biasInitializer: c.biasInitializer,
                          dropout: c.dropout, recurrentDropout: c.recurrentDropoutRate, returnSequences: returnSequences,
                          returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
-                         batchSize: batchSize, name: name)
+                         fused: fused, batchSize: batchSize, name: name)
     }
     public override var className: String { "SimpleRNN" }
     public var units: Int { simpleCell.units }

@@ -1,0 +1,133 @@
+/// `model.summary()` in Keras 3's table format (as Keras prints it on an 80-column terminal):
+/// one row per layer with "name (Class)", output shape (`None` for unknown), parameter count and, for
+/// functional models, the "Connected to" column; then total, trainable and non-trainable counts with
+/// their memory size.
+extension Model {
+    /// The summary text.
+    public func summaryText() -> String {
+        let functional = !(self is Sequential)
+        let columns = functional ? [19, 17, 10, 17] : [31, 22, 13]
+        let headers = functional ? ["Layer (type)", "Output Shape", "Param #", "Connected to"] : ["Layer (type)", "Output Shape", "Param #"]
+        var lines = ["Model: \"\(name)\""]
+        func border(_ left: String, _ fill: String, _ mid: String, _ right: String) -> String {
+            left + columns.map { String(repeating: fill, count: $0 + 2) }.joined(separator: mid) + right
+        }
+        func row(_ cells: [[String]], vertical: String) -> [String] {
+            let height = cells.map(\.count).max() ?? 1
+            return (0..<height).map { i in
+                let parts = cells.enumerated().map { (k, cell) -> String in
+                    let text = i < cell.count ? cell[i] : ""
+                    let pad = String(repeating: " ", count: max(0, columns[k] - text.count))
+                    return " " + (k == 2 ? pad + text : text + pad) + " "
+                }
+                return vertical + parts.joined(separator: vertical) + vertical
+            }
+        }
+        lines.append(border("┏", "━", "┳", "┓"))
+        lines += row(headers.map { [$0] }, vertical: "┃")
+        lines.append(border("┡", "━", "╇", "┩"))
+        let rows = summaryRows()
+        for (i, r) in rows.enumerated() {
+            var cells = [wrapWords("\(r.name) (\(r.className))", width: columns[0]),
+                         wrapWords(r.shape, width: columns[1]),
+                         [groupedThousands(r.parameters)]]
+            if functional {
+                let links = r.connections.isEmpty ? ["-"] : r.connections.enumerated().map { k, c in
+                    k < r.connections.count - 1 ? c + "," : c
+                }
+                cells.append(links.map { truncated($0, width: columns[3]) })
+            }
+            lines += row(cells, vertical: "│")
+            lines.append(i < rows.count - 1 ? border("├", "─", "┼", "┤") : border("└", "─", "┴", "┘"))
+        }
+        if rows.isEmpty { lines.append(border("└", "─", "┴", "┘")) }
+        let total = parameterCount
+        let trainable = trainableVariables.reduce(0) { $0 + $1.value.count }
+        lines.append(" Total params: \(groupedThousands(total)) (\(readableBytes(total * 4)))")
+        lines.append(" Trainable params: \(groupedThousands(trainable)) (\(readableBytes(trainable * 4)))")
+        lines.append(" Non-trainable params: \(groupedThousands(total - trainable)) (\(readableBytes((total - trainable) * 4)))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Prints `summaryText()`.
+    public func summary() { print(summaryText()) }
+
+    struct SummaryRow {
+        let name: String
+        let className: String
+        let shape: String
+        let parameters: Int
+        let connections: [String]
+    }
+
+    /// One row per layer (per node for functional models, InputLayers included; none for a Sequential's input).
+    func summaryRows() -> [SummaryRow] {
+        if let sequential = self as? Sequential {
+            return sequential.layers.enumerated().map { i, layer in
+                let shape = i < sequential.layerOutputShapes.count ? describeShapes([sequential.layerOutputShapes[i]]) : "?"
+                return SummaryRow(name: layer.name, className: layer.className, shape: shape, parameters: layer.parameterCount, connections: [])
+            }
+        }
+        var seen = Set<ObjectIdentifier>()
+        return nodes.compactMap { node in
+            guard seen.insert(ObjectIdentifier(node.layer)).inserted else { return nil }
+            let links = (node.inputs + node.initialState).map { "\($0.node.layer.name)[\($0.node.callIndex)][\($0.index)]" }
+            return SummaryRow(name: node.layer.name, className: node.layer.className, shape: describeShapes(node.outputShapes),
+                              parameters: node.layer.parameterCount, connections: links)
+        }
+    }
+}
+
+/// `(None, 64)` for one output, `[(None, 64), (None, 64)]` for several.
+func describeShapes(_ shapes: [[Int?]]) -> String {
+    shapes.count == 1 ? describeShape(shapes[0]) : "[" + shapes.map { describeShape($0) }.joined(separator: ", ") + "]"
+}
+
+/// Greedy word wrap at spaces; a word longer than the width is split.
+func wrapWords(_ text: String, width: Int) -> [String] {
+    var lines: [String] = []
+    var current = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+        var word = word
+        if current.isEmpty {
+            while word.count > width { lines.append(String(word.prefix(width))); word = String(word.dropFirst(width)) }
+            current = word
+        } else if current.count + 1 + word.count <= width {
+            current += " " + word
+        } else {
+            lines.append(current)
+            while word.count > width { lines.append(String(word.prefix(width))); word = String(word.dropFirst(width)) }
+            current = word
+        }
+    }
+    lines.append(current)
+    return lines
+}
+
+/// Cuts text longer than the width to width − 1 characters and an ellipsis.
+func truncated(_ text: String, width: Int) -> String {
+    text.count <= width ? text : String(text.prefix(width - 1)) + "…"
+}
+
+/// 164106 → "164,106".
+func groupedThousands(_ n: Int) -> String {
+    let digits = String(abs(n))
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
+/// Keras's memory size text: 656424 → "641.04 KB" (powers of 1024, two decimals).
+func readableBytes(_ bytes: Int) -> String {
+    var size = Double(bytes)
+    for unit in ["B", "KB", "MB", "GB", "TB"] {
+        if size / 1024 < 1 { return String(format: "%.2f", size) + " " + unit }
+        size /= 1024
+    }
+    return String(format: "%.2f", size) + " PB"
+}
+
+import Foundation

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Keras's rule for the fused (cuDNN-style) path, checked before every sequence. Returns the reason
+/// the fused kernel cannot run, or nil when it can.
+func fusedKernelDeclineReason(activation: Activation, recurrentActivation: Activation?, useBias: Bool,
+                              recurrentDropout: Float, unroll: Bool, mask: Tensor?, extra: String? = nil) -> String? {
+    if activation != .tanh { return "activation is \(activation.rawValue), not tanh" }
+    if let recurrentActivation, recurrentActivation != .sigmoid { return "recurrentActivation is \(recurrentActivation.rawValue), not sigmoid" }
+    if !useBias { return "useBias is false" }
+    if recurrentDropout > 0 { return "recurrentDropout > 0" }
+    if unroll { return "unroll is true" }
+    if let extra { return extra }
+    if let mask, !isRightPadded(mask) { return "the mask is not right-padded" }
+    return nil
+}
+
+/// True when every row of the (batch, time) mask is ones followed by zeros.
+func isRightPadded(_ mask: Tensor) -> Bool {
+    let (batch, time) = (mask.shape[0], mask.shape[1])
+    return mask.withUnsafeBufferPointer { m in
+        (0..<batch).allSatisfy { b in
+            var seenZero = false
+            for t in 0..<time {
+                let on = m[b * time + t] != 0
+                if on && seenZero { return false }
+                if !on { seenZero = true }
+            }
+            return true
+        }
+    }
+}
+
+/// Applies the layer's `fused` mode to a decline reason: `.always` throws it, `.auto` logs it once
+/// per layer on standard error and falls back, `.never` falls back silently (the user asked for it).
+/// Returns whether the fused kernel runs.
+func chooseFusedKernel(mode: FusedKernelMode, declineReason: String?, layer: String, logged: inout Bool) throws -> Bool {
+    if mode == .never { return false }
+    guard let reason = declineReason else { return true }
+    if mode == .always {
+        throw RecurError.unsupported(op: layer, message: "the fused kernel cannot run because \(reason) (fused: .always)")
+    }
+    if !logged {
+        logged = true
+        FileHandle.standardError.write(Data("recur: \(layer): using the cell loop, not the fused kernel, because \(reason)\n".utf8))
+    }
+    return false
+}

@@ -1,0 +1,95 @@
+import CRecurKernels
+
+extension Tensor {
+    /// The whole-sequence LSTM (Keras gate order [i, f, c, o], tanh/sigmoid activations) as one
+    /// differentiable op: our counterpart of cuDNN's fused RNN.
+    ///
+    /// - x (B, T, D), kernel W (D, 4U), recurrentKernel U (U, 4U), bias b (4U), h0 and c0 (B, U).
+    /// - Returns a packed tensor (B, T + 1, U): steps 0..<T hold the outputs hₜ in processing order
+    ///   (reversed time when `reverse`), step T holds the final cell state c_T.
+    ///
+    /// Forward: the input projection x·W + b for every step is one GEMM; each step adds h₋₁·U with one
+    /// GEMM and applies the gates in one vectorised pass. Backward through time runs one GEMM per step
+    /// for dh₋₁ = dz·Uᵀ; dW, dU, db and dx are then each one GEMM (or reduction) over all steps at once.
+    public static func fusedLSTMSequence(_ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
+                                         h0: Tensor, c0: Tensor, reverse: Bool) throws -> Tensor {
+        guard x.rank == 3 else { throw RecurError.shapeMismatch(op: "fusedLSTM", expected: "x of shape (batch, time, features)", actual: describeShape(x.shape)) }
+        let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
+        let U = recurrentKernel.shape[0]
+        guard kernel.shape == [D, 4 * U], recurrentKernel.shape == [U, 4 * U], bias.shape == [4 * U],
+              h0.shape == [B, U], c0.shape == [B, U] else {
+            throw RecurError.shapeMismatch(op: "fusedLSTM", expected: "W (\(D), \(4 * U)), U (\(U), \(4 * U)), b (\(4 * U)), h0/c0 (\(B), \(U))",
+                                           actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), b \(describeShape(bias.shape)), h0 \(describeShape(h0.shape)), c0 \(describeShape(c0.shape))")
+        }
+        let G = 4 * U, rows = T * B
+        // Time-major input and the projection of every step.
+        var xs = Tensor(uninitializedShape: [T, B, D])
+        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
+        var gates = Tensor(uninitializedShape: [T, B, G])
+        for r in 0..<rows { (gates.base + r * G).update(from: bias.base, count: G) }
+        gemm(xs.base, transposeA: false, kernel.base, transposeB: false, gates.base, m: rows, n: G, k: D, beta: 1)
+        // Per-step states: hs[t] and cs[t] are the outputs of step t; tanhC[t] = tanh(cs[t]).
+        var hs = Tensor(uninitializedShape: [T, B, U]), cs = Tensor(uninitializedShape: [T, B, U])
+        var tanhC = Tensor(uninitializedShape: [T, B, U])
+        for t in 0..<T {
+            let hPrev = t == 0 ? h0.base : hs.base + (t - 1) * B * U
+            let cPrev = t == 0 ? c0.base : cs.base + (t - 1) * B * U
+            let g = gates.base + t * B * G
+            gemm(hPrev, transposeA: false, recurrentKernel.base, transposeB: false, g, m: B, n: G, k: U, beta: 1)
+            recur_lstm_gates_forward(g, cPrev, cs.base + t * B * U, tanhC.base + t * B * U, hs.base + t * B * U, B, U)
+        }
+        var packed = Tensor(uninitializedShape: [B, T + 1, U])
+        for t in 0..<T {
+            for b in 0..<B { (packed.base + (b * (T + 1) + t) * U).update(from: hs.base + (t * B + b) * U, count: U) }
+        }
+        let cLast = T == 0 ? c0.base : cs.base + (T - 1) * B * U
+        for b in 0..<B { (packed.base + (b * (T + 1) + T) * U).update(from: cLast + b * U, count: U) }
+
+        let (W, R, h0d, c0d) = (kernel.detached, recurrentKernel.detached, h0.detached, c0.detached)
+        record(&packed, inputs: [x, kernel, recurrentKernel, bias, h0, c0]) { grad, need in
+            // Upstream per step (time-major): dY[t] = d packed[:, t]; dc_T = d packed[:, T].
+            var dgates = Tensor(uninitializedShape: [T, B, G])
+            var dh = Tensor.zeros([B, U]), dc = Tensor.zeros([B, U])
+            for b in 0..<B { (dc.base + b * U).update(from: grad.base + (b * (T + 1) + T) * U, count: U) }
+            var dhStep = Tensor(uninitializedShape: [B, U])
+            for t in stride(from: T - 1, through: 0, by: -1) {
+                for b in 0..<B {
+                    let upstream = grad.base + (b * (T + 1) + t) * U
+                    let carried = dh.base + b * U, out = dhStep.base + b * U
+                    for k in 0..<U { out[k] = carried[k] + upstream[k] }
+                }
+                let cPrev = t == 0 ? c0d.base : cs.base + (t - 1) * B * U
+                let dg = dgates.base + t * B * G
+                recur_lstm_gates_backward(gates.base + t * B * G, cPrev, tanhC.base + t * B * U, dhStep.base, dc.base, dg, B, U)
+                gemm(dg, transposeA: false, R.base, transposeB: true, dh.base, m: B, n: U, k: G)
+            }
+            var results: [Tensor?] = Array(repeating: nil, count: 6)
+            if need[0] {
+                var dxs = Tensor(uninitializedShape: [T, B, D])
+                gemm(dgates.base, transposeA: false, W.base, transposeB: true, dxs.base, m: rows, n: D, k: G)
+                var dx = Tensor(uninitializedShape: [B, T, D])
+                SequenceLayout.batchMajor(dxs.base, batch: B, time: T, features: D, reversed: reverse, into: dx.base)
+                results[0] = dx
+            }
+            if need[1] {
+                var dW = Tensor(uninitializedShape: [D, G])
+                gemm(xs.base, transposeA: true, dgates.base, transposeB: false, dW.base, m: D, n: G, k: rows)
+                results[1] = dW
+            }
+            if need[2] {
+                // dU = Σₜ hₜ₋₁ᵀ·dzₜ: h0 for the first step, then one GEMM over steps 1..<T.
+                var dR = Tensor(uninitializedShape: [U, G])
+                gemm(h0d.base, transposeA: true, dgates.base, transposeB: false, dR.base, m: U, n: G, k: B)
+                if T > 1 {
+                    gemm(hs.base, transposeA: true, dgates.base + B * G, transposeB: false, dR.base, m: U, n: G, k: (T - 1) * B, beta: 1)
+                }
+                results[2] = dR
+            }
+            if need[3] { results[3] = try dgates.reshaped(to: [rows, G]).sum(alongAxis: 0) }
+            if need[4] { results[4] = dh }
+            if need[5] { results[5] = dc }
+            return results
+        }
+        return packed
+    }
+}

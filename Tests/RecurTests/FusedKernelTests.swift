@@ -1,0 +1,86 @@
+import Testing
+@testable import Recur
+
+/// The fused whole-sequence kernels and the cell loop give the same outputs, states and gradients.
+@Suite("Fused kernels agree with the cell loop")
+struct FusedKernelTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let kind: String
+        let returnSequences: Bool
+        let goBackwards: Bool
+        let initialState: Bool
+        let training: Bool
+        var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState)" }
+    }
+
+    static let cases: [Case] = ["lstm", "gru", "simple"].flatMap { kind in
+        [(false, false, false), (true, false, false), (true, true, false), (false, true, true), (true, false, true)].map {
+            Case(kind: kind, returnSequences: $0.0, goBackwards: $0.1, initialState: $0.2, training: false)
+        }
+    }
+
+    static func makePair(_ c: Case) -> (fused: RNN, loop: RNN) {
+        func make(_ mode: FusedKernelMode) -> RNN {
+            switch c.kind {
+            case "lstm": return LSTM(5, returnSequences: c.returnSequences, returnState: true, goBackwards: c.goBackwards, fused: mode)
+            case "gru": return GRU(5, returnSequences: c.returnSequences, returnState: true, goBackwards: c.goBackwards, fused: mode)
+            default: return SimpleRNN(5, returnSequences: c.returnSequences, returnState: true, goBackwards: c.goBackwards, fused: mode)
+            }
+        }
+        return (make(.always), make(.never))
+    }
+
+    @Test(arguments: cases)
+    func fusedMatchesLoop(_ c: Case) throws {
+        var g = SeededGenerator(seed: 11)
+        let x = Tensor.randomUniform([3, 7, 4], low: -1, high: 1, generator: &g)
+        let (fused, loop) = Self.makePair(c)
+        try fused.buildIfNeeded(inputShapes: [[3, 7, 4]])
+        try loop.buildIfNeeded(inputShapes: [[3, 7, 4]])
+        // Random weights, including a nonzero bias.
+        let weights = fused.getWeights().map { Tensor.randomUniform($0.shape, low: -0.6, high: 0.6, generator: &g) }
+        try fused.setWeights(weights)
+        try loop.setWeights(weights)
+        let states = c.initialState ? fused.cell.stateShapes.map { Tensor.randomUniform([3] + $0, low: -1, high: 1, generator: &g) } : []
+
+        func run(_ layer: RNN) throws -> (outputs: [Tensor], grads: [Tensor]) {
+            let xs = x.requiringGradient()
+            let s0 = states.map { $0.requiringGradient() }
+            for v in layer.trainableVariables { v.value = v.value.requiringGradient() }
+            defer { for v in layer.trainableVariables { v.value = v.value.detached } }
+            let outs = try layer.outputs(xs, initialState: s0)
+            var gen = SeededGenerator(seed: 5)
+            var loss = Tensor(0)
+            for o in outs { loss = try loss + (o * Tensor.randomUniform(o.shape, low: -1, high: 1, generator: &gen)).sum() }
+            return (outs, try gradients(of: loss, wrt: [xs] + s0 + layer.trainableVariables.map(\.value)))
+        }
+        let a = try run(fused), b = try run(loop)
+        #expect((fused as? LSTM)?.lastRunWasFused ?? (fused as? GRU)?.lastRunWasFused ?? (fused as? SimpleRNN)?.lastRunWasFused ?? false)
+        #expect(a.outputs.count == b.outputs.count)
+        for (k, (p, q)) in zip(a.outputs, b.outputs).enumerated() { expectClose(p, q, "output \(k)") }
+        for (k, (p, q)) in zip(a.grads, b.grads).enumerated() { expectClose(p, q, "gradient \(k)") }
+    }
+
+    @Test func alwaysThrowsWithTheReason() throws {
+        let layer = LSTM(4, recurrentDropout: 0.2, fused: .always)
+        let x = Tensor.zeros([2, 3, 5])
+        do {
+            _ = try layer.outputs(x, training: true)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("recurrentDropout"))
+        }
+        let relu = GRU(4, activation: .relu, fused: .always)
+        #expect(throws: RecurError.self) { try relu.outputs(x) }
+    }
+
+    @Test func autoFallsBackAndStillComputes() throws {
+        let layer = LSTM(4, unroll: true)
+        let out = try layer.outputs(Tensor.ones([2, 3, 5]))
+        #expect(layer.lastRunWasFused == false)
+        #expect(out[0].shape == [2, 4])
+        let plain = LSTM(4)
+        _ = try plain.outputs(Tensor.ones([2, 3, 5]))
+        #expect(plain.lastRunWasFused)
+    }
+}

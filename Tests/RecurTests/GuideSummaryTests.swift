@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Recur
+
+struct SummaryFixture: Decodable {
+    struct Row: Decodable { let name: String; let `class`: String; let output_shape: String; let params: Int }
+    let model: String
+    let layers: [Row]
+    let total_params: Int
+    let trainable_params: Int
+    let non_trainable_params: Int
+    let summary_text: String
+}
+
+@Suite("The guide's models print Keras's summary")
+struct GuideSummaryTests {
+    static let fixtures = try! JSONDecoder().decode([SummaryFixture].self, from: Fixtures.data("summaries.json"))
+
+    static func build(_ name: String) throws -> Model {
+        switch name {
+        case "guide_1_embedding_lstm": return try GuideModels.embeddingLSTM()
+        case "guide_2_gru_simplernn": return try GuideModels.gruSimpleRNN()
+        case "guide_3_encoder_decoder": return try GuideModels.encoderDecoder()
+        case "guide_4_bidirectional": return try GuideModels.bidirectional()
+        default: return try GuideModels.mnistRows()
+        }
+    }
+
+    @Test(arguments: fixtures.map(\.model))
+    func summaryMatchesKeras(_ name: String) throws {
+        let fixture = Self.fixtures.first { $0.model == name }!
+        try withFreshLayerNames {
+            let model = try Self.build(name)
+            let rows = model.summaryRows()
+            #expect(rows.map(\.name) == fixture.layers.map(\.name))
+            #expect(rows.map(\.className) == fixture.layers.map(\.class))
+            #expect(rows.map(\.shape) == fixture.layers.map(\.output_shape))
+            #expect(rows.map(\.parameters) == fixture.layers.map(\.params))
+            #expect(model.parameterCount == fixture.total_params)
+            #expect(model.trainableVariables.reduce(0) { $0 + $1.value.count } == fixture.trainable_params)
+            #expect(model.summaryText() == fixture.summary_text.trimmingCharacters(in: .newlines))
+        }
+    }
+
+    @Test func guideTotalsAreExact() throws {
+        try withFreshLayerNames {
+            try #expect(GuideModels.embeddingLSTM().parameterCount == 164_106)
+            try #expect(GuideModels.gruSimpleRNN().parameterCount == 361_866)
+            try #expect(GuideModels.encoderDecoder().parameterCount == 258_698)
+            try #expect(GuideModels.bidirectional().parameterCount == 80_266)
+        }
+    }
+}
