@@ -1,0 +1,11 @@
+import ArgumentParser
+import Recur
+
+@main
+struct RecurCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recur",
+        abstract: "Keras-style recurrent neural networks in Swift.",
+        subcommands: [Train.self, Guide.self, Bench.self],
+        defaultSubcommand: Train.self)
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur train`: the guide's MNIST-row model on Fashion-MNIST, with a progress bar and a JSON summary line.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the Keras RNN guide's model (recurrent layer over 28 rows, BatchNormalization, Dense(10)) on Fashion-MNIST.")
+
+    @Option(help: "Epochs to train.") var epochs = 1
+    @Option(help: "Recurrent layer: lstm, gru or simplernn.") var cell = "lstm"
+    @Option(help: "Units of the recurrent layer.") var units = 64
+    @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 64
+    @Option(help: "Optimizer: sgd, adam or rmsprop (Keras defaults).") var optimizer = "sgd"
+    @Option(help: "Fused kernel: auto or never (never runs the generic cell loop).") var fused = "auto"
+    @Option(help: "Random seed for weights and shuffling.") var seed: UInt64 = 1337
+    @Option(help: "Save the trained weights (.npz) to this path.") var save: String?
+    @Option(name: .customLong("data-dir"), help: "Directory with the Fashion-MNIST IDX files.") var dataDir = FashionMNIST.defaultDirectory
+    @Option(help: "Use only the first N training samples (0: all).") var limit = 0
+
+    func run() throws {
+        guard let rowCell = GuideModels.RowCell(rawValue: cell) else {
+            throw ValidationError("--cell must be lstm, gru or simplernn, got \(cell)")
+        }
+        guard let mode = FusedKernelMode(rawValue: fused), mode != .always else {
+            throw ValidationError("--fused must be auto or never, got \(fused)")
+        }
+        setRandomSeed(seed)
+        setBLASThreads(1)
+        let data = try FashionMNIST.load(directory: dataDir)
+        var xTrain = data.train.x.scaled(by: 1 / 255), yTrain = data.train.y
+        if limit > 0 {
+            xTrain = try xTrain.slice(alongAxis: 0, 0..<min(limit, xTrain.shape[0]))
+            yTrain = try yTrain.slice(alongAxis: 0, 0..<min(limit, yTrain.shape[0]))
+        }
+        let xTest = data.test.x.scaled(by: 1 / 255), yTest = data.test.y
+
+        let model = try GuideModels.mnistRows(cell: rowCell, units: units, fused: mode, cellLoop: mode == .never)
+        try model.compile(optimizer: optimizerNamed(optimizer), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+        model.summary()
+        let start = Date()
+        let history = try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, validationData: (xTest, yTest))
+        let seconds = Date().timeIntervalSince(start)
+        let steps = epochs * ((xTrain.shape[0] + batchSize - 1) / batchSize)
+
+        // The guide's CPU inference step: one test sample.
+        let sample = try xTest.slice(alongAxis: 0, 0..<1)
+        let predicted = try model.predictOnBatch(sample).argmax(alongAxis: 1)
+        print("Predicted result is: [\(Int(predicted.scalars[0]))], target result is: \(Int(yTest.scalars[0]))")
+        if let save { try model.saveWeights(to: save) }
+
+        func last(_ key: String) -> Float { history.history[key]?.last ?? .nan }
+        let result: [String: Double] = [
+            "loss": Double(last("loss")), "accuracy": Double(last("accuracy")),
+            "val_loss": Double(last("val_loss")), "val_accuracy": Double(last("val_accuracy")),
+            "seconds": seconds, "ms_per_step": seconds * 1000 / Double(max(steps, 1)),
+        ]
+        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+}

@@ -1,2 +1,0 @@
-import Recur
-print("recur")
