@@ -2,6 +2,14 @@
 #include <math.h>
 #include <string.h>
 
+/* Gate kernels read and write several rows of one buffer; the rows never overlap, so the
+   vectoriser may ignore possible aliasing. */
+#if defined(__clang__)
+#define VECTORIZE _Pragma("clang loop vectorize(assume_safety)")
+#else
+#define VECTORIZE
+#endif
+
 #if defined(__x86_64__) && defined(__clang__) && !defined(__APPLE__)
 #define MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -124,6 +132,7 @@ void recur_lstm_gates_forward(float *gates, const float *c_prev, float *c, float
         float *gi = gates + b * 4 * units, *gf = gi + units, *gg = gf + units, *go = gg + units;
         const float *cp = c_prev + b * units;
         float *cb = c + b * units, *tb = tanh_c + b * units, *hb = h + b * units;
+        VECTORIZE
         for (long k = 0; k < units; k++) {
             float i = fast_sigmoidf(gi[k]), f = fast_sigmoidf(gf[k]);
             float g = fast_tanhf(gg[k]), o = fast_sigmoidf(go[k]);
@@ -143,6 +152,7 @@ void recur_lstm_gates_backward(const float *gates, const float *c_prev, const fl
         const float *cp = c_prev + b * units, *tc = tanh_c + b * units, *dhb = dh + b * units;
         float *dcb = dc + b * units;
         float *di = dgates + b * 4 * units, *df = di + units, *dg = df + units, *dout = dg + units;
+        VECTORIZE
         for (long k = 0; k < units; k++) {
             float i = gi[k], f = gf[k], g = gg[k], o = go[k], t = tc[k];
             float dct = dcb[k] + dhb[k] * o * (1.0f - t * t);
@@ -164,6 +174,7 @@ void recur_gru_gates_forward(const float *xproj, const float *hproj, const float
         float *az = act + b * 3 * units, *ar = az + units, *ah = ar + units;
         const float *hp = h_prev + b * units;
         float *hb = h + b * units;
+        VECTORIZE
         for (long k = 0; k < units; k++) {
             float z = fast_sigmoidf(xz[k] + hz[k]);
             float r = fast_sigmoidf(xr[k] + hr[k]);
@@ -184,6 +195,7 @@ void recur_gru_gates_backward(const float *act, const float *hproj, const float 
         float *dxz = dxproj + b * 3 * units, *dxr = dxz + units, *dxh = dxr + units;
         float *dhz = dhproj + b * 3 * units, *dhr = dhz + units, *dhn = dhr + units;
         float *dp = dh_prev + b * units;
+        VECTORIZE
         for (long k = 0; k < units; k++) {
             float z = az[k], r = ar[k], c = ah[k];
             float dc = d[k] * (1.0f - z) * (1.0f - c * c);

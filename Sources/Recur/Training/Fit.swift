@@ -132,7 +132,7 @@ extension Model {
             trainY = try y.map { try $0.slice(alongAxis: 0, 0..<split) }
             n = split
         }
-        let write = output ?? { FileHandle.standardOutput.write(Data($0.utf8)) }
+        let write = output ?? writeToStandardOutput
         let steps = (n + batchSize - 1) / batchSize
         var history = History()
         stopTraining = false

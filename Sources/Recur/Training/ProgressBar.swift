@@ -15,7 +15,7 @@ public final class ProgressBar {
     private var lastLength = 0
 
     public init(target: Int, verbose: Int = 1, isTerminal: Bool = isatty(STDOUT_FILENO) != 0,
-                write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+                write: @escaping (String) -> Void = writeToStandardOutput) {
         self.target = target
         self.verbose = verbose
         self.isTerminal = isTerminal
@@ -81,4 +81,11 @@ public final class ProgressBar {
         if s > 60 { return String(format: "%d:%02d", s / 60, s % 60) }
         return "\(s)s"
     }
+}
+
+/// Writes to standard output through the same buffer as `print`, then flushes, so progress lines and
+/// printed text stay in order when output goes to a file or pipe.
+public func writeToStandardOutput(_ text: String) {
+    print(text, terminator: "")
+    fflush(stdout)
 }
