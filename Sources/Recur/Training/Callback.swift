@@ -59,7 +59,7 @@ public final class EarlyStopping: Callback {
             if restoreBestWeights { bestWeights = model.getWeights() }
         } else {
             wait += 1
-            if wait > patience {
+            if wait >= patience && epoch > 0 {
                 stoppedEpoch = epoch
                 model.stopTraining = true
                 if restoreBestWeights, let bestWeights { try model.setWeights(bestWeights) }

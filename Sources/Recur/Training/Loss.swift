@@ -67,7 +67,7 @@ public struct BinaryCrossentropy: Loss {
     public var name: String { "binary_crossentropy" }
 
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
-        let y = try yTrue + Tensor.zeros(yPred.shape)
+        let y = try matchingRank(yTrue, yPred) + Tensor.zeros(yPred.shape)
         let elementwise: Tensor
         if fromLogits {
             // max(x, 0) − x·y + log(1 + e^−|x|), stable for any x.
@@ -85,12 +85,20 @@ extension Tensor {
     fileprivate func plusOneLog() -> Tensor { (self + 1).log() }
 }
 
+/// Keras's `squeeze_or_expand_to_same_rank` for regression losses: targets (batch,) against
+/// predictions (batch, 1) (or the reverse) are given the same rank.
+func matchingRank(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+    if yTrue.rank + 1 == yPred.rank, yPred.shape.last == 1 { return try yTrue.expandingDimensions(at: -1) }
+    if yPred.rank + 1 == yTrue.rank, yTrue.shape.last == 1 { return try yTrue.reshaped(to: Array(yTrue.shape.dropLast())) }
+    return yTrue
+}
+
 /// Mean of (y − ŷ)² over the last axis.
 public struct MeanSquaredError: Loss {
     public init() {}
     public var name: String { "mean_squared_error" }
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
-        let d = try yPred - yTrue
+        let d = try yPred - matchingRank(yTrue, yPred)
         guard d.shape == yPred.shape else {
             throw RecurError.shapeMismatch(op: "MeanSquaredError", expected: describeShape(yPred.shape), actual: describeShape(yTrue.shape))
         }
@@ -103,7 +111,7 @@ public struct MeanAbsoluteError: Loss {
     public init() {}
     public var name: String { "mean_absolute_error" }
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
-        let d = try yPred - yTrue
+        let d = try yPred - matchingRank(yTrue, yPred)
         guard d.shape == yPred.shape else {
             throw RecurError.shapeMismatch(op: "MeanAbsoluteError", expected: describeShape(yPred.shape), actual: describeShape(yTrue.shape))
         }

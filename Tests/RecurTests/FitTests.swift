@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+@testable import Recur
+
+/// Records the batch sizes `fit` trains on.
+final class BatchRecorder: Callback {
+    var batches = 0
+    var epochs: [Int] = []
+    func onBatchEnd(model: Model, batch: Int, logs: Logs) throws { batches += 1 }
+    func onEpochEnd(model: Model, epoch: Int, logs: Logs) throws { epochs.append(epoch) }
+}
+
+@Suite("fit, evaluate, predict")
+struct FitTests {
+    @Test func tinyLSTMOverfitsASmallBatch() throws {
+        try withFreshLayerNames {
+            setRandomSeed(3)
+            var g = SeededGenerator(seed: 4)
+            let x = Tensor.randomUniform([8, 5, 3], low: -1, high: 1, generator: &g)
+            let y = Tensor([0, 1, 2, 0, 1, 2, 0, 1])
+            let model = try Sequential([LSTM(16, inputShape: [5, 3]), Dense(3)])
+            try model.compile(optimizer: Adam(learningRate: 0.05), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+            let history = try model.fit(x, y, batchSize: 8, epochs: 150, verbose: 0)
+            #expect(history.history["loss"]!.last! < 0.05)
+            #expect(history.history["accuracy"]!.last! == 1)
+            let logs = try model.evaluate(x, y, verbose: 0)
+            #expect(logs["accuracy"] == 1)
+        }
+    }
+
+    @Test func lastPartialBatchAndProgressText() throws {
+        try withFreshLayerNames {
+            let x = Tensor.ones([10, 4]), y = Tensor.zeros([10, 2])
+            let model = try Sequential([Dense(2, inputShape: [4])])
+            try model.compile(optimizer: "sgd", loss: "mse", metrics: ["mae"])
+            let recorder = BatchRecorder()
+            var text = ""
+            let history = try model.fit(x, y, batchSize: 4, epochs: 2, shuffle: false, callbacks: [recorder], output: { text += $0 })
+            #expect(recorder.batches == 6)
+            #expect(recorder.epochs == [0, 1])
+            #expect(history.history["loss"]?.count == 2)
+            let lines = text.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4)
+            #expect(lines[0] == "Epoch 1/2")
+            // Non-TTY: one finished line per epoch, Keras's format.
+            let pattern = #"^3/3 \[==============================\] - \d+s \d+(ms|us|s)/step - loss: \d\.\d{4}(e-\d+)? - mae: \d\.\d{4}$"#
+            #expect(lines[1].range(of: pattern, options: .regularExpression) != nil, "\(lines[1])")
+            // The last partial batch counts: evaluate's mean over 10 samples equals a full-batch evaluation.
+            let small = try model.evaluate(x, y, batchSize: 4, verbose: 0)["loss"]!
+            let whole = try model.evaluate(x, y, batchSize: 10, verbose: 0)["loss"]!
+            #expect(abs(small - whole) < 1e-6)
+        }
+    }
+
+    @Test func progressLineWhileRunning() {
+        var logs = Logs()
+        logs["loss"] = 0.951
+        logs["accuracy"] = 0.7029
+        let line = ProgressBar.line(current: 12, target: 938, seconds: 1.2, done: false, values: logs)
+        #expect(line == " 12/938 [..............................] - ETA: 1:33 - loss: 0.9510 - accuracy: 0.7029")
+        let done = ProgressBar.line(current: 938, target: 938, seconds: 6.1, done: true, values: logs)
+        #expect(done == "938/938 [==============================] - 6s 7ms/step - loss: 0.9510 - accuracy: 0.7029")
+        let half = ProgressBar.line(current: 469, target: 938, seconds: 3, done: false, values: Logs())
+        #expect(half == "469/938 [==============>...............] - ETA: 3s")
+    }
+
+    @Test func multiInputMultiOutputFit() throws {
+        try withFreshLayerNames {
+            setRandomSeed(5)
+            var g = SeededGenerator(seed: 6)
+            let a = Input(shape: [6, 3]), b = Input(shape: [4])
+            let encoded = try LSTM(8)(a)
+            let merged = try Dense(8, activation: .relu)(Dense(8)(b))
+            let joined = try Dense(8)(encoded)
+            let out1 = try Dense(1, name: "score")(joined)
+            let out2 = try Dense(3, name: "label")(merged)
+            let model = try Model(inputs: [a, b], outputs: [out1, out2])
+            try model.compile(optimizer: Adam(learningRate: 0.01), loss: [MeanSquaredError(), CategoricalCrossentropy(fromLogits: true)],
+                              lossWeights: [1, 0.5], metrics: ["mae"])
+            let xa = Tensor.randomUniform([20, 6, 3], generator: &g), xb = Tensor.randomUniform([20, 4], generator: &g)
+            let y1 = Tensor.randomUniform([20, 1], generator: &g), y2 = try Tensor((0..<20).map { Float($0 % 3) }).oneHot(depth: 3)
+            let history = try model.fit([xa, xb], [y1, y2], batchSize: 8, epochs: 3, verbose: 0)
+            #expect(Set(history.history.keys) == ["loss", "score_loss", "label_loss", "score_mae", "label_mae"])
+            let logs = try model.evaluate([xa, xb], [y1, y2], batchSize: 20, verbose: 0)
+            #expect(abs(logs["loss"]! - (logs["score_loss"]! + 0.5 * logs["label_loss"]!)) < 1e-5)
+            let predictions = try model.predict([xa, xb], batchSize: 7)
+            #expect(predictions.map(\.shape) == [[20, 1], [20, 3]])
+            #expect(throws: RecurError.self) { try model.fit([xa], [y1, y2], verbose: 0) }
+        }
+    }
+
+    @Test func trainOnBatchAndPredictOnBatch() throws {
+        try withFreshLayerNames {
+            let model = try Sequential([Dense(2, inputShape: [3])])
+            try model.compile(optimizer: SGD(learningRate: 0.1), loss: MeanSquaredError())
+            let x = Tensor.ones([4, 3]), y = Tensor.zeros([4, 2])
+            let first = try model.trainOnBatch([x], [y])["loss"]!
+            for _ in 0..<20 { try model.trainOnBatch([x], [y]) }
+            let last = try model.trainOnBatch([x], [y])["loss"]!
+            #expect(last < first)
+            #expect(try model.predictOnBatch(x).shape == [4, 2])
+        }
+    }
+
+    @Test func callbacks() throws {
+        try withFreshLayerNames {
+            let model = try Sequential([Dense(1, inputShape: [2])])
+            try model.compile(optimizer: SGD(learningRate: 0), loss: MeanSquaredError())
+            let x = Tensor.ones([4, 2]), y = Tensor.ones([4, 1])
+            // The loss cannot improve with learning rate 0: patience 1 stops after the second epoch.
+            let stopper = EarlyStopping(monitor: "loss", patience: 1)
+            let history = try model.fit(x, y, epochs: 10, callbacks: [stopper], verbose: 0)
+            #expect(history.epochs == [0, 1])
+            var rates: [Float] = []
+            let scheduler = LearningRateScheduler { epoch, _ in Float(epoch + 1) * 0.001 }
+            final class RateProbe: Callback {
+                var seen: (Float) -> Void
+                init(_ seen: @escaping (Float) -> Void) { self.seen = seen }
+                func onEpochEnd(model: Model, epoch: Int, logs: Logs) throws { seen(model.compiled!.optimizer.learningRate) }
+            }
+            try model.fit(x, y, epochs: 3, callbacks: [scheduler, RateProbe { rates.append($0) }], verbose: 0)
+            #expect(rates == [0.001, 0.002, 0.003])
+
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let csv = dir.appendingPathComponent("log.csv").path
+            let checkpoint = dir.appendingPathComponent("w{epoch}.npz").path
+            try model.fit(x, y, epochs: 2, callbacks: [CSVLogger(csv), ModelCheckpoint(checkpoint, monitor: "loss")], verbose: 0)
+            let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+            #expect(rows.first == "epoch,loss")
+            #expect(rows.count == 3)
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("w2.npz").path))
+            let reloaded = try Sequential([Dense(1, inputShape: [2])])
+            try reloaded.loadWeights(from: dir.appendingPathComponent("w2.npz").path)
+            #expect(reloaded.getWeights().map(\.scalars) == model.getWeights().map(\.scalars))
+
+            final class NaNLoss: Loss {
+                var name: String { "nan" }
+                func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor { try (yPred - yTrue).log() }
+            }
+            let nanModel = try Sequential([Dense(1, inputShape: [2])])
+            try nanModel.compile(optimizer: SGD(), loss: NaNLoss())
+            let recorder = BatchRecorder()
+            try nanModel.fit(x, try Tensor.ones([4, 1]) * 100, batchSize: 1, epochs: 3, callbacks: [TerminateOnNaN(), recorder], verbose: 0)
+            #expect(recorder.batches == 1)
+        }
+    }
+
+    @Test func accuracyFollowsKerasShapeRules() throws {
+        var sparse = try Metric.named("accuracy")
+        try sparse.update(Tensor([2, 0]), Tensor(shape: [2, 3], scalars: [0, 1, 5, 3, 1, 0]))
+        #expect(sparse.result == 1)
+        var binary = try Metric.named("accuracy")
+        try binary.update(Tensor(shape: [2, 1], scalars: [1, 0]), Tensor(shape: [2, 1], scalars: [0.7, 0.8]))
+        #expect(binary.result == 0.5)
+        var categorical = try Metric.named("accuracy")
+        try categorical.update(Tensor(shape: [2, 2], scalars: [0, 1, 1, 0]), Tensor(shape: [2, 2], scalars: [0.2, 0.8, 0.3, 0.7]))
+        #expect(categorical.result == 0.5)
+    }
+
+    @Test func statefulModelsRefuseShuffling() throws {
+        try withFreshLayerNames {
+            let model = try Sequential([LSTM(4, stateful: true, inputShape: [3, 2], batchSize: 2), Dense(1)])
+            try model.compile(optimizer: "sgd", loss: "mse")
+            let x = Tensor.ones([4, 3, 2]), y = Tensor.ones([4, 1])
+            #expect(throws: RecurError.self) { try model.fit(x, y, batchSize: 2, verbose: 0) }
+            try model.fit(x, y, batchSize: 2, shuffle: false, verbose: 0)
+        }
+    }
+}
