@@ -23,6 +23,7 @@ struct LayerFixture: Decodable {
     let grad_inputs: [FixtureTensor]?
     let grad_weights: [FixtureTensor]
     let updated_weights: [FixtureTensor]?
+    let mask: FixtureTensor?
 }
 
 enum Fixtures {
