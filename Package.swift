@@ -16,9 +16,11 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
         .target(name: "CRecurKernels"),
         .target(name: "RecurTensor", dependencies: ["CBLAS", "CRecurKernels"]),
-        .target(name: "Recur", dependencies: ["RecurTensor", "CZlib"]),
+        .target(name: "Recur", dependencies: ["RecurTensor", "CZlib", "CHDF5"]),
         .executableTarget(name: "recur", dependencies: [
             "Recur", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

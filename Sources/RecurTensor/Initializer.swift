@@ -58,23 +58,28 @@ public enum Initializer: Sendable, Equatable {
         guard shape.count >= 2 else { return Tensor.randomNormal(shape, generator: &generator) }
         let cols = shape[shape.count - 1], rows = shape.dropLast().reduce(1, *)
         let (tall, short) = (Swift.max(rows, cols), Swift.min(rows, cols))
-        // q is tall × short, column-major as arrays of columns.
-        var q = (0..<short).map { _ in (0..<tall).map { _ in Double(generator.nextNormal()) } }
-        for j in 0..<short {
-            for p in 0..<j {
-                var dot = 0.0
-                for i in 0..<tall { dot += q[p][i] * q[j][i] }
-                for i in 0..<tall { q[j][i] -= dot * q[p][i] }
+        // q holds `short` columns of length `tall`, column after column, orthonormalised in place.
+        var q = [Double](repeating: 0, count: tall * short)
+        for i in q.indices { q[i] = Double(generator.nextNormal()) }
+        q.withUnsafeMutableBufferPointer { q in
+            for j in 0..<short {
+                let cj = q.baseAddress! + j * tall
+                for p in 0..<j {
+                    let cp = q.baseAddress! + p * tall
+                    var dot = 0.0
+                    for i in 0..<tall { dot += cp[i] * cj[i] }
+                    for i in 0..<tall { cj[i] -= dot * cp[i] }
+                }
+                var norm = 0.0
+                for i in 0..<tall { norm += cj[i] * cj[i] }
+                norm = norm.squareRoot()
+                for i in 0..<tall { cj[i] /= norm }
             }
-            var norm = 0.0
-            for i in 0..<tall { norm += q[j][i] * q[j][i] }
-            norm = norm.squareRoot()
-            for i in 0..<tall { q[j][i] /= norm }
         }
         var t = Tensor(uninitializedShape: shape)
         for r in 0..<rows {
             for c in 0..<cols {
-                let v = rows >= cols ? q[c][r] : q[r][c]
+                let v = rows >= cols ? q[c * tall + r] : q[r * tall + c]
                 t.base[r * cols + c] = gain * Float(v)
             }
         }
