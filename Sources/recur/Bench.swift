@@ -25,6 +25,11 @@ struct Bench: ParsableCommand {
 
     /// Median seconds of `repeats` runs of `body` after a few warm-up runs.
     func time(_ repeats: Int, warmup: Int = 3, _ body: () throws -> Void) rethrows -> Double {
+        try samples(repeats, warmup: warmup, body).median
+    }
+
+    /// Median and fastest seconds of `repeats` runs of `body` after a few warm-up runs.
+    func samples(_ repeats: Int, warmup: Int = 3, _ body: () throws -> Void) rethrows -> (median: Double, best: Double) {
         for _ in 0..<warmup { try body() }
         var samples: [Double] = []
         for _ in 0..<repeats {
@@ -32,14 +37,15 @@ struct Bench: ParsableCommand {
             try body()
             samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        return samples.sorted()[samples.count / 2]
+        samples.sort()
+        return (samples[samples.count / 2], samples[0])
     }
 
     func opsBenchmark() throws -> [String: Any] {
         var g = SeededGenerator(seed: 1)
         let (m, k, n) = (64, 256, 92)
         let a = Tensor.randomUniform([m, k], generator: &g), b = Tensor.randomUniform([k, n], generator: &g)
-        let matmul = try time(repeats * 20) { _ = try a.matmul(b) }
+        let matmul = try samples(repeats * 20) { _ = try a.matmul(b) }
         let x = Tensor.randomUniform([1 << 20], low: -4, high: 4, generator: &g)
         let tanh = time(repeats) { _ = x.tanh() }
         let sigmoid = time(repeats) { _ = x.sigmoid() }
@@ -47,8 +53,9 @@ struct Bench: ParsableCommand {
         let small = Tensor.randomUniform([64, 256], generator: &g)
         let eager = try time(repeats * 100) { _ = try small + small }
         return [
-            "matmul_64x256x92_us": matmul * 1e6,
-            "matmul_64x256x92_gflops": 2.0 * Double(m * k * n) / matmul / 1e9,
+            "matmul_64x256x92_us": matmul.median * 1e6,
+            "matmul_64x256x92_gflops": 2.0 * Double(m * k * n) / matmul.median / 1e9,
+            "matmul_64x256x92_best_gflops": 2.0 * Double(m * k * n) / matmul.best / 1e9,
             "tanh_1M_gelements_per_s": Double(x.count) / tanh / 1e9,
             "sigmoid_1M_gelements_per_s": Double(x.count) / sigmoid / 1e9,
             "exp_1M_gelements_per_s": Double(x.count) / exp / 1e9,

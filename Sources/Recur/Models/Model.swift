@@ -81,7 +81,13 @@ open class Model: Layer {
     }
 
     /// Runs the model on concrete inputs (one per model input) and returns every output.
-    open func forward(_ values: [Tensor], training: Bool) throws -> [Tensor] {
+    public func forward(_ values: [Tensor], training: Bool) throws -> [Tensor] {
+        try forwardWithMasks(values, training: training).outputs
+    }
+
+    /// Runs the model and returns every output with the mask that came with it (e.g. from
+    /// `Embedding(maskZero: true)` through recurrent layers with `returnSequences`).
+    open func forwardWithMasks(_ values: [Tensor], training: Bool) throws -> (outputs: [Tensor], masks: [Tensor?]) {
         guard values.count == inputs.count else {
             throw RecurError.invalidArgument(op: name, message: "expected \(inputs.count) input(s), got \(values.count)")
         }
@@ -102,7 +108,8 @@ open class Model: Layer {
                                                        mask: mask, training: training))
             computed[ObjectIdentifier(node)] = (result.tensors, result.mask)
         }
-        return outputs.map(value)
+        let masks = outputs.map { $0.index == 0 ? computed[ObjectIdentifier($0.node)]!.mask : nil }
+        return (outputs.map(value), masks)
     }
 
     open override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {

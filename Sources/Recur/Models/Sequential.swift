@@ -64,7 +64,7 @@ public final class Sequential: Model {
     public override var outputShapes: [[Int?]] { layerOutputShapes.last.map { [$0] } ?? [] }
     public override var outputNames: [String] { stack.last.map { [$0.name] } ?? [] }
 
-    public override func forward(_ values: [Tensor], training: Bool) throws -> [Tensor] {
+    public override func forwardWithMasks(_ values: [Tensor], training: Bool) throws -> (outputs: [Tensor], masks: [Tensor?]) {
         guard values.count == 1 else {
             throw RecurError.invalidArgument(op: name, message: "a Sequential model takes one input, got \(values.count)")
         }
@@ -81,7 +81,7 @@ public final class Sequential: Model {
         for layer in stack {
             output = try layer.run(LayerInput(output.tensors, mask: output.mask, training: training))
         }
-        return output.tensors
+        return (output.tensors, [output.mask])
     }
 }
 

@@ -7,6 +7,7 @@ public enum MergeMode: String, Sendable {
 /// the two outputs (the backward sequence is first flipped back into forward time order). With
 /// `mergeMode: nil` both outputs are returned. With `returnState` the forward states follow the
 /// output(s), then the backward states; an `initialState` is split the same way, half to each direction.
+/// With a mask and `returnSequences`, masked steps output zeros in both directions (Keras's rule).
 public final class Bidirectional: Layer {
     public let forwardLayer: RNN
     public let backwardLayer: RNN
@@ -24,6 +25,9 @@ public final class Bidirectional: Layer {
             throw RecurError.invalidArgument(op: "Bidirectional", message: "forward and backward layers must agree on returnSequences and returnState")
         }
         self.backwardLayer = backward
+        // As Keras: with sequences returned, masked steps of both halves output zeros.
+        layer.zeroOutputForMask = layer.returnSequences
+        backward.zeroOutputForMask = backward.returnSequences
         super.init(name: name)
         declaredInputShape = inputShape ?? layer.declaredInputShape
     }

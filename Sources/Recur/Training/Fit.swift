@@ -22,11 +22,11 @@ struct EpochTracker {
         for i in metrics.indices { for j in metrics[i].indices { metrics[i][j].reset() } }
     }
 
-    mutating func update(total: Float, perOutput: [Float], targets: [Tensor], predictions: [Tensor], batch: Int) throws {
+    mutating func update(total: Float, perOutput: [Float], targets: [Tensor], predictions: [Tensor], masks: [Tensor?], batch: Int) throws {
         loss.add(total, weight: batch)
         for (k, v) in perOutput.enumerated() { outputLosses[k].add(v, weight: batch) }
         for k in metrics.indices {
-            for j in metrics[k].indices { try metrics[k][j].update(targets[k], predictions[k]) }
+            for j in metrics[k].indices { try metrics[k][j].update(targets[k], predictions[k], mask: masks[k]) }
         }
     }
 
@@ -63,25 +63,25 @@ extension Model {
         return n
     }
 
-    /// Total (weighted) loss and each output's loss for one batch.
-    func computeLoss(_ compiled: CompiledState, targets: [Tensor], predictions: [Tensor]) throws -> (Tensor, [Tensor]) {
-        let perOutput = try zip(compiled.losses, zip(targets, predictions)).map { loss, pair in try loss(pair.0, pair.1) }
+    /// Total (weighted) loss and each output's loss for one batch; masked positions of sequence outputs do not count.
+    func computeLoss(_ compiled: CompiledState, targets: [Tensor], predictions: [Tensor], masks: [Tensor?]) throws -> (Tensor, [Tensor]) {
+        let perOutput = try compiled.losses.indices.map { k in try compiled.losses[k](targets[k], predictions[k], mask: masks[k]) }
         var total = perOutput[0].scaled(by: compiled.lossWeights[0])
         for k in perOutput.indices.dropFirst() { total = try total + perOutput[k].scaled(by: compiled.lossWeights[k]) }
         return (total, perOutput)
     }
 
     /// One gradient step on one batch; returns the losses and the predictions.
-    func trainStep(_ x: [Tensor], _ y: [Tensor], compiled: CompiledState) throws -> (Float, [Float], [Tensor]) {
+    func trainStep(_ x: [Tensor], _ y: [Tensor], compiled: CompiledState) throws -> (Float, [Float], [Tensor], [Tensor?]) {
         let variables = trainableVariables
         for v in variables { v.value = v.value.requiringGradient() }
         defer { for v in variables { v.value = v.value.detached } }
-        let predictions = try forward(x, training: true)
-        let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions)
+        let (predictions, masks) = try forwardWithMasks(x, training: true)
+        let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks)
         let grads = try gradients(of: total, wrt: variables.map(\.value))
         for v in variables { v.value = v.value.detached }
         try compiled.optimizer.apply(grads, to: variables)
-        return (total.scalar, perOutput.map(\.scalar), predictions.map(\.detached))
+        return (total.scalar, perOutput.map(\.scalar), predictions.map(\.detached), masks)
     }
 
     /// Keras's `train_on_batch`: one update; returns the batch's logs.
@@ -90,8 +90,8 @@ extension Model {
         let compiled = try requireCompiled("trainOnBatch")
         let n = try checkData(x, y, op: "trainOnBatch")
         var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
-        let (total, perOutput, predictions) = try trainStep(x, y, compiled: compiled)
-        try tracker.update(total: total, perOutput: perOutput, targets: y, predictions: predictions, batch: n)
+        let (total, perOutput, predictions, masks) = try trainStep(x, y, compiled: compiled)
+        try tracker.update(total: total, perOutput: perOutput, targets: y, predictions: predictions, masks: masks, batch: n)
         return tracker.logs()
     }
 
@@ -150,8 +150,8 @@ extension Model {
                 for cb in callbacks { try cb.onBatchBegin(model: self, batch: step) }
                 let indices = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
                 let xb = try Model.rows(trainX, indices), yb = try Model.rows(trainY, indices)
-                let (total, perOutput, predictions) = try trainStep(xb, yb, compiled: compiled)
-                try tracker.update(total: total, perOutput: perOutput, targets: yb, predictions: predictions, batch: indices.count)
+                let (total, perOutput, predictions, masks) = try trainStep(xb, yb, compiled: compiled)
+                try tracker.update(total: total, perOutput: perOutput, targets: yb, predictions: predictions, masks: masks, batch: indices.count)
                 let logs = tracker.logs()
                 for cb in callbacks { try cb.onBatchEnd(model: self, batch: step, logs: logs) }
                 if step + 1 < steps { bar.update(step + 1, values: logs) }
@@ -193,9 +193,9 @@ extension Model {
             for step in 0..<steps {
                 let indices = (step * batchSize)..<min(n, (step + 1) * batchSize)
                 let xb = try x.map { try $0.slice(alongAxis: 0, indices) }, yb = try y.map { try $0.slice(alongAxis: 0, indices) }
-                let predictions = try forward(xb, training: false)
-                let (total, perOutput) = try computeLoss(compiled, targets: yb, predictions: predictions)
-                try tracker.update(total: total.scalar, perOutput: perOutput.map(\.scalar), targets: yb, predictions: predictions, batch: indices.count)
+                let (predictions, masks) = try forwardWithMasks(xb, training: false)
+                let (total, perOutput) = try computeLoss(compiled, targets: yb, predictions: predictions, masks: masks)
+                try tracker.update(total: total.scalar, perOutput: perOutput.map(\.scalar), targets: yb, predictions: predictions, masks: masks, batch: indices.count)
             }
         }
         let logs = tracker.logs()

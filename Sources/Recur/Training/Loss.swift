@@ -12,6 +12,18 @@ extension Loss {
     public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
         try perSample(yTrue, yPred).mean()
     }
+
+    /// The mean over the positions a mask keeps (Keras: Σ loss·mask / (Σ mask + ε)); without a mask, the mean.
+    /// The mask has the shape of the per-sample losses, e.g. (batch, time) for sequence outputs.
+    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor?) throws -> Tensor {
+        let values = try perSample(yTrue, yPred)
+        guard let mask else { return values.mean() }
+        guard mask.shape == values.shape else {
+            throw RecurError.shapeMismatch(op: "\(name) mask", expected: describeShape(values.shape), actual: describeShape(mask.shape))
+        }
+        let kept = mask.sum().scalar
+        return try (values * mask).sum().scaled(by: 1 / (kept + 1e-7))
+    }
 }
 
 /// Keras's epsilon for clipping probabilities.

@@ -15,10 +15,19 @@ public struct Metric {
     /// The running mean.
     public var result: Float { count > 0 ? Float(total / count) : 0 }
 
-    public mutating func update(_ yTrue: Tensor, _ yPred: Tensor) throws {
+    /// Adds a batch; with a mask (the shape of the per-sample values) only kept positions count.
+    public mutating func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil) throws {
         let values = try perSample(yTrue, yPred)
-        total += values.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
-        count += Double(values.count)
+        if let mask {
+            guard mask.shape == values.shape else {
+                throw RecurError.shapeMismatch(op: "\(name) mask", expected: describeShape(values.shape), actual: describeShape(mask.shape))
+            }
+            total += Double(try (values * mask).sum().scalar)
+            count += Double(mask.sum().scalar)
+        } else {
+            total += values.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
+            count += Double(values.count)
+        }
     }
 
     public mutating func reset() { total = 0; count = 0 }
