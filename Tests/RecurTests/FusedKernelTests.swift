@@ -10,14 +10,22 @@ struct FusedKernelTests {
         let goBackwards: Bool
         let initialState: Bool
         let training: Bool
-        var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState)" }
+        var masked = false
+        var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState) mask=\(masked)" }
     }
 
     static let cases: [Case] = ["lstm", "gru", "simple"].flatMap { kind in
         [(false, false, false), (true, false, false), (true, true, false), (false, true, true), (true, false, true)].map {
             Case(kind: kind, returnSequences: $0.0, goBackwards: $0.1, initialState: $0.2, training: false)
+        } + [(true, false, true), (false, true, false), (true, true, true)].map {
+            Case(kind: kind, returnSequences: $0.0, goBackwards: $0.1, initialState: $0.2, training: false, masked: true)
         }
     }
+
+    /// Right padding, a gap and left padding in one batch of 3 × 7.
+    static let mask = try! Tensor(shape: [3, 7], scalars: [1, 1, 1, 1, 1, 0, 0,
+                                                           1, 1, 0, 1, 1, 1, 0,
+                                                           0, 0, 1, 1, 1, 1, 1])
 
     static func makePair(_ c: Case) -> (fused: RNN, loop: RNN) {
         func make(_ mode: FusedKernelMode) -> RNN {
@@ -48,7 +56,7 @@ struct FusedKernelTests {
             let s0 = states.map { $0.requiringGradient() }
             for v in layer.trainableVariables { v.value = v.value.requiringGradient() }
             defer { for v in layer.trainableVariables { v.value = v.value.detached } }
-            let outs = try layer.outputs(xs, initialState: s0)
+            let outs = try layer.outputs(xs, initialState: s0, mask: c.masked ? Self.mask : nil)
             var gen = SeededGenerator(seed: 5)
             var loss = Tensor(0)
             for o in outs { loss = try loss + (o * Tensor.randomUniform(o.shape, low: -1, high: 1, generator: &gen)).sum() }

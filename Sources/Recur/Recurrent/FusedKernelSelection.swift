@@ -1,33 +1,17 @@
 import Foundation
 
 /// Keras's rule for the fused (cuDNN-style) path, checked before every sequence. Returns the reason
-/// the fused kernel cannot run, or nil when it can.
+/// the fused kernel cannot run, or nil when it can. Unlike cuDNN, Recur's fused kernels take any mask,
+/// not only right-padded ones.
 func fusedKernelDeclineReason(activation: Activation, recurrentActivation: Activation?, useBias: Bool,
-                              recurrentDropout: Float, unroll: Bool, mask: Tensor?, extra: String? = nil) -> String? {
+                              recurrentDropout: Float, unroll: Bool, extra: String? = nil) -> String? {
     if activation != .tanh { return "activation is \(activation.rawValue), not tanh" }
     if let recurrentActivation, recurrentActivation != .sigmoid { return "recurrentActivation is \(recurrentActivation.rawValue), not sigmoid" }
     if !useBias { return "useBias is false" }
     if recurrentDropout > 0 { return "recurrentDropout > 0" }
     if unroll { return "unroll is true" }
     if let extra { return extra }
-    if let mask, !isRightPadded(mask) { return "the mask is not right-padded" }
     return nil
-}
-
-/// True when every row of the (batch, time) mask is ones followed by zeros.
-func isRightPadded(_ mask: Tensor) -> Bool {
-    let (batch, time) = (mask.shape[0], mask.shape[1])
-    return mask.withUnsafeBufferPointer { m in
-        (0..<batch).allSatisfy { b in
-            var seenZero = false
-            for t in 0..<time {
-                let on = m[b * time + t] != 0
-                if on && seenZero { return false }
-                if !on { seenZero = true }
-            }
-            return true
-        }
-    }
 }
 
 /// Applies the layer's `fused` mode to a decline reason: `.always` throws it, `.auto` logs it once

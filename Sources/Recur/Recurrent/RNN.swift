@@ -136,6 +136,27 @@ open class RNN: Layer {
         try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
     }
 
+    /// The outputs of a fused run, as the cell loop defines them, from the per-step states `hSeq`
+    /// (batch, time, units) in processing order: without a mask the states themselves; with one, a masked
+    /// step repeats the previous output (zeros before a row's first counted step), or is zero with
+    /// `zeroOutputForMask`. Returns the output sequence and the last output.
+    func fusedOutputs(states hSeq: Tensor, mask: Tensor?) throws -> (sequence: Tensor, last: Tensor) {
+        let time = hSeq.shape[1]
+        guard let mask else { return (hSeq, try hSeq.select(alongAxis: 1, index: time - 1)) }
+        let ordered = goBackwards ? try mask.reversed(alongAxis: 1) : mask
+        var keep = ordered
+        if !zeroOutputForMask {
+            // Cumulative "some step has counted" along processing order.
+            keep.withUnsafeMutableBufferPointer { p in
+                for b in 0..<mask.shape[0] {
+                    for t in 1..<max(time, 1) where p[b * time + t - 1] != 0 { p[b * time + t] = 1 }
+                }
+            }
+        }
+        let sequence = try hSeq * keep.reshaped(to: [mask.shape[0], time, 1])
+        return (sequence, try sequence.select(alongAxis: 1, index: time - 1))
+    }
+
     /// The generic time loop: one `cell.step` per timestep.
     func runCellLoop(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
         let batch = sequences[0].shape[0], time = sequences[0].shape[1]

@@ -38,20 +38,20 @@ public final class LSTM: RNN {
     override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
         let c = lstmCell
         let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
-                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll,
-                                              mask: mask, extra: mask != nil ? "masks are handled by the cell loop" : nil)
+                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
         lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
         guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
             return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
         }
         let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
-        let packed = try Tensor.fusedLSTMSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
-                                                  h0: initialStates[0], c0: initialStates[1], reverse: goBackwards)
         let time = x.shape[1]
-        let hSeq = try packed.slice(alongAxis: 1, 0..<time)
-        let hLast = time == 0 ? initialStates[0] : try packed.select(alongAxis: 1, index: time - 1)
-        let cLast = try packed.select(alongAxis: 1, index: time)
-        return SequenceResult(sequences: [hSeq], lastOutputs: [hLast], finalStates: [hLast, cLast])
+        guard time > 0 else { return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training) }
+        let packed = try Tensor.fusedLSTMSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
+                                                  h0: initialStates[0], c0: initialStates[1], mask: mask, reverse: goBackwards)
+        let states = try packed.slice(alongAxis: 1, 0..<time)
+        let (sequence, last) = try fusedOutputs(states: states, mask: mask)
+        let hFinal = try packed.select(alongAxis: 1, index: time - 1), cFinal = try packed.select(alongAxis: 1, index: time)
+        return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: [hFinal, cFinal])
     }
 
     public override func makeReversedCopy(name: String) throws -> RNN {
@@ -97,18 +97,19 @@ public final class GRU: RNN {
     override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
         let c = gruCell
         let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
-                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll, mask: mask,
-                                              extra: !c.resetAfter ? "resetAfter is false" : (mask != nil ? "masks are handled by the cell loop" : nil))
+                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll,
+                                              extra: c.resetAfter ? nil : "resetAfter is false")
         lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
         guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
             return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
         }
         let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
-        let hSeq = try Tensor.fusedGRUSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
-                                               h0: initialStates[0], reverse: goBackwards)
         let time = x.shape[1]
-        let hLast = time == 0 ? initialStates[0] : try hSeq.select(alongAxis: 1, index: time - 1)
-        return SequenceResult(sequences: [hSeq], lastOutputs: [hLast], finalStates: [hLast])
+        guard time > 0 else { return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training) }
+        let states = try Tensor.fusedGRUSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
+                                                 h0: initialStates[0], mask: mask, reverse: goBackwards)
+        let (sequence, last) = try fusedOutputs(states: states, mask: mask)
+        return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: [try states.select(alongAxis: 1, index: time - 1)])
     }
 
     public override func makeReversedCopy(name: String) throws -> RNN {
@@ -152,18 +153,18 @@ public final class SimpleRNN: RNN {
     override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
         let c = simpleCell
         let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: nil,
-                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll, mask: mask,
-                                              extra: mask != nil ? "masks are handled by the cell loop" : nil)
+                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
         lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
         guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
             return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
         }
         let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
-        let hSeq = try Tensor.fusedSimpleRNNSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
-                                                     h0: initialStates[0], reverse: goBackwards)
         let time = x.shape[1]
-        let hLast = time == 0 ? initialStates[0] : try hSeq.select(alongAxis: 1, index: time - 1)
-        return SequenceResult(sequences: [hSeq], lastOutputs: [hLast], finalStates: [hLast])
+        guard time > 0 else { return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training) }
+        let states = try Tensor.fusedSimpleRNNSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
+                                                       h0: initialStates[0], mask: mask, reverse: goBackwards)
+        let (sequence, last) = try fusedOutputs(states: states, mask: mask)
+        return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: [try states.select(alongAxis: 1, index: time - 1)])
     }
 
     public override func makeReversedCopy(name: String) throws -> RNN {

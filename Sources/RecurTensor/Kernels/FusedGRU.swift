@@ -4,16 +4,18 @@ extension Tensor {
     /// The whole-sequence GRU in its `resetAfter` (cuDNN) form, gate order [z, r, h], as one differentiable op.
     ///
     /// - x (B, T, D), kernel W (D, 3U), recurrentKernel U (U, 3U), bias (2, 3U) = [input bias; recurrent bias], h0 (B, U).
-    /// - Returns (B, T, U): the outputs hₜ in processing order (reversed time when `reverse`); the last
+    /// - mask (B, T), optional, 1 where a step counts: a masked step leaves that row's h unchanged.
+    /// - Returns (B, T, U): the states hₜ in processing order (reversed time when `reverse`); the last
     ///   step is the final state.
     ///
     /// z = σ(x_z + r_z), r = σ(x_r + r_r), ĥ = tanh(x_h + r ⊙ r_h), h = z ⊙ h₋₁ + (1 − z) ⊙ ĥ, where
     /// x_· = x·W + b_in (one GEMM for all steps) and r_· = h₋₁·U + b_rec (one GEMM per step).
     public static func fusedGRUSequence(_ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
-                                        h0: Tensor, reverse: Bool) throws -> Tensor {
+                                        h0: Tensor, mask: Tensor? = nil, reverse: Bool) throws -> Tensor {
         guard x.rank == 3 else { throw RecurError.shapeMismatch(op: "fusedGRU", expected: "x of shape (batch, time, features)", actual: describeShape(x.shape)) }
         let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
         let U = recurrentKernel.shape[0], G = 3 * U, rows = T * B
+        let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         guard kernel.shape == [D, G], recurrentKernel.shape == [U, G], bias.shape == [2, G], h0.shape == [B, U] else {
             throw RecurError.shapeMismatch(op: "fusedGRU", expected: "W (\(D), \(G)), U (\(U), \(G)), bias (2, \(G)), h0 (\(B), \(U))",
                                            actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), bias \(describeShape(bias.shape)), h0 \(describeShape(h0.shape))")
@@ -31,6 +33,7 @@ extension Tensor {
             for b in 0..<B { (hp + b * G).update(from: bias.base + G, count: G) }
             gemm(hPrev, transposeA: false, recurrentKernel.base, transposeB: false, hp, m: B, n: G, k: U, beta: 1)
             recur_gru_gates_forward(xproj.base + t * B * G, hp, hPrev, act.base + t * B * G, hs.base + t * B * U, B, U)
+            for b in steps.maskedRows(step: t) { copyRow(b, count: U, from: hPrev, to: hs.base + t * B * U) }
         }
         var out = Tensor(uninitializedShape: [B, T, U])
         SequenceLayout.batchMajor(hs.base, batch: B, time: T, features: U, reversed: false, into: out.base)
@@ -48,6 +51,12 @@ extension Tensor {
                 let dhp = dhproj.base + t * B * G
                 recur_gru_gates_backward(act.base + t * B * G, hproj.base + t * B * G, hPrev, dhStep.base,
                                          dxproj.base + t * B * G, dhp, dh.base, B, U)
+                let skipped = steps.maskedRows(step: t)
+                for b in skipped {
+                    (dxproj.base + (t * B + b) * G).update(repeating: 0, count: G)
+                    (dhp + b * G).update(repeating: 0, count: G)
+                    copyRow(b, count: U, from: dhStep.base, to: dh.base)
+                }
                 gemm(dhp, transposeA: false, R.base, transposeB: true, dh.base, m: B, n: U, k: G, beta: 1)
             }
             var results: [Tensor?] = Array(repeating: nil, count: 5)
@@ -82,12 +91,14 @@ extension Tensor {
     }
 
     /// The whole-sequence SimpleRNN with tanh, as one differentiable op: hₜ = tanh(xₜ·W + b + hₜ₋₁·U).
+    /// A masked step (mask (B, T), 0 where a step does not count) leaves that row's h unchanged.
     /// x (B, T, D), W (D, U), U (U, U), b (U), h0 (B, U) → (B, T, U) in processing order.
     public static func fusedSimpleRNNSequence(_ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
-                                              h0: Tensor, reverse: Bool) throws -> Tensor {
+                                              h0: Tensor, mask: Tensor? = nil, reverse: Bool) throws -> Tensor {
         guard x.rank == 3 else { throw RecurError.shapeMismatch(op: "fusedSimpleRNN", expected: "x of shape (batch, time, features)", actual: describeShape(x.shape)) }
         let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
         let U = recurrentKernel.shape[0], rows = T * B
+        let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         guard kernel.shape == [D, U], recurrentKernel.shape == [U, U], bias.shape == [U], h0.shape == [B, U] else {
             throw RecurError.shapeMismatch(op: "fusedSimpleRNN", expected: "W (\(D), \(U)), U (\(U), \(U)), b (\(U)), h0 (\(B), \(U))",
                                            actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), b \(describeShape(bias.shape)), h0 \(describeShape(h0.shape))")
@@ -102,6 +113,7 @@ extension Tensor {
             let h = hs.base + t * B * U
             gemm(hPrev, transposeA: false, recurrentKernel.base, transposeB: false, h, m: B, n: U, k: U, beta: 1)
             recur_tanh(h, h, B * U)
+            for b in steps.maskedRows(step: t) { copyRow(b, count: U, from: hPrev, to: h) }
         }
         var out = Tensor(uninitializedShape: [B, T, U])
         SequenceLayout.batchMajor(hs.base, batch: B, time: T, features: U, reversed: false, into: out.base)
@@ -116,8 +128,12 @@ extension Tensor {
                     let upstream = grad.base + (b * T + t) * U, carried = dh.base + b * U, total = dzt + b * U
                     for k in 0..<U { total[k] = carried[k] + upstream[k] }
                 }
+                let skipped = steps.maskedRows(step: t)
+                let carried = skipped.isEmpty ? nil : Tensor(copying: dzt, count: B * U)
                 recur_tanh_backward(hs.base + t * B * U, dzt, dzt, B * U)
+                for b in skipped { (dzt + b * U).update(repeating: 0, count: U) }
                 gemm(dzt, transposeA: false, R.base, transposeB: true, dh.base, m: B, n: U, k: U)
+                for b in skipped { copyRow(b, count: U, from: carried!.base, to: dh.base) }
             }
             var results: [Tensor?] = Array(repeating: nil, count: 5)
             if need[0] {

@@ -5,14 +5,15 @@ extension Tensor {
     /// differentiable op: our counterpart of cuDNN's fused RNN.
     ///
     /// - x (B, T, D), kernel W (D, 4U), recurrentKernel U (U, 4U), bias b (4U), h0 and c0 (B, U).
-    /// - Returns a packed tensor (B, T + 1, U): steps 0..<T hold the outputs hₜ in processing order
+    /// - mask (B, T), optional, 1 where a step counts: a masked step leaves that row's h and c unchanged.
+    /// - Returns a packed tensor (B, T + 1, U): steps 0..<T hold the states hₜ in processing order
     ///   (reversed time when `reverse`), step T holds the final cell state c_T.
     ///
     /// Forward: the input projection x·W + b for every step is one GEMM; each step adds h₋₁·U with one
     /// GEMM and applies the gates in one vectorised pass. Backward through time runs one GEMM per step
     /// for dh₋₁ = dz·Uᵀ; dW, dU, db and dx are then each one GEMM (or reduction) over all steps at once.
     public static func fusedLSTMSequence(_ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
-                                         h0: Tensor, c0: Tensor, reverse: Bool) throws -> Tensor {
+                                         h0: Tensor, c0: Tensor, mask: Tensor? = nil, reverse: Bool) throws -> Tensor {
         guard x.rank == 3 else { throw RecurError.shapeMismatch(op: "fusedLSTM", expected: "x of shape (batch, time, features)", actual: describeShape(x.shape)) }
         let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
         let U = recurrentKernel.shape[0]
@@ -22,6 +23,7 @@ extension Tensor {
                                            actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), b \(describeShape(bias.shape)), h0 \(describeShape(h0.shape)), c0 \(describeShape(c0.shape))")
         }
         let G = 4 * U, rows = T * B
+        let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         // Time-major input and the projection of every step.
         var xs = Tensor(uninitializedShape: [T, B, D])
         SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
@@ -37,6 +39,10 @@ extension Tensor {
             let g = gates.base + t * B * G
             gemm(hPrev, transposeA: false, recurrentKernel.base, transposeB: false, g, m: B, n: G, k: U, beta: 1)
             recur_lstm_gates_forward(g, cPrev, cs.base + t * B * U, tanhC.base + t * B * U, hs.base + t * B * U, B, U)
+            for b in steps.maskedRows(step: t) {
+                copyRow(b, count: U, from: hPrev, to: hs.base + t * B * U)
+                copyRow(b, count: U, from: cPrev, to: cs.base + t * B * U)
+            }
         }
         var packed = Tensor(uninitializedShape: [B, T + 1, U])
         for t in 0..<T {
@@ -60,8 +66,16 @@ extension Tensor {
                 }
                 let cPrev = t == 0 ? c0d.base : cs.base + (t - 1) * B * U
                 let dg = dgates.base + t * B * G
+                let skipped = steps.maskedRows(step: t)
+                let dcCarried = skipped.isEmpty ? nil : dc.detachedCopy()
                 recur_lstm_gates_backward(gates.base + t * B * G, cPrev, tanhC.base + t * B * U, dhStep.base, dc.base, dg, B, U)
+                // A masked row passed h and c through unchanged: its gradients pass straight back.
+                for b in skipped {
+                    (dg + b * G).update(repeating: 0, count: G)
+                    copyRow(b, count: U, from: dcCarried!.base, to: dc.base)
+                }
                 gemm(dg, transposeA: false, R.base, transposeB: true, dh.base, m: B, n: U, k: G)
+                for b in skipped { copyRow(b, count: U, from: dhStep.base, to: dh.base) }
             }
             var results: [Tensor?] = Array(repeating: nil, count: 6)
             if need[0] {

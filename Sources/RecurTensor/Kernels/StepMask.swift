@@ -1,0 +1,49 @@
+/// A (batch, time) mask read in the fused kernels' processing order: `isMasked(step, row)` is true
+/// where the step does not count, so that row carries its previous state through it.
+struct StepMask {
+    private let masked: [Bool]
+    private let batch: Int
+    let isEmpty: Bool
+
+    /// `mask` (batch, time) in the API's time order, 1 for steps that count; `reverse` for `goBackwards`.
+    init(_ mask: Tensor?, batch: Int, time: Int, reverse: Bool) throws {
+        self.batch = batch
+        guard let mask else { masked = []; isEmpty = true; return }
+        guard mask.shape == [batch, time] else {
+            throw RecurError.shapeMismatch(op: "fused RNN mask", expected: describeShape([batch, time]), actual: describeShape(mask.shape))
+        }
+        var flags = [Bool](repeating: false, count: batch * time)
+        for s in 0..<time {
+            let t = reverse ? time - 1 - s : s
+            for b in 0..<batch { flags[s * batch + b] = mask.base[b * time + t] == 0 }
+        }
+        masked = flags
+        isEmpty = !flags.contains(true)
+    }
+
+    /// The rows masked at a processing step.
+    func maskedRows(step: Int) -> [Int] {
+        isEmpty ? [] : (0..<batch).filter { masked[step * batch + $0] }
+    }
+}
+
+/// Copies `count` floats of row `row` from one (rows, count) buffer to another.
+@inline(__always)
+func copyRow(_ row: Int, count: Int, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>) {
+    (destination + row * count).update(from: source + row * count, count: count)
+}
+
+extension Tensor {
+    /// A new rank-1 tensor holding a copy of `count` floats.
+    init(copying source: UnsafePointer<Float>, count: Int) {
+        self.init(uninitializedShape: [count])
+        base.update(from: source, count: count)
+    }
+
+    /// A copy with its own storage.
+    func detachedCopy() -> Tensor {
+        var t = Tensor(uninitializedShape: shape)
+        t.base.update(from: base, count: count)
+        return t
+    }
+}
