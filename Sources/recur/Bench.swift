@@ -8,10 +8,11 @@ struct Bench: ParsableCommand {
 
     @Argument(help: "What to measure: ops or rnn.") var suite = "ops"
     @Option(help: "Timed repetitions per measurement.") var repeats = 50
-    @Option(help: "BLAS threads.") var threads = 1
+    @Option(help: "Threads for Recur's fused kernels (OpenBLAS stays single-threaded).") var threads = Parallelism.threads
 
     func run() throws {
-        setBLASThreads(threads)
+        setBLASThreads(1)
+        Parallelism.threads = threads
         setRandomSeed(7)
         let result: [String: Any]
         switch suite {
@@ -60,7 +61,7 @@ struct Bench: ParsableCommand {
             "sigmoid_1M_gelements_per_s": Double(x.count) / sigmoid / 1e9,
             "exp_1M_gelements_per_s": Double(x.count) / exp / 1e9,
             "add_64x256_us": eager * 1e6,
-            "blas_threads": threads,
+            "threads": threads,
         ]
     }
 
@@ -75,7 +76,7 @@ struct Bench: ParsableCommand {
         let logits = SparseCategoricalCrossentropy(fromLogits: true)
         let x = Tensor.randomUniform([64, 28, 28], generator: &g)
         let y = Tensor((0..<64).map { Float($0 % 10) })
-        var result: [String: Any] = ["batch": 64, "blas_threads": threads, "repeats": repeats]
+        var result: [String: Any] = ["batch": 64, "threads": threads, "repeats": repeats]
 
         let guideFused = try GuideModels.mnistRows(cell: .lstm)
         result["guide_lstm_fused_train_ms_per_step"] = try trainStepMs(guideFused, x: x, y: y, loss: logits)

@@ -11,7 +11,9 @@ struct FusedKernelTests {
         let initialState: Bool
         let training: Bool
         var masked = false
-        var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState) mask=\(masked)" }
+        /// 17 rows split unevenly across threads in the fused kernels.
+        var batch = 3
+        var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState) mask=\(masked) batch=\(batch)" }
     }
 
     static let cases: [Case] = ["lstm", "gru", "simple"].flatMap { kind in
@@ -19,13 +21,15 @@ struct FusedKernelTests {
             Case(kind: kind, returnSequences: $0.0, goBackwards: $0.1, initialState: $0.2, training: false)
         } + [(true, false, true), (false, true, false), (true, true, true)].map {
             Case(kind: kind, returnSequences: $0.0, goBackwards: $0.1, initialState: $0.2, training: false, masked: true)
-        }
+        } + [Case(kind: kind, returnSequences: true, goBackwards: true, initialState: true, training: false, masked: true, batch: 17)]
     }
 
-    /// Right padding, a gap and left padding in one batch of 3 × 7.
-    static let mask = try! Tensor(shape: [3, 7], scalars: [1, 1, 1, 1, 1, 0, 0,
-                                                           1, 1, 0, 1, 1, 1, 0,
-                                                           0, 0, 1, 1, 1, 1, 1])
+    /// Right padding, a gap, left padding and (from row 3 on) a fully masked row, cycling over the batch.
+    static func mask(batch: Int) -> Tensor {
+        let rows: [[Float]] = [[1, 1, 1, 1, 1, 0, 0], [1, 1, 0, 1, 1, 1, 0], [0, 0, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0]]
+        let pattern = (0..<batch).flatMap { rows[$0 < 3 ? $0 : $0 % 4] }
+        return try! Tensor(shape: [batch, 7], scalars: pattern)
+    }
 
     static func makePair(_ c: Case) -> (fused: RNN, loop: RNN) {
         func make(_ mode: FusedKernelMode) -> RNN {
@@ -41,22 +45,22 @@ struct FusedKernelTests {
     @Test(arguments: cases)
     func fusedMatchesLoop(_ c: Case) throws {
         var g = SeededGenerator(seed: 11)
-        let x = Tensor.randomUniform([3, 7, 4], low: -1, high: 1, generator: &g)
+        let x = Tensor.randomUniform([c.batch, 7, 4], low: -1, high: 1, generator: &g)
         let (fused, loop) = Self.makePair(c)
-        try fused.buildIfNeeded(inputShapes: [[3, 7, 4]])
-        try loop.buildIfNeeded(inputShapes: [[3, 7, 4]])
+        try fused.buildIfNeeded(inputShapes: [[c.batch, 7, 4]])
+        try loop.buildIfNeeded(inputShapes: [[c.batch, 7, 4]])
         // Random weights, including a nonzero bias.
         let weights = fused.getWeights().map { Tensor.randomUniform($0.shape, low: -0.6, high: 0.6, generator: &g) }
         try fused.setWeights(weights)
         try loop.setWeights(weights)
-        let states = c.initialState ? fused.cell.stateShapes.map { Tensor.randomUniform([3] + $0, low: -1, high: 1, generator: &g) } : []
+        let states = c.initialState ? fused.cell.stateShapes.map { Tensor.randomUniform([c.batch] + $0, low: -1, high: 1, generator: &g) } : []
 
         func run(_ layer: RNN) throws -> (outputs: [Tensor], grads: [Tensor]) {
             let xs = x.requiringGradient()
             let s0 = states.map { $0.requiringGradient() }
             for v in layer.trainableVariables { v.value = v.value.requiringGradient() }
             defer { for v in layer.trainableVariables { v.value = v.value.detached } }
-            let outs = try layer.outputs(xs, initialState: s0, mask: c.masked ? Self.mask : nil)
+            let outs = try layer.outputs(xs, initialState: s0, mask: c.masked ? Self.mask(batch: c.batch) : nil)
             var gen = SeededGenerator(seed: 5)
             var loss = Tensor(0)
             for o in outs { loss = try loss + (o * Tensor.randomUniform(o.shape, low: -1, high: 1, generator: &gen)).sum() }

@@ -9,9 +9,10 @@ extension Tensor {
     /// - Returns a packed tensor (B, T + 1, U): steps 0..<T hold the states hₜ in processing order
     ///   (reversed time when `reverse`), step T holds the final cell state c_T.
     ///
-    /// Forward: the input projection x·W + b for every step is one GEMM; each step adds h₋₁·U with one
+    /// Forward: the input projection x·W + b of every step is one GEMM; each step adds h₋₁·U with one
     /// GEMM and applies the gates in one vectorised pass. Backward through time runs one GEMM per step
     /// for dh₋₁ = dz·Uᵀ; dW, dU, db and dx are then each one GEMM (or reduction) over all steps at once.
+    /// The time loops split the batch across `Parallelism.threads` (rows are independent in time).
     public static func fusedLSTMSequence(_ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                                          h0: Tensor, c0: Tensor, mask: Tensor? = nil, reverse: Bool) throws -> Tensor {
         guard x.rank == 3 else { throw RecurError.shapeMismatch(op: "fusedLSTM", expected: "x of shape (batch, time, features)", actual: describeShape(x.shape)) }
@@ -29,19 +30,24 @@ extension Tensor {
         SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
         var gates = Tensor(uninitializedShape: [T, B, G])
         for r in 0..<rows { (gates.base + r * G).update(from: bias.base, count: G) }
-        gemm(xs.base, transposeA: false, kernel.base, transposeB: false, gates.base, m: rows, n: G, k: D, beta: 1)
-        // Per-step states: hs[t] and cs[t] are the outputs of step t; tanhC[t] = tanh(cs[t]).
+        parallelGemm(xs.base, transposeA: false, kernel.base, transposeB: false, gates.base, m: rows, n: G, k: D, beta: 1)
+        // Per-step states: hs[t] and cs[t] are the results of step t; tanhC[t] = tanh(cs[t]).
         var hs = Tensor(uninitializedShape: [T, B, U]), cs = Tensor(uninitializedShape: [T, B, U])
         var tanhC = Tensor(uninitializedShape: [T, B, U])
-        for t in 0..<T {
-            let hPrev = t == 0 ? h0.base : hs.base + (t - 1) * B * U
-            let cPrev = t == 0 ? c0.base : cs.base + (t - 1) * B * U
-            let g = gates.base + t * B * G
-            gemm(hPrev, transposeA: false, recurrentKernel.base, transposeB: false, g, m: B, n: G, k: U, beta: 1)
-            recur_lstm_gates_forward(g, cPrev, cs.base + t * B * U, tanhC.base + t * B * U, hs.base + t * B * U, B, U)
-            for b in steps.maskedRows(step: t) {
-                copyRow(b, count: U, from: hPrev, to: hs.base + t * B * U)
-                copyRow(b, count: U, from: cPrev, to: cs.base + t * B * U)
+        let (hsBase, csBase, tanhBase, gatesBase, rBase) = (hs.base, cs.base, tanhC.base, gates.base, recurrentKernel.base)
+        parallelRanges(B, minimum: 8) { part in
+            let (b0, n) = (part.lowerBound, part.count)
+            for t in 0..<T {
+                let hPrev = t == 0 ? h0.base : hsBase + (t - 1) * B * U
+                let cPrev = t == 0 ? c0.base : csBase + (t - 1) * B * U
+                let g = gatesBase + (t * B + b0) * G
+                let (h, c) = (hsBase + t * B * U, csBase + t * B * U)
+                gemm(hPrev + b0 * U, transposeA: false, rBase, transposeB: false, g, m: n, n: G, k: U, beta: 1)
+                recur_lstm_gates_forward(g, cPrev + b0 * U, c + b0 * U, tanhBase + (t * B + b0) * U, h + b0 * U, n, U)
+                for b in steps.maskedRows(step: t, in: part) {
+                    copyRow(b, count: U, from: hPrev, to: h)
+                    copyRow(b, count: U, from: cPrev, to: c)
+                }
             }
         }
         var packed = Tensor(uninitializedShape: [B, T + 1, U])
@@ -53,41 +59,48 @@ extension Tensor {
 
         let (W, R, h0d, c0d) = (kernel.detached, recurrentKernel.detached, h0.detached, c0.detached)
         record(&packed, inputs: [x, kernel, recurrentKernel, bias, h0, c0]) { grad, need in
-            // Upstream per step (time-major): dY[t] = d packed[:, t]; dc_T = d packed[:, T].
+            // Upstream per step: d packed[:, t] for the states, d packed[:, T] for c_T.
             var dgates = Tensor(uninitializedShape: [T, B, G])
             var dh = Tensor.zeros([B, U]), dc = Tensor.zeros([B, U])
             for b in 0..<B { (dc.base + b * U).update(from: grad.base + (b * (T + 1) + T) * U, count: U) }
             var dhStep = Tensor(uninitializedShape: [B, U])
-            for t in stride(from: T - 1, through: 0, by: -1) {
-                for b in 0..<B {
-                    let upstream = grad.base + (b * (T + 1) + t) * U
-                    let carried = dh.base + b * U, out = dhStep.base + b * U
-                    for k in 0..<U { out[k] = carried[k] + upstream[k] }
+            let dcCarried = Tensor(uninitializedShape: [B, U])
+            // Pointers into the saved forward tensors, taken here so the closure keeps those tensors alive.
+            let (csBase, tanhBase, gatesBase) = (cs.base, tanhC.base, gates.base)
+            let (dgBase, dhBase, dcBase, stepBase) = (dgates.base, dh.base, dc.base, dhStep.base)
+            parallelRanges(B, minimum: 8) { part in
+                let (b0, n) = (part.lowerBound, part.count)
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    for b in part {
+                        let upstream = grad.base + (b * (T + 1) + t) * U, carried = dhBase + b * U, total = stepBase + b * U
+                        for k in 0..<U { total[k] = carried[k] + upstream[k] }
+                    }
+                    let cPrev = t == 0 ? c0d.base : csBase + (t - 1) * B * U
+                    let dg = dgBase + t * B * G
+                    let skipped = steps.maskedRows(step: t, in: part)
+                    for b in skipped { copyRow(b, count: U, from: dcBase, to: dcCarried.base) }
+                    recur_lstm_gates_backward(gatesBase + (t * B + b0) * G, cPrev + b0 * U, tanhBase + (t * B + b0) * U,
+                                              stepBase + b0 * U, dcBase + b0 * U, dg + b0 * G, n, U)
+                    // A masked row passed h and c through unchanged: its gradients pass straight back.
+                    for b in skipped {
+                        (dg + b * G).update(repeating: 0, count: G)
+                        copyRow(b, count: U, from: dcCarried.base, to: dcBase)
+                    }
+                    gemm(dg + b0 * G, transposeA: false, R.base, transposeB: true, dhBase + b0 * U, m: n, n: U, k: G)
+                    for b in skipped { copyRow(b, count: U, from: stepBase, to: dhBase) }
                 }
-                let cPrev = t == 0 ? c0d.base : cs.base + (t - 1) * B * U
-                let dg = dgates.base + t * B * G
-                let skipped = steps.maskedRows(step: t)
-                let dcCarried = skipped.isEmpty ? nil : dc.detachedCopy()
-                recur_lstm_gates_backward(gates.base + t * B * G, cPrev, tanhC.base + t * B * U, dhStep.base, dc.base, dg, B, U)
-                // A masked row passed h and c through unchanged: its gradients pass straight back.
-                for b in skipped {
-                    (dg + b * G).update(repeating: 0, count: G)
-                    copyRow(b, count: U, from: dcCarried!.base, to: dc.base)
-                }
-                gemm(dg, transposeA: false, R.base, transposeB: true, dh.base, m: B, n: U, k: G)
-                for b in skipped { copyRow(b, count: U, from: dhStep.base, to: dh.base) }
             }
             var results: [Tensor?] = Array(repeating: nil, count: 6)
             if need[0] {
                 var dxs = Tensor(uninitializedShape: [T, B, D])
-                gemm(dgates.base, transposeA: false, W.base, transposeB: true, dxs.base, m: rows, n: D, k: G)
+                parallelGemm(dgates.base, transposeA: false, W.base, transposeB: true, dxs.base, m: rows, n: D, k: G)
                 var dx = Tensor(uninitializedShape: [B, T, D])
                 SequenceLayout.batchMajor(dxs.base, batch: B, time: T, features: D, reversed: reverse, into: dx.base)
                 results[0] = dx
             }
             if need[1] {
                 var dW = Tensor(uninitializedShape: [D, G])
-                gemm(xs.base, transposeA: true, dgates.base, transposeB: false, dW.base, m: D, n: G, k: rows)
+                parallelGemm(xs.base, transposeA: true, dgates.base, transposeB: false, dW.base, m: D, n: G, k: rows)
                 results[1] = dW
             }
             if need[2] {
@@ -95,7 +108,7 @@ extension Tensor {
                 var dR = Tensor(uninitializedShape: [U, G])
                 gemm(h0d.base, transposeA: true, dgates.base, transposeB: false, dR.base, m: U, n: G, k: B)
                 if T > 1 {
-                    gemm(hs.base, transposeA: true, dgates.base + B * G, transposeB: false, dR.base, m: U, n: G, k: (T - 1) * B, beta: 1)
+                    parallelGemm(hs.base, transposeA: true, dgates.base + B * G, transposeB: false, dR.base, m: U, n: G, k: (T - 1) * B, beta: 1)
                 }
                 results[2] = dR
             }

@@ -1,5 +1,5 @@
-/// A (batch, time) mask read in the fused kernels' processing order: `isMasked(step, row)` is true
-/// where the step does not count, so that row carries its previous state through it.
+/// A (batch, time) mask read in the fused kernels' processing order: `maskedRows(step:in:)` lists the
+/// rows for which a step does not count, so that they carry their previous state through it.
 struct StepMask {
     private let masked: [Bool]
     private let batch: Int
@@ -21,9 +21,9 @@ struct StepMask {
         isEmpty = !flags.contains(true)
     }
 
-    /// The rows masked at a processing step.
-    func maskedRows(step: Int) -> [Int] {
-        isEmpty ? [] : (0..<batch).filter { masked[step * batch + $0] }
+    /// The rows of `rows` masked at a processing step.
+    func maskedRows(step: Int, in rows: Range<Int>) -> [Int] {
+        isEmpty ? [] : rows.filter { masked[step * batch + $0] }
     }
 }
 
@@ -31,19 +31,4 @@ struct StepMask {
 @inline(__always)
 func copyRow(_ row: Int, count: Int, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>) {
     (destination + row * count).update(from: source + row * count, count: count)
-}
-
-extension Tensor {
-    /// A new rank-1 tensor holding a copy of `count` floats.
-    init(copying source: UnsafePointer<Float>, count: Int) {
-        self.init(uninitializedShape: [count])
-        base.update(from: source, count: count)
-    }
-
-    /// A copy with its own storage.
-    func detachedCopy() -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
-        t.base.update(from: base, count: count)
-        return t
-    }
 }

@@ -1,12 +1,33 @@
 import CBLAS
 
 /// C = op(A)·op(B) for row-major matrices through OpenBLAS `cblas_sgemm`, accumulating into C when `beta` is 1.
+/// Leading dimensions default to packed storage; pass them to work on sub-blocks (column ranges).
 func gemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
-          _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0) {
+          _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0,
+          lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
     if m == 0 || n == 0 { return }
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                beta, c, Int32(n))
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda ?? (transposeA ? m : k)), b, Int32(ldb ?? (transposeB ? k : n)),
+                beta, c, Int32(ldc ?? n))
+}
+
+/// `gemm` split across threads: by rows of C when it has many, else by columns.
+func parallelGemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
+                  _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0) {
+    let lda = transposeA ? m : k, ldb = transposeB ? k : n
+    if m >= n {
+        parallelRanges(m, minimum: 32) { rows in
+            let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+            gemm(aStart, transposeA: transposeA, b, transposeB: transposeB, c + rows.lowerBound * n,
+                 m: rows.count, n: n, k: k, beta: beta, lda: lda, ldb: ldb, ldc: n)
+        }
+    } else {
+        parallelRanges(n, minimum: 32) { cols in
+            let bStart = transposeB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+            gemm(a, transposeA: transposeA, bStart, transposeB: transposeB, c + cols.lowerBound,
+                 m: m, n: cols.count, k: k, beta: beta, lda: lda, ldb: ldb, ldc: n)
+        }
+    }
 }
 
 extension Tensor {

@@ -1,0 +1,26 @@
+import Foundation
+
+/// How many threads Recur's own kernels split work across (the fused RNN kernels split the batch).
+/// Defaults to the number of active processors, at most 8, or to the `RECUR_THREADS` environment variable. OpenBLAS itself is kept single-threaded by
+/// the callers that split work, so the two never oversubscribe the cores.
+public enum Parallelism {
+    nonisolated(unsafe) public static var threads: Int = {
+        if let text = ProcessInfo.processInfo.environment["RECUR_THREADS"], let n = Int(text), n > 0 { return n }
+        return min(8, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+}
+
+/// Splits `0..<count` into at most `Parallelism.threads` contiguous ranges of at least `minimum`
+/// elements and runs `body` on each range concurrently (inline when there is one range).
+func parallelRanges(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
+    let parts = max(1, min(Parallelism.threads, count / max(minimum, 1)))
+    if parts == 1 {
+        body(0..<count)
+        return
+    }
+    let base = count / parts, extra = count % parts
+    DispatchQueue.concurrentPerform(iterations: parts) { p in
+        let start = p * base + min(p, extra)
+        body(start..<(start + base + (p < extra ? 1 : 0)))
+    }
+}
