@@ -9,6 +9,9 @@ struct Bench: ParsableCommand {
     @Argument(help: "What to measure: ops or rnn.") var suite = "ops"
     @Option(help: "Timed repetitions per measurement.") var repeats = 50
     @Option(help: "Threads for Recur's fused kernels (OpenBLAS stays single-threaded).") var threads = Parallelism.threads
+    @Option(help: "Training steps timed per model (rnn), as the Python scripts' --steps.") var steps = 100
+    @Option(name: .customLong("compare"), help: "Python interpreter with keras, jax, tensorflow and torch: also run scripts/bench_keras.py (JAX and TensorFlow backends) and scripts/bench_torch.py in this run and report Recur's ratio to each.")
+    var python: String?
 
     func run() throws {
         setBLASThreads(1)
@@ -17,7 +20,10 @@ struct Bench: ParsableCommand {
         let result: [String: Any]
         switch suite {
         case "ops": result = try opsBenchmark()
-        case "rnn": result = try rnnBenchmark()
+        case "rnn":
+            var rnn = try rnnBenchmark()
+            if let python { rnn["peers"] = try comparePeers(python: python, recur: rnn) }
+            result = rnn
         default: throw ValidationError("unknown suite \(suite): use ops or rnn")
         }
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
@@ -65,33 +71,71 @@ struct Bench: ParsableCommand {
         ]
     }
 
-    /// ms per training step (trainOnBatch) of a model on random data.
-    func trainStepMs(_ model: Model, x: Tensor, y: Tensor, loss: any Loss) throws -> Double {
+    /// ms per training step as the Python scripts measure it: a warm-up `fit`, then a timed `fit` over
+    /// `steps` full batches of random data (no shuffling, no logging), divided by `steps`.
+    func trainStepMs(_ model: Model, x: Tensor, y: Tensor, batch: Int, loss: any Loss) throws -> Double {
         try model.compile(optimizer: SGD(), loss: loss)
-        return try time(repeats) { try model.trainOnBatch([x], [y]) } * 1e3
+        let warm = min(steps, 10) * batch
+        try model.fit(x.slice(alongAxis: 0, 0..<warm), y.slice(alongAxis: 0, 0..<warm), batchSize: batch, shuffle: false, verbose: 0)
+        let start = DispatchTime.now().uptimeNanoseconds
+        try model.fit(x, y, batchSize: batch, shuffle: false, verbose: 0)
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(steps)
+    }
+
+    /// Runs the Keras (JAX, TensorFlow) and PyTorch scripts with the same settings and puts their numbers
+    /// and Recur's ratio (Recur ms / peer ms; below 1 means Recur is faster) side by side.
+    func comparePeers(python: String, recur: [String: Any]) throws -> [String: Any] {
+        let runs: [(String, [String])] = [
+            ("keras_jax", ["scripts/bench_keras.py", "--backend", "jax", "--steps", String(steps)]),
+            ("keras_tensorflow", ["scripts/bench_keras.py", "--backend", "tensorflow", "--steps", String(steps)]),
+            ("torch", ["scripts/bench_torch.py", "--threads", String(threads), "--steps", String(steps)]),
+        ]
+        var peers: [String: Any] = [:]
+        for (name, arguments) in runs {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0,
+                  let numbers = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                peers[name] = ["error": "\(python) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)"]
+                continue
+            }
+            var ratios: [String: Double] = [:]
+            for (key, value) in recur {
+                if let mine = value as? Double, let theirs = numbers[key] as? Double, theirs > 0 { ratios[key] = mine / theirs }
+            }
+            peers[name] = ["measured": numbers, "recur_over_peer": ratios]
+        }
+        return peers
     }
 
     func rnnBenchmark() throws -> [String: Any] {
         var g = SeededGenerator(seed: 2)
         let logits = SparseCategoricalCrossentropy(fromLogits: true)
-        let x = Tensor.randomUniform([64, 28, 28], generator: &g)
-        let y = Tensor((0..<64).map { Float($0 % 10) })
-        var result: [String: Any] = ["batch": 64, "threads": threads, "repeats": repeats]
+        func labels(_ n: Int) -> Tensor { Tensor((0..<n).map { Float($0 % 10) }) }
+        let x = Tensor.randomUniform([steps * 64, 28, 28], generator: &g), y = labels(steps * 64)
+        var result: [String: Any] = ["batch": 64, "threads": threads, "steps": steps]
 
         let guideFused = try GuideModels.mnistRows(cell: .lstm)
-        result["guide_lstm_fused_train_ms_per_step"] = try trainStepMs(guideFused, x: x, y: y, loss: logits)
-        result["guide_lstm_cell_loop_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .lstm, cellLoop: true), x: x, y: y, loss: logits)
-        result["guide_gru_fused_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .gru), x: x, y: y, loss: logits)
-        result["guide_gru_cell_loop_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .gru, cellLoop: true), x: x, y: y, loss: logits)
+        result["guide_lstm_fused_train_ms_per_step"] = try trainStepMs(guideFused, x: x, y: y, batch: 64, loss: logits)
+        result["guide_lstm_cell_loop_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .lstm, cellLoop: true), x: x, y: y, batch: 64, loss: logits)
+        result["guide_gru_fused_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .gru), x: x, y: y, batch: 64, loss: logits)
+        result["guide_gru_cell_loop_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .gru, cellLoop: true), x: x, y: y, batch: 64, loss: logits)
 
         let long = try Sequential([LSTM(256, inputShape: [100, 32]), Dense(10)])
-        let xLong = Tensor.randomUniform([32, 100, 32], generator: &g)
-        result["lstm256_t100_b32_train_ms_per_step"] = try trainStepMs(long, x: xLong, y: Tensor((0..<32).map { Float($0 % 10) }), loss: logits)
+        let xLong = Tensor.randomUniform([steps * 32, 100, 32], generator: &g)
+        result["lstm256_t100_b32_train_ms_per_step"] = try trainStepMs(long, x: xLong, y: labels(steps * 32), batch: 32, loss: logits)
 
         let sample = try x.slice(alongAxis: 0, 0..<1)
-        result["guide_single_sample_inference_ms"] = try time(repeats * 20) { _ = try guideFused.predictOnBatch(sample) } * 1e3
+        result["guide_single_sample_inference_ms"] = try time(300, warmup: 10) { _ = try guideFused.predictOnBatch(sample) } * 1e3
         let tenK = Tensor.randomUniform([10_000, 28, 28], generator: &g)
-        result["guide_predict_10k_ms"] = try time(max(3, repeats / 10), warmup: 1) { _ = try guideFused.predict(tenK, batchSize: 32) } * 1e3
+        result["guide_predict_10k_ms"] = try time(3, warmup: 1) { _ = try guideFused.predict(tenK, batchSize: 32) } * 1e3
         return result
     }
 }
