@@ -92,6 +92,26 @@ struct RecurrentSemanticsTests {
         #expect(allMasked.scalars.allSatisfy { $0 == 0 })
     }
 
+    @Test func maskingLayerAndEmbeddingMaskFlowThroughModels() throws {
+        try withFreshLayerNames {
+            var x = random([2, 5, 3], seed: 40)
+            // Steps 3 and 4 of row 1 are padding.
+            x.withUnsafeMutableBufferPointer { p in for i in (1 * 15 + 9)..<(2 * 15) { p[i] = 0 } }
+            let lstm = LSTM(4, returnSequences: true)
+            let model = try Sequential([Masking(maskValue: 0, inputShape: [5, 3]), lstm])
+            let viaModel = try model.predictOnBatch(x)
+            let mask = try Tensor(shape: [2, 5], scalars: [1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+            expectClose(viaModel, try lstm.outputs(x, mask: mask)[0], "Masking(0) = explicit mask")
+
+            let ids = try Tensor(shape: [2, 4], scalars: [3, 1, 2, 0, 4, 0, 0, 0])
+            let embedded = try Sequential([Embedding(inputDim: 5, outputDim: 3, maskZero: true), GRU(4)])
+            let out = try embedded.predictOnBatch(ids)
+            let alone = try embedded.predictOnBatch(ids.slice(alongAxis: 1, 0..<3).slice(alongAxis: 0, 0..<1))
+            expectClose(try out.slice(alongAxis: 0, 0..<1), alone, "maskZero: trailing zeros do not count")
+            #expect(throws: RecurError.self) { try Masking().outputs(Tensor.zeros([2, 3])) }
+        }
+    }
+
     @Test func dropoutMasksAreDrawnOncePerSequence() throws {
         setRandomSeed(9)
         var dropout = SequenceDropout(rate: 0.4)

@@ -3,9 +3,10 @@
 public final class Masking: Layer {
     public let maskValue: Float
 
-    public init(maskValue: Float = 0, name: String? = nil) {
+    public init(maskValue: Float = 0, inputShape: [Int?]? = nil, name: String? = nil) {
         self.maskValue = maskValue
         super.init(name: name)
+        declaredInputShape = inputShape
     }
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
