@@ -6,6 +6,6 @@ struct RecurCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recur",
         abstract: "Keras-style recurrent neural networks in Swift.",
-        subcommands: [Train.self, Guide.self, Bench.self],
+        subcommands: [Train.self, Guide.self, Bench.self, Predict.self, Summary.self],
         defaultSubcommand: Train.self)
 }

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur predict MODEL.keras --input X.npy [--input X2.npy ...] --output OUT.npz [--batch-size N]`:
+/// runs a Keras 3 model in inference mode and writes its outputs as `output_0`, `output_1`, ...
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a Keras .keras model on .npy inputs and write its outputs to an .npz file.")
+
+    @Argument(help: "The model, a Keras 3 .keras archive.") var model: String
+    @Option(name: .customLong("input"), help: "An input array (.npy), one per model input, in the model's input order; integer ids are allowed for Embedding inputs.")
+    var inputs: [String] = []
+    @Option(help: "Where to write the outputs (.npz with output_0, output_1, ... in the model's output order).") var output: String
+    @Option(help: "Samples per forward pass.") var batchSize = 32
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give at least one --input X.npy") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard output.hasSuffix(".npz") else { throw ValidationError("--output must end in .npz") }
+    }
+
+    func run() throws {
+        let loaded = try loadModel(path: model)
+        let arrays = try inputs.map { try NumpyFile.loadNpy(path: $0) }
+        guard arrays.count == loaded.inputs.count || (loaded is Sequential && arrays.count == 1) else {
+            throw ValidationError("\(model) takes \(max(loaded.inputs.count, 1)) input(s); got \(arrays.count) --input")
+        }
+        let outputs = try loaded.predict(arrays, batchSize: batchSize)
+        try NumpyFile.saveNpz(outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: output)
+    }
+}
+
+/// `recur summary MODEL.keras`: prints the model's summary table.
+struct Summary: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the summary of a Keras .keras model.")
+
+    @Argument(help: "The model, a Keras 3 .keras archive.") var model: String
+
+    func run() throws {
+        print(try loadModel(path: model).summaryText())
+    }
+}
