@@ -112,6 +112,33 @@ struct RecurrentSemanticsTests {
         }
     }
 
+    @Test func leadingMaskedStepsOutputTheInitialState() throws {
+        // Keras's (non-unrolled) rule: a masked step outputs the carried state — h0 before any counted step.
+        let x = random([1, 4, 3], seed: 41)
+        let h0 = random([1, 5], seed: 42), c0 = random([1, 5], seed: 43)
+        let mask = try Tensor(shape: [1, 4], scalars: [0, 0, 1, 1])
+        for fused in [FusedKernelMode.always, .never] {
+            let out = try LSTM(5, returnSequences: true, fused: fused).outputs(x, initialState: [h0, c0], mask: mask)[0]
+            expectClose(try out.select(alongAxis: 1, index: 1), h0, tolerance: 0, "masked step 1 outputs h0")
+        }
+    }
+
+    @Test func functionalCallsWithInitialStateGetNoPropagatedMask() throws {
+        // Keras populates a propagated mask only for a call with one tensor argument.
+        try withFreshLayerNames {
+            let ids = Input(shape: [nil]), h = Input(shape: [4]), c = Input(shape: [4])
+            let embedded = try Embedding(inputDim: 6, outputDim: 3, maskZero: true)(ids)
+            let lstm = LSTM(4, returnSequences: true)
+            let model = try Model(inputs: [ids, h, c], outputs: lstm(embedded, initialState: [h, c]))
+            let x = try Tensor(shape: [1, 3], scalars: [2, 0, 0])
+            let h0 = Tensor.zeros([1, 4]), c0 = Tensor.zeros([1, 4])
+            let out = try model.predictOnBatch([x, h0, c0])[0]
+            let embedding = model.layers.first { $0 is Embedding }!
+            let unmasked = try lstm.outputs(embedding.outputs(x)[0], initialState: [h0, c0])[0]
+            expectClose(out, unmasked, "no mask applied")
+        }
+    }
+
     @Test func dropoutMasksAreDrawnOncePerSequence() throws {
         setRandomSeed(9)
         var dropout = SequenceDropout(rate: 0.4)

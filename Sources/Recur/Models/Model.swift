@@ -102,8 +102,10 @@ open class Model: Layer {
         }
         func value(_ t: SymbolicTensor) -> Tensor { computed[ObjectIdentifier(t.node)]!.tensors[t.index] }
         for node in nodes where !(node.layer is InputLayer) {
+            // As Keras, a propagated mask reaches a layer called on one tensor argument only: a call
+            // with an initial state gets none.
             let first = node.inputs[0]
-            let mask = first.index == 0 ? computed[ObjectIdentifier(first.node)]!.mask : nil
+            let mask = first.index == 0 && node.initialState.isEmpty ? computed[ObjectIdentifier(first.node)]!.mask : nil
             let result = try node.layer.run(LayerInput(node.inputs.map(value), initialState: node.initialState.map(value),
                                                        mask: mask, training: training))
             computed[ObjectIdentifier(node)] = (result.tensors, result.mask)

@@ -3,8 +3,8 @@
 /// Outputs, in Keras's order: the last output (or every output, (batch, time, ...), with
 /// `returnSequences`), followed by the final states with `returnState`. With `goBackwards` the input is
 /// read from the last step to the first and the output sequence is returned in that processing order.
-/// A mask (batch, time) makes masked steps carry the previous output and states forward (or emit
-/// zeros with `zeroOutputForMask`). `stateful` keeps the final states as the next call's initial states.
+/// A mask (batch, time) makes masked steps keep the states and output the carried state, as Keras does
+/// (or zeros with `zeroOutputForMask`). `stateful` keeps the final states as the next call's initial states.
 open class RNN: Layer {
     public let cell: RecurrentCell
     public let returnSequences: Bool
@@ -136,25 +136,31 @@ open class RNN: Layer {
         try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
     }
 
-    /// The outputs of a fused run, as the cell loop defines them, from the per-step states `hSeq`
-    /// (batch, time, units) in processing order: without a mask the states themselves; with one, a masked
-    /// step repeats the previous output (zeros before a row's first counted step), or is zero with
-    /// `zeroOutputForMask`. Returns the output sequence and the last output.
+    /// The outputs of a fused run from the per-step states `hSeq` (batch, time, units) in processing
+    /// order. A masked step already carries the state, which is Keras's output there; with
+    /// `zeroOutputForMask` masked steps output zeros. Returns the output sequence and the last output.
     func fusedOutputs(states hSeq: Tensor, mask: Tensor?) throws -> (sequence: Tensor, last: Tensor) {
         let time = hSeq.shape[1]
-        guard let mask else { return (hSeq, try hSeq.select(alongAxis: 1, index: time - 1)) }
-        let ordered = goBackwards ? try mask.reversed(alongAxis: 1) : mask
-        var keep = ordered
-        if !zeroOutputForMask {
-            // Cumulative "some step has counted" along processing order.
-            keep.withUnsafeMutableBufferPointer { p in
-                for b in 0..<mask.shape[0] {
-                    for t in 1..<max(time, 1) where p[b * time + t - 1] != 0 { p[b * time + t] = 1 }
-                }
-            }
+        var sequence = hSeq
+        if let mask, zeroOutputForMask {
+            let ordered = goBackwards ? try mask.reversed(alongAxis: 1) : mask
+            sequence = try hSeq * ordered.reshaped(to: [mask.shape[0], time, 1])
         }
-        let sequence = try hSeq * keep.reshaped(to: [mask.shape[0], time, 1])
         return (sequence, try sequence.select(alongAxis: 1, index: time - 1))
+    }
+
+    /// Which state a masked step outputs, as Keras: the first state (for stacked cells, the first
+    /// state of the last cell), when the cell has one output of that state's shape; nil otherwise
+    /// (then a masked step repeats the previous output).
+    var maskedOutputStateIndex: Int? {
+        guard cell.outputShapes.count == 1 else { return nil }
+        var index = 0
+        if let stacked = cell as? StackedRNNCells, let last = stacked.cells.last {
+            index = stacked.cells.dropLast().reduce(0) { $0 + $1.stateShapes.count }
+            guard !last.stateShapes.isEmpty else { return nil }
+        }
+        guard index < cell.stateShapes.count, cell.stateShapes[index] == cell.outputShapes[0] else { return nil }
+        return index
     }
 
     /// The generic time loop: one `cell.step` per timestep.
@@ -164,6 +170,7 @@ open class RNN: Layer {
         defer { cell.resetDropoutMasks() }
         var states = initialStates
         var previous: [Tensor] = cell.outputShapes.map { Tensor.zeros([batch] + $0) }
+        let carriedState = maskedOutputStateIndex
         var perStep: [[Tensor]] = []
         perStep.reserveCapacity(time)
         let order = goBackwards ? Array((0..<time).reversed()) : Array(0..<time)
@@ -172,10 +179,11 @@ open class RNN: Layer {
             var (outputs, newStates) = try cell.step(stepInputs, states: states, training: training)
             if let mask {
                 let m = try mask.select(alongAxis: 1, index: t)
+                // A masked step outputs zeros, or the carried state (Keras), or else the previous output.
+                let fallback = zeroOutputForMask ? outputs.map { Tensor.zeros($0.shape) }
+                                                 : carriedState.map { [states[$0]] } ?? previous
                 newStates = try zip(newStates, states).map { try selectRows(m, $0, $1) }
-                outputs = try zip(outputs, previous).map { new, old in
-                    try selectRows(m, new, zeroOutputForMask ? Tensor.zeros(new.shape) : old)
-                }
+                outputs = try zip(outputs, fallback).map { try selectRows(m, $0, $1) }
             }
             states = newStates
             previous = outputs
