@@ -8,9 +8,43 @@ public enum FusedKernelMode: String, Sendable {
     case never
 }
 
-/// `LSTM(units)`: an `RNN` over an `LSTMCell`, with Keras's arguments and defaults.
-public final class LSTM: RNN {
+/// A built-in recurrent layer with a fused whole-sequence kernel: it runs the kernel when Keras's rule
+/// allows (`fusedKernelDeclineReason`) and the cell loop otherwise, as `fused` says.
+public class FusedRNN: RNN {
     public let fused: FusedKernelMode
+    /// Whether the last sequence ran on the fused kernel (for tests and benchmarks).
+    public private(set) var lastRunWasFused = false
+    private var loggedFallback = false
+
+    init(_ cell: RecurrentCell, fused: FusedKernelMode, returnSequences: Bool, returnState: Bool, goBackwards: Bool,
+         stateful: Bool, unroll: Bool, inputShape: [Int?]?, batchSize: Int?, name: String?) {
+        self.fused = fused
+        super.init(cell, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    }
+
+    /// Why this configuration cannot use the fused kernel, or nil.
+    func fusedDeclineReason() -> String? { "no fused kernel" }
+
+    /// Runs the fused kernel over x (batch, time > 0, features): per-step states (batch, time, units) in
+    /// processing order and the final states.
+    func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
+        throw RecurError.unsupported(op: name, message: "no fused kernel")
+    }
+
+    override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: fusedDeclineReason(), layer: name, logged: &loggedFallback)
+        guard lastRunWasFused, sequences[0].shape[1] > 0 else {
+            return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
+        }
+        let run = try runFusedKernel(sequences[0], initialStates: initialStates, mask: mask, training: training)
+        let (sequence, last) = try fusedOutputs(states: run.states, mask: mask)
+        return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: run.finalStates)
+    }
+}
+
+/// `LSTM(units)`: an `RNN` over an `LSTMCell`, with Keras's arguments and defaults.
+public final class LSTM: FusedRNN {
     public var lstmCell: LSTMCell { cell as! LSTMCell }
 
     public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
@@ -20,38 +54,30 @@ public final class LSTM: RNN {
                 returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
                 stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
                 inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
-        self.fused = fused
         let cell = LSTMCell(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
                             unitForgetBias: unitForgetBias, kernelInitializer: kernelInitializer,
                             recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
                             dropout: dropout, recurrentDropout: recurrentDropout, name: "lstm_cell")
-        super.init(cell, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+        super.init(cell, fused: fused, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
                    stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
     public override class var defaultNameBase: String { "LSTM" }
-    private var loggedFallback = false
-
-    /// Whether the last sequence ran on the fused kernel (for tests and benchmarks).
-    public private(set) var lastRunWasFused = false
-
-    override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+    override func fusedDeclineReason() -> String? {
         let c = lstmCell
-        let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
-                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
-        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
-        guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
-            return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
-        }
-        let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
+        return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
+                                        useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
+    }
+
+    override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
+        let c = lstmCell
         let time = x.shape[1]
-        guard time > 0 else { return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training) }
-        let packed = try Tensor.fusedLSTMSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
-                                                  h0: initialStates[0], c0: initialStates[1], mask: mask, reverse: goBackwards)
-        let states = try packed.slice(alongAxis: 1, 0..<time)
-        let (sequence, last) = try fusedOutputs(states: states, mask: mask)
-        let hFinal = try packed.select(alongAxis: 1, index: time - 1), cFinal = try packed.select(alongAxis: 1, index: time)
-        return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: [hFinal, cFinal])
+        let packed = try Tensor.fusedLSTMSequence(try c.inputDropout.applyPerSequence(x, training: training),
+                                                  kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
+                                                  bias: c.bias!.value, h0: initialStates[0], c0: initialStates[1],
+                                                  mask: mask, reverse: goBackwards)
+        return (try packed.slice(alongAxis: 1, 0..<time),
+                [try packed.select(alongAxis: 1, index: time - 1), try packed.select(alongAxis: 1, index: time)])
     }
 
     public override func makeReversedCopy(name: String) throws -> RNN {
@@ -68,8 +94,7 @@ public final class LSTM: RNN {
 }
 
 /// `GRU(units)`: an `RNN` over a `GRUCell` (`resetAfter: true` by default, as Keras 2+).
-public final class GRU: RNN {
-    public let fused: FusedKernelMode
+public final class GRU: FusedRNN {
     public var gruCell: GRUCell { cell as! GRUCell }
 
     public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
@@ -79,37 +104,28 @@ public final class GRU: RNN {
                 returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
                 stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
                 inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
-        self.fused = fused
         let cell = GRUCell(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
                            resetAfter: resetAfter, kernelInitializer: kernelInitializer,
                            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
                            dropout: dropout, recurrentDropout: recurrentDropout, name: "gru_cell")
-        super.init(cell, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+        super.init(cell, fused: fused, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
                    stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
     public override class var defaultNameBase: String { "GRU" }
-    private var loggedFallback = false
-
-    /// Whether the last sequence ran on the fused kernel (for tests and benchmarks).
-    public private(set) var lastRunWasFused = false
-
-    override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+    override func fusedDeclineReason() -> String? {
         let c = gruCell
-        let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
-                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll,
-                                              extra: c.resetAfter ? nil : "resetAfter is false")
-        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
-        guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
-            return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
-        }
-        let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
-        let time = x.shape[1]
-        guard time > 0 else { return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training) }
-        let states = try Tensor.fusedGRUSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
-                                                 h0: initialStates[0], mask: mask, reverse: goBackwards)
-        let (sequence, last) = try fusedOutputs(states: states, mask: mask)
-        return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: [try states.select(alongAxis: 1, index: time - 1)])
+        return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
+                                        useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll,
+                                        extra: c.resetAfter ? nil : "resetAfter is false")
+    }
+
+    override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
+        let c = gruCell
+        let states = try Tensor.fusedGRUSequence(try c.inputDropout.applyPerSequence(x, training: training),
+                                                 kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
+                                                 bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
+        return (states, [try states.select(alongAxis: 1, index: x.shape[1] - 1)])
     }
 
     public override func makeReversedCopy(name: String) throws -> RNN {
@@ -126,8 +142,7 @@ public final class GRU: RNN {
 }
 
 /// `SimpleRNN(units)`: an `RNN` over a `SimpleRNNCell`.
-public final class SimpleRNN: RNN {
-    public let fused: FusedKernelMode
+public final class SimpleRNN: FusedRNN {
     public var simpleCell: SimpleRNNCell { cell as! SimpleRNNCell }
 
     public init(_ units: Int, activation: Activation = .tanh, useBias: Bool = true,
@@ -136,35 +151,26 @@ public final class SimpleRNN: RNN {
                 returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
                 stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
                 inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
-        self.fused = fused
         let cell = SimpleRNNCell(units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
                                  recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
                                  dropout: dropout, recurrentDropout: recurrentDropout, name: "simple_rnn_cell")
-        super.init(cell, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+        super.init(cell, fused: fused, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
                    stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
     public override class var defaultNameBase: String { "SimpleRNN" }
-    private var loggedFallback = false
-
-    /// Whether the last sequence ran on the fused kernel (for tests and benchmarks).
-    public private(set) var lastRunWasFused = false
-
-    override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
+    override func fusedDeclineReason() -> String? {
         let c = simpleCell
-        let reason = fusedKernelDeclineReason(activation: c.activation, recurrentActivation: nil,
-                                              useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
-        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: reason, layer: name, logged: &loggedFallback)
-        guard lastRunWasFused, let kernel = c.kernel, let recurrent = c.recurrentKernel, let bias = c.bias else {
-            return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
-        }
-        let x = try c.inputDropout.applyPerSequence(sequences[0], training: training)
-        let time = x.shape[1]
-        guard time > 0 else { return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training) }
-        let states = try Tensor.fusedSimpleRNNSequence(x, kernel: kernel.value, recurrentKernel: recurrent.value, bias: bias.value,
-                                                       h0: initialStates[0], mask: mask, reverse: goBackwards)
-        let (sequence, last) = try fusedOutputs(states: states, mask: mask)
-        return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: [try states.select(alongAxis: 1, index: time - 1)])
+        return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: nil,
+                                        useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
+    }
+
+    override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
+        let c = simpleCell
+        let states = try Tensor.fusedSimpleRNNSequence(try c.inputDropout.applyPerSequence(x, training: training),
+                                                       kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
+                                                       bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
+        return (states, [try states.select(alongAxis: 1, index: x.shape[1] - 1)])
     }
 
     public override func makeReversedCopy(name: String) throws -> RNN {
