@@ -117,6 +117,22 @@ void recur_relu_backward(const float *x, const float *dy, float *dx, long n) {
     for (long k = 0; k < n; k++) dx[k] = x[k] > 0.0f ? dy[k] : 0.0f;
 }
 
+MULTIVERSION
+void recur_gemm_few_rows(const float *a, const float *b, float *c, long m, long n, long k, int accumulate) {
+    for (long i = 0; i < m; i++) {
+        float *ci = c + i * n;
+        if (!accumulate) {
+            for (long j = 0; j < n; j++) ci[j] = 0.0f;
+        }
+        for (long p = 0; p < k; p++) {
+            const float aip = a[i * k + p];
+            const float *bp = b + p * n;
+            VECTORIZE
+            for (long j = 0; j < n; j++) ci[j] += aip * bp[j];
+        }
+    }
+}
+
 double recur_sum(const float *x, long n) {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     long k = 0;

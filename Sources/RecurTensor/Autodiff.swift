@@ -9,11 +9,9 @@ final class GradNode {
     let inputs: [GradNode?]
     /// Maps the output's gradient to one gradient per input (`nil` where `inputs[i]` is `nil`).
     let pullback: ((Tensor) throws -> [Tensor?])?
-    let shape: [Int]
 
-    init(inputs: [GradNode?], shape: [Int], pullback: ((Tensor) throws -> [Tensor?])?) {
+    init(inputs: [GradNode?], pullback: ((Tensor) throws -> [Tensor?])?) {
         self.inputs = inputs
-        self.shape = shape
         self.pullback = pullback
     }
 }
@@ -35,7 +33,7 @@ extension Tensor {
     /// This tensor as a new leaf of differentiation: gradients can be taken with respect to it.
     public func requiringGradient() -> Tensor {
         var t = self
-        t.node = GradNode(inputs: [], shape: shape, pullback: nil)
+        t.node = GradNode(inputs: [], pullback: nil)
         return t
     }
 
@@ -53,7 +51,7 @@ extension Tensor {
         guard inputs.contains(where: { $0.node != nil }), GradientRecording.isEnabled else { return }
         let nodes = inputs.map(\.node)
         let needed = nodes.map { $0 != nil }
-        result.node = GradNode(inputs: nodes, shape: result.shape) { g in try pullback(g, needed) }
+        result.node = GradNode(inputs: nodes) { g in try pullback(g, needed) }
     }
 }
 

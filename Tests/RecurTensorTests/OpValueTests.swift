@@ -18,6 +18,16 @@ struct OpValueTests {
         #expect(try a.matmul(a, transposingOther: true).scalars == [14, 32, 32, 77])
     }
 
+    @Test func fewRowProductsMatchBLAS() throws {
+        // Products with at most 4 rows take Recur's own kernel; wider ones go to OpenBLAS.
+        let a = random([9, 37], seed: 50), b = random([37, 70], seed: 51)
+        let wide = try a.matmul(b)
+        for rows in 1...4 {
+            let few = try a.slice(alongAxis: 0, 0..<rows).matmul(b)
+            #expect(few.isAlmostEqual(to: try wide.slice(alongAxis: 0, 0..<rows), absoluteTolerance: 1e-5))
+        }
+    }
+
     @Test func transcendentalAccuracy() throws {
         let xs = (0..<2001).map { Float($0 - 1000) / 100 }
         let x = Tensor(xs)

@@ -13,8 +13,7 @@ final class BatchRecorder: Callback {
 @Suite("fit, evaluate, predict")
 struct FitTests {
     @Test func tinyLSTMOverfitsASmallBatch() throws {
-        try withFreshLayerNames {
-            setRandomSeed(3)
+        try withRandomSeed(3) { try withFreshLayerNames {
             var g = SeededGenerator(seed: 4)
             let x = Tensor.randomUniform([8, 5, 3], low: -1, high: 1, generator: &g)
             let y = Tensor([0, 1, 2, 0, 1, 2, 0, 1])
@@ -25,7 +24,7 @@ struct FitTests {
             #expect(history.history["accuracy"]!.last! == 1)
             let logs = try model.evaluate(x, y, verbose: 0)
             #expect(logs["accuracy"] == 1)
-        }
+        } }
     }
 
     @Test func lastPartialBatchAndProgressText() throws {
@@ -65,8 +64,7 @@ struct FitTests {
     }
 
     @Test func multiInputMultiOutputFit() throws {
-        try withFreshLayerNames {
-            setRandomSeed(5)
+        try withRandomSeed(5) { try withFreshLayerNames {
             var g = SeededGenerator(seed: 6)
             let a = Input(shape: [6, 3]), b = Input(shape: [4])
             let encoded = try LSTM(8)(a)
@@ -86,7 +84,7 @@ struct FitTests {
             let predictions = try model.predict([xa, xb], batchSize: 7)
             #expect(predictions.map(\.shape) == [[20, 1], [20, 3]])
             #expect(throws: RecurError.self) { try model.fit([xa], [y1, y2], verbose: 0) }
-        }
+        } }
     }
 
     @Test func trainOnBatchAndPredictOnBatch() throws {

@@ -153,8 +153,7 @@ struct KerasFileTests {
     }
 
     func recurBuiltModels() throws -> [(String, Model, [Tensor])] {
-        try withFreshLayerNames {
-            setRandomSeed(11)
+        try withRandomSeed(11) { try withFreshLayerNames {
             var g = SeededGenerator(seed: 5)
             let x = Tensor.randomUniform([2, 4, 3], low: -1, high: 1, generator: &g)
             let sequential = try Sequential([LSTM(3, returnSequences: true), BatchNormalization(), GRU(2, resetAfter: false),
@@ -176,7 +175,7 @@ struct KerasFileTests {
             let tokens = try Tensor(shape: [2, 4], scalars: [1, 2, 3, 0, 5, 4, 0, 0])
             for model in [sequential, functional] as [Model] { perturbWeights(model) }
             return [("recur_sequential", sequential, [x]), ("recur_functional", functional, [x, tokens])]
-        }
+        } }
     }
 
     // MARK: - Errors

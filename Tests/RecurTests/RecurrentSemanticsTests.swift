@@ -140,7 +140,6 @@ struct RecurrentSemanticsTests {
     }
 
     @Test func dropoutMasksAreDrawnOncePerSequence() throws {
-        setRandomSeed(9)
         var dropout = SequenceDropout(rate: 0.4)
         let ones = Tensor.ones([200, 50])
         let first = try dropout.apply(ones, training: true), second = try dropout.apply(ones, training: true)
@@ -156,8 +155,8 @@ struct RecurrentSemanticsTests {
         let layer = LSTM(6, dropout: 0.5, recurrentDropout: 0.3)
         let inference = try layer(x)
         #expect(try layer(x).scalars == inference.scalars, "no dropout in inference")
-        setRandomSeed(1); let a = try layer(x, training: true)
-        setRandomSeed(1); let b = try layer(x, training: true)
+        let a = try withRandomSeed(1) { try layer(x, training: true) }
+        let b = try withRandomSeed(1) { try layer(x, training: true) }
         #expect(a.scalars == b.scalars, "seeded")
         #expect(a.scalars != inference.scalars)
     }
@@ -167,8 +166,8 @@ struct RecurrentSemanticsTests {
         let fused = LSTM(6, dropout: 0.5, fused: .always), loop = LSTM(6, dropout: 0.5, fused: .never)
         _ = try fused(x); _ = try loop(x)
         try loop.setWeights(fused.getWeights())
-        setRandomSeed(2); let a = try fused(x, training: true)
-        setRandomSeed(2); let b = try loop(x, training: true)
+        let a = try withRandomSeed(2) { try fused(x, training: true) }
+        let b = try withRandomSeed(2) { try loop(x, training: true) }
         expectClose(a, b, "same dropout mask on both paths")
     }
 
@@ -207,8 +206,7 @@ struct RecurrentSemanticsTests {
     }
 
     @Test func nestedCellTrainsWithTwoOutputs() throws {
-        try withFreshLayerNames {
-            setRandomSeed(11)
+        try withRandomSeed(11) { try withFreshLayerNames {
             let cell = NestedCell(unit1: 3, unit2: 2, unit3: 4)
             let input1 = Input(shape: [nil, 5]), input2 = Input(shape: [nil, 6, 2])
             let model = try Model(inputs: [input1, input2], outputs: RNN(cell).outputs([input1, input2]))
@@ -220,6 +218,6 @@ struct RecurrentSemanticsTests {
             #expect(history.history.keys.sorted() == ["loss", "rnn_1_accuracy", "rnn_1_loss", "rnn_accuracy", "rnn_loss"])
             #expect(history.history["loss"]![1] < history.history["loss"]![0])
             #expect(try model.predict(x).map(\.shape) == [[16, 3], [16, 2, 4]])
-        }
+        } }
     }
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import CRecurKernels
 
 /// C = op(A)·op(B) for row-major matrices through OpenBLAS `cblas_sgemm`, accumulating into C when `beta` is 1.
 /// Leading dimensions default to packed storage; pass them to work on sub-blocks (column ranges).
@@ -6,6 +7,11 @@ func gemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>
           _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0,
           lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
     if m == 0 || n == 0 { return }
+    let packed = (lda ?? k) == k && (ldb ?? n) == n && (ldc ?? n) == n
+    if m <= 4, !transposeA, !transposeB, packed, beta == 0 || beta == 1 {
+        recur_gemm_few_rows(a, b, c, m, n, k, beta == 1 ? 1 : 0)
+        return
+    }
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(lda ?? (transposeA ? m : k)), b, Int32(ldb ?? (transposeB ? k : n)),
                 beta, c, Int32(ldc ?? n))
