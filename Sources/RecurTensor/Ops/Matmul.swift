@@ -17,11 +17,14 @@ func gemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>
                 beta, c, Int32(ldc ?? n))
 }
 
-/// `gemm` split across threads: by rows of C when it has many, else by columns.
+/// `gemm` split across threads: by rows of C when it has many, else by columns. Products under about
+/// two million multiply-adds run on the calling thread, where a thread hand-off would cost more.
 func parallelGemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
                   _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0) {
     let lda = transposeA ? m : k, ldb = transposeB ? k : n
-    if m >= n {
+    if m * n * k < 1 << 21 || Parallelism.threads == 1 {
+        gemm(a, transposeA: transposeA, b, transposeB: transposeB, c, m: m, n: n, k: k, beta: beta)
+    } else if m >= n {
         parallelRanges(m, minimum: 32) { rows in
             let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
             gemm(aStart, transposeA: transposeA, b, transposeB: transposeB, c + rows.lowerBound * n,
