@@ -10,6 +10,11 @@ public enum Parallelism {
     }()
 }
 
+/// The rows each thread takes when a fused kernel splits a batch (`parallelRanges(batch, minimum: 8)`).
+func batchRowsPerThread(_ batch: Int) -> Int {
+    batch / max(1, min(Parallelism.threads, batch / 8))
+}
+
 /// Splits `0..<count` into at most `Parallelism.threads` contiguous ranges of at least `minimum`
 /// elements and runs `body` on each range concurrently (inline when there is one range).
 func parallelRanges(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {

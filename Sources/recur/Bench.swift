@@ -6,7 +6,7 @@ import Recur
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks (JSON): `ops` for engine kernels, `rnn` for recurrent models.")
 
-    @Argument(help: "What to measure: ops or rnn.") var suite = "ops"
+    @Argument(help: "What to measure: ops, rnn or inference.") var suite = "ops"
     @Option(help: "Timed repetitions per measurement.") var repeats = 50
     @Option(help: "Threads for Recur's fused kernels (OpenBLAS stays single-threaded).") var threads = Parallelism.threads
     @Option(help: "Training steps timed per model (rnn), as the Python scripts' --steps.") var steps = 100
@@ -20,11 +20,12 @@ struct Bench: ParsableCommand {
         let result: [String: Any]
         switch suite {
         case "ops": result = try opsBenchmark()
+        case "inference": result = try inferenceBenchmark(GuideModels.mnistRows(cell: .lstm))
         case "rnn":
             var rnn = try rnnBenchmark()
             if let python { rnn["peers"] = try comparePeers(python: python, recur: rnn) }
             result = rnn
-        default: throw ValidationError("unknown suite \(suite): use ops or rnn")
+        default: throw ValidationError("unknown suite \(suite): use ops, rnn or inference")
         }
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: json, as: UTF8.self))
@@ -115,6 +116,17 @@ struct Bench: ParsableCommand {
         return peers
     }
 
+    /// Single-sample latency (`predictOnBatch`) and `predict` over 10,000 samples of the guide's model.
+    func inferenceBenchmark(_ model: Model) throws -> [String: Any] {
+        var g = SeededGenerator(seed: 3)
+        let sample = Tensor.randomUniform([1, 28, 28], generator: &g)
+        let tenK = Tensor.randomUniform([10_000, 28, 28], generator: &g)
+        return [
+            "guide_single_sample_inference_ms": try time(300, warmup: 10) { _ = try model.predictOnBatch(sample) } * 1e3,
+            "guide_predict_10k_ms": try time(3, warmup: 1) { _ = try model.predict(tenK, batchSize: 32) } * 1e3,
+        ]
+    }
+
     func rnnBenchmark() throws -> [String: Any] {
         var g = SeededGenerator(seed: 2)
         let logits = SparseCategoricalCrossentropy(fromLogits: true)
@@ -132,10 +144,7 @@ struct Bench: ParsableCommand {
         let xLong = Tensor.randomUniform([steps * 32, 100, 32], generator: &g)
         result["lstm256_t100_b32_train_ms_per_step"] = try trainStepMs(long, x: xLong, y: labels(steps * 32), batch: 32, loss: logits)
 
-        let sample = try x.slice(alongAxis: 0, 0..<1)
-        result["guide_single_sample_inference_ms"] = try time(300, warmup: 10) { _ = try guideFused.predictOnBatch(sample) } * 1e3
-        let tenK = Tensor.randomUniform([10_000, 28, 28], generator: &g)
-        result["guide_predict_10k_ms"] = try time(3, warmup: 1) { _ = try guideFused.predict(tenK, batchSize: 32) } * 1e3
+        result.merge(try inferenceBenchmark(guideFused)) { $1 }
         return result
     }
 }

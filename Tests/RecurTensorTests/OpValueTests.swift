@@ -84,3 +84,21 @@ struct OpValueTests {
 }
 
 import Foundation
+
+@Suite("Per-step weight products")
+struct StepMatrixTests {
+    @Test(arguments: [(1, 64, 256), (6, 64, 256), (7, 5, 20), (16, 37, 70), (13, 33, 15)])
+    func packedProductsMatchMatmul(_ shape: (Int, Int, Int)) throws {
+        let (m, k, n) = shape
+        let a = random([m, k], seed: 60), w = random([k, n], seed: 61), start = random([m, n], seed: 62)
+        var c = start
+        let step = StepMatrix(w, transposed: false, rows: m)
+        c.withUnsafeMutableBufferPointer { step.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: true) }
+        #expect(c.isAlmostEqual(to: try start + a.matmul(w), absoluteTolerance: 1e-5))
+        let wt = try w.transposed()
+        var d = start
+        let stepT = StepMatrix(wt, transposed: true, rows: m)
+        d.withUnsafeMutableBufferPointer { stepT.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: false) }
+        #expect(d.isAlmostEqual(to: try a.matmul(w), absoluteTolerance: 1e-5))
+    }
+}

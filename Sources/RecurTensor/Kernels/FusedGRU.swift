@@ -27,13 +27,14 @@ extension Tensor {
         var hproj = Tensor(uninitializedShape: [T, B, G]), act = Tensor(uninitializedShape: [T, B, G])
         var hs = Tensor(uninitializedShape: [T, B, U])
         let (hsBase, hpBase, actBase, xpBase) = (hs.base, hproj.base, act.base, xproj.base)
+        let stepR = StepMatrix(recurrentKernel, transposed: false, rows: batchRowsPerThread(B))
         parallelRanges(B, minimum: 8) { part in
             let (b0, n) = (part.lowerBound, part.count)
             for t in 0..<T {
                 let hPrev = t == 0 ? h0.base : hsBase + (t - 1) * B * U
                 let hp = hpBase + (t * B + b0) * G, h = hsBase + t * B * U
                 for b in 0..<n { (hp + b * G).update(from: bias.base + G, count: G) }
-                gemm(hPrev + b0 * U, transposeA: false, recurrentKernel.base, transposeB: false, hp, m: n, n: G, k: U, beta: 1)
+                stepR.multiply(hPrev + b0 * U, rows: n, into: hp, accumulate: true)
                 recur_gru_gates_forward(xpBase + (t * B + b0) * G, hp, hPrev + b0 * U, actBase + (t * B + b0) * G, h + b0 * U, n, U)
                 for b in steps.maskedRows(step: t, in: part) { copyRow(b, count: U, from: hPrev, to: h) }
             }
@@ -49,6 +50,7 @@ extension Tensor {
             // Pointers into the saved forward tensors, taken here so the closure keeps those tensors alive.
             let (hsBase, hpBase, actBase) = (hs.base, hproj.base, act.base)
             let (dxpBase, dhpBase, dhBase) = (dxproj.base, dhproj.base, dh.base)
+            let stepRT = StepMatrix(R, transposed: true, rows: batchRowsPerThread(B))
             parallelRanges(B, minimum: 8) { part in
                 let (b0, n) = (part.lowerBound, part.count)
                 for t in stride(from: T - 1, through: 0, by: -1) {
@@ -67,7 +69,7 @@ extension Tensor {
                         (dhpBase + (t * B + b) * G).update(repeating: 0, count: G)
                         copyRow(b, count: U, from: dhStep.base, to: dhBase)
                     }
-                    gemm(dhpBase + row * G, transposeA: false, R.base, transposeB: true, dhBase + b0 * U, m: n, n: U, k: G, beta: 1)
+                    stepRT.multiply(dhpBase + row * G, rows: n, into: dhBase + b0 * U, accumulate: true)
                 }
             }
             var results: [Tensor?] = Array(repeating: nil, count: 5)

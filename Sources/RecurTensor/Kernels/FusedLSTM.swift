@@ -34,7 +34,8 @@ extension Tensor {
         // Per-step states: hs[t] and cs[t] are the results of step t; tanhC[t] = tanh(cs[t]).
         var hs = Tensor(uninitializedShape: [T, B, U]), cs = Tensor(uninitializedShape: [T, B, U])
         var tanhC = Tensor(uninitializedShape: [T, B, U])
-        let (hsBase, csBase, tanhBase, gatesBase, rBase) = (hs.base, cs.base, tanhC.base, gates.base, recurrentKernel.base)
+        let (hsBase, csBase, tanhBase, gatesBase) = (hs.base, cs.base, tanhC.base, gates.base)
+        let stepR = StepMatrix(recurrentKernel, transposed: false, rows: batchRowsPerThread(B))
         parallelRanges(B, minimum: 8) { part in
             let (b0, n) = (part.lowerBound, part.count)
             for t in 0..<T {
@@ -42,7 +43,7 @@ extension Tensor {
                 let cPrev = t == 0 ? c0.base : csBase + (t - 1) * B * U
                 let g = gatesBase + (t * B + b0) * G
                 let (h, c) = (hsBase + t * B * U, csBase + t * B * U)
-                gemm(hPrev + b0 * U, transposeA: false, rBase, transposeB: false, g, m: n, n: G, k: U, beta: 1)
+                stepR.multiply(hPrev + b0 * U, rows: n, into: g, accumulate: true)
                 recur_lstm_gates_forward(g, cPrev + b0 * U, c + b0 * U, tanhBase + (t * B + b0) * U, h + b0 * U, n, U)
                 for b in steps.maskedRows(step: t, in: part) {
                     copyRow(b, count: U, from: hPrev, to: h)
@@ -68,6 +69,7 @@ extension Tensor {
             // Pointers into the saved forward tensors, taken here so the closure keeps those tensors alive.
             let (csBase, tanhBase, gatesBase) = (cs.base, tanhC.base, gates.base)
             let (dgBase, dhBase, dcBase, stepBase) = (dgates.base, dh.base, dc.base, dhStep.base)
+            let stepRT = StepMatrix(R, transposed: true, rows: batchRowsPerThread(B))
             parallelRanges(B, minimum: 8) { part in
                 let (b0, n) = (part.lowerBound, part.count)
                 for t in stride(from: T - 1, through: 0, by: -1) {
@@ -86,7 +88,7 @@ extension Tensor {
                         (dg + b * G).update(repeating: 0, count: G)
                         copyRow(b, count: U, from: dcCarried.base, to: dcBase)
                     }
-                    gemm(dg + b0 * G, transposeA: false, R.base, transposeB: true, dhBase + b0 * U, m: n, n: U, k: G)
+                    stepRT.multiply(dg + b0 * G, rows: n, into: dhBase + b0 * U, accumulate: false)
                     for b in skipped { copyRow(b, count: U, from: stepBase, to: dhBase) }
                 }
             }

@@ -20,12 +20,13 @@ extension Tensor {
         for r in 0..<rows { (hs.base + r * U).update(from: bias.base, count: U) }
         parallelGemm(xs.base, transposeA: false, kernel.base, transposeB: false, hs.base, m: rows, n: U, k: D, beta: 1)
         let hsBase = hs.base
+        let stepR = StepMatrix(recurrentKernel, transposed: false, rows: batchRowsPerThread(B))
         parallelRanges(B, minimum: 8) { part in
             let (b0, n) = (part.lowerBound, part.count)
             for t in 0..<T {
                 let hPrev = t == 0 ? h0.base : hsBase + (t - 1) * B * U
                 let h = hsBase + t * B * U
-                gemm(hPrev + b0 * U, transposeA: false, recurrentKernel.base, transposeB: false, h + b0 * U, m: n, n: U, k: U, beta: 1)
+                stepR.multiply(hPrev + b0 * U, rows: n, into: h + b0 * U, accumulate: true)
                 recur_tanh(h + b0 * U, h + b0 * U, n * U)
                 for b in steps.maskedRows(step: t, in: part) { copyRow(b, count: U, from: hPrev, to: h) }
             }
@@ -41,6 +42,7 @@ extension Tensor {
             // A pointer into the saved forward states, taken here so the closure keeps them alive.
             let hsBase = hs.base
             let (dzBase, dhBase) = (dz.base, dh.base)
+            let stepRT = StepMatrix(R, transposed: true, rows: batchRowsPerThread(B))
             parallelRanges(B, minimum: 8) { part in
                 let (b0, n) = (part.lowerBound, part.count)
                 for t in stride(from: T - 1, through: 0, by: -1) {
@@ -54,7 +56,7 @@ extension Tensor {
                     recur_tanh_backward(hsBase + (t * B + b0) * U, dzt + b0 * U, dzt + b0 * U, n * U)
                     // A masked row passed h through unchanged: its gradient passes straight back.
                     for b in skipped { (dzt + b * U).update(repeating: 0, count: U) }
-                    gemm(dzt + b0 * U, transposeA: false, R.base, transposeB: true, dhBase + b0 * U, m: n, n: U, k: U)
+                    stepRT.multiply(dzt + b0 * U, rows: n, into: dhBase + b0 * U, accumulate: false)
                     for b in skipped { copyRow(b, count: U, from: carried.base, to: dhBase) }
                 }
             }

@@ -1,0 +1,97 @@
+#include "RecurGemm.h"
+#include <string.h>
+
+#define NR 16
+#define MR 6
+
+long recur_gemm_packed_size(long k, long n) { return k * NR * ((n + NR - 1) / NR); }
+
+void recur_gemm_pack(const float *b, long ldb, long k, long n, float *out) {
+    for (long j0 = 0; j0 < n; j0 += NR) {
+        long cols = n - j0 < NR ? n - j0 : NR;
+        float *panel = out + (j0 / NR) * k * NR;
+        for (long p = 0; p < k; p++) {
+            memcpy(panel + p * NR, b + p * ldb + j0, (size_t)cols * sizeof(float));
+            for (long j = cols; j < NR; j++) panel[p * NR + j] = 0.0f;
+        }
+    }
+}
+
+void recur_gemm_pack_transposed(const float *s, long lds, long k, long n, float *out) {
+    for (long j0 = 0; j0 < n; j0 += NR) {
+        long cols = n - j0 < NR ? n - j0 : NR;
+        float *panel = out + (j0 / NR) * k * NR;
+        for (long p = 0; p < k; p++) {
+            for (long j = 0; j < cols; j++) panel[p * NR + j] = s[(j0 + j) * lds + p];
+            for (long j = cols; j < NR; j++) panel[p * NR + j] = 0.0f;
+        }
+    }
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+int recur_gemm_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+/* One MR×NR tile: `rows` ≤ MR rows of A (row pointers) times one packed panel, into `cols` ≤ NR
+   columns of C. Twelve accumulators hide the FMA latency. */
+__attribute__((target("avx2,fma")))
+static void tile(const float *const *a, const float *panel, long k, float *c, long ldc,
+                 int rows, int cols, int accumulate) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < MR; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); }
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+    for (long p = 0; p < k; p++) {
+        __m256 b0 = _mm256_loadu_ps(panel + p * NR), b1 = _mm256_loadu_ps(panel + p * NR + 8);
+        __m256 x;
+        x = _mm256_broadcast_ss(a0 + p); acc[0][0] = _mm256_fmadd_ps(x, b0, acc[0][0]); acc[0][1] = _mm256_fmadd_ps(x, b1, acc[0][1]);
+        x = _mm256_broadcast_ss(a1 + p); acc[1][0] = _mm256_fmadd_ps(x, b0, acc[1][0]); acc[1][1] = _mm256_fmadd_ps(x, b1, acc[1][1]);
+        x = _mm256_broadcast_ss(a2 + p); acc[2][0] = _mm256_fmadd_ps(x, b0, acc[2][0]); acc[2][1] = _mm256_fmadd_ps(x, b1, acc[2][1]);
+        x = _mm256_broadcast_ss(a3 + p); acc[3][0] = _mm256_fmadd_ps(x, b0, acc[3][0]); acc[3][1] = _mm256_fmadd_ps(x, b1, acc[3][1]);
+        x = _mm256_broadcast_ss(a4 + p); acc[4][0] = _mm256_fmadd_ps(x, b0, acc[4][0]); acc[4][1] = _mm256_fmadd_ps(x, b1, acc[4][1]);
+        x = _mm256_broadcast_ss(a5 + p); acc[5][0] = _mm256_fmadd_ps(x, b0, acc[5][0]); acc[5][1] = _mm256_fmadd_ps(x, b1, acc[5][1]);
+    }
+    float buffer[NR];
+    for (int r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        if (cols == NR) {
+            __m256 v0 = acc[r][0], v1 = acc[r][1];
+            if (accumulate) { v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr)); v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8)); }
+            _mm256_storeu_ps(cr, v0);
+            _mm256_storeu_ps(cr + 8, v1);
+        } else {
+            _mm256_storeu_ps(buffer, acc[r][0]);
+            _mm256_storeu_ps(buffer + 8, acc[r][1]);
+            for (int j = 0; j < cols; j++) cr[j] = accumulate ? cr[j] + buffer[j] : buffer[j];
+        }
+    }
+}
+
+void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
+                       long m, long n, long k, int accumulate) {
+    for (long j0 = 0; j0 < n; j0 += NR) {
+        const float *panel = packed + (j0 / NR) * k * NR;
+        int cols = (int)(n - j0 < NR ? n - j0 : NR);
+        for (long i0 = 0; i0 < m; i0 += MR) {
+            int rows = (int)(m - i0 < MR ? m - i0 : MR);
+            /* Rows past the end read row i0 again; their results are not stored. */
+            const float *rowsA[MR];
+            for (int r = 0; r < MR; r++) rowsA[r] = a + (i0 + (r < rows ? r : 0)) * lda;
+            tile(rowsA, panel, k, c + i0 * ldc + j0, ldc, rows, cols, accumulate);
+        }
+    }
+}
+
+#else
+
+int recur_gemm_available(void) { return 0; }
+
+void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
+                       long m, long n, long k, int accumulate) {
+    (void)a; (void)lda; (void)packed; (void)c; (void)ldc; (void)m; (void)n; (void)k; (void)accumulate;
+}
+
+#endif

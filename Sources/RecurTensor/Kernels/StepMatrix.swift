@@ -1,0 +1,41 @@
+import CBLAS
+import Foundation
+import CRecurKernels
+
+/// A weight matrix multiplied at every timestep of a sequence, prepared once: packed for Recur's own
+/// GEMM kernel when the CPU has AVX2 and FMA (BLAS would repack it at every step), else used through
+/// `gemm` (which also takes products of at most 4 rows, where packing does not pay).
+/// Computes C (m×n) = A (m×k) · W, or A · Wᵀ when `transposed` (W stored n×k).
+struct StepMatrix {
+    static let kernelAvailable = recur_gemm_available() != 0 && ProcessInfo.processInfo.environment["RECUR_STEP_KERNEL"] != "0"
+
+    let k: Int
+    let n: Int
+    private let weight: Tensor
+    private let transposed: Bool
+    private let packed: Tensor?
+
+    /// `rows`: the rows of A per call (the batch rows one thread takes).
+    init(_ weight: Tensor, transposed: Bool, rows: Int) {
+        self.weight = weight
+        self.transposed = transposed
+        (k, n) = transposed ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
+        guard StepMatrix.kernelAvailable, rows > 4 else { packed = nil; return }
+        let buffer = Tensor(uninitializedShape: [recur_gemm_packed_size(k, n)])
+        if transposed {
+            recur_gemm_pack_transposed(weight.base, k, k, n, buffer.base)
+        } else {
+            recur_gemm_pack(weight.base, n, k, n, buffer.base)
+        }
+        packed = buffer
+    }
+
+    /// C = A·W (or C += A·W with `accumulate`) for `rows` packed rows of A and C.
+    func multiply(_ a: UnsafePointer<Float>, rows: Int, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if let packed {
+            recur_gemm_packed(a, k, packed.base, c, n, rows, n, k, accumulate ? 1 : 0)
+        } else {
+            gemm(a, transposeA: false, weight.base, transposeB: transposed, c, m: rows, n: n, k: k, beta: accumulate ? 1 : 0)
+        }
+    }
+}
