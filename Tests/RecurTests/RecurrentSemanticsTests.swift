@@ -70,6 +70,12 @@ struct RecurrentSemanticsTests {
         #expect(throws: RecurError.self) { try LSTM(5, stateful: true)(input) }
         #expect(throws: RecurError.self) { try LSTM(5, unroll: true)(input) }
         #expect(throws: RecurError.self) { try lstm.outputs(x, mask: Tensor.ones([2, 4])) }
+        do {
+            _ = try lstm.outputs(random([2, 3, 6], seed: 3))
+            Issue.record("expected a feature-size error")
+        } catch {
+            #expect("\(error)".contains("decoder") && "\(error)".contains("(None, None, 4)") && "\(error)".contains("(2, 3, 6)"), "\(error)")
+        }
     }
 
     @Test func rightPaddedMaskEqualsTruncatedSequences() throws {

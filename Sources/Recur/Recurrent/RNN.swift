@@ -54,8 +54,12 @@ open class RNN: Layer {
         if stateful, batchSize == nil, inputShapes[0][0] == nil {
             throw RecurError.invalidArgument(op: name, message: "a stateful RNN needs a fixed batch size: pass batchSize: to the layer or Input(shape:batchSize:)")
         }
+        stepShapes = inputShapes.map { Array($0.dropFirst(2)) }
         try cell.buildIfNeeded(inputShapes: inputShapes.map { s in [s[0]] + s.dropFirst(2) })
     }
+
+    /// The per-step feature shapes the layer was built for (known dimensions are checked at every call).
+    private var stepShapes: [[Int?]] = []
 
     open override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let batch = inputShapes[0][0] ?? batchSize, time = inputShapes[0][1]
@@ -92,6 +96,12 @@ open class RNN: Layer {
         let batch = x.shape[0], time = x.shape[1]
         for s in sequences where s.rank < 3 || s.shape[0] != batch || s.shape[1] != time {
             throw RecurError.shapeMismatch(op: name, expected: "(\(batch), \(time), features...) for every input", actual: describeShape(s.shape))
+        }
+        for (s, built) in zip(sequences, stepShapes) {
+            let features = Array(s.shape.dropFirst(2))
+            guard features.count == built.count, zip(features, built).allSatisfy({ $1 == nil || $0 == $1 }) else {
+                throw RecurError.shapeMismatch(op: name, expected: describeShape([nil, nil] + built), actual: describeShape(s.shape))
+            }
         }
         if let mask = input.mask, mask.shape != [batch, time] {
             throw RecurError.shapeMismatch(op: "\(name) mask", expected: describeShape([batch, time]), actual: describeShape(mask.shape))
