@@ -219,3 +219,71 @@ void recur_gru_gates_backward(const float *act, const float *hproj, const float 
         }
     }
 }
+
+MULTIVERSION
+void recur_gru_rb_gates(const float *xproj, const float *hzr, const float *h_prev, float *act, float *rh,
+                        long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        const float *xz = xproj + b * 3 * units, *xr = xz + units;
+        const float *hz = hzr + b * 2 * units, *hr = hz + units;
+        const float *hp = h_prev + b * units;
+        float *az = act + b * 3 * units, *ar = az + units, *rhb = rh + b * units;
+        VECTORIZE
+        for (long k = 0; k < units; k++) {
+            float z = fast_sigmoidf(xz[k] + hz[k]), r = fast_sigmoidf(xr[k] + hr[k]);
+            az[k] = z; ar[k] = r;
+            rhb[k] = r * hp[k];
+        }
+    }
+}
+
+MULTIVERSION
+void recur_gru_rb_output(const float *xproj, const float *cand, const float *h_prev, float *act, float *h,
+                         long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        const float *xh = xproj + b * 3 * units + 2 * units, *cb = cand + b * units, *hp = h_prev + b * units;
+        float *az = act + b * 3 * units, *ah = az + 2 * units, *hb = h + b * units;
+        VECTORIZE
+        for (long k = 0; k < units; k++) {
+            float c = fast_tanhf(xh[k] + cb[k]), z = az[k];
+            ah[k] = c;
+            hb[k] = z * hp[k] + (1.0f - z) * c;
+        }
+    }
+}
+
+MULTIVERSION
+void recur_gru_rb_output_backward(const float *act, const float *h_prev, const float *dh, float *dxproj,
+                                  float *dcand, float *dh_prev, long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        const float *az = act + b * 3 * units, *ah = az + 2 * units, *hp = h_prev + b * units, *d = dh + b * units;
+        float *dxz = dxproj + b * 3 * units, *dxh = dxz + 2 * units, *dc = dcand + b * units, *dp = dh_prev + b * units;
+        VECTORIZE
+        for (long k = 0; k < units; k++) {
+            float z = az[k], c = ah[k];
+            float dpre = d[k] * (1.0f - z) * (1.0f - c * c);
+            dxh[k] = dpre; dc[k] = dpre;
+            dxz[k] = d[k] * (hp[k] - c) * z * (1.0f - z);
+            dp[k] = d[k] * z;
+        }
+    }
+}
+
+MULTIVERSION
+void recur_gru_rb_gates_backward(const float *act, const float *h_prev, const float *drh, float *dxproj,
+                                 float *dhzr, float *dh_prev, long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        const float *ar = act + b * 3 * units + units, *hp = h_prev + b * units, *d = drh + b * units;
+        float *dxz = dxproj + b * 3 * units, *dxr = dxz + units;
+        float *dz = dhzr + b * 2 * units, *dr = dz + units, *dp = dh_prev + b * units;
+        VECTORIZE
+        for (long k = 0; k < units; k++) {
+            float r = ar[k];
+            float da = d[k] * hp[k] * r * (1.0f - r);
+            dxr[k] = da;
+            dz[k] = dxz[k];
+            dr[k] = da;
+            dp[k] += d[k] * r;
+        }
+    }
+}

@@ -16,7 +16,7 @@ struct FusedKernelTests {
         var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState) mask=\(masked) batch=\(batch)" }
     }
 
-    static let cases: [Case] = ["lstm", "gru", "simple"].flatMap { kind in
+    static let cases: [Case] = ["lstm", "gru", "gru_reset_before", "simple"].flatMap { kind in
         [(false, false, false), (true, false, false), (true, true, false), (false, true, true), (true, false, true)].map {
             Case(kind: kind, returnSequences: $0.0, goBackwards: $0.1, initialState: $0.2, training: false)
         } + [(true, false, true), (false, true, false), (true, true, true)].map {
@@ -36,6 +36,8 @@ struct FusedKernelTests {
             switch c.kind {
             case "lstm": return LSTM(5, returnSequences: c.returnSequences, returnState: true, goBackwards: c.goBackwards, fused: mode)
             case "gru": return GRU(5, returnSequences: c.returnSequences, returnState: true, goBackwards: c.goBackwards, fused: mode)
+            case "gru_reset_before":
+                return GRU(5, resetAfter: false, returnSequences: c.returnSequences, returnState: true, goBackwards: c.goBackwards, fused: mode)
             default: return SimpleRNN(5, returnSequences: c.returnSequences, returnState: true, goBackwards: c.goBackwards, fused: mode)
             }
         }

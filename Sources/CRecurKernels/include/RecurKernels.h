@@ -72,4 +72,26 @@ void recur_gru_gates_forward(const float *xproj, const float *hproj, const float
 void recur_gru_gates_backward(const float *act, const float *hproj, const float *h_prev, const float *dh,
                               float *dxproj, float *dhproj, float *dh_prev, long batch, long units);
 
+/*
+ * Fused GRU step without reset_after (Keras reset_after=False), in two halves around the candidate GEMM:
+ *   recur_gru_rb_gates:  z = σ(x_z + h₋₁·U_z), r = σ(x_r + h₋₁·U_r) into act[z, r]; rh = r*h₋₁
+ *   (caller) cand = rh·U_h
+ *   recur_gru_rb_output: ĥ = tanh(x_h + cand) into act[h]; h = z*h₋₁ + (1-z)*ĥ
+ * `xproj` rows are (batch, 3u) = x·W + b; `hzr` rows are (batch, 2u) = h₋₁·U[:, :2u].
+ */
+void recur_gru_rb_gates(const float *xproj, const float *hzr, const float *h_prev, float *act, float *rh,
+                        long batch, long units);
+void recur_gru_rb_output(const float *xproj, const float *cand, const float *h_prev, float *act, float *h,
+                         long batch, long units);
+/*
+ * Backward of the two halves. recur_gru_rb_output_backward: from dh writes d x_h (= d cand) into
+ * dxproj[h] and dcand, d x_z into dxproj[z], and dh₋₁ = dh*z into dh_prev.
+ * (caller) drh = dcand·U_hᵀ
+ * recur_gru_rb_gates_backward: d x_r into dxproj[r], dhzr = [d x_z, d x_r], dh_prev += drh*r.
+ */
+void recur_gru_rb_output_backward(const float *act, const float *h_prev, const float *dh, float *dxproj,
+                                  float *dcand, float *dh_prev, long batch, long units);
+void recur_gru_rb_gates_backward(const float *act, const float *h_prev, const float *drh, float *dxproj,
+                                 float *dhzr, float *dh_prev, long batch, long units);
+
 #endif

@@ -4,13 +4,12 @@ import Foundation
 /// the fused kernel cannot run, or nil when it can. Unlike cuDNN, Recur's fused kernels take any mask,
 /// not only right-padded ones.
 func fusedKernelDeclineReason(activation: Activation, recurrentActivation: Activation?, useBias: Bool,
-                              recurrentDropout: Float, unroll: Bool, extra: String? = nil) -> String? {
+                              recurrentDropout: Float, unroll: Bool) -> String? {
     if activation != .tanh { return "activation is \(activation.rawValue), not tanh" }
     if let recurrentActivation, recurrentActivation != .sigmoid { return "recurrentActivation is \(recurrentActivation.rawValue), not sigmoid" }
     if !useBias { return "useBias is false" }
     if recurrentDropout > 0 { return "recurrentDropout > 0" }
     if unroll { return "unroll is true" }
-    if let extra { return extra }
     return nil
 }
 

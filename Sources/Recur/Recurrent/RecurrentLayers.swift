@@ -116,15 +116,17 @@ public final class GRU: FusedRNN {
     override func fusedDeclineReason() -> String? {
         let c = gruCell
         return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
-                                        useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll,
-                                        extra: c.resetAfter ? nil : "resetAfter is false")
+                                        useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
     }
 
     override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
         let c = gruCell
-        let states = try Tensor.fusedGRUSequence(try c.inputDropout.applyPerSequence(x, training: training),
-                                                 kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
-                                                 bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
+        let input = try c.inputDropout.applyPerSequence(x, training: training)
+        let states = c.resetAfter
+            ? try Tensor.fusedGRUSequence(input, kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
+                                          bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
+            : try Tensor.fusedGRUResetBeforeSequence(input, kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
+                                                     bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
         return (states, [try states.select(alongAxis: 1, index: x.shape[1] - 1)])
     }
 
