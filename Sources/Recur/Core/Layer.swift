@@ -1,15 +1,19 @@
 /// What a layer receives when it runs: its input tensors, optional initial states (recurrent layers),
 /// the mask of the first input (batch, time) with 1 for steps that count, and the training flag.
+/// Layers called on several tensors (merge layers) read every input's mask in `masks`.
 public struct LayerInput {
     public var tensors: [Tensor]
     public var initialState: [Tensor]
     public var mask: Tensor?
+    /// One mask (or nil) per input tensor; `masks[0]` is `mask` unless given separately.
+    public var masks: [Tensor?]
     public var training: Bool
 
-    public init(_ tensors: [Tensor], initialState: [Tensor] = [], mask: Tensor? = nil, training: Bool = false) {
+    public init(_ tensors: [Tensor], initialState: [Tensor] = [], mask: Tensor? = nil, masks: [Tensor?]? = nil, training: Bool = false) {
         self.tensors = tensors
         self.initialState = initialState
         self.mask = mask
+        self.masks = masks ?? [mask] + Array(repeating: nil, count: Swift.max(tensors.count - 1, 0))
         self.training = training
     }
 }

@@ -28,7 +28,16 @@ enum KerasConfig {
         "RNN": rnnKeys.union(["cell"]),
         "StackedRNNCells": ["cells"],
         "Bidirectional": ["layer", "backward_layer", "merge_mode"],
+        "Concatenate": ["axis"], "Add": [], "Subtract": [], "Multiply": [], "Average": [], "Maximum": [], "Minimum": [],
+        "Activation": ["activation"],
+        "Flatten": ["data_format"], "Reshape": ["target_shape"], "RepeatVector": ["n"], "Permute": ["dims"],
+        "GlobalAveragePooling1D": ["data_format", "keepdims"], "GlobalMaxPooling1D": ["data_format", "keepdims"],
+        "LayerNormalization": ["axis", "epsilon", "center", "scale", "rms_scaling", "beta_initializer", "gamma_initializer"],
+        "TimeDistributed": ["layer"],
     ]
+    /// Ops Keras 3 records in a functional config when it carries a mask through a merge layer
+    /// (the OR of the masks); Recur computes merged masks itself but does not read these graphs.
+    static let mergedMaskOps: Set<String> = ["LogicalOr", "LogicalAnd", "ExpandDims", "ZerosLike", "OnesLike", "BroadcastTo"]
 
     /// Checks a `{"class_name", "config"}` layer entry and the layers or cells nested in it, and returns
     /// it with initializers Recur lacks removed (the weights loaded next replace their values).
@@ -63,7 +72,7 @@ enum KerasConfig {
             if (try? reader.initializer(key, default: .zeros)) == nil { config[key] = nil }
         }
         switch className {
-        case "Bidirectional":
+        case "Bidirectional", "TimeDistributed":
             if let inner = config["layer"] { config["layer"] = try prepare(inner, context: " in \(label)") }
             if let b = config["backward_layer"], !b.isNull { config["backward_layer"] = try prepare(b, context: " in \(label)") }
         case "RNN":
@@ -95,6 +104,7 @@ enum KerasConfig {
             applyMaskFlag(b.backwardLayer, config?["backward_layer"]?["config"] ?? config?["layer"]?["config"])
         }
         if config?["trainable"]?.bool == false { layer.isTrainable = false }
+        if let td = layer as? TimeDistributed, config?["layer"]?["config"]?["trainable"]?.bool == false { td.layer.isTrainable = false }
         return layer
     }
 
@@ -194,6 +204,8 @@ enum KerasConfig {
             }
             if spec["class_name"]?.string == "InputLayer" {
                 produced[name] = [[try makeInput(spec)]]
+            } else if let className = spec["class_name"]?.string, mergedMaskOps.contains(className) {
+                throw RecurError.unsupported(op: op, message: "op '\(className)' (layer '\(name)'): Keras records it when a mask reaches a merge layer (Add, Concatenate, ...); Recur propagates such masks itself but cannot read them from a .keras file")
             } else if ["NotEqual", "Any"].contains(spec["class_name"]?.string ?? "") {
                 // Keras records the mask of a Masking layer as these ops when it passes the mask explicitly.
                 maskOps[name] = spec
@@ -248,6 +260,7 @@ enum KerasConfig {
                 guard t.index == 0 else { throw fail }
                 if l is Masking || (l as? Embedding)?.maskZero == true { origin = t.node; break }
                 let passesMask = l is Dense || l is BatchNormalization || l is Dropout
+                    || l is ActivationLayer || l is LayerNormalization || l is TimeDistributed
                     || (l as? RNN)?.returnSequences == true || (l as? Bidirectional)?.forwardLayer.returnSequences == true
                 guard passesMask, let next = t.node.inputs.first else { throw fail }
                 t = next
@@ -409,6 +422,41 @@ enum KerasConfig {
         case let m as Masking:
             c["mask_value"] = number(m.maskValue)
             return entry("Masking", c)
+        case let cat as Concatenate:
+            c["axis"] = .number(Double(cat.axis))
+            return entry("Concatenate", c)
+        case is Merge:
+            return entry(layer.className, c)
+        case let act as ActivationLayer:
+            c["activation"] = .string(act.activation.rawValue)
+            return entry("Activation", c)
+        case is Flatten:
+            c["data_format"] = "channels_last"
+            return entry("Flatten", c)
+        case let r as Reshape:
+            c["target_shape"] = .array(r.targetShape.map { .number(Double($0)) })
+            return entry("Reshape", c)
+        case let r as RepeatVector:
+            c["n"] = .number(Double(r.n))
+            return entry("RepeatVector", c)
+        case let p as Permute:
+            c["dims"] = .array(p.dims.map { .number(Double($0)) })
+            return entry("Permute", c)
+        case let g as GlobalAveragePooling1D:
+            c.merge(["data_format": "channels_last", "keepdims": .bool(g.keepdims)]) { $1 }
+            return entry("GlobalAveragePooling1D", c)
+        case let g as GlobalMaxPooling1D:
+            c.merge(["data_format": "channels_last", "keepdims": .bool(g.keepdims)]) { $1 }
+            return entry("GlobalMaxPooling1D", c)
+        case let n as LayerNormalization:
+            c.merge(["axis": .array([.number(-1)]), "epsilon": number(n.epsilon), "center": .bool(n.center), "scale": .bool(n.scale),
+                     "rms_scaling": .bool(false), "beta_initializer": initializer(n.betaInitializer),
+                     "gamma_initializer": initializer(n.gammaInitializer), "beta_regularizer": .null, "gamma_regularizer": .null,
+                     "beta_constraint": .null, "gamma_constraint": .null]) { $1 }
+            return entry("LayerNormalization", c)
+        case let td as TimeDistributed:
+            c["layer"] = try layerEntry(td.layer)
+            return entry("TimeDistributed", c)
         case let b as Bidirectional:
             c["merge_mode"] = b.mergeMode.map { .string($0.rawValue) } ?? .null
             c["layer"] = try layerEntry(b.forwardLayer)
@@ -478,7 +526,9 @@ enum KerasConfig {
             } else {
                 e = try layerEntry(layer).object!
                 e["inbound_nodes"] = .array((nodesOf[ObjectIdentifier(layer)] ?? []).map { node in
-                    let args: [JSONValue] = node.inputs.count == 1 ? [kerasTensor(node.inputs[0])] : [.array(node.inputs.map(kerasTensor))]
+                    // Merge layers take a list even of one tensor.
+                    let asList = node.inputs.count != 1 || layer is Merge || layer is Concatenate
+                    let args: [JSONValue] = asList ? [.array(node.inputs.map(kerasTensor))] : [kerasTensor(node.inputs[0])]
                     var kwargs: [String: JSONValue] = [:]
                     if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(kerasTensor)) }
                     return .object(["args": .array(args), "kwargs": .object(kwargs)])

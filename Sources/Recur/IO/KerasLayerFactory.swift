@@ -61,6 +61,22 @@ public enum KerasLayerFactory {
             return (Array(all.dropFirst()), all.first ?? nil)
         }
 
+        /// A list of integers (Keras's tuples, e.g. `target_shape`, `dims`).
+        func intList(_ key: String) throws -> [Int] {
+            guard let v = config[key], !v.isNull else { throw RecurError.invalidArgument(op: layer, message: "config is missing '\(key)'") }
+            guard let items = v.array, case let ints = items.compactMap(\.int), ints.count == items.count else {
+                throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be a list of integers, got \(v)")
+            }
+            return ints
+        }
+
+        /// Recur's layers work on channels-last data only.
+        func requireChannelsLast() throws {
+            if let v = config["data_format"], !v.isNull, v.string != "channels_last" {
+                throw RecurError.unsupported(op: layer, message: "argument data_format=\(v) (only channels_last)")
+            }
+        }
+
         func rejectTrue(_ keys: [String]) throws {
             for key in keys where config[key]?.bool == true {
                 throw RecurError.unsupported(op: layer, message: "argument \(key)=True")
@@ -99,6 +115,49 @@ public enum KerasLayerFactory {
             return Dropout(try a.float("rate", default: 0), name: a.name)
         case "Masking":
             return Masking(maskValue: try a.float("mask_value", default: 0), name: a.name)
+        case "Concatenate":
+            return Concatenate(axis: try a.int("axis", default: -1), name: a.name)
+        case "Add": return Add(name: a.name)
+        case "Subtract": return Subtract(name: a.name)
+        case "Multiply": return Multiply(name: a.name)
+        case "Average": return Average(name: a.name)
+        case "Maximum": return Maximum(name: a.name)
+        case "Minimum": return Minimum(name: a.name)
+        case "Activation":
+            guard config["activation"].map({ !$0.isNull }) == true else {
+                throw RecurError.invalidArgument(op: a.layer, message: "config is missing 'activation'")
+            }
+            return ActivationLayer(try a.activation("activation", default: .linear), name: a.name)
+        case "Flatten":
+            try a.requireChannelsLast()
+            return Flatten(name: a.name)
+        case "Reshape":
+            return Reshape(targetShape: try a.intList("target_shape"), name: a.name)
+        case "RepeatVector":
+            return RepeatVector(try a.int("n"), name: a.name)
+        case "Permute":
+            do { return try Permute(try a.intList("dims"), name: a.name) } catch RecurError.invalidArgument(_, let message) {
+                throw RecurError.invalidArgument(op: a.layer, message: message)
+            }
+        case "GlobalAveragePooling1D", "GlobalMaxPooling1D":
+            try a.requireChannelsLast()
+            let keepdims = try a.bool("keepdims", default: false)
+            return className == "GlobalMaxPooling1D" ? GlobalMaxPooling1D(keepdims: keepdims, name: a.name)
+                                                     : GlobalAveragePooling1D(keepdims: keepdims, name: a.name)
+        case "LayerNormalization":
+            try a.rejectTrue(["rms_scaling"])
+            if let axis = config["axis"], axis.int != -1, axis.array?.count != 1 || axis.array?.first?.int != -1 {
+                throw RecurError.unsupported(op: a.layer, message: "axis \(axis) (only the last axis, -1)")
+            }
+            return LayerNormalization(epsilon: try a.float("epsilon", default: 1e-3), center: try a.bool("center", default: true),
+                                      scale: try a.bool("scale", default: true),
+                                      gammaInitializer: try a.initializer("gamma_initializer", default: .ones),
+                                      betaInitializer: try a.initializer("beta_initializer", default: .zeros), name: a.name)
+        case "TimeDistributed":
+            guard let inner = config["layer"], !inner.isNull else {
+                throw RecurError.invalidArgument(op: a.layer, message: "config is missing 'layer'")
+            }
+            return TimeDistributed(try layer(from: inner), name: a.name)
         case "SimpleRNN", "GRU", "LSTM":
             try a.rejectTrue(["time_major"])
             let units = try a.int("units")

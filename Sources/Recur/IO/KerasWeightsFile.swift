@@ -12,6 +12,7 @@ import Foundation
 ///     layers/<lstm>/cell/vars/0..2                kernel, recurrent_kernel, bias
 ///     layers/<bidirectional>/forward_layer/cell/vars/*  and  .../backward_layer/cell/vars/*
 ///     layers/<rnn>/cell/cells/<lstm_cell>/vars/*   a cell of StackedRNNCells
+///     layers/<time_distributed>/layer/vars/*       the layer a TimeDistributed wraps
 ///
 /// In a list (`layers`, `cells`) an object's group is its class name in snake case, numbered from the
 /// second of a class on (`dense`, `dense_1`, ...), in the order of Keras's `model.layers` — not the
@@ -60,11 +61,14 @@ enum KerasWeightsFile {
             case let rnn as RNN:
                 out.append(Saveable(path: path, layer: layer, variables: []))
                 try visit(rnn.cell, join(path, "cell"))
+            case let td as TimeDistributed:
+                out.append(Saveable(path: path, layer: layer, variables: []))
+                try visit(td.layer, join(path, "layer"))
             case let stacked as StackedRNNCells:
                 out.append(Saveable(path: path, layer: layer, variables: []))
                 try container(stacked.cells, at: join(path, "cells"))
             default:
-                let needsBuild = !(layer is InputLayer || layer is Dropout || layer is Masking)
+                let needsBuild = !(layer is InputLayer || layer is Dropout || layer is Masking || layer is WeightlessLayer)
                 if needsBuild && !layer.isBuilt {
                     throw RecurError.invalidArgument(op: layer.name, message: "the layer is not built (its weights do not exist yet): build the model first")
                 }

@@ -106,8 +106,10 @@ open class Model: Layer {
             // with an initial state gets none.
             let first = node.inputs[0]
             let mask = first.index == 0 && node.initialState.isEmpty ? computed[ObjectIdentifier(first.node)]!.mask : nil
+            // Merge layers see the mask of each of their inputs (Keras keeps a mask on every tensor).
+            let masks = node.inputs.map { t in t.index == 0 ? computed[ObjectIdentifier(t.node)]!.mask : nil }
             let result = try node.layer.run(LayerInput(node.inputs.map(value), initialState: node.initialState.map(value),
-                                                       mask: mask, training: training))
+                                                       mask: mask, masks: node.initialState.isEmpty ? masks : nil, training: training))
             computed[ObjectIdentifier(node)] = (result.tensors, result.mask)
         }
         let masks = outputs.map { $0.index == 0 ? computed[ObjectIdentifier($0.node)]!.mask : nil }

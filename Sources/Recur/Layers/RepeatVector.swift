@@ -1,0 +1,22 @@
+/// `RepeatVector(n)`: (batch, features) → (batch, n, features), every step a copy of the input:
+/// y[b, t, f] = x[b, f]. Drops the mask, as Keras. No weights.
+public final class RepeatVector: Layer, WeightlessLayer {
+    public let n: Int
+
+    public init(_ n: Int, name: String? = nil) {
+        self.n = n
+        super.init(name: name)
+    }
+
+    public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
+        try requireRank(inputShapes[0], 2, layer: "RepeatVector layer '\(name)'")
+        return [[inputShapes[0][0], n, inputShapes[0][1]]]
+    }
+
+    public override func call(_ input: LayerInput) throws -> LayerOutput {
+        let x = input.tensors[0]
+        try requireRank(x.shape.map(Optional.some), 2, layer: "RepeatVector layer '\(name)'")
+        let step = try x.reshaped(to: [x.shape[0], 1, x.shape[1]])
+        return LayerOutput([try Tensor.concatenate(Array(repeating: step, count: n), alongAxis: 1)])
+    }
+}
