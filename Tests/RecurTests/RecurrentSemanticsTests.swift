@@ -127,6 +127,9 @@ struct RecurrentSemanticsTests {
             let out = try LSTM(5, returnSequences: true, fused: fused).outputs(x, initialState: [h0, c0], mask: mask)[0]
             expectClose(try out.select(alongAxis: 1, index: 1), h0, tolerance: 0, "masked step 1 outputs h0")
         }
+        // Keras's unrolled path repeats the previous output instead, zeros at first.
+        let unrolled = try LSTM(5, returnSequences: true, unroll: true).outputs(x, initialState: [h0, c0], mask: mask)[0]
+        #expect(try unrolled.select(alongAxis: 1, index: 1).scalars.allSatisfy { $0 == 0 })
     }
 
     @Test func functionalCallsWithInitialStateGetNoPropagatedMask() throws {

@@ -47,9 +47,11 @@ public final class BatchNormalization: Layer {
             mean = movingMean.value
             variance = movingVariance.value
         }
-        var y = try (x - mean) / (variance + epsilon).sqrt()
-        if let gamma { y = try y * gamma.value }
-        if let beta { y = try y + beta.value }
-        return LayerOutput([y], mask: input.mask)
+        // Folded per feature: y = x·s + (β − μ·s) with s = γ/√(σ² + ε), two passes over x.
+        var scale = try 1 / (variance + epsilon).sqrt()
+        if let gamma { scale = try scale * gamma.value }
+        var shift = try -(mean * scale)
+        if let beta { shift = try shift + beta.value }
+        return LayerOutput([try x * scale + shift], mask: input.mask)
     }
 }

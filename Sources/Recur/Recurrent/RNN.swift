@@ -180,7 +180,9 @@ open class RNN: Layer {
         defer { cell.resetDropoutMasks() }
         var states = initialStates
         var previous: [Tensor] = cell.outputShapes.map { Tensor.zeros([batch] + $0) }
-        let carriedState = maskedOutputStateIndex
+        // Keras's scan path outputs the carried state at a masked step; its unrolled path (`unroll`)
+        // repeats the previous output, which starts at zeros.
+        let carriedState = unroll ? nil : maskedOutputStateIndex
         var perStep: [[Tensor]] = []
         perStep.reserveCapacity(time)
         let order = goBackwards ? Array((0..<time).reversed()) : Array(0..<time)

@@ -58,6 +58,7 @@ extension Tensor {
     public static func + (a: Float, b: Tensor) -> Tensor { try! Tensor(a) + b }
     public static func - (a: Float, b: Tensor) -> Tensor { try! Tensor(a) - b }
     public static func * (a: Float, b: Tensor) -> Tensor { b.scaled(by: a) }
+    public static func / (a: Float, b: Tensor) -> Tensor { try! Tensor(a) / b }
 
     /// Elementwise maximum with broadcasting; the gradient goes to `a` where `a >= b`.
     public func maximum(_ b: Tensor) throws -> Tensor {
