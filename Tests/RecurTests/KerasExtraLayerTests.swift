@@ -241,25 +241,14 @@ struct KerasExtraLayerTests {
     }
 
     @Test func recurBuiltModelsRoundTrip() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for (name, model, inputs) in try recurBuiltModels() {
-            let path = dir.appendingPathComponent("\(name).keras").path
-            try model.save(to: path)
-            let reloaded = try loadModel(path: path)
-            #expect(Set(reloaded.layers.map(\.name)) == Set(model.layers.map(\.name)))
-            for layer in model.layers {
-                let twin = reloaded.layers.first { $0.name == layer.name }
-                expectBitExact(twin?.getWeights() ?? [], layer.getWeights(), "\(name) \(layer.name) weight")
-            }
-            expectBitExact(try reloaded.predictOnBatch(inputs), try model.predictOnBatch(inputs), "\(name) output")
-        }
+        try expectKerasRoundTrip(recurBuiltModels())
     }
 
     /// With RECUR_KERAS_EXPORT_DIR set, writes Recur-saved files (and Recur's outputs) for
     /// `scripts/make_keras_extra_fixtures.py --check-recur DIR`, which loads them in Keras.
-    @Test func exportForKerasCheck() throws {
-        guard let dir = ProcessInfo.processInfo.environment["RECUR_KERAS_EXPORT_DIR"] else { return }
+    @Test(.enabled(if: kerasExportDirectory != nil))
+    func exportForKerasCheck() throws {
+        let dir = kerasExportDirectory!
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var models = try recurBuiltModels()
         for name in KerasExtraFixtures.names {

@@ -38,6 +38,27 @@ func perturbWeights(_ model: Model) {
     }
 }
 
+/// Saves each model as `.keras`, reloads it and expects the same layers, bit-exact weights and outputs.
+func expectKerasRoundTrip(_ models: [(String, Model, [Tensor])], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let dir = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for (name, model, inputs) in models {
+        let path = dir.appendingPathComponent("\(name).keras").path
+        try model.save(to: path)
+        let reloaded = try loadModel(path: path)
+        // Layers with equal depth may be listed in another order; compare layer by layer.
+        #expect(Set(reloaded.layers.map(\.name)) == Set(model.layers.map(\.name)), sourceLocation: sourceLocation)
+        for layer in model.layers {
+            let twin = reloaded.layers.first { $0.name == layer.name }
+            expectBitExact(twin?.getWeights() ?? [], layer.getWeights(), "\(name) \(layer.name) weight", sourceLocation: sourceLocation)
+        }
+        expectBitExact(try reloaded.predictOnBatch(inputs), try model.predictOnBatch(inputs), "\(name) output", sourceLocation: sourceLocation)
+    }
+}
+
+/// Set to a directory to export Recur-written files for the fixture scripts' `--check-recur DIR` (Keras loads them).
+let kerasExportDirectory = ProcessInfo.processInfo.environment["RECUR_KERAS_EXPORT_DIR"]
+
 func expectBitExact(_ a: [Tensor], _ b: [Tensor], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(a.count == b.count, "\(what): \(a.count) vs \(b.count) tensors", sourceLocation: sourceLocation)
     for (k, (x, y)) in zip(a, b).enumerated() {
@@ -116,26 +137,14 @@ struct KerasFileTests {
 
     /// Models built in Recur (not from Keras files) survive the .keras round trip.
     @Test func recurBuiltModelsRoundTrip() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for (name, model, inputs) in try recurBuiltModels() {
-            let path = dir.appendingPathComponent("\(name).keras").path
-            try model.save(to: path)
-            let reloaded = try loadModel(path: path)
-            // Layers with equal depth may be listed in another order; compare layer by layer.
-            #expect(Set(reloaded.layers.map(\.name)) == Set(model.layers.map(\.name)))
-            for layer in model.layers {
-                let twin = reloaded.layers.first { $0.name == layer.name }
-                expectBitExact(twin?.getWeights() ?? [], layer.getWeights(), "\(name) \(layer.name) weight")
-            }
-            expectBitExact(try reloaded.predictOnBatch(inputs), try model.predictOnBatch(inputs), "\(name) output")
-        }
+        try expectKerasRoundTrip(recurBuiltModels())
     }
 
     /// With RECUR_KERAS_EXPORT_DIR set, writes Recur-saved files (and Recur's outputs) for
     /// `scripts/make_keras_file_fixtures.py --check-recur DIR`, which loads them in Keras.
-    @Test func exportForKerasCheck() throws {
-        guard let dir = ProcessInfo.processInfo.environment["RECUR_KERAS_EXPORT_DIR"] else { return }
+    @Test(.enabled(if: kerasExportDirectory != nil))
+    func exportForKerasCheck() throws {
+        let dir = kerasExportDirectory!
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var models: [(String, Model, [Tensor])] = try recurBuiltModels()
         for name in KerasFileFixtures.names {
