@@ -98,6 +98,20 @@ struct KerasExtraLayerTests {
         }
     }
 
+    /// TimeDistributed(BatchNormalization) in training normalises each step with that step's own batch statistics.
+    @Test func timeDistributedBatchNormalizationIsPerStep() throws {
+        var g = SeededGenerator(seed: 70)
+        let x = Tensor.randomUniform([4, 3, 2], low: -1, high: 1, generator: &g)
+        let y = try TimeDistributed(BatchNormalization()).outputs(x, training: true)[0]
+        for t in 0..<3 {
+            let step = try x.select(alongAxis: 1, index: t)
+            let mean = try step.mean(alongAxis: 0)
+            let variance = try (step - mean).squared().mean(alongAxis: 0)
+            let expected = try (step - mean) / (variance + 1e-3).sqrt()
+            expectClose(try y.select(alongAxis: 1, index: t), expected, "step \(t)")
+        }
+    }
+
     /// Keras's `.weights.h5` of a TimeDistributed keeps the wrapped layer's weights under `layer`.
     @Test func timeDistributedWeightsPath() throws {
         let model = try loadModel(path: KerasExtraFixtures.path("seq_time_distributed.keras"))

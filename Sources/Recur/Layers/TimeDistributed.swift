@@ -1,11 +1,10 @@
 /// `TimeDistributed(layer)`: applies `layer` to every step of a sequence with the same weights:
 /// x (batch, time, d...) → y (batch, time, e...) with y[:, t] = layer(x[:, t]) for a layer that maps
 /// (batch, d...) → (batch, e...) (Dense, Dropout, ActivationLayer, LayerNormalization, ...).
-/// The steps run as one batch of batch·time rows. The weights are the wrapped layer's (saved under
+/// The steps run as one batch of batch·time rows, except for BatchNormalization, which (as in Keras)
+/// runs step by step so that training normalises each step's batch with its own statistics and moves
+/// the moving statistics once per step. The weights are the wrapped layer's (saved under
 /// `<time_distributed>/layer` in Keras files). Passes the mask through, as Keras.
-///
-/// The wrapped layer must treat rows independently: BatchNormalization in training would pool its
-/// statistics over all steps at once, where Keras normalises each step's batch separately.
 public final class TimeDistributed: Layer {
     public let layer: Layer
 
@@ -42,6 +41,12 @@ public final class TimeDistributed: Layer {
         let x = input.tensors[0]
         let (batch, time) = (x.shape[0], x.shape.count > 1 ? x.shape[1] : 0)
         _ = try childShape(x.shape.map(Optional.some))
+        if layer is BatchNormalization {
+            let steps = try (0..<time).map { t in
+                try layer.run(LayerInput([try x.select(alongAxis: 1, index: t)], training: input.training)).tensors[0]
+            }
+            return LayerOutput([try Tensor.stack(steps, alongAxis: 1)], mask: input.mask)
+        }
         let rows = try x.reshaped(to: [batch * time] + x.shape.dropFirst(2))
         let out = try layer.run(LayerInput([rows], training: input.training))
         guard out.tensors.count == 1 else {
