@@ -33,6 +33,9 @@ final class BufferPool: @unchecked Sendable {
     private let lock = NSLock()
     /// The most scalars kept idle (256 MiB); beyond it buffers go back to the allocator.
     private let capacity = 64 << 20
+    /// Buffers above 16 MiB (whole data sets, not per-step tensors) go straight back to the allocator,
+    /// so they cannot fill the pool that the per-step buffers need.
+    private let largest = 4 << 20
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         let n = max(count, 1)
@@ -51,7 +54,7 @@ final class BufferPool: @unchecked Sendable {
     func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         let n = max(count, 1)
         lock.lock()
-        if pooledScalars + n <= capacity {
+        if n <= largest && pooledScalars + n <= capacity {
             free[n, default: []].append(pointer)
             pooledScalars += n
             lock.unlock()
