@@ -74,16 +74,22 @@ public final class GRUCell: RecurrentCell {
             }
         }
         if let inputBias { xProj = try xProj + inputBias }
-        let xParts = try xProj.split(sizes: [u, u, u], alongAxis: 1)
         let z: Tensor, r: Tensor, candidate: Tensor
         if resetAfter {
             var hProj = try hDropped.matmul(recurrentKernel!.value)
             if let recurrentBias { hProj = try hProj + recurrentBias }
+            if activation == .tanh && recurrentActivation == .sigmoid {
+                // The usual activations: the whole gate computation is one vectorised op.
+                let h = try Tensor.gruGateStep(xproj: xProj, hproj: hProj, hPrev: hPrev)
+                return ([h], [h])
+            }
+            let xParts = try xProj.split(sizes: [u, u, u], alongAxis: 1)
             let hParts = try hProj.split(sizes: [u, u, u], alongAxis: 1)
             z = try recurrentActivation(xParts[0] + hParts[0])
             r = try recurrentActivation(xParts[1] + hParts[1])
             candidate = try activation(xParts[2] + r * hParts[2])
         } else {
+            let xParts = try xProj.split(sizes: [u, u, u], alongAxis: 1)
             let uParts = try recurrentKernel!.value.split(sizes: [2 * u, u], alongAxis: 1)
             let hzr = try hDropped.matmul(uParts[0]).split(sizes: [u, u], alongAxis: 1)
             z = try recurrentActivation(xParts[0] + hzr[0])

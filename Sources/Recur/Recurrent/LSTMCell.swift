@@ -66,6 +66,11 @@ public final class LSTMCell: RecurrentCell {
         let hPrev = try recurrentDropout.apply(states[0], training: training)
         var z = try x.matmul(kernel!.value) + hPrev.matmul(recurrentKernel!.value)
         if let bias { z = try z + bias.value }
+        if activation == .tanh && recurrentActivation == .sigmoid {
+            // The usual activations: the whole gate computation is one vectorised op.
+            let hc = try Tensor.lstmGateStep(z, cPrev: states[1]).split(sizes: [units, units], alongAxis: 1)
+            return ([hc[0]], [hc[0], hc[1]])
+        }
         let gates = try z.split(sizes: [units, units, units, units], alongAxis: 1)
         let i = try recurrentActivation(gates[0]), f = try recurrentActivation(gates[1])
         let g = try activation(gates[2]), o = try recurrentActivation(gates[3])
