@@ -56,6 +56,7 @@ struct OpGradientTests {
             return try parts[0] * parts[1]
         }
         try checkGradients([x, x]) { try Tensor.stack([$0[0], $0[1]], alongAxis: 1) }
+        try checkGradients([x]) { try Tensor.stack($0[0].unstacked(alongAxis: 1).reversed(), alongAxis: 0) }
         try checkGradients([x]) { try $0[0].reversed(alongAxis: 1) }
         try checkGradients([x]) { try $0[0].expandingDimensions(at: 1) }
     }
