@@ -1,0 +1,116 @@
+/*
+ * Checks every C kernel of Recur against plain double-precision references on random data, on
+ * whatever CPU runs it (the AVX-512, AVX2+FMA or baseline variant is chosen at load time), so the
+ * variants this machine does not pick can be checked on another one:
+ *   clang -O2 -static -I Sources/CRecurKernels/include scripts/kernel_check.c \
+ *         Sources/CRecurKernels/RecurKernels.c Sources/CRecurKernels/RecurGemm.c -lm -o kernel_check
+ * Prints one line per kernel and exits non-zero on any mismatch.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "RecurKernels.h"
+#include "RecurGemm.h"
+
+static int failures = 0;
+static unsigned long long state = 88172645463325252ULL;
+static float uniform(float lo, float hi) {
+    state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+    return lo + (hi - lo) * (float)((state >> 11) * (1.0 / 9007199254740992.0));
+}
+static void fill(float *x, long n, float lo, float hi) { for (long i = 0; i < n; i++) x[i] = uniform(lo, hi); }
+static void check(const char *name, const float *got, const double *want, long n, double tol) {
+    double worst = 0;
+    for (long i = 0; i < n; i++) { double d = fabs(got[i] - want[i]); if (!(d <= worst)) worst = d; }
+    int ok = worst <= tol;
+    printf("%-28s max |diff| %.3g %s\n", name, worst, ok ? "ok" : "FAIL");
+    if (!ok) failures++;
+}
+static double sig(double x) { return 1 / (1 + exp(-x)); }
+
+int main(void) {
+    __builtin_cpu_init();
+    printf("cpu: avx512f=%d avx2=%d fma=%d\n", __builtin_cpu_supports("avx512f"), __builtin_cpu_supports("avx2"),
+           __builtin_cpu_supports("fma"));
+    enum { N = 1000, B = 5, U = 37, K = 29 };
+    float x[N], y[N], z[N], g[N]; double w[N];
+    fill(x, N, -9, 9); fill(z, N, -3, 3); fill(g, N, -1, 1);
+    recur_exp(x, y, N); for (int i = 0; i < N; i++) w[i] = exp(x[i]) / fmax(1, exp(x[i])); for (int i = 0; i < N; i++) y[i] /= fmax(1, exp(x[i]));
+    check("exp (relative)", y, w, N, 1e-6);
+    recur_tanh(x, y, N); for (int i = 0; i < N; i++) w[i] = tanh(x[i]); check("tanh", y, w, N, 1e-6);
+    recur_sigmoid(x, y, N); for (int i = 0; i < N; i++) w[i] = sig(x[i]); check("sigmoid", y, w, N, 1e-6);
+    recur_relu(x, y, N); for (int i = 0; i < N; i++) w[i] = x[i] > 0 ? x[i] : 0; check("relu", y, w, N, 0);
+    const char *ops[] = {"add", "sub", "mul", "div", "max", "min"};
+    for (int op = 0; op < 6; op++) {
+        recur_binary(op, x, 1, z, 1, y, N);
+        for (int i = 0; i < N; i++) {
+            double a = x[i], b = z[i];
+            w[i] = op == 0 ? a + b : op == 1 ? a - b : op == 2 ? a * b : op == 3 ? a / b : op == 4 ? fmax(a, b) : fmin(a, b);
+        }
+        char name[32]; snprintf(name, sizeof name, "binary %s", ops[op]);
+        check(name, y, w, N, op == 3 ? 1e-3 : 1e-5);
+        recur_binary(op, x, 1, z, 0, y, N);
+        for (int i = 0; i < N; i++) {
+            double a = x[i], b = z[0];
+            w[i] = op == 0 ? a + b : op == 1 ? a - b : op == 2 ? a * b : op == 3 ? a / b : op == 4 ? fmax(a, b) : fmin(a, b);
+        }
+        snprintf(name, sizeof name, "binary %s (scalar)", ops[op]);
+        check(name, y, w, N, 1e-3);
+    }
+    recur_tanh(z, y, N); recur_tanh_backward(y, g, x, N);
+    for (int i = 0; i < N; i++) w[i] = g[i] * (1 - tanh(z[i]) * tanh(z[i])); check("tanh backward", x, w, N, 1e-5);
+
+    /* LSTM gates: forward and backward against the formulas. */
+    float gates[B * 4 * U], pre[B * 4 * U], cp[B * U], c[B * U], tc[B * U], h[B * U];
+    fill(pre, B * 4 * U, -2, 2); fill(cp, B * U, -1, 1);
+    for (int i = 0; i < B * 4 * U; i++) gates[i] = pre[i];
+    recur_lstm_gates_forward(gates, cp, c, tc, h, B, U);
+    double wc[B * U], wh[B * U];
+    for (int b = 0; b < B; b++) for (int k = 0; k < U; k++) {
+        const float *p = pre + b * 4 * U;
+        double i = sig(p[k]), f = sig(p[U + k]), gg = tanh(p[2 * U + k]), o = sig(p[3 * U + k]);
+        wc[b * U + k] = f * cp[b * U + k] + i * gg; wh[b * U + k] = o * tanh(wc[b * U + k]);
+    }
+    check("lstm gates forward c", c, wc, B * U, 1e-5);
+    check("lstm gates forward h", h, wh, B * U, 1e-5);
+    float dh[B * U], dc[B * U], dg[B * 4 * U]; fill(dh, B * U, -1, 1); fill(dc, B * U, -1, 1);
+    double wdc[B * U], wdg[B * 4 * U];
+    for (int b = 0; b < B; b++) for (int k = 0; k < U; k++) {
+        const float *p = pre + b * 4 * U;
+        double i = sig(p[k]), f = sig(p[U + k]), gg = tanh(p[2 * U + k]), o = sig(p[3 * U + k]), t = tanh(wc[b * U + k]);
+        double dct = dc[b * U + k] + dh[b * U + k] * o * (1 - t * t);
+        wdg[b * 4 * U + k] = dct * gg * i * (1 - i); wdg[b * 4 * U + U + k] = dct * cp[b * U + k] * f * (1 - f);
+        wdg[b * 4 * U + 2 * U + k] = dct * i * (1 - gg * gg); wdg[b * 4 * U + 3 * U + k] = dh[b * U + k] * t * o * (1 - o);
+        wdc[b * U + k] = dct * f;
+    }
+    recur_lstm_gates_backward(gates, cp, tc, dh, dc, dg, B, U);
+    check("lstm gates backward dz", dg, wdg, B * 4 * U, 1e-5);
+    check("lstm gates backward dc", dc, wdc, B * U, 1e-5);
+
+    /* GRU gates (reset_after). */
+    float xp[B * 3 * U], hp[B * 3 * U], act[B * 3 * U], hprev[B * U], hg[B * U];
+    fill(xp, B * 3 * U, -2, 2); fill(hp, B * 3 * U, -2, 2); fill(hprev, B * U, -1, 1);
+    recur_gru_gates_forward(xp, hp, hprev, act, hg, B, U);
+    double wg[B * U];
+    for (int b = 0; b < B; b++) for (int k = 0; k < U; k++) {
+        const float *a = xp + b * 3 * U, *r = hp + b * 3 * U;
+        double zz = sig(a[k] + r[k]), rr = sig(a[U + k] + r[U + k]), cc = tanh(a[2 * U + k] + rr * r[2 * U + k]);
+        wg[b * U + k] = zz * hprev[b * U + k] + (1 - zz) * cc;
+    }
+    check("gru gates forward", hg, wg, B * U, 1e-5);
+
+    /* Few-row and packed GEMMs against a double-precision product. */
+    enum { M = 7, NN = 45 };
+    float a[M * K], bm[K * NN], cm[M * NN], packed[K * 16 * 3]; double wm[M * NN];
+    fill(a, M * K, -1, 1); fill(bm, K * NN, -1, 1);
+    for (int i = 0; i < M; i++) for (int j = 0; j < NN; j++) { double s = 0; for (int p = 0; p < K; p++) s += (double)a[i * K + p] * bm[p * NN + j]; wm[i * NN + j] = s; }
+    recur_gemm_few_rows(a, bm, cm, 3, NN, K, 0); check("gemm few rows", cm, wm, 3 * NN, 1e-5);
+    if (recur_gemm_available()) {
+        recur_gemm_pack(bm, NN, K, NN, packed);
+        recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 0); check("gemm packed", cm, wm, M * NN, 1e-5);
+    } else {
+        printf("gemm packed                  not available on this CPU (BLAS is used)\n");
+    }
+    printf("%s\n", failures ? "FAILED" : "all kernels agree");
+    return failures ? 1 : 0;
+}
