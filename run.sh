@@ -2,7 +2,7 @@
 # Recur's quick start: `./run.sh train` trains the guide's model, `./run.sh test` runs all tests.
 # Installs the Debian packages Recur needs when missing (as root), or prints the apt-get line to run.
 set -euo pipefail
-cd "$(dirname "$0")"
+root="$(cd "$(dirname "$0")" && pwd)"
 packages=(libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
@@ -19,6 +19,7 @@ fi
 command="${1:-train}"
 shift || true
 case "$command" in
-    test) exec swift test "$@" ;;
-    *) swift build -c release --product recur >/dev/null && exec .build/release/recur "$command" "$@" ;;
+    test) exec swift test --package-path "$root" "$@" ;;
+    # The CLI runs in the caller's directory, so relative paths to models and arrays work.
+    *) swift build --package-path "$root" -c release --product recur >/dev/null && exec "$root/.build/release/recur" "$command" "$@" ;;
 esac
