@@ -50,40 +50,13 @@ struct KerasExtraLayerTests {
 
     @Test(arguments: KerasExtraFixtures.names)
     func fixtureMatchesKeras(_ name: String) throws {
-        let model = try loadModel(path: KerasExtraFixtures.path("\(name).keras"))
         let (inputs, expected) = try KerasExtraFixtures.arrays(name)
-        let outputs = try model.predictOnBatch(inputs)
-        #expect(outputs.count == expected.count)
-        for (k, (out, e)) in zip(outputs, expected).enumerated() {
-            expectClose(out, e, "\(name) output \(k)")
-        }
-        #expect(!model.summaryText().isEmpty)
+        try expectMatchesKeras(modelPath: KerasExtraFixtures.path("\(name).keras"), inputs: inputs, expected: expected, name: name)
     }
 
     @Test(arguments: KerasExtraFixtures.names)
     func roundTripsAreBitExact(_ name: String) throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try loadModel(path: KerasExtraFixtures.path("\(name).keras"))
-        perturbWeights(model)
-        let (inputs, _) = try KerasExtraFixtures.arrays(name)
-        let outputs = try model.predictOnBatch(inputs)
-
-        let archive = dir.appendingPathComponent("m.keras").path
-        try model.save(to: archive)
-        let reloaded = try loadModel(path: archive)
-        #expect(type(of: reloaded) == type(of: model))
-        #expect(reloaded.layers.map(\.name) == model.layers.map(\.name))
-        #expect(reloaded.layers.map(\.className) == model.layers.map(\.className))
-        expectBitExact(reloaded.getWeights(), model.getWeights(), "\(name) .keras weight")
-        expectBitExact(try reloaded.predictOnBatch(inputs), outputs, "\(name) .keras output")
-
-        let weights = dir.appendingPathComponent("m.weights.h5").path
-        try model.saveKerasWeights(to: weights)
-        let other = try loadModel(path: KerasExtraFixtures.path("\(name).keras"))
-        try other.loadKerasWeights(from: weights)
-        expectBitExact(other.getWeights(), model.getWeights(), "\(name) .weights.h5 weight")
-        expectBitExact(try other.predictOnBatch(inputs), outputs, "\(name) .weights.h5 output")
+        try expectFileRoundTrips(modelPath: KerasExtraFixtures.path("\(name).keras"), inputs: KerasExtraFixtures.arrays(name).inputs, name: name)
     }
 
     /// Masks through merge layers: Keras's weights loaded into the same architecture built in Recur.

@@ -38,6 +38,52 @@ func perturbWeights(_ model: Model) {
     }
 }
 
+/// A Keras fixture model loads and reproduces Keras's outputs within 1e-5.
+func expectMatchesKeras(modelPath: String, inputs: [Tensor], expected: [Tensor], name: String,
+                        sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let model = try loadModel(path: modelPath)
+    let outputs = try model.predictOnBatch(inputs)
+    #expect(outputs.count == expected.count, sourceLocation: sourceLocation)
+    for (k, (out, e)) in zip(outputs, expected).enumerated() {
+        expectClose(out, e, "\(name) output \(k)", sourceLocation: sourceLocation)
+    }
+    #expect(!model.summaryText().isEmpty, sourceLocation: sourceLocation)
+}
+
+/// A fixture model with changed weights survives Recur → .keras → Recur, Recur → .weights.h5 → Recur
+/// and saveWeights/loadWeights (which dispatch on the .weights.h5 suffix) bit-exactly.
+func expectFileRoundTrips(modelPath: String, inputs: [Tensor], name: String,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let dir = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let model = try loadModel(path: modelPath)
+    perturbWeights(model)
+    let outputs = try model.predictOnBatch(inputs)
+
+    let archive = dir.appendingPathComponent("m.keras").path
+    try model.save(to: archive)
+    let reloaded = try loadModel(path: archive)
+    #expect(type(of: reloaded) == type(of: model), sourceLocation: sourceLocation)
+    #expect(reloaded.layers.map(\.name) == model.layers.map(\.name), sourceLocation: sourceLocation)
+    #expect(reloaded.layers.map(\.className) == model.layers.map(\.className), sourceLocation: sourceLocation)
+    expectBitExact(reloaded.getWeights(), model.getWeights(), "\(name) .keras weight", sourceLocation: sourceLocation)
+    expectBitExact(try reloaded.predictOnBatch(inputs), outputs, "\(name) .keras output", sourceLocation: sourceLocation)
+
+    // Into a model with Keras's original weights.
+    let weights = dir.appendingPathComponent("m.weights.h5").path
+    try model.saveKerasWeights(to: weights)
+    let other = try loadModel(path: modelPath)
+    try other.loadKerasWeights(from: weights)
+    expectBitExact(other.getWeights(), model.getWeights(), "\(name) .weights.h5 weight", sourceLocation: sourceLocation)
+    expectBitExact(try other.predictOnBatch(inputs), outputs, "\(name) .weights.h5 output", sourceLocation: sourceLocation)
+
+    let viaGeneric = dir.appendingPathComponent("g.weights.h5").path
+    try model.saveWeights(to: viaGeneric)
+    let third = try loadModel(path: modelPath)
+    try third.loadWeights(from: viaGeneric)
+    expectBitExact(third.getWeights(), model.getWeights(), "\(name) saveWeights(.weights.h5) weight", sourceLocation: sourceLocation)
+}
+
 /// Saves each model as `.keras`, reloads it and expects the same layers, bit-exact weights and outputs.
 func expectKerasRoundTrip(_ models: [(String, Model, [Tensor])], sourceLocation: SourceLocation = #_sourceLocation) throws {
     let dir = try makeTemporaryDirectory()
@@ -76,48 +122,13 @@ func thrownMessage(_ body: () throws -> Void) -> String {
 struct KerasFileTests {
     @Test(arguments: KerasFileFixtures.names)
     func fixtureMatchesKeras(_ name: String) throws {
-        let model = try loadModel(path: KerasFileFixtures.modelPath(name))
         let (inputs, expected) = try KerasFileFixtures.arrays(name)
-        let outputs = try model.predictOnBatch(inputs)
-        #expect(outputs.count == expected.count)
-        for (k, (out, e)) in zip(outputs, expected).enumerated() {
-            expectClose(out, e, "\(name) output \(k)")
-        }
-        #expect(!model.summaryText().isEmpty)
+        try expectMatchesKeras(modelPath: KerasFileFixtures.modelPath(name), inputs: inputs, expected: expected, name: name)
     }
 
     @Test(arguments: KerasFileFixtures.names)
     func roundTripsAreBitExact(_ name: String) throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try loadModel(path: KerasFileFixtures.modelPath(name))
-        perturbWeights(model)
-        let (inputs, _) = try KerasFileFixtures.arrays(name)
-        let outputs = try model.predictOnBatch(inputs)
-
-        // Recur → .keras → Recur
-        let archive = dir.appendingPathComponent("m.keras").path
-        try model.save(to: archive)
-        let reloaded = try loadModel(path: archive)
-        #expect(type(of: reloaded) == type(of: model))
-        #expect(reloaded.layers.map(\.name) == model.layers.map(\.name))
-        expectBitExact(reloaded.getWeights(), model.getWeights(), "\(name) .keras weight")
-        expectBitExact(try reloaded.predictOnBatch(inputs), outputs, "\(name) .keras output")
-
-        // Recur → .weights.h5 → Recur (into a model with Keras's original weights)
-        let weights = dir.appendingPathComponent("m.weights.h5").path
-        try model.saveKerasWeights(to: weights)
-        let other = try loadModel(path: KerasFileFixtures.modelPath(name))
-        try other.loadKerasWeights(from: weights)
-        expectBitExact(other.getWeights(), model.getWeights(), "\(name) .weights.h5 weight")
-        expectBitExact(try other.predictOnBatch(inputs), outputs, "\(name) .weights.h5 output")
-
-        // saveWeights/loadWeights dispatch on the .weights.h5 suffix.
-        let viaGeneric = dir.appendingPathComponent("g.weights.h5").path
-        try model.saveWeights(to: viaGeneric)
-        let third = try loadModel(path: KerasFileFixtures.modelPath(name))
-        try third.loadWeights(from: viaGeneric)
-        expectBitExact(third.getWeights(), model.getWeights(), "\(name) saveWeights(.weights.h5) weight")
+        try expectFileRoundTrips(modelPath: KerasFileFixtures.modelPath(name), inputs: KerasFileFixtures.arrays(name).inputs, name: name)
     }
 
     /// A `.weights.h5` from Keras's `model.save_weights` (of a compiled model: it has an optimizer
