@@ -76,7 +76,7 @@ public enum Initializer: Sendable, Equatable {
                 for i in 0..<tall { cj[i] /= norm }
             }
         }
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         for r in 0..<rows {
             for c in 0..<cols {
                 let v = rows >= cols ? q[c * tall + r] : q[r * tall + c]

@@ -42,21 +42,21 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 extension Tensor {
     /// Scalars drawn uniformly from [low, high).
     public static func randomUniform(_ shape: [Int], low: Float = 0, high: Float = 1, generator: inout SeededGenerator) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         for i in 0..<t.count { t.base[i] = low + (high - low) * generator.nextUnitFloat() }
         return t
     }
 
     /// Scalars drawn from N(mean, stddev²).
     public static func randomNormal(_ shape: [Int], mean: Float = 0, stddev: Float = 1, generator: inout SeededGenerator) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         for i in 0..<t.count { t.base[i] = mean + stddev * generator.nextNormal() }
         return t
     }
 
     /// Scalars from N(mean, stddev²) redrawn until within two standard deviations (Keras's truncated normal).
     public static func randomTruncatedNormal(_ shape: [Int], mean: Float = 0, stddev: Float = 1, generator: inout SeededGenerator) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         for i in 0..<t.count {
             var z = generator.nextNormal()
             while Swift.abs(z) > 2 { z = generator.nextNormal() }

@@ -19,13 +19,9 @@ extension Tensor {
                                            actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), bias \(describeShape(bias.shape)), h0 \(describeShape(h0.shape))")
         }
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
-        var xs = Tensor(uninitializedShape: [T, B, D])
-        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
-        var xproj = Tensor(uninitializedShape: [T, B, G])
-        for r in 0..<rows { (xproj.base + r * G).update(from: bias.base, count: G) }
-        parallelGemm(xs.base, transposeA: false, kernel.base, transposeB: false, xproj.base, m: rows, n: G, k: D, beta: 1)
-        var hproj = Tensor(uninitializedShape: [T, B, G]), act = Tensor(uninitializedShape: [T, B, G])
-        var hs = Tensor(uninitializedShape: [T, B, U])
+        let (xs, xproj) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
+        let hproj = Tensor(uninitializedShape: [T, B, G]), act = Tensor(uninitializedShape: [T, B, G])
+        let hs = Tensor(uninitializedShape: [T, B, U])
         let (hsBase, hpBase, actBase, xpBase) = (hs.base, hproj.base, act.base, xproj.base)
         let stepR = StepMatrix(recurrentKernel, transposed: false, rows: batchRowsPerThread(B))
         parallelRanges(B, minimum: 8) { part in
@@ -44,8 +40,8 @@ extension Tensor {
 
         let (W, R, h0d) = (kernel.detached, recurrentKernel.detached, h0.detached)
         record(&out, inputs: [x, kernel, recurrentKernel, bias, h0]) { grad, need in
-            var dxproj = Tensor(uninitializedShape: [T, B, G]), dhproj = Tensor(uninitializedShape: [T, B, G])
-            var dh = Tensor.zeros([B, U])
+            let dxproj = Tensor(uninitializedShape: [T, B, G]), dhproj = Tensor(uninitializedShape: [T, B, G])
+            let dh = Tensor.zeros([B, U])
             let dhStep = Tensor(uninitializedShape: [B, U])
             // Pointers into the saved forward tensors, taken here so the closure keeps those tensors alive.
             let (hsBase, hpBase, actBase) = (hs.base, hproj.base, act.base)
@@ -74,19 +70,19 @@ extension Tensor {
             }
             var results: [Tensor?] = Array(repeating: nil, count: 5)
             if need[0] {
-                var dxs = Tensor(uninitializedShape: [T, B, D])
+                let dxs = Tensor(uninitializedShape: [T, B, D])
                 parallelGemm(dxproj.base, transposeA: false, W.base, transposeB: true, dxs.base, m: rows, n: D, k: G)
-                var dx = Tensor(uninitializedShape: [B, T, D])
+                let dx = Tensor(uninitializedShape: [B, T, D])
                 SequenceLayout.batchMajor(dxs.base, batch: B, time: T, features: D, reversed: reverse, into: dx.base)
                 results[0] = dx
             }
             if need[1] {
-                var dW = Tensor(uninitializedShape: [D, G])
+                let dW = Tensor(uninitializedShape: [D, G])
                 parallelGemm(xs.base, transposeA: true, dxproj.base, transposeB: false, dW.base, m: D, n: G, k: rows)
                 results[1] = dW
             }
             if need[2] {
-                var dR = Tensor(uninitializedShape: [U, G])
+                let dR = Tensor(uninitializedShape: [U, G])
                 gemm(h0d.base, transposeA: true, dhproj.base, transposeB: false, dR.base, m: U, n: G, k: B)
                 if T > 1 {
                     parallelGemm(hs.base, transposeA: true, dhproj.base + B * G, transposeB: false, dR.base, m: U, n: G, k: (T - 1) * B, beta: 1)

@@ -22,14 +22,10 @@ extension Tensor {
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         let parts = try recurrentKernel.split(sizes: [2 * U, U], alongAxis: 1)
         let (uZR, uH) = (parts[0].detached, parts[1].detached)
-        var xs = Tensor(uninitializedShape: [T, B, D])
-        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
-        var xproj = Tensor(uninitializedShape: [T, B, G])
-        for r in 0..<rows { (xproj.base + r * G).update(from: bias.base, count: G) }
-        parallelGemm(xs.base, transposeA: false, kernel.base, transposeB: false, xproj.base, m: rows, n: G, k: D, beta: 1)
+        let (xs, xproj) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
         // Saved for the backward pass: activations [z, r, ĥ], r ⊙ h₋₁ and the states.
-        var act = Tensor(uninitializedShape: [T, B, G]), rh = Tensor(uninitializedShape: [T, B, U])
-        var hs = Tensor(uninitializedShape: [T, B, U])
+        let act = Tensor(uninitializedShape: [T, B, G]), rh = Tensor(uninitializedShape: [T, B, U])
+        let hs = Tensor(uninitializedShape: [T, B, U])
         let hzr = Tensor(uninitializedShape: [B, 2 * U]), cand = Tensor(uninitializedShape: [B, U])
         let (hsBase, actBase, rhBase, xpBase) = (hs.base, act.base, rh.base, xproj.base)
         let perThread = batchRowsPerThread(B)
@@ -54,9 +50,9 @@ extension Tensor {
         record(&out, inputs: [x, kernel, recurrentKernel, bias, h0]) { grad, need in
             // Pointers into the saved forward tensors, taken here so the closure keeps those tensors alive.
             let (hsBase, actBase) = (hs.base, act.base)
-            var dxproj = Tensor(uninitializedShape: [T, B, G]), dhzr = Tensor(uninitializedShape: [T, B, 2 * U])
-            var dcand = Tensor(uninitializedShape: [T, B, U])
-            var dh = Tensor.zeros([B, U])
+            let dxproj = Tensor(uninitializedShape: [T, B, G]), dhzr = Tensor(uninitializedShape: [T, B, 2 * U])
+            let dcand = Tensor(uninitializedShape: [T, B, U])
+            let dh = Tensor.zeros([B, U])
             let dhStep = Tensor(uninitializedShape: [B, U]), drh = Tensor(uninitializedShape: [B, U])
             let (dxpBase, dzrBase, dcBase, dhBase) = (dxproj.base, dhzr.base, dcand.base, dh.base)
             let stepZRT = StepMatrix(uZR, transposed: true, rows: perThread), stepHT = StepMatrix(uH, transposed: true, rows: perThread)
@@ -86,20 +82,20 @@ extension Tensor {
             }
             var results: [Tensor?] = Array(repeating: nil, count: 5)
             if need[0] {
-                var dxs = Tensor(uninitializedShape: [T, B, D])
+                let dxs = Tensor(uninitializedShape: [T, B, D])
                 parallelGemm(dxproj.base, transposeA: false, W.base, transposeB: true, dxs.base, m: rows, n: D, k: G)
-                var dx = Tensor(uninitializedShape: [B, T, D])
+                let dx = Tensor(uninitializedShape: [B, T, D])
                 SequenceLayout.batchMajor(dxs.base, batch: B, time: T, features: D, reversed: reverse, into: dx.base)
                 results[0] = dx
             }
             if need[1] {
-                var dW = Tensor(uninitializedShape: [D, G])
+                let dW = Tensor(uninitializedShape: [D, G])
                 parallelGemm(xs.base, transposeA: true, dxproj.base, transposeB: false, dW.base, m: D, n: G, k: rows)
                 results[1] = dW
             }
             if need[2] {
                 // dU_zr = Σₜ hₜ₋₁ᵀ·dzrₜ, dU_h = Σₜ (r ⊙ hₜ₋₁)ᵀ·dĥₜ: one GEMM each over all steps.
-                var dZR = Tensor(uninitializedShape: [U, 2 * U]), dH = Tensor(uninitializedShape: [U, U])
+                let dZR = Tensor(uninitializedShape: [U, 2 * U]), dH = Tensor(uninitializedShape: [U, U])
                 gemm(h0d.base, transposeA: true, dhzr.base, transposeB: false, dZR.base, m: U, n: 2 * U, k: B)
                 if T > 1 {
                     parallelGemm(hs.base, transposeA: true, dhzr.base + B * 2 * U, transposeB: false, dZR.base,

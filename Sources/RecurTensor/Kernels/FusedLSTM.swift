@@ -26,14 +26,10 @@ extension Tensor {
         let G = 4 * U, rows = T * B
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         // Time-major input and the projection of every step.
-        var xs = Tensor(uninitializedShape: [T, B, D])
-        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
-        var gates = Tensor(uninitializedShape: [T, B, G])
-        for r in 0..<rows { (gates.base + r * G).update(from: bias.base, count: G) }
-        parallelGemm(xs.base, transposeA: false, kernel.base, transposeB: false, gates.base, m: rows, n: G, k: D, beta: 1)
+        let (xs, gates) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
         // Per-step states: hs[t] and cs[t] are the results of step t; tanhC[t] = tanh(cs[t]).
-        var hs = Tensor(uninitializedShape: [T, B, U]), cs = Tensor(uninitializedShape: [T, B, U])
-        var tanhC = Tensor(uninitializedShape: [T, B, U])
+        let hs = Tensor(uninitializedShape: [T, B, U]), cs = Tensor(uninitializedShape: [T, B, U])
+        let tanhC = Tensor(uninitializedShape: [T, B, U])
         let (hsBase, csBase, tanhBase, gatesBase) = (hs.base, cs.base, tanhC.base, gates.base)
         let stepR = StepMatrix(recurrentKernel, transposed: false, rows: batchRowsPerThread(B))
         parallelRanges(B, minimum: 8) { part in
@@ -61,10 +57,10 @@ extension Tensor {
         let (W, R, h0d, c0d) = (kernel.detached, recurrentKernel.detached, h0.detached, c0.detached)
         record(&packed, inputs: [x, kernel, recurrentKernel, bias, h0, c0]) { grad, need in
             // Upstream per step: d packed[:, t] for the states, d packed[:, T] for c_T.
-            var dgates = Tensor(uninitializedShape: [T, B, G])
-            var dh = Tensor.zeros([B, U]), dc = Tensor.zeros([B, U])
+            let dgates = Tensor(uninitializedShape: [T, B, G])
+            let dh = Tensor.zeros([B, U]), dc = Tensor.zeros([B, U])
             for b in 0..<B { (dc.base + b * U).update(from: grad.base + (b * (T + 1) + T) * U, count: U) }
-            var dhStep = Tensor(uninitializedShape: [B, U])
+            let dhStep = Tensor(uninitializedShape: [B, U])
             let dcCarried = Tensor(uninitializedShape: [B, U])
             // Pointers into the saved forward tensors, taken here so the closure keeps those tensors alive.
             let (csBase, tanhBase, gatesBase) = (cs.base, tanhC.base, gates.base)
@@ -94,20 +90,20 @@ extension Tensor {
             }
             var results: [Tensor?] = Array(repeating: nil, count: 6)
             if need[0] {
-                var dxs = Tensor(uninitializedShape: [T, B, D])
+                let dxs = Tensor(uninitializedShape: [T, B, D])
                 parallelGemm(dgates.base, transposeA: false, W.base, transposeB: true, dxs.base, m: rows, n: D, k: G)
-                var dx = Tensor(uninitializedShape: [B, T, D])
+                let dx = Tensor(uninitializedShape: [B, T, D])
                 SequenceLayout.batchMajor(dxs.base, batch: B, time: T, features: D, reversed: reverse, into: dx.base)
                 results[0] = dx
             }
             if need[1] {
-                var dW = Tensor(uninitializedShape: [D, G])
+                let dW = Tensor(uninitializedShape: [D, G])
                 parallelGemm(xs.base, transposeA: true, dgates.base, transposeB: false, dW.base, m: D, n: G, k: rows)
                 results[1] = dW
             }
             if need[2] {
                 // dU = Σₜ hₜ₋₁ᵀ·dzₜ: h0 for the first step, then one GEMM over steps 1..<T.
-                var dR = Tensor(uninitializedShape: [U, G])
+                let dR = Tensor(uninitializedShape: [U, G])
                 gemm(h0d.base, transposeA: true, dgates.base, transposeB: false, dR.base, m: U, n: G, k: B)
                 if T > 1 {
                     parallelGemm(hs.base, transposeA: true, dgates.base + B * G, transposeB: false, dR.base, m: U, n: G, k: (T - 1) * B, beta: 1)

@@ -14,11 +14,7 @@ extension Tensor {
                                            actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), b \(describeShape(bias.shape)), h0 \(describeShape(h0.shape))")
         }
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
-        var xs = Tensor(uninitializedShape: [T, B, D])
-        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
-        var hs = Tensor(uninitializedShape: [T, B, U])
-        for r in 0..<rows { (hs.base + r * U).update(from: bias.base, count: U) }
-        parallelGemm(xs.base, transposeA: false, kernel.base, transposeB: false, hs.base, m: rows, n: U, k: D, beta: 1)
+        let (xs, hs) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
         let hsBase = hs.base
         let stepR = StepMatrix(recurrentKernel, transposed: false, rows: batchRowsPerThread(B))
         parallelRanges(B, minimum: 8) { part in
@@ -36,8 +32,8 @@ extension Tensor {
 
         let (W, R, h0d) = (kernel.detached, recurrentKernel.detached, h0.detached)
         record(&out, inputs: [x, kernel, recurrentKernel, bias, h0]) { grad, need in
-            var dz = Tensor(uninitializedShape: [T, B, U])
-            var dh = Tensor.zeros([B, U])
+            let dz = Tensor(uninitializedShape: [T, B, U])
+            let dh = Tensor.zeros([B, U])
             let carried = Tensor(uninitializedShape: [B, U])
             // A pointer into the saved forward states, taken here so the closure keeps them alive.
             let hsBase = hs.base
@@ -62,19 +58,19 @@ extension Tensor {
             }
             var results: [Tensor?] = Array(repeating: nil, count: 5)
             if need[0] {
-                var dxs = Tensor(uninitializedShape: [T, B, D])
+                let dxs = Tensor(uninitializedShape: [T, B, D])
                 parallelGemm(dz.base, transposeA: false, W.base, transposeB: true, dxs.base, m: rows, n: D, k: U)
-                var dx = Tensor(uninitializedShape: [B, T, D])
+                let dx = Tensor(uninitializedShape: [B, T, D])
                 SequenceLayout.batchMajor(dxs.base, batch: B, time: T, features: D, reversed: reverse, into: dx.base)
                 results[0] = dx
             }
             if need[1] {
-                var dW = Tensor(uninitializedShape: [D, U])
+                let dW = Tensor(uninitializedShape: [D, U])
                 parallelGemm(xs.base, transposeA: true, dz.base, transposeB: false, dW.base, m: D, n: U, k: rows)
                 results[1] = dW
             }
             if need[2] {
-                var dR = Tensor(uninitializedShape: [U, U])
+                let dR = Tensor(uninitializedShape: [U, U])
                 gemm(h0d.base, transposeA: true, dz.base, transposeB: false, dR.base, m: U, n: U, k: B)
                 if T > 1 { parallelGemm(hs.base, transposeA: true, dz.base + B * U, transposeB: false, dR.base, m: U, n: U, k: (T - 1) * B, beta: 1) }
                 results[2] = dR

@@ -11,15 +11,15 @@ extension Tensor {
                                            actual: "\(describeShape(z.shape)) and \(describeShape(cPrev.shape))")
         }
         let (B, U) = (cPrev.shape[0], cPrev.shape[1])
-        var gates = Tensor(uninitializedShape: z.shape)
+        let gates = Tensor(uninitializedShape: z.shape)
         gates.base.update(from: z.base, count: z.count)
-        var c = Tensor(uninitializedShape: [B, U]), tanhC = Tensor(uninitializedShape: [B, U]), h = Tensor(uninitializedShape: [B, U])
+        let c = Tensor(uninitializedShape: [B, U]), tanhC = Tensor(uninitializedShape: [B, U]), h = Tensor(uninitializedShape: [B, U])
         recur_lstm_gates_forward(gates.base, cPrev.base, c.base, tanhC.base, h.base, B, U)
         var out = try Tensor.concatenate([h, c], alongAxis: 1).detached
         let cPrevSaved = cPrev.detached
         record(&out, inputs: [z, cPrev]) { grad, _ in
             let parts = try grad.split(sizes: [U, U], alongAxis: 1)
-            var dc = parts[1].detachedCopy(), dz = Tensor(uninitializedShape: [B, 4 * U])
+            let dc = parts[1].detachedCopy(), dz = Tensor(uninitializedShape: [B, 4 * U])
             recur_lstm_gates_backward(gates.base, cPrevSaved.base, tanhC.base, parts[0].base, dc.base, dz.base, B, U)
             return [dz, dc]
         }
@@ -50,7 +50,7 @@ extension Tensor {
 
     /// A copy with its own storage.
     func detachedCopy() -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         t.base.update(from: base, count: count)
         return t
     }

@@ -24,3 +24,16 @@ enum SequenceLayout {
         }
     }
 }
+
+/// The input side of every fused kernel: x (B, T, D) in time-major processing order, and its projection
+/// x·W + b for all steps as one GEMM, (T, B, G) for a kernel W (D, G) and bias b (G).
+func projectSequence(_ x: Tensor, kernel: Tensor, bias: UnsafePointer<Float>, reverse: Bool) -> (xs: Tensor, projection: Tensor) {
+    let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
+    let G = kernel.shape[1], rows = T * B
+    let xs = Tensor(uninitializedShape: [T, B, D])
+    SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
+    let projection = Tensor(uninitializedShape: [T, B, G])
+    for r in 0..<rows { (projection.base + r * G).update(from: bias, count: G) }
+    parallelGemm(xs.base, transposeA: false, kernel.base, transposeB: false, projection.base, m: rows, n: G, k: D, beta: 1)
+    return (xs, projection)
+}

@@ -33,12 +33,12 @@ private func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
 /// Applies a `recur_binary` op over the broadcast of `a` and `b` into a new tensor.
 func broadcastBinary(_ a: Tensor, _ b: Tensor, code: Int32, op: String) throws -> Tensor {
     if a.shape == b.shape {
-        var out = Tensor(uninitializedShape: a.shape)
+        let out = Tensor(uninitializedShape: a.shape)
         recur_binary(code, a.base, 1, b.base, 1, out.base, a.count)
         return out
     }
     let shape = try broadcastShape(a.shape, b.shape, op: op)
-    var out = Tensor(uninitializedShape: shape)
+    let out = Tensor(uninitializedShape: shape)
     let n = out.count
     if n == 0 { return out }
     if b.count == 1 && a.count == n { recur_binary(code, a.base, 1, b.base, 0, out.base, n); return out }

@@ -3,7 +3,7 @@ extension Tensor {
     private func compare(_ other: Tensor, op: String, _ predicate: (Float, Float) -> Bool) throws -> Tensor {
         let shape = try broadcastShape(self.shape, other.shape, op: op)
         let a = try (self.detached + Tensor.zeros(shape)), b = try (other.detached + Tensor.zeros(shape))
-        var out = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         for i in 0..<out.count { out.base[i] = predicate(a.base[i], b.base[i]) ? 1 : 0 }
         return out
     }

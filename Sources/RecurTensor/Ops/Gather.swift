@@ -19,7 +19,7 @@ extension Tensor {
         for (i, r) in rows.enumerated() where row > 0 { (out.base + i * row).update(from: base + r * row, count: row) }
         let tableShape = shape
         Tensor.record(&out, inputs: [self]) { g, _ in
-            var dt = Tensor.zeros(tableShape)
+            let dt = Tensor.zeros(tableShape)
             for (i, r) in rows.enumerated() {
                 let dst = dt.base + r * row, src = g.base + i * row
                 for k in 0..<row { dst[k] += src[k] }
@@ -31,7 +31,7 @@ extension Tensor {
 
     /// One-hot encoding of whole-number class ids: shape `shape + [depth]`.
     public func oneHot(depth: Int) throws -> Tensor {
-        var eye = Tensor.zeros([depth, depth])
+        let eye = Tensor.zeros([depth, depth])
         for i in 0..<depth { eye.base[i * depth + i] = 1 }
         return try eye.gather(self)
     }

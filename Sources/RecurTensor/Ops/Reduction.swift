@@ -20,7 +20,7 @@ extension Tensor {
         let (outer, n, inner) = split3(axis)
         var newShape = shape
         newShape[axis] = 1
-        var out = Tensor.zeros(newShape)
+        let out = Tensor.zeros(newShape)
         for o in 0..<outer {
             let src = base + o * n * inner, dst = out.base + o * inner
             if inner == 1 {
@@ -90,7 +90,7 @@ extension Tensor {
         if !keepingDimensions { out = try out.reshaped(to: idx.shape) }
         let inputShape = shape
         Tensor.record(&out, inputs: [self]) { g, _ in
-            var dx = Tensor.zeros(inputShape)
+            let dx = Tensor.zeros(inputShape)
             for o in 0..<outer {
                 for i in 0..<inner {
                     let k = Int(idx.base[o * inner + i])
@@ -109,7 +109,7 @@ extension Tensor {
         guard n > 0 else { throw RecurError.invalidArgument(op: "argmax", message: "axis \(axis) is empty") }
         var outShape = shape
         outShape.remove(at: a)
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         for o in 0..<outer {
             for i in 0..<inner {
                 var best = 0

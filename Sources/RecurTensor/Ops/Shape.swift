@@ -84,7 +84,7 @@ extension Tensor {
         }
         let inputShape = shape
         Tensor.record(&out, inputs: [self]) { g, _ in
-            var dx = Tensor.zeros(inputShape)
+            let dx = Tensor.zeros(inputShape)
             if block > 0 {
                 for o in 0..<outer { (dx.base + (o * n + range.lowerBound) * inner).update(from: g.base + o * block, count: block) }
             }

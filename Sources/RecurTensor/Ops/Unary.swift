@@ -4,7 +4,7 @@ import Foundation
 extension Tensor {
     /// Applies a vectorised kernel `y = f(x)` into a new tensor.
     private func map(_ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         kernel(base, out.base, count)
         return out
     }
@@ -30,7 +30,7 @@ extension Tensor {
         var out = map(recur_tanh)
         let y = out.detached
         Tensor.record(&out, inputs: [self]) { g, _ in
-            var dx = Tensor(uninitializedShape: y.shape)
+            let dx = Tensor(uninitializedShape: y.shape)
             recur_tanh_backward(y.base, g.base, dx.base, y.count)
             return [dx]
         }
@@ -42,7 +42,7 @@ extension Tensor {
         var out = map(recur_sigmoid)
         let y = out.detached
         Tensor.record(&out, inputs: [self]) { g, _ in
-            var dx = Tensor(uninitializedShape: y.shape)
+            let dx = Tensor(uninitializedShape: y.shape)
             recur_sigmoid_backward(y.base, g.base, dx.base, y.count)
             return [dx]
         }
@@ -54,7 +54,7 @@ extension Tensor {
         var out = map(recur_relu)
         let x = detached
         Tensor.record(&out, inputs: [self]) { g, _ in
-            var dx = Tensor(uninitializedShape: x.shape)
+            let dx = Tensor(uninitializedShape: x.shape)
             recur_relu_backward(x.base, g.base, dx.base, x.count)
             return [dx]
         }
@@ -76,7 +76,7 @@ extension Tensor {
     /// |x| elementwise; the gradient at 0 is 0.
     public func abs() throws -> Tensor {
         var out = Tensor(uninitializedShape: shape)
-        var sign = Tensor(uninitializedShape: shape)
+        let sign = Tensor(uninitializedShape: shape)
         for i in 0..<count {
             out.base[i] = Swift.abs(base[i])
             sign.base[i] = base[i] > 0 ? 1 : (base[i] < 0 ? -1 : 0)
