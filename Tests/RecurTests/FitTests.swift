@@ -132,6 +132,9 @@ struct FitTests {
             let reloaded = try Sequential([Dense(1, inputShape: [2])])
             try reloaded.loadWeights(from: dir.appendingPathComponent("w2.npz").path)
             #expect(reloaded.getWeights().map(\.scalars) == model.getWeights().map(\.scalars))
+            try model.fit(x, y, epochs: 1, callbacks: [CSVLogger(csv, append: true)], verbose: 0)
+            let appended = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+            #expect(appended.count == 4 && appended[3].hasPrefix("0,"))
 
             final class NaNLoss: Loss {
                 var name: String { "nan" }

@@ -89,11 +89,14 @@ public final class LearningRateScheduler: Callback {
     }
 }
 
-/// Appends one CSV row of the epoch's logs per epoch (header first), as Keras's `CSVLogger`.
+/// Writes one CSV row of the epoch's logs per epoch (header first), as Keras's `CSVLogger`; with
+/// `append` the rows follow what the file already holds. The file is rewritten atomically each epoch,
+/// so it is never seen half-written.
 public final class CSVLogger: Callback {
     public let path: String
     public let separator: String
     public let append: Bool
+    private var text = ""
     private var wroteHeader = false
 
     public init(_ path: String, separator: String = ",", append: Bool = false) {
@@ -103,26 +106,20 @@ public final class CSVLogger: Callback {
     }
 
     public func onTrainBegin(model: Model) throws {
-        wroteHeader = append && FileManager.default.fileExists(atPath: path)
-        if !append { FileManager.default.createFile(atPath: path, contents: Data()) }
+        text = ""
+        if append, FileManager.default.fileExists(atPath: path) {
+            text = String(decoding: try RecurFileIO.read(path: path), as: UTF8.self)
+        }
+        wroteHeader = !text.isEmpty
     }
 
     public func onEpochEnd(model: Model, epoch: Int, logs: Logs) throws {
-        var text = ""
         if !wroteHeader {
             text += (["epoch"] + logs.names).joined(separator: separator) + "\n"
             wroteHeader = true
         }
         text += ([String(epoch)] + logs.names.map { String(logs[$0]!) }).joined(separator: separator) + "\n"
-        guard let handle = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: Data())
-            return FileHandle(forWritingAtPath: path)
-        }() else {
-            throw RecurError.io(path: path, message: "cannot open for writing")
-        }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(text.utf8))
+        try RecurFileIO.writeAtomically(Data(text.utf8), path: path)
     }
 }
 
