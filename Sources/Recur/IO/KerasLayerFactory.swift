@@ -160,46 +160,24 @@ public enum KerasLayerFactory {
             return TimeDistributed(try layer(from: inner), name: a.name)
         case "SimpleRNN", "GRU", "LSTM":
             try a.rejectTrue(["time_major"])
-            let units = try a.int("units")
-            let common = (returnSequences: try a.bool("return_sequences", default: false),
-                          returnState: try a.bool("return_state", default: false),
-                          goBackwards: try a.bool("go_backwards", default: false),
-                          stateful: try a.bool("stateful", default: false),
-                          unroll: try a.bool("unroll", default: false))
-            let input = a.inputShape
-            switch className {
-            case "SimpleRNN":
-                return SimpleRNN(units, activation: try a.activation("activation", default: .tanh),
-                                 useBias: try a.bool("use_bias", default: true),
-                                 kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
-                                 recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
-                                 biasInitializer: try a.initializer("bias_initializer", default: .zeros),
-                                 dropout: try a.float("dropout", default: 0), recurrentDropout: try a.float("recurrent_dropout", default: 0),
-                                 returnSequences: common.returnSequences, returnState: common.returnState,
-                                 goBackwards: common.goBackwards, stateful: common.stateful, unroll: common.unroll,
-                                 inputShape: input?.shape, batchSize: input?.batch, name: a.name)
-            case "GRU":
-                return GRU(units, activation: try a.activation("activation", default: .tanh),
-                           recurrentActivation: try a.activation("recurrent_activation", default: .sigmoid),
-                           useBias: try a.bool("use_bias", default: true), resetAfter: try a.bool("reset_after", default: true),
-                           kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
-                           recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
-                           biasInitializer: try a.initializer("bias_initializer", default: .zeros),
-                           dropout: try a.float("dropout", default: 0), recurrentDropout: try a.float("recurrent_dropout", default: 0),
-                           returnSequences: common.returnSequences, returnState: common.returnState,
-                           goBackwards: common.goBackwards, stateful: common.stateful, unroll: common.unroll,
-                           inputShape: input?.shape, batchSize: input?.batch, name: a.name)
+            // The layer's cell arguments are the cell's; the cell takes the name Keras gives it.
+            var cellConfig = config
+            cellConfig["name"] = .string(snakeCase(className) + "_cell")
+            let cell = try self.cell(className: className + "Cell", config: cellConfig, label: a.layer)
+            let (sequences, state, backwards) = (try a.bool("return_sequences", default: false),
+                                                 try a.bool("return_state", default: false),
+                                                 try a.bool("go_backwards", default: false))
+            let (stateful, unroll, input) = (try a.bool("stateful", default: false), try a.bool("unroll", default: false), a.inputShape)
+            switch cell {
+            case let c as LSTMCell:
+                return LSTM(cell: c, returnSequences: sequences, returnState: state, goBackwards: backwards, stateful: stateful,
+                            unroll: unroll, inputShape: input?.shape, batchSize: input?.batch, name: a.name)
+            case let c as GRUCell:
+                return GRU(cell: c, returnSequences: sequences, returnState: state, goBackwards: backwards, stateful: stateful,
+                           unroll: unroll, inputShape: input?.shape, batchSize: input?.batch, name: a.name)
             default:
-                return LSTM(units, activation: try a.activation("activation", default: .tanh),
-                            recurrentActivation: try a.activation("recurrent_activation", default: .sigmoid),
-                            useBias: try a.bool("use_bias", default: true), unitForgetBias: try a.bool("unit_forget_bias", default: true),
-                            kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
-                            recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
-                            biasInitializer: try a.initializer("bias_initializer", default: .zeros),
-                            dropout: try a.float("dropout", default: 0), recurrentDropout: try a.float("recurrent_dropout", default: 0),
-                            returnSequences: common.returnSequences, returnState: common.returnState,
-                            goBackwards: common.goBackwards, stateful: common.stateful, unroll: common.unroll,
-                            inputShape: input?.shape, batchSize: input?.batch, name: a.name)
+                return SimpleRNN(cell: cell as! SimpleRNNCell, returnSequences: sequences, returnState: state, goBackwards: backwards,
+                                 stateful: stateful, unroll: unroll, inputShape: input?.shape, batchSize: input?.batch, name: a.name)
             }
         case "Bidirectional":
             guard let inner = config["layer"], let rnn = try layer(from: inner) as? RNN else {
@@ -245,8 +223,12 @@ public enum KerasLayerFactory {
         guard let className = spec["class_name"]?.string ?? spec["class"]?.string else {
             throw RecurError.invalidArgument(op: "Keras config", message: "cell entry has no class_name")
         }
-        let config = spec["config"]?.object ?? [:]
-        let a = Arguments(layer: className, config: config)
+        return try cell(className: className, config: spec["config"]?.object ?? [:], label: className)
+    }
+
+    /// A built-in cell from its class name and config; errors name `label` (the cell, or the layer it belongs to).
+    static func cell(className: String, config: [String: JSONValue], label: String) throws -> RecurrentCell {
+        let a = Arguments(layer: label, config: config)
         let dropout = try a.float("dropout", default: 0), recurrentDropout = try a.float("recurrent_dropout", default: 0)
         switch className {
         case "SimpleRNNCell":

@@ -62,6 +62,13 @@ public final class LSTM: FusedRNN {
                    stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
+    /// A layer over a configured cell (how the Keras config reader builds it).
+    init(cell: LSTMCell, returnSequences: Bool, returnState: Bool, goBackwards: Bool, stateful: Bool, unroll: Bool,
+         inputShape: [Int?]?, batchSize: Int?, name: String?) {
+        super.init(cell, fused: .auto, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    }
+
     public override class var defaultNameBase: String { "LSTM" }
     override func fusedDeclineReason() -> String? {
         let c = lstmCell
@@ -112,6 +119,13 @@ public final class GRU: FusedRNN {
                    stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
+    /// A layer over a configured cell (how the Keras config reader builds it).
+    init(cell: GRUCell, returnSequences: Bool, returnState: Bool, goBackwards: Bool, stateful: Bool, unroll: Bool,
+         inputShape: [Int?]?, batchSize: Int?, name: String?) {
+        super.init(cell, fused: .auto, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    }
+
     public override class var defaultNameBase: String { "GRU" }
     override func fusedDeclineReason() -> String? {
         let c = gruCell
@@ -157,6 +171,13 @@ public final class SimpleRNN: FusedRNN {
                                  recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
                                  dropout: dropout, recurrentDropout: recurrentDropout, name: "simple_rnn_cell")
         super.init(cell, fused: fused, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    }
+
+    /// A layer over a configured cell (how the Keras config reader builds it).
+    init(cell: SimpleRNNCell, returnSequences: Bool, returnState: Bool, goBackwards: Bool, stateful: Bool, unroll: Bool,
+         inputShape: [Int?]?, batchSize: Int?, name: String?) {
+        super.init(cell, fused: .auto, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
                    stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
