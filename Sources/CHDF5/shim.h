@@ -4,6 +4,7 @@
 // Identifiers such as H5P_DEFAULT or H5T_NATIVE_FLOAT are macros (some call H5open()), which Swift
 // cannot import, so they are exposed as functions.
 #include <hdf5.h>
+#include <string.h>
 
 static inline hid_t recur_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t recur_h5s_all(void) { return H5S_ALL; }
@@ -15,10 +16,105 @@ static inline hid_t recur_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t recur_h5t_c_s1(void) { return H5T_C_S1; }
 static inline size_t recur_h5t_variable(void) { return H5T_VARIABLE; }
 
-/// Turns off HDF5's printing of its error stack to stderr (errors still return negative values).
-static inline herr_t recur_h5_silence_errors(void) {
+/// Turns off HDF5's printing of its error stack to stderr (errors still return negative values) and
+/// its loading of filter plugins (a file naming an unknown filter must never make the library load
+/// code from HDF5_PLUGIN_PATH).
+static inline herr_t recur_h5_prepare_library(void) {
     if (H5open() < 0) return -1;
+    if (H5PLset_loading_state(0) < 0) return -1;
     return H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/// Opens an HDF5 file image held in memory (`len` bytes at `data`, copied by the library) read-only,
+/// through the core driver: no file name is ever opened. Returns a file id or a negative value.
+static inline hid_t recur_h5_open_image(const void *data, size_t len) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return -1;
+    hid_t file = -1;
+    if (H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image(fapl, (void *)data, len) >= 0) {
+        file = H5Fopen("recur-in-memory.h5", H5F_ACC_RDONLY, fapl);
+    }
+    H5Pclose(fapl);
+    return file;
+}
+
+/// Creates an empty HDF5 file in memory (core driver, nothing written to disk); its bytes come from
+/// H5Fget_file_image once written.
+static inline hid_t recur_h5_create_in_memory(void) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return -1;
+    hid_t file = -1;
+    if (H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0) {
+        file = H5Fcreate("recur-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    }
+    H5Pclose(fapl);
+    return file;
+}
+
+/// The kind of the link `name` in the group `loc` (one path component): 0 hard, 1 soft, 2 external,
+/// 3 another kind, -1 missing or unreadable. Only hard links stay inside the file.
+static inline int recur_h5_link_kind(hid_t loc, const char *name) {
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return -1;
+#if H5_VERSION_GE(1, 12, 0)
+    H5L_info2_t info;
+    if (H5Lget_info2(loc, name, &info, H5P_DEFAULT) < 0) return -1;
+#else
+    H5L_info_t info;
+    if (H5Lget_info(loc, name, &info, H5P_DEFAULT) < 0) return -1;
+#endif
+    switch (info.type) {
+    case H5L_TYPE_HARD: return 0;
+    case H5L_TYPE_SOFT: return 1;
+    case H5L_TYPE_EXTERNAL: return 2;
+    default: return 3;
+    }
+}
+
+/// The address of the object at `name` (which must be reached by hard links), for detecting cycles
+/// in the group graph; returns 0 on success.
+static inline int recur_h5_object_address(hid_t loc, const char *name, uint64_t *address) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    if (H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+    uint64_t a = 0;
+    memcpy(&a, &info.token, sizeof a < sizeof info.token ? sizeof a : sizeof info.token);
+    *address = a;
+#else
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+    *address = (uint64_t)info.addr;
+#endif
+    return 0;
+}
+
+/// Why the dataset `dset` must not be read, or 0 when it may be: 1 it is a virtual dataset (its data
+/// lives in other files), 2 it has external storage (raw data in other files), 3 a filter other than
+/// deflate, shuffle or Fletcher-32 (Keras writes none), 4 its creation properties cannot be read.
+/// `filter` receives the id of a refused filter.
+static inline int recur_h5_dataset_refusal(hid_t dset, int *filter) {
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (dcpl < 0) return 4;
+    int reason = 0;
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    if (layout == H5D_VIRTUAL) reason = 1;
+    else if (layout < 0) reason = 4;
+    else if (H5Pget_external_count(dcpl) != 0) reason = 2;
+    else {
+        int n = H5Pget_nfilters(dcpl);
+        if (n < 0) reason = 4;
+        for (int i = 0; i < n && reason == 0; i++) {
+            unsigned flags = 0, config = 0;
+            size_t nvalues = 0;
+            char name[1];
+            H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nvalues, NULL, 0, name, &config);
+            if (id != H5Z_FILTER_DEFLATE && id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_FLETCHER32) {
+                *filter = (int)id;
+                reason = 3;
+            }
+        }
+    }
+    H5Pclose(dcpl);
+    return reason;
 }
 
 /// Whether the object at `name` (relative to `loc`) is a group (1), a dataset (2), neither (0), or

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// Keras's weight initializers, by the names Keras uses in configs.
@@ -52,35 +53,38 @@ public enum Initializer: Sendable, Equatable {
     }
 
     /// Keras's orthogonal initializer: flatten to (rows = Π shape[:-1], cols = shape[-1]), take a normal
-    /// matrix of shape (max, min), orthonormalise its columns (QR with the signs of R's diagonal made
-    /// positive, done here by modified Gram–Schmidt in Float64), transpose when rows < cols.
+    /// matrix A of shape (max, min), factor A = QR (LAPACK `sgeqrf`/`sorgqr` from OpenBLAS, O(max·min²)),
+    /// flip each column of Q by the sign of R's diagonal, transpose when rows < cols, times `gain`.
     static func orthogonalMatrix(_ shape: [Int], gain: Float, generator: inout SeededGenerator) -> Tensor {
         guard shape.count >= 2 else { return Tensor.randomNormal(shape, generator: &generator) }
         let cols = shape[shape.count - 1], rows = shape.dropLast().reduce(1, *)
+        guard rows > 0, cols > 0 else { return Tensor.zeros(shape) }
         let (tall, short) = (Swift.max(rows, cols), Swift.min(rows, cols))
-        // q holds `short` columns of length `tall`, column after column, orthonormalised in place.
-        var q = [Double](repeating: 0, count: tall * short)
-        for i in q.indices { q[i] = Double(generator.nextNormal()) }
-        q.withUnsafeMutableBufferPointer { q in
-            for j in 0..<short {
-                let cj = q.baseAddress! + j * tall
-                for p in 0..<j {
-                    let cp = q.baseAddress! + p * tall
-                    var dot = 0.0
-                    for i in 0..<tall { dot += cp[i] * cj[i] }
-                    for i in 0..<tall { cj[i] -= dot * cp[i] }
-                }
-                var norm = 0.0
-                for i in 0..<tall { norm += cj[i] * cj[i] }
-                norm = norm.squareRoot()
-                for i in 0..<tall { cj[i] /= norm }
-            }
-        }
+        // A is column-major (tall × short): column j at j·tall, the layout LAPACK expects.
+        var a = [Float](repeating: 0, count: tall * short)
+        for i in a.indices { a[i] = generator.nextNormal() }
+        var m = Int32(tall), n = Int32(short), lda = Int32(tall), info: Int32 = 0
+        var tau = [Float](repeating: 0, count: short)
+        var query: Float = 0, lwork: Int32 = -1
+        sgeqrf_(&m, &n, &a, &lda, &tau, &query, &lwork, &info)
+        lwork = Int32(Swift.max(Int(query), short))
+        var work = [Float](repeating: 0, count: Int(lwork))
+        sgeqrf_(&m, &n, &a, &lda, &tau, &work, &lwork, &info)
+        precondition(info == 0, "sgeqrf failed (info \(info))")
+        let signs = (0..<short).map { a[$0 * tall + $0] < 0 ? Float(-1) : 1 }
+        lwork = -1
+        sorgqr_(&m, &n, &n, &a, &lda, &tau, &query, &lwork, &info)
+        lwork = Int32(Swift.max(Int(query), short))
+        if Int(lwork) > work.count { work = [Float](repeating: 0, count: Int(lwork)) }
+        sorgqr_(&m, &n, &n, &a, &lda, &tau, &work, &lwork, &info)
+        precondition(info == 0, "sorgqr failed (info \(info))")
         let t = Tensor(uninitializedShape: shape)
-        for r in 0..<rows {
-            for c in 0..<cols {
-                let v = rows >= cols ? q[c * tall + r] : q[r * tall + c]
-                t.base[r * cols + c] = gain * Float(v)
+        a.withUnsafeBufferPointer { q in
+            let out = t.base
+            if rows >= cols {
+                for r in 0..<rows { for c in 0..<cols { out[r * cols + c] = gain * signs[c] * q[c * tall + r] } }
+            } else {
+                for r in 0..<rows { let s = gain * signs[r]; for c in 0..<cols { out[r * cols + c] = s * q[r * tall + c] } }
             }
         }
         return t

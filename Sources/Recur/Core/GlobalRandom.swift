@@ -35,8 +35,48 @@ public func withRandomSeed<R>(_ seed: UInt64, _ body: () throws -> R) rethrows -
 }
 
 extension Initializer {
-    /// Draws from the global generator.
-    func make(_ shape: [Int]) -> Tensor {
-        GlobalRandom.shared.draw { make(shape, generator: &$0) }
+    /// A new weight of `shape` for `layer`: drawn from the global generator, or zeros while a model is
+    /// read from a file (`WeightsFromFile`), whose values replace them — so loading never pays for an
+    /// initializer (orthogonal is O(n³)) and never draws from the generator. Throws, naming `layer`,
+    /// when the shape is too large (`UntrustedLimits.maxElements`) or exceeds what the file can hold.
+    func make(_ shape: [Int], for layer: String) throws -> Tensor {
+        guard let count = UntrustedLimits.elementCount(shape) else {
+            throw RecurError.invalidArgument(op: layer, message: "weight of shape \(describeShape(shape)) is too large "
+                                             + "(at most \(UntrustedLimits.maxElements) values per weight)")
+        }
+        if let budget = WeightsFromFile.current {
+            try budget.take(count, shape: shape, layer: layer)
+            return Tensor.zeros(shape)
+        }
+        return GlobalRandom.shared.draw { make(shape, generator: &$0) }
+    }
+}
+
+/// The weights a model being read from a file may still create: at most what the file's weights
+/// can hold (two bytes per value, float16 being the smallest type Keras stores). Set only while
+/// `withWeightsFromFile(source:bytes:_:)` builds a model.
+final class WeightsFromFile: @unchecked Sendable {
+    @TaskLocal static var current: WeightsFromFile?
+    let source: String
+    private(set) var remaining: Int
+
+    init(source: String, bytes: Int) {
+        self.source = source
+        self.remaining = bytes / 2
+    }
+
+    func take(_ count: Int, shape: [Int], layer: String) throws {
+        guard count <= remaining else {
+            throw RecurError.io(path: source, message: "layer \(layer) declares a weight of shape \(describeShape(shape)) "
+                                + "(\(count) values), more than the file's weights can hold (\(remaining) more values at most): "
+                                + "the config does not match the weights")
+        }
+        remaining -= count
+    }
+
+    /// Runs `body` (which builds a model) with weights created as zeros, within the budget of a
+    /// weights file of `bytes` bytes.
+    static func building<R>(source: String, bytes: Int, _ body: () throws -> R) rethrows -> R {
+        try $current.withValue(WeightsFromFile(source: source, bytes: bytes), operation: body)
     }
 }

@@ -23,8 +23,8 @@ public final class NestedCell: RecurrentCell {
             throw RecurError.shapeMismatch(op: name, expected: "inputs [(batch, i1), (batch, i2, i3)]",
                                            actual: inputShapes.map { describeShape($0) }.joined(separator: ", "))
         }
-        kernel1 = Variable(name: "kernel_1", value: Initializer.uniform().make([i1, unit1]))
-        kernel23 = Variable(name: "kernel_2_3", value: Initializer.uniform().make([i2, i3, unit2, unit3]))
+        kernel1 = Variable(name: "kernel_1", value: try Initializer.uniform().make([i1, unit1], for: name))
+        kernel23 = Variable(name: "kernel_2_3", value: try Initializer.uniform().make([i2, i3, unit2, unit3], for: name))
     }
 
     public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {

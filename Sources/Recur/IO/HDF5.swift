@@ -4,72 +4,100 @@ import Foundation
 /// A small wrapper over HDF5's C API: exactly what Keras weight files need (groups, float datasets,
 /// string attributes). The serial HDF5 library is not thread-safe, so every use goes through
 /// `HDF5File.withLock`.
+///
+/// Files are opened from bytes in memory and created in memory (HDF5's core driver), so reading and
+/// writing never leave temporary files behind. Reading is for files from anyone: only hard links are
+/// followed (soft and external links are refused), datasets with external storage, virtual datasets and
+/// filters other than deflate/shuffle/Fletcher-32 are refused before any data is read, filter plugins
+/// are never loaded, a dataset's shape must match the weight it is read for before anything is
+/// allocated, and group walks detect cycles and stop at `UntrustedLimits`.
 final class HDF5File {
-    let path: String
+    /// Names the file in errors.
+    let label: String
     private var id: hid_t
 
     private static let lock = NSRecursiveLock()
-    nonisolated(unsafe) private static var silenced = false
+    nonisolated(unsafe) private static var prepared = false
 
     /// Runs `body` holding the process-wide HDF5 lock.
     static func withLock<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
-        if !silenced {
-            _ = recur_h5_silence_errors()
-            silenced = true
+        if !prepared {
+            _ = recur_h5_prepare_library()
+            prepared = true
         }
         return try body()
     }
 
-    private init(path: String, id: hid_t) {
-        self.path = path
+    private init(label: String, id: hid_t) {
+        self.label = label
         self.id = id
     }
 
-    /// Opens an existing file read-only.
-    static func open(readingAt path: String) throws -> HDF5File {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-            throw RecurError.io(path: path, message: "file not found")
+    /// Opens the HDF5 file whose bytes are `image`, read-only.
+    static func open(image: Data, label: String) throws -> HDF5File {
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]  // \x89HDF\r\n\x1a\n
+        guard image.count >= 8, image.prefix(8).elementsEqual(signature) else {
+            throw RecurError.io(path: label, message: "not an HDF5 file (bad signature or truncated)")
         }
-        guard H5Fis_hdf5(path) > 0 else {
-            throw RecurError.io(path: path, message: "not an HDF5 file (bad signature or truncated)")
-        }
-        let id = H5Fopen(path, recur_h5f_acc_rdonly(), recur_h5p_default())
-        guard id >= 0 else { throw RecurError.io(path: path, message: "HDF5 cannot open the file (corrupt?)") }
-        return HDF5File(path: path, id: id)
+        let id = image.withUnsafeBytes { recur_h5_open_image($0.baseAddress, $0.count) }
+        guard id >= 0 else { throw RecurError.io(path: label, message: "HDF5 cannot open the file (corrupt or truncated?)") }
+        return HDF5File(label: label, id: id)
     }
 
-    /// Creates (or truncates) a file.
-    static func create(at path: String) throws -> HDF5File {
-        let id = H5Fcreate(path, recur_h5f_acc_trunc(), recur_h5p_default(), recur_h5p_default())
-        guard id >= 0 else { throw RecurError.io(path: path, message: "HDF5 cannot create the file") }
-        return HDF5File(path: path, id: id)
+    /// Creates an empty file in memory; `image()` returns its bytes once written.
+    static func createInMemory(label: String) throws -> HDF5File {
+        let id = recur_h5_create_in_memory()
+        guard id >= 0 else { throw RecurError.io(path: label, message: "HDF5 cannot create the file") }
+        return HDF5File(label: label, id: id)
     }
 
     deinit { if id >= 0 { H5Fclose(id) } }
 
-    /// Closes the file (writing everything out); later calls do nothing.
+    /// The file's bytes (flushed first).
+    func image() throws -> Data {
+        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw fail("cannot flush the file") }
+        let size = H5Fget_file_image(id, nil, 0)
+        guard size > 0 else { throw fail("cannot read back the written file") }
+        var data = Data(count: size)
+        let copied = data.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
+        guard copied == size else { throw fail("cannot read back the written file") }
+        return data
+    }
+
+    /// Closes the file; later calls do nothing.
     func close() throws {
         guard id >= 0 else { return }
         let status = H5Fclose(id)
         id = -1
-        guard status >= 0 else { throw fail("cannot close the file (write failed?)") }
+        guard status >= 0 else { throw fail("cannot close the file") }
     }
 
-    private func fail(_ message: String) -> RecurError { .io(path: path, message: message) }
+    private func fail(_ message: String) -> RecurError { .io(path: label, message: message) }
 
     /// What is at `objectPath` ("a/b/c", relative to the root).
     enum Kind { case missing, group, dataset, other }
 
-    func kind(of objectPath: String) -> Kind {
+    /// What is at `objectPath`, reached through hard links only: a soft or external link on the way is
+    /// refused (an external link would open another file), as is a path deeper than
+    /// `UntrustedLimits.maxNestingDepth`.
+    func kind(of objectPath: String) throws -> Kind {
         if objectPath.isEmpty { return .group }
-        // H5Oopen on a missing link fails; H5Lexists needs every parent to exist, so check each level.
+        let parts = objectPath.split(separator: "/")
+        guard parts.count <= UntrustedLimits.maxNestingDepth else {
+            throw fail("'\(objectPath)' is nested deeper than \(UntrustedLimits.maxNestingDepth) groups")
+        }
         var prefix = ""
-        for part in objectPath.split(separator: "/") {
+        for part in parts {
             prefix += prefix.isEmpty ? String(part) : "/" + part
-            guard H5Lexists(id, prefix, recur_h5p_default()) > 0 else { return .missing }
+            switch recur_h5_link_kind(id, prefix) {
+            case -1: return .missing
+            case 0: continue
+            case 1: throw fail("'\(prefix)' is a soft link; Recur follows only hard links (Keras writes no others)")
+            case 2: throw fail("'\(prefix)' is an external link to another file; refused (Keras refuses them too)")
+            default: throw fail("'\(prefix)' is a link of an unknown kind; refused")
+            }
         }
         switch recur_h5_object_kind(id, objectPath) {
         case 1: return .group
@@ -81,15 +109,19 @@ final class HDF5File {
 
     /// The names of the links in the group at `groupPath`, in name order.
     func memberNames(_ groupPath: String) throws -> [String] {
+        guard try kind(of: groupPath) == .group else { throw fail("'\(groupPath)' is not a group") }
         let name = groupPath.isEmpty ? "." : groupPath
         var info = H5G_info_t()
         guard H5Gget_info_by_name(id, name, &info, recur_h5p_default()) >= 0 else {
             throw fail("cannot list group '\(groupPath)'")
         }
+        guard info.nlinks <= UInt64(UntrustedLimits.maxHDF5Objects) else {
+            throw fail("group '\(groupPath)' has \(info.nlinks) members; at most \(UntrustedLimits.maxHDF5Objects) are read")
+        }
         var names: [String] = []
         for i in 0..<info.nlinks {
             let size = H5Lget_name_by_idx(id, name, H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, recur_h5p_default())
-            guard size >= 0 else { throw fail("cannot read a link name in '\(groupPath)'") }
+            guard size >= 0, size < 1 << 16 else { throw fail("cannot read a link name in '\(groupPath)'") }
             var buffer = [CChar](repeating: 0, count: Int(size) + 1)
             _ = H5Lget_name_by_idx(id, name, H5_INDEX_NAME, H5_ITER_INC, i, &buffer, Int(size) + 1, recur_h5p_default())
             names.append(String(cString: buffer))
@@ -97,39 +129,74 @@ final class HDF5File {
         return names
     }
 
-    /// Every group path under `groupPath` (itself excluded), depth first.
+    /// Every group path under `groupPath` (itself excluded), depth first. Iterative; a group reached a
+    /// second time (a hard-link cycle or a shared group) is listed once and not walked again, and the
+    /// walk stops with an error after `UntrustedLimits.maxHDF5Objects` objects.
     func allGroups(under groupPath: String = "") throws -> [String] {
         var out: [String] = []
-        for member in try memberNames(groupPath) {
-            let child = groupPath.isEmpty ? member : "\(groupPath)/\(member)"
-            if kind(of: child) == .group {
-                out.append(child)
-                out += try allGroups(under: child)
+        var visited = Set<UInt64>()
+        var stack = [groupPath]
+        var seen = 0
+        while let group = stack.popLast() {
+            var address: UInt64 = 0
+            guard recur_h5_object_address(id, group.isEmpty ? "." : group, &address) == 0 else {
+                throw fail("cannot read the object at '\(group)'")
             }
+            guard visited.insert(address).inserted else { continue }
+            if group != groupPath { out.append(group) }
+            var children: [String] = []
+            for member in try memberNames(group) {
+                seen += 1
+                guard seen <= UntrustedLimits.maxHDF5Objects else {
+                    throw fail("more than \(UntrustedLimits.maxHDF5Objects) objects under '\(groupPath)'")
+                }
+                let child = group.isEmpty ? member : "\(group)/\(member)"
+                if try kind(of: child) == .group { children.append(child) }
+            }
+            stack += children.reversed()
         }
         return out
     }
 
-    /// Reads a numeric dataset as Float32 (HDF5 converts from its stored type).
-    func readTensor(_ datasetPath: String) throws -> Tensor {
+    /// Reads the numeric dataset at `datasetPath` as Float32 (HDF5 converts from its stored type),
+    /// after checking that it is safe to read and that its shape is `expectedShape`; `weight` names
+    /// the weight in errors.
+    func readTensor(_ datasetPath: String, expectedShape: [Int], weight: String) throws -> Tensor {
+        guard try kind(of: datasetPath) == .dataset else { throw fail("'\(datasetPath)' is not a dataset") }
         let ds = H5Dopen2(id, datasetPath, recur_h5p_default())
         guard ds >= 0 else { throw fail("cannot open dataset '\(datasetPath)'") }
         defer { H5Dclose(ds) }
+        var filter: Int32 = 0
+        switch recur_h5_dataset_refusal(ds, &filter) {
+        case 0: break
+        case 1: throw fail("dataset '\(datasetPath)' is a virtual dataset (its data would come from other files); refused")
+        case 2: throw fail("dataset '\(datasetPath)' has external storage (its data would come from other files); refused")
+        case 3: throw fail("dataset '\(datasetPath)' uses HDF5 filter \(filter); only deflate, shuffle and Fletcher-32 are read")
+        default: throw fail("cannot read the creation properties of dataset '\(datasetPath)'")
+        }
         let type = H5Dget_type(ds)
+        guard type >= 0 else { throw fail("cannot read the type of '\(datasetPath)'") }
         defer { H5Tclose(type) }
         let typeClass = H5Tget_class(type)
-        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
-            throw fail("dataset '\(datasetPath)' is not numeric")
+        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER, (1...8).contains(H5Tget_size(type)) else {
+            throw fail("dataset '\(datasetPath)' is not a numeric array of 1- to 8-byte elements")
         }
         let space = H5Dget_space(ds)
         guard space >= 0 else { throw fail("cannot read the shape of '\(datasetPath)'") }
         defer { H5Sclose(space) }
+        guard H5Sget_simple_extent_type(space) != H5S_NULL else { throw fail("dataset '\(datasetPath)' has no data space") }
         let rank = Int(H5Sget_simple_extent_ndims(space))
-        guard rank >= 0 else { throw fail("cannot read the shape of '\(datasetPath)'") }
+        guard (0...UntrustedLimits.maxRank).contains(rank) else {
+            throw fail("dataset '\(datasetPath)' has rank \(rank); at most \(UntrustedLimits.maxRank) is read")
+        }
         var dims = [hsize_t](repeating: 0, count: rank)
-        if rank > 0 { H5Sget_simple_extent_dims(space, &dims, nil) }
-        let shape = dims.map { Int($0) }
-        let count = shape.reduce(1, *)
+        if rank > 0 { guard H5Sget_simple_extent_dims(space, &dims, nil) == rank else { throw fail("cannot read the shape of '\(datasetPath)'") } }
+        let shape = dims.map { $0 <= UInt64(Int.max) ? Int($0) : -1 }
+        guard shape == expectedShape else {
+            throw RecurError.shapeMismatch(op: "\(label): weight '\(datasetPath)' for \(weight)",
+                                           expected: describeShape(expectedShape), actual: describeShape(dims.map { Int(clamping: $0) }))
+        }
+        let count = UntrustedLimits.elementCount(shape) ?? 0
         var scalars = [Float](repeating: 0, count: count)
         if count > 0 {
             let status = scalars.withUnsafeMutableBytes { raw in

@@ -39,9 +39,41 @@ public enum JSONValue: Codable, Equatable, Sendable {
 
     public var string: String? { if case .string(let s) = self { return s }; return nil }
     public var double: Double? { if case .number(let n) = self { return n }; return nil }
-    public var int: Int? { double.flatMap { $0 == $0.rounded() ? Int($0) : nil } }
+    /// The number as an integer, when it is a whole number that JSON represents exactly (|n| ≤ 2⁵³);
+    /// nil for fractions, NaN, infinities and numbers beyond that, never a trap.
+    public var int: Int? {
+        guard let d = double, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else { return nil }
+        return Int(d)
+    }
     public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
     public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
     public var object: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
     public var isNull: Bool { self == .null }
+
+    /// Parses JSON text as Python's `json` module (and so Keras) reads it: when an object repeats a
+    /// key, the last value wins. Nesting deeper than Foundation's limit (512) is an error, not a
+    /// stack overflow. `label` names the source in errors.
+    public static func parse(_ data: Data, label: String) throws -> JSONValue {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw RecurError.io(path: label, message: "not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? "syntax error"))")
+        }
+        return try JSONValue(foundation: object, label: label)
+    }
+
+    /// Converts what `JSONSerialization` returns (depth already bounded by it).
+    private init(foundation value: Any, label: String) throws {
+        switch value {
+        case is NSNull: self = .null
+        case let s as String: self = .string(s)
+        case let n as NSNumber:
+            // JSON booleans arrive as NSNumbers of ObjC type "c"; JSON numbers never do.
+            self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
+        case let a as [Any]: self = .array(try a.map { try JSONValue(foundation: $0, label: label) })
+        case let o as [String: Any]: self = .object(try o.mapValues { try JSONValue(foundation: $0, label: label) })
+        default: throw RecurError.io(path: label, message: "unexpected JSON value \(type(of: value))")
+        }
+    }
 }

@@ -11,23 +11,18 @@ enum KerasArchive {
         guard archive.entry(named: "config.json") != nil else {
             throw RecurError.io(path: path, message: "not a Keras archive: config.json is missing")
         }
-        guard archive.entry(named: "model.weights.h5") != nil else {
+        guard let weightsEntry = archive.entry(named: "model.weights.h5") else {
             throw RecurError.io(path: path, message: "model.weights.h5 is missing from the archive (saved without weights?)")
         }
-        let root: JSONValue
-        do {
-            root = try JSONDecoder().decode(JSONValue.self, from: archive.contents(named: "config.json"))
-        } catch let error as RecurError {
-            throw error
-        } catch {
-            throw RecurError.io(path: path, message: "config.json is not valid JSON")
+        let weightsLabel = "\(path)[model.weights.h5]"
+        let root = try JSONValue.parse(archive.contents(named: "config.json", limit: UntrustedLimits.maxConfigBytes),
+                                             label: "\(path)[config.json]")
+        // Build everything first (weights as zeros, within what the weights file can hold); only then
+        // read the weights into it.
+        let model = try WeightsFromFile.building(source: weightsLabel, bytes: weightsEntry.uncompressedSize) {
+            try withFreshLayerNames { try KerasConfig.model(from: root) }
         }
-        // Build everything first; only then read the weights into it.
-        let model = try withFreshLayerNames { try KerasConfig.model(from: root) }
-        let weights = try archive.contents(named: "model.weights.h5")
-        try withTemporaryFile(weights, suffix: ".weights.h5") { tmp in
-            try KerasWeightsFile.load(into: model, path: tmp, label: "\(path)[model.weights.h5]")
-        }
+        try KerasWeightsFile.load(into: model, image: archive.contents(of: weightsEntry), label: weightsLabel)
         return model
     }
 
@@ -41,25 +36,11 @@ enum KerasArchive {
         formatter.dateFormat = "yyyy-MM-dd@HH:mm:ss"
         let metadata = try encoder.encode(JSONValue.object(["keras_version": .string(kerasVersion),
                                                             "date_saved": .string(formatter.string(from: Date()))]))
-        let weights = try withTemporaryFile(Data(), suffix: ".weights.h5") { tmp -> Data in
-            try KerasWeightsFile.write(model, to: tmp)
-            return try Data(contentsOf: URL(fileURLWithPath: tmp))
-        }
         var writer = ZipWriter(path: path)
         try writer.add(name: "metadata.json", data: metadata)
         try writer.add(name: "config.json", data: configData)
-        try writer.add(name: "model.weights.h5", data: weights)
+        try writer.add(name: "model.weights.h5", data: KerasWeightsFile.image(of: model, label: path))
         try RecurFileIO.writeAtomically(writer.finish(), path: path)
-    }
-
-    /// Runs `body` with the path of a private temporary file holding `data`, removed afterwards.
-    static func withTemporaryFile<R>(_ data: Data, suffix: String, _ body: (String) throws -> R) throws -> R {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-\(UUID().uuidString)\(suffix)")
-        do { try data.write(to: url) } catch {
-            throw RecurError.io(path: url.path, message: "cannot write a temporary file: \(error.localizedDescription)")
-        }
-        defer { try? FileManager.default.removeItem(at: url) }
-        return try body(url.path)
     }
 }
 

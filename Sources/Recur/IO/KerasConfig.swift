@@ -122,13 +122,15 @@ enum KerasConfig {
         let prepared = try prepare(spec)
         let config = prepared["config"]?.object ?? [:]
         let name = config["name"]?.string
-        if let dims = (config["batch_shape"] ?? config["batch_input_shape"])?.array {
-            let all = dims.map(\.int)
-            guard !all.isEmpty else { throw RecurError.invalidArgument(op: "InputLayer '\(name ?? "?")'", message: "empty batch_shape") }
-            return Input(shape: Array(all.dropFirst()), batchSize: all[0], name: name)
+        let label = "InputLayer '\(name ?? "?")'"
+        if let value = config["batch_shape"] ?? config["batch_input_shape"], !value.isNull {
+            let all = try KerasLayerFactory.shape(value, key: "batch_shape", layer: label)
+            guard let batch = all.first else { throw RecurError.invalidArgument(op: label, message: "empty batch_shape") }
+            return Input(shape: Array(all.dropFirst()), batchSize: batch, name: name)
         }
-        if let dims = config["shape"]?.array {
-            return Input(shape: dims.map(\.int), batchSize: config["batch_size"]?.int, name: name)
+        if let value = config["shape"], !value.isNull {
+            let batch = try KerasLayerFactory.Arguments(layer: label, config: config).int("batch_size", default: 0, in: 0...UntrustedLimits.maxElements)
+            return Input(shape: try KerasLayerFactory.shape(value, key: "shape", layer: label), batchSize: batch == 0 ? nil : batch, name: name)
         }
         throw RecurError.invalidArgument(op: "InputLayer '\(name ?? "?")'", message: "config has no batch_shape")
     }
@@ -169,9 +171,12 @@ enum KerasConfig {
             }
             layers.append(try makeLayer(spec))
         }
-        if inputShape == nil, let dims = (config["build_input_shape"] ?? buildConfig?["input_shape"])?.array, !dims.isEmpty {
-            inputShape = Array(dims.dropFirst().map(\.int))
-            batchSize = dims[0].int
+        if inputShape == nil, let value = config["build_input_shape"] ?? buildConfig?["input_shape"], !value.isNull {
+            let dims = try KerasLayerFactory.shape(value, key: "build_input_shape", layer: "Sequential '\(name)'")
+            if let batch = dims.first {
+                inputShape = Array(dims.dropFirst())
+                batchSize = batch
+            }
         }
         let model = try Sequential(layers, inputShape: inputShape, batchSize: batchSize, name: name)
         guard model.layerOutputShapes.count == model.stack.count else {
@@ -182,8 +187,9 @@ enum KerasConfig {
 
     /// `[layer_name, node_index, tensor_index]`.
     static func history(_ value: JSONValue?, what: String) throws -> (String, Int, Int) {
-        guard let a = value?.array, a.count >= 3, let layer = a[0].string, let node = a[1].int, let index = a[2].int else {
-            throw RecurError.invalidArgument(op: "config.json", message: "bad \(what) \(value.map(compactJSON) ?? "null") (expected [layer_name, node_index, tensor_index])")
+        guard let a = value?.array, a.count >= 3, let layer = a[0].string, let node = a[1].int, let index = a[2].int,
+              (0..<UntrustedLimits.maxLayers).contains(node), (0..<UntrustedLimits.maxLayers).contains(index) else {
+            throw RecurError.invalidArgument(op: "config.json", message: "bad \(what) \(value.map(compactJSON) ?? "null") (expected [layer_name, node_index, tensor_index] with indices in 0..<\(UntrustedLimits.maxLayers))")
         }
         return (layer, node, index)
     }
@@ -192,6 +198,10 @@ enum KerasConfig {
         let modelName = config["name"]?.string ?? "functional"
         let op = "Functional '\(modelName)'"
         guard let specs = config["layers"]?.array else { throw RecurError.invalidArgument(op: op, message: "config has no layers") }
+        let callCount = specs.reduce(0) { $0 + ($1["inbound_nodes"]?.array?.count ?? 0) }
+        guard specs.count <= UntrustedLimits.maxLayers, callCount <= UntrustedLimits.maxLayers else {
+            throw RecurError.invalidArgument(op: op, message: "\(specs.count) layers with \(callCount) calls; at most \(UntrustedLimits.maxLayers) of each are read")
+        }
         struct Pending { let name: String; let layer: Layer?; let nodes: [JSONValue]; var next = 0 }
         var pending: [Pending] = []
         var produced: [String: [[SymbolicTensor]]] = [:]
@@ -215,13 +225,15 @@ enum KerasConfig {
                 produced[name] = []
             }
         }
+        /// The layer whose output the last `tensor(_:)` that returned nil waits for.
+        var blockedOn = ""
         func tensor(_ value: JSONValue) throws -> SymbolicTensor? {
             let (layer, node, index) = try history(value["config"]?["keras_history"] ?? value, what: "keras_history")
             if let spec = maskOps[layer] {
                 throw RecurError.unsupported(op: "Keras config", message: "layer class '\(spec["class_name"]?.string ?? "?")' (layer '\(layer)'; supported only as the mask of a Masking layer)")
             }
             guard let nodes = produced[layer] else { throw RecurError.invalidArgument(op: op, message: "a node refers to unknown layer '\(layer)'") }
-            guard node < nodes.count else { return nil }
+            guard node < nodes.count else { blockedOn = layer; return nil }
             guard index < nodes[node].count else {
                 throw RecurError.invalidArgument(op: op, message: "layer '\(layer)' has no output \(index)")
             }
@@ -278,54 +290,63 @@ enum KerasConfig {
             }
             guard let source = try tensor(args[0]), origin!.inputs.first === source else { throw fail }
         }
-        // Create the calls in dependency order (Keras lists them so, but do not rely on it).
-        var progress = true
-        while progress {
-            progress = false
-            for k in pending.indices where pending[k].next < pending[k].nodes.count {
-                let p = pending[k]
-                let node = p.nodes[p.next]
-                var inputs: [SymbolicTensor] = [], initialState: [SymbolicTensor] = []
-                var ready = true
-                if let args = node["args"]?.array {
-                    for arg in args {
-                        guard let ts = try tensors(arg, what: "argument", layer: p.name) else { ready = false; break }
-                        inputs += ts
-                    }
-                    for (key, value) in node["kwargs"]?.object ?? [:] where ready {
-                        switch key {
-                        case "training": continue
-                        case "mask" where value.isNull: continue
-                        case "mask":
-                            guard let first = inputs.first else { ready = false; break }
-                            try checkImplicitMask(value, firstInput: first, layer: p.name)
-                        case "initial_state" where !value.isNull:
-                            guard let ts = try tensors(value, what: "initial_state", layer: p.name) else { ready = false; break }
-                            initialState = ts
-                        default:
-                            if value.isNull { continue }
-                            throw RecurError.unsupported(op: "layer '\(p.name)'", message: "call argument \(key)=\(compactJSON(value))")
-                        }
-                    }
-                } else if let legacy = node.array {
-                    // Keras 2: [[layer_name, node_index, tensor_index, kwargs], ...]
-                    for entry in legacy {
-                        if let kwargs = entry.array?.dropFirst(3).first?.object, kwargs.contains(where: { !$0.value.isNull && $0.key != "training" }) {
-                            throw RecurError.unsupported(op: "layer '\(p.name)'", message: "call arguments \(compactJSON(.object(kwargs)))")
-                        }
-                        guard let t = try tensor(entry) else { ready = false; break }
-                        inputs.append(t)
-                    }
-                } else {
-                    throw RecurError.invalidArgument(op: op, message: "layer '\(p.name)' has an inbound node in an unknown format")
+        // Create the calls in dependency order (Keras lists them so, but do not rely on it): a call whose
+        // inputs are not computed yet waits on the layer that computes them and is retried when that
+        // layer is called, so scheduling is linear in the number of calls whatever the listing order.
+        var queue = Array(pending.indices.reversed())
+        var waiting: [String: [Int]] = [:]
+        let pendingIndex = Dictionary(pending.indices.map { (pending[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
+        while let k = queue.popLast() {
+            guard pending[k].next < pending[k].nodes.count else { continue }
+            let p = pending[k]
+            let node = p.nodes[p.next]
+            var inputs: [SymbolicTensor] = [], initialState: [SymbolicTensor] = []
+            var ready = true
+            if let args = node["args"]?.array {
+                for arg in args {
+                    guard let ts = try tensors(arg, what: "argument", layer: p.name) else { ready = false; break }
+                    inputs += ts
                 }
-                guard ready else { continue }
-                guard !inputs.isEmpty else { throw RecurError.invalidArgument(op: op, message: "layer '\(p.name)' is called on no tensors") }
-                let outs = try p.layer!.outputs(inputs, initialState: initialState)
-                produced[p.name]!.append(outs)
-                pending[k].next += 1
-                progress = true
+                for (key, value) in node["kwargs"]?.object ?? [:] where ready {
+                    switch key {
+                    case "training": continue
+                    case "mask" where value.isNull: continue
+                    case "mask":
+                        guard let first = inputs.first else { ready = false; break }
+                        try checkImplicitMask(value, firstInput: first, layer: p.name)
+                    case "initial_state" where !value.isNull:
+                        guard let ts = try tensors(value, what: "initial_state", layer: p.name) else { ready = false; break }
+                        initialState = ts
+                    default:
+                        if value.isNull { continue }
+                        throw RecurError.unsupported(op: "layer '\(p.name)'", message: "call argument \(key)=\(compactJSON(value))")
+                    }
+                }
+            } else if let legacy = node.array {
+                // Keras 2: [[layer_name, node_index, tensor_index, kwargs], ...]
+                for entry in legacy {
+                    if let kwargs = entry.array?.dropFirst(3).first?.object, kwargs.contains(where: { !$0.value.isNull && $0.key != "training" }) {
+                        throw RecurError.unsupported(op: "layer '\(p.name)'", message: "call arguments \(compactJSON(.object(kwargs)))")
+                    }
+                    guard let t = try tensor(entry) else { ready = false; break }
+                    inputs.append(t)
+                }
+            } else {
+                throw RecurError.invalidArgument(op: op, message: "layer '\(p.name)' has an inbound node in an unknown format")
             }
+            guard ready else {
+                guard pendingIndex[blockedOn] != nil else {
+                    throw RecurError.invalidArgument(op: op, message: "layer '\(p.name)' uses output \(produced[blockedOn]?.count ?? 0) or later of layer '\(blockedOn)', which has fewer calls")
+                }
+                waiting[blockedOn, default: []].append(k)
+                continue
+            }
+            guard !inputs.isEmpty else { throw RecurError.invalidArgument(op: op, message: "layer '\(p.name)' is called on no tensors") }
+            let outs = try p.layer!.outputs(inputs, initialState: initialState)
+            produced[p.name]!.append(outs)
+            pending[k].next += 1
+            queue.append(k)
+            if let waiters = waiting.removeValue(forKey: p.name) { queue += waiters }
         }
         if let stuck = pending.first(where: { $0.next < $0.nodes.count }) {
             throw RecurError.invalidArgument(op: op, message: "layer '\(stuck.name)' depends on tensors no layer computes (cycle or missing layer)")

@@ -7,13 +7,33 @@ public enum KerasLayerFactory {
         let layer: String
         let config: [String: JSONValue]
 
-        func int(_ key: String, default value: Int? = nil) throws -> Int {
+        func int(_ key: String, default value: Int? = nil, in range: ClosedRange<Int>) throws -> Int {
             guard let v = config[key], !v.isNull else {
                 if let value { return value }
                 throw RecurError.invalidArgument(op: layer, message: "config is missing '\(key)'")
             }
-            guard let i = v.int else { throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be an integer, got \(v)") }
+            guard let i = v.int else {
+                throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be an integer, got \(KerasConfig.compactJSON(v))")
+            }
+            guard range.contains(i) else {
+                throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(i)")
+            }
             return i
+        }
+
+        /// A width (`units`, `input_dim`, `n`, ...): a positive integer up to `UntrustedLimits.maxUnits`,
+        /// as Keras requires ("expected a positive integer").
+        func width(_ key: String) throws -> Int {
+            try int(key, in: 1...UntrustedLimits.maxUnits)
+        }
+
+        /// A rate (`dropout`, `rate`): a number in [0, 1].
+        func rate(_ key: String) throws -> Float {
+            let r = try float(key, default: 0)
+            guard r >= 0, r <= 1 else {
+                throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be in [0, 1], got \(r)")
+            }
+            return r
         }
 
         func float(_ key: String, default value: Float) throws -> Float {
@@ -28,8 +48,10 @@ public enum KerasLayerFactory {
             return b
         }
 
+        /// A missing key takes `value`; an explicit `null` is linear, as Keras's `activations.get(None)`.
         func activation(_ key: String, default value: Activation) throws -> Activation {
-            guard let v = config[key], !v.isNull else { return value }
+            guard let v = config[key] else { return value }
+            if v.isNull { return .linear }
             guard let s = v.string, let a = Activation(rawValue: s) else {
                 throw RecurError.unsupported(op: layer, message: "\(key) \(v) (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
@@ -55,17 +77,20 @@ public enum KerasLayerFactory {
         var name: String? { config["name"]?.string }
 
         /// Keras's `batch_shape`/`batch_input_shape` without the batch dimension, and the batch size.
-        var inputShape: (shape: [Int?], batch: Int?)? {
-            guard let dims = (config["batch_shape"] ?? config["batch_input_shape"])?.array else { return nil }
-            let all = dims.map { $0.int }
-            return (Array(all.dropFirst()), all.first ?? nil)
+        func inputShape() throws -> (shape: [Int?], batch: Int?)? {
+            guard let value = config["batch_shape"] ?? config["batch_input_shape"], !value.isNull else { return nil }
+            let all = try KerasLayerFactory.shape(value, key: "batch_shape", layer: layer)
+            guard let batch = all.first else { throw RecurError.invalidArgument(op: layer, message: "empty batch_shape") }
+            return (Array(all.dropFirst()), batch)
         }
 
         /// A list of integers (Keras's tuples, e.g. `target_shape`, `dims`).
         func intList(_ key: String) throws -> [Int] {
             guard let v = config[key], !v.isNull else { throw RecurError.invalidArgument(op: layer, message: "config is missing '\(key)'") }
-            guard let items = v.array, case let ints = items.compactMap(\.int), ints.count == items.count else {
-                throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be a list of integers, got \(v)")
+            guard let items = v.array, items.count <= UntrustedLimits.maxRank, case let ints = items.compactMap(\.int),
+                  ints.count == items.count, ints.allSatisfy({ (-1...UntrustedLimits.maxElements).contains($0) }) else {
+                throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be a list of at most \(UntrustedLimits.maxRank) integers "
+                                                 + "in -1...\(UntrustedLimits.maxElements), got \(KerasConfig.compactJSON(v))")
             }
             return ints
         }
@@ -84,6 +109,21 @@ public enum KerasLayerFactory {
         }
     }
 
+    /// A shape from a config (`batch_shape`, `shape`, `build_input_shape`): at most
+    /// `UntrustedLimits.maxRank` entries, each `null` (unknown) or an integer in 0...`maxElements`.
+    static func shape(_ value: JSONValue, key: String, layer: String) throws -> [Int?] {
+        guard let items = value.array, items.count <= UntrustedLimits.maxRank + 1 else {
+            throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be a list of at most \(UntrustedLimits.maxRank + 1) dimensions, got \(KerasConfig.compactJSON(value))")
+        }
+        return try items.map { item in
+            if item.isNull { return nil }
+            guard let d = item.int, (0...UntrustedLimits.maxElements).contains(d) else {
+                throw RecurError.invalidArgument(op: layer, message: "'\(key)' has dimension \(KerasConfig.compactJSON(item)); expected null or an integer in 0...\(UntrustedLimits.maxElements)")
+            }
+            return d
+        }
+    }
+
     /// A layer from a `{"class_name", "config"}` object (also accepts `"class"`).
     public static func layer(from spec: JSONValue) throws -> Layer {
         guard let className = spec["class_name"]?.string ?? spec["class"]?.string else {
@@ -96,13 +136,13 @@ public enum KerasLayerFactory {
         let a = Arguments(layer: config["name"]?.string.map { "\(className) '\($0)'" } ?? className, config: config)
         switch className {
         case "Dense":
-            return Dense(try a.int("units"), activation: try a.activation("activation", default: .linear),
+            return Dense(try a.width("units"), activation: try a.activation("activation", default: .linear),
                          useBias: try a.bool("use_bias", default: true),
                          kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
                          biasInitializer: try a.initializer("bias_initializer", default: .zeros),
-                         inputShape: a.inputShape?.shape, name: a.name)
+                         inputShape: try a.inputShape()?.shape, name: a.name)
         case "Embedding":
-            return Embedding(inputDim: try a.int("input_dim"), outputDim: try a.int("output_dim"),
+            return Embedding(inputDim: try a.width("input_dim"), outputDim: try a.width("output_dim"),
                              maskZero: try a.bool("mask_zero", default: false),
                              embeddingsInitializer: try a.initializer("embeddings_initializer", default: .uniform()), name: a.name)
         case "BatchNormalization":
@@ -112,11 +152,11 @@ public enum KerasLayerFactory {
             return BatchNormalization(momentum: try a.float("momentum", default: 0.99), epsilon: try a.float("epsilon", default: 1e-3),
                                       center: try a.bool("center", default: true), scale: try a.bool("scale", default: true), name: a.name)
         case "Dropout":
-            return Dropout(try a.float("rate", default: 0), name: a.name)
+            return Dropout(try a.rate("rate"), name: a.name)
         case "Masking":
             return Masking(maskValue: try a.float("mask_value", default: 0), name: a.name)
         case "Concatenate":
-            return Concatenate(axis: try a.int("axis", default: -1), name: a.name)
+            return Concatenate(axis: try a.int("axis", default: -1, in: -UntrustedLimits.maxRank...UntrustedLimits.maxRank), name: a.name)
         case "Add": return Add(name: a.name)
         case "Subtract": return Subtract(name: a.name)
         case "Multiply": return Multiply(name: a.name)
@@ -134,7 +174,7 @@ public enum KerasLayerFactory {
         case "Reshape":
             return Reshape(targetShape: try a.intList("target_shape"), name: a.name)
         case "RepeatVector":
-            return RepeatVector(try a.int("n"), name: a.name)
+            return RepeatVector(try a.width("n"), name: a.name)
         case "Permute":
             do { return try Permute(try a.intList("dims"), name: a.name) } catch RecurError.invalidArgument(_, let message) {
                 throw RecurError.invalidArgument(op: a.layer, message: message)
@@ -167,7 +207,7 @@ public enum KerasLayerFactory {
             let (sequences, state, backwards) = (try a.bool("return_sequences", default: false),
                                                  try a.bool("return_state", default: false),
                                                  try a.bool("go_backwards", default: false))
-            let (stateful, unroll, input) = (try a.bool("stateful", default: false), try a.bool("unroll", default: false), a.inputShape)
+            let (stateful, unroll, input) = (try a.bool("stateful", default: false), try a.bool("unroll", default: false), try a.inputShape())
             switch cell {
             case let c as LSTMCell:
                 return LSTM(cell: c, returnSequences: sequences, returnState: state, goBackwards: backwards, stateful: stateful,
@@ -195,7 +235,7 @@ public enum KerasLayerFactory {
                 }
                 return b
             }
-            return try Bidirectional(rnn, mergeMode: mergeMode, backwardLayer: backward, inputShape: a.inputShape?.shape, name: a.name)
+            return try Bidirectional(rnn, mergeMode: mergeMode, backwardLayer: backward, inputShape: try a.inputShape()?.shape, name: a.name)
         case "RNN":
             guard let cellSpec = config["cell"] else { throw RecurError.invalidArgument(op: a.layer, message: "config is missing 'cell'") }
             let cell: RecurrentCell
@@ -207,12 +247,13 @@ public enum KerasLayerFactory {
                 cell = try self.cell(from: cellSpec)
             }
             try a.rejectTrue(["time_major"])
+            let input = try a.inputShape()
             return RNN(cell, returnSequences: try a.bool("return_sequences", default: false),
                        returnState: try a.bool("return_state", default: false),
                        goBackwards: try a.bool("go_backwards", default: false),
                        stateful: try a.bool("stateful", default: false), unroll: try a.bool("unroll", default: false),
                        zeroOutputForMask: try a.bool("zero_output_for_mask", default: false),
-                       inputShape: a.inputShape?.shape, batchSize: a.inputShape?.batch, name: a.name)
+                       inputShape: input?.shape, batchSize: input?.batch, name: a.name)
         default:
             throw RecurError.unsupported(op: "Keras config", message: "layer class '\(className)'")
         }
@@ -229,17 +270,17 @@ public enum KerasLayerFactory {
     /// A built-in cell from its class name and config; errors name `label` (the cell, or the layer it belongs to).
     static func cell(className: String, config: [String: JSONValue], label: String) throws -> RecurrentCell {
         let a = Arguments(layer: label, config: config)
-        let dropout = try a.float("dropout", default: 0), recurrentDropout = try a.float("recurrent_dropout", default: 0)
+        let dropout = try a.rate("dropout"), recurrentDropout = try a.rate("recurrent_dropout")
         switch className {
         case "SimpleRNNCell":
-            return SimpleRNNCell(try a.int("units"), activation: try a.activation("activation", default: .tanh),
+            return SimpleRNNCell(try a.width("units"), activation: try a.activation("activation", default: .tanh),
                                  useBias: try a.bool("use_bias", default: true),
                                  kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
                                  recurrentInitializer: try a.initializer("recurrent_initializer", default: .orthogonal()),
                                  biasInitializer: try a.initializer("bias_initializer", default: .zeros),
                                  dropout: dropout, recurrentDropout: recurrentDropout, name: a.name)
         case "GRUCell":
-            return GRUCell(try a.int("units"), activation: try a.activation("activation", default: .tanh),
+            return GRUCell(try a.width("units"), activation: try a.activation("activation", default: .tanh),
                            recurrentActivation: try a.activation("recurrent_activation", default: .sigmoid),
                            useBias: try a.bool("use_bias", default: true), resetAfter: try a.bool("reset_after", default: true),
                            kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
@@ -247,7 +288,7 @@ public enum KerasLayerFactory {
                            biasInitializer: try a.initializer("bias_initializer", default: .zeros),
                            dropout: dropout, recurrentDropout: recurrentDropout, name: a.name)
         case "LSTMCell":
-            return LSTMCell(try a.int("units"), activation: try a.activation("activation", default: .tanh),
+            return LSTMCell(try a.width("units"), activation: try a.activation("activation", default: .tanh),
                             recurrentActivation: try a.activation("recurrent_activation", default: .sigmoid),
                             useBias: try a.bool("use_bias", default: true), unitForgetBias: try a.bool("unit_forget_bias", default: true),
                             kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),

@@ -95,18 +95,24 @@ enum KerasWeightsFile {
         var layerIndex: [ObjectIdentifier: Int] = [:]
         var layers: [ObjectIdentifier: Layer] = [:]
         func parents(_ node: GraphNode) -> [SymbolicTensor] { node.inputs + node.initialState }
-        func build(_ t: SymbolicTensor) {
+        // Depth first from each output, iteratively: a layer is numbered when first reached, a node
+        // is finished after all its parents.
+        var stack: [(tensor: SymbolicTensor, expanded: Bool)] = model.outputs.reversed().map { ($0, false) }
+        while let (t, expanded) = stack.popLast() {
             let node = t.node
-            guard !finished.contains(ObjectIdentifier(node)) else { return }
-            let lid = ObjectIdentifier(node.layer)
-            if layerIndex[lid] == nil { layerIndex[lid] = layerIndex.count; layers[lid] = node.layer }
-            if !(node.layer is InputLayer) && !inputTensors.contains(ObjectIdentifier(t)) {
-                for p in parents(node) { build(p) }
+            guard !finished.contains(ObjectIdentifier(node)) else { continue }
+            if !expanded {
+                let lid = ObjectIdentifier(node.layer)
+                if layerIndex[lid] == nil { layerIndex[lid] = layerIndex.count; layers[lid] = node.layer }
+                if !(node.layer is InputLayer) && !inputTensors.contains(ObjectIdentifier(t)) {
+                    stack.append((t, true))
+                    stack += parents(node).reversed().map { ($0, false) }
+                    continue
+                }
             }
             finished.insert(ObjectIdentifier(node))
             decreasing.append(node)
         }
-        for t in model.outputs { build(t) }
         var nodeDepth: [ObjectIdentifier: Int] = [:]
         var layerDepth: [ObjectIdentifier: Int] = [:]
         for node in decreasing.reversed() {
@@ -133,16 +139,12 @@ enum KerasWeightsFile {
         }.map { layers[$0]! }
     }
 
-    /// The weights in the file at `path` for `root`'s saving tree, checked against every variable's
-    /// shape; nothing is assigned. `label` names the file in errors.
-    static func read(for root: Layer, path: String, label: String? = nil) throws -> [(Variable, Tensor)] {
-        let label = label ?? path
+    /// The weights in the HDF5 file whose bytes are `image` for `root`'s saving tree, checked against
+    /// every variable's shape; nothing is assigned. `label` names the file in errors.
+    static func read(for root: Layer, image: Data, label: String) throws -> [(Variable, Tensor)] {
         let tree = try saveables(of: root)
         return try HDF5File.withLock {
-            let file: HDF5File
-            do { file = try HDF5File.open(readingAt: path) } catch RecurError.io(_, let message) {
-                throw RecurError.io(path: label, message: message)
-            }
+            let file = try HDF5File.open(image: image, label: label)
             func fail(_ message: String) -> RecurError { .io(path: label, message: message) }
             var assignments: [(Variable, Tensor)] = []
             var expectedGroups = Set<String>()
@@ -150,28 +152,22 @@ enum KerasWeightsFile {
                 let group = item.path.isEmpty ? "vars" : "\(item.path)/vars"
                 expectedGroups.insert(group)
                 let what = "\(item.layer.name) (\(item.layer.className))"
-                guard file.kind(of: group) == .group else {
+                guard try file.kind(of: group) == .group else {
                     if item.variables.isEmpty { continue }
                     throw fail("no weights for layer \(what): group '\(group)' is missing (the file is for a different architecture?)")
                 }
                 let names = try file.memberNames(group)
                 let expectedNames = Set(item.variables.indices.map(String.init))
                 guard Set(names) == expectedNames else {
-                    throw fail("layer \(what) has \(item.variables.count) weight(s) but '\(group)' holds \(names.count) (\(names.sorted().joined(separator: ", ")))")
+                    throw fail("layer \(what) has \(item.variables.count) weight(s) but '\(group)' holds \(names.count) (\(names.prefix(10).sorted().joined(separator: ", ")))")
                 }
                 for (i, v) in item.variables.enumerated() {
-                    let dataset = "\(group)/\(i)"
-                    guard file.kind(of: dataset) == .dataset else { throw fail("'\(dataset)' is not a dataset") }
-                    let t = try file.readTensor(dataset)
-                    guard t.shape == v.shape else {
-                        throw RecurError.shapeMismatch(op: "\(label): weight '\(dataset)' for \(item.layer.name).\(v.name)",
-                                                       expected: describeShape(v.shape), actual: describeShape(t.shape))
-                    }
+                    let t = try file.readTensor("\(group)/\(i)", expectedShape: v.shape, weight: "\(item.layer.name).\(v.name)")
                     assignments.append((v, t))
                 }
             }
             // Weights the model has no place for mean the file is for another architecture.
-            if file.kind(of: "layers") == .group {
+            if try file.kind(of: "layers") == .group {
                 for group in try file.allGroups(under: "layers") where group.hasSuffix("/vars") && !expectedGroups.contains(group) {
                     guard !(try file.memberNames(group)).isEmpty else { continue }
                     throw fail("weights at '\(group)' match no layer of \(root.name) (the file is for a different architecture?)")
@@ -181,17 +177,22 @@ enum KerasWeightsFile {
         }
     }
 
-    /// Loads the file into `root` atomically: every weight is read and checked before any is set.
-    static func load(into root: Layer, path: String, label: String? = nil) throws {
-        let assignments = try read(for: root, path: path, label: label)
+    /// Loads the file at `path` into `root` atomically: every weight is read and checked before any is set.
+    static func load(into root: Layer, path: String) throws {
+        try load(into: root, image: RecurFileIO.read(path: path), label: path)
+    }
+
+    /// Loads the HDF5 bytes `image` into `root` atomically; `label` names them in errors.
+    static func load(into root: Layer, image: Data, label: String) throws {
+        let assignments = try read(for: root, image: image, label: label)
         for (v, t) in assignments { v.value = t }
     }
 
-    /// Writes `root`'s weights in Keras 3's layout to `path` (directly; callers make it atomic).
-    static func write(_ root: Layer, to path: String) throws {
+    /// `root`'s weights in Keras 3's layout, as the bytes of an HDF5 file (built in memory).
+    static func image(of root: Layer, label: String) throws -> Data {
         let tree = try saveables(of: root)
-        try HDF5File.withLock {
-            let file = try HDF5File.create(at: path)
+        return try HDF5File.withLock {
+            let file = try HDF5File.createInMemory(label: label)
             var groups: Set<String> = [""]
             func ensure(_ group: String) throws {
                 guard !groups.contains(group) else { return }
@@ -207,26 +208,15 @@ enum KerasWeightsFile {
                     try file.writeTensor(v.value, at: "\(group)/\(i)")
                 }
             }
+            let bytes = try file.image()
             try file.close()
+            return bytes
         }
     }
 
-    /// Writes to a temporary file beside `path`, then renames it into place.
+    /// Writes `root`'s weights to `path` atomically (a private temporary file renamed into place).
     static func writeAtomically(_ root: Layer, to path: String) throws {
-        let dest = URL(fileURLWithPath: path)
-        let tmp = dest.deletingLastPathComponent().appendingPathComponent(".\(dest.lastPathComponent).tmp-\(UUID().uuidString)")
-        do {
-            try write(root, to: tmp.path)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            if case RecurError.io(_, let message) = error { throw RecurError.io(path: path, message: message) }
-            throw error
-        }
-        guard rename(tmp.path, dest.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw RecurError.io(path: path, message: "cannot move the finished file into place: \(reason)")
-        }
+        try RecurFileIO.writeAtomically(image(of: root, label: path), path: path)
     }
 }
 

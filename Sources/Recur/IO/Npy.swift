@@ -226,6 +226,9 @@ struct PyLiteralParser {
 
     let text: [Unicode.Scalar]
     var i = 0
+    /// How many dicts, tuples and lists enclose the value being parsed; deeper than
+    /// `UntrustedLimits.maxNestingDepth` is malformed (real headers nest two deep).
+    var depth = 0
 
     init(text: [Unicode.Scalar]) { self.text = text }
 
@@ -249,6 +252,12 @@ struct PyLiteralParser {
     mutating func parseValue() throws -> Value {
         skipSpace()
         guard i < text.count else { throw Malformed() }
+        let opensContainer = "{([".unicodeScalars.contains(text[i])
+        if opensContainer {
+            depth += 1
+            guard depth <= UntrustedLimits.maxNestingDepth else { throw Malformed() }
+        }
+        defer { if opensContainer { depth -= 1 } }
         switch text[i] {
         case "{":
             i += 1

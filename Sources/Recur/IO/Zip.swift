@@ -83,9 +83,14 @@ enum Zlib {
     }
 
     /// Decompresses `input`. `windowBits` -15 is raw deflate, 15+16 gzip (concatenated gzip members
-    /// are joined). `sizeHint` only sizes the first output buffer. Corrupt or truncated streams
-    /// throw `RecurError.io` naming `path`.
-    static func inflate(_ input: Data, windowBits: Int32, sizeHint: Int = 0, path: String, what: String) throws -> Data {
+    /// are joined). `sizeHint` only sizes the first output buffer; output beyond `limit` bytes stops
+    /// the inflation with an error (a "zip bomb" never allocates more than `limit` + 1 bytes). Corrupt
+    /// or truncated streams throw `RecurError.io` naming `path`.
+    ///
+    /// With `prefixOnly`, inflation stops once `limit` bytes are out and returns them (the stream may
+    /// go on): for reading a header that sizes the rest.
+    static func inflate(_ input: Data, windowBits: Int32, sizeHint: Int = 0, limit: Int, prefixOnly: Bool = false,
+                        path: String, what: String) throws -> Data {
         func fail(_ message: String) -> RecurError { .io(path: path, message: "\(what): \(message)") }
         guard !input.isEmpty else { throw fail("compressed stream is empty (truncated)") }
         guard input.count <= Int(UInt32.max) else { throw fail("compressed stream over 4 GiB is not supported") }
@@ -95,14 +100,19 @@ enum Zlib {
         guard initStatus == Z_OK else { throw fail("zlib inflateInit2 failed (status \(initStatus))") }
         defer { inflateEnd(&stream) }
 
-        var output = [UInt8](repeating: 0, count: max(sizeHint, 1 << 16))
+        let capacity = limit < Int.max ? limit + 1 : limit
+        var output = [UInt8](repeating: 0, count: min(max(sizeHint, 1 << 16), capacity))
         var produced = 0
         try input.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             stream.next_in = UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: Bytef.self))
             stream.avail_in = uInt(raw.count)
             while true {
+                if prefixOnly, produced >= limit { return }
                 if produced == output.count {
-                    output.append(contentsOf: repeatElement(0, count: output.count))
+                    guard output.count < capacity else {
+                        throw fail("decompresses to more than \(limit) bytes (declared size exceeded, or a decompression bomb)")
+                    }
+                    output.append(contentsOf: repeatElement(0, count: min(output.count, capacity - output.count)))
                 }
                 let status = output.withUnsafeMutableBufferPointer { out -> Int32 in
                     stream.next_out = out.baseAddress! + produced
@@ -112,6 +122,8 @@ enum Zlib {
                     return s
                 }
                 switch status {
+                case Z_STREAM_END where produced > limit:
+                    throw fail("decompresses to more than \(limit) bytes (declared size exceeded, or a decompression bomb)")
                 case Z_STREAM_END:
                     // Another gzip member may follow (as `cat a.gz b.gz` produces).
                     let rest = Int(stream.avail_in)
@@ -141,7 +153,7 @@ enum Zlib {
                 }
             }
         }
-        return Data(output[0..<produced])
+        return Data(output[0..<min(produced, prefixOnly ? limit : produced)])
     }
 }
 
@@ -205,6 +217,7 @@ public struct ZipArchive {
         guard Int(cdOffset) + Int(cdSize) <= eocd else { throw b.fail("central directory overlaps the end record (corrupt)") }
 
         var list: [Entry] = []
+        var seen = Set<String>()
         var p = Int(cdOffset)
         for i in 0..<Int(total) {
             guard try b.u32(p, "central directory header \(i)") == 0x0201_4b50 else {
@@ -220,6 +233,9 @@ public struct ZipArchive {
             if csize == 0xFFFF_FFFF || usize == 0xFFFF_FFFF || local == 0xFFFF_FFFF {
                 throw b.fail("entry '\(name)' uses ZIP64 sizes, which are not supported")
             }
+            guard seen.insert(name).inserted else {
+                throw b.fail("two entries are named '\(name)' (readers disagree on which one counts; refused)")
+            }
             list.append(Entry(name: name, method: method, crc32: crc, compressedSize: Int(csize),
                               uncompressedSize: Int(usize), flags: flags, localHeaderOffset: Int(local)))
             p += 46 + nameLen + extraLen + commentLen
@@ -230,9 +246,12 @@ public struct ZipArchive {
     /// The entry called `name`, if any.
     public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
 
-    /// The uncompressed contents of `name`.
-    public func contents(named name: String) throws -> Data {
+    /// The uncompressed contents of `name`, refused unless its declared size is at most `limit`.
+    public func contents(named name: String, limit: Int = UntrustedLimits.maxArchiveEntryBytes) throws -> Data {
         guard let e = entry(named: name) else { throw bytes.fail("no entry named '\(name)'") }
+        guard e.uncompressedSize <= limit else {
+            throw bytes.fail("entry '\(name)' declares \(e.uncompressedSize) bytes; at most \(limit) are read")
+        }
         return try contents(of: e)
     }
 
@@ -257,7 +276,7 @@ public struct ZipArchive {
             out = raw
         case 8:
             out = try Zlib.inflate(raw, windowBits: -15, sizeHint: min(entry.uncompressedSize, raw.count * 1032 + 64),
-                                   path: path, what: "ZIP entry '\(name)'")
+                                   limit: entry.uncompressedSize, path: path, what: "ZIP entry '\(name)'")
         default:
             throw b.fail("entry '\(name)' uses compression method \(entry.method); only 0 (stored) and 8 (deflate) are supported")
         }
@@ -354,41 +373,5 @@ extension Data {
     /// Appends `value` in little-endian byte order.
     mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-}
-
-/// Whole-file reads and atomic writes with `RecurError.io` errors.
-enum RecurFileIO {
-    /// The contents of the file at `path`.
-    static func read(path: String) throws -> Data {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw RecurError.io(path: path, message: "file not found")
-        }
-        guard !isDir.boolValue else { throw RecurError.io(path: path, message: "is a directory, not a file") }
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw RecurError.io(path: path, message: "cannot read: \(error.localizedDescription)")
-        }
-    }
-
-    /// Writes `data` to a temporary file in the destination's directory, then renames it over
-    /// `path`, so readers see either the old file or the complete new one, never a partial one.
-    static func writeAtomically(_ data: Data, path: String) throws {
-        let dest = URL(fileURLWithPath: path)
-        let dir = dest.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(dest.lastPathComponent).tmp-\(UUID().uuidString)")
-        do {
-            try data.write(to: tmp)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw RecurError.io(path: path, message: "cannot write: \(error.localizedDescription)")
-        }
-        guard rename(tmp.path, dest.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw RecurError.io(path: path, message: "cannot move the finished file into place: \(reason)")
-        }
     }
 }

@@ -25,10 +25,10 @@ public final class BatchNormalization: Layer {
 
     public override func build(inputShapes: [[Int?]]) throws {
         let d = try knownLastDimension(inputShapes[0], layer: name)
-        if scale { gamma = Variable(name: "gamma", value: .ones([d])) }
-        if center { beta = Variable(name: "beta", value: .zeros([d])) }
-        movingMean = Variable(name: "moving_mean", value: .zeros([d]), trainable: false)
-        movingVariance = Variable(name: "moving_variance", value: .ones([d]), trainable: false)
+        if scale { gamma = Variable(name: "gamma", value: try Initializer.ones.make([d], for: name)) }
+        if center { beta = Variable(name: "beta", value: try Initializer.zeros.make([d], for: name)) }
+        movingMean = Variable(name: "moving_mean", value: try Initializer.zeros.make([d], for: name), trainable: false)
+        movingVariance = Variable(name: "moving_variance", value: try Initializer.ones.make([d], for: name), trainable: false)
     }
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {

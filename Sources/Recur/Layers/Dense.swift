@@ -25,8 +25,8 @@ public final class Dense: Layer {
 
     public override func build(inputShapes: [[Int?]]) throws {
         let d = try knownLastDimension(inputShapes[0], layer: name)
-        kernel = Variable(name: "kernel", value: kernelInitializer.make([d, units]))
-        if useBias { bias = Variable(name: "bias", value: biasInitializer.make([units])) }
+        kernel = Variable(name: "kernel", value: try kernelInitializer.make([d, units], for: name))
+        if useBias { bias = Variable(name: "bias", value: try biasInitializer.make([units], for: name)) }
     }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {

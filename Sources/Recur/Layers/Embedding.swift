@@ -21,7 +21,7 @@ public final class Embedding: Layer {
     public override var variables: [Variable] { embeddings.map { [$0] } ?? [] }
 
     public override func build(inputShapes: [[Int?]]) throws {
-        embeddings = Variable(name: "embeddings", value: embeddingsInitializer.make([inputDim, outputDim]))
+        embeddings = Variable(name: "embeddings", value: try embeddingsInitializer.make([inputDim, outputDim], for: name))
     }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {

@@ -26,8 +26,8 @@ public final class LayerNormalization: Layer {
 
     public override func build(inputShapes: [[Int?]]) throws {
         let d = try knownLastDimension(inputShapes[0], layer: name)
-        if scale { gamma = Variable(name: "gamma", value: gammaInitializer.make([d])) }
-        if center { beta = Variable(name: "beta", value: betaInitializer.make([d])) }
+        if scale { gamma = Variable(name: "gamma", value: try gammaInitializer.make([d], for: name)) }
+        if center { beta = Variable(name: "beta", value: try betaInitializer.make([d], for: name)) }
     }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {

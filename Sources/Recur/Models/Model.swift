@@ -43,32 +43,42 @@ open class Model: Layer {
     open override var variables: [Variable] { layers.flatMap(\.variables) }
 
     /// Orders the graph's nodes by depth from the inputs (ties in creation order) and checks that every
-    /// output is computed from the given inputs only.
+    /// output is computed from the given inputs only. Iterative: a chain of any length is fine.
     static func orderNodes(inputs: [SymbolicTensor], outputs: [SymbolicTensor], model: String) throws -> [GraphNode] {
         var depth: [ObjectIdentifier: Int] = [:]
         var order: [GraphNode] = []
         let inputNodes = Set(inputs.map { ObjectIdentifier($0.node) })
-        func visit(_ node: GraphNode, path: Set<ObjectIdentifier>) throws -> Int {
-            let id = ObjectIdentifier(node)
-            if let d = depth[id] { return d }
-            var d = 0
-            if node.layer is InputLayer {
-                guard inputNodes.contains(id) else {
-                    throw RecurError.invalidArgument(op: model, message: "output depends on input \(node.layer.name), which is not among the model's inputs")
-                }
-            } else {
-                for t in node.inputs + node.initialState { d = max(d, try visit(t.node, path: path) + 1) }
-            }
-            depth[id] = d
-            order.append(node)
-            return d
+        func parents(_ node: GraphNode) -> [SymbolicTensor] {
+            node.layer is InputLayer ? [] : node.inputs + node.initialState
         }
-        for t in inputs { _ = try visit(t.node, path: []) }
-        for t in outputs { _ = try visit(t.node, path: []) }
+        // Depth-first post-order with an explicit stack: a node is finished once all its parents are.
+        var stack: [(node: GraphNode, expanded: Bool)] = (inputs + outputs).reversed().map { ($0.node, false) }
+        while let (node, expanded) = stack.popLast() {
+            let id = ObjectIdentifier(node)
+            if depth[id] != nil { continue }
+            if node.layer is InputLayer, !inputNodes.contains(id) {
+                throw RecurError.invalidArgument(op: model, message: "output depends on input \(node.layer.name), which is not among the model's inputs")
+            }
+            let ps = parents(node)
+            if expanded || ps.allSatisfy({ depth[ObjectIdentifier($0.node)] != nil }) {
+                depth[id] = ps.map { depth[ObjectIdentifier($0.node)]! + 1 }.max() ?? 0
+                order.append(node)
+            } else {
+                stack.append((node, true))
+                for t in ps.reversed() where depth[ObjectIdentifier(t.node)] == nil { stack.append((t.node, false)) }
+            }
+        }
         return order.sorted { a, b in
             let (da, db) = (depth[ObjectIdentifier(a)]!, depth[ObjectIdentifier(b)]!)
             return da != db ? da < db : a.serial < b.serial
         }
+    }
+
+    /// Releases the graph from the outputs back to the inputs, so that freeing a long chain of layer
+    /// calls does not recurse once per call.
+    deinit {
+        outputs = []
+        while !nodes.isEmpty { nodes.removeLast() }
     }
 
     /// The model's input shapes, batch first.

@@ -83,21 +83,22 @@ func describeShapes(_ shapes: [[Int?]]) -> String {
     shapes.count == 1 ? describeShape(shapes[0]) : "[" + shapes.map { describeShape($0) }.joined(separator: ", ") + "]"
 }
 
-/// Greedy word wrap at spaces; a word longer than the width is split.
+/// Greedy word wrap at spaces, as Keras's table (rich) wraps a cell: a word longer than the width
+/// gets a line of its own, cut to width − 1 characters and "…". Linear in the text's length.
 func wrapWords(_ text: String, width: Int) -> [String] {
     var lines: [String] = []
-    var current = ""
-    for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
-        var word = word
+    var current = "", currentCount = 0
+    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+        let count = word.count
+        let (fitted, fittedCount) = count > width ? (String(word.prefix(width - 1)) + "…", width) : (String(word), count)
         if current.isEmpty {
-            while word.count > width { lines.append(String(word.prefix(width))); word = String(word.dropFirst(width)) }
-            current = word
-        } else if current.count + 1 + word.count <= width {
-            current += " " + word
+            (current, currentCount) = (fitted, fittedCount)
+        } else if currentCount + 1 + fittedCount <= width {
+            current += " " + fitted
+            currentCount += 1 + fittedCount
         } else {
             lines.append(current)
-            while word.count > width { lines.append(String(word.prefix(width))); word = String(word.dropFirst(width)) }
-            current = word
+            (current, currentCount) = (fitted, fittedCount)
         }
     }
     lines.append(current)

@@ -46,10 +46,10 @@ public final class GRUCell: RecurrentCell {
 
     public override func build(inputShapes: [[Int?]]) throws {
         let d = try knownLastDimension(inputShapes[0], layer: name)
-        kernel = Variable(name: "kernel", value: kernelInitializer.make([d, 3 * units]))
-        recurrentKernel = Variable(name: "recurrent_kernel", value: recurrentInitializer.make([units, 3 * units]))
+        kernel = Variable(name: "kernel", value: try kernelInitializer.make([d, 3 * units], for: name))
+        recurrentKernel = Variable(name: "recurrent_kernel", value: try recurrentInitializer.make([units, 3 * units], for: name))
         if useBias {
-            bias = Variable(name: "bias", value: biasInitializer.make(resetAfter ? [2, 3 * units] : [3 * units]))
+            bias = Variable(name: "bias", value: try biasInitializer.make(resetAfter ? [2, 3 * units] : [3 * units], for: name))
         }
     }
 

@@ -45,10 +45,10 @@ public final class LSTMCell: RecurrentCell {
 
     public override func build(inputShapes: [[Int?]]) throws {
         let d = try knownLastDimension(inputShapes[0], layer: name)
-        kernel = Variable(name: "kernel", value: kernelInitializer.make([d, 4 * units]))
-        recurrentKernel = Variable(name: "recurrent_kernel", value: recurrentInitializer.make([units, 4 * units]))
+        kernel = Variable(name: "kernel", value: try kernelInitializer.make([d, 4 * units], for: name))
+        recurrentKernel = Variable(name: "recurrent_kernel", value: try recurrentInitializer.make([units, 4 * units], for: name))
         if useBias {
-            var b = biasInitializer.make([4 * units])
+            var b = try biasInitializer.make([4 * units], for: name)
             if unitForgetBias {
                 b.withUnsafeMutableBufferPointer { p in for k in units..<(2 * units) { p[k] = 1 } }
             }

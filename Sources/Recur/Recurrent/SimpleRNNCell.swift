@@ -36,9 +36,9 @@ public final class SimpleRNNCell: RecurrentCell {
 
     public override func build(inputShapes: [[Int?]]) throws {
         let d = try knownLastDimension(inputShapes[0], layer: name)
-        kernel = Variable(name: "kernel", value: kernelInitializer.make([d, units]))
-        recurrentKernel = Variable(name: "recurrent_kernel", value: recurrentInitializer.make([units, units]))
-        if useBias { bias = Variable(name: "bias", value: biasInitializer.make([units])) }
+        kernel = Variable(name: "kernel", value: try kernelInitializer.make([d, units], for: name))
+        recurrentKernel = Variable(name: "recurrent_kernel", value: try recurrentInitializer.make([units, units], for: name))
+        if useBias { bias = Variable(name: "bias", value: try biasInitializer.make([units], for: name)) }
     }
 
     public override func resetDropoutMasks() {
