@@ -63,6 +63,10 @@ public enum Initializer: Sendable, Equatable {
         // A is column-major (tall × short): column j at j·tall, the layout LAPACK expects.
         var a = [Float](repeating: 0, count: tall * short)
         for i in a.indices { a[i] = generator.nextNormal() }
+        // The factorisation is the only large BLAS work outside training: let it use every core.
+        let threads = openblas_get_num_threads()
+        openblas_set_num_threads(Int32(ProcessInfo.processInfo.activeProcessorCount))
+        defer { openblas_set_num_threads(threads) }
         var m = Int32(tall), n = Int32(short), lda = Int32(tall), info: Int32 = 0
         var tau = [Float](repeating: 0, count: short)
         var query: Float = 0, lwork: Int32 = -1

@@ -18,9 +18,11 @@ struct Predict: ParsableCommand {
         guard !inputs.isEmpty else { throw ValidationError("give at least one --input X.npy") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard output.hasSuffix(".npz") else { throw ValidationError("--output must end in .npz") }
+        do { try RecurFileIO.checkWritable(output) } catch { throw ValidationError("--output: \(error)") }
     }
 
     func run() throws {
+        RecurFileIO.removeTemporaryFilesOnSignals()
         let loaded = try loadModel(path: model)
         let arrays = try inputs.map { try NumpyFile.loadNpy(path: $0) }
         guard arrays.count == loaded.inputs.count || (loaded is Sequential && arrays.count == 1) else {

@@ -14,17 +14,37 @@ struct Train: ParsableCommand {
     @Option(help: "Optimizer: sgd, adam or rmsprop (Keras defaults).") var optimizer = "sgd"
     @Option(help: "Fused kernel: auto or never (never runs the generic cell loop).") var fused = "auto"
     @Option(help: "Random seed for weights and shuffling.") var seed: UInt64 = 1337
-    @Option(help: "Save the trained weights (.npz) to this path.") var save: String?
+    @Option(help: "Save the trained model: a full Keras model (.keras) or its weights (.weights.h5 or .npz).") var save: String?
     @Option(name: .customLong("data-dir"), help: "Directory with the Fashion-MNIST IDX files.") var dataDir = FashionMNIST.defaultDirectory
     @Option(help: "Use only the first N training samples (0: all).") var limit = 0
 
-    func run() throws {
-        guard let rowCell = GuideModels.RowCell(rawValue: cell) else {
+    /// Every option is checked before any data is read or anything is trained.
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard (1...65_536).contains(units) else { throw ValidationError("--units must be in 1...65536, got \(units)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all samples) or positive, got \(limit)") }
+        guard GuideModels.RowCell(rawValue: cell) != nil else {
             throw ValidationError("--cell must be lstm, gru or simplernn, got \(cell)")
         }
         guard let mode = FusedKernelMode(rawValue: fused), mode != .always else {
             throw ValidationError("--fused must be auto or never, got \(fused)")
         }
+        guard ["sgd", "adam", "rmsprop"].contains(optimizer) else {
+            throw ValidationError("--optimizer must be sgd, adam or rmsprop, got \(optimizer)")
+        }
+        if let save {
+            guard [".keras", ".weights.h5", ".npz"].contains(where: { save.hasSuffix($0) }) else {
+                throw ValidationError("--save must end in .keras, .weights.h5 or .npz, got \(save)")
+            }
+            do { try RecurFileIO.checkWritable(save) } catch { throw ValidationError("--save: \(error)") }
+        }
+    }
+
+    func run() throws {
+        RecurFileIO.removeTemporaryFilesOnSignals()
+        let rowCell = GuideModels.RowCell(rawValue: cell)!
+        let mode = FusedKernelMode(rawValue: fused)!
         setRandomSeed(seed)
         setBLASThreads(1)
         let data = try FashionMNIST.load(directory: dataDir)
@@ -47,7 +67,9 @@ struct Train: ParsableCommand {
         let sample = try xTest.slice(alongAxis: 0, 0..<1)
         let predicted = try model.predictOnBatch(sample).argmax(alongAxis: 1)
         print("Predicted result is: [\(Int(predicted.scalars[0]))], target result is: \(Int(yTest.scalars[0]))")
-        if let save { try model.saveWeights(to: save) }
+        if let save {
+            if save.hasSuffix(".keras") { try model.save(to: save) } else { try model.saveWeights(to: save) }
+        }
 
         func last(_ key: String) -> Float { history.history[key]?.last ?? .nan }
         let result: [String: Double] = [

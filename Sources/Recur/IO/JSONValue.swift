@@ -65,14 +65,16 @@ public enum JSONValue: Codable, Equatable, Sendable {
 
     /// Converts what `JSONSerialization` returns (depth already bounded by it).
     private init(foundation value: Any, label: String) throws {
+        // Containers first: testing a Swift dictionary or array against an ObjC class would bridge the
+        // whole subtree, once per level (quadratic in the nesting).
         switch value {
-        case is NSNull: self = .null
+        case let o as [String: Any]: self = .object(try o.mapValues { try JSONValue(foundation: $0, label: label) })
+        case let a as [Any]: self = .array(try a.map { try JSONValue(foundation: $0, label: label) })
         case let s as String: self = .string(s)
         case let n as NSNumber:
             // JSON booleans arrive as NSNumbers of ObjC type "c"; JSON numbers never do.
             self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
-        case let a as [Any]: self = .array(try a.map { try JSONValue(foundation: $0, label: label) })
-        case let o as [String: Any]: self = .object(try o.mapValues { try JSONValue(foundation: $0, label: label) })
+        case is NSNull: self = .null
         default: throw RecurError.io(path: label, message: "unexpected JSON value \(type(of: value))")
         }
     }

@@ -188,8 +188,8 @@ enum KerasConfig {
     /// `[layer_name, node_index, tensor_index]`.
     static func history(_ value: JSONValue?, what: String) throws -> (String, Int, Int) {
         guard let a = value?.array, a.count >= 3, let layer = a[0].string, let node = a[1].int, let index = a[2].int,
-              (0..<UntrustedLimits.maxLayers).contains(node), (0..<UntrustedLimits.maxLayers).contains(index) else {
-            throw RecurError.invalidArgument(op: "config.json", message: "bad \(what) \(value.map(compactJSON) ?? "null") (expected [layer_name, node_index, tensor_index] with indices in 0..<\(UntrustedLimits.maxLayers))")
+              abs(node) < UntrustedLimits.maxLayers, abs(index) < UntrustedLimits.maxLayers else {
+            throw RecurError.invalidArgument(op: "config.json", message: "bad \(what) \(value.map(compactJSON) ?? "null") (expected [layer_name, node_index, tensor_index] with indices below \(UntrustedLimits.maxLayers) in size)")
         }
         return (layer, node, index)
     }
@@ -210,7 +210,7 @@ enum KerasConfig {
             guard let name = spec["name"]?.string ?? spec["config"]?["name"]?.string else {
                 throw RecurError.invalidArgument(op: op, message: "a layer entry has no name")
             }
-            guard produced[name] == nil, !pending.contains(where: { $0.name == name }) else {
+            guard produced[name] == nil, !maskOps.keys.contains(name) else {
                 throw RecurError.invalidArgument(op: op, message: "two layers are named '\(name)'")
             }
             if spec["class_name"]?.string == "InputLayer" {
@@ -227,13 +227,25 @@ enum KerasConfig {
         }
         /// The layer whose output the last `tensor(_:)` that returned nil waits for.
         var blockedOn = ""
+        let pendingIndex = Dictionary(pending.indices.map { (pending[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
+        /// A node or tensor index as Python reads it: negative counts from the end of `count`.
+        func resolve(_ i: Int, count: Int, what: String, layer: String) throws -> Int {
+            guard i < 0 else { return i }
+            guard i + count >= 0 else {
+                throw RecurError.invalidArgument(op: op, message: "\(what) \(i) of layer '\(layer)' is out of range (it has \(count))")
+            }
+            return i + count
+        }
         func tensor(_ value: JSONValue) throws -> SymbolicTensor? {
-            let (layer, node, index) = try history(value["config"]?["keras_history"] ?? value, what: "keras_history")
+            var (layer, node, index) = try history(value["config"]?["keras_history"] ?? value, what: "keras_history")
+            let calls = pendingIndex[layer].map { pending[$0].nodes.count } ?? produced[layer]?.count ?? 0
+            node = try resolve(node, count: calls, what: "node index", layer: layer)
             if let spec = maskOps[layer] {
                 throw RecurError.unsupported(op: "Keras config", message: "layer class '\(spec["class_name"]?.string ?? "?")' (layer '\(layer)'; supported only as the mask of a Masking layer)")
             }
             guard let nodes = produced[layer] else { throw RecurError.invalidArgument(op: op, message: "a node refers to unknown layer '\(layer)'") }
             guard node < nodes.count else { blockedOn = layer; return nil }
+            index = try resolve(index, count: nodes[node].count, what: "output index", layer: layer)
             guard index < nodes[node].count else {
                 throw RecurError.invalidArgument(op: op, message: "layer '\(layer)' has no output \(index)")
             }
@@ -262,7 +274,7 @@ enum KerasConfig {
             func opSpec(_ v: JSONValue?) -> (String, JSONValue, [JSONValue])? {
                 guard let v, let (name, node, _) = try? history(v["config"]?["keras_history"], what: "mask"),
                       let spec = maskOps[name], let className = spec["class_name"]?.string,
-                      let nodes = spec["inbound_nodes"]?.array, node < nodes.count, let args = nodes[node]["args"]?.array else { return nil }
+                      let nodes = spec["inbound_nodes"]?.array, (0..<nodes.count).contains(node), let args = nodes[node]["args"]?.array else { return nil }
                 return (className, spec, args)
             }
             // The layer whose mask reaches this call.
@@ -295,7 +307,6 @@ enum KerasConfig {
         // layer is called, so scheduling is linear in the number of calls whatever the listing order.
         var queue = Array(pending.indices.reversed())
         var waiting: [String: [Int]] = [:]
-        let pendingIndex = Dictionary(pending.indices.map { (pending[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
         while let k = queue.popLast() {
             guard pending[k].next < pending[k].nodes.count else { continue }
             let p = pending[k]

@@ -117,6 +117,7 @@ extension Model {
         let compiled = try requireCompiled("fit")
         var n = try checkData(x, y, op: "fit")
         guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "batchSize must be positive, got \(batchSize)") }
+        guard epochs >= 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "epochs must be at least 0, got \(epochs)") }
         guard (0..<1).contains(validationSplit) else {
             throw RecurError.invalidArgument(op: "\(name).fit", message: "validationSplit must be in [0, 1), got \(validationSplit)")
         }
