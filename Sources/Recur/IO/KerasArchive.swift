@@ -7,7 +7,15 @@ enum KerasArchive {
     static let kerasVersion = "3.15.1"
 
     static func load(path: String) throws -> Model {
-        let archive = try ZipArchive(path: path)
+        try load(ZipArchive(path: path), path: path)
+    }
+
+    /// Loads the archive whose bytes are `data`; `label` names it in errors.
+    static func load(data: Data, label: String) throws -> Model {
+        try load(ZipArchive(data: data, path: label), path: label)
+    }
+
+    private static func load(_ archive: ZipArchive, path: String) throws -> Model {
         guard archive.entry(named: "config.json") != nil else {
             throw RecurError.io(path: path, message: "not a Keras archive: config.json is missing")
         }

@@ -109,7 +109,12 @@ public enum NumpyFile {
 
     /// Reads every `KEY.npy` entry of the `.npz` archive at `path`, keyed by `KEY`.
     public static func loadNpz(path: String) throws -> [String: Tensor] {
-        let archive = try ZipArchive(path: path)
+        try readNpz(RecurFileIO.read(path: path), path: path)
+    }
+
+    /// Parses `.npz` bytes; `path` only names the source in errors.
+    public static func readNpz(_ data: Data, path: String) throws -> [String: Tensor] {
+        let archive = try ZipArchive(data: data, path: path)
         var result: [String: Tensor] = [:]
         for entry in archive.entries where entry.name.hasSuffix(".npy") {
             let key = String(entry.name.dropLast(4))
