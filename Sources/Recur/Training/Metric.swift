@@ -36,28 +36,36 @@ public struct Metric {
     public static let sparseCategoricalAccuracy = Metric(name: "sparse_categorical_accuracy") { y, p in
         var labels = y
         if labels.rank == p.rank, labels.shape.last == 1 { labels = try labels.reshaped(to: Array(labels.shape.dropLast())) }
+        guard labels.shape == Array(p.shape.dropLast()) else {
+            throw RecurError.shapeMismatch(op: "sparse_categorical_accuracy", expected: "labels of shape \(describeShape(Array(p.shape.dropLast())))", actual: describeShape(y.shape))
+        }
         return try p.argmax(alongAxis: -1).equal(labels)
     }
     /// argmax(ŷ) == argmax(y) for one-hot targets.
     public static let categoricalAccuracy = Metric(name: "categorical_accuracy") { y, p in
-        try p.argmax(alongAxis: -1).equal(y.argmax(alongAxis: -1))
+        guard y.shape == p.shape else {
+            throw RecurError.shapeMismatch(op: "categorical_accuracy", expected: describeShape(p.shape), actual: describeShape(y.shape))
+        }
+        return try p.argmax(alongAxis: -1).equal(y.argmax(alongAxis: -1))
     }
-    /// (ŷ > 0.5) == y.
+    /// (ŷ > 0.5) == y, averaged over the last axis. Labels (batch,) against predictions (batch, 1)
+    /// are brought to the same rank first, as Keras does (never broadcast to (batch, batch)).
     public static let binaryAccuracy = Metric(name: "binary_accuracy") { y, p in
-        try p.greater(Tensor(0.5)).equal(y).mean(alongAxis: -1)
+        let labels = try matchingRank(y, p)
+        guard labels.shape == p.shape else {
+            throw RecurError.shapeMismatch(op: "binary_accuracy", expected: "labels of shape \(describeShape(p.shape))", actual: describeShape(y.shape))
+        }
+        return try p.greater(Tensor(0.5)).equal(labels).mean(alongAxis: -1)
     }
     public static let meanAbsoluteError = Metric(name: "mean_absolute_error") { y, p in try MeanAbsoluteError().perSample(y, p) }
     public static let meanSquaredError = Metric(name: "mean_squared_error") { y, p in try MeanSquaredError().perSample(y, p) }
 
-    /// Keras's "accuracy": chosen from the shapes as Keras does. Integer labels (rank one less than
-    /// the predictions, or a last axis of 1) against several classes → sparse categorical; a single
-    /// output unit → binary; otherwise categorical.
+    /// Keras's "accuracy", chosen from the shapes as Keras's `get_metric` does: a single output unit →
+    /// binary; otherwise labels of lower rank or with a last axis of 1 (class ids) → sparse
+    /// categorical; otherwise (one-hot labels) categorical.
     public static let accuracy = Metric(name: "accuracy") { y, p in
-        let yLast = y.shape.last ?? 1, pLast = p.shape.last ?? 1
-        if yLast == 1 || pLast == 1 || y.rank != p.rank {
-            let sparse = (y.rank == p.rank - 1 || (y.rank == p.rank && yLast == 1)) && pLast != 1
-            return try (sparse ? sparseCategoricalAccuracy : binaryAccuracy).perSample(y, p)
-        }
+        if p.shape.last == 1 { return try binaryAccuracy.perSample(y, p) }
+        if y.rank < p.rank || y.shape.last == 1 { return try sparseCategoricalAccuracy.perSample(y, p) }
         return try categoricalAccuracy.perSample(y, p)
     }
 
