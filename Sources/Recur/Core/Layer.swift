@@ -38,8 +38,12 @@ open class Layer {
     /// The layer's name, unique per session unless given (`lstm`, `lstm_1`, ...).
     public let name: String
     public private(set) var isBuilt = false
-    /// Set to false to freeze every weight of the layer.
-    public var isTrainable = true
+    /// Set to false to freeze every weight of the layer and of the layers inside it (Keras's
+    /// `trainable`): `fit` leaves them unchanged, `summary()` counts them as non-trainable, and a
+    /// frozen `BatchNormalization` runs in inference mode.
+    public var isTrainable = true {
+        didSet { for layer in sublayers { layer.isTrainable = isTrainable } }
+    }
     /// The input shape a layer was constructed with (Keras's `input_shape=`), batch dimension excluded.
     public var declaredInputShape: [Int?]?
     /// How many times the layer was called on symbolic tensors.
@@ -58,8 +62,23 @@ open class Layer {
     /// Every weight, trainable and not, in Keras's `get_weights()` order.
     open var variables: [Variable] { [] }
 
-    public var trainableVariables: [Variable] { isTrainable ? variables.filter(\.isTrainable) : [] }
-    public var nonTrainableVariables: [Variable] { isTrainable ? variables.filter { !$0.isTrainable } : variables }
+    /// The layers inside this one (a model's layers, an RNN's cell, a wrapper's layers); a layer with
+    /// sublayers has no weights of its own: `variables` lists theirs.
+    open var sublayers: [Layer] { [] }
+
+    /// The weights `fit` updates: none when the layer is frozen; otherwise those of its trainable
+    /// sublayers, or its own trainable ones (not BatchNormalization's moving statistics).
+    public var trainableVariables: [Variable] {
+        guard isTrainable else { return [] }
+        let nested = sublayers
+        return nested.isEmpty ? variables.filter(\.isTrainable) : nested.flatMap(\.trainableVariables)
+    }
+
+    /// Every weight not in `trainableVariables`, in `variables` order.
+    public var nonTrainableVariables: [Variable] {
+        let trainable = Set(trainableVariables.map(ObjectIdentifier.init))
+        return variables.filter { !trainable.contains(ObjectIdentifier($0)) }
+    }
 
     /// Creates the weights for inputs of these shapes (batch dimension first, `nil` when unknown).
     open func build(inputShapes: [[Int?]]) throws {}

@@ -37,7 +37,8 @@ public final class BatchNormalization: Layer {
             throw RecurError.shapeMismatch(op: name, expected: "(..., \(movingMean?.shape[0] ?? 0))", actual: describeShape(x.shape))
         }
         let mean: Tensor, variance: Tensor
-        if input.training {
+        // A frozen BatchNormalization normalises with its moving statistics even in training, as Keras.
+        if input.training && isTrainable {
             let axes = Array(0..<(x.rank - 1))
             mean = try x.mean(alongAxes: axes)
             variance = try (x - mean).squared().mean(alongAxes: axes)

@@ -14,6 +14,7 @@ public final class TimeDistributed: Layer {
     }
 
     public override var variables: [Variable] { layer.variables }
+    public override var sublayers: [Layer] { [layer] }
 
     var label: String { "TimeDistributed layer '\(name)'" }
 

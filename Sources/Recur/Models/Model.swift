@@ -41,6 +41,7 @@ open class Model: Layer {
     }
 
     open override var variables: [Variable] { layers.flatMap(\.variables) }
+    open override var sublayers: [Layer] { layers }
 
     /// Orders the graph's nodes by depth from the inputs (ties in creation order) and checks that every
     /// output is computed from the given inputs only. Iterative: a chain of any length is fine.

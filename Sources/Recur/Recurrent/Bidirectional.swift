@@ -34,6 +34,7 @@ public final class Bidirectional: Layer {
 
     public override var className: String { "Bidirectional" }
     public override var variables: [Variable] { forwardLayer.variables + backwardLayer.variables }
+    public override var sublayers: [Layer] { [forwardLayer, backwardLayer] }
 
     public override func build(inputShapes: [[Int?]]) throws {
         try forwardLayer.buildIfNeeded(inputShapes: inputShapes)

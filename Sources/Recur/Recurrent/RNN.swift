@@ -44,6 +44,7 @@ open class RNN: Layer {
     open override class var defaultNameBase: String { "RNN" }
     open override var className: String { "RNN" }
     open override var variables: [Variable] { cell.variables }
+    open override var sublayers: [Layer] { [cell] }
 
     open override func build(inputShapes: [[Int?]]) throws {
         for shape in inputShapes {

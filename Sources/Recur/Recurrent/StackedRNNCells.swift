@@ -12,6 +12,7 @@ public final class StackedRNNCells: RecurrentCell {
     public override var stateShapes: [[Int]] { cells.flatMap(\.stateShapes) }
     public override var outputShapes: [[Int]] { cells.last?.outputShapes ?? [] }
     public override var variables: [Variable] { cells.flatMap(\.variables) }
+    public override var sublayers: [Layer] { cells }
 
     public override func build(inputShapes: [[Int?]]) throws {
         var shapes = inputShapes
