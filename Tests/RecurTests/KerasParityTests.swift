@@ -101,3 +101,40 @@ struct FrozenLayerTests {
         #expect(loaded.trainableVariables.count == 2, "trainable: false is written to config.json and read back")
     }
 }
+
+@Suite("Keras parity: nested models, nested outputs, merged masks from .keras")
+struct KerasParityFileTests {
+    /// Each `.keras` file loads and predicts what Keras predicted (its `.npz`: input_i, output_i).
+    @Test(arguments: ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks", "merged_masks_add"])
+    func loadsAndMatchesKeras(_ name: String) throws {
+        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+        let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
+        let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
+        let expected = (0..<arrays.count).compactMap { arrays["output_\($0)"] }
+        let outputs = try model.predict(inputs)
+        #expect(outputs.count == expected.count, "\(name): \(outputs.count) outputs, Keras \(expected.count)")
+        for (k, (out, exp)) in zip(outputs, expected).enumerated() {
+            #expect(out.shape == exp.shape, "\(name) output \(k)")
+            let worst = zip(out.scalars, exp.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-5, "\(name) output \(k) differs from Keras by \(worst)")
+        }
+    }
+
+    @Test func aRecordedMaskThatIsNotRecursIsRefused() throws {
+        // The Add file with its second branch's mask replaced by a mask of the first input only:
+        // Recur would propagate right OR left, the file says right only.
+        let archive = try ZipArchive(path: ParityFixtures.path("merged_masks_add.keras"))
+        var config = String(decoding: try archive.contents(named: "config.json"), as: UTF8.self)
+        config = config.replacingOccurrences(of: #""keras_history": ["not_equal_1", 0, 0]}}], "kwargs": {}}]"#,
+                                             with: #""keras_history": ["not_equal", 0, 0]}}], "kwargs": {}}]"#)
+        var writer = ZipWriter(path: "edited.keras")
+        for entry in archive.entries {
+            try writer.add(name: entry.name, data: entry.name == "config.json" ? Data(config.utf8) : try archive.contents(of: entry))
+        }
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("edited.keras").path
+        try RecurFileIO.writeAtomically(writer.finish(), path: path)
+        #expect(throws: RecurError.self) { _ = try loadModel(path: path) }
+    }
+}

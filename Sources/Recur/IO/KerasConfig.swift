@@ -36,9 +36,6 @@ enum KerasConfig {
         "LayerNormalization": ["axis", "epsilon", "center", "scale", "rms_scaling", "beta_initializer", "gamma_initializer"],
         "TimeDistributed": ["layer"],
     ]
-    /// Ops Keras 3 records in a functional config when it carries a mask through a merge layer
-    /// (the OR of the masks); Recur computes merged masks itself but does not read these graphs.
-    static let mergedMaskOps: Set<String> = ["LogicalOr", "LogicalAnd", "ExpandDims", "ZerosLike", "OnesLike", "BroadcastTo"]
 
     /// Checks a `{"class_name", "config"}` layer entry and the layers or cells nested in it, and returns
     /// it with initializers Recur lacks removed (the weights loaded next replace their values).
@@ -93,6 +90,9 @@ enum KerasConfig {
 
     /// Builds a (non-input) layer from a checked entry, with the arguments the factory leaves out.
     static func makeLayer(_ spec: JSONValue) throws -> Layer {
+        if let className = spec["class_name"]?.string, ["Sequential", "Functional", "Model"].contains(className) {
+            return try model(from: spec)
+        }
         let prepared = try prepare(spec)
         let layer = try KerasLayerFactory.layer(from: prepared)
         func applyMaskFlag(_ rnn: RNN, _ config: JSONValue?) {
@@ -138,6 +138,16 @@ enum KerasConfig {
     /// A model from the parsed `config.json`: `Sequential` or `Functional`. Every layer is built from
     /// its config; no weights are set.
     static func model(from root: JSONValue) throws -> Model {
+        guard modelDepth < UntrustedLimits.maxNestingDepth else {
+            throw RecurError.unsupported(op: "config.json", message: "models nested more than \(UntrustedLimits.maxNestingDepth) deep")
+        }
+        return try $modelDepth.withValue(modelDepth + 1) { try modelAtThisDepth(from: root) }
+    }
+
+    /// How many models enclose the one being read (models can be layers of models).
+    @TaskLocal static var modelDepth = 0
+
+    private static func modelAtThisDepth(from root: JSONValue) throws -> Model {
         guard let className = root["class_name"]?.string else {
             throw RecurError.invalidArgument(op: "config.json", message: "no class_name at the top level")
         }
@@ -215,10 +225,8 @@ enum KerasConfig {
             }
             if spec["class_name"]?.string == "InputLayer" {
                 produced[name] = [[try makeInput(spec)]]
-            } else if let className = spec["class_name"]?.string, mergedMaskOps.contains(className) {
-                throw RecurError.unsupported(op: op, message: "op '\(className)' (layer '\(name)'): Keras records it when a mask reaches a merge layer (Add, Concatenate, ...); Recur propagates such masks itself but cannot read them from a .keras file")
-            } else if ["NotEqual", "Any"].contains(spec["class_name"]?.string ?? "") {
-                // Keras records the mask of a Masking layer as these ops when it passes the mask explicitly.
+            } else if KerasMaskGraph.isMaskOp(spec) {
+                // A mask Keras passes explicitly; checked against Recur's own at the call that uses it.
                 maskOps[name] = spec
             } else {
                 pending.append(Pending(name: name, layer: try makeLayer(spec), nodes: spec["inbound_nodes"]?.array ?? []))
@@ -265,43 +273,6 @@ enum KerasConfig {
             }
             return out
         }
-        /// Accepts an explicit `mask` argument only when it is the mask Recur passes along by itself:
-        /// `any(x != v, axis=-1)` for the input x of a Masking(mask_value=v) layer, or `x != 0` for the
-        /// ids x of an Embedding(mask_zero=True), whose mask reaches this layer through mask-preserving
-        /// layers (Keras 3 records these ops when it hands a mask over explicitly).
-        func checkImplicitMask(_ value: JSONValue, firstInput: SymbolicTensor, layer: String) throws {
-            let fail = RecurError.unsupported(op: "layer '\(layer)'", message: "an explicit mask argument \(compactJSON(value)) (only the mask of a Masking or Embedding(mask_zero) layer, which Recur passes along itself)")
-            func opSpec(_ v: JSONValue?) -> (String, JSONValue, [JSONValue])? {
-                guard let v, let (name, node, _) = try? history(v["config"]?["keras_history"], what: "mask"),
-                      let spec = maskOps[name], let className = spec["class_name"]?.string,
-                      let nodes = spec["inbound_nodes"]?.array, (0..<nodes.count).contains(node), let args = nodes[node]["args"]?.array else { return nil }
-                return (className, spec, args)
-            }
-            // The layer whose mask reaches this call.
-            var t = firstInput
-            var origin: GraphNode?
-            while origin == nil {
-                let l = t.node.layer
-                guard t.index == 0 else { throw fail }
-                if l is Masking || (l as? Embedding)?.maskZero == true { origin = t.node; break }
-                let passesMask = l is Dense || l is BatchNormalization || l is Dropout
-                    || l is ActivationLayer || l is LayerNormalization || l is TimeDistributed
-                    || (l as? RNN)?.returnSequences == true || (l as? Bidirectional)?.forwardLayer.returnSequences == true
-                guard passesMask, let next = t.node.inputs.first else { throw fail }
-                t = next
-            }
-            guard var (className, spec, args) = opSpec(value) else { throw fail }
-            if let masking = origin!.layer as? Masking {
-                guard className == "Any", args.count == 1,
-                      spec["config"]?["axis"]?.int == -1 || spec["config"]?["axis"]?.array?.first?.int == -1,
-                      spec["config"]?["keepdims"]?.bool != true, let inner = opSpec(args[0]) else { throw fail }
-                (className, spec, args) = inner
-                guard className == "NotEqual", args.count == 2, args[1].double.map(Float.init) == masking.maskValue else { throw fail }
-            } else {
-                guard className == "NotEqual", args.count == 2, args[1].double == 0 else { throw fail }
-            }
-            guard let source = try tensor(args[0]), origin!.inputs.first === source else { throw fail }
-        }
         // Create the calls in dependency order (Keras lists them so, but do not rely on it): a call whose
         // inputs are not computed yet waits on the layer that computes them and is retried when that
         // layer is called, so scheduling is linear in the number of calls whatever the listing order.
@@ -324,7 +295,9 @@ enum KerasConfig {
                     case "mask" where value.isNull: continue
                     case "mask":
                         guard let first = inputs.first else { ready = false; break }
-                        try checkImplicitMask(value, firstInput: first, layer: p.name)
+                        let fail = { RecurError.unsupported(op: "layer '\(p.name)'", message: "an explicit mask argument \(compactJSON(value)) that is not the mask Recur propagates to this call (Recur computes masks itself, by Keras's rules for Embedding(mask_zero), Masking and merge layers)") }
+                        guard let recorded = try KerasMaskGraph.evaluate(value, ops: maskOps, tensor: tensor, fail: fail) else { ready = false; break }
+                        guard recorded.asMask == KerasMaskGraph.recurMask(of: first) else { throw fail() }
                     case "initial_state" where !value.isNull:
                         guard let ts = try tensors(value, what: "initial_state", layer: p.name) else { ready = false; break }
                         initialState = ts
@@ -362,9 +335,18 @@ enum KerasConfig {
         if let stuck = pending.first(where: { $0.next < $0.nodes.count }) {
             throw RecurError.invalidArgument(op: op, message: "layer '\(stuck.name)' depends on tensors no layer computes (cycle or missing layer)")
         }
+        /// The `[layer, node, index]` triples of a (possibly nested) structure, flattened in order as
+        /// Keras flattens a model's outputs (`RNN(cells, return_state=True)` nests its states per cell).
+        func triples(_ value: JSONValue, depth: Int = 0) throws -> [JSONValue] {
+            guard let list = value.array, depth < UntrustedLimits.maxNestingDepth else {
+                throw RecurError.invalidArgument(op: op, message: "bad model input/output entry \(compactJSON(value))")
+            }
+            if list.first?.string != nil { return [value] }
+            return try list.flatMap { try triples($0, depth: depth + 1) }
+        }
         func endpoints(_ key: String) throws -> [SymbolicTensor] {
-            guard let list = config[key]?.array, !list.isEmpty else { throw RecurError.invalidArgument(op: op, message: "config has no \(key)") }
-            let entries = list[0].string != nil ? [JSONValue.array(list)] : list
+            guard let value = config[key], !(value.array?.isEmpty ?? true) else { throw RecurError.invalidArgument(op: op, message: "config has no \(key)") }
+            let entries = try triples(value)
             return try entries.map { e in
                 guard let t = try tensor(e) else { throw RecurError.invalidArgument(op: op, message: "\(key) entry \(compactJSON(e)) is never computed") }
                 return t
