@@ -63,6 +63,8 @@ extension KerasConfig {
 
     /// A layer's Keras config entry (`module`, `class_name`, `config`, `registered_name`).
     static func layerEntry(_ layer: Layer) throws -> JSONValue {
+        // A model used as a layer is written as Keras writes it: its own config entry, nested.
+        if let model = layer as? Model { return try config(of: model) }
         var c = base(layer)
         switch layer {
         case let d as Dense:
