@@ -155,3 +155,39 @@ extension KerasParityFileTests {
         #expect(a.map(\.scalars) == b.map(\.scalars))
     }
 }
+
+@Suite("Keras parity: summary of shared layers")
+struct SharedLayerSummaryTests {
+    /// Printed by Keras 3.15.1 for the same model (keras.Model([left, right], d(cat([shared(left), shared(right)])))).
+    static let kerasText = """
+    Model: "functional"
+    ┏━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┓
+    ┃ Layer (type)        ┃ Output Shape      ┃    Param # ┃ Connected to      ┃
+    ┡━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━┩
+    │ left (InputLayer)   │ (None, 5, 3)      │          0 │ -                 │
+    ├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+    │ right (InputLayer)  │ (None, 5, 3)      │          0 │ -                 │
+    ├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+    │ shared (LSTM)       │ (None, 4)         │        128 │ left[0][0],       │
+    │                     │                   │            │ right[0][0]       │
+    ├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+    │ cat (Concatenate)   │ (None, 8)         │          0 │ shared[0][0],     │
+    │                     │                   │            │ shared[1][0]      │
+    ├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+    │ d (Dense)           │ (None, 2)         │         18 │ cat[0][0]         │
+    └─────────────────────┴───────────────────┴────────────┴───────────────────┘
+     Total params: 146 (584.00 B)
+     Trainable params: 146 (584.00 B)
+     Non-trainable params: 0 (0.00 B)
+    """
+
+    @Test func aLayerCalledTwiceListsBothCalls() throws {
+        let model = try withFreshLayerNames { () -> Model in
+            let left = Input(shape: [5, 3], name: "left"), right = Input(shape: [5, 3], name: "right")
+            let shared = LSTM(4, name: "shared")
+            let merged = try Concatenate(name: "cat").outputs([try shared(left), try shared(right)])[0]
+            return try Model(inputs: [left, right], outputs: Dense(2, name: "d")(merged))
+        }
+        #expect(model.summaryText() == Self.kerasText)
+    }
+}

@@ -32,10 +32,8 @@ extension Model {
                          wrapWords(r.shape, width: columns[1]),
                          [groupedThousands(r.parameters)]]
             if functional {
-                let links = r.connections.isEmpty ? ["-"] : r.connections.enumerated().map { k, c in
-                    k < r.connections.count - 1 ? c + "," : c
-                }
-                cells.append(links.map { truncated($0, width: columns[3]) })
+                // One cell listing every call's inputs, wrapped like the other cells.
+                cells.append(wrapWords(r.connections.isEmpty ? "-" : r.connections.joined(separator: ", "), width: columns[3]))
             }
             lines += row(cells, vertical: "│")
             lines.append(i < rows.count - 1 ? border("├", "─", "┼", "┤") : border("└", "─", "┴", "┘"))
@@ -68,12 +66,16 @@ extension Model {
                 return SummaryRow(name: layer.name, className: layer.className, shape: shape, parameters: layer.parameterCount, connections: [])
             }
         }
-        var seen = Set<ObjectIdentifier>()
-        return nodes.compactMap { node in
-            guard seen.insert(ObjectIdentifier(node.layer)).inserted else { return nil }
-            let links = (node.inputs + node.initialState).map { "\($0.node.layer.name)[\($0.node.callIndex)][\($0.index)]" }
-            return SummaryRow(name: node.layer.name, className: node.layer.className, shape: describeShapes(node.outputShapes),
-                              parameters: node.layer.parameterCount, connections: links)
+        // Keras's `model.layers` order; a layer called several times lists the inputs of every call.
+        var callsOf: [ObjectIdentifier: [GraphNode]] = [:]
+        for node in nodes { callsOf[ObjectIdentifier(node.layer), default: []].append(node) }
+        return KerasWeightsFile.kerasLayerOrder(self).compactMap { layer in
+            guard let calls = callsOf[ObjectIdentifier(layer)]?.sorted(by: { $0.callIndex < $1.callIndex }) else { return nil }
+            let links = calls.flatMap { node in
+                (node.inputs + node.initialState).map { "\($0.node.layer.name)[\($0.node.callIndex)][\($0.index)]" }
+            }
+            return SummaryRow(name: layer.name, className: layer.className, shape: describeShapes(calls[0].outputShapes),
+                              parameters: layer.parameterCount, connections: links)
         }
     }
 }
@@ -103,11 +105,6 @@ func wrapWords(_ text: String, width: Int) -> [String] {
     }
     lines.append(current)
     return lines
-}
-
-/// Cuts text longer than the width to width − 1 characters and an ellipsis.
-func truncated(_ text: String, width: Int) -> String {
-    text.count <= width ? text : String(text.prefix(width - 1)) + "…"
 }
 
 /// 164106 → "164,106".
