@@ -4,6 +4,8 @@ public struct CompiledState {
     public let losses: [any Loss]
     public let lossWeights: [Float]
     var metrics: [[Metric]]
+    /// Metrics weighted by sample (and class) weights (Keras's `weighted_metrics`).
+    var weightedMetrics: [[Metric]] = []
 }
 
 /// Named values logged for a step, an epoch or an evaluation, in Keras's order and with Keras's names
@@ -38,7 +40,8 @@ import Foundation
 extension Model {
     /// Configures training: an optimizer, one loss for every output (or a list, one per output),
     /// optional loss weights, and metrics by Keras name ("accuracy", "mae", "mse") for every output.
-    public func compile(optimizer: Optimizer, loss: [any Loss], lossWeights: [Float]? = nil, metrics: [String] = []) throws {
+    public func compile(optimizer: Optimizer, loss: [any Loss], lossWeights: [Float]? = nil, metrics: [String] = [],
+                        weightedMetrics: [String] = []) throws {
         let outputCount = max(outputShapes.count, 1)
         let losses = loss.count == 1 ? Array(repeating: loss[0], count: outputCount) : loss
         guard losses.count == outputCount else {
@@ -49,20 +52,32 @@ extension Model {
             throw RecurError.invalidArgument(op: "\(name).compile", message: "\(weights.count) loss weights for \(outputCount) outputs")
         }
         let perOutput = try (0..<outputCount).map { _ in try metrics.map { try Metric.named($0) } }
-        compiled = CompiledState(optimizer: optimizer, losses: losses, lossWeights: weights, metrics: perOutput)
+        // A weighted metric named like an unweighted one is logged as weighted_<name>, as Keras does.
+        let weighted = try (0..<outputCount).map { _ in
+            try weightedMetrics.map { name -> Metric in
+                let m = try Metric.named(name)
+                return metrics.contains(name) ? Metric(name: "weighted_" + m.name, perSample: m.perSample) : m
+            }
+        }
+        compiled = CompiledState(optimizer: optimizer, losses: losses, lossWeights: weights, metrics: perOutput, weightedMetrics: weighted)
     }
 
-    public func compile(optimizer: Optimizer, loss: any Loss, lossWeights: [Float]? = nil, metrics: [String] = []) throws {
-        try compile(optimizer: optimizer, loss: [loss], lossWeights: lossWeights, metrics: metrics)
+    public func compile(optimizer: Optimizer, loss: any Loss, lossWeights: [Float]? = nil, metrics: [String] = [],
+                        weightedMetrics: [String] = []) throws {
+        try compile(optimizer: optimizer, loss: [loss], lossWeights: lossWeights, metrics: metrics, weightedMetrics: weightedMetrics)
     }
 
     /// String form: `compile(optimizer: "adam", loss: "mse", metrics: ["accuracy"])`.
-    public func compile(optimizer: String, loss: String, lossWeights: [Float]? = nil, metrics: [String] = []) throws {
-        try compile(optimizer: optimizerNamed(optimizer), loss: [lossNamed(loss)], lossWeights: lossWeights, metrics: metrics)
+    public func compile(optimizer: String, loss: String, lossWeights: [Float]? = nil, metrics: [String] = [],
+                        weightedMetrics: [String] = []) throws {
+        try compile(optimizer: optimizerNamed(optimizer), loss: [lossNamed(loss)], lossWeights: lossWeights, metrics: metrics,
+                    weightedMetrics: weightedMetrics)
     }
 
-    public func compile(optimizer: String, loss: any Loss, lossWeights: [Float]? = nil, metrics: [String] = []) throws {
-        try compile(optimizer: optimizerNamed(optimizer), loss: [loss], lossWeights: lossWeights, metrics: metrics)
+    public func compile(optimizer: String, loss: any Loss, lossWeights: [Float]? = nil, metrics: [String] = [],
+                        weightedMetrics: [String] = []) throws {
+        try compile(optimizer: optimizerNamed(optimizer), loss: [loss], lossWeights: lossWeights, metrics: metrics,
+                    weightedMetrics: weightedMetrics)
     }
 
     func requireCompiled(_ op: String) throws -> CompiledState {

@@ -14,19 +14,28 @@ struct EpochTracker {
     var loss = RunningMean()
     var outputLosses: [RunningMean]
     var metrics: [[Metric]]
+    var weightedMetrics: [[Metric]]
 
     init(compiled: CompiledState, outputNames: [String]) {
         self.outputNames = outputNames
         self.outputLosses = Array(repeating: RunningMean(), count: compiled.losses.count)
         self.metrics = compiled.metrics
+        self.weightedMetrics = compiled.weightedMetrics
         for i in metrics.indices { for j in metrics[i].indices { metrics[i][j].reset() } }
+        for i in weightedMetrics.indices { for j in weightedMetrics[i].indices { weightedMetrics[i][j].reset() } }
     }
 
-    mutating func update(total: Float, perOutput: [Float], targets: [Tensor], predictions: [Tensor], masks: [Tensor?], batch: Int) throws {
+    mutating func update(total: Float, perOutput: [Float], targets: [Tensor], predictions: [Tensor], masks: [Tensor?],
+                         sampleWeight: Tensor? = nil, batch: Int) throws {
         loss.add(total, weight: batch)
         for (k, v) in perOutput.enumerated() { outputLosses[k].add(v, weight: batch) }
         for k in metrics.indices {
             for j in metrics[k].indices { try metrics[k][j].update(targets[k], predictions[k], mask: masks[k]) }
+        }
+        for k in weightedMetrics.indices {
+            for j in weightedMetrics[k].indices {
+                try weightedMetrics[k][j].update(targets[k], predictions[k], mask: masks[k], sampleWeight: sampleWeight)
+            }
         }
     }
 
@@ -36,6 +45,9 @@ struct EpochTracker {
         let multi = outputNames.count > 1
         if multi { for (k, name) in outputNames.enumerated() { logs[prefix + name + "_loss"] = outputLosses[k].result } }
         for (k, list) in metrics.enumerated() {
+            for m in list { logs[prefix + (multi ? outputNames[k] + "_" : "") + m.name] = m.result }
+        }
+        for (k, list) in weightedMetrics.enumerated() {
             for m in list { logs[prefix + (multi ? outputNames[k] + "_" : "") + m.name] = m.result }
         }
         return logs
@@ -64,35 +76,64 @@ extension Model {
     }
 
     /// Total (weighted) loss and each output's loss for one batch; masked positions of sequence outputs do not count.
-    func computeLoss(_ compiled: CompiledState, targets: [Tensor], predictions: [Tensor], masks: [Tensor?]) throws -> (Tensor, [Tensor]) {
-        let perOutput = try compiled.losses.indices.map { k in try compiled.losses[k](targets[k], predictions[k], mask: masks[k]) }
+    func computeLoss(_ compiled: CompiledState, targets: [Tensor], predictions: [Tensor], masks: [Tensor?],
+                     sampleWeight: Tensor? = nil) throws -> (Tensor, [Tensor]) {
+        let perOutput = try compiled.losses.indices.map { k in
+            try compiled.losses[k](targets[k], predictions[k], mask: masks[k], sampleWeight: sampleWeight)
+        }
         var total = perOutput[0].scaled(by: compiled.lossWeights[0])
         for k in perOutput.indices.dropFirst() { total = try total + perOutput[k].scaled(by: compiled.lossWeights[k]) }
         return (total, perOutput)
     }
 
     /// One gradient step on one batch; returns the losses and the predictions.
-    func trainStep(_ x: [Tensor], _ y: [Tensor], compiled: CompiledState) throws -> (Float, [Float], [Tensor], [Tensor?]) {
+    func trainStep(_ x: [Tensor], _ y: [Tensor], sampleWeight: Tensor? = nil, compiled: CompiledState) throws -> (Float, [Float], [Tensor], [Tensor?]) {
         let variables = trainableVariables
         for v in variables { v.value = v.value.requiringGradient() }
         defer { for v in variables { v.value = v.value.detached } }
         let (predictions, masks) = try forwardWithMasks(x, training: true)
-        let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks)
+        let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks, sampleWeight: sampleWeight)
         let grads = try gradients(of: total, wrt: variables.map(\.value))
         for v in variables { v.value = v.value.detached }
         try compiled.optimizer.apply(grads, to: variables)
         return (total.scalar, perOutput.map(\.scalar), predictions.map(\.detached), masks)
     }
 
-    /// Keras's `train_on_batch`: one update; returns the batch's logs.
+    /// Keras's `train_on_batch`: one update; returns the batch's logs (computed before the update).
     @discardableResult
-    public func trainOnBatch(_ x: [Tensor], _ y: [Tensor]) throws -> Logs {
+    public func trainOnBatch(_ x: [Tensor], _ y: [Tensor], sampleWeight: Tensor? = nil, classWeight: [Int: Float]? = nil) throws -> Logs {
         let compiled = try requireCompiled("trainOnBatch")
         let n = try checkData(x, y, op: "trainOnBatch")
+        let weights = try sampleWeights(sampleWeight, classWeight: classWeight, targets: y, count: n, op: "trainOnBatch")
         var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
-        let (total, perOutput, predictions, masks) = try trainStep(x, y, compiled: compiled)
-        try tracker.update(total: total, perOutput: perOutput, targets: y, predictions: predictions, masks: masks, batch: n)
+        let (total, perOutput, predictions, masks) = try trainStep(x, y, sampleWeight: weights, compiled: compiled)
+        try tracker.update(total: total, perOutput: perOutput, targets: y, predictions: predictions, masks: masks, sampleWeight: weights, batch: n)
         return tracker.logs()
+    }
+
+    /// The per-sample weights of a call: `sampleWeight` (n,), or each sample's class weight (its label,
+    /// or the argmax of a one-hot label), or both multiplied; nil when neither is given.
+    func sampleWeights(_ sampleWeight: Tensor?, classWeight: [Int: Float]?, targets: [Tensor], count n: Int, op: String) throws -> Tensor? {
+        if let sampleWeight, sampleWeight.shape.first != n || sampleWeight.rank > 2 {
+            throw RecurError.shapeMismatch(op: "\(name).\(op) sampleWeight", expected: "(\(n),)", actual: describeShape(sampleWeight.shape))
+        }
+        guard let classWeight else { return sampleWeight }
+        guard targets.count == 1, let y = targets.first else {
+            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "classWeight needs a model with one output (use sampleWeight for several)")
+        }
+        let labels: Tensor
+        if y.rank >= 2, let last = y.shape.last, last > 1 { labels = try y.argmax(alongAxis: -1) } else { labels = try y.reshaped(to: [n]) }
+        guard labels.count == n else {
+            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "classWeight needs one class label per sample; labels have shape \(describeShape(y.shape))")
+        }
+        let perClass = try labels.scalars.map { label -> Float in
+            guard let w = classWeight[Int(label)] else {
+                throw RecurError.invalidArgument(op: "\(name).\(op)", message: "classWeight has no weight for class \(Int(label))")
+            }
+            return w
+        }
+        let weights = try Tensor(shape: [n], scalars: perClass)
+        return try sampleWeight.map { try $0 * weights } ?? weights
     }
 
     /// Whether any layer keeps states across batches.
@@ -109,13 +150,18 @@ extension Model {
     /// Keras's `fit`: trains for `epochs` over `x`/`y` in batches of `batchSize` (the last batch may be
     /// smaller), shuffling each epoch with a seeded generator, validating on `validationData` or on
     /// the last `validationSplit` fraction of the samples, logging with a progress bar.
+    /// `sampleWeight` (n,) and `classWeight` (class id → weight) weight each sample's loss (and the
+    /// `weightedMetrics`); `initialEpoch` starts the epoch count there (resuming a run).
     @discardableResult
     public func fit(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, epochs: Int = 1,
                     validationData: (x: [Tensor], y: [Tensor])? = nil, validationSplit: Float = 0,
-                    shuffle: Bool = true, callbacks: [any Callback] = [], verbose: Int = 1,
+                    shuffle: Bool = true, sampleWeight: Tensor? = nil, classWeight: [Int: Float]? = nil,
+                    initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Int = 1,
                     output: ((String) -> Void)? = nil) throws -> History {
         let compiled = try requireCompiled("fit")
         var n = try checkData(x, y, op: "fit")
+        var weights = try sampleWeights(sampleWeight, classWeight: classWeight, targets: y, count: n, op: "fit")
+        guard initialEpoch >= 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "initialEpoch must be at least 0, got \(initialEpoch)") }
         guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "batchSize must be positive, got \(batchSize)") }
         guard epochs >= 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "epochs must be at least 0, got \(epochs)") }
         guard (0..<1).contains(validationSplit) else {
@@ -131,6 +177,7 @@ extension Model {
             validation = (try x.map { try $0.slice(alongAxis: 0, split..<n) }, try y.map { try $0.slice(alongAxis: 0, split..<n) })
             trainX = try x.map { try $0.slice(alongAxis: 0, 0..<split) }
             trainY = try y.map { try $0.slice(alongAxis: 0, 0..<split) }
+            weights = try weights?.slice(alongAxis: 0, 0..<split)
             n = split
         }
         let write = output ?? writeToStandardOutput
@@ -139,7 +186,7 @@ extension Model {
         stopTraining = false
         for cb in callbacks { try cb.onTrainBegin(model: self) }
         var lastLogs = Logs()
-        for epoch in 0..<epochs {
+        for epoch in initialEpoch..<max(initialEpoch, epochs) {
             for cb in callbacks { try cb.onEpochBegin(model: self, epoch: epoch) }
             if verbose > 0 { write("Epoch \(epoch + 1)/\(epochs)\n") }
             let bar = ProgressBar(target: steps, verbose: verbose, isTerminal: output == nil && isatty(STDOUT_FILENO) != 0, write: write)
@@ -151,8 +198,10 @@ extension Model {
                 for cb in callbacks { try cb.onBatchBegin(model: self, batch: step) }
                 let indices = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
                 let xb = try Model.rows(trainX, indices), yb = try Model.rows(trainY, indices)
-                let (total, perOutput, predictions, masks) = try trainStep(xb, yb, compiled: compiled)
-                try tracker.update(total: total, perOutput: perOutput, targets: yb, predictions: predictions, masks: masks, batch: indices.count)
+                let wb = try weights.map { try Model.rows([$0], indices)[0] }
+                let (total, perOutput, predictions, masks) = try trainStep(xb, yb, sampleWeight: wb, compiled: compiled)
+                try tracker.update(total: total, perOutput: perOutput, targets: yb, predictions: predictions, masks: masks,
+                                   sampleWeight: wb, batch: indices.count)
                 let logs = tracker.logs()
                 for cb in callbacks { try cb.onBatchEnd(model: self, batch: step, logs: logs) }
                 if step + 1 < steps { bar.update(step + 1, values: logs) }
@@ -176,17 +225,21 @@ extension Model {
     @discardableResult
     public func fit(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, epochs: Int = 1,
                     validationData: (x: Tensor, y: Tensor)? = nil, validationSplit: Float = 0,
-                    shuffle: Bool = true, callbacks: [any Callback] = [], verbose: Int = 1,
+                    shuffle: Bool = true, sampleWeight: Tensor? = nil, classWeight: [Int: Float]? = nil,
+                    initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Int = 1,
                     output: ((String) -> Void)? = nil) throws -> History {
         try fit([x], [y], batchSize: batchSize, epochs: epochs,
                 validationData: validationData.map { ([$0.x], [$0.y]) }, validationSplit: validationSplit,
-                shuffle: shuffle, callbacks: callbacks, verbose: verbose, output: output)
+                shuffle: shuffle, sampleWeight: sampleWeight, classWeight: classWeight, initialEpoch: initialEpoch,
+                callbacks: callbacks, verbose: verbose, output: output)
     }
 
     /// Keras's `evaluate`: the loss and metrics over the data, in inference mode.
-    public func evaluate(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, verbose: Int = 1) throws -> Logs {
+    public func evaluate(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, sampleWeight: Tensor? = nil, verbose: Int = 1) throws -> Logs {
         let compiled = try requireCompiled("evaluate")
         let n = try checkData(x, y, op: "evaluate")
+        guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).evaluate", message: "batchSize must be positive, got \(batchSize)") }
+        let weights = try sampleWeights(sampleWeight, classWeight: nil, targets: y, count: n, op: "evaluate")
         var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
         let steps = (n + batchSize - 1) / batchSize
         let bar = ProgressBar(target: steps, verbose: verbose)
@@ -194,9 +247,11 @@ extension Model {
             for step in 0..<steps {
                 let indices = (step * batchSize)..<min(n, (step + 1) * batchSize)
                 let xb = try x.map { try $0.slice(alongAxis: 0, indices) }, yb = try y.map { try $0.slice(alongAxis: 0, indices) }
+                let wb = try weights?.slice(alongAxis: 0, indices)
                 let (predictions, masks) = try forwardWithMasks(xb, training: false)
-                let (total, perOutput) = try computeLoss(compiled, targets: yb, predictions: predictions, masks: masks)
-                try tracker.update(total: total.scalar, perOutput: perOutput.map(\.scalar), targets: yb, predictions: predictions, masks: masks, batch: indices.count)
+                let (total, perOutput) = try computeLoss(compiled, targets: yb, predictions: predictions, masks: masks, sampleWeight: wb)
+                try tracker.update(total: total.scalar, perOutput: perOutput.map(\.scalar), targets: yb, predictions: predictions, masks: masks,
+                                   sampleWeight: wb, batch: indices.count)
             }
         }
         let logs = tracker.logs()
@@ -204,13 +259,14 @@ extension Model {
         return logs
     }
 
-    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, verbose: Int = 1) throws -> Logs {
-        try evaluate([x], [y], batchSize: batchSize, verbose: verbose)
+    public func evaluate(_ x: Tensor, _ y: Tensor, batchSize: Int = 32, sampleWeight: Tensor? = nil, verbose: Int = 1) throws -> Logs {
+        try evaluate([x], [y], batchSize: batchSize, sampleWeight: sampleWeight, verbose: verbose)
     }
 
     /// Keras's `predict`: every output over all samples, computed in batches in inference mode.
     public func predict(_ x: [Tensor], batchSize: Int = 32) throws -> [Tensor] {
         let n = try checkData(x, nil, op: "predict")
+        guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).predict", message: "batchSize must be positive, got \(batchSize)") }
         var pieces: [[Tensor]] = []
         try GradientRecording.disabled {
             for start in stride(from: 0, to: n, by: batchSize) {

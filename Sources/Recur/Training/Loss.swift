@@ -16,13 +16,33 @@ extension Loss {
     /// The mean over the positions a mask keeps (Keras: Σ loss·mask / (Σ mask + ε)); without a mask, the mean.
     /// The mask has the shape of the per-sample losses, e.g. (batch, time) for sequence outputs.
     public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor?) throws -> Tensor {
-        let values = try perSample(yTrue, yPred)
+        try callAsFunction(yTrue, yPred, mask: mask, sampleWeight: nil)
+    }
+
+    /// With sample weights w (batch,) or the per-sample losses' shape, as Keras's
+    /// "sum_over_batch_size": Σ loss·w / (number of losses) — not divided by Σ w; with a mask as well,
+    /// Σ loss·w·mask / Σ mask.
+    public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor?, sampleWeight: Tensor?) throws -> Tensor {
+        var values = try perSample(yTrue, yPred)
+        if let sampleWeight { values = try values * sampleWeight.broadcastable(to: values.shape, what: "\(name) sample weights") }
         guard let mask else { return values.mean() }
         guard mask.shape == values.shape else {
             throw RecurError.shapeMismatch(op: "\(name) mask", expected: describeShape(values.shape), actual: describeShape(mask.shape))
         }
         let kept = mask.sum().scalar
         return try (values * mask).sum().scaled(by: 1 / (kept + 1e-7))
+    }
+}
+
+extension Tensor {
+    /// Sample weights of shape (batch,) — or already of `shape` — reshaped to broadcast against
+    /// values of `shape` (batch, ...).
+    func broadcastable(to shape: [Int], what: String) throws -> Tensor {
+        if self.shape == shape { return self }
+        guard rank == 1, self.shape.first == shape.first else {
+            throw RecurError.shapeMismatch(op: what, expected: "(\(shape.first ?? 0),) or \(describeShape(shape))", actual: describeShape(self.shape))
+        }
+        return try reshaped(to: self.shape + Array(repeating: 1, count: shape.count - 1))
     }
 }
 

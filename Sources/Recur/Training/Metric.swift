@@ -16,14 +16,23 @@ public struct Metric {
     public var result: Float { count > 0 ? Float(total / count) : 0 }
 
     /// Adds a batch; with a mask (the shape of the per-sample values) only kept positions count.
-    public mutating func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil) throws {
+    /// With sample weights (batch,) the mean is weighted: Σ value·w / Σ w (Keras's `weighted_metrics`).
+    public mutating func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws {
         let values = try perSample(yTrue, yPred)
+        var weights: Tensor?
         if let mask {
             guard mask.shape == values.shape else {
                 throw RecurError.shapeMismatch(op: "\(name) mask", expected: describeShape(values.shape), actual: describeShape(mask.shape))
             }
-            total += Double(try (values * mask).sum().scalar)
-            count += Double(mask.sum().scalar)
+            weights = mask
+        }
+        if let sampleWeight {
+            let w = try sampleWeight.broadcastable(to: values.shape, what: "\(name) sample weights")
+            weights = try (weights ?? Tensor.ones(values.shape)) * w
+        }
+        if let weights {
+            total += Double(try (values * weights).sum().scalar)
+            count += Double(weights.sum().scalar)
         } else {
             total += values.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
             count += Double(values.count)
