@@ -170,3 +170,44 @@ struct FitTests {
         }
     }
 }
+
+/// A metric written the Keras way: subclass, update, result, reset.
+final class PositiveFraction: Metric {
+    private var positives = 0.0, total = 0.0
+    init() { super.init(name: "positive_fraction") }
+    override func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor?, sampleWeight: Tensor?) throws {
+        positives += Double(yPred.scalars.filter { $0 > 0 }.count)
+        total += Double(yPred.count)
+    }
+    override var result: Float { total > 0 ? Float(positives / total) : 0 }
+    override func reset() { positives = 0; total = 0 }
+}
+
+@Suite("compile with names and objects")
+struct CompileArgumentTests {
+    @Test func namesAndObjectsMixAsInKeras() throws {
+        let model = try withFreshLayerNames { try Sequential([Dense(1)], inputShape: [2]) }
+        let custom = PositiveFraction()
+        try model.compile(optimizer: Adam(learningRate: 1e-4), loss: "mse", metrics: ["mae", custom])
+        let x = try Tensor(shape: [4, 2], scalars: [1, 2, -1, 0, 3, 1, 0, -2])
+        let logs = try model.evaluate(x, Tensor.zeros([4, 1]), verbose: 0)
+        let predictions = try model.predict(x).scalars
+        #expect(logs["positive_fraction"] == Float(predictions.filter { $0 > 0 }.count) / 4)
+        #expect(logs["mae"].map { abs($0 - predictions.map(abs).reduce(0, +) / 4) < 1e-6 } == true)
+        try model.compile(optimizer: "sgd", loss: MeanAbsoluteError(), metrics: [])
+        #expect(model.compiled?.optimizer is SGD)
+        #expect(throws: RecurError.self) { try model.compile(loss: "no_such_loss") }
+    }
+
+    @Test func lossesPerOutputByListAndByName() throws {
+        let model = try withFreshLayerNames { () -> Model in
+            let x = Input(shape: [3])
+            return try Model(inputs: [x], outputs: [try Dense(2, name: "a")(x), try Dense(1, name: "b")(x)])
+        }
+        try model.compile(loss: ["mse", MeanAbsoluteError()])
+        #expect(model.compiled?.losses.map(\.name) == ["mean_squared_error", "mean_absolute_error"])
+        try model.compile(optimizer: "adam", loss: ["b": "mae"], lossWeights: ["b": 2])
+        #expect(model.compiled?.lossWeights == [0, 2])
+        #expect(throws: RecurError.self) { try model.compile(loss: ["c": "mae"]) }
+    }
+}

@@ -38,46 +38,46 @@ func formatLogValue(_ v: Float) -> String {
 import Foundation
 
 extension Model {
-    /// Configures training: an optimizer, one loss for every output (or a list, one per output),
-    /// optional loss weights, and metrics by Keras name ("accuracy", "mae", "mse") for every output.
-    public func compile(optimizer: Optimizer, loss: [any Loss], lossWeights: [Float]? = nil, metrics: [String] = [],
-                        weightedMetrics: [String] = []) throws {
+    /// Configures training, as Keras's `compile`: an optimizer, one loss for every output (or
+    /// a list or a dictionary by output name), optional loss weights, metrics for every
+    /// output and metrics weighted by `sampleWeight`/`classWeight`. Each may be a Keras name or an object.
+    public func compile(optimizer: any OptimizerConvertible = "rmsprop", loss: any LossConvertible, lossWeights: [Float]? = nil,
+                        metrics: [any MetricConvertible] = [], weightedMetrics: [any MetricConvertible] = []) throws {
+        try compile(optimizer: optimizer, loss: Array(repeating: loss, count: max(outputShapes.count, 1)), lossWeights: lossWeights,
+                    metrics: metrics, weightedMetrics: weightedMetrics)
+    }
+
+    /// One loss per output, in the model's output order.
+    public func compile(optimizer: any OptimizerConvertible = "rmsprop", loss losses: [any LossConvertible], lossWeights: [Float]? = nil,
+                        metrics: [any MetricConvertible] = [], weightedMetrics: [any MetricConvertible] = []) throws {
         let outputCount = max(outputShapes.count, 1)
-        let losses = loss.count == 1 ? Array(repeating: loss[0], count: outputCount) : loss
         guard losses.count == outputCount else {
-            throw RecurError.invalidArgument(op: "\(name).compile", message: "\(loss.count) losses for \(outputCount) outputs")
+            throw RecurError.invalidArgument(op: "\(name).compile", message: "\(losses.count) losses for \(outputCount) outputs")
         }
         let weights = lossWeights ?? Array(repeating: 1, count: outputCount)
         guard weights.count == outputCount else {
             throw RecurError.invalidArgument(op: "\(name).compile", message: "\(weights.count) loss weights for \(outputCount) outputs")
         }
-        let perOutput = try (0..<outputCount).map { _ in try metrics.map { try Metric.named($0) } }
-        // A weighted metric named like an unweighted one is logged as weighted_<name>, as Keras does.
-        let weighted = try (0..<outputCount).map { _ in
-            try weightedMetrics.map { name -> Metric in
-                let m = try Metric.named(name)
-                return metrics.contains(name) ? Metric(name: "weighted_" + m.name, perSample: m.perSample) : m
-            }
+        let plainNames = metrics.compactMap { $0 as? String }
+        let plain = try (0..<outputCount).map { k in try metrics.map { try $0.metric(output: k, weighted: false, alongside: []) } }
+        let weighted = try (0..<outputCount).map { k in
+            try weightedMetrics.map { try $0.metric(output: k, weighted: true, alongside: plainNames) }
         }
-        compiled = CompiledState(optimizer: optimizer, losses: losses, lossWeights: weights, metrics: perOutput, weightedMetrics: weighted)
+        compiled = CompiledState(optimizer: try optimizer.makeOptimizer(), losses: try losses.map { try $0.makeLoss() },
+                                 lossWeights: weights, metrics: plain, weightedMetrics: weighted)
     }
 
-    public func compile(optimizer: Optimizer, loss: any Loss, lossWeights: [Float]? = nil, metrics: [String] = [],
-                        weightedMetrics: [String] = []) throws {
-        try compile(optimizer: optimizer, loss: [loss], lossWeights: lossWeights, metrics: metrics, weightedMetrics: weightedMetrics)
-    }
-
-    /// String form: `compile(optimizer: "adam", loss: "mse", metrics: ["accuracy"])`.
-    public func compile(optimizer: String, loss: String, lossWeights: [Float]? = nil, metrics: [String] = [],
-                        weightedMetrics: [String] = []) throws {
-        try compile(optimizer: optimizerNamed(optimizer), loss: [lossNamed(loss)], lossWeights: lossWeights, metrics: metrics,
-                    weightedMetrics: weightedMetrics)
-    }
-
-    public func compile(optimizer: String, loss: any Loss, lossWeights: [Float]? = nil, metrics: [String] = [],
-                        weightedMetrics: [String] = []) throws {
-        try compile(optimizer: optimizerNamed(optimizer), loss: [loss], lossWeights: lossWeights, metrics: metrics,
-                    weightedMetrics: weightedMetrics)
+    /// Losses (and optionally loss weights) by output name, as Keras's dicts; outputs not named get none.
+    public func compile(optimizer: any OptimizerConvertible = "rmsprop", loss losses: [String: any LossConvertible],
+                        lossWeights: [String: Float]? = nil, metrics: [any MetricConvertible] = [],
+                        weightedMetrics: [any MetricConvertible] = []) throws {
+        let names = outputNames
+        for key in losses.keys where !names.contains(key) {
+            throw RecurError.invalidArgument(op: "\(name).compile", message: "no output named '\(key)' (outputs: \(names.joined(separator: ", ")))")
+        }
+        try compile(optimizer: optimizer, loss: names.map { losses[$0] ?? ZeroLoss() },
+                    lossWeights: names.map { lossWeights?[$0] ?? (losses[$0] == nil ? 0 : 1) },
+                    metrics: metrics, weightedMetrics: weightedMetrics)
     }
 
     func requireCompiled(_ op: String) throws -> CompiledState {
@@ -86,4 +86,10 @@ extension Model {
         }
         return compiled
     }
+}
+
+/// The loss of an output that `compile(loss:)` gives no loss by name: zero.
+struct ZeroLoss: Loss {
+    var name: String { "none" }
+    func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor { Tensor.zeros([yPred.shape.first ?? 0]) }
 }

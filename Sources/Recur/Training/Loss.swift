@@ -1,6 +1,6 @@
 /// A Keras loss: maps targets and predictions of one output to a scalar, the mean over the batch of
 /// per-sample losses (Keras's "sum_over_batch_size" reduction).
-public protocol Loss {
+public protocol Loss: LossConvertible {
     /// The Keras name used in configs and logs (`mean_squared_error`, ...).
     var name: String { get }
     /// Per-sample losses, shape (batch, ...) with the class/feature axis reduced.
@@ -8,6 +8,8 @@ public protocol Loss {
 }
 
 extension Loss {
+    public func makeLoss() throws -> any Loss { self }
+
     /// The mean per-sample loss: a scalar tensor.
     public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
         try perSample(yTrue, yPred).mean()

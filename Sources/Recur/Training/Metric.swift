@@ -1,23 +1,35 @@
-/// A Keras metric: per-sample values averaged over everything seen since the last reset
-/// (Keras's `MeanMetricWrapper`), so the logged number is the running mean over the epoch.
-public struct Metric {
+/// A Keras metric. The built-in ones average per-sample values over everything seen since the last
+/// reset (Keras's `MeanMetricWrapper`), so the logged number is the running mean over the epoch.
+///
+/// A metric of your own either passes a per-sample function to `init(name:perSample:)`, or subclasses
+/// `Metric` and overrides `update(_:_:mask:sampleWeight:)`, `result` and `reset()` (Keras's
+/// `update_state`, `result`, `reset_state`). Give `compile(metrics:)` one instance per output.
+open class Metric: MetricConvertible {
     /// The logged name: `accuracy`, `mae`, ...
     public let name: String
-    let perSample: (Tensor, Tensor) throws -> Tensor
-    private(set) var total: Double = 0
-    private(set) var count: Double = 0
+    let perSampleFunction: ((Tensor, Tensor) throws -> Tensor)?
+    private var total: Double = 0
+    private var count: Double = 0
 
+    /// A mean of per-sample values: `perSample(yTrue, yPred)` returns one value per sample (or per
+    /// sample and time step).
     public init(name: String, perSample: @escaping (_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor) {
         self.name = name
-        self.perSample = perSample
+        self.perSampleFunction = perSample
     }
 
-    /// The running mean.
-    public var result: Float { count > 0 ? Float(total / count) : 0 }
+    /// For subclasses that keep their own state.
+    public init(name: String) {
+        self.name = name
+        self.perSampleFunction = nil
+    }
 
-    /// Adds a batch; with a mask (the shape of the per-sample values) only kept positions count.
-    /// With sample weights (batch,) the mean is weighted: Σ value·w / Σ w (Keras's `weighted_metrics`).
-    public mutating func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws {
+    /// The running mean (subclasses: the metric's value).
+    open var result: Float { count > 0 ? Float(total / count) : 0 }
+
+    /// Adds a batch; with a mask (the shape of the per-sample values) only kept positions count; with
+    /// sample weights (batch,) the mean is weighted: Σ value·w / Σ w (Keras's `weighted_metrics`).
+    open func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws {
         let values = try perSample(yTrue, yPred)
         var weights: Tensor?
         if let mask {
@@ -39,44 +51,62 @@ public struct Metric {
         }
     }
 
-    public mutating func reset() { total = 0; count = 0 }
+    /// The per-sample values of a mean metric.
+    public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
+        guard let perSampleFunction else {
+            throw RecurError.unsupported(op: name, message: "\(type(of: self)) must override update(_:_:mask:sampleWeight:) or pass perSample")
+        }
+        return try perSampleFunction(yTrue, yPred)
+    }
+
+    /// Forgets everything seen (called at the start of every epoch and evaluation).
+    open func reset() { total = 0; count = 0 }
+
+    /// An instance belongs to one output of one model: compile with a name ("accuracy") to measure
+    /// several outputs.
+    public func metric(output: Int, weighted: Bool, alongside names: [String]) throws -> Metric {
+        guard output == 0 else {
+            throw RecurError.invalidArgument(op: "compile", message: "metric object '\(name)' can measure one output; pass its name, or one model output")
+        }
+        return self
+    }
 
     /// argmax(ŷ) == y for integer labels.
-    public static let sparseCategoricalAccuracy = Metric(name: "sparse_categorical_accuracy") { y, p in
+    public static var sparseCategoricalAccuracy: Metric { Metric(name: "sparse_categorical_accuracy") { y, p in
         var labels = y
         if labels.rank == p.rank, labels.shape.last == 1 { labels = try labels.reshaped(to: Array(labels.shape.dropLast())) }
         guard labels.shape == Array(p.shape.dropLast()) else {
             throw RecurError.shapeMismatch(op: "sparse_categorical_accuracy", expected: "labels of shape \(describeShape(Array(p.shape.dropLast())))", actual: describeShape(y.shape))
         }
         return try p.argmax(alongAxis: -1).equal(labels)
-    }
+    } }
     /// argmax(ŷ) == argmax(y) for one-hot targets.
-    public static let categoricalAccuracy = Metric(name: "categorical_accuracy") { y, p in
+    public static var categoricalAccuracy: Metric { Metric(name: "categorical_accuracy") { y, p in
         guard y.shape == p.shape else {
             throw RecurError.shapeMismatch(op: "categorical_accuracy", expected: describeShape(p.shape), actual: describeShape(y.shape))
         }
         return try p.argmax(alongAxis: -1).equal(y.argmax(alongAxis: -1))
-    }
+    } }
     /// (ŷ > 0.5) == y, averaged over the last axis. Labels (batch,) against predictions (batch, 1)
     /// are brought to the same rank first, as Keras does (never broadcast to (batch, batch)).
-    public static let binaryAccuracy = Metric(name: "binary_accuracy") { y, p in
+    public static var binaryAccuracy: Metric { Metric(name: "binary_accuracy") { y, p in
         let labels = try matchingRank(y, p)
         guard labels.shape == p.shape else {
             throw RecurError.shapeMismatch(op: "binary_accuracy", expected: "labels of shape \(describeShape(p.shape))", actual: describeShape(y.shape))
         }
         return try p.greater(Tensor(0.5)).equal(labels).mean(alongAxis: -1)
-    }
-    public static let meanAbsoluteError = Metric(name: "mean_absolute_error") { y, p in try MeanAbsoluteError().perSample(y, p) }
-    public static let meanSquaredError = Metric(name: "mean_squared_error") { y, p in try MeanSquaredError().perSample(y, p) }
+    } }
+    public static var meanAbsoluteError: Metric { Metric(name: "mean_absolute_error") { y, p in try MeanAbsoluteError().perSample(y, p) } }
+    public static var meanSquaredError: Metric { Metric(name: "mean_squared_error") { y, p in try MeanSquaredError().perSample(y, p) } }
 
     /// Keras's "accuracy", chosen from the shapes as Keras's `get_metric` does: a single output unit →
     /// binary; otherwise labels of lower rank or with a last axis of 1 (class ids) → sparse
     /// categorical; otherwise (one-hot labels) categorical.
-    public static let accuracy = Metric(name: "accuracy") { y, p in
+    public static var accuracy: Metric { Metric(name: "accuracy") { y, p in
         if p.shape.last == 1 { return try binaryAccuracy.perSample(y, p) }
         if y.rank < p.rank || y.shape.last == 1 { return try sparseCategoricalAccuracy.perSample(y, p) }
         return try categoricalAccuracy.perSample(y, p)
-    }
+    } }
 
     /// The metric a Keras metric string means; "mae"/"mse" keep the short name in logs.
     public static func named(_ name: String) throws -> Metric {
