@@ -122,31 +122,3 @@ public final class CSVLogger: Callback {
         try RecurFileIO.writeAtomically(Data(text.utf8), path: path)
     }
 }
-
-/// Saves the model's weights (`.npz`, atomically) after every epoch, or only when `monitor` improves
-/// with `saveBestOnly`. `{epoch}` in the path is replaced by the 1-based epoch number.
-public final class ModelCheckpoint: Callback {
-    public let path: String
-    public let monitor: String
-    public let saveBestOnly: Bool
-    private var best: Float = .nan
-
-    public init(_ path: String, monitor: String = "val_loss", saveBestOnly: Bool = false) {
-        self.path = path
-        self.monitor = monitor
-        self.saveBestOnly = saveBestOnly
-    }
-
-    public func onEpochEnd(model: Model, epoch: Int, logs: Logs) throws {
-        let target = path.replacingOccurrences(of: "{epoch}", with: String(epoch + 1))
-        if saveBestOnly {
-            guard let value = logs[monitor] else {
-                throw RecurError.invalidArgument(op: "ModelCheckpoint", message: "monitor '\(monitor)' is not among the logs: \(logs.names.joined(separator: ", "))")
-            }
-            let improved = best.isNaN || (monitorImprovesDownward(monitor) ? value < best : value > best)
-            guard improved else { return }
-            best = value
-        }
-        try model.saveWeights(to: target)
-    }
-}

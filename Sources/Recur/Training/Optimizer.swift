@@ -8,7 +8,9 @@ open class Optimizer {
     public let clipNorm: Float?
     public let clipValue: Float?
     /// Number of updates applied so far (Keras's `iterations`).
-    public private(set) var iterations = 0
+    public internal(set) var iterations = 0
+    /// When set, `learningRate` is taken from it before every update (Keras's `learning_rate=schedule`).
+    public var learningRateSchedule: (any LearningRateSchedule)?
     private var slots: [ObjectIdentifier: [Tensor]] = [:]
 
     public init(learningRate: Float, clipNorm: Float? = nil, clipValue: Float? = nil) {
@@ -27,6 +29,7 @@ open class Optimizer {
         guard gradients.count == variables.count else {
             throw RecurError.invalidArgument(op: name, message: "\(gradients.count) gradients for \(variables.count) variables")
         }
+        if let learningRateSchedule { learningRate = learningRateSchedule.learningRate(atStep: iterations) }
         iterations += 1
         for (g, v) in zip(gradients, variables) {
             guard g.shape == v.shape else {
@@ -43,6 +46,14 @@ open class Optimizer {
             v.value = value
             slots[key] = state
         }
+    }
+
+    /// This optimizer with its learning rate set by `schedule` at every step.
+    @discardableResult
+    public func scheduled(by schedule: any LearningRateSchedule) -> Self {
+        learningRateSchedule = schedule
+        learningRate = schedule.learningRate(atStep: iterations)
+        return self
     }
 
     private func clipped(_ g: Tensor) throws -> Tensor {
@@ -93,7 +104,7 @@ public final class SGD: Optimizer {
 
 /// Adam (Keras defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7):
 /// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂); w ← w − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m/(√v + ε).
-public final class Adam: Optimizer {
+public class Adam: Optimizer {
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
@@ -123,6 +134,25 @@ public final class Adam: Optimizer {
             }
         }
         slots = [m, v]
+    }
+}
+
+/// AdamW (Keras defaults: learning rate 0.001, weight decay 0.004, β₁ 0.9, β₂ 0.999, ε 1e-7): Adam
+/// after decoupled weight decay w ← w − η·λ·w on every trainable weight, biases included, with the
+/// step's learning rate η.
+public final class AdamW: Adam {
+    public let weightDecay: Float
+
+    public init(learningRate: Float = 0.001, weightDecay: Float = 0.004, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-7, clipNorm: Float? = nil, clipValue: Float? = nil) {
+        self.weightDecay = weightDecay
+        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue)
+    }
+
+    public override func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ slots: inout [Tensor], step: Int) throws {
+        let decay = learningRate * weightDecay
+        for i in w.indices { w[i] -= w[i] * decay }
+        try super.update(w, g, &slots, step: step)
     }
 }
 
@@ -171,7 +201,8 @@ public func optimizerNamed(_ name: String) throws -> Optimizer {
     switch name.lowercased() {
     case "sgd": return SGD()
     case "adam": return Adam()
+    case "adamw": return AdamW()
     case "rmsprop": return RMSprop()
-    default: throw RecurError.invalidArgument(op: "compile", message: "unknown optimizer '\(name)' (expected sgd, adam or rmsprop)")
+    default: throw RecurError.invalidArgument(op: "compile", message: "unknown optimizer '\(name)' (expected sgd, adam, adamw or rmsprop)")
     }
 }
