@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Recur's libFuzzer harnesses (Fuzz/) with AddressSanitizer and runs each one.
-#   scripts/fuzz.sh [SECONDS_PER_HARNESS] [RUNS_PER_HARNESS] [CORPUS_ROOT]
+#   [HARNESSES="npy zip config weights idx"] scripts/fuzz.sh [SECONDS_PER_HARNESS] [RUNS_PER_HARNESS] [CORPUS_ROOT]
 # Defaults: 12 seconds, no run limit, a fresh copy of Fuzz/Corpus under a temporary directory.
 # A crash, leak (LeakSanitizer; see Fuzz/lsan.supp) or timeout fails the script and leaves the input
 # in CORPUS_ROOT/crash-*; turn it into a regression test.
@@ -16,12 +16,12 @@ export LSAN_OPTIONS="suppressions=$root/Fuzz/lsan.supp"
 # abort on such a request instead of returning NULL as glibc does.
 export ASAN_OPTIONS="allocator_may_return_null=1"
 status=0
-for harness in npy zip config weights idx; do
+for harness in ${HARNESSES:-npy zip config weights idx}; do
     target="Fuzz$(echo "${harness:0:1}" | tr a-z A-Z)${harness:1}"
     [ "$harness" = idx ] && target=FuzzIDX
     mkdir -p "$work/$harness"
     cp -n "$root/Fuzz/Corpus/$harness/"* "$work/$harness/" 2>/dev/null || true
-    if "$bin/$target" -max_total_time="$seconds" -runs="$runs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    if "$bin/$target" -max_total_time="$seconds" -runs="$runs" -rss_limit_mb=2048 -malloc_limit_mb=1048576 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$work/crash-$harness-" "$work/$harness" >"$work/$harness.log" 2>&1; then
         result=ok
     else
