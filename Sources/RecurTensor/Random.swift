@@ -17,6 +17,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s = (splitmix(), splitmix(), splitmix(), splitmix())
     }
 
+    /// The generator's whole state (four words), for saving a run and resuming it exactly.
+    public var state: [UInt64] { [s.0, s.1, s.2, s.3] }
+
+    /// A generator continuing from a saved `state`; nil unless it is four words, not all zero.
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        s = (state[0], state[1], state[2], state[3])
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
         let t = s.1 << 17

@@ -17,6 +17,11 @@ struct Train: ParsableCommand {
     @Option(help: "Save the trained model: a full Keras model (.keras) or its weights (.weights.h5 or .npz).") var save: String?
     @Option(name: .customLong("data-dir"), help: "Directory with the Fashion-MNIST IDX files.") var dataDir = FashionMNIST.defaultDirectory
     @Option(help: "Use only the first N training samples (0: all).") var limit = 0
+    @Option(help: "Back up the whole training state to this directory and resume from it when run again (Keras's BackupAndRestore).")
+    var resume: String?
+    @Option(name: .customLong("backup-steps"), help: "With --resume: back up every N steps as well as every epoch (0: every epoch only).")
+    var backupSteps = 0
+    @Option(help: "Save the model to DIR/epoch-NN.keras after every epoch (Keras's ModelCheckpoint).") var checkpoint: String?
 
     /// Every option is checked before any data is read or anything is trained.
     func validate() throws {
@@ -32,6 +37,19 @@ struct Train: ParsableCommand {
         }
         guard ["sgd", "adam", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be sgd, adam or rmsprop, got \(optimizer)")
+        }
+        guard backupSteps >= 0 else { throw ValidationError("--backup-steps must be 0 or positive, got \(backupSteps)") }
+        for (flag, dir) in [("--resume", resume), ("--checkpoint", checkpoint)] {
+            guard let dir else { continue }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue, access(dir, W_OK | X_OK) == 0 else {
+                    throw ValidationError("\(flag): \(dir) is not a writable directory")
+                }
+            } else {
+                // Created when training starts: its parent must be there and writable.
+                do { try RecurFileIO.checkWritable(dir) } catch { throw ValidationError("\(flag): \(error)") }
+            }
         }
         if let save {
             guard [".keras", ".weights.h5", ".npz"].contains(where: { save.hasSuffix($0) }) else {
@@ -59,7 +77,13 @@ struct Train: ParsableCommand {
         try model.compile(optimizer: optimizerNamed(optimizer), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
         model.summary()
         let start = Date()
-        let history = try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, validationData: (xTest, yTest))
+        var callbacks: [any Callback] = []
+        if let resume { callbacks.append(BackupAndRestore(directory: resume, saveEverySteps: backupSteps > 0 ? backupSteps : nil)) }
+        if let checkpoint {
+            try FileManager.default.createDirectory(atPath: checkpoint, withIntermediateDirectories: true)
+            callbacks.append(ModelCheckpoint(URL(fileURLWithPath: checkpoint).appendingPathComponent("epoch-{epoch:02d}.keras").path))
+        }
+        let history = try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, validationData: (xTest, yTest), callbacks: callbacks)
         let seconds = Date().timeIntervalSince(start)
         let steps = epochs * ((xTrain.shape[0] + batchSize - 1) / batchSize)
 

@@ -18,6 +18,12 @@ final class GlobalRandom: @unchecked Sendable {
         lock.lock(); generator = SeededGenerator(seed: seed); lock.unlock()
     }
 
+    /// The generator's state now, and setting it back (BackupAndRestore).
+    var state: [UInt64] {
+        get { lock.lock(); defer { lock.unlock() }; return generator.state }
+        set { if let g = SeededGenerator(state: newValue) { lock.lock(); generator = g; lock.unlock() } }
+    }
+
     /// Runs `body` with exclusive use of the generator.
     func draw<R>(_ body: (inout SeededGenerator) -> R) -> R {
         lock.lock(); defer { lock.unlock() }

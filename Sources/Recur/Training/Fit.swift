@@ -39,6 +39,22 @@ struct EpochTracker {
         }
     }
 
+    /// The running sums (loss, each output's loss, each metric's total and count), to resume an epoch.
+    var snapshot: [Double] {
+        let means = [loss] + outputLosses
+        return means.flatMap { [$0.total, $0.count] } + (metrics + weightedMetrics).joined().flatMap { [$0.runningTotal, $0.runningCount] }
+    }
+
+    /// Restores a `snapshot` taken with the same compile settings (otherwise the epoch starts afresh).
+    mutating func restore(_ saved: [Double]) {
+        guard saved.count == snapshot.count else { return }
+        var values = saved[...]
+        func next() -> Double { values.popFirst()! }
+        loss.total = next(); loss.count = next()
+        for k in outputLosses.indices { outputLosses[k].total = next(); outputLosses[k].count = next() }
+        for m in (metrics + weightedMetrics).joined() { m.runningTotal = next(); m.runningCount = next() }
+    }
+
     func logs(prefix: String = "") -> Logs {
         var logs = Logs()
         logs[prefix + "loss"] = loss.result
@@ -185,16 +201,26 @@ extension Model {
         var history = History()
         stopTraining = false
         for cb in callbacks { try cb.onTrainBegin(model: self) }
+        let backup = callbacks.lazy.compactMap { $0 as? BackupAndRestore }.first
+        var resume = try backup?.restore(model: self, optimizer: compiled.optimizer, variables: trainableVariables, sampleCount: n)
+        if let resume, verbose > 0 { write("Resuming from the backup at epoch \(resume.epoch + 1), step \(resume.step)\n") }
         var lastLogs = Logs()
-        for epoch in initialEpoch..<max(initialEpoch, epochs) {
+        for epoch in max(initialEpoch, resume?.epoch ?? 0)..<max(initialEpoch, epochs) {
             for cb in callbacks { try cb.onEpochBegin(model: self, epoch: epoch) }
             if verbose > 0 { write("Epoch \(epoch + 1)/\(epochs)\n") }
             let bar = ProgressBar(target: steps, verbose: verbose, isTerminal: output == nil && isatty(STDOUT_FILENO) != 0, write: write)
             var order = Array(0..<n)
-            if shuffle { GlobalRandom.shared.draw { order.shuffle(using: &$0) } }
             var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
+            var firstStep = 0
+            if let saved = resume, saved.epoch == epoch, saved.step > 0 {
+                (order, firstStep) = (saved.order, saved.step)
+                tracker.restore(saved.tracker)
+            } else if shuffle {
+                GlobalRandom.shared.draw { order.shuffle(using: &$0) }
+            }
+            resume = nil
             let start = Date()
-            for step in 0..<steps {
+            for step in firstStep..<steps {
                 for cb in callbacks { try cb.onBatchBegin(model: self, batch: step) }
                 let indices = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
                 let xb = try Model.rows(trainX, indices), yb = try Model.rows(trainY, indices)
@@ -204,6 +230,10 @@ extension Model {
                                    sampleWeight: wb, batch: indices.count)
                 let logs = tracker.logs()
                 for cb in callbacks { try cb.onBatchEnd(model: self, batch: step, logs: logs) }
+                if let backup, let every = backup.saveEverySteps, (step + 1) % every == 0, step + 1 < steps {
+                    try backup.save(model: self, optimizer: compiled.optimizer, variables: trainableVariables,
+                                    position: .init(epoch: epoch, step: step + 1, order: order, tracker: tracker.snapshot))
+                }
                 if step + 1 < steps { bar.update(step + 1, values: logs) }
                 if stopTraining { break }
             }
@@ -217,6 +247,10 @@ extension Model {
             lastLogs = logs
             for cb in callbacks { try cb.onEpochEnd(model: self, epoch: epoch, logs: logs) }
             if stopTraining { break }
+            if let backup {
+                try backup.save(model: self, optimizer: compiled.optimizer, variables: trainableVariables,
+                                position: .init(epoch: epoch + 1, step: 0, order: Array(0..<n), tracker: []))
+            }
         }
         for cb in callbacks { try cb.onTrainEnd(model: self, logs: lastLogs) }
         return history

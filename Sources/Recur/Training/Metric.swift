@@ -8,8 +8,8 @@ open class Metric: MetricConvertible {
     /// The logged name: `accuracy`, `mae`, ...
     public let name: String
     let perSampleFunction: ((Tensor, Tensor) throws -> Tensor)?
-    private var total: Double = 0
-    private var count: Double = 0
+    var runningTotal: Double = 0
+    var runningCount: Double = 0
 
     /// A mean of per-sample values: `perSample(yTrue, yPred)` returns one value per sample (or per
     /// sample and time step).
@@ -25,7 +25,7 @@ open class Metric: MetricConvertible {
     }
 
     /// The running mean (subclasses: the metric's value).
-    open var result: Float { count > 0 ? Float(total / count) : 0 }
+    open var result: Float { runningCount > 0 ? Float(runningTotal / runningCount) : 0 }
 
     /// Adds a batch; with a mask (the shape of the per-sample values) only kept positions count; with
     /// sample weights (batch,) the mean is weighted: Σ value·w / Σ w (Keras's `weighted_metrics`).
@@ -43,11 +43,11 @@ open class Metric: MetricConvertible {
             weights = try (weights ?? Tensor.ones(values.shape)) * w
         }
         if let weights {
-            total += Double(try (values * weights).sum().scalar)
-            count += Double(weights.sum().scalar)
+            runningTotal += Double(try (values * weights).sum().scalar)
+            runningCount += Double(weights.sum().scalar)
         } else {
-            total += values.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
-            count += Double(values.count)
+            runningTotal += values.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
+            runningCount += Double(values.count)
         }
     }
 
@@ -60,7 +60,7 @@ open class Metric: MetricConvertible {
     }
 
     /// Forgets everything seen (called at the start of every epoch and evaluation).
-    open func reset() { total = 0; count = 0 }
+    open func reset() { runningTotal = 0; runningCount = 0 }
 
     /// An instance belongs to one output of one model: compile with a name ("accuracy") to measure
     /// several outputs.

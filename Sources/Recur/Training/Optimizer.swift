@@ -48,6 +48,28 @@ open class Optimizer {
         }
     }
 
+    /// The state of the updates of `variables` (each variable's slot tensors, in order), to save a
+    /// run and resume it exactly.
+    func slotState(for variables: [Variable]) -> [[Tensor]] {
+        variables.map { slots[ObjectIdentifier($0)] ?? [] }
+    }
+
+    /// Restores what `slotState(for:)` returned, with the step count and learning rate.
+    func restore(slots saved: [[Tensor]], for variables: [Variable], iterations: Int, learningRate: Float) throws {
+        guard saved.count == variables.count else {
+            throw RecurError.invalidArgument(op: name, message: "saved state holds \(saved.count) variables, the model trains \(variables.count)")
+        }
+        for (state, v) in zip(saved, variables) {
+            guard state.isEmpty || (state.count == slotCount && state.allSatisfy { $0.shape == v.shape }) else {
+                throw RecurError.invalidArgument(op: name, message: "saved state for \(v.name) does not fit its shape \(describeShape(v.shape))")
+            }
+        }
+        slots = [:]
+        for (state, v) in zip(saved, variables) where !state.isEmpty { slots[ObjectIdentifier(v)] = state }
+        self.iterations = iterations
+        self.learningRate = learningRate
+    }
+
     /// This optimizer with its learning rate set by `schedule` at every step.
     @discardableResult
     public func scheduled(by schedule: any LearningRateSchedule) -> Self {
