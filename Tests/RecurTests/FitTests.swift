@@ -211,3 +211,41 @@ struct CompileArgumentTests {
         #expect(throws: RecurError.self) { try model.compile(loss: ["c": "mae"]) }
     }
 }
+
+@Suite("fit over a data source")
+struct FitDataSourceTests {
+    static func model() throws -> Model {
+        let m = try withFreshLayerNames { try withRandomSeed(3) { try Sequential([Dense(2)], inputShape: [3]) } }
+        try m.compile(optimizer: SGD(learningRate: 0.1), loss: "mse")
+        return m
+    }
+
+    static let batches: [Batch] = (0..<3).map { k in
+        Batch(try! Tensor(shape: [2, 3], scalars: (0..<6).map { Float($0 + k) / 5 }),
+              try! Tensor(shape: [2, 2], scalars: (0..<4).map { Float($0 * k) / 7 }))
+    }
+
+    @Test func aSequenceOfBatchesTrainsAsTheSameBatchesOneByOne() throws {
+        let streamed = try Self.model(), stepped = try Self.model()
+        let history = try streamed.fit(Self.batches, epochs: 2, verbose: 0)
+        for _ in 0..<2 { for b in Self.batches { try stepped.trainOnBatch(b.x, b.y) } }
+        #expect(streamed.getWeights().map(\.scalars) == stepped.getWeights().map(\.scalars))
+        #expect(history.history["loss"]?.count == 2)
+    }
+
+    @Test func stepsPerEpochContinuesAndRestartsTheSequence() throws {
+        // A lazy generator: batches are made only when asked for.
+        var made = 0
+        let lazy = Self.batches.lazy.map { b -> Batch in made += 1; return b }
+        let streamed = try Self.model(), stepped = try Self.model()
+        try streamed.fit(lazy, epochs: 3, stepsPerEpoch: 2, verbose: 0)
+        for k in [0, 1, 2, 0, 1, 2] { try stepped.trainOnBatch(Self.batches[k].x, Self.batches[k].y) }
+        #expect(streamed.getWeights().map(\.scalars) == stepped.getWeights().map(\.scalars))
+        #expect(made == 6)
+    }
+
+    @Test func anEmptySourceStopsTraining() throws {
+        let history = try Self.model().fit([Batch](), epochs: 3, verbose: 0)
+        #expect(history.history["loss"] == nil)
+    }
+}

@@ -25,7 +25,7 @@ public final class ProgressBar {
     /// Reports progress after step `current` (1-based) with the running values.
     public func update(_ current: Int, values: Logs, finalize: Bool = false, elapsed: TimeInterval? = nil) {
         let seconds = elapsed ?? Date().timeIntervalSince(start)
-        let done = finalize || current >= target
+        let done = finalize || (target > 0 && current >= target)
         switch verbose {
         case 1 where isTerminal || done:
             let line = ProgressBar.line(current: current, target: target, seconds: seconds, done: done, values: values)
@@ -47,6 +47,11 @@ public final class ProgressBar {
 
     /// The text of one progress line (public for tests and custom loggers).
     public static func line(current: Int, target: Int, seconds: TimeInterval, done: Bool, values: Logs) -> String {
+        // An unknown number of steps (a data source without `stepsPerEpoch`), as Keras prints it.
+        if target <= 0 && !done {
+            return "\(String(repeating: " ", count: max(0, 7 - String(current).count)))\(current)/Unknown - \(Int(seconds.rounded()))s"
+        }
+        let target = target <= 0 ? current : target
         let digits = String(target).count
         let count = String(repeating: " ", count: max(0, digits - String(current).count)) + String(current)
         let width = 30
