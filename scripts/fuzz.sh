@@ -24,6 +24,8 @@ for harness in ${HARNESSES:-npy zip config weights idx}; do
     if "$bin/$target" -max_total_time="$seconds" -runs="$runs" -rss_limit_mb=2048 -malloc_limit_mb=1048576 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$work/crash-$harness-" "$work/$harness" >"$work/$harness.log" 2>&1; then
         result=ok
+        # A harness that sees no coverage is not fuzzing anything (an uninstrumented build).
+        if grep -q "no interesting inputs were found" "$work/$harness.log"; then result="FAILED (no coverage)"; status=1; fi
     else
         result=FAILED; status=1
     fi
