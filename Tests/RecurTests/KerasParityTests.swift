@@ -238,3 +238,24 @@ struct SampleWeightTests {
         #expect(abs((history.history["loss"]?.first ?? .nan) - Float(c["fit_class_weight_loss"]!.double!)) < 1e-6)
     }
 }
+
+extension KerasParityFileTests {
+    /// With RECUR_KERAS_EXPORT_DIR set, writes the parity models as Recur saves them (nested models,
+    /// nested outputs, merged masks, frozen layers) with Recur's outputs, for
+    /// `scripts/make_keras_file_fixtures.py --check-recur DIR`, which loads them in Keras.
+    @Test(.enabled(if: kerasExportDirectory != nil))
+    func exportParityModelsForKerasCheck() throws {
+        let dir = kerasExportDirectory!
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for name in ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks", "merged_masks_add"] {
+            let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+            let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
+            let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
+            try model.save(to: "\(dir)/parity_\(name).keras")
+            try model.saveKerasWeights(to: "\(dir)/parity_\(name).weights.h5")
+            let outputs = try model.predictOnBatch(inputs)
+            try NumpyFile.saveNpz(inputs.enumerated().map { ("input_\($0.offset)", $0.element) }
+                                  + outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: "\(dir)/parity_\(name).npz")
+        }
+    }
+}
