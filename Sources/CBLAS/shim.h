@@ -7,3 +7,4 @@ void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau, f
              const int *lwork, int *info);
 void sorgqr_(const int *m, const int *n, const int *k, float *a, const int *lda, const float *tau,
              float *work, const int *lwork, int *info);
+void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info);

@@ -67,6 +67,27 @@ public enum Initializer: Sendable, Equatable {
         let threads = openblas_get_num_threads()
         openblas_set_num_threads(Int32(ProcessInfo.processInfo.activeProcessorCount))
         defer { openblas_set_num_threads(threads) }
+        let signs: [Float]
+        if short >= 256, tall >= 3 * short, let viaCholesky = choleskyQ(&a, tall: tall, short: short) {
+            signs = viaCholesky
+        } else {
+            signs = householderQ(&a, tall: tall, short: short)
+        }
+        let t = Tensor(uninitializedShape: shape)
+        a.withUnsafeBufferPointer { q in
+            let out = t.base
+            if rows >= cols {
+                for r in 0..<rows { for c in 0..<cols { out[r * cols + c] = gain * signs[c] * q[c * tall + r] } }
+            } else {
+                for r in 0..<rows { let s = gain * signs[r]; for c in 0..<cols { out[r * cols + c] = s * q[r * tall + c] } }
+            }
+        }
+        return t
+    }
+
+    /// Q of A = QR in place by Householder reflections (LAPACK `sgeqrf` + `sorgqr`); returns the signs
+    /// of R's diagonal.
+    private static func householderQ(_ a: inout [Float], tall: Int, short: Int) -> [Float] {
         var m = Int32(tall), n = Int32(short), lda = Int32(tall), info: Int32 = 0
         var tau = [Float](repeating: 0, count: short)
         var query: Float = 0, lwork: Int32 = -1
@@ -82,15 +103,27 @@ public enum Initializer: Sendable, Equatable {
         if Int(lwork) > work.count { work = [Float](repeating: 0, count: Int(lwork)) }
         sorgqr_(&m, &n, &n, &a, &lda, &tau, &work, &lwork, &info)
         precondition(info == 0, "sorgqr failed (info \(info))")
-        let t = Tensor(uninitializedShape: shape)
-        a.withUnsafeBufferPointer { q in
-            let out = t.base
-            if rows >= cols {
-                for r in 0..<rows { for c in 0..<cols { out[r * cols + c] = gain * signs[c] * q[c * tall + r] } }
-            } else {
-                for r in 0..<rows { let s = gain * signs[r]; for c in 0..<cols { out[r * cols + c] = s * q[r * tall + c] } }
-            }
+        return signs
+    }
+
+    /// Q of A = QR in place by Cholesky QR: AᵀA = RᵀR (`ssyrk`, `spotrf`), Q = A·R⁻¹ (`strsm`), about
+    /// three times faster than Householder. Its loss of orthogonality is about κ(A)²·ε; a Gaussian
+    /// matrix three or more times taller than wide has κ below 4, so the callers use it only there.
+    /// R's diagonal is positive, so the signs are all 1. Nil (and A untouched) when the Cholesky
+    /// factorisation fails.
+    private static func choleskyQ(_ a: inout [Float], tall: Int, short: Int) -> [Float]? {
+        var gram = [Float](repeating: 0, count: short * short)
+        a.withUnsafeBufferPointer { a in
+            cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(short), Int32(tall), 1, a.baseAddress, Int32(tall), 0, &gram, Int32(short))
         }
-        return t
+        var n = Int32(short), info: Int32 = 0
+        var upper: CChar = 85  // "U"
+        spotrf_(&upper, &n, &gram, &n, &info)
+        guard info == 0 else { return nil }
+        gram.withUnsafeBufferPointer { r in
+            cblas_strsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, Int32(tall), Int32(short), 1,
+                        r.baseAddress, Int32(short), &a, Int32(tall))
+        }
+        return Array(repeating: 1, count: short)
     }
 }

@@ -39,7 +39,10 @@ enum KerasConfig {
 
     /// Checks a `{"class_name", "config"}` layer entry and the layers or cells nested in it, and returns
     /// it with initializers Recur lacks removed (the weights loaded next replace their values).
-    static func prepare(_ spec: JSONValue, context: String = "") throws -> JSONValue {
+    static func prepare(_ spec: JSONValue, context: String = "", depth: Int = 0) throws -> JSONValue {
+        guard depth < UntrustedLimits.maxNestingDepth else {
+            throw RecurError.unsupported(op: "Keras config", message: "layers nested more than \(UntrustedLimits.maxNestingDepth) deep\(context)")
+        }
         guard let className = spec["class_name"]?.string ?? spec["class"]?.string else {
             throw RecurError.invalidArgument(op: "Keras config", message: "layer entry\(context) has no class_name")
         }
@@ -71,16 +74,16 @@ enum KerasConfig {
         }
         switch className {
         case "Bidirectional", "TimeDistributed":
-            if let inner = config["layer"] { config["layer"] = try prepare(inner, context: " in \(label)") }
-            if let b = config["backward_layer"], !b.isNull { config["backward_layer"] = try prepare(b, context: " in \(label)") }
+            if let inner = config["layer"] { config["layer"] = try prepare(inner, context: " in \(label)", depth: depth + 1) }
+            if let b = config["backward_layer"], !b.isNull { config["backward_layer"] = try prepare(b, context: " in \(label)", depth: depth + 1) }
         case "RNN":
             if let cells = config["cell"]?.array {
-                config["cell"] = .array(try cells.map { try prepare($0, context: " in \(label)") })
+                config["cell"] = .array(try cells.map { try prepare($0, context: " in \(label)", depth: depth + 1) })
             } else if let cell = config["cell"] {
-                config["cell"] = try prepare(cell, context: " in \(label)")
+                config["cell"] = try prepare(cell, context: " in \(label)", depth: depth + 1)
             }
         case "StackedRNNCells":
-            if let cells = config["cells"]?.array { config["cells"] = .array(try cells.map { try prepare($0, context: " in \(label)") }) }
+            if let cells = config["cells"]?.array { config["cells"] = .array(try cells.map { try prepare($0, context: " in \(label)", depth: depth + 1) }) }
         default: break
         }
         var out = spec.object ?? [:]

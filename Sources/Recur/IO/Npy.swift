@@ -40,11 +40,8 @@ public enum NumpyFile {
                                 : String(headerBytes.map { Character(Unicode.Scalar($0)) })
         let (dtype, shape) = try parseHeader(header, bytes: b)
 
-        var count = 1
-        for d in shape {
-            let (m, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow else { throw b.fail("shape \(shape) is too large") }
-            count = m
+        guard shape.count <= UntrustedLimits.maxRank, let count = UntrustedLimits.elementCount(shape) else {
+            throw b.fail("shape \(shape) is too large (at most rank \(UntrustedLimits.maxRank) and \(UntrustedLimits.maxElements) elements)")
         }
         let dataStart = headerStart + headerLength
         let (needed, overflow) = count.multipliedReportingOverflow(by: dtype.size)
