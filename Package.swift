@@ -6,7 +6,7 @@ let package = Package(
     products: [
         .library(name: "Recur", targets: ["Recur"]),
         .library(name: "RecurTensor", targets: ["RecurTensor"]),
-        .executable(name: "recur", targets: ["recur"]),
+        .executable(name: "recur", targets: ["RecurCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,7 +21,9 @@ let package = Package(
         .target(name: "CRecurKernels"),
         .target(name: "RecurTensor", dependencies: ["CBLAS", "CRecurKernels"]),
         .target(name: "Recur", dependencies: ["RecurTensor", "CZlib", "CHDF5"]),
-        .executableTarget(name: "recur", dependencies: [
+        // The CLI lives in Sources/RecurCLI: a folder named `recur` beside `Recur` is one folder on a
+        // case-insensitive file system (macOS) and the package would not build there.
+        .executableTarget(name: "RecurCLI", dependencies: [
             "Recur", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor"]),
