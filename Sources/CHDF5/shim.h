@@ -126,4 +126,24 @@ static inline int recur_h5_object_kind(hid_t loc, const char *name) {
     H5Oclose(obj);
     return t == H5I_GROUP ? 1 : (t == H5I_DATASET ? 2 : 0);
 }
+/// Whether `type` is a numeric type libhdf5 converts to float32 the way NumPy would read it: an
+/// integer of 1, 2, 4 or 8 whole bytes, or an IEEE binary16, binary32 or binary64 float (either byte
+/// order). Crafted float descriptions (a zero exponent size, overlapping fields, odd precisions) are
+/// not, so they are refused instead of read as garbage.
+static inline int recur_h5_type_is_standard_numeric(hid_t type) {
+    size_t size = H5Tget_size(type);
+    H5T_class_t cls = H5Tget_class(type);
+    if (size != 1 && size != 2 && size != 4 && size != 8) return 0;
+    if (H5Tget_offset(type) != 0 || H5Tget_precision(type) != 8 * size) return 0;
+    if (cls == H5T_INTEGER) return 1;
+    if (cls != H5T_FLOAT) return 0;
+    size_t spos, epos, esize, mpos, msize;
+    if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return 0;
+    size_t ebias = H5Tget_ebias(type);
+    if (H5Tget_norm(type) != H5T_NORM_IMPLIED) return 0;
+    if (size == 2) return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 && ebias == 15;
+    if (size == 4) return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23 && ebias == 127;
+    if (size == 8) return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52 && ebias == 1023;
+    return 0;
+}
 #endif

@@ -24,9 +24,19 @@ struct Predict: ParsableCommand {
     func run() throws {
         RecurFileIO.removeTemporaryFilesOnSignals()
         let loaded = try loadModel(path: model)
+        let expected = loaded.inputShapes
+        guard inputs.count == max(expected.count, 1) else {
+            throw RecurError.invalidArgument(op: model, message: "the model takes \(max(expected.count, 1)) input(s); got \(inputs.count) --input")
+        }
         let arrays = try inputs.map { try NumpyFile.loadNpy(path: $0) }
-        guard arrays.count == loaded.inputs.count || (loaded is Sequential && arrays.count == 1) else {
-            throw ValidationError("\(model) takes \(max(loaded.inputs.count, 1)) input(s); got \(arrays.count) --input")
+        // Each file against the model's input, naming the file (the model checks again per batch).
+        for (k, (path, array)) in zip(inputs, arrays).enumerated() where k < expected.count {
+            let shape = expected[k]
+            let fits = array.rank == shape.count && zip(shape.dropFirst(), array.shape.dropFirst()).allSatisfy { $0 == nil || $0 == $1 }
+            guard fits else {
+                throw RecurError.shapeMismatch(op: "\(path) (input \(k) of \(model))", expected: describeShape([nil] + shape.dropFirst()),
+                                               actual: describeShape(array.shape.map(Optional.some)))
+            }
         }
         let outputs = try loaded.predict(arrays, batchSize: batchSize)
         try NumpyFile.saveNpz(outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: output)

@@ -42,8 +42,8 @@ struct UntrustedInputTests {
         ("unknown_filter.weights.h5", "filter 307"),
         ("huge_declared.weights.h5", "expected shape (3, 2), got (2147483648, 2147483648)"),
         ("huge_declared_matching_rank.weights.h5", "expected shape (3, 2), got (3, 1099511627776)"),
-        ("wrong_dtype.weights.h5", "not a numeric array"),
-        ("compound_dtype.weights.h5", "not a numeric array"),
+        ("wrong_dtype.weights.h5", "not a numeric array of standard"),
+        ("compound_dtype.weights.h5", "not a numeric array of standard"),
     ])
     func hostileWeightsFilesAreRefused(_ file: String, _ reason: String) throws {
         let model = try denseModel()
@@ -108,7 +108,7 @@ struct UntrustedInputTests {
     @Test(arguments: [
         ("deep_parens.npy", "malformed header"),
         ("huge_shape.npy", "is too large"),
-        ("negative_shape.npy", "bad shape entry"),
+        ("negative_shape.npy", "shape (-1, 3) must hold whole numbers ≥ 0"),
     ])
     func hostileNpyFilesAreRefused(_ file: String, _ reason: String) throws {
         let text = message { _ = try NumpyFile.loadNpy(path: Self.path(file)) }
@@ -258,5 +258,41 @@ struct UntrustedInputTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("m.keras").path)
         #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o077 != 0o077 } == true)
         #expect(message { try RecurFileIO.checkWritable(dir.appendingPathComponent("missing/m.keras").path) }.contains("does not exist"))
+    }
+}
+
+/// Files from a black-box attack (Fixtures/crafted/attack/README.md).
+@Suite("Untrusted files: found by attack")
+struct AttackRegressionTests {
+    static func path(_ name: String) -> String {
+        Fixtures.directory.appendingPathComponent("crafted/attack/\(name)").path
+    }
+
+    @Test(arguments: [
+        ("repeat_vector_n_16777216.keras", "'n' must be in 1...65536, got 16777216"),
+        ("float_zero_exponent.keras", "not a numeric array of standard"),
+        ("float_odd_precision.keras", "not a numeric array of standard"),
+        ("float_overlapping_fields.keras", "not a numeric array of standard"),
+        ("local_name_mismatch.keras", "names another file than the central directory"),
+        ("dense_int32_input.keras", "an int32 input straight into this layer"),
+    ])
+    func refused(_ file: String, _ reason: String) {
+        do {
+            _ = try loadModel(path: Self.path(file))
+            Issue.record("\(file) loaded")
+        } catch {
+            #expect("\(error)".contains(reason), "\(file): \(error)")
+        }
+    }
+
+    @Test(arguments: ["layer_norm_epsilon_null", "embedding_uint8_input"])
+    func matchesKeras(_ name: String) throws {
+        let model = try loadModel(path: Self.path("\(name).keras"))
+        let arrays = try NumpyFile.loadNpz(path: Self.path("\(name).npz"))
+        let out = try model.predict(arrays["input_0"]!)
+        let expected = arrays["output_0"]!
+        #expect(out.shape == expected.shape)
+        let worst = zip(out.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "\(name) differs from Keras by \(worst)")
     }
 }

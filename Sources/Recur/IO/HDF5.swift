@@ -177,9 +177,8 @@ final class HDF5File {
         let type = H5Dget_type(ds)
         guard type >= 0 else { throw fail("cannot read the type of '\(datasetPath)'") }
         defer { H5Tclose(type) }
-        let typeClass = H5Tget_class(type)
-        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER, (1...8).contains(H5Tget_size(type)) else {
-            throw fail("dataset '\(datasetPath)' is not a numeric array of 1- to 8-byte elements")
+        guard recur_h5_type_is_standard_numeric(type) != 0 else {
+            throw fail("dataset '\(datasetPath)' is not a numeric array of standard integers or IEEE floats (16, 32 or 64 bits)")
         }
         let space = H5Dget_space(ds)
         guard space >= 0 else { throw fail("cannot read the shape of '\(datasetPath)'") }

@@ -126,16 +126,28 @@ enum KerasConfig {
         let config = prepared["config"]?.object ?? [:]
         let name = config["name"]?.string
         let label = "InputLayer '\(name ?? "?")'"
+        let dtype = try inputDType(config["dtype"], label: label)
         if let value = config["batch_shape"] ?? config["batch_input_shape"], !value.isNull {
             let all = try KerasLayerFactory.shape(value, key: "batch_shape", layer: label)
             guard let batch = all.first else { throw RecurError.invalidArgument(op: label, message: "empty batch_shape") }
-            return Input(shape: Array(all.dropFirst()), batchSize: batch, name: name)
+            return Input(shape: Array(all.dropFirst()), batchSize: batch, dtype: dtype, name: name)
         }
         if let value = config["shape"], !value.isNull {
             let batch = try KerasLayerFactory.Arguments(layer: label, config: config).int("batch_size", default: 0, in: 0...UntrustedLimits.maxElements)
-            return Input(shape: try KerasLayerFactory.shape(value, key: "shape", layer: label), batchSize: batch == 0 ? nil : batch, name: name)
+            return Input(shape: try KerasLayerFactory.shape(value, key: "shape", layer: label), batchSize: batch == 0 ? nil : batch,
+                         dtype: dtype, name: name)
         }
         throw RecurError.invalidArgument(op: "InputLayer '\(name ?? "?")'", message: "config has no batch_shape")
+    }
+
+    /// An InputLayer's `dtype` (a name, or a dtype-policy object naming one); float32 when absent.
+    static func inputDType(_ value: JSONValue?, label: String) throws -> InputDType {
+        guard let value, !value.isNull else { return .float32 }
+        let name = value.string ?? value["config"]?["name"]?.string ?? ""
+        guard let dtype = InputDType(rawValue: name) else {
+            throw RecurError.unsupported(op: label, message: "dtype \(compactJSON(value)) (supported: \(InputDType.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return dtype
     }
 
     /// A model from the parsed `config.json`: `Sequential` or `Functional`. Every layer is built from
@@ -172,7 +184,7 @@ enum KerasConfig {
         guard let specs = config["layers"]?.array else {
             throw RecurError.invalidArgument(op: "Sequential '\(name)'", message: "config has no layers")
         }
-        var inputShape: [Int?]?, batchSize: Int?
+        var inputShape: [Int?]?, batchSize: Int?, inputDType = InputDType.float32
         var layers: [Layer] = []
         for (i, spec) in specs.enumerated() {
             if spec["class_name"]?.string == "InputLayer" {
@@ -180,6 +192,7 @@ enum KerasConfig {
                 let input = try makeInput(spec)
                 inputShape = Array(input.shape.dropFirst())
                 batchSize = input.shape[0]
+                inputDType = (input.node.layer as? InputLayer)?.dtype ?? .float32
                 continue
             }
             layers.append(try makeLayer(spec))
@@ -192,6 +205,10 @@ enum KerasConfig {
             }
         }
         let model = try Sequential(layers, inputShape: inputShape, batchSize: batchSize, name: name)
+        if inputDType.isInteger, let first = layers.first, !InputDType.layerComputesInFloat(first) {
+            throw integerInputRefusal(dtype: inputDType, consumer: first)
+        }
+        model.inputDType = inputDType
         guard model.layerOutputShapes.count == model.stack.count else {
             throw RecurError.invalidArgument(op: "Sequential '\(name)'", message: "the config gives no input shape, so the model cannot be built")
         }
@@ -355,7 +372,18 @@ enum KerasConfig {
                 return t
             }
         }
-        return try Model(inputs: try endpoints("input_layers"), outputs: try endpoints("output_layers"), name: modelName)
+        let model = try Model(inputs: try endpoints("input_layers"), outputs: try endpoints("output_layers"), name: modelName)
+        for node in model.nodes {
+            for t in node.inputs + node.initialState {
+                guard let input = t.node.layer as? InputLayer, input.dtype.isInteger, !InputDType.layerComputesInFloat(node.layer) else { continue }
+                throw integerInputRefusal(dtype: input.dtype, consumer: node.layer)
+            }
+        }
+        return model
+    }
+
+    static func integerInputRefusal(dtype: InputDType, consumer: Layer) -> RecurError {
+        .unsupported(op: "\(consumer.className) '\(consumer.name)'", message: "an \(dtype.rawValue) input straight into this layer (Keras computes it in integer arithmetic; Recur reads integer inputs only as Embedding ids)")
     }
 }
 

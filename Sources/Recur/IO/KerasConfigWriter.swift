@@ -141,9 +141,11 @@ extension KerasConfig {
         }
     }
 
-    static func inputEntry(name: String, shape: [Int?], integer: Bool) -> JSONValue {
-        .object(["module": "keras.layers", "class_name": "InputLayer", "registered_name": .null,
-                 "config": .object(["batch_shape": self.shape(shape), "dtype": .string(integer ? "int32" : "float32"),
+    /// An InputLayer entry; `dtype` as declared, or int32 for ids (`integer`) when left at float32.
+    static func inputEntry(name: String, shape: [Int?], integer: Bool, dtype: InputDType) -> JSONValue {
+        let written = dtype == .float32 && integer ? "int32" : dtype.rawValue
+        return .object(["module": "keras.layers", "class_name": "InputLayer", "registered_name": .null,
+                 "config": .object(["batch_shape": self.shape(shape), "dtype": .string(written),
                                     "sparse": .bool(false), "ragged": .bool(false), "name": .string(name)])])
     }
 
@@ -154,7 +156,7 @@ extension KerasConfig {
                 throw RecurError.invalidArgument(op: s.name, message: "the model is not built: give it an input shape before saving")
             }
             let inputName = LayerNameRegistry().uniqueName("input_layer")
-            var layers = [inputEntry(name: inputName, shape: input, integer: s.stack.first is Embedding)]
+            var layers = [inputEntry(name: inputName, shape: input, integer: s.stack.first is Embedding, dtype: s.inputDType)]
             layers += try s.stack.map(layerEntry)
             return .object(["module": "keras", "class_name": "Sequential", "registered_name": .null,
                             "config": .object(["name": .string(s.name), "trainable": .bool(s.isTrainable), "dtype": float32Policy,
@@ -184,7 +186,7 @@ extension KerasConfig {
             if let input = layer as? InputLayer {
                 let consumers = model.nodes.filter { n in n.inputs.contains { $0.node.layer === input } }
                 let integer = !consumers.isEmpty && consumers.allSatisfy { $0.layer is Embedding }
-                e = inputEntry(name: input.name, shape: [input.batchSize] + input.shape, integer: integer).object!
+                e = inputEntry(name: input.name, shape: [input.batchSize] + input.shape, integer: integer, dtype: input.dtype).object!
                 e["inbound_nodes"] = .array([])
             } else {
                 e = try layerEntry(layer).object!

@@ -36,15 +36,20 @@ public enum KerasLayerFactory {
             return r
         }
 
-        func float(_ key: String, default value: Float) throws -> Float {
-            guard let v = config[key], !v.isNull else { return value }
-            guard let d = v.double else { throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be a number, got \(v)") }
+        /// A missing key takes `value`; an explicit `null` takes `ifNull` where Keras gives it a meaning
+        /// (LayerNormalization's epsilon: the backend epsilon) and is an error elsewhere, as in Keras.
+        func float(_ key: String, default value: Float, ifNull: Float? = nil) throws -> Float {
+            guard let v = config[key] else { return value }
+            if v.isNull, let ifNull { return ifNull }
+            guard let d = v.double, d.isFinite else {
+                throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be a finite number, got \(KerasConfig.compactJSON(v))")
+            }
             return Float(d)
         }
 
         func bool(_ key: String, default value: Bool) throws -> Bool {
             guard let v = config[key], !v.isNull else { return value }
-            guard let b = v.bool else { throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be true or false, got \(v)") }
+            guard let b = v.bool else { throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be true or false, got \(KerasConfig.compactJSON(v))") }
             return b
         }
 
@@ -53,7 +58,7 @@ public enum KerasLayerFactory {
             guard let v = config[key] else { return value }
             if v.isNull { return .linear }
             guard let s = v.string, let a = Activation(rawValue: s) else {
-                throw RecurError.unsupported(op: layer, message: "\(key) \(v) (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw RecurError.unsupported(op: layer, message: "\(key) \(KerasConfig.compactJSON(v)) (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return a
         }
@@ -70,7 +75,7 @@ public enum KerasLayerFactory {
             case "uniform", "random_uniform", "RandomUniform":
                 return .uniform(min: Float(args?["minval"]?.double ?? -0.05), max: Float(args?["maxval"]?.double ?? 0.05))
             case "constant", "Constant": return .constant(Float(args?["value"]?.double ?? 0))
-            default: throw RecurError.unsupported(op: layer, message: "initializer \(v) for '\(key)'")
+            default: throw RecurError.unsupported(op: layer, message: "initializer \(KerasConfig.compactJSON(v)) for '\(key)'")
             }
         }
 
@@ -98,7 +103,7 @@ public enum KerasLayerFactory {
         /// Recur's layers work on channels-last data only.
         func requireChannelsLast() throws {
             if let v = config["data_format"], !v.isNull, v.string != "channels_last" {
-                throw RecurError.unsupported(op: layer, message: "argument data_format=\(v) (only channels_last)")
+                throw RecurError.unsupported(op: layer, message: "argument data_format=\(KerasConfig.compactJSON(v)) (only channels_last)")
             }
         }
 
@@ -147,7 +152,7 @@ public enum KerasLayerFactory {
                              embeddingsInitializer: try a.initializer("embeddings_initializer", default: .uniform()), name: a.name)
         case "BatchNormalization":
             if let axis = config["axis"], axis.int != -1, axis.array?.count != 1 || axis.array?.first?.int != -1 {
-                throw RecurError.unsupported(op: a.layer, message: "axis \(axis) (only the last axis)")
+                throw RecurError.unsupported(op: a.layer, message: "axis \(KerasConfig.compactJSON(axis)) (only the last axis)")
             }
             return BatchNormalization(momentum: try a.float("momentum", default: 0.99), epsilon: try a.float("epsilon", default: 1e-3),
                                       center: try a.bool("center", default: true), scale: try a.bool("scale", default: true), name: a.name)
@@ -174,7 +179,7 @@ public enum KerasLayerFactory {
         case "Reshape":
             return Reshape(targetShape: try a.intList("target_shape"), name: a.name)
         case "RepeatVector":
-            return RepeatVector(try a.width("n"), name: a.name)
+            return RepeatVector(try a.int("n", in: 1...UntrustedLimits.maxRepeats), name: a.name)
         case "Permute":
             do { return try Permute(try a.intList("dims"), name: a.name) } catch RecurError.invalidArgument(_, let message) {
                 throw RecurError.invalidArgument(op: a.layer, message: message)
@@ -187,9 +192,9 @@ public enum KerasLayerFactory {
         case "LayerNormalization":
             try a.rejectTrue(["rms_scaling"])
             if let axis = config["axis"], axis.int != -1, axis.array?.count != 1 || axis.array?.first?.int != -1 {
-                throw RecurError.unsupported(op: a.layer, message: "axis \(axis) (only the last axis, -1)")
+                throw RecurError.unsupported(op: a.layer, message: "axis \(KerasConfig.compactJSON(axis)) (only the last axis, -1)")
             }
-            return LayerNormalization(epsilon: try a.float("epsilon", default: 1e-3), center: try a.bool("center", default: true),
+            return LayerNormalization(epsilon: try a.float("epsilon", default: 1e-3, ifNull: 1e-7), center: try a.bool("center", default: true),
                                       scale: try a.bool("scale", default: true),
                                       gammaInitializer: try a.initializer("gamma_initializer", default: .ones),
                                       betaInitializer: try a.initializer("beta_initializer", default: .zeros), name: a.name)
@@ -227,7 +232,7 @@ public enum KerasLayerFactory {
             if let m = config["merge_mode"] {
                 if m.isNull { mergeMode = nil }
                 else if let s = m.string, let mode = MergeMode(rawValue: s) { mergeMode = mode }
-                else { throw RecurError.unsupported(op: a.layer, message: "merge_mode \(m)") }
+                else { throw RecurError.unsupported(op: a.layer, message: "merge_mode \(KerasConfig.compactJSON(m))") }
             }
             let backward = try config["backward_layer"].map { spec -> RNN in
                 guard let b = try layer(from: spec) as? RNN else {

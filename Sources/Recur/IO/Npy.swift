@@ -211,7 +211,10 @@ public enum NumpyFile {
         guard case let .tuple(dims)? = dict["shape"] else { throw b.fail("malformed header: missing 'shape' tuple") }
         var shape: [Int] = []
         for d in dims {
-            guard case let .int(n) = d, n >= 0 else { throw b.fail("malformed header: bad shape entry in \(dims)") }
+            guard case let .int(n) = d, n >= 0 else {
+                let text = dims.map { if case let .int(n) = $0 { return String(n) } else { return "?" } }.joined(separator: ", ")
+                throw b.fail("malformed header: shape (\(text)) must hold whole numbers ≥ 0")
+            }
             shape.append(n)
         }
         return (try DType(descr, bytes: b), shape)

@@ -19,6 +19,11 @@ public enum RecurFileIO {
             throw RecurError.io(path: path, message: "file not found")
         }
         guard !isDir.boolValue else { throw RecurError.io(path: path, message: "is a directory, not a file") }
+        // Devices, pipes and sockets could block or never end: only regular files are read.
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw RecurError.io(path: path, message: "is not a regular file (a device, pipe or socket)")
+        }
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {

@@ -13,7 +13,8 @@
 /// | `maxDecompressedBytes` | 2 GiB | a gzip stream (IDX data sets); Fashion-MNIST is 47 MB |
 /// | `maxRank` | 8 | any tensor shape read from a file |
 /// | `maxElements` | 2³⁰ | one tensor (4 GiB of Float32) |
-/// | `maxUnits` | 2²⁴ | a width from `config.json` (`units`, `input_dim`, `output_dim`, `n`, ...) |
+/// | `maxUnits` | 2²⁴ | a width from `config.json` (`units`, `input_dim`, `output_dim`, ...) |
+/// | `maxRepeats` | 2¹⁶ | `RepeatVector`'s `n` (each repeat is a time step the next layer runs) |
 /// | `maxLayers` | 100,000 | layers or layer calls in one `config.json` |
 /// | `maxHDF5Objects` | 1,000,000 | groups and datasets visited in one weights file |
 /// | `maxNestingDepth` | 64 | nested layers (wrappers, models) and `.npy` header literals |
@@ -28,6 +29,7 @@ public enum UntrustedLimits {
     public static let maxRank = 8
     public static let maxElements = 1 << 30
     public static let maxUnits = 1 << 24
+    public static let maxRepeats = 1 << 16
     public static let maxLayers = 100_000
     public static let maxHDF5Objects = 1_000_000
     public static let maxNestingDepth = 64

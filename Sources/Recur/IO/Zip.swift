@@ -169,6 +169,8 @@ public struct ZipArchive {
         public let uncompressedSize: Int
         let flags: UInt16
         let localHeaderOffset: Int
+        /// The name's bytes as stored (the local header must repeat them).
+        let rawName: Data
     }
 
     /// The file the archive came from (for error messages).
@@ -237,7 +239,7 @@ public struct ZipArchive {
                 throw b.fail("two entries are named '\(name)' (readers disagree on which one counts; refused)")
             }
             list.append(Entry(name: name, method: method, crc32: crc, compressedSize: Int(csize),
-                              uncompressedSize: Int(usize), flags: flags, localHeaderOffset: Int(local)))
+                              uncompressedSize: Int(usize), flags: flags, localHeaderOffset: Int(local), rawName: nameBytes))
             p += 46 + nameLen + extraLen + commentLen
         }
         entries = list
@@ -265,6 +267,9 @@ public struct ZipArchive {
             throw b.fail("bad local header signature for '\(name)' at offset \(h) (corrupt)")
         }
         let nameLen = Int(try b.u16(h + 26)), extraLen = Int(try b.u16(h + 28))
+        guard try b.bytes(h + 30, nameLen, "local name of '\(name)'") == entry.rawName else {
+            throw b.fail("the local header at offset \(h) names another file than the central directory's '\(name)' (corrupt)")
+        }
         let start = h + 30 + nameLen + extraLen
         let raw = try b.bytes(start, entry.compressedSize, "data of '\(name)'")
         let out: Data

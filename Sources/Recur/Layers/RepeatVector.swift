@@ -16,7 +16,11 @@ public final class RepeatVector: Layer, WeightlessLayer {
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
         try requireRank(x.shape.map(Optional.some), 2, layer: "RepeatVector layer '\(name)'")
+        guard UntrustedLimits.elementCount([x.shape[0], n, x.shape[1]]) != nil else {
+            throw RecurError.invalidArgument(op: "RepeatVector layer '\(name)'", message: "output (\(x.shape[0]), \(n), \(x.shape[1])) would hold more than \(UntrustedLimits.maxElements) values")
+        }
+        // One broadcasting product instead of n copies (differentiable as every op).
         let step = try x.reshaped(to: [x.shape[0], 1, x.shape[1]])
-        return LayerOutput([try Tensor.concatenate(Array(repeating: step, count: n), alongAxis: 1)])
+        return LayerOutput([try step * Tensor.ones([1, n, 1])])
     }
 }

@@ -109,7 +109,8 @@ open class Model: Layer {
             guard fits else {
                 throw RecurError.shapeMismatch(op: "\(name) input \(symbol.node.layer.name)", expected: describeShape(expected), actual: describeShape(value.shape))
             }
-            computed[ObjectIdentifier(symbol.node)] = ([value], nil)
+            let converted = try (symbol.node.layer as? InputLayer)?.dtype.convert(value) ?? value
+            computed[ObjectIdentifier(symbol.node)] = ([converted], nil)
         }
         func value(_ t: SymbolicTensor) -> Tensor { computed[ObjectIdentifier(t.node)]!.tensors[t.index] }
         for node in nodes where !(node.layer is InputLayer) {

@@ -11,6 +11,9 @@
 public final class Sequential: Model {
     public private(set) var stack: [Layer] = []
     private var inputShape: [Int?]?
+    /// The element type of the input (Keras's `Input(dtype=)` before the first layer); inputs are
+    /// converted to it first.
+    public var inputDType: InputDType = .float32
     /// Each layer's output shape, batch first.
     private(set) var layerOutputShapes: [[Int?]] = []
 
@@ -77,7 +80,7 @@ public final class Sequential: Model {
                 throw RecurError.shapeMismatch(op: "\(name) input", expected: describeShape(expected), actual: describeShape(values[0].shape))
             }
         }
-        var output = LayerOutput(values)
+        var output = LayerOutput([try inputDType.convert(values[0])])
         for layer in stack {
             output = try layer.run(LayerInput(output.tensors, mask: output.mask, training: training))
         }

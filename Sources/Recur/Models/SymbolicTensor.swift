@@ -51,23 +51,26 @@ final class GraphNode {
 public final class InputLayer: Layer {
     public let shape: [Int?]
     public let batchSize: Int?
+    /// The declared element type; values are converted to it as Keras converts them.
+    public let dtype: InputDType
 
-    init(shape: [Int?], batchSize: Int?, name: String?) {
+    init(shape: [Int?], batchSize: Int?, dtype: InputDType, name: String?) {
         self.shape = shape
         self.batchSize = batchSize
+        self.dtype = dtype
         super.init(name: name)
     }
 
     public override var className: String { "InputLayer" }
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
-        LayerOutput(input.tensors, mask: input.mask)
+        LayerOutput(try input.tensors.map { try dtype.convert($0) }, mask: input.mask)
     }
 }
 
 /// `Input(shape:)`: the entry point of a functional model; `shape` excludes the batch dimension.
-public func Input(shape: [Int?], batchSize: Int? = nil, name: String? = nil) -> SymbolicTensor {
-    let layer = InputLayer(shape: shape, batchSize: batchSize, name: name)
+public func Input(shape: [Int?], batchSize: Int? = nil, dtype: InputDType = .float32, name: String? = nil) -> SymbolicTensor {
+    let layer = InputLayer(shape: shape, batchSize: batchSize, dtype: dtype, name: name)
     let full = [batchSize] + shape
     let node = GraphNode(layer: layer, inputs: [], initialState: [], outputShapes: [full], callIndex: 0)
     layer.callCount = 1

@@ -81,6 +81,9 @@ extension Model {
         guard x.count == max(inputShapes.count, 1) else {
             throw RecurError.invalidArgument(op: "\(name).\(op)", message: "expected \(max(inputShapes.count, 1)) input array(s), got \(x.count)")
         }
+        for t in x + (y ?? []) where t.rank == 0 {
+            throw RecurError.shapeMismatch(op: "\(name).\(op)", expected: "arrays with a batch axis first", actual: "a scalar, shape ()")
+        }
         let n = x[0].shape.first ?? 0
         for t in x + (y ?? []) where t.shape.first != n {
             throw RecurError.shapeMismatch(op: "\(name).\(op)", expected: "\(n) samples in every array", actual: describeShape(t.shape))
