@@ -126,6 +126,35 @@ static inline int recur_h5_object_kind(hid_t loc, const char *name) {
     H5Oclose(obj);
     return t == H5I_GROUP ? 1 : (t == H5I_DATASET ? 2 : 0);
 }
+/// The storage layout of dataset `dset`: 0 compact, 1 contiguous, 2 chunked, 3 virtual, -1 unknown.
+static inline int recur_h5_dataset_layout(hid_t dset) {
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (dcpl < 0) return -1;
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    H5Pclose(dcpl);
+    switch (layout) {
+    case H5D_COMPACT: return 0;
+    case H5D_CONTIGUOUS: return 1;
+    case H5D_CHUNKED: return 2;
+    case H5D_VIRTUAL: return 3;
+    default: return -1;
+    }
+}
+
+/// Where a contiguous dataset's raw data starts in the file and how many bytes it has; returns 0 when
+/// the data is stored (an address and a size are known).
+static inline int recur_h5_contiguous_storage(hid_t dset, uint64_t *offset, uint64_t *size) {
+    haddr_t address = H5Dget_offset(dset);
+    if (address == HADDR_UNDEF) return -1;
+    *offset = (uint64_t)address;
+    *size = (uint64_t)H5Dget_storage_size(dset);
+    return 0;
+}
+
+/// 1 for a big-endian type, 0 little-endian; 1 when an integer type is signed.
+static inline int recur_h5_type_is_big_endian(hid_t type) { return H5Tget_order(type) == H5T_ORDER_BE; }
+static inline int recur_h5_type_is_signed(hid_t type) { return H5Tget_class(type) == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_2; }
+
 /// Whether `type` is a numeric type libhdf5 converts to float32 the way NumPy would read it: an
 /// integer of 1, 2, 4 or 8 whole bytes, or an IEEE binary16, binary32 or binary64 float (either byte
 /// order). Crafted float descriptions (a zero exponent size, overlapping fields, odd precisions) are

@@ -296,3 +296,15 @@ struct AttackRegressionTests {
         #expect(worst < 1e-5, "\(name) differs from Keras by \(worst)")
     }
 }
+
+/// Inputs on which a fuzzer crashed Recur (Fixtures/crafted/fuzz), each now a clean error.
+@Suite("Untrusted files: found by fuzzing")
+struct FuzzRegressionTests {
+    /// FuzzWeights: libhdf5's contiguous read path did a NULL memcpy on this corrupt file; Recur now
+    /// decodes contiguous data itself after checking where it lies.
+    @Test func corruptContiguousDatasetIsAnError() throws {
+        let model = try withFreshLayerNames { try Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
+        let path = Fixtures.directory.appendingPathComponent("crafted/fuzz/contiguous_read_segv.weights.h5").path
+        #expect(throws: RecurError.self) { try model.loadKerasWeights(from: path) }
+    }
+}

@@ -15,6 +15,8 @@ final class HDF5File {
     /// Names the file in errors.
     let label: String
     private var id: hid_t
+    /// The file's bytes when it was opened from memory (contiguous datasets are decoded from them).
+    private let bytes: Data?
 
     private static let lock = NSRecursiveLock()
     nonisolated(unsafe) private static var prepared = false
@@ -30,9 +32,10 @@ final class HDF5File {
         return try body()
     }
 
-    private init(label: String, id: hid_t) {
+    private init(label: String, id: hid_t, bytes: Data? = nil) {
         self.label = label
         self.id = id
+        self.bytes = bytes
     }
 
     /// Opens the HDF5 file whose bytes are `image`, read-only.
@@ -43,7 +46,7 @@ final class HDF5File {
         }
         let id = image.withUnsafeBytes { recur_h5_open_image($0.baseAddress, $0.count) }
         guard id >= 0 else { throw RecurError.io(path: label, message: "HDF5 cannot open the file (corrupt or truncated?)") }
-        return HDF5File(label: label, id: id)
+        return HDF5File(label: label, id: id, bytes: image)
     }
 
     /// Creates an empty file in memory; `image()` returns its bytes once written.
@@ -196,14 +199,60 @@ final class HDF5File {
                                            expected: describeShape(expectedShape), actual: describeShape(dims.map { Int(clamping: $0) }))
         }
         let count = UntrustedLimits.elementCount(shape) ?? 0
-        var scalars = [Float](repeating: 0, count: count)
-        if count > 0 {
-            let status = scalars.withUnsafeMutableBytes { raw in
-                H5Dread(ds, recur_h5t_native_float(), recur_h5s_all(), recur_h5s_all(), recur_h5p_default(), raw.baseAddress)
+        switch recur_h5_dataset_layout(ds) {
+        case 1:
+            return try Tensor(shape: shape, scalars: contiguousData(ds, type: type, count: count, datasetPath))
+        case 2:
+            // Chunked (possibly deflated): libhdf5 reads it; its filters were checked above.
+            var scalars = [Float](repeating: 0, count: count)
+            if count > 0 {
+                let status = scalars.withUnsafeMutableBytes { raw in
+                    H5Dread(ds, recur_h5t_native_float(), recur_h5s_all(), recur_h5s_all(), recur_h5p_default(), raw.baseAddress)
+                }
+                guard status >= 0 else { throw fail("cannot read dataset '\(datasetPath)' (corrupt or truncated file?)") }
             }
-            guard status >= 0 else { throw fail("cannot read dataset '\(datasetPath)' (corrupt or truncated file?)") }
+            return try Tensor(shape: shape, scalars: scalars)
+        default:
+            throw fail("dataset '\(datasetPath)' has a storage layout Recur does not read (Keras writes contiguous datasets)")
         }
-        return try Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// A contiguous dataset's values, decoded from the file's bytes. Why not `H5Dread`: libhdf5 1.10's
+    /// contiguous read path crashed (a NULL memcpy) on a corrupt file found by fuzzing; here the data's
+    /// place is checked against the file before any byte is read, and the element type is one of the
+    /// standard ones (checked above), so decoding is a bounded loop.
+    private func contiguousData(_ ds: hid_t, type: hid_t, count: Int, _ datasetPath: String) throws -> [Float] {
+        guard let bytes else { throw fail("dataset '\(datasetPath)': file not opened from memory") }
+        var offset: UInt64 = 0, stored: UInt64 = 0
+        guard recur_h5_contiguous_storage(ds, &offset, &stored) == 0 else {
+            throw fail("dataset '\(datasetPath)' declares \(count) values but stores none")
+        }
+        let size = Int(H5Tget_size(type))
+        guard stored == UInt64(count * size), offset <= UInt64(bytes.count), stored <= UInt64(bytes.count) - offset else {
+            throw fail("dataset '\(datasetPath)' has \(stored) bytes at offset \(offset); expected \(count * size) inside the file's \(bytes.count)")
+        }
+        let bigEndian = recur_h5_type_is_big_endian(type) != 0
+        let isFloat = H5Tget_class(type) == H5T_FLOAT, isSigned = recur_h5_type_is_signed(type) != 0
+        return bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + Int(offset)
+            func word(_ i: Int) -> UInt64 {
+                var w: UInt64 = 0
+                for k in 0..<size { w |= UInt64(base.load(fromByteOffset: i * size + k, as: UInt8.self)) << (8 * UInt64(bigEndian ? size - 1 - k : k)) }
+                return w
+            }
+            return (0..<count).map { i -> Float in
+                let w = word(i)
+                switch (isFloat, size) {
+                case (true, 2): return Float(Float16(bitPattern: UInt16(w)))
+                case (true, 4): return Float(bitPattern: UInt32(w))
+                case (true, _): return Float(Double(bitPattern: w))
+                case (false, _) where isSigned:
+                    let shift = UInt64(64 - 8 * size)
+                    return Float(Int64(bitPattern: w << shift) >> Int64(shift))
+                default: return Float(w)
+                }
+            }
+        }
     }
 
     /// Creates a group (its parent must exist).
