@@ -9,6 +9,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-12}"
 runs="${2:--1}"
 work="${3:-$(mktemp -d)}"
+# Always a clean build: an incremental rebuild of this package was seen to leave the library without
+# coverage instrumentation (the harnesses then see nothing; the check below would fail them).
+rm -rf "$root/Fuzz/.build"/*/release
 swift build --package-path "$root/Fuzz" -c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing >/dev/null
 bin="$(swift build --package-path "$root/Fuzz" -c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing --show-bin-path)"
 export LSAN_OPTIONS="suppressions=$root/Fuzz/lsan.supp"
