@@ -155,6 +155,21 @@ extension Model {
         return try sampleWeight.map { try $0 * weights } ?? weights
     }
 
+    /// The end of an epoch of `fit`: the epoch's logs with validation, the finished progress bar, the
+    /// history entry and the callbacks; returns the logs.
+    func endEpoch(_ epoch: Int, tracker: EpochTracker, validation: (x: [Tensor], y: [Tensor])?, batchSize: Int, bar: ProgressBar,
+                  steps: Int, start: Date, history: inout History, callbacks: [any Callback]) throws -> Logs {
+        var logs = tracker.logs()
+        if let validation {
+            let v = try evaluate(validation.x, validation.y, batchSize: batchSize, verbose: 0)
+            for name in v.names { logs["val_" + name] = v[name] }
+        }
+        bar.update(steps, values: logs, finalize: true, elapsed: Date().timeIntervalSince(start))
+        history.record(epoch: epoch, logs: logs)
+        for cb in callbacks { try cb.onEpochEnd(model: self, epoch: epoch, logs: logs) }
+        return logs
+    }
+
     /// Whether any layer keeps states across batches.
     var hasStatefulLayers: Bool {
         func stateful(_ layer: Layer) -> Bool {
@@ -240,15 +255,8 @@ extension Model {
                 if step + 1 < steps { bar.update(step + 1, values: logs) }
                 if stopTraining { break }
             }
-            var logs = tracker.logs()
-            if let validation {
-                let v = try evaluate(validation.x, validation.y, batchSize: batchSize, verbose: 0)
-                for name in v.names { logs["val_" + name] = v[name] }
-            }
-            bar.update(steps, values: logs, finalize: true, elapsed: Date().timeIntervalSince(start))
-            history.record(epoch: epoch, logs: logs)
-            lastLogs = logs
-            for cb in callbacks { try cb.onEpochEnd(model: self, epoch: epoch, logs: logs) }
+            lastLogs = try endEpoch(epoch, tracker: tracker, validation: validation, batchSize: batchSize, bar: bar, steps: steps,
+                                    start: start, history: &history, callbacks: callbacks)
             if stopTraining { break }
             if let backup {
                 try backup.save(model: self, optimizer: compiled.optimizer, variables: trainableVariables,

@@ -75,15 +75,8 @@ extension Model {
                 if stepsPerEpoch.map({ step < $0 }) ?? true { bar.update(step, values: logs) }
                 if stopTraining { break }
             }
-            var logs = tracker.logs()
-            if let validationData {
-                let v = try evaluate(validationData.x, validationData.y, verbose: 0)
-                for name in v.names { logs["val_" + name] = v[name] }
-            }
-            bar.update(step, values: logs, finalize: true, elapsed: Date().timeIntervalSince(start))
-            history.record(epoch: epoch, logs: logs)
-            lastLogs = logs
-            for cb in callbacks { try cb.onEpochEnd(model: self, epoch: epoch, logs: logs) }
+            lastLogs = try endEpoch(epoch, tracker: tracker, validation: validationData, batchSize: 32, bar: bar, steps: step,
+                                    start: start, history: &history, callbacks: callbacks)
             if stopTraining { break }
         }
         for cb in callbacks { try cb.onTrainEnd(model: self, logs: lastLogs) }
