@@ -9,11 +9,24 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-12}"
 runs="${2:--1}"
 work="${3:-$(mktemp -d)}"
-# Always a clean build: an incremental rebuild of this package was seen to leave the library without
-# coverage instrumentation (the harnesses then see nothing; the check below would fail them).
-rm -rf "$root/Fuzz/.build"/*/release
-swift build --package-path "$root/Fuzz" -c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing >/dev/null
-bin="$(swift build --package-path "$root/Fuzz" -c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing --show-bin-path)"
+mkdir -p "$work"
+flags=(-c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing)
+# The harnesses must carry coverage instrumentation for Recur's own code (tens of thousands of
+# counters, not the two thousand of the harness alone). SwiftPM 6.3 was seen to compile the library
+# without it unless the build runs verbose (-v; the same commands are listed either way): build
+# verbose into a log, check, and try once more from clean before giving up.
+instrumented() {
+    local counters
+    counters=$("$1" -runs=0 "$(mktemp -d)" 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters.*/\1/p' | head -1)
+    [ "${counters:-0}" -gt 10000 ] && echo yes || echo no
+}
+bin="$(swift build --package-path "$root/Fuzz" "${flags[@]}" --show-bin-path)"
+for attempt in 1 2; do
+    rm -rf "$root/Fuzz/.build"/*/release
+    swift build --package-path "$root/Fuzz" "${flags[@]}" -v >"$work/build.log" 2>&1 || { tail -20 "$work/build.log" >&2; exit 1; }
+    [ "$(instrumented "$bin/FuzzNpy")" = yes ] && break
+    [ $attempt = 2 ] && { echo "the fuzz harnesses were built without coverage instrumentation" >&2; exit 1; }
+done
 export LSAN_OPTIONS="suppressions=$root/Fuzz/lsan.supp"
 # libhdf5 mallocs sizes read from a corrupt file and handles a NULL result as an error; ASan would
 # abort on such a request instead of returning NULL as glibc does.
