@@ -5,6 +5,11 @@
 // cannot import, so they are exposed as functions.
 #include <hdf5.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 static inline hid_t recur_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t recur_h5s_all(void) { return H5S_ALL; }
@@ -174,5 +179,100 @@ static inline int recur_h5_type_is_standard_numeric(hid_t type) {
     if (size == 4) return spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23 && ebias == 127;
     if (size == 8) return spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52 && ebias == 1023;
     return 0;
+}
+/// One object of the probe walk (see recur_h5_probe_image): every call Recur later makes on it.
+static inline herr_t recur_h5_probe_object(hid_t root, const char *name, const H5O_info_t *info, void *data) {
+    (void)info; (void)data;
+    uint64_t address;
+    (void)recur_h5_object_address(root, name, &address);
+    int kind = recur_h5_object_kind(root, name);
+    if (kind == 1) {
+        H5G_info_t group;
+        if (H5Gget_info_by_name(root, name, &group, H5P_DEFAULT) >= 0 && group.nlinks < 1000000) {
+            for (hsize_t i = 0; i < group.nlinks; i++) {
+                ssize_t size = H5Lget_name_by_idx(root, name, H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
+                if (size < 0 || size >= 65536) continue;
+                char *member = (char *)malloc((size_t)size + 1);
+                if (!member) continue;
+                (void)H5Lget_name_by_idx(root, name, H5_INDEX_NAME, H5_ITER_INC, i, member, (size_t)size + 1, H5P_DEFAULT);
+                free(member);
+            }
+        }
+    } else if (kind == 2) {
+        hid_t ds = H5Dopen2(root, name, H5P_DEFAULT);
+        if (ds >= 0) {
+            int filter = 0;
+            int refusal = recur_h5_dataset_refusal(ds, &filter);
+            hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
+            int standard = type >= 0 && recur_h5_type_is_standard_numeric(type);
+            int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+            hsize_t dims[32];
+            hsize_t count = 1;
+            if (rank >= 0 && rank <= 8 && H5Sget_simple_extent_dims(space, dims, NULL) == rank) {
+                for (int k = 0; k < rank; k++) count = (dims[k] != 0 && count > (1ull << 28) / dims[k]) ? (1ull << 30) : count * dims[k];
+            } else {
+                count = 1ull << 30;
+            }
+            uint64_t offset, stored;
+            (void)recur_h5_contiguous_storage(ds, &offset, &stored);
+            if (refusal == 0 && standard && recur_h5_dataset_layout(ds) == 2 && count > 0 && count <= (1ull << 26)) {
+                float *scratch = (float *)malloc(count * sizeof(float));
+                if (scratch) { (void)H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, scratch); free(scratch); }
+            }
+            if (space >= 0) H5Sclose(space);
+            if (type >= 0) H5Tclose(type);
+            H5Dclose(ds);
+        }
+    }
+    return 0;
+}
+
+/// One link of the probe walk: its kind and existence, as Recur asks for them along paths.
+static inline herr_t recur_h5_probe_link(hid_t group, const char *name, const H5L_info_t *info, void *data) {
+    (void)info; (void)data;
+    (void)recur_h5_link_kind(group, name);
+    return 0;
+}
+
+/// Runs, in a child process, every libhdf5 call Recur makes on a file from anyone — open it from
+/// memory, walk its links and objects, read its chunked datasets — before the parent makes them.
+/// libhdf5 1.10 crashes on some corrupt files (a NULL memcpy when a size read from the file makes an
+/// allocation fail was found by fuzzing); the child takes that crash, and the parent refuses the file
+/// instead of dying. Returns 0 when the child finished, 1 when it died of a signal, 2 when it ran past
+/// `timeout_ms` (it is killed), 3 when no child could be started (the caller reads unprotected).
+/// The child uses only libhdf5 and libc and leaves with _exit.
+static inline int recur_h5_probe_image(const void *data, size_t len, int timeout_ms) {
+    pid_t pid = fork();
+    if (pid < 0) return 3;
+    if (pid == 0) {
+        // Die quietly: the parent reports the crash (the Swift runtime's backtracer is inherited).
+        int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+        for (unsigned k = 0; k < sizeof fatal / sizeof fatal[0]; k++) signal(fatal[k], SIG_DFL);
+        hid_t file = recur_h5_open_image(data, len);
+        if (file >= 0) {
+#if H5_VERSION_GE(1, 12, 0)
+            (void)H5Lvisit2(file, H5_INDEX_NAME, H5_ITER_INC, (H5L_iterate2_t)recur_h5_probe_link, NULL);
+            (void)H5Ovisit3(file, H5_INDEX_NAME, H5_ITER_INC, (H5O_iterate2_t)recur_h5_probe_object, NULL, H5O_INFO_BASIC);
+#else
+            (void)H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, recur_h5_probe_link, NULL);
+            (void)H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, recur_h5_probe_object, NULL, H5O_INFO_BASIC);
+#endif
+            H5Fclose(file);
+        }
+        _exit(0);
+    }
+    struct timespec pause = {0, 2000000};
+    for (int waited = 0; ; waited += 2) {
+        int status = 0;
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) return WIFSIGNALED(status) ? 1 : 0;
+        if (done < 0) return 0;
+        if (waited >= timeout_ms) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return 2;
+        }
+        nanosleep(&pause, NULL);
+    }
 }
 #endif

@@ -44,6 +44,12 @@ final class HDF5File {
         guard image.count >= 8, image.prefix(8).elementsEqual(signature) else {
             throw RecurError.io(path: label, message: "not an HDF5 file (bad signature or truncated)")
         }
+        // libhdf5 can crash on corrupt files: every call Recur makes runs first in a child process.
+        switch image.withUnsafeBytes({ recur_h5_probe_image($0.baseAddress, $0.count, 60_000) }) {
+        case 1: throw RecurError.io(path: label, message: "corrupt HDF5 file (the HDF5 library crashed reading it, in a child process)")
+        case 2: throw RecurError.io(path: label, message: "corrupt HDF5 file (the HDF5 library did not finish reading it within 60 s)")
+        default: break
+        }
         let id = image.withUnsafeBytes { recur_h5_open_image($0.baseAddress, $0.count) }
         guard id >= 0 else { throw RecurError.io(path: label, message: "HDF5 cannot open the file (corrupt or truncated?)") }
         return HDF5File(label: label, id: id, bytes: image)
