@@ -13,23 +13,23 @@ mkdir -p "$work"
 flags=(-c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing)
 # The harnesses must carry coverage instrumentation for Recur's own code (tens of thousands of
 # counters, not the two thousand of the harness alone). SwiftPM 6.3 was seen to compile the library
-# without it unless the build runs verbose (-v; the same commands are listed either way): build
-# verbose into a log, check, and try once more from clean before giving up.
+# without it on some builds (a first build in a new .build folder; a build after `--show-bin-path`):
+# build from a removed release folder, check, and try again (three times at most).
 instrumented() {
     local counters
     counters=$("$1" -runs=0 "$(mktemp -d)" 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters.*/\1/p' | head -1)
     [ "${counters:-0}" -gt 10000 ] && echo yes || echo no
 }
-bin="$(swift build --package-path "$root/Fuzz" "${flags[@]}" --show-bin-path)"
-for attempt in 1 2; do
+bin="$root/Fuzz/.build/release"
+for attempt in 1 2 3; do
     rm -rf "$root/Fuzz/.build"/*/release
-    swift build --package-path "$root/Fuzz" "${flags[@]}" -v >"$work/build.log" 2>&1 || { tail -20 "$work/build.log" >&2; exit 1; }
+    swift build --package-path "$root/Fuzz" "${flags[@]}" >"$work/build.log" 2>&1 || { tail -20 "$work/build.log" >&2; exit 1; }
     [ "$(instrumented "$bin/FuzzNpy")" = yes ] && break
-    [ $attempt = 2 ] && { echo "the fuzz harnesses were built without coverage instrumentation" >&2; exit 1; }
+    [ $attempt = 3 ] && { echo "the fuzz harnesses were built without coverage instrumentation" >&2; exit 1; }
 done
 export LSAN_OPTIONS="suppressions=$root/Fuzz/lsan.supp"
-# libhdf5 mallocs sizes read from a corrupt file and handles a NULL result as an error; ASan would
-# abort on such a request instead of returning NULL as glibc does.
+# libhdf5 mallocs sizes read from corrupt files; glibc returns NULL for impossible ones where ASan
+# would abort, so ASan returns NULL too (libhdf5 crashing on it is caught by Recur's child-process probe).
 export ASAN_OPTIONS="allocator_may_return_null=1"
 status=0
 for harness in ${HARNESSES:-npy zip config weights idx}; do
