@@ -238,7 +238,7 @@ static inline herr_t recur_h5_probe_link(hid_t group, const char *name, const H5
 /// memory, walk its links and objects, read its chunked datasets — before the parent makes them.
 /// libhdf5 1.10 crashes on some corrupt files (a NULL memcpy when a size read from the file makes an
 /// allocation fail was found by fuzzing); the child takes that crash, and the parent refuses the file
-/// instead of dying. Returns 0 when the child finished, 1 when it died of a signal, 2 when it ran past
+/// instead of dying. Returns 0 when the child finished, 1 when it died or failed, 2 when it ran past
 /// `timeout_ms` (it is killed), 3 when no child could be started (the caller reads unprotected).
 /// The child uses only libhdf5 and libc and leaves with _exit.
 static inline int recur_h5_probe_image(const void *data, size_t len, int timeout_ms) {
@@ -265,7 +265,8 @@ static inline int recur_h5_probe_image(const void *data, size_t len, int timeout
     for (int waited = 0; ; waited += 2) {
         int status = 0;
         pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid) return WIFSIGNALED(status) ? 1 : 0;
+        // Only a child that walked everything leaves with 0 (a sanitizer's report exits with 1).
+        if (done == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
         if (done < 0) return 0;
         if (waited >= timeout_ms) {
             kill(pid, SIGKILL);

@@ -308,12 +308,20 @@ struct FuzzRegressionTests {
         #expect(throws: RecurError.self) { try model.loadKerasWeights(from: path) }
     }
 
+    /// FuzzWeights (ASan in the probe child): libhdf5 reads past a corrupt symbol-table name
+    /// (`strdup` in H5G__node_by_idx); whatever the child's fate, loading is an error, not a crash.
+    @Test func corruptSymbolTableIsAnError() throws {
+        let model = try withFreshLayerNames { try Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
+        let path = Fixtures.directory.appendingPathComponent("crafted/fuzz/symbol_table_name_overread.weights.h5").path
+        #expect(throws: RecurError.self) { try model.loadKerasWeights(from: path) }
+    }
+
     /// FuzzWeights: libhdf5 itself dies (a NULL memcpy in its metadata reader, looking up a link) on
     /// this corrupt file; the probe in a child process takes the crash and the load is an error.
     @Test func libhdf5CrashIsAnError() throws {
         let model = try withFreshLayerNames { try Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
         let path = Fixtures.directory.appendingPathComponent("crafted/fuzz/local_heap_null_memcpy.weights.h5").path
-        #expect(throws: RecurError.io(path: path, message: "corrupt HDF5 file (the HDF5 library crashed reading it, in a child process)")) {
+        #expect(throws: RecurError.io(path: path, message: "corrupt HDF5 file (the HDF5 library crashed or failed reading it, in a child process)")) {
             try model.loadKerasWeights(from: path)
         }
     }

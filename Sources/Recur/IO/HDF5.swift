@@ -46,7 +46,7 @@ final class HDF5File {
         }
         // libhdf5 can crash on corrupt files: every call Recur makes runs first in a child process.
         switch image.withUnsafeBytes({ recur_h5_probe_image($0.baseAddress, $0.count, 60_000) }) {
-        case 1: throw RecurError.io(path: label, message: "corrupt HDF5 file (the HDF5 library crashed reading it, in a child process)")
+        case 1: throw RecurError.io(path: label, message: "corrupt HDF5 file (the HDF5 library crashed or failed reading it, in a child process)")
         case 2: throw RecurError.io(path: label, message: "corrupt HDF5 file (the HDF5 library did not finish reading it within 60 s)")
         default: break
         }
