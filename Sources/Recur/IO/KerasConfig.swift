@@ -127,10 +127,8 @@ enum KerasConfig {
         let name = config["name"]?.string
         let label = "InputLayer '\(name ?? "?")'"
         let dtype = try inputDType(config["dtype"], label: label)
-        if let value = config["batch_shape"] ?? config["batch_input_shape"], !value.isNull {
-            let all = try KerasLayerFactory.shape(value, key: "batch_shape", layer: label)
-            guard let batch = all.first else { throw RecurError.invalidArgument(op: label, message: "empty batch_shape") }
-            return Input(shape: Array(all.dropFirst()), batchSize: batch, dtype: dtype, name: name)
+        if let input = try KerasLayerFactory.Arguments(layer: label, config: config).inputShape() {
+            return Input(shape: input.shape, batchSize: input.batch, dtype: dtype, name: name)
         }
         if let value = config["shape"], !value.isNull {
             let batch = try KerasLayerFactory.Arguments(layer: label, config: config).int("batch_size", default: 0, in: 0...UntrustedLimits.maxElements)

@@ -165,9 +165,7 @@ extension KerasConfig {
         }
         // Functional: layers in Keras's order, each with its calls ("inbound_nodes").
         let order = KerasWeightsFile.kerasLayerOrder(model)
-        var nodesOf: [ObjectIdentifier: [GraphNode]] = [:]
-        for node in model.nodes { nodesOf[ObjectIdentifier(node.layer), default: []].append(node) }
-        for (k, v) in nodesOf { nodesOf[k] = v.sorted { $0.callIndex < $1.callIndex } }
+        let nodesOf = model.callsByLayer
         func history(_ t: SymbolicTensor) -> JSONValue {
             let index = nodesOf[ObjectIdentifier(t.node.layer)]?.firstIndex { $0 === t.node } ?? 0
             return .array([.string(t.node.layer.name), .number(Double(index)), .number(Double(t.index))])

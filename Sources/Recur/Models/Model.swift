@@ -82,6 +82,13 @@ open class Model: Layer {
         while !nodes.isEmpty { nodes.removeLast() }
     }
 
+    /// Each layer's calls within this model, in call order (a shared layer has several).
+    var callsByLayer: [ObjectIdentifier: [GraphNode]] {
+        var calls: [ObjectIdentifier: [GraphNode]] = [:]
+        for node in nodes { calls[ObjectIdentifier(node.layer), default: []].append(node) }
+        return calls.mapValues { $0.sorted { $0.callIndex < $1.callIndex } }
+    }
+
     /// The model's input shapes, batch first.
     open var inputShapes: [[Int?]] { inputs.map(\.shape) }
     /// The model's output shapes, batch first.

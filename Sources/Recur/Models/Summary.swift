@@ -67,10 +67,9 @@ extension Model {
             }
         }
         // Keras's `model.layers` order; a layer called several times lists the inputs of every call.
-        var callsOf: [ObjectIdentifier: [GraphNode]] = [:]
-        for node in nodes { callsOf[ObjectIdentifier(node.layer), default: []].append(node) }
+        let callsOf = callsByLayer
         return KerasWeightsFile.kerasLayerOrder(self).compactMap { layer in
-            guard let calls = callsOf[ObjectIdentifier(layer)]?.sorted(by: { $0.callIndex < $1.callIndex }) else { return nil }
+            guard let calls = callsOf[ObjectIdentifier(layer)] else { return nil }
             let links = calls.flatMap { node in
                 (node.inputs + node.initialState).map { "\($0.node.layer.name)[\($0.node.callIndex)][\($0.index)]" }
             }
