@@ -65,3 +65,30 @@ struct BackupAndRestoreTests {
         }
     }
 }
+
+/// `recur train` checks every option before reading data or training (the crashes and silent
+/// successes issue 10 lists), and refuses a --save it could not write.
+@Suite("recur train refuses bad options up front")
+struct TrainOptionTests {
+    @Test(arguments: [
+        (["--epochs=-1"], "--epochs must be at least 1"), (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--units=-1"], "--units must be in 1...65536"), (["--units", "0"], "--units must be in 1...65536"),
+        (["--limit=-5"], "--limit must be 0"), (["--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--save", "/nonexistent-dir/m.keras"], "does not exist"), (["--save", "m.txt"], "--save must end in"),
+    ])
+    func badOptionsFailBeforeAnyWork(_ options: [String], _ message: String) throws {
+        try #require(FileManager.default.fileExists(atPath: BackupAndRestoreTests.recur.path), "build the recur executable first (swift build)")
+        let process = Process()
+        process.executableURL = BackupAndRestoreTests.recur
+        process.arguments = ["train", "--data-dir", "/nonexistent-data"] + options
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus != 0)
+        // The data directory does not exist: the option error comes first, so nothing was read.
+        #expect(text.contains(message), "\(options): \(text)")
+    }
+}
