@@ -57,7 +57,7 @@ func makeLayer(_ fixture: LayerFixture) throws -> Layer {
     var config = fixture.config
     if let cell = config["cell"] { config["cell"] = cellSpec(cell) }
     if let cells = config["cells"]?.array { config["cell"] = .array(cells.map(cellSpec)); config["cells"] = nil }
-    return try KerasLayerFactory.layer(className: fixture.class, config: config)
+    return try KerasLayerRegistry.layer(className: fixture.class, config: config)
 }
 
 func expectClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float = 1e-5, _ what: String,

@@ -239,7 +239,7 @@ struct UntrustedInputTests {
 
     @Test func zeroAndNegativeWidthsAreRefusedFromConfigs() throws {
         for units in [0, -3] {
-            let text = message { _ = try KerasLayerFactory.layer(className: "Dense", config: ["units": .number(Double(units))]) }
+            let text = message { _ = try KerasLayerRegistry.layer(className: "Dense", config: ["units": .number(Double(units))]) }
             #expect(text.contains("'units' must be in 1...16777216, got \(units)"), "\(text)")
         }
     }

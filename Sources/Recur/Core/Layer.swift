@@ -80,6 +80,35 @@ open class Layer {
         return variables.filter { !trainable.contains(ObjectIdentifier($0)) }
     }
 
+    /// Whether the layer, or one inside it, keeps states across batches (a `stateful` RNN).
+    open var isStateful: Bool { sublayers.contains { $0.isStateful } }
+
+    /// Whether the layer passes the mask of its input on to its output unchanged (Keras's
+    /// `supports_masking` for layers that do not make their own mask).
+    open var supportsMasking: Bool { false }
+
+    /// Whether building the layer creates weights (false for `Dropout`, `Flatten`, merge layers, ...).
+    open var hasWeights: Bool { true }
+
+    /// Whether a sample's output depends on the other samples of its batch (batch statistics in
+    /// training), so that `TimeDistributed` must run it once per timestep, as Keras does.
+    open var mixesBatchSamples: Bool { false }
+
+    // MARK: - Keras configuration (Keras's get_config / from_config)
+
+    /// The layer's Keras arguments as `get_config()` writes them, without `name`, `trainable` and
+    /// `dtype`, which `KerasLayerRegistry` writes for every layer. A class Keras files cannot hold throws.
+    open func kerasConfig() throws -> [String: JSONValue] {
+        throw RecurError.unsupported(op: "Keras config", message: "layer \(name) of class \(className) cannot be saved in a .keras archive "
+                                     + "(a layer class of your own overrides kerasConfig() and fromKerasConfig(_:) and is registered with KerasLayerRegistry)")
+    }
+
+    /// A layer from its Keras arguments (Keras's `from_config`); reading an argument marks it as
+    /// supported, and arguments no one reads are refused after this returns.
+    open class func fromKerasConfig(_ arguments: KerasArguments) throws -> Layer {
+        throw RecurError.unsupported(op: arguments.layer, message: "\(self) does not read Keras configs (override fromKerasConfig(_:))")
+    }
+
     /// Creates the weights for inputs of these shapes (batch dimension first, `nil` when unknown).
     open func build(inputShapes: [[Int?]]) throws {}
 

@@ -3,7 +3,7 @@
 ///
 /// Recur's `Activation` is the enum of activation functions, so the layer is `ActivationLayer`; it
 /// is saved and read under Keras's class name `Activation` and named `activation`, `activation_1`, ...
-public final class ActivationLayer: Layer, WeightlessLayer {
+public final class ActivationLayer: Layer {
     public let activation: Activation
 
     public init(_ activation: Activation, name: String? = nil) {
@@ -16,6 +16,16 @@ public final class ActivationLayer: Layer, WeightlessLayer {
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         LayerOutput([try activation(input.tensors[0])], mask: input.mask)
+    }
+
+    public override var supportsMasking: Bool { true }
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["activation": .string(activation.rawValue)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        guard let value = a.config["activation"], !value.isNull else { throw a.invalid("config is missing 'activation'") }
+        return ActivationLayer(try a.activation("activation", default: .linear), name: a.name)
     }
 }
 

@@ -1,7 +1,6 @@
 /// `Add()`: the elementwise sum y = x₀ + x₁ + ... of a list of same-shaped tensors
 /// (batch, d...) → (batch, d...). Mask: OR of the input masks when all inputs have one.
 public final class Add: Merge {
-    public override init(name: String? = nil) { super.init(name: name) }
 
     public override func combine(_ xs: [Tensor]) throws -> Tensor {
         try xs.dropFirst().reduce(xs[0]) { try $0 + $1 }

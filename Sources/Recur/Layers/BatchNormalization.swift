@@ -55,4 +55,21 @@ public final class BatchNormalization: Layer {
         if let beta { shift = try shift + beta.value }
         return LayerOutput([try x * scale + shift], mask: input.mask)
     }
+
+    public override var supportsMasking: Bool { true }
+    public override var mixesBatchSamples: Bool { true }
+
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        ["axis": .number(-1), "momentum": KerasValue.number(momentum), "epsilon": KerasValue.number(epsilon),
+         "center": .bool(center), "scale": .bool(scale)]
+    }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        try a.requireLastAxis()
+        // Initializers only make fresh weights, which a Keras file replaces.
+        a.ignore(["beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
+                  "synchronized", "renorm_momentum"])
+        return BatchNormalization(momentum: try a.float("momentum", default: 0.99), epsilon: try a.float("epsilon", default: 1e-3),
+                                  center: try a.bool("center", default: true), scale: try a.bool("scale", default: true), name: a.name)
+    }
 }

@@ -5,7 +5,7 @@
 /// Mask, as Keras's `Concatenate.compute_mask`: none when no input has one; otherwise each input's
 /// mask (all ones when it has none) is broadcast to the input's shape, the masks are concatenated
 /// along `axis` and reduced with OR over the last axis (for `axis: -1`, the OR of the masks).
-public final class Concatenate: Layer, WeightlessLayer {
+public final class Concatenate: Layer {
     public let axis: Int
 
     public init(axis: Int = -1, name: String? = nil) {
@@ -62,5 +62,13 @@ public final class Concatenate: Layer, WeightlessLayer {
         }
         let mask = try Tensor.concatenate(full, alongAxis: axis).max(alongAxis: -1)
         return LayerOutput([y], mask: mask)
+    }
+
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["axis": KerasValue.number(axis)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        Concatenate(axis: try a.int("axis", default: -1, in: -UntrustedLimits.maxRank...UntrustedLimits.maxRank), name: a.name)
     }
 }

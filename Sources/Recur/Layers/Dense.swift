@@ -48,4 +48,20 @@ public final class Dense: Layer {
         if let bias { y = try y + bias.value }
         return LayerOutput([try activation(y)], mask: input.mask)
     }
+
+    public override var supportsMasking: Bool { true }
+
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        ["units": KerasValue.number(units), "activation": .string(activation.rawValue), "use_bias": .bool(useBias),
+         "kernel_initializer": KerasValue.initializer(kernelInitializer), "bias_initializer": KerasValue.initializer(biasInitializer)]
+    }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        a.ignore(["lora_alpha"])
+        return Dense(try a.width("units"), activation: try a.activation("activation", default: .linear),
+                     useBias: try a.bool("use_bias", default: true),
+                     kernelInitializer: try a.initializer("kernel_initializer", default: .glorotUniform),
+                     biasInitializer: try a.initializer("bias_initializer", default: .zeros),
+                     inputShape: try a.inputShape()?.shape, name: a.name)
+    }
 }

@@ -14,6 +14,17 @@ public final class Dropout: Layer {
         let keep = dropoutKeepMask(shape: x.shape, rate: rate)
         return LayerOutput([try x * keep], mask: input.mask)
     }
+
+    public override var supportsMasking: Bool { true }
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        ["rate": KerasValue.number(rate), "seed": .null, "noise_shape": .null]
+    }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        Dropout(try a.rate("rate"), name: a.name)
+    }
 }
 
 /// A tensor of 0 and 1/(1 − rate): each entry is 0 with probability `rate`.

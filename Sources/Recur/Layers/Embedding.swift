@@ -38,4 +38,16 @@ public final class Embedding: Layer {
         let mask = maskZero ? try ids.notEqual(Tensor(0)) : input.mask
         return LayerOutput([out], mask: mask)
     }
+
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        ["input_dim": KerasValue.number(inputDim), "output_dim": KerasValue.number(outputDim),
+         "embeddings_initializer": KerasValue.initializer(embeddingsInitializer), "mask_zero": .bool(maskZero)]
+    }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        a.ignore(["input_length", "lora_alpha"])
+        return Embedding(inputDim: try a.width("input_dim"), outputDim: try a.width("output_dim"),
+                         maskZero: try a.bool("mask_zero", default: false),
+                         embeddingsInitializer: try a.initializer("embeddings_initializer", default: .uniform()), name: a.name)
+    }
 }

@@ -1,7 +1,7 @@
 /// `Flatten()`: (batch, d₁, ..., dₖ) → (batch, d₁·...·dₖ) in row-major order (batch,) → (batch, 1).
 /// The output dimension is unknown (None) when any input dimension is. Drops the mask, as Keras
 /// (Flatten does not support masking). No weights.
-public final class Flatten: Layer, WeightlessLayer {
+public final class Flatten: Layer {
     public override init(name: String? = nil) { super.init(name: name) }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
@@ -20,5 +20,14 @@ public final class Flatten: Layer, WeightlessLayer {
             throw RecurError.shapeMismatch(op: "Flatten layer '\(name)'", expected: "an input with a batch axis", actual: describeShape(x.shape))
         }
         return LayerOutput([try x.reshaped(to: [x.shape[0], x.shape.dropFirst().reduce(1, *)])])
+    }
+
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["data_format": "channels_last"] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        try a.requireChannelsLast()
+        return Flatten(name: a.name)
     }
 }

@@ -3,7 +3,7 @@
 ///
 /// With a mask (batch, time), as Keras: only the steps that count are averaged,
 /// y[b] = Σₜ m[b,t]·x[b,t] / Σₜ m[b,t] (NaN for a row with no step). The output has no mask.
-public final class GlobalAveragePooling1D: Layer, WeightlessLayer {
+public final class GlobalAveragePooling1D: Layer {
     public let keepdims: Bool
 
     public init(keepdims: Bool = false, name: String? = nil) {
@@ -31,5 +31,14 @@ public final class GlobalAveragePooling1D: Layer, WeightlessLayer {
         let total = try (x * m).sum(alongAxis: 1, keepingDimensions: keepdims)
         let steps = try m.sum(alongAxis: 1, keepingDimensions: keepdims)
         return LayerOutput([try total / steps])
+    }
+
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["data_format": "channels_last", "keepdims": .bool(keepdims)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        try a.requireChannelsLast()
+        return GlobalAveragePooling1D(keepdims: try a.bool("keepdims", default: false), name: a.name)
     }
 }

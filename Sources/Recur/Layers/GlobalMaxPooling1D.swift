@@ -1,7 +1,7 @@
 /// `GlobalMaxPooling1D()`: the maximum over time, (batch, time, features) → (batch, features)
 /// ((batch, 1, features) with `keepdims`): y[b, f] = maxₜ x[b, t, f]. As Keras, it ignores a mask
 /// (masked steps take part) and drops it.
-public final class GlobalMaxPooling1D: Layer, WeightlessLayer {
+public final class GlobalMaxPooling1D: Layer {
     public let keepdims: Bool
 
     public init(keepdims: Bool = false, name: String? = nil) {
@@ -19,5 +19,14 @@ public final class GlobalMaxPooling1D: Layer, WeightlessLayer {
         let x = input.tensors[0]
         try requireRank(x.shape.map(Optional.some), 3, layer: "GlobalMaxPooling1D layer '\(name)'")
         return LayerOutput([try x.max(alongAxis: 1, keepingDimensions: keepdims)])
+    }
+
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["data_format": "channels_last", "keepdims": .bool(keepdims)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        try a.requireChannelsLast()
+        return GlobalMaxPooling1D(keepdims: try a.bool("keepdims", default: false), name: a.name)
     }
 }

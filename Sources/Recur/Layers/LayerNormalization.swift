@@ -51,4 +51,22 @@ public final class LayerNormalization: Layer {
         if let beta { shift = try shift + beta.value }
         return LayerOutput([try x * inv + shift], mask: input.mask)
     }
+
+    public override var supportsMasking: Bool { true }
+
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        ["axis": .array([.number(-1)]), "epsilon": KerasValue.number(epsilon), "center": .bool(center), "scale": .bool(scale),
+         "rms_scaling": .bool(false), "beta_initializer": KerasValue.initializer(betaInitializer),
+         "gamma_initializer": KerasValue.initializer(gammaInitializer), "beta_regularizer": .null, "gamma_regularizer": .null,
+         "beta_constraint": .null, "gamma_constraint": .null]
+    }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        if a.value("rms_scaling")?.bool == true { throw RecurError.unsupported(op: a.layer, message: "argument rms_scaling=True") }
+        try a.requireLastAxis()
+        return LayerNormalization(epsilon: try a.float("epsilon", default: 1e-3, ifNull: 1e-7), center: try a.bool("center", default: true),
+                                  scale: try a.bool("scale", default: true),
+                                  gammaInitializer: try a.initializer("gamma_initializer", default: .ones),
+                                  betaInitializer: try a.initializer("beta_initializer", default: .zeros), name: a.name)
+    }
 }

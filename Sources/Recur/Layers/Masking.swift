@@ -21,4 +21,12 @@ public final class Masking: Layer {
         let y = try x * keep.reshaped(to: Array(x.shape.prefix(2)) + features)
         return LayerOutput([y], mask: keep)
     }
+
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["mask_value": KerasValue.number(maskValue)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        Masking(maskValue: try a.float("mask_value", default: 0), name: a.name)
+    }
 }

@@ -25,12 +25,10 @@ public class ElementwiseExtremum: Merge {
 
 /// `Maximum()`: y = max(x₀, x₁, ...) elementwise; see `ElementwiseExtremum` for masks.
 public final class Maximum: ElementwiseExtremum {
-    public override init(name: String? = nil) { super.init(name: name) }
     override func pick(_ a: Tensor, _ b: Tensor) throws -> Tensor { try a.maximum(b) }
 }
 
 /// `Minimum()`: y = min(x₀, x₁, ...) elementwise; see `ElementwiseExtremum` for masks.
 public final class Minimum: ElementwiseExtremum {
-    public override init(name: String? = nil) { super.init(name: name) }
     override func pick(_ a: Tensor, _ b: Tensor) throws -> Tensor { try a.minimum(b) }
 }

@@ -5,7 +5,7 @@
 /// Keras's `Merge`; inputs of lower rank get axes of extent 1 inserted after the batch axis.
 /// Mask: as Keras's `Merge.compute_mask`, the output mask is the logical OR of the input masks when
 /// every input has one, and no mask otherwise. Merge layers have no weights.
-open class Merge: Layer, WeightlessLayer {
+open class Merge: Layer {
     /// The exact number of inputs the layer takes (`Subtract`: 2), or nil for any number ≥ 1.
     open var requiredInputCount: Int? { nil }
 
@@ -97,7 +97,12 @@ open class Merge: Layer, WeightlessLayer {
         guard mask.rank < x.rank else { return mask }
         return try mask.reshaped(to: mask.shape + Array(repeating: 1, count: x.rank - mask.rank))
     }
-}
 
-/// Layers without weights, which need no build before their (empty) weights are saved.
-protocol WeightlessLayer {}
+    public required override init(name: String? = nil) { super.init(name: name) }
+
+    open override var hasWeights: Bool { false }
+
+    open override func kerasConfig() throws -> [String: JSONValue] { [:] }
+
+    open override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer { self.init(name: a.name) }
+}

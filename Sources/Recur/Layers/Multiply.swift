@@ -5,7 +5,6 @@
 /// when every input has a mask, steps masked out in all inputs are 0 and the output mask is the OR
 /// of the input masks.
 public final class Multiply: Merge {
-    public override init(name: String? = nil) { super.init(name: name) }
 
     public override func merge(_ xs: [Tensor], masks: [Tensor?]) throws -> (Tensor, Tensor?) {
         let allMasked = masks.allSatisfy { $0 != nil }

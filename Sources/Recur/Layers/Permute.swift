@@ -1,7 +1,7 @@
 /// `Permute(dims)`: reorders the non-batch axes; `dims` is 1-based as in Keras, so `Permute([2, 1])`
 /// turns (batch, a, b) into (batch, b, a): out.shape[i] = in.shape[dims[i − 1]] for i ≥ 1.
 /// Drops the mask, as Keras. No weights.
-public final class Permute: Layer, WeightlessLayer {
+public final class Permute: Layer {
     public let dims: [Int]
 
     public init(_ dims: [Int], name: String? = nil) throws {
@@ -22,5 +22,15 @@ public final class Permute: Layer, WeightlessLayer {
         let x = input.tensors[0]
         try requireRank(x.shape.map(Optional.some), dims.count + 1, layer: "Permute layer '\(name)' (dims \(dims))")
         return LayerOutput([try x.transposed([0] + dims)])
+    }
+
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["dims": KerasValue.ints(dims)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        do { return try Permute(try a.intList("dims"), name: a.name) } catch RecurError.invalidArgument(_, let message) {
+            throw a.invalid(message)
+        }
     }
 }

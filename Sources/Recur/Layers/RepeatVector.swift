@@ -1,6 +1,6 @@
 /// `RepeatVector(n)`: (batch, features) → (batch, n, features), every step a copy of the input:
 /// y[b, t, f] = x[b, f]. Drops the mask, as Keras. No weights.
-public final class RepeatVector: Layer, WeightlessLayer {
+public final class RepeatVector: Layer {
     public let n: Int
 
     public init(_ n: Int, name: String? = nil) {
@@ -22,5 +22,13 @@ public final class RepeatVector: Layer, WeightlessLayer {
         // One broadcasting product instead of n copies (differentiable as every op).
         let step = try x.reshaped(to: [x.shape[0], 1, x.shape[1]])
         return LayerOutput([try step * Tensor.ones([1, n, 1])])
+    }
+
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["n": KerasValue.number(n)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        RepeatVector(try a.int("n", in: 1...UntrustedLimits.maxRepeats), name: a.name)
     }
 }

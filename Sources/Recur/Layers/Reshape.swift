@@ -1,7 +1,7 @@
 /// `Reshape(targetShape:)`: (batch, d...) → (batch, targetShape...), the same scalars in row-major
 /// order. `targetShape` excludes the batch axis; one entry may be -1 (inferred from the rest).
 /// Drops the mask, as Keras. No weights.
-public final class Reshape: Layer, WeightlessLayer {
+public final class Reshape: Layer {
     public let targetShape: [Int]
 
     public init(targetShape: [Int], name: String? = nil) {
@@ -39,5 +39,13 @@ public final class Reshape: Layer, WeightlessLayer {
         let x = input.tensors[0]
         let shape = try resolved(x.shape.map(Optional.some))
         return LayerOutput([try x.reshaped(to: [x.shape[0]] + shape.map { $0! })])
+    }
+
+    public override var hasWeights: Bool { false }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["target_shape": KerasValue.ints(targetShape)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        Reshape(targetShape: try a.intList("target_shape"), name: a.name)
     }
 }

@@ -1,7 +1,6 @@
 /// `Subtract()`: y = x₀ − x₁ for exactly two same-shaped tensors (batch, d...) → (batch, d...).
 /// Mask: OR of the two input masks when both have one.
 public final class Subtract: Merge {
-    public override init(name: String? = nil) { super.init(name: name) }
 
     public override var requiredInputCount: Int? { 2 }
 

@@ -42,7 +42,7 @@ public final class TimeDistributed: Layer {
         let x = input.tensors[0]
         let (batch, time) = (x.shape[0], x.shape.count > 1 ? x.shape[1] : 0)
         _ = try childShape(x.shape.map(Optional.some))
-        if layer is BatchNormalization {
+        if layer.mixesBatchSamples {
             let steps = try (0..<time).map { t in
                 try layer.run(LayerInput([try x.select(alongAxis: 1, index: t)], training: input.training)).tensors[0]
             }
@@ -55,5 +55,13 @@ public final class TimeDistributed: Layer {
         }
         let y = out.tensors[0]
         return LayerOutput([try y.reshaped(to: [batch, time] + y.shape.dropFirst())], mask: input.mask)
+    }
+
+    public override var supportsMasking: Bool { true }
+
+    public override func kerasConfig() throws -> [String: JSONValue] { ["layer": try KerasLayerRegistry.entry(of: layer)] }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        TimeDistributed(try a.layer("layer"), name: a.name)
     }
 }

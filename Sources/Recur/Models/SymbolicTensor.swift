@@ -66,6 +66,8 @@ public final class InputLayer: Layer {
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         LayerOutput(try input.tensors.map { try dtype.convert($0) }, mask: input.mask)
     }
+
+    public override var hasWeights: Bool { false }
 }
 
 /// `Input(shape:)`: the entry point of a functional model; `shape` excludes the batch dimension.

@@ -3,11 +3,15 @@ public enum MergeMode: String, Sendable {
     case concat, sum, mul, ave
 }
 
-/// `Bidirectional(layer, mergeMode:)`: runs `layer` forward in time and a copy of it backward, then merges
-/// the two outputs (the backward sequence is first flipped back into forward time order). With
-/// `mergeMode: nil` both outputs are returned. With `returnState` the forward states follow the
-/// output(s), then the backward states; an `initialState` is split the same way, half to each direction.
-/// With a mask and `returnSequences`, masked steps output zeros in both directions (Keras's rule).
+/// `Bidirectional(layer, mergeMode:)`: runs a copy of `layer` forward in time and a copy reading
+/// backward, then merges the two outputs (the backward sequence is first flipped back into forward time
+/// order). As in Keras, both halves are new layers built from `layer`'s configuration (named
+/// `forward_…` and `backward_…`, fresh weights); `layer` itself is left as it is. A layer whose cell
+/// Keras configs cannot hold (a cell of your own that is not registered) is used itself as the forward
+/// half, and then `backwardLayer` must be given. With `mergeMode: nil` both outputs are returned. With
+/// `returnState` the forward states follow the output(s), then the backward states; an `initialState`
+/// is split the same way, half to each direction. With a mask and `returnSequences`, masked steps
+/// output zeros in both directions (Keras's rule).
 public final class Bidirectional: Layer {
     public let forwardLayer: RNN
     public let backwardLayer: RNN
@@ -15,21 +19,65 @@ public final class Bidirectional: Layer {
 
     public init(_ layer: RNN, mergeMode: MergeMode? = .concat, backwardLayer: RNN? = nil,
                 inputShape: [Int?]? = nil, name: String? = nil) throws {
-        self.forwardLayer = layer
-        self.mergeMode = mergeMode
-        let backward = try backwardLayer ?? layer.makeReversedCopy(name: "backward_\(layer.name)")
-        guard backward.goBackwards != layer.goBackwards else {
+        let stem = layer.name.hasPrefix("forward_") ? String(layer.name.dropFirst("forward_".count)) : layer.name
+        let forward = try Bidirectional.half(layer, changes: ["name": .string("forward_\(stem)")], reuse: false)
+        let backward = try backwardLayer.map { try Bidirectional.half($0, changes: [:], reuse: true) }
+            ?? Bidirectional.half(layer, changes: ["name": .string("backward_\(stem)"), "go_backwards": .bool(!layer.goBackwards)], reuse: false)
+        guard backward.goBackwards != forward.goBackwards else {
             throw RecurError.invalidArgument(op: "Bidirectional", message: "backwardLayer must run in the opposite direction of \(layer.name) (set goBackwards)")
         }
-        guard backward.returnSequences == layer.returnSequences, backward.returnState == layer.returnState else {
+        guard backward.returnSequences == forward.returnSequences, backward.returnState == forward.returnState else {
             throw RecurError.invalidArgument(op: "Bidirectional", message: "forward and backward layers must agree on returnSequences and returnState")
         }
+        self.forwardLayer = forward
         self.backwardLayer = backward
-        // As Keras: with sequences returned, masked steps of both halves output zeros.
-        layer.zeroOutputForMask = layer.returnSequences
-        backward.zeroOutputForMask = backward.returnSequences
+        self.mergeMode = mergeMode
         super.init(name: name)
         declaredInputShape = inputShape ?? layer.declaredInputShape
+    }
+
+    /// One half: a copy of `layer` with `changes` (fresh weights) that outputs zeros at masked steps
+    /// when it returns sequences, as Keras makes its halves; `layer` itself when `reuse` is set and it
+    /// already does. A layer whose cell Keras configs cannot hold is used as it is, if it can be.
+    private static func half(_ layer: RNN, changes: [String: JSONValue], reuse: Bool) throws -> RNN {
+        let zeroesMaskedSteps = layer.zeroOutputForMask == layer.returnSequences
+        if reuse && zeroesMaskedSteps { return layer }
+        guard (try? KerasLayerRegistry.entry(of: layer.cell)) != nil else {
+            guard zeroesMaskedSteps, changes["go_backwards"] == nil else {
+                throw RecurError.unsupported(op: "Bidirectional", message: "cannot copy \(layer.name): its cell \(layer.cell.className) is not "
+                                             + "registered with KerasLayerRegistry; pass forward and backward layers built with "
+                                             + "zeroOutputForMask: \(layer.returnSequences) (and goBackwards for the backward one)")
+            }
+            return layer
+        }
+        return try layer.configuredCopy(changes: changes.merging(["zero_output_for_mask": .bool(layer.returnSequences)]) { $1 })
+    }
+
+    public override var supportsMasking: Bool { forwardLayer.returnSequences }
+
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        ["merge_mode": mergeMode.map { .string($0.rawValue) } ?? .null,
+         "layer": try KerasLayerRegistry.entry(of: forwardLayer), "backward_layer": try KerasLayerRegistry.entry(of: backwardLayer)]
+    }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        guard let rnn = try a.layer("layer") as? RNN else {
+            throw RecurError.unsupported(op: a.layer, message: "wrapped layer must be SimpleRNN, GRU, LSTM or RNN")
+        }
+        var mergeMode: MergeMode? = .concat
+        if let m = a.value("merge_mode") {
+            if m.isNull { mergeMode = nil }
+            else if let s = m.string, let mode = MergeMode(rawValue: s) { mergeMode = mode }
+            else { throw RecurError.unsupported(op: a.layer, message: "merge_mode \(KerasConfig.compactJSON(m))") }
+        }
+        var backward: RNN?
+        if let spec = a.value("backward_layer"), !spec.isNull {
+            guard let b = try a.layer("backward_layer") as? RNN else {
+                throw RecurError.unsupported(op: a.layer, message: "backward_layer must be a recurrent layer")
+            }
+            backward = b
+        }
+        return try Bidirectional(rnn, mergeMode: mergeMode, backwardLayer: backward, inputShape: try a.inputShape()?.shape, name: a.name)
     }
 
     public override var className: String { "Bidirectional" }

@@ -5,58 +5,23 @@
 /// resetAfter false, bias (3u):
 ///   z = σ(x·W_z + h₋₁·U_z + b_z), r = σ(x·W_r + h₋₁·U_r + b_r), ĥ = tanh(x·W_h + (r ⊙ h₋₁)·U_h + b_h)
 /// h = z ⊙ h₋₁ + (1 − z) ⊙ ĥ.  Parameters: 3u(d + u + 2) with resetAfter, 3u(d + u + 1) without.
-public final class GRUCell: RecurrentCell {
-    public let units: Int
-    public let activation: Activation
-    public let recurrentActivation: Activation
-    public let useBias: Bool
-    public let resetAfter: Bool
-    public let kernelInitializer: Initializer
-    public let recurrentInitializer: Initializer
-    public let biasInitializer: Initializer
-    var inputDropout: SequenceDropout
-    var recurrentDropout: SequenceDropout
-    public private(set) var kernel: Variable?
-    public private(set) var recurrentKernel: Variable?
-    public private(set) var bias: Variable?
+public final class GRUCell: BuiltInRecurrentCell {
+    override class var kind: CellKind { .gru }
 
-    public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
-                useBias: Bool = true, resetAfter: Bool = true,
-                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
-                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0, name: String? = nil) {
-        self.units = units
-        self.activation = activation
-        self.recurrentActivation = recurrentActivation
-        self.useBias = useBias
-        self.resetAfter = resetAfter
-        self.kernelInitializer = kernelInitializer
-        self.recurrentInitializer = recurrentInitializer
-        self.biasInitializer = biasInitializer
-        self.inputDropout = SequenceDropout(rate: dropout)
-        self.recurrentDropout = SequenceDropout(rate: recurrentDropout)
-        super.init(name: name)
+    public convenience init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+                            useBias: Bool = true, resetAfter: Bool = true,
+                            kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                            biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0, name: String? = nil) {
+        self.init(configuration: CellConfiguration(units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                                                     resetAfter: resetAfter, kernelInitializer: kernelInitializer,
+                                                     recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+                                                     dropout: dropout, recurrentDropout: recurrentDropout), name: name)
     }
 
     public override var className: String { "GRUCell" }
-    public override var stateShapes: [[Int]] { [[units]] }
-    public override var outputShapes: [[Int]] { [[units]] }
-    public override var variables: [Variable] { [kernel, recurrentKernel, bias].compactMap { $0 } }
-    public var dropout: Float { inputDropout.rate }
-    public var recurrentDropoutRate: Float { recurrentDropout.rate }
-
-    public override func build(inputShapes: [[Int?]]) throws {
-        let d = try knownLastDimension(inputShapes[0], layer: name)
-        kernel = Variable(name: "kernel", value: try kernelInitializer.make([d, 3 * units], for: name))
-        recurrentKernel = Variable(name: "recurrent_kernel", value: try recurrentInitializer.make([units, 3 * units], for: name))
-        if useBias {
-            bias = Variable(name: "bias", value: try biasInitializer.make(resetAfter ? [2, 3 * units] : [3 * units], for: name))
-        }
-    }
-
-    public override func resetDropoutMasks() {
-        inputDropout.reset()
-        recurrentDropout.reset()
-    }
+    public var recurrentActivation: Activation { configuration.recurrentActivation }
+    public var resetAfter: Bool { configuration.resetAfter }
+    override var biasShape: [Int] { resetAfter ? [2, 3 * units] : [3 * units] }
 
     public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
         let u = units

@@ -4,61 +4,30 @@
 ///   c = f ⊙ c₋₁ + i ⊙ g,  h = o ⊙ tanh(c)
 /// kernel W (d, 4u), recurrent_kernel U (u, 4u), bias b (4u): 4u(d + u + 1) parameters.
 /// With `unitForgetBias` the forget part of the bias starts at 1.
-public final class LSTMCell: RecurrentCell {
-    public let units: Int
-    public let activation: Activation
-    public let recurrentActivation: Activation
-    public let useBias: Bool
-    public let unitForgetBias: Bool
-    public let kernelInitializer: Initializer
-    public let recurrentInitializer: Initializer
-    public let biasInitializer: Initializer
-    var inputDropout: SequenceDropout
-    var recurrentDropout: SequenceDropout
-    public private(set) var kernel: Variable?
-    public private(set) var recurrentKernel: Variable?
-    public private(set) var bias: Variable?
+public final class LSTMCell: BuiltInRecurrentCell {
+    override class var kind: CellKind { .lstm }
 
-    public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
-                useBias: Bool = true, unitForgetBias: Bool = true,
-                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
-                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0, name: String? = nil) {
-        self.units = units
-        self.activation = activation
-        self.recurrentActivation = recurrentActivation
-        self.useBias = useBias
-        self.unitForgetBias = unitForgetBias
-        self.kernelInitializer = kernelInitializer
-        self.recurrentInitializer = recurrentInitializer
-        self.biasInitializer = biasInitializer
-        self.inputDropout = SequenceDropout(rate: dropout)
-        self.recurrentDropout = SequenceDropout(rate: recurrentDropout)
-        super.init(name: name)
+    public convenience init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+                            useBias: Bool = true, unitForgetBias: Bool = true,
+                            kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                            biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0, name: String? = nil) {
+        self.init(configuration: CellConfiguration(units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                                                     unitForgetBias: unitForgetBias, kernelInitializer: kernelInitializer,
+                                                     recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+                                                     dropout: dropout, recurrentDropout: recurrentDropout), name: name)
     }
 
     public override var className: String { "LSTMCell" }
     public override var stateShapes: [[Int]] { [[units], [units]] }
-    public override var outputShapes: [[Int]] { [[units]] }
-    public override var variables: [Variable] { [kernel, recurrentKernel, bias].compactMap { $0 } }
-    public var dropout: Float { inputDropout.rate }
-    public var recurrentDropoutRate: Float { recurrentDropout.rate }
+    public var recurrentActivation: Activation { configuration.recurrentActivation }
+    public var unitForgetBias: Bool { configuration.unitForgetBias }
 
-    public override func build(inputShapes: [[Int?]]) throws {
-        let d = try knownLastDimension(inputShapes[0], layer: name)
-        kernel = Variable(name: "kernel", value: try kernelInitializer.make([d, 4 * units], for: name))
-        recurrentKernel = Variable(name: "recurrent_kernel", value: try recurrentInitializer.make([units, 4 * units], for: name))
-        if useBias {
-            var b = try biasInitializer.make([4 * units], for: name)
-            if unitForgetBias {
-                b.withUnsafeMutableBufferPointer { p in for k in units..<(2 * units) { p[k] = 1 } }
-            }
-            bias = Variable(name: "bias", value: b)
+    override func initialBias() throws -> Tensor {
+        var b = try super.initialBias()
+        if unitForgetBias {
+            b.withUnsafeMutableBufferPointer { p in for k in units..<(2 * units) { p[k] = 1 } }
         }
-    }
-
-    public override func resetDropoutMasks() {
-        inputDropout.reset()
-        recurrentDropout.reset()
+        return b
     }
 
     public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {

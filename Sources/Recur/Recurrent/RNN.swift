@@ -7,30 +7,25 @@
 /// (or zeros with `zeroOutputForMask`). `stateful` keeps the final states as the next call's initial states.
 open class RNN: Layer {
     public let cell: RecurrentCell
-    public let returnSequences: Bool
-    public let returnState: Bool
-    public let goBackwards: Bool
-    public let stateful: Bool
-    public let unroll: Bool
-    public var zeroOutputForMask: Bool
+    /// The loop's Keras arguments.
+    public let options: RecurrentOptions
+    public var returnSequences: Bool { options.returnSequences }
+    public var returnState: Bool { options.returnState }
+    public var goBackwards: Bool { options.goBackwards }
+    public var stateful: Bool { options.stateful }
+    public var unroll: Bool { options.unroll }
+    public var zeroOutputForMask: Bool { options.zeroOutputForMask }
     /// The states carried between calls of a stateful layer (nil until the first call or after a reset to zeros).
     public internal(set) var states: [Tensor]?
     /// The batch size a stateful layer was declared with (`batchSize:`), when known.
     public let batchSize: Int?
 
-    public init(_ cell: RecurrentCell, returnSequences: Bool = false, returnState: Bool = false,
-                goBackwards: Bool = false, stateful: Bool = false, unroll: Bool = false,
-                zeroOutputForMask: Bool = false, inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
-        self.cell = cell
-        self.returnSequences = returnSequences
-        self.returnState = returnState
-        self.goBackwards = goBackwards
-        self.stateful = stateful
-        self.unroll = unroll
-        self.zeroOutputForMask = zeroOutputForMask
-        self.batchSize = batchSize
-        super.init(name: name)
-        declaredInputShape = inputShape
+    public convenience init(_ cell: RecurrentCell, returnSequences: Bool = false, returnState: Bool = false,
+                            goBackwards: Bool = false, stateful: Bool = false, unroll: Bool = false,
+                            zeroOutputForMask: Bool = false, inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        self.init(cell: cell, options: RecurrentOptions(returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                                                        stateful: stateful, unroll: unroll, zeroOutputForMask: zeroOutputForMask),
+                  inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
     /// `RNN([cell, cell, ...])` stacks the cells.
@@ -39,6 +34,14 @@ open class RNN: Layer {
                             inputShape: [Int?]? = nil, name: String? = nil) {
         self.init(StackedRNNCells(cells), returnSequences: returnSequences, returnState: returnState,
                   goBackwards: goBackwards, stateful: stateful, unroll: unroll, inputShape: inputShape, name: name)
+    }
+
+    public init(cell: RecurrentCell, options: RecurrentOptions, inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        self.cell = cell
+        self.options = options
+        self.batchSize = batchSize
+        super.init(name: name)
+        declaredInputShape = inputShape
     }
 
     open override class var defaultNameBase: String { "RNN" }
@@ -209,10 +212,35 @@ open class RNN: Layer {
         return SequenceResult(sequences: sequencesOut, lastOutputs: previous, finalStates: states)
     }
 
-    /// A new layer of the same configuration reading the sequence in the other direction, with fresh
-    /// weights (what `Bidirectional` uses for its backward half).
-    open func makeReversedCopy(name: String) throws -> RNN {
-        throw RecurError.unsupported(op: "Bidirectional", message: "cannot copy \(self.name) (\(className)) with a custom cell; pass backwardLayer:")
+    /// A new layer of this configuration with fresh weights and `changes` to its Keras arguments, built
+    /// as Keras builds `Bidirectional`'s halves: through the configuration (the cell must be one Keras
+    /// configs can hold).
+    func configuredCopy(changes: [String: JSONValue]) throws -> RNN {
+        var changes = changes
+        if let batchSize { changes["batch_shape"] = KerasValue.shape([batchSize] + (declaredInputShape ?? [nil, nil])) }
+        return try KerasLayerRegistry.copy(of: self, changes: changes)
+    }
+
+    public override var isStateful: Bool { stateful }
+    public override var supportsMasking: Bool { returnSequences }
+
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        var config = options.kerasConfig
+        config["cell"] = try KerasLayerRegistry.entry(of: cell)
+        return config
+    }
+
+    open override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        guard let spec = a.value("cell") else { throw a.invalid("config is missing 'cell'") }
+        func readCell(_ spec: JSONValue) throws -> RecurrentCell {
+            guard let c = try KerasLayerRegistry.layer(from: spec, context: " in \(a.layer)", depth: a.depth + 1) as? RecurrentCell else {
+                throw RecurError.unsupported(op: a.layer, message: "'cell' must be a recurrent cell, got \(KerasConfig.compactJSON(spec["class_name"] ?? .null))")
+            }
+            return c
+        }
+        let cell = try spec.array.map { StackedRNNCells(try $0.map(readCell)) } ?? readCell(spec)
+        let input = try a.inputShape()
+        return RNN(cell: cell, options: try RecurrentOptions(a), inputShape: input?.shape, batchSize: input?.batch, name: a.name)
     }
 
     /// Keras's `reset_states()`: back to zeros, or to the given states.

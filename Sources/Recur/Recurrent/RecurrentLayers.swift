@@ -9,22 +9,36 @@ public enum FusedKernelMode: String, Sendable {
 }
 
 /// A built-in recurrent layer with a fused whole-sequence kernel: it runs the kernel when Keras's rule
-/// allows (`fusedKernelDeclineReason`) and the cell loop otherwise, as `fused` says.
+/// allows (`fusedKernelDeclineReason`) and the cell loop otherwise, as `fused` says. Its Keras
+/// arguments are its cell's configuration and its loop options, written side by side as Keras does.
 public class FusedRNN: RNN {
-    public let fused: FusedKernelMode
+    /// Not a Keras argument: copies made by `Bidirectional` keep it.
+    public internal(set) var fused: FusedKernelMode
     /// Whether the last sequence ran on the fused kernel (for tests and benchmarks).
     public private(set) var lastRunWasFused = false
     private var loggedFallback = false
 
-    init(_ cell: RecurrentCell, fused: FusedKernelMode, returnSequences: Bool, returnState: Bool, goBackwards: Bool,
-         stateful: Bool, unroll: Bool, inputShape: [Int?]?, batchSize: Int?, name: String?) {
+    /// The cell class this layer runs.
+    class var cellType: BuiltInRecurrentCell.Type { fatalError("\(self) must override cellType") }
+
+    public required init(cell configuration: CellConfiguration, options: RecurrentOptions, fused: FusedKernelMode = .auto,
+                         inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
         self.fused = fused
-        super.init(cell, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+        let cellName = snakeCase(Self.defaultNameBase) + "_cell"
+        super.init(cell: Self.cellType.init(configuration: configuration, name: cellName), options: options,
+                   inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
+    /// The cell's configuration.
+    public var cellConfiguration: CellConfiguration { (cell as! BuiltInRecurrentCell).configuration }
+    public var units: Int { cellConfiguration.units }
+
     /// Why this configuration cannot use the fused kernel, or nil.
-    func fusedDeclineReason() -> String? { "no fused kernel" }
+    func fusedDeclineReason() -> String? {
+        let c = cellConfiguration
+        return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: Self.cellType.kind == .simpleRNN ? nil : c.recurrentActivation,
+                                        useBias: c.useBias, recurrentDropout: c.recurrentDropout, unroll: unroll)
+    }
 
     /// Runs the fused kernel over x (batch, time > 0, features): per-step states (batch, time, units) in
     /// processing order and the final states.
@@ -41,40 +55,46 @@ public class FusedRNN: RNN {
         let (sequence, last) = try fusedOutputs(states: run.states, mask: mask)
         return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: run.finalStates)
     }
+
+    override func configuredCopy(changes: [String: JSONValue]) throws -> RNN {
+        let copy = try super.configuredCopy(changes: changes)
+        (copy as? FusedRNN)?.fused = fused
+        return copy
+    }
+
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        cellConfiguration.kerasConfig(kind: Self.cellType.kind).merging(options.kerasConfig) { $1 }
+    }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        let input = try a.inputShape()
+        return self.init(cell: try CellConfiguration(a, kind: cellType.kind), options: try RecurrentOptions(a),
+                         inputShape: input?.shape, batchSize: input?.batch, name: a.name)
+    }
 }
 
 /// `LSTM(units)`: an `RNN` over an `LSTMCell`, with Keras's arguments and defaults.
 public final class LSTM: FusedRNN {
+    override class var cellType: BuiltInRecurrentCell.Type { LSTMCell.self }
     public var lstmCell: LSTMCell { cell as! LSTMCell }
 
-    public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
-                useBias: Bool = true, unitForgetBias: Bool = true,
-                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
-                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
-                returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
-                stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
-                inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
-        let cell = LSTMCell(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
-                            unitForgetBias: unitForgetBias, kernelInitializer: kernelInitializer,
-                            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
-                            dropout: dropout, recurrentDropout: recurrentDropout, name: "lstm_cell")
-        super.init(cell, fused: fused, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
-    }
-
-    /// A layer over a configured cell (how the Keras config reader builds it).
-    init(cell: LSTMCell, returnSequences: Bool, returnState: Bool, goBackwards: Bool, stateful: Bool, unroll: Bool,
-         inputShape: [Int?]?, batchSize: Int?, name: String?) {
-        super.init(cell, fused: .auto, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    public convenience init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+                            useBias: Bool = true, unitForgetBias: Bool = true,
+                            kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                            biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
+                            returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+                            stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
+                            inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        let c = CellConfiguration(units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                         unitForgetBias: unitForgetBias, kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
+                         biasInitializer: biasInitializer, dropout: dropout, recurrentDropout: recurrentDropout)
+        self.init(cell: c, options: RecurrentOptions(returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                                                     stateful: stateful, unroll: unroll),
+                  fused: fused, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
     public override class var defaultNameBase: String { "LSTM" }
-    override func fusedDeclineReason() -> String? {
-        let c = lstmCell
-        return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
-                                        useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
-    }
+    public override var className: String { "LSTM" }
 
     override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
         let c = lstmCell
@@ -86,52 +106,30 @@ public final class LSTM: FusedRNN {
         return (try packed.slice(alongAxis: 1, 0..<time),
                 [try packed.select(alongAxis: 1, index: time - 1), try packed.select(alongAxis: 1, index: time)])
     }
-
-    public override func makeReversedCopy(name: String) throws -> RNN {
-        let c = lstmCell
-        return LSTM(c.units, activation: c.activation, recurrentActivation: c.recurrentActivation, useBias: c.useBias,
-                    unitForgetBias: c.unitForgetBias, kernelInitializer: c.kernelInitializer,
-                    recurrentInitializer: c.recurrentInitializer, biasInitializer: c.biasInitializer,
-                    dropout: c.dropout, recurrentDropout: c.recurrentDropoutRate, returnSequences: returnSequences,
-                    returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
-                    fused: fused, batchSize: batchSize, name: name)
-    }
-    public override var className: String { "LSTM" }
-    public var units: Int { lstmCell.units }
 }
 
 /// `GRU(units)`: an `RNN` over a `GRUCell` (`resetAfter: true` by default, as Keras 2+).
 public final class GRU: FusedRNN {
+    override class var cellType: BuiltInRecurrentCell.Type { GRUCell.self }
     public var gruCell: GRUCell { cell as! GRUCell }
 
-    public init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
-                useBias: Bool = true, resetAfter: Bool = true,
-                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
-                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
-                returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
-                stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
-                inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
-        let cell = GRUCell(units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
-                           resetAfter: resetAfter, kernelInitializer: kernelInitializer,
-                           recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
-                           dropout: dropout, recurrentDropout: recurrentDropout, name: "gru_cell")
-        super.init(cell, fused: fused, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
-    }
-
-    /// A layer over a configured cell (how the Keras config reader builds it).
-    init(cell: GRUCell, returnSequences: Bool, returnState: Bool, goBackwards: Bool, stateful: Bool, unroll: Bool,
-         inputShape: [Int?]?, batchSize: Int?, name: String?) {
-        super.init(cell, fused: .auto, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    public convenience init(_ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+                            useBias: Bool = true, resetAfter: Bool = true,
+                            kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                            biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
+                            returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+                            stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
+                            inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        let c = CellConfiguration(units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+                        resetAfter: resetAfter, kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
+                        biasInitializer: biasInitializer, dropout: dropout, recurrentDropout: recurrentDropout)
+        self.init(cell: c, options: RecurrentOptions(returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                                                     stateful: stateful, unroll: unroll),
+                  fused: fused, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
     public override class var defaultNameBase: String { "GRU" }
-    override func fusedDeclineReason() -> String? {
-        let c = gruCell
-        return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: c.recurrentActivation,
-                                        useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
-    }
+    public override var className: String { "GRU" }
 
     override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
         let c = gruCell
@@ -143,50 +141,29 @@ public final class GRU: FusedRNN {
                                                      bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
         return (states, [try states.select(alongAxis: 1, index: x.shape[1] - 1)])
     }
-
-    public override func makeReversedCopy(name: String) throws -> RNN {
-        let c = gruCell
-        return GRU(c.units, activation: c.activation, recurrentActivation: c.recurrentActivation, useBias: c.useBias,
-                   resetAfter: c.resetAfter, kernelInitializer: c.kernelInitializer,
-                   recurrentInitializer: c.recurrentInitializer, biasInitializer: c.biasInitializer,
-                   dropout: c.dropout, recurrentDropout: c.recurrentDropoutRate, returnSequences: returnSequences,
-                   returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
-                   fused: fused, batchSize: batchSize, name: name)
-    }
-    public override var className: String { "GRU" }
-    public var units: Int { gruCell.units }
 }
 
 /// `SimpleRNN(units)`: an `RNN` over a `SimpleRNNCell`.
 public final class SimpleRNN: FusedRNN {
+    override class var cellType: BuiltInRecurrentCell.Type { SimpleRNNCell.self }
     public var simpleCell: SimpleRNNCell { cell as! SimpleRNNCell }
 
-    public init(_ units: Int, activation: Activation = .tanh, useBias: Bool = true,
-                kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
-                biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
-                returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
-                stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
-                inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
-        let cell = SimpleRNNCell(units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
-                                 recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
-                                 dropout: dropout, recurrentDropout: recurrentDropout, name: "simple_rnn_cell")
-        super.init(cell, fused: fused, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
-    }
-
-    /// A layer over a configured cell (how the Keras config reader builds it).
-    init(cell: SimpleRNNCell, returnSequences: Bool, returnState: Bool, goBackwards: Bool, stateful: Bool, unroll: Bool,
-         inputShape: [Int?]?, batchSize: Int?, name: String?) {
-        super.init(cell, fused: .auto, returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
-                   stateful: stateful, unroll: unroll, inputShape: inputShape, batchSize: batchSize, name: name)
+    public convenience init(_ units: Int, activation: Activation = .tanh, useBias: Bool = true,
+                            kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+                            biasInitializer: Initializer = .zeros, dropout: Float = 0, recurrentDropout: Float = 0,
+                            returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false,
+                            stateful: Bool = false, unroll: Bool = false, fused: FusedKernelMode = .auto,
+                            inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+        let c = CellConfiguration(units: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                              recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+                              dropout: dropout, recurrentDropout: recurrentDropout)
+        self.init(cell: c, options: RecurrentOptions(returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
+                                                     stateful: stateful, unroll: unroll),
+                  fused: fused, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
     public override class var defaultNameBase: String { "SimpleRNN" }
-    override func fusedDeclineReason() -> String? {
-        let c = simpleCell
-        return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: nil,
-                                        useBias: c.useBias, recurrentDropout: c.recurrentDropoutRate, unroll: unroll)
-    }
+    public override var className: String { "SimpleRNN" }
 
     override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
         let c = simpleCell
@@ -195,15 +172,4 @@ public final class SimpleRNN: FusedRNN {
                                                        bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
         return (states, [try states.select(alongAxis: 1, index: x.shape[1] - 1)])
     }
-
-    public override func makeReversedCopy(name: String) throws -> RNN {
-        let c = simpleCell
-        return SimpleRNN(c.units, activation: c.activation, useBias: c.useBias, kernelInitializer: c.kernelInitializer,
-                         recurrentInitializer: c.recurrentInitializer, biasInitializer: c.biasInitializer,
-                         dropout: c.dropout, recurrentDropout: c.recurrentDropoutRate, returnSequences: returnSequences,
-                         returnState: returnState, goBackwards: !goBackwards, stateful: stateful, unroll: unroll,
-                         fused: fused, batchSize: batchSize, name: name)
-    }
-    public override var className: String { "SimpleRNN" }
-    public var units: Int { simpleCell.units }
 }

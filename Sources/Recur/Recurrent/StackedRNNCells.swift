@@ -23,6 +23,21 @@ public final class StackedRNNCells: RecurrentCell {
         }
     }
 
+    public override func kerasConfig() throws -> [String: JSONValue] {
+        ["cells": .array(try cells.map(KerasLayerRegistry.entry(of:)))]
+    }
+
+    public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
+        guard let list = a.value("cells")?.array else { throw a.invalid("config is missing the list 'cells'") }
+        let cells = try list.map { spec -> RecurrentCell in
+            guard let cell = try KerasLayerRegistry.layer(from: spec, context: " in \(a.layer)", depth: a.depth + 1) as? RecurrentCell else {
+                throw RecurError.unsupported(op: a.layer, message: "'cells' must hold recurrent cells")
+            }
+            return cell
+        }
+        return StackedRNNCells(cells, name: a.name)
+    }
+
     public override func resetDropoutMasks() { cells.forEach { $0.resetDropoutMasks() } }
 
     public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {

@@ -171,15 +171,7 @@ extension Model {
     }
 
     /// Whether any layer keeps states across batches.
-    var hasStatefulLayers: Bool {
-        func stateful(_ layer: Layer) -> Bool {
-            if let rnn = layer as? RNN { return rnn.stateful }
-            if let bi = layer as? Bidirectional { return bi.forwardLayer.stateful }
-            if let model = layer as? Model { return model.layers.contains(where: stateful) }
-            return false
-        }
-        return layers.contains(where: stateful)
-    }
+    var hasStatefulLayers: Bool { layers.contains(where: \.isStateful) }
 
     /// Keras's `fit`: trains for `epochs` over `x`/`y` in batches of `batchSize` (the last batch may be
     /// smaller), shuffling each epoch with a seeded generator, validating on `validationData` or on

@@ -68,7 +68,7 @@ enum KerasWeightsFile {
                 out.append(Saveable(path: path, layer: layer, variables: []))
                 try container(stacked.cells, at: join(path, "cells"))
             default:
-                let needsBuild = !(layer is InputLayer || layer is Dropout || layer is Masking || layer is WeightlessLayer)
+                let needsBuild = layer.hasWeights
                 if needsBuild && !layer.isBuilt {
                     throw RecurError.invalidArgument(op: layer.name, message: "the layer is not built (its weights do not exist yet): build the model first")
                 }

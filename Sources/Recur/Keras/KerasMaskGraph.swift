@@ -119,10 +119,7 @@ enum KerasMaskGraph {
                 if given.count < masks.count { return layer is Concatenate ? .everywhere : nil }
                 return given.dropFirst().reduce(given[0]) { $0.or($1) }
             }
-            let passesMask = layer is Dense || layer is BatchNormalization || layer is Dropout
-                || layer is ActivationLayer || layer is LayerNormalization || layer is TimeDistributed
-                || (layer as? RNN)?.returnSequences == true || (layer as? Bidirectional)?.forwardLayer.returnSequences == true
-            guard passesMask, node.initialState.isEmpty, let next = node.inputs.first else { return nil }
+            guard layer.supportsMasking, node.initialState.isEmpty, let next = node.inputs.first else { return nil }
             t = next
         }
     }

@@ -3,113 +3,14 @@ import Foundation
 /// Reading the model configuration of Keras 3 `.keras` archives (`config.json`); writing it is in
 /// KerasConfigWriter.swift.
 ///
-/// Reading checks every layer's arguments before anything is built: an argument Recur does not
-/// implement (a regularizer, a constraint, a non-float32 dtype policy, LoRA, ...) throws an error that
-/// names it; arguments without effect on the computation (seeds, initializers Recur lacks, which the
-/// loaded weights replace anyway) are ignored.
+/// Each layer reads its own arguments (`Layer.fromKerasConfig`, through `KerasLayerRegistry`): an
+/// argument Recur does not implement (a regularizer, a constraint, a non-float32 dtype policy, LoRA,
+/// ...) throws an error that names it; arguments without effect on the computation (seeds,
+/// initializers Recur lacks, which the loaded weights replace anyway) are ignored.
 enum KerasConfig {
-    // MARK: - Argument checks
-
-    /// Arguments Recur implements or that do not change the computation, per class.
-    static let common: Set<String> = ["name", "trainable", "dtype", "seed", "batch_shape", "batch_input_shape", "input_shape"]
-    static let recurrentCellKeys: Set<String> = ["units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                                                 "recurrent_initializer", "bias_initializer", "unit_forget_bias", "reset_after",
-                                                 "dropout", "recurrent_dropout", "implementation"]
-    static let rnnKeys: Set<String> = ["return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask", "use_cudnn"]
-    static let known: [String: Set<String>] = [
-        "InputLayer": ["batch_shape", "batch_input_shape", "shape", "batch_size", "dtype", "name"],
-        "Dense": ["units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "lora_alpha"],
-        "Embedding": ["input_dim", "output_dim", "embeddings_initializer", "mask_zero", "input_length", "lora_alpha"],
-        "BatchNormalization": ["axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
-                               "moving_mean_initializer", "moving_variance_initializer", "synchronized", "renorm_momentum"],
-        "Dropout": ["rate"],
-        "Masking": ["mask_value"],
-        "SimpleRNN": recurrentCellKeys.union(rnnKeys), "GRU": recurrentCellKeys.union(rnnKeys), "LSTM": recurrentCellKeys.union(rnnKeys),
-        "SimpleRNNCell": recurrentCellKeys, "GRUCell": recurrentCellKeys, "LSTMCell": recurrentCellKeys,
-        "RNN": rnnKeys.union(["cell"]),
-        "StackedRNNCells": ["cells"],
-        "Bidirectional": ["layer", "backward_layer", "merge_mode"],
-        "Concatenate": ["axis"], "Add": [], "Subtract": [], "Multiply": [], "Average": [], "Maximum": [], "Minimum": [],
-        "Activation": ["activation"],
-        "Flatten": ["data_format"], "Reshape": ["target_shape"], "RepeatVector": ["n"], "Permute": ["dims"],
-        "GlobalAveragePooling1D": ["data_format", "keepdims"], "GlobalMaxPooling1D": ["data_format", "keepdims"],
-        "LayerNormalization": ["axis", "epsilon", "center", "scale", "rms_scaling", "beta_initializer", "gamma_initializer"],
-        "TimeDistributed": ["layer"],
-    ]
-
-    /// Checks a `{"class_name", "config"}` layer entry and the layers or cells nested in it, and returns
-    /// it with initializers Recur lacks removed (the weights loaded next replace their values).
-    static func prepare(_ spec: JSONValue, context: String = "", depth: Int = 0) throws -> JSONValue {
-        guard depth < UntrustedLimits.maxNestingDepth else {
-            throw RecurError.unsupported(op: "Keras config", message: "layers nested more than \(UntrustedLimits.maxNestingDepth) deep\(context)")
-        }
-        guard let className = spec["class_name"]?.string ?? spec["class"]?.string else {
-            throw RecurError.invalidArgument(op: "Keras config", message: "layer entry\(context) has no class_name")
-        }
-        var config = spec["config"]?.object ?? [:]
-        let label = config["name"]?.string.map { "\(className) '\($0)'" } ?? className
-        guard let allowed = known[className] else {
-            throw RecurError.unsupported(op: "Keras config", message: "layer class '\(className)'\(config["name"]?.string.map { " (layer '\($0)')" } ?? "")")
-        }
-        if className != "InputLayer", let dtype = config["dtype"], !dtype.isNull {
-            let policy = dtype.string ?? dtype["config"]?["name"]?.string ?? "?"
-            guard policy == "float32" else {
-                throw RecurError.unsupported(op: label, message: "argument dtype='\(policy)' (only float32)")
-            }
-        }
-        if className == "InputLayer" {
-            for key in ["sparse", "ragged", "optional"] where config[key]?.bool == true {
-                throw RecurError.unsupported(op: label, message: "argument \(key)=True")
-            }
-            config["sparse"] = nil; config["ragged"] = nil; config["optional"] = nil
-        }
-        for (key, value) in config where !common.contains(key) && !allowed.contains(key) {
-            if value.isNull || value == .bool(false) || value == .array([]) { continue }
-            throw RecurError.unsupported(op: label, message: "argument \(key)=\(compactJSON(value))")
-        }
-        // Initializers only matter for fresh weights; drop the ones Recur does not implement.
-        let reader = KerasLayerFactory.Arguments(layer: label, config: config)
-        for key in config.keys where key.hasSuffix("_initializer") {
-            if (try? reader.initializer(key, default: .zeros)) == nil { config[key] = nil }
-        }
-        switch className {
-        case "Bidirectional", "TimeDistributed":
-            if let inner = config["layer"] { config["layer"] = try prepare(inner, context: " in \(label)", depth: depth + 1) }
-            if let b = config["backward_layer"], !b.isNull { config["backward_layer"] = try prepare(b, context: " in \(label)", depth: depth + 1) }
-        case "RNN":
-            if let cells = config["cell"]?.array {
-                config["cell"] = .array(try cells.map { try prepare($0, context: " in \(label)", depth: depth + 1) })
-            } else if let cell = config["cell"] {
-                config["cell"] = try prepare(cell, context: " in \(label)", depth: depth + 1)
-            }
-        case "StackedRNNCells":
-            if let cells = config["cells"]?.array { config["cells"] = .array(try cells.map { try prepare($0, context: " in \(label)", depth: depth + 1) }) }
-        default: break
-        }
-        var out = spec.object ?? [:]
-        out["config"] = .object(config)
-        return .object(out)
-    }
-
-    /// Builds a (non-input) layer from a checked entry, with the arguments the factory leaves out.
+    /// Builds a (non-input) layer, or a model used as a layer, from its config entry.
     static func makeLayer(_ spec: JSONValue) throws -> Layer {
-        if let className = spec["class_name"]?.string, ["Sequential", "Functional", "Model"].contains(className) {
-            return try model(from: spec)
-        }
-        let prepared = try prepare(spec)
-        let layer = try KerasLayerFactory.layer(from: prepared)
-        func applyMaskFlag(_ rnn: RNN, _ config: JSONValue?) {
-            if let flag = config?["zero_output_for_mask"]?.bool { rnn.zeroOutputForMask = flag }
-        }
-        let config = prepared["config"]
-        if let rnn = layer as? RNN { applyMaskFlag(rnn, config) }
-        if let b = layer as? Bidirectional {
-            applyMaskFlag(b.forwardLayer, config?["layer"]?["config"])
-            applyMaskFlag(b.backwardLayer, config?["backward_layer"]?["config"] ?? config?["layer"]?["config"])
-        }
-        if config?["trainable"]?.bool == false { layer.isTrainable = false }
-        if let td = layer as? TimeDistributed, config?["layer"]?["config"]?["trainable"]?.bool == false { td.layer.isTrainable = false }
-        return layer
+        try KerasLayerRegistry.layer(from: spec)
     }
 
     static func compactJSON(_ value: JSONValue) -> String {
@@ -122,20 +23,26 @@ enum KerasConfig {
 
     /// `Input(...)` from an InputLayer config.
     static func makeInput(_ spec: JSONValue) throws -> SymbolicTensor {
-        let prepared = try prepare(spec)
-        let config = prepared["config"]?.object ?? [:]
+        let config = spec["config"]?.object ?? [:]
         let name = config["name"]?.string
-        let label = "InputLayer '\(name ?? "?")'"
-        let dtype = try inputDType(config["dtype"], label: label)
-        if let input = try KerasLayerFactory.Arguments(layer: label, config: config).inputShape() {
-            return Input(shape: input.shape, batchSize: input.batch, dtype: dtype, name: name)
+        let a = KerasArguments(layer: "InputLayer '\(name ?? "?")'", config: config)
+        for key in ["sparse", "ragged", "optional"] where try a.bool(key, default: false) {
+            throw RecurError.unsupported(op: a.layer, message: "argument \(key)=True")
         }
-        if let value = config["shape"], !value.isNull {
-            let batch = try KerasLayerFactory.Arguments(layer: label, config: config).int("batch_size", default: 0, in: 0...UntrustedLimits.maxElements)
-            return Input(shape: try KerasLayerFactory.shape(value, key: "shape", layer: label), batchSize: batch == 0 ? nil : batch,
-                         dtype: dtype, name: name)
+        let dtype = try inputDType(a.value("dtype"), label: a.layer)
+        a.ignore(["name"])
+        let input: SymbolicTensor
+        if let shape = try a.inputShape() {
+            input = Input(shape: shape.shape, batchSize: shape.batch, dtype: dtype, name: name)
+        } else if let value = a.value("shape"), !value.isNull {
+            let batch = try a.int("batch_size", default: 0, in: 0...UntrustedLimits.maxElements)
+            input = Input(shape: try KerasArguments.shape(value, key: "shape", layer: a.layer), batchSize: batch == 0 ? nil : batch,
+                          dtype: dtype, name: name)
+        } else {
+            throw a.invalid("config has no batch_shape")
         }
-        throw RecurError.invalidArgument(op: "InputLayer '\(name ?? "?")'", message: "config has no batch_shape")
+        try a.refuseUnusedArguments()
+        return input
     }
 
     /// An InputLayer's `dtype` (a name, or a dtype-policy object naming one); float32 when absent.
@@ -196,7 +103,7 @@ enum KerasConfig {
             layers.append(try makeLayer(spec))
         }
         if inputShape == nil, let value = config["build_input_shape"] ?? buildConfig?["input_shape"], !value.isNull {
-            let dims = try KerasLayerFactory.shape(value, key: "build_input_shape", layer: "Sequential '\(name)'")
+            let dims = try KerasArguments.shape(value, key: "build_input_shape", layer: "Sequential '\(name)'")
             if let batch = dims.first {
                 inputShape = Array(dims.dropFirst())
                 batchSize = batch

@@ -1,0 +1,193 @@
+/// One layer's Keras config arguments (`{"units": 64, "activation": "tanh", ...}`), read with type and
+/// range checks: what a layer's `fromKerasConfig(_:)` receives (Keras's `from_config`).
+///
+/// Every read marks its key as used; after the layer is built, `KerasLayerRegistry` refuses any key
+/// no one read whose value would change the computation (a regularizer, a constraint, LoRA, ...), so
+/// a layer declares what it supports simply by reading it. Keys that have no effect on the
+/// computation are passed to `ignore(_:)`. Errors name the layer (`LSTM 'encoder'`), the key and the
+/// value found.
+public final class KerasArguments {
+    /// The layer as errors name it: `LSTM 'encoder'`.
+    public let layer: String
+    public let config: [String: JSONValue]
+    /// How deep this layer is nested in other layers' configs (bounded by `UntrustedLimits`).
+    let depth: Int
+    private(set) var usedKeys: Set<String> = []
+
+    init(layer: String, config: [String: JSONValue], depth: Int = 0) {
+        self.layer = layer
+        self.config = config
+        self.depth = depth
+    }
+
+    /// Arguments for a class read from a config object; errors name `className 'name'`.
+    convenience init(className: String, config: [String: JSONValue], depth: Int = 0) {
+        self.init(layer: config["name"]?.string.map { "\(className) '\($0)'" } ?? className, config: config, depth: depth)
+    }
+
+    /// The value of `key`, marked as used.
+    public func value(_ key: String) -> JSONValue? {
+        usedKeys.insert(key)
+        return config[key]
+    }
+
+    /// Marks keys that do not change the computation (seeds, Keras implementation switches).
+    public func ignore(_ keys: [String]) { usedKeys.formUnion(keys) }
+
+    public func invalid(_ message: String) -> RecurError { .invalidArgument(op: layer, message: message) }
+
+    public func int(_ key: String, default defaultValue: Int? = nil, in range: ClosedRange<Int>) throws -> Int {
+        guard let v = value(key), !v.isNull else {
+            if let defaultValue { return defaultValue }
+            throw invalid("config is missing '\(key)'")
+        }
+        guard let i = v.int else { throw invalid("'\(key)' must be an integer, got \(KerasConfig.compactJSON(v))") }
+        guard range.contains(i) else { throw invalid("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(i)") }
+        return i
+    }
+
+    /// A width (`units`, `input_dim`, `n`, ...): a positive integer up to `UntrustedLimits.maxUnits`,
+    /// as Keras requires ("expected a positive integer").
+    public func width(_ key: String) throws -> Int {
+        try int(key, in: 1...UntrustedLimits.maxUnits)
+    }
+
+    /// A rate (`dropout`, `rate`): a number in [0, 1].
+    public func rate(_ key: String) throws -> Float {
+        let r = try float(key, default: 0)
+        guard r >= 0, r <= 1 else { throw invalid("'\(key)' must be in [0, 1], got \(r)") }
+        return r
+    }
+
+    /// A missing key takes `defaultValue`; an explicit `null` takes `ifNull` where Keras gives it a
+    /// meaning (LayerNormalization's epsilon: the backend epsilon) and is an error elsewhere, as in Keras.
+    public func float(_ key: String, default defaultValue: Float, ifNull: Float? = nil) throws -> Float {
+        guard let v = value(key) else { return defaultValue }
+        if v.isNull, let ifNull { return ifNull }
+        guard let d = v.double, d.isFinite else { throw invalid("'\(key)' must be a finite number, got \(KerasConfig.compactJSON(v))") }
+        return Float(d)
+    }
+
+    public func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
+        guard let v = value(key), !v.isNull else { return defaultValue }
+        guard let b = v.bool else { throw invalid("'\(key)' must be true or false, got \(KerasConfig.compactJSON(v))") }
+        return b
+    }
+
+    /// A missing key takes `defaultValue`; an explicit `null` is linear, as Keras's `activations.get(None)`.
+    public func activation(_ key: String, default defaultValue: Activation) throws -> Activation {
+        guard let v = value(key) else { return defaultValue }
+        if v.isNull { return .linear }
+        guard let s = v.string, let a = Activation(rawValue: s) else {
+            throw RecurError.unsupported(op: layer, message: "\(key) \(KerasConfig.compactJSON(v)) (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return a
+    }
+
+    /// An initializer Recur implements; one it lacks reads as `defaultValue`, because only fresh
+    /// weights use it and a Keras file's weights replace them.
+    public func initializer(_ key: String, default defaultValue: Initializer) throws -> Initializer {
+        guard let v = value(key), !v.isNull else { return defaultValue }
+        let name = v.string ?? v["class_name"]?.string ?? ""
+        let args = v["config"]
+        func number(_ key: String, _ fallback: Double) -> Float { Float(args?[key]?.double ?? fallback) }
+        switch name {
+        case "zeros", "Zeros": return .zeros
+        case "ones", "Ones": return .ones
+        case "glorot_uniform", "GlorotUniform": return .glorotUniform
+        case "orthogonal", "Orthogonal": return .orthogonal(gain: number("gain", 1))
+        case "uniform", "random_uniform", "RandomUniform": return .uniform(min: number("minval", -0.05), max: number("maxval", 0.05))
+        case "constant", "Constant": return .constant(number("value", 0))
+        default: return defaultValue
+        }
+    }
+
+    public var name: String? { config["name"]?.string }
+
+    /// Keras's `batch_shape`/`batch_input_shape` without the batch dimension, and the batch size.
+    public func inputShape() throws -> (shape: [Int?], batch: Int?)? {
+        guard let value = value("batch_shape") ?? value("batch_input_shape"), !value.isNull else { return nil }
+        let all = try KerasArguments.shape(value, key: "batch_shape", layer: layer)
+        guard let batch = all.first else { throw invalid("empty batch_shape") }
+        return (Array(all.dropFirst()), batch)
+    }
+
+    /// A list of integers (Keras's tuples, e.g. `target_shape`, `dims`).
+    public func intList(_ key: String) throws -> [Int] {
+        guard let v = value(key), !v.isNull else { throw invalid("config is missing '\(key)'") }
+        guard let items = v.array, items.count <= UntrustedLimits.maxRank, case let ints = items.compactMap(\.int),
+              ints.count == items.count, ints.allSatisfy({ (-1...UntrustedLimits.maxElements).contains($0) }) else {
+            throw invalid("'\(key)' must be a list of at most \(UntrustedLimits.maxRank) integers "
+                          + "in -1...\(UntrustedLimits.maxElements), got \(KerasConfig.compactJSON(v))")
+        }
+        return ints
+    }
+
+    /// Recur's layers work on channels-last data only.
+    public func requireChannelsLast() throws {
+        if let v = value("data_format"), !v.isNull, v.string != "channels_last" {
+            throw RecurError.unsupported(op: layer, message: "argument data_format=\(KerasConfig.compactJSON(v)) (only channels_last)")
+        }
+    }
+
+    /// Layers that normalise or reduce over the last axis only (Keras's `axis=-1` or `[-1]`).
+    public func requireLastAxis() throws {
+        if let axis = value("axis"), axis.int != -1, axis.array?.count != 1 || axis.array?.first?.int != -1 {
+            throw RecurError.unsupported(op: layer, message: "axis \(KerasConfig.compactJSON(axis)) (only the last axis, -1)")
+        }
+    }
+
+    /// The layer nested under `key` (a wrapper's `layer`), built through the registry.
+    public func layer(_ key: String) throws -> Layer {
+        guard let spec = value(key), !spec.isNull else { throw invalid("config is missing '\(key)'") }
+        return try KerasLayerRegistry.layer(from: spec, context: " in \(layer)", depth: depth + 1)
+    }
+
+    /// A shape from a config (`batch_shape`, `shape`, `build_input_shape`): at most
+    /// `UntrustedLimits.maxRank` entries, each `null` (unknown) or an integer in 0...`maxElements`.
+    static func shape(_ value: JSONValue, key: String, layer: String) throws -> [Int?] {
+        guard let items = value.array, items.count <= UntrustedLimits.maxRank + 1 else {
+            throw RecurError.invalidArgument(op: layer, message: "'\(key)' must be a list of at most \(UntrustedLimits.maxRank + 1) dimensions, got \(KerasConfig.compactJSON(value))")
+        }
+        return try items.map { item in
+            if item.isNull { return nil }
+            guard let d = item.int, (0...UntrustedLimits.maxElements).contains(d) else {
+                throw RecurError.invalidArgument(op: layer, message: "'\(key)' has dimension \(KerasConfig.compactJSON(item)); expected null or an integer in 0...\(UntrustedLimits.maxElements)")
+            }
+            return d
+        }
+    }
+
+    /// Throws for the first key no one read whose value could change the computation (anything but
+    /// `null`, `false` or `[]`), naming it.
+    func refuseUnusedArguments() throws {
+        for key in config.keys.sorted() where !usedKeys.contains(key) {
+            let v = config[key]!
+            if v.isNull || v == .bool(false) || v == .array([]) { continue }
+            throw RecurError.unsupported(op: layer, message: "argument \(key)=\(KerasConfig.compactJSON(v))")
+        }
+    }
+}
+
+/// Writing Keras config values (`get_config()`'s JSON).
+public enum KerasValue {
+    /// A float as Keras writes it: the shortest decimal that reads back as this Float32.
+    public static func number(_ f: Float) -> JSONValue { .number(Double("\(f)") ?? Double(f)) }
+    public static func number(_ i: Int) -> JSONValue { .number(Double(i)) }
+    public static func shape(_ s: [Int?]) -> JSONValue { .array(s.map { $0.map { .number(Double($0)) } ?? .null }) }
+    public static func ints(_ values: [Int]) -> JSONValue { .array(values.map { .number(Double($0)) }) }
+
+    /// A serialised initializer (`{"module": "keras.initializers", "class_name": "Orthogonal", ...}`).
+    public static func initializer(_ i: Initializer) -> JSONValue {
+        let (name, config): (String, [String: JSONValue])
+        switch i {
+        case .zeros: (name, config) = ("Zeros", [:])
+        case .ones: (name, config) = ("Ones", [:])
+        case .glorotUniform: (name, config) = ("GlorotUniform", ["seed": .null])
+        case .orthogonal(let gain): (name, config) = ("Orthogonal", ["gain": number(gain), "seed": .null])
+        case let .uniform(low, high): (name, config) = ("RandomUniform", ["minval": number(low), "maxval": number(high), "seed": .null])
+        case .constant(let v): (name, config) = ("Constant", ["value": number(v)])
+        }
+        return .object(["module": "keras.initializers", "class_name": .string(name), "config": .object(config), "registered_name": .null])
+    }
+}

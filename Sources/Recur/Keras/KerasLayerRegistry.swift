@@ -1,0 +1,103 @@
+import Foundation
+
+/// The layer classes Keras configs may name, by Keras class name: Recur's own, and yours after
+/// `register(_:as:)`. A layer class takes part in Keras files by overriding `kerasConfig()` (Keras's
+/// `get_config`) and `fromKerasConfig(_:)` (Keras's `from_config`) in its own file; nothing else
+/// needs to know about it.
+public enum KerasLayerRegistry {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var classes: [String: Layer.Type] = Dictionary(uniqueKeysWithValues: builtIn)
+
+    /// Recur's layers and cells under the names Keras writes.
+    private static let builtIn: [(String, Layer.Type)] = [
+        ("Dense", Dense.self), ("Embedding", Embedding.self), ("BatchNormalization", BatchNormalization.self),
+        ("LayerNormalization", LayerNormalization.self), ("Dropout", Dropout.self), ("Masking", Masking.self),
+        ("Activation", ActivationLayer.self), ("Flatten", Flatten.self), ("Reshape", Reshape.self),
+        ("RepeatVector", RepeatVector.self), ("Permute", Permute.self), ("TimeDistributed", TimeDistributed.self),
+        ("GlobalAveragePooling1D", GlobalAveragePooling1D.self), ("GlobalMaxPooling1D", GlobalMaxPooling1D.self),
+        ("Concatenate", Concatenate.self), ("Add", Add.self), ("Subtract", Subtract.self), ("Multiply", Multiply.self),
+        ("Average", Average.self), ("Maximum", Maximum.self), ("Minimum", Minimum.self),
+        ("SimpleRNN", SimpleRNN.self), ("GRU", GRU.self), ("LSTM", LSTM.self), ("RNN", RNN.self),
+        ("Bidirectional", Bidirectional.self),
+        ("SimpleRNNCell", SimpleRNNCell.self), ("GRUCell", GRUCell.self), ("LSTMCell", LSTMCell.self),
+        ("StackedRNNCells", StackedRNNCells.self),
+    ]
+
+    /// Config keys every layer has, read here rather than by each layer.
+    static let commonKeys = ["name", "trainable", "dtype", "seed", "batch_shape", "batch_input_shape", "input_shape"]
+
+    /// Makes `type` readable from Keras configs that name `className` (Keras's `register_keras_serializable`).
+    public static func register(_ type: Layer.Type, as className: String) {
+        lock.lock(); defer { lock.unlock() }
+        classes[className] = type
+    }
+
+    static func type(named className: String) -> Layer.Type? {
+        lock.lock(); defer { lock.unlock() }
+        return classes[className]
+    }
+
+    /// A layer from its Keras config arguments (`{"units": 4}` for `className` `Dense`).
+    public static func layer(className: String, config: [String: JSONValue]) throws -> Layer {
+        try layer(from: .object(["class_name": .string(className), "config": .object(config)]))
+    }
+
+    /// A layer from a `{"class_name", "config"}` entry (also `"class"`); models nested as layers too.
+    /// Its arguments are checked as it reads them and unknown ones refused; errors name the layer.
+    public static func layer(from spec: JSONValue) throws -> Layer {
+        try layer(from: spec, context: "", depth: 0)
+    }
+
+    static func layer(from spec: JSONValue, context: String, depth: Int) throws -> Layer {
+        guard depth < UntrustedLimits.maxNestingDepth else {
+            throw RecurError.unsupported(op: "Keras config", message: "layers nested more than \(UntrustedLimits.maxNestingDepth) deep\(context)")
+        }
+        guard let className = spec["class_name"]?.string ?? spec["class"]?.string else {
+            throw RecurError.invalidArgument(op: "Keras config", message: "layer entry\(context) has no class_name")
+        }
+        if ["Sequential", "Functional", "Model"].contains(className) { return try KerasConfig.model(from: spec) }
+        let config = spec["config"]?.object ?? [:]
+        guard let type = type(named: className), className != "InputLayer" else {
+            throw RecurError.unsupported(op: "Keras config", message: "layer class '\(className)'\(config["name"]?.string.map { " (layer '\($0)')" } ?? "")\(context)")
+        }
+        let arguments = KerasArguments(className: className, config: config, depth: depth)
+        if let dtype = config["dtype"], !dtype.isNull {
+            let policy = dtype.string ?? dtype["config"]?["name"]?.string ?? "?"
+            guard policy == "float32" else {
+                throw RecurError.unsupported(op: arguments.layer, message: "argument dtype='\(policy)' (only float32)")
+            }
+        }
+        arguments.ignore(commonKeys)
+        let layer = try type.fromKerasConfig(arguments)
+        try arguments.refuseUnusedArguments()
+        if config["trainable"]?.bool == false { layer.isTrainable = false }
+        return layer
+    }
+
+    /// A layer's config entry as Keras writes it (`module`, `class_name`, `config`, `registered_name`).
+    static func entry(of layer: Layer) throws -> JSONValue {
+        if let model = layer as? Model { return try KerasConfig.config(of: model) }
+        var config = try layer.kerasConfig()
+        config["name"] = .string(layer.name)
+        config["trainable"] = .bool(layer.isTrainable)
+        config["dtype"] = KerasConfig.float32Policy
+        let builtIn = builtIn.contains { $0.0 == layer.className && $0.1 == Swift.type(of: layer) }
+        return .object(["module": builtIn ? "keras.layers" : .null, "class_name": .string(layer.className),
+                        "config": .object(config), "registered_name": builtIn ? .null : .string(layer.className)])
+    }
+
+    /// A new layer of `layer`'s configuration with fresh weights, through Keras's config round trip
+    /// (`changes` replace arguments; how `Bidirectional` makes its halves).
+    static func copy<L: Layer>(of layer: L, changes: [String: JSONValue]) throws -> L {
+        var entry = try self.entry(of: layer)
+        if case .object(var object) = entry, case .object(var config)? = object["config"] {
+            config.merge(changes) { $1 }
+            object["config"] = .object(config)
+            entry = .object(object)
+        }
+        guard let copy = try self.layer(from: entry) as? L else {
+            throw RecurError.unsupported(op: layer.name, message: "\(layer.className) is registered under another class; cannot copy it")
+        }
+        return copy
+    }
+}
