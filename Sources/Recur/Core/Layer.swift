@@ -59,8 +59,21 @@ open class Layer {
     /// The stem of automatic names; Keras snake-cases the class name.
     open class var defaultNameBase: String { String(describing: self) }
 
-    /// Every weight, trainable and not, in Keras's `get_weights()` order.
-    open var variables: [Variable] { [] }
+    /// Every weight, trainable and not, in Keras's `get_weights()` order. By default the weights made
+    /// with `addWeight`, trainable ones first, as Keras orders them.
+    open var variables: [Variable] { addedWeights.filter(\.isTrainable) + addedWeights.filter { !$0.isTrainable } }
+
+    private var addedWeights: [Variable] = []
+
+    /// Keras's `add_weight`: a new weight of this layer, listed in `variables` (so that it trains,
+    /// saves and loads), drawn by `initializer` from the global seed (`setRandomSeed`) — or zeros while
+    /// a model is read from a file, whose values replace it. Call it from `build(inputShapes:)`.
+    @discardableResult
+    public func addWeight(name: String, shape: [Int], initializer: Initializer = .glorotUniform, trainable: Bool = true) throws -> Variable {
+        let weight = Variable(name: name, value: try initializer.make(shape, for: self.name), trainable: trainable)
+        addedWeights.append(weight)
+        return weight
+    }
 
     /// The layers inside this one (a model's layers, an RNN's cell, a wrapper's layers); a layer with
     /// sublayers has no weights of its own: `variables` lists theirs.
@@ -178,14 +191,14 @@ open class Layer {
 }
 
 /// Checks that a concrete or symbolic shape has the expected rank.
-func requireRank(_ shape: [Int?], _ rank: Int, layer: String, what: String = "input") throws {
+public func requireRank(_ shape: [Int?], _ rank: Int, layer: String, what: String = "input") throws {
     guard shape.count == rank else {
         throw RecurError.shapeMismatch(op: layer, expected: "\(what) of rank \(rank)", actual: describeShape(shape))
     }
 }
 
-/// The last dimension, which must be known to create weights.
-func knownLastDimension(_ shape: [Int?], layer: String) throws -> Int {
+/// The last dimension of an input shape, which must be known to create weights; throws naming `layer`.
+public func knownLastDimension(_ shape: [Int?], layer: String) throws -> Int {
     guard let d = shape.last, let value = d else {
         throw RecurError.shapeMismatch(op: layer, expected: "input whose last dimension is known", actual: describeShape(shape))
     }
