@@ -13,7 +13,6 @@
 
 static inline hid_t recur_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t recur_h5s_all(void) { return H5S_ALL; }
-static inline hid_t recur_h5e_default(void) { return H5E_DEFAULT; }
 static inline unsigned recur_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned recur_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline hid_t recur_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }

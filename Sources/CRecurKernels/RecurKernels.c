@@ -94,11 +94,6 @@ void recur_scale(const float *x, float alpha, float *y, long n) {
 }
 
 MULTIVERSION
-void recur_axpy(float alpha, const float *x, float *y, long n) {
-    for (long k = 0; k < n; k++) y[k] += alpha * x[k];
-}
-
-MULTIVERSION
 void recur_tanh_backward(const float *y, const float *dy, float *dx, long n) {
     for (long k = 0; k < n; k++) dx[k] = dy[k] * (1.0f - y[k] * y[k]);
 }

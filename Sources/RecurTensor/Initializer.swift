@@ -13,18 +13,6 @@ public enum Initializer: Sendable, Equatable {
     case uniform(min: Float = -0.05, max: Float = 0.05)
     case constant(Float)
 
-    /// The Keras config name ("glorot_uniform", ...).
-    public var kerasName: String {
-        switch self {
-        case .zeros: return "zeros"
-        case .ones: return "ones"
-        case .glorotUniform: return "glorot_uniform"
-        case .orthogonal: return "orthogonal"
-        case .uniform: return "random_uniform"
-        case .constant: return "constant"
-        }
-    }
-
     /// Draws a tensor of `shape`. Fans follow Keras: for rank ≥ 2 the receptive field is the product
     /// of all but the last two dimensions, fanIn = shape[-2]·field, fanOut = shape[-1]·field.
     public func make(_ shape: [Int], generator: inout SeededGenerator) -> Tensor {

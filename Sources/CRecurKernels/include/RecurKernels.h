@@ -29,7 +29,6 @@ void recur_tanh(const float *x, float *y, long n);
 void recur_sigmoid(const float *x, float *y, long n);
 void recur_relu(const float *x, float *y, long n);
 void recur_scale(const float *x, float alpha, float *y, long n);      /* y = alpha*x */
-void recur_axpy(float alpha, const float *x, float *y, long n);       /* y += alpha*x */
 
 /* Vector-Jacobian products written in terms of the forward output y (or input x). */
 void recur_tanh_backward(const float *y, const float *dy, float *dx, long n);    /* dx = dy*(1-y^2) */

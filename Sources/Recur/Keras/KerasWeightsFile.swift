@@ -213,11 +213,6 @@ enum KerasWeightsFile {
             return bytes
         }
     }
-
-    /// Writes `root`'s weights to `path` atomically (a private temporary file renamed into place).
-    static func writeAtomically(_ root: Layer, to path: String) throws {
-        try RecurFileIO.writeAtomically(image(of: root, label: path), path: path)
-    }
 }
 
 extension Model {
@@ -233,6 +228,6 @@ extension Model {
         guard path.hasSuffix(".weights.h5") else {
             throw RecurError.unsupported(op: "\(name).saveKerasWeights", message: "file name \(path) (Keras 3 requires the suffix .weights.h5)")
         }
-        try KerasWeightsFile.writeAtomically(self, to: path)
+        try RecurFileIO.writeAtomically(KerasWeightsFile.image(of: self, label: path), path: path)
     }
 }

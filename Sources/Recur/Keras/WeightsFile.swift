@@ -4,7 +4,7 @@ extension Layer {
     /// ending in `.weights.h5`, as a Keras 3 weights file (`model.load_weights`). Written atomically.
     public func saveWeights(to path: String) throws {
         if path.hasSuffix(".weights.h5") {
-            try KerasWeightsFile.writeAtomically(self, to: path)
+            try RecurFileIO.writeAtomically(KerasWeightsFile.image(of: self, label: path), path: path)
             return
         }
         guard path.hasSuffix(".npz") else {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `model.summary()` in Keras 3's table format (as Keras prints it on an 80-column terminal):
 /// one row per layer with "name (Class)", output shape (`None` for unknown), parameter count and, for
 /// functional models, the "Connected to" column; then total, trainable and non-trainable counts with
@@ -126,5 +128,3 @@ func readableBytes(_ bytes: Int) -> String {
     }
     return String(format: "%.2f", size) + " PB"
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `compile` sets: the optimizer, one loss per output with its weight, and each output's metrics.
 public struct CompiledState {
     public let optimizer: Optimizer
@@ -34,8 +36,6 @@ public struct Logs: CustomStringConvertible {
 func formatLogValue(_ v: Float) -> String {
     abs(v) > 1e-3 || v == 0 ? String(format: "%.4f", v) : String(format: "%.4e", v)
 }
-
-import Foundation
 
 extension Model {
     /// Configures training, as Keras's `compile`: an optimizer, one loss for every output (or

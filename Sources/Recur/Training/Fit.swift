@@ -108,12 +108,14 @@ extension Model {
     /// One gradient step on one batch; returns the losses and the predictions.
     func trainStep(_ x: [Tensor], _ y: [Tensor], sampleWeight: Tensor? = nil, compiled: CompiledState) throws -> (Float, [Float], [Tensor], [Tensor?]) {
         let variables = trainableVariables
-        for v in variables { v.value = v.value.requiringGradient() }
-        defer { for v in variables { v.value = v.value.detached } }
-        let (predictions, masks) = try forwardWithMasks(x, training: true)
-        let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks, sampleWeight: sampleWeight)
-        let grads = try gradients(of: total, wrt: variables.map(\.value))
-        for v in variables { v.value = v.value.detached }
+        let (total, perOutput, predictions, masks, grads) = try {
+            // The weights take part in the graph only until their gradients are known, whatever is thrown.
+            for v in variables { v.value = v.value.requiringGradient() }
+            defer { for v in variables { v.value = v.value.detached } }
+            let (predictions, masks) = try forwardWithMasks(x, training: true)
+            let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks, sampleWeight: sampleWeight)
+            return (total, perOutput, predictions, masks, try gradients(of: total, wrt: variables.map(\.value)))
+        }()
         try compiled.optimizer.apply(grads, to: variables)
         return (total.scalar, perOutput.map(\.scalar), predictions.map(\.detached), masks)
     }

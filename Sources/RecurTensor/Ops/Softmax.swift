@@ -1,3 +1,5 @@
+import Foundation
+
 import CRecurKernels
 
 extension Tensor {
@@ -39,5 +41,3 @@ extension Tensor {
         return out
     }
 }
-
-import Foundation
