@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Recur", targets: ["Recur"]),
         .library(name: "RecurTensor", targets: ["RecurTensor"]),
+        .library(name: "RecurExamples", targets: ["RecurExamples"]),
         .executable(name: "recur", targets: ["RecurCLI"]),
     ],
     dependencies: [
@@ -21,13 +22,16 @@ let package = Package(
         .target(name: "CRecurKernels"),
         .target(name: "RecurTensor", dependencies: ["CBLAS", "CRecurKernels"]),
         .target(name: "Recur", dependencies: ["RecurTensor", "CZlib", "CHDF5"]),
+        // The Keras RNN guide's models and its NestedCell, written with Recur's public API only: the CLI
+        // runs them and the tests check them, and they compile as a user's package would.
+        .target(name: "RecurExamples", dependencies: ["Recur"]),
         // The CLI lives in Sources/RecurCLI: a folder named `recur` beside `Recur` is one folder on a
         // case-insensitive file system (macOS) and the package would not build there.
         .executableTarget(name: "RecurCLI", dependencies: [
-            "Recur", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Recur", "RecurExamples", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor"]),
-        .testTarget(name: "RecurTests", dependencies: ["Recur"],
+        .testTarget(name: "RecurTests", dependencies: ["Recur", "RecurExamples"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

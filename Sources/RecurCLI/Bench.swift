@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExamples
 
 /// `recur bench ops|rnn`: speed measurements printed as one JSON object.
 struct Bench: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExamples
 
 /// `recur guide`: every code example of the Keras RNN guide, in order, in Swift.
 struct Guide: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExamples
 
 /// `recur train`: the guide's MNIST-row model on Fashion-MNIST, with a progress bar and a JSON summary line.
 struct Train: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+import RecurExamples
 
 struct SummaryFixture: Decodable {
     struct Row: Decodable { let name: String; let `class`: String; let output_shape: String; let params: Int }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+import RecurExamples
 
 /// Fixtures from scripts/make_keras_file_fixtures.py: NAME.keras (saved by Keras 3) and NAME.npz with
 /// input_0.. and Keras's output_0.. of model(inputs, training=False).

@@ -1,5 +1,6 @@
 import Testing
 @testable import Recur
+import RecurExamples
 
 @Suite("RNN semantics: states, masks, dropout, direction, errors")
 struct RecurrentSemanticsTests {

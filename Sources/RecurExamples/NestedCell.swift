@@ -1,8 +1,11 @@
+import Recur
+
 /// The guide's `NestedCell`: a user-written cell whose input and state are nested — a vector and a
 /// matrix per timestep. Inputs [(batch, i1), (batch, i2, i3)], states and outputs
 /// [(batch, unit1), (batch, unit2, unit3)]:
 ///   o₁ = x₁·K₁,  o₂ = einsum("bij,ijkl->bkl", x₂, K₂₃),  s₁ ← s₁ + o₁,  s₂ ← s₂ + o₂.
-/// It shows what a custom cell needs: state and output shapes, weights from the input shapes, one step.
+/// It shows what a custom cell needs, all public API: state and output shapes, weights made with
+/// `addWeight` from the input shapes, one step.
 public final class NestedCell: RecurrentCell {
     public let unit1: Int, unit2: Int, unit3: Int
     private var kernel1: Variable?
@@ -15,7 +18,6 @@ public final class NestedCell: RecurrentCell {
 
     public override var stateShapes: [[Int]] { [[unit1], [unit2, unit3]] }
     public override var outputShapes: [[Int]] { [[unit1], [unit2, unit3]] }
-    public override var variables: [Variable] { [kernel1, kernel23].compactMap { $0 } }
 
     public override func build(inputShapes: [[Int?]]) throws {
         guard inputShapes.count == 2, let i1 = inputShapes[0][1], inputShapes[1].count == 3,
@@ -23,8 +25,8 @@ public final class NestedCell: RecurrentCell {
             throw RecurError.shapeMismatch(op: name, expected: "inputs [(batch, i1), (batch, i2, i3)]",
                                            actual: inputShapes.map { describeShape($0) }.joined(separator: ", "))
         }
-        kernel1 = Variable(name: "kernel_1", value: try Initializer.uniform().make([i1, unit1], for: name))
-        kernel23 = Variable(name: "kernel_2_3", value: try Initializer.uniform().make([i2, i3, unit2, unit3], for: name))
+        kernel1 = try addWeight(name: "kernel_1", shape: [i1, unit1], initializer: .uniform())
+        kernel23 = try addWeight(name: "kernel_2_3", shape: [i2, i3, unit2, unit3], initializer: .uniform())
     }
 
     public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {

@@ -1,3 +1,5 @@
+import Recur
+
 /// The models of the Keras RNN guide, written with Recur.
 public enum GuideModels {
     /// Embedding(1000, 64) → LSTM(128) → Dense(10). Total params 164,106.
