@@ -45,7 +45,7 @@ for method, name in [(zipfile.ZIP_STORED, "stored.npz"), (zipfile.ZIP_DEFLATED, 
         z.writestr("y.npy", npy(arrays["i8"]))
     put("zip", name, b.getvalue())
 
-for path in sorted(glob.glob(os.path.join(FIX, "keras", "*.keras")))[:8] + sorted(glob.glob(os.path.join(FIX, "keras_extra", "*.keras")))[:4]:
+for path in sorted(glob.glob(os.path.join(FIX, "keras", "*.keras")))[:8] + sorted(glob.glob(os.path.join(FIX, "merge_shape_wrapper_layers", "*.keras")))[:4]:
     with zipfile.ZipFile(path) as z:
         put("config", os.path.basename(path).replace(".keras", ".json"), z.read("config.json"))
 

@@ -67,3 +67,21 @@ func expectClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float = 1e-5, 
     let diff = actual.maxAbsDifference(expected)
     #expect(diff <= tolerance, "\(what): max difference \(diff)", sourceLocation: sourceLocation)
 }
+
+/// Fixtures from scripts/make_keras_parity_fixtures.py (Fixtures/parity): numbers from real Keras.
+enum ParityFixtures {
+    static let directory = Fixtures.directory.appendingPathComponent("parity")
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    static func json(_ name: String) throws -> JSONValue {
+        try JSONValue.parse(Data(contentsOf: directory.appendingPathComponent(name)), label: name)
+    }
+}
+
+extension JSONValue {
+    /// A `{"shape", "values"}` fixture array.
+    var fixtureTensor: Tensor {
+        get throws {
+            try Tensor(shape: (self["shape"]?.array ?? []).compactMap(\.int), scalars: (self["values"]?.array ?? []).compactMap(\.double).map(Float.init))
+        }
+    }
+}

@@ -4,19 +4,19 @@ Multiply, Average, Maximum, Minimum), Activation, Flatten, Reshape, RepeatVector
 TimeDistributed, GlobalAveragePooling1D, GlobalMaxPooling1D and LayerNormalization.
 
 Usage (run by hand, not in CI):
-    KERAS_BACKEND=jax /tmp/h5venv/bin/python scripts/make_keras_extra_fixtures.py [fixtures_dir]
+    KERAS_BACKEND=jax /tmp/h5venv/bin/python scripts/make_merge_shape_wrapper_fixtures.py [fixtures_dir]
         Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         layers/<case>.json      single-input layer cases in the format of make_keras_fixtures.py
                                 (outputs and JAX gradients), read by KerasLayerFixtureTests;
-        keras_extra/NAME.keras  small models using the layers, with NAME.npz (input_0.., output_0..
-                                of model(inputs, training=False)), read by KerasExtraLayerTests;
-        keras_extra/masked_merges.weights.h5 (+ .npz): a model whose masks flow through merge
+        merge_shape_wrapper_layers/NAME.keras  small models using the layers, with NAME.npz (input_0.., output_0..
+                                of model(inputs, training=False)), read by MergeShapeAndWrapperLayerTests;
+        merge_shape_wrapper_layers/masked_merges.weights.h5 (+ .npz): a model whose masks flow through merge
                                 layers. Keras records such masks as op layers (LogicalOr, ...) in
                                 config.json, which Recur does not read, so the test builds the same
                                 architecture in Swift and loads only the weights.
 
-    KERAS_BACKEND=jax /tmp/h5venv/bin/python scripts/make_keras_extra_fixtures.py --check-recur DIR
-        Loads the files Recur wrote (RECUR_KERAS_EXPORT_DIR=DIR swift test --filter KerasExtraLayers)
+    KERAS_BACKEND=jax /tmp/h5venv/bin/python scripts/make_merge_shape_wrapper_fixtures.py --check-recur DIR
+        Loads the files Recur wrote (RECUR_KERAS_EXPORT_DIR=DIR swift test --filter MergeShapeAndWrapperLayerTests)
         in Keras and compares Keras's outputs with Recur's (as make_keras_file_fixtures.py does).
 """
 import glob
@@ -180,4 +180,4 @@ if __name__ == "__main__":
     mkff.RNG = np.random.default_rng(1357)      # weights and inputs of the model fixtures
     print("keras", keras.__version__)
     make_layers()
-    make_files(os.path.join(fixtures, "keras_extra"))
+    make_files(os.path.join(fixtures, "merge_shape_wrapper_layers"))

@@ -2,10 +2,10 @@ import Foundation
 import Testing
 @testable import Recur
 
-/// Fixtures from scripts/make_keras_extra_fixtures.py in Fixtures/keras_extra: NAME.keras saved by
+/// Fixtures from scripts/make_merge_shape_wrapper_fixtures.py in Fixtures/merge_shape_wrapper_layers: NAME.keras saved by
 /// Keras 3 with NAME.npz (input_0.., output_0..), and masked_merges.weights.h5 (+ .npz).
-enum KerasExtraFixtures {
-    static let directory = Fixtures.directory.appendingPathComponent("keras_extra")
+enum MergeShapeWrapperFixtures {
+    static let directory = Fixtures.directory.appendingPathComponent("merge_shape_wrapper_layers")
 
     static var names: [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
@@ -42,28 +42,28 @@ enum KerasExtraFixtures {
     }
 }
 
-@Suite("KerasExtraLayers: merge, reshape, TimeDistributed, pooling, LayerNormalization")
-struct KerasExtraLayerTests {
+@Suite("Merge, reshape, TimeDistributed, pooling and LayerNormalization layers match Keras")
+struct MergeShapeAndWrapperLayerTests {
     @Test func fixturesExist() {
-        #expect(KerasExtraFixtures.names.count == 5, "\(KerasExtraFixtures.names)")
+        #expect(MergeShapeWrapperFixtures.names.count == 5, "\(MergeShapeWrapperFixtures.names)")
     }
 
-    @Test(arguments: KerasExtraFixtures.names)
+    @Test(arguments: MergeShapeWrapperFixtures.names)
     func fixtureMatchesKeras(_ name: String) throws {
-        let (inputs, expected) = try KerasExtraFixtures.arrays(name)
-        try expectMatchesKeras(modelPath: KerasExtraFixtures.path("\(name).keras"), inputs: inputs, expected: expected, name: name)
+        let (inputs, expected) = try MergeShapeWrapperFixtures.arrays(name)
+        try expectMatchesKeras(modelPath: MergeShapeWrapperFixtures.path("\(name).keras"), inputs: inputs, expected: expected, name: name)
     }
 
-    @Test(arguments: KerasExtraFixtures.names)
+    @Test(arguments: MergeShapeWrapperFixtures.names)
     func roundTripsAreBitExact(_ name: String) throws {
-        try expectFileRoundTrips(modelPath: KerasExtraFixtures.path("\(name).keras"), inputs: KerasExtraFixtures.arrays(name).inputs, name: name)
+        try expectFileRoundTrips(modelPath: MergeShapeWrapperFixtures.path("\(name).keras"), inputs: MergeShapeWrapperFixtures.arrays(name).inputs, name: name)
     }
 
     /// Masks through merge layers: Keras's weights loaded into the same architecture built in Recur.
     @Test func maskedMergesMatchKeras() throws {
-        let model = try KerasExtraFixtures.maskedMergesModel()
-        try model.loadKerasWeights(from: KerasExtraFixtures.path("masked_merges.weights.h5"))
-        let (inputs, expected) = try KerasExtraFixtures.arrays("masked_merges")
+        let model = try MergeShapeWrapperFixtures.maskedMergesModel()
+        try model.loadKerasWeights(from: MergeShapeWrapperFixtures.path("masked_merges.weights.h5"))
+        let (inputs, expected) = try MergeShapeWrapperFixtures.arrays("masked_merges")
         let outputs = try model.predictOnBatch(inputs)
         #expect(outputs.count == expected.count)
         for (k, (out, e)) in zip(outputs, expected).enumerated() {
@@ -87,7 +87,7 @@ struct KerasExtraLayerTests {
 
     /// Keras's `.weights.h5` of a TimeDistributed keeps the wrapped layer's weights under `layer`.
     @Test func timeDistributedWeightsPath() throws {
-        let model = try loadModel(path: KerasExtraFixtures.path("seq_time_distributed.keras"))
+        let model = try loadModel(path: MergeShapeWrapperFixtures.path("seq_time_distributed.keras"))
         let paths = try KerasWeightsFile.saveables(of: model).filter { !$0.variables.isEmpty }.map(\.path)
         #expect(paths.contains("layers/time_distributed/layer"), "\(paths)")
         #expect(paths.contains("layers/time_distributed_2/layer"), "\(paths)")
@@ -218,7 +218,7 @@ struct KerasExtraLayerTests {
             let sequential = try Sequential([LSTM(4, returnSequences: true), TimeDistributed(Dense(3)), TimeDistributed(Dropout(0.5)),
                                              LayerNormalization(center: false), GlobalMaxPooling1D()], inputShape: [4, 3])
             for model in [functional, sequential] as [Model] { perturbWeights(model) }
-            let masked = try KerasExtraFixtures.maskedMergesModel()
+            let masked = try MergeShapeWrapperFixtures.maskedMergesModel()
             perturbWeights(masked)
             let tokens = try Tensor(shape: [2, 5], scalars: [1, 2, 3, 0, 0, 4, 0, 5, 6, 0])
             let other = Tensor.randomUniform([2, 5, 3], low: -1, high: 1, generator: &g)
@@ -232,16 +232,16 @@ struct KerasExtraLayerTests {
     }
 
     /// With RECUR_KERAS_EXPORT_DIR set, writes Recur-saved files (and Recur's outputs) for
-    /// `scripts/make_keras_extra_fixtures.py --check-recur DIR`, which loads them in Keras.
+    /// `scripts/make_merge_shape_wrapper_fixtures.py --check-recur DIR`, which loads them in Keras.
     @Test(.enabled(if: kerasExportDirectory != nil))
     func exportForKerasCheck() throws {
         let dir = kerasExportDirectory!
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var models = try recurBuiltModels()
-        for name in KerasExtraFixtures.names {
-            let model = try loadModel(path: KerasExtraFixtures.path("\(name).keras"))
+        for name in MergeShapeWrapperFixtures.names {
+            let model = try loadModel(path: MergeShapeWrapperFixtures.path("\(name).keras"))
             perturbWeights(model)
-            models.append((name, model, try KerasExtraFixtures.arrays(name).inputs))
+            models.append((name, model, try MergeShapeWrapperFixtures.arrays(name).inputs))
         }
         for (name, model, inputs) in models {
             try model.save(to: "\(dir)/\(name).keras")

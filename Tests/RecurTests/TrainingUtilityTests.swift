@@ -4,8 +4,8 @@ import Testing
 
 /// Schedules, AdamW, ReduceLROnPlateau, ModelCheckpoint names and padSequences against real Keras
 /// (Fixtures/parity/training.json, from scripts/make_keras_training_fixtures.py).
-@Suite("Keras parity: training utilities")
-struct TrainingParityTests {
+@Suite("Training utilities match Keras")
+struct TrainingUtilityTests {
     static let fixture: JSONValue = try! ParityFixtures.json("training.json")
 
     func schedule(_ c: JSONValue) -> any LearningRateSchedule {

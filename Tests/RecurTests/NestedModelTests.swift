@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import Recur
+
+@Suite("Nested models, nested outputs and merged masks from .keras match Keras")
+struct NestedModelTests {
+    /// Each `.keras` file loads and predicts what Keras predicted (its `.npz`: input_i, output_i).
+    @Test(arguments: ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks", "merged_masks_add"])
+    func loadsAndMatchesKeras(_ name: String) throws {
+        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+        let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
+        let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
+        let expected = (0..<arrays.count).compactMap { arrays["output_\($0)"] }
+        let outputs = try model.predict(inputs)
+        #expect(outputs.count == expected.count, "\(name): \(outputs.count) outputs, Keras \(expected.count)")
+        for (k, (out, exp)) in zip(outputs, expected).enumerated() {
+            #expect(out.shape == exp.shape, "\(name) output \(k)")
+            let worst = zip(out.scalars, exp.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-5, "\(name) output \(k) differs from Keras by \(worst)")
+        }
+    }
+
+    @Test func aRecordedMaskThatIsNotRecursIsRefused() throws {
+        // The Add file with its second branch's mask replaced by a mask of the first input only:
+        // Recur would propagate right OR left, the file says right only.
+        let archive = try ZipArchive(path: ParityFixtures.path("merged_masks_add.keras"))
+        var config = String(decoding: try archive.contents(named: "config.json"), as: UTF8.self)
+        config = config.replacingOccurrences(of: #""keras_history": ["not_equal_1", 0, 0]}}], "kwargs": {}}]"#,
+                                             with: #""keras_history": ["not_equal", 0, 0]}}], "kwargs": {}}]"#)
+        var writer = ZipWriter(path: "edited.keras")
+        for entry in archive.entries {
+            try writer.add(name: entry.name, data: entry.name == "config.json" ? Data(config.utf8) : try archive.contents(of: entry))
+        }
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("edited.keras").path
+        try RecurFileIO.writeAtomically(writer.finish(), path: path)
+        #expect(throws: RecurError.self) { _ = try loadModel(path: path) }
+    }
+}
+
+extension NestedModelTests {
+    /// A model read from Keras saves back to a `.keras` file that reads again to the same outputs.
+    @Test(arguments: ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks"])
+    func roundTripsThroughRecursOwnSave(_ name: String) throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+        let path = dir.appendingPathComponent("\(name).keras").path
+        try model.save(to: path)
+        let again = try loadModel(path: path)
+        let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
+        let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
+        let a = try model.predict(inputs), b = try again.predict(inputs)
+        #expect(a.map(\.scalars) == b.map(\.scalars))
+    }
+}
+
+@Suite("Summary of shared layers matches Keras")
+struct SharedLayerSummaryTests {
+    /// Printed by Keras 3.15.1 for the same model (keras.Model([left, right], d(cat([shared(left), shared(right)])))).
+    static let kerasText = """
+    Model: "functional"
+    ┏━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┓
+    ┃ Layer (type)        ┃ Output Shape      ┃    Param # ┃ Connected to      ┃
+    ┡━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━┩
+    │ left (InputLayer)   │ (None, 5, 3)      │          0 │ -                 │
+    ├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+    │ right (InputLayer)  │ (None, 5, 3)      │          0 │ -                 │
+    ├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+    │ shared (LSTM)       │ (None, 4)         │        128 │ left[0][0],       │
+    │                     │                   │            │ right[0][0]       │
+    ├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+    │ cat (Concatenate)   │ (None, 8)         │          0 │ shared[0][0],     │
+    │                     │                   │            │ shared[1][0]      │
+    ├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+    │ d (Dense)           │ (None, 2)         │         18 │ cat[0][0]         │
+    └─────────────────────┴───────────────────┴────────────┴───────────────────┘
+     Total params: 146 (584.00 B)
+     Trainable params: 146 (584.00 B)
+     Non-trainable params: 0 (0.00 B)
+    """
+
+    @Test func aLayerCalledTwiceListsBothCalls() throws {
+        let model = try withFreshLayerNames { () -> Model in
+            let left = Input(shape: [5, 3], name: "left"), right = Input(shape: [5, 3], name: "right")
+            let shared = LSTM(4, name: "shared")
+            let merged = try Concatenate(name: "cat").outputs([try shared(left), try shared(right)])[0]
+            return try Model(inputs: [left, right], outputs: Dense(2, name: "d")(merged))
+        }
+        #expect(model.summaryText() == Self.kerasText)
+    }
+}
+
+extension NestedModelTests {
+    /// With RECUR_KERAS_EXPORT_DIR set, writes the parity models as Recur saves them (nested models,
+    /// nested outputs, merged masks, frozen layers) with Recur's outputs, for
+    /// `scripts/make_keras_file_fixtures.py --check-recur DIR`, which loads them in Keras.
+    @Test(.enabled(if: kerasExportDirectory != nil))
+    func exportParityModelsForKerasCheck() throws {
+        let dir = kerasExportDirectory!
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for name in ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks", "merged_masks_add"] {
+            let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+            let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
+            let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
+            try model.save(to: "\(dir)/parity_\(name).keras")
+            try model.saveKerasWeights(to: "\(dir)/parity_\(name).weights.h5")
+            let outputs = try model.predictOnBatch(inputs)
+            try NumpyFile.saveNpz(inputs.enumerated().map { ("input_\($0.offset)", $0.element) }
+                                  + outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: "\(dir)/parity_\(name).npz")
+        }
+    }
+}
