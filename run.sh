@@ -3,7 +3,7 @@
 # Installs the Debian packages Recur needs when missing (as root), or prints the apt-get line to run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")" && pwd)"
-packages=(pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist)
+mapfile -t packages < <(grep -v '^#' "$root/scripts/debian-packages.txt")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
