@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "Recur", targets: ["Recur"]),
         .library(name: "RecurTensor", targets: ["RecurTensor"]),
         .library(name: "RecurExamples", targets: ["RecurExamples"]),
+        .library(name: "RecurMPI", targets: ["RecurMPI"]),
         .executable(name: "recur", targets: ["RecurCLI"]),
     ],
     dependencies: [
@@ -19,16 +20,21 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
+        // Open MPI by its own pkg-config name (`mpi-c` is a Debian alternative that may point at MPICH).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "CRecurKernels"),
         .target(name: "RecurTensor", dependencies: ["CBLAS", "CRecurKernels"]),
         .target(name: "Recur", dependencies: ["RecurTensor", "CZlib", "CHDF5"]),
         // The Keras RNN guide's models and its NestedCell, written with Recur's public API only: the CLI
         // runs them and the tests check them, and they compile as a user's package would.
         .target(name: "RecurExamples", dependencies: ["Recur"]),
+        // Data-parallel fit over MPI; the core library stays free of MPI.
+        .target(name: "RecurMPI", dependencies: ["Recur", "CMPI"]),
         // The CLI lives in Sources/RecurCLI: a folder named `recur` beside `Recur` is one folder on a
         // case-insensitive file system (macOS) and the package would not build there.
         .executableTarget(name: "RecurCLI", dependencies: [
-            "Recur", "RecurExamples", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Recur", "RecurExamples", "RecurMPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor"]),
         .testTarget(name: "RecurTests", dependencies: ["Recur", "RecurExamples"],

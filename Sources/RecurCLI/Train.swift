@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Recur
 import RecurExamples
+import RecurMPI
 
 /// `recur train`: the guide's MNIST-row model on Fashion-MNIST, with a progress bar and a JSON summary line.
 struct Train: ParsableCommand {
@@ -23,6 +24,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("backup-steps"), help: "With --resume: back up every N steps as well as every epoch (0: every epoch only).")
     var backupSteps = 0
     @Option(help: "Save the model to DIR/epoch-NN.keras after every epoch (Keras's ModelCheckpoint).") var checkpoint: String?
+    @Flag(help: "Data-parallel training over MPI, one rank per process: start with mpirun -np N. --batch-size is the global batch; rank 0 prints and saves.")
+    var distributed = false
+    @Flag(name: .customLong("sync-batch-norm"), help: "BatchNormalization(synchronized: true): batch statistics over every rank's rows.")
+    var syncBatchNorm = false
 
     /// Every option is checked before any data is read or anything is trained.
     func validate() throws {
@@ -62,6 +67,8 @@ struct Train: ParsableCommand {
 
     func run() throws {
         RecurFileIO.removeTemporaryFilesOnSignals()
+        let distribution = distributed ? try MPIDataParallel() : nil
+        let chief = (distribution?.rank ?? 0) == 0
         let rowCell = GuideModels.RowCell(rawValue: cell)!
         let mode = FusedKernelMode(rawValue: fused)!
         setRandomSeed(seed)
@@ -74,9 +81,11 @@ struct Train: ParsableCommand {
         }
         let xTest = data.test.x.scaled(by: 1 / 255), yTest = data.test.y
 
-        let model = try GuideModels.mnistRows(cell: rowCell, units: units, fused: mode, cellLoop: mode == .never)
+        let model = try GuideModels.mnistRows(cell: rowCell, units: units, fused: mode, cellLoop: mode == .never,
+                                              synchronizedBatchNorm: syncBatchNorm)
         try model.compile(optimizer: optimizerNamed(optimizer), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
-        model.summary()
+        if chief { model.summary() }
+        if let distribution, chief { print("Data-parallel over \(distribution.size) MPI rank(s), global batch \(batchSize)") }
         let start = Date()
         var callbacks: [any Callback] = []
         if let resume { callbacks.append(BackupAndRestore(directory: resume, saveEverySteps: backupSteps > 0 ? backupSteps : nil)) }
@@ -84,7 +93,9 @@ struct Train: ParsableCommand {
             try FileManager.default.createDirectory(atPath: checkpoint, withIntermediateDirectories: true)
             callbacks.append(ModelCheckpoint(URL(fileURLWithPath: checkpoint).appendingPathComponent("epoch-{epoch:02d}.keras").path))
         }
-        let history = try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, validationData: (xTest, yTest), callbacks: callbacks)
+        let history = try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, validationData: (xTest, yTest), callbacks: callbacks,
+                                    distribution: distribution)
+        guard chief else { return }
         let seconds = Date().timeIntervalSince(start)
         let steps = epochs * ((xTrain.shape[0] + batchSize - 1) / batchSize)
 

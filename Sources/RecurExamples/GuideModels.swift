@@ -50,9 +50,11 @@ public enum GuideModels {
     }
 
     /// The guide's MNIST-row model: a recurrent layer over 28 rows of 28 pixels, BatchNormalization,
-    /// Dense(10) logits. `fusedKernel: false` builds `RNN(LSTMCell(units))` (the guide's non-cuDNN model).
+    /// Dense(10) logits. `cellLoop: true` builds `RNN(LSTMCell(units))` (the guide's non-cuDNN model);
+    /// `synchronizedBatchNorm` gives data-parallel training the global batch's statistics.
     public static func mnistRows(cell: RowCell = .lstm, units: Int = 64, inputDim: Int = 28, outputSize: Int = 10,
-                                 fused: FusedKernelMode = .auto, cellLoop: Bool = false) throws -> Sequential {
+                                 fused: FusedKernelMode = .auto, cellLoop: Bool = false,
+                                 synchronizedBatchNorm: Bool = false) throws -> Sequential {
         let shape: [Int?] = [nil, inputDim]
         let recurrent: Layer
         switch (cell, cellLoop) {
@@ -63,6 +65,6 @@ public enum GuideModels {
         case (.gru, true): recurrent = RNN(GRUCell(units), inputShape: shape)
         case (.simplernn, true): recurrent = RNN(SimpleRNNCell(units), inputShape: shape)
         }
-        return try Sequential([recurrent, BatchNormalization(), Dense(outputSize)])
+        return try Sequential([recurrent, BatchNormalization(synchronized: synchronizedBatchNorm), Dense(outputSize)])
     }
 }

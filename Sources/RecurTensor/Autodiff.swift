@@ -114,3 +114,21 @@ private func accumulate(_ grads: inout [ObjectIdentifier: Tensor], _ key: Object
         grads[key] = g
     }
 }
+
+extension Tensor {
+    /// An op of your own in the gradient graph: `value` (computed by you from `inputs`) whose
+    /// vector-Jacobian product is `pullback`, which maps the output's gradient to one gradient per
+    /// input, each of that input's shape. Without recording or inputs needing gradients, `value` is
+    /// returned as it is.
+    public static func differentiable(_ value: Tensor, inputs: [Tensor], pullback: @escaping (Tensor) throws -> [Tensor]) -> Tensor {
+        var result = value.detached
+        record(&result, inputs: inputs) { g, needed in
+            let grads = try pullback(g)
+            guard grads.count == needed.count else {
+                throw RecurError.invalidArgument(op: "differentiable", message: "pullback returned \(grads.count) gradients for \(needed.count) inputs")
+            }
+            return zip(grads, needed).map { $1 ? $0 : nil }
+        }
+        return result
+    }
+}

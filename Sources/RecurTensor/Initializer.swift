@@ -1,4 +1,5 @@
 import CBLAS
+import CRecurKernels
 import Foundation
 
 /// Keras's weight initializers, by the names Keras uses in configs.
@@ -53,7 +54,7 @@ public enum Initializer: Sendable, Equatable {
         for i in a.indices { a[i] = generator.nextNormal() }
         // The factorisation is the only large BLAS work outside training: let it use every core.
         let threads = openblas_get_num_threads()
-        openblas_set_num_threads(Int32(ProcessInfo.processInfo.activeProcessorCount))
+        openblas_set_num_threads(recur_usable_cpu_count())
         defer { openblas_set_num_threads(threads) }
         let signs: [Float]
         if short >= 256, tall >= 3 * short, let viaCholesky = choleskyQ(&a, tall: tall, short: short) {

@@ -1,12 +1,14 @@
+import CRecurKernels
 import Foundation
 
 /// How many threads Recur's own kernels split work across (the fused RNN kernels split the batch).
-/// Defaults to the number of active processors, at most 8, or to the `RECUR_THREADS` environment variable. OpenBLAS itself is kept single-threaded by
+/// Defaults to the CPUs this process may run on (its affinity mask: `mpirun` binds each rank to its
+/// cores), at most 8, or to the `RECUR_THREADS` environment variable. OpenBLAS itself is kept single-threaded by
 /// the callers that split work, so the two never oversubscribe the cores.
 public enum Parallelism {
     nonisolated(unsafe) public static var threads: Int = {
         if let text = ProcessInfo.processInfo.environment["RECUR_THREADS"], let n = Int(text), n > 0 { return n }
-        return min(8, ProcessInfo.processInfo.activeProcessorCount)
+        return min(8, Int(recur_usable_cpu_count()))
     }()
 }
 

@@ -22,6 +22,9 @@ enum {
 /* y[k] = a[k*sa] (op) b[k*sb] for k < n; sa and sb are 0 (broadcast one value) or 1. */
 void recur_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n);
 
+/* The CPUs this process may run on (its affinity mask), at least 1. */
+int recur_usable_cpu_count(void);
+
 /* y = f(x) */
 void recur_exp(const float *x, float *y, long n);
 void recur_log(const float *x, float *y, long n);

@@ -103,6 +103,10 @@ open class Layer {
     /// Whether building the layer creates weights (false for `Dropout`, `Flatten`, merge layers, ...).
     open var hasWeights: Bool { true }
 
+    /// The weights each data-parallel rank keeps for itself and that `fit` averages over the ranks at
+    /// the end of every epoch (per-replica BatchNormalization statistics).
+    open var replicaLocalVariables: [Variable] { sublayers.flatMap(\.replicaLocalVariables) }
+
     /// Whether a sample's output depends on the other samples of its batch (batch statistics in
     /// training), so that `TimeDistributed` must run it once per timestep, as Keras does.
     open var mixesBatchSamples: Bool { false }

@@ -3,17 +3,27 @@
 /// move `movingMean`/`movingVariance` toward them: m ← m·momentum + batch·(1 − momentum).
 /// Inference: normalise with the moving statistics. y = γ·(x − μ)/√(σ² + ε) + β.
 /// Weights in Keras's order: gamma, beta, moving_mean, moving_variance (the last two not trainable).
+///
+/// In data-parallel training (`fit(…, distribution:)`) each rank normalises with its own rows'
+/// statistics and the moving statistics are averaged over the ranks at every epoch's end (Keras's
+/// default); with `synchronized: true` the batch statistics are those of the whole global batch — the
+/// sums behind them are added over the ranks, in the forward pass and in the gradient — so training
+/// equals one process's. Alone, both are the same layer.
 public final class BatchNormalization: Layer {
     public let momentum: Float
     public let epsilon: Float
     public let center: Bool
     public let scale: Bool
+    /// Keras 3's `synchronized`: batch statistics over every rank's rows.
+    public let synchronized: Bool
     public private(set) var gamma: Variable?
     public private(set) var beta: Variable?
     public private(set) var movingMean: Variable?
     public private(set) var movingVariance: Variable?
 
-    public init(momentum: Float = 0.99, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true, name: String? = nil) {
+    public init(momentum: Float = 0.99, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true,
+                synchronized: Bool = false, name: String? = nil) {
+        self.synchronized = synchronized
         self.momentum = momentum
         self.epsilon = epsilon
         self.center = center
@@ -39,9 +49,7 @@ public final class BatchNormalization: Layer {
         let mean: Tensor, variance: Tensor
         // A frozen BatchNormalization normalises with its moving statistics even in training, as Keras.
         if input.training && isTrainable {
-            let axes = Array(0..<(x.rank - 1))
-            mean = try x.mean(alongAxes: axes)
-            variance = try (x - mean).squared().mean(alongAxes: axes)
+            (mean, variance) = try batchStatistics(x)
             movingMean.value = try movingMean.value * momentum + mean.detached * (1 - momentum)
             movingVariance.value = try movingVariance.value * momentum + variance.detached * (1 - momentum)
         } else {
@@ -56,20 +64,36 @@ public final class BatchNormalization: Layer {
         return LayerOutput([try x * scale + shift], mask: input.mask)
     }
 
+    /// The mean and (biased) variance over every axis but the last: of this batch, or with
+    /// `synchronized` during data-parallel training, of every rank's rows together.
+    private func batchStatistics(_ x: Tensor) throws -> (mean: Tensor, variance: Tensor) {
+        let axes = Array(0..<(x.rank - 1))
+        guard synchronized, let collective = DataParallelContext.current, collective.size > 1 else {
+            let mean = try x.mean(alongAxes: axes)
+            return (mean, try (x - mean).squared().mean(alongAxes: axes))
+        }
+        var count: [Float] = [Float(x.count / max(x.shape.last ?? 1, 1))]
+        try collective.allReduceSum(&count)
+        let mean = try collective.differentiableSum(x.sum(alongAxes: axes)).scaled(by: 1 / max(count[0], 1))
+        let variance = try collective.differentiableSum((x - mean).squared().sum(alongAxes: axes)).scaled(by: 1 / max(count[0], 1))
+        return (mean, variance)
+    }
+
     public override var supportsMasking: Bool { true }
     public override var mixesBatchSamples: Bool { true }
+    public override var replicaLocalVariables: [Variable] { synchronized ? [] : [movingMean, movingVariance].compactMap { $0 } }
 
     public override func kerasConfig() throws -> [String: JSONValue] {
         ["axis": .number(-1), "momentum": KerasValue.number(momentum), "epsilon": KerasValue.number(epsilon),
-         "center": .bool(center), "scale": .bool(scale)]
+         "center": .bool(center), "scale": .bool(scale), "synchronized": .bool(synchronized)]
     }
 
     public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
         try a.requireLastAxis()
         // Initializers only make fresh weights, which a Keras file replaces.
-        a.ignore(["beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
-                  "synchronized", "renorm_momentum"])
+        a.ignore(["beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer", "renorm_momentum"])
         return BatchNormalization(momentum: try a.float("momentum", default: 0.99), epsilon: try a.float("epsilon", default: 1e-3),
-                                  center: try a.bool("center", default: true), scale: try a.bool("scale", default: true), name: a.name)
+                                  center: try a.bool("center", default: true), scale: try a.bool("scale", default: true),
+                                  synchronized: try a.bool("synchronized", default: false), name: a.name)
     }
 }

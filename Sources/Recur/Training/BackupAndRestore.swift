@@ -32,6 +32,8 @@ public final class BackupAndRestore: Callback {
     }
 
     func save(model: Model, optimizer: Optimizer, variables: [Variable], position: Position) throws {
+        // In data-parallel training rank 0 writes the backup that every rank restores from.
+        guard DataParallelContext.isChief else { return }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         guard position.order.count < 1 << 24 else {
             throw RecurError.unsupported(op: "BackupAndRestore", message: "more than 2^24 samples")

@@ -119,6 +119,7 @@ public final class CSVLogger: Callback {
             wroteHeader = true
         }
         text += ([String(epoch)] + logs.names.map { String(logs[$0]!) }).joined(separator: separator) + "\n"
-        try RecurFileIO.writeAtomically(Data(text.utf8), path: path)
+        // In data-parallel training only rank 0 writes.
+        if DataParallelContext.isChief { try RecurFileIO.writeAtomically(Data(text.utf8), path: path) }
     }
 }

@@ -55,6 +55,17 @@ struct EpochTracker {
         for m in (metrics + weightedMetrics).joined() { m.runningTotal = next(); m.runningCount = next() }
     }
 
+    /// The logs over every rank's samples: the running sums are added over the ranks first.
+    mutating func logs(over collective: (any Collective)?) throws -> Logs {
+        guard let collective else { return logs() }
+        let local = snapshot
+        var global = local
+        try collective.allReduceSum(&global)
+        restore(global)
+        defer { restore(local) }
+        return logs()
+    }
+
     func logs(prefix: String = "") -> Logs {
         var logs = Logs()
         logs[prefix + "loss"] = loss.result
@@ -105,8 +116,12 @@ extension Model {
         return (total, perOutput)
     }
 
-    /// One gradient step on one batch; returns the losses and the predictions.
-    func trainStep(_ x: [Tensor], _ y: [Tensor], sampleWeight: Tensor? = nil, compiled: CompiledState) throws -> (Float, [Float], [Tensor], [Tensor?]) {
+    /// One gradient step on one batch; returns the losses and the predictions. In data-parallel
+    /// training `x` holds this rank's rows of the global batch and `share` their fraction of it: the
+    /// loss is scaled by it and the gradients summed over the ranks in one buffer, so every rank
+    /// applies the global batch's gradient.
+    func trainStep(_ x: [Tensor], _ y: [Tensor], sampleWeight: Tensor? = nil, compiled: CompiledState,
+                   share: Float = 1, collective: (any Collective)? = nil) throws -> (Float, [Float], [Tensor], [Tensor?]) {
         let variables = trainableVariables
         let (total, perOutput, predictions, masks, grads) = try {
             // The weights take part in the graph only until their gradients are known, whatever is thrown.
@@ -114,9 +129,10 @@ extension Model {
             defer { for v in variables { v.value = v.value.detached } }
             let (predictions, masks) = try forwardWithMasks(x, training: true)
             let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks, sampleWeight: sampleWeight)
-            return (total, perOutput, predictions, masks, try gradients(of: total, wrt: variables.map(\.value)))
+            let objective = share == 1 ? total : total.scaled(by: share)
+            return (total, perOutput, predictions, masks, try gradients(of: objective, wrt: variables.map(\.value)))
         }()
-        try compiled.optimizer.apply(grads, to: variables)
+        try compiled.optimizer.apply(try collective?.allReduceSum(grads) ?? grads, to: variables)
         return (total.scalar, perOutput.map(\.scalar), predictions.map(\.detached), masks)
     }
 
@@ -159,17 +175,28 @@ extension Model {
 
     /// The end of an epoch of `fit`: the epoch's logs with validation, the finished progress bar, the
     /// history entry and the callbacks; returns the logs.
-    func endEpoch(_ epoch: Int, tracker: EpochTracker, validation: (x: [Tensor], y: [Tensor])?, batchSize: Int, bar: ProgressBar,
-                  steps: Int, start: Date, history: inout History, callbacks: [any Callback]) throws -> Logs {
-        var logs = tracker.logs()
+    func endEpoch(_ epoch: Int, tracker: inout EpochTracker, validation: (x: [Tensor], y: [Tensor])?, batchSize: Int, bar: ProgressBar,
+                  steps: Int, start: Date, history: inout History, callbacks: [any Callback], collective: (any Collective)?) throws -> Logs {
+        var logs = try tracker.logs(over: collective)
+        if let collective { try averageReplicaLocalVariables(over: collective) }
         if let validation {
-            let v = try evaluate(validation.x, validation.y, batchSize: batchSize, verbose: 0)
+            let v = try evaluate(validation.x, validation.y, batchSize: batchSize, sampleWeight: nil, verbose: 0, collective: collective)
             for name in v.names { logs["val_" + name] = v[name] }
         }
         bar.update(steps, values: logs, finalize: true, elapsed: Date().timeIntervalSince(start))
         history.record(epoch: epoch, logs: logs)
         for cb in callbacks { try cb.onEpochEnd(model: self, epoch: epoch, logs: logs) }
+        if let collective { stopTraining = try collective.any(stopTraining) }
         return logs
+    }
+
+    /// Makes the weights each rank keeps for itself (per-replica BatchNormalization statistics) the
+    /// mean over the ranks.
+    func averageReplicaLocalVariables(over collective: any Collective) throws {
+        let local = layers.flatMap(\.replicaLocalVariables)
+        guard !local.isEmpty else { return }
+        let sums = try collective.allReduceSum(local.map(\.value))
+        for (v, sum) in zip(local, sums) { v.value = sum.scaled(by: 1 / Float(collective.size)) }
     }
 
     /// Whether any layer keeps states across batches.
@@ -185,7 +212,20 @@ extension Model {
                     validationData: (x: [Tensor], y: [Tensor])? = nil, validationSplit: Float = 0,
                     shuffle: Bool = true, sampleWeight: Tensor? = nil, classWeight: [Int: Float]? = nil,
                     initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Int = 1,
-                    output: ((String) -> Void)? = nil) throws -> History {
+                    output: ((String) -> Void)? = nil, distribution: (any Collective)? = nil) throws -> History {
+        try DataParallelContext.with(distribution) {
+            try fitHere(x, y, batchSize: batchSize, epochs: epochs, validationData: validationData, validationSplit: validationSplit,
+                        shuffle: shuffle, sampleWeight: sampleWeight, classWeight: classWeight, initialEpoch: initialEpoch,
+                        callbacks: callbacks, verbose: distribution.map { $0.rank == 0 ? verbose : 0 } ?? verbose,
+                        output: output, collective: distribution)
+        }
+    }
+
+    /// `fit` on this process; with a collective, on this rank's rows of every global batch.
+    private func fitHere(_ x: [Tensor], _ y: [Tensor], batchSize: Int, epochs: Int, validationData: (x: [Tensor], y: [Tensor])?,
+                         validationSplit: Float, shuffle: Bool, sampleWeight: Tensor?, classWeight: [Int: Float]?, initialEpoch: Int,
+                         callbacks: [any Callback], verbose: Int, output: ((String) -> Void)?,
+                         collective: (any Collective)?) throws -> History {
         let compiled = try requireCompiled("fit")
         var n = try checkData(x, y, op: "fit")
         var weights = try sampleWeights(sampleWeight, classWeight: classWeight, targets: y, count: n, op: "fit")
@@ -209,13 +249,38 @@ extension Model {
             n = split
         }
         let write = output ?? writeToStandardOutput
-        let steps = (n + batchSize - 1) / batchSize
-        var history = History()
         stopTraining = false
         for cb in callbacks { try cb.onTrainBegin(model: self) }
         let backup = callbacks.lazy.compactMap { $0 as? BackupAndRestore }.first
         var resume = try backup?.restore(model: self, optimizer: compiled.optimizer, variables: trainableVariables, sampleCount: n)
         if let resume, verbose > 0 { write("Resuming from the backup at epoch \(resume.epoch + 1), step \(resume.step)\n") }
+        // Every rank starts from rank 0's weights (BatchNormalization statistics included).
+        if let collective {
+            let all = variables
+            for (v, value) in zip(all, try collective.broadcast(all.map(\.value))) { v.value = value }
+        }
+        // The shuffle comes from the global generator, as in one process (rank 0's order is broadcast);
+        // dropout from a stream of each rank's own, seeded from the global state without drawing from it.
+        let shuffler = GlobalRandom.shared
+        let perRank = collective.flatMap { c in
+            c.size > 1 ? GlobalRandom(seed: shuffler.state.reduce(0, ^) ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(c.rank + 1))) : nil
+        }
+        return try GlobalRandom.$scoped.withValue(perRank ?? GlobalRandom.scoped) {
+            try fitEpochs(x: trainX, y: trainY, weights: weights, n: n, batchSize: batchSize, epochs: epochs, validation: validation,
+                          shuffle: shuffle, shuffler: shuffler, initialEpoch: initialEpoch, callbacks: callbacks, verbose: verbose,
+                          output: output, write: write, compiled: compiled, backup: backup, resume: resume, collective: collective)
+        }
+    }
+
+    /// The epochs of `fit`.
+    private func fitEpochs(x trainX: [Tensor], y trainY: [Tensor], weights: Tensor?, n: Int, batchSize: Int, epochs: Int,
+                           validation: (x: [Tensor], y: [Tensor])?, shuffle: Bool, shuffler: GlobalRandom, initialEpoch: Int,
+                           callbacks: [any Callback], verbose: Int, output: ((String) -> Void)?, write: @escaping (String) -> Void,
+                           compiled: CompiledState, backup: BackupAndRestore?, resume: BackupAndRestore.Position?,
+                           collective: (any Collective)?) throws -> History {
+        var resume = resume
+        let steps = (n + batchSize - 1) / batchSize
+        var history = History()
         var lastLogs = Logs()
         for epoch in max(initialEpoch, resume?.epoch ?? 0)..<max(initialEpoch, epochs) {
             for cb in callbacks { try cb.onEpochBegin(model: self, epoch: epoch) }
@@ -228,29 +293,41 @@ extension Model {
                 (order, firstStep) = (saved.order, saved.step)
                 tracker.restore(saved.tracker)
             } else if shuffle {
-                GlobalRandom.shared.draw { order.shuffle(using: &$0) }
+                shuffler.draw { order.shuffle(using: &$0) }
+                if let collective {
+                    var shared = order.map(Double.init)
+                    try collective.broadcast(&shared, root: 0)
+                    order = shared.map { Int($0) }
+                }
             }
             resume = nil
             let start = Date()
             for step in firstStep..<steps {
                 for cb in callbacks { try cb.onBatchBegin(model: self, batch: step) }
-                let indices = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
+                let global = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
+                // A rank takes positions rank, rank + size, ... of the global batch (maybe none: it still
+                // runs the step on no rows, so that it joins every collective).
+                let indices = collective.map { c in global.indices.filter { ($0 - global.startIndex) % c.size == c.rank }.map { global[$0] }[...] } ?? global
                 let xb = try Model.rows(trainX, indices), yb = try Model.rows(trainY, indices)
                 let wb = try weights.map { try Model.rows([$0], indices)[0] }
-                let (total, perOutput, predictions, masks) = try trainStep(xb, yb, sampleWeight: wb, compiled: compiled)
-                try tracker.update(total: total, perOutput: perOutput, targets: yb, predictions: predictions, masks: masks,
-                                   sampleWeight: wb, batch: indices.count)
-                let logs = tracker.logs()
+                let (total, perOutput, predictions, masks) = try trainStep(xb, yb, sampleWeight: wb, compiled: compiled,
+                                                                           share: Float(indices.count) / Float(global.count), collective: collective)
+                if !indices.isEmpty {
+                    try tracker.update(total: total, perOutput: perOutput, targets: yb, predictions: predictions, masks: masks,
+                                       sampleWeight: wb, batch: indices.count)
+                }
+                let logs = try tracker.logs(over: collective)
                 for cb in callbacks { try cb.onBatchEnd(model: self, batch: step, logs: logs) }
                 if let backup, let every = backup.saveEverySteps, (step + 1) % every == 0, step + 1 < steps {
                     try backup.save(model: self, optimizer: compiled.optimizer, variables: trainableVariables,
                                     position: .init(epoch: epoch, step: step + 1, order: order, tracker: tracker.snapshot))
                 }
                 if step + 1 < steps { bar.update(step + 1, values: logs) }
+                if let collective { stopTraining = try collective.any(stopTraining) }
                 if stopTraining { break }
             }
-            lastLogs = try endEpoch(epoch, tracker: tracker, validation: validation, batchSize: batchSize, bar: bar, steps: steps,
-                                    start: start, history: &history, callbacks: callbacks)
+            lastLogs = try endEpoch(epoch, tracker: &tracker, validation: validation, batchSize: batchSize, bar: bar, steps: steps,
+                                    start: start, history: &history, callbacks: callbacks, collective: collective)
             if stopTraining { break }
             if let backup {
                 try backup.save(model: self, optimizer: compiled.optimizer, variables: trainableVariables,
@@ -266,17 +343,31 @@ extension Model {
                     validationData: (x: Tensor, y: Tensor)? = nil, validationSplit: Float = 0,
                     shuffle: Bool = true, sampleWeight: Tensor? = nil, classWeight: [Int: Float]? = nil,
                     initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Int = 1,
-                    output: ((String) -> Void)? = nil) throws -> History {
+                    output: ((String) -> Void)? = nil, distribution: (any Collective)? = nil) throws -> History {
         try fit([x], [y], batchSize: batchSize, epochs: epochs,
                 validationData: validationData.map { ([$0.x], [$0.y]) }, validationSplit: validationSplit,
                 shuffle: shuffle, sampleWeight: sampleWeight, classWeight: classWeight, initialEpoch: initialEpoch,
-                callbacks: callbacks, verbose: verbose, output: output)
+                callbacks: callbacks, verbose: verbose, output: output, distribution: distribution)
     }
 
     /// Keras's `evaluate`: the loss and metrics over the data, in inference mode.
     public func evaluate(_ x: [Tensor], _ y: [Tensor], batchSize: Int = 32, sampleWeight: Tensor? = nil, verbose: Int = 1) throws -> Logs {
+        try evaluate(x, y, batchSize: batchSize, sampleWeight: sampleWeight, verbose: verbose, collective: nil)
+    }
+
+    /// `evaluate`; with a collective each rank evaluates its contiguous share of the samples and the
+    /// sums behind the logs are added over the ranks.
+    func evaluate(_ x: [Tensor], _ y: [Tensor], batchSize: Int, sampleWeight: Tensor?, verbose: Int, collective: (any Collective)?) throws -> Logs {
         let compiled = try requireCompiled("evaluate")
-        let n = try checkData(x, y, op: "evaluate")
+        var n = try checkData(x, y, op: "evaluate")
+        var (x, y, sampleWeight) = (x, y, sampleWeight)
+        if let c = collective {
+            let share = (n * c.rank / c.size)..<(n * (c.rank + 1) / c.size)
+            x = try x.map { try $0.slice(alongAxis: 0, share) }
+            y = try y.map { try $0.slice(alongAxis: 0, share) }
+            sampleWeight = try sampleWeight?.slice(alongAxis: 0, share)
+            n = share.count
+        }
         guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).evaluate", message: "batchSize must be positive, got \(batchSize)") }
         let weights = try sampleWeights(sampleWeight, classWeight: nil, targets: y, count: n, op: "evaluate")
         var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
@@ -293,7 +384,7 @@ extension Model {
                                    sampleWeight: wb, batch: indices.count)
             }
         }
-        let logs = tracker.logs()
+        let logs = try tracker.logs(over: collective)
         bar.update(steps, values: logs, finalize: true)
         return logs
     }

@@ -75,8 +75,8 @@ extension Model {
                 if stepsPerEpoch.map({ step < $0 }) ?? true { bar.update(step, values: logs) }
                 if stopTraining { break }
             }
-            lastLogs = try endEpoch(epoch, tracker: tracker, validation: validationData, batchSize: 32, bar: bar, steps: step,
-                                    start: start, history: &history, callbacks: callbacks)
+            lastLogs = try endEpoch(epoch, tracker: &tracker, validation: validationData, batchSize: 32, bar: bar, steps: step,
+                                    start: start, history: &history, callbacks: callbacks, collective: nil)
             if stopTraining { break }
         }
         for cb in callbacks { try cb.onTrainEnd(model: self, logs: lastLogs) }

@@ -35,6 +35,8 @@ public final class ModelCheckpoint: Callback {
             best = value
         }
         let target = try fileName(epoch: epoch, logs: logs)
+        // In data-parallel training only rank 0 writes (every rank has the same weights).
+        guard DataParallelContext.isChief else { return }
         if target.hasSuffix(".keras") { try model.save(to: target) } else { try model.saveWeights(to: target) }
     }
 
