@@ -36,6 +36,8 @@ let package = Package(
         .executableTarget(name: "RecurCLI", dependencies: [
             "Recur", "RecurExamples", "RecurMPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The data-parallel check the tests launch with mpirun (not a product).
+        .executableTarget(name: "RecurMPICheck", dependencies: ["Recur", "RecurExamples", "RecurMPI"]),
         .testTarget(name: "RecurTensorTests", dependencies: ["RecurTensor"]),
         .testTarget(name: "RecurTests", dependencies: ["Recur", "RecurExamples"],
                     resources: [.copy("Fixtures")]),
