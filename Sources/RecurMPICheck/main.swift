@@ -9,10 +9,12 @@ import RecurMPI
 // its weights to OUT/rank-R.npz.
 //
 //   recur-mpi-check OUT [--distributed] [--no-sync] [--kill-rank R --kill-step S]
+//   recur-mpi-check OUT --distributed --bench-allreduce N
 //
 // Without --distributed it is one process's plain `fit`, the reference. --no-sync uses per-replica
 // BatchNormalization (not equal to one process). --kill-rank makes rank R kill itself (SIGKILL)
-// before step S, to check that the job ends rather than hangs.
+// before step S, to check that the job ends rather than hangs. --bench-allreduce times N all-reduces of
+// the guide model's 24,714 gradients (one step's) and prints the median on rank 0.
 let arguments = CommandLine.arguments
 func value(_ flag: String) -> Int? { arguments.firstIndex(of: flag).flatMap { Int(arguments[$0 + 1]) } }
 let out = arguments.count > 1 ? arguments[1] : "."
@@ -26,6 +28,18 @@ final class KillAtStep: Callback {
     func onBatchBegin(model: Model, batch: Int) throws {
         if batch == step { kill(getpid(), SIGKILL) }
     }
+}
+
+if let rounds = value("--bench-allreduce"), let distribution {
+    var gradients = [Float](repeating: 1, count: 24_714)
+    var times: [Double] = []
+    for _ in 0..<rounds {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try distribution.allReduceSum(&gradients)
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)
+    }
+    if rank == 0 { print("all-reduce of 24,714 floats on \(distribution.size) ranks: median \(times.sorted()[rounds / 2]) µs over \(rounds)") }
+    exit(0)
 }
 
 setRandomSeed(1337)

@@ -55,13 +55,18 @@ struct EpochTracker {
         for m in (metrics + weightedMetrics).joined() { m.runningTotal = next(); m.runningCount = next() }
     }
 
+    /// The running sums added over every rank (this rank's alone without a collective).
+    func snapshot(over collective: (any Collective)?) throws -> [Double] {
+        var sums = snapshot
+        try collective?.allReduceSum(&sums)
+        return sums
+    }
+
     /// The logs over every rank's samples: the running sums are added over the ranks first.
     mutating func logs(over collective: (any Collective)?) throws -> Logs {
         guard let collective else { return logs() }
         let local = snapshot
-        var global = local
-        try collective.allReduceSum(&global)
-        restore(global)
+        restore(try snapshot(over: collective))
         defer { restore(local) }
         return logs()
     }
@@ -291,7 +296,8 @@ extension Model {
             var firstStep = 0
             if let saved = resume, saved.epoch == epoch, saved.step > 0 {
                 (order, firstStep) = (saved.order, saved.step)
-                tracker.restore(saved.tracker)
+                // The backup holds the sums over every rank: rank 0 carries them on, the others start at zero.
+                if (collective?.rank ?? 0) == 0 { tracker.restore(saved.tracker) }
             } else if shuffle {
                 shuffler.draw { order.shuffle(using: &$0) }
                 if let collective {
@@ -320,7 +326,7 @@ extension Model {
                 for cb in callbacks { try cb.onBatchEnd(model: self, batch: step, logs: logs) }
                 if let backup, let every = backup.saveEverySteps, (step + 1) % every == 0, step + 1 < steps {
                     try backup.save(model: self, optimizer: compiled.optimizer, variables: trainableVariables,
-                                    position: .init(epoch: epoch, step: step + 1, order: order, tracker: tracker.snapshot))
+                                    position: .init(epoch: epoch, step: step + 1, order: order, tracker: try tracker.snapshot(over: collective)))
                 }
                 if step + 1 < steps { bar.update(step + 1, values: logs) }
                 if let collective { stopTraining = try collective.any(stopTraining) }
