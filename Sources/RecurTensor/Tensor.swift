@@ -75,14 +75,6 @@ public struct Tensor {
         return buffer.base[0]
     }
 
-    /// The scalar at a multi-index (for inspection and tests).
-    public subscript(indices: Int...) -> Float {
-        precondition(indices.count == rank, "expected \(rank) indices")
-        var offset = 0
-        for (i, d) in zip(indices, shape) { offset = offset * d + i }
-        return buffer.base[offset]
-    }
-
     /// Read-only access to the scalars.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: buffer.base, count: count))
@@ -103,9 +95,27 @@ public struct Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// As NumPy and PyTorch print arrays: nested brackets, one row per line, the shape; more than
+    /// 1,000 scalars are summarised with the first and last 3 entries of each axis.
+    ///
+    ///     Tensor([[1.0, 2.0, 3.0],
+    ///             [4.0, 5.0, 6.0]], shape: (2, 3))
     public var description: String {
-        let values = scalars.prefix(16).map { String(format: "%.4f", $0) }.joined(separator: ", ")
-        return "Tensor\(describeShape(shape))[\(values)\(count > 16 ? ", ..." : "")]"
+        let prefix = "Tensor("
+        let summarise = count > 1000
+        let all = scalars
+        func format(_ x: Float) -> String { x == x.rounded() && Swift.abs(x) < 1e16 ? String(format: "%.1f", x) : "\(x)" }
+        func block(axis: Int, offset: Int) -> String {
+            if axis == rank { return format(all[offset]) }
+            let size = shape[axis]
+            let stride = shape[(axis + 1)...].reduce(1, *)
+            let shown: [Int?] = summarise && size > 6 ? Array(0..<3) + [nil] + Array((size - 3)..<size) : Array(0..<size)
+            let parts = shown.map { i in i.map { block(axis: axis + 1, offset: offset + $0 * stride) } ?? "..." }
+            let separator = axis == rank - 1 ? ", " : "," + String(repeating: "\n", count: rank - 1 - axis)
+                + String(repeating: " ", count: prefix.count + axis + 1)
+            return "[" + parts.joined(separator: separator) + "]"
+        }
+        return prefix + block(axis: 0, offset: 0) + ", shape: \(describeShape(shape)))"
     }
 }
 

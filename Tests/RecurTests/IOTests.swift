@@ -19,7 +19,8 @@ private func expectIOError(_ fragment: String, sourceLocation: SourceLocation = 
     do {
         try body()
         Issue.record("expected RecurError.io mentioning '\(fragment)', got no error", sourceLocation: sourceLocation)
-    } catch let RecurError.io(_, message) {
+    } catch let error as RecurError where error.kind == .io {
+        let message = error.message
         #expect(message.lowercased().contains(fragment.lowercased()), "message: \(message)", sourceLocation: sourceLocation)
     } catch {
         Issue.record("expected RecurError.io, got \(error)", sourceLocation: sourceLocation)

@@ -38,7 +38,22 @@ struct RecurrentSemanticsTests {
         #expect(stateful.states![0].scalars == h.scalars)
         #expect(throws: RecurError.self) { try stateful.resetStates(to: [h]) }
         #expect(throws: RecurError.self) { try stateful(random([3, 4, 3], seed: 1)) }
-        #expect(throws: RecurError.self) { try LSTM(5).resetStates() }
+        // As Keras: resetting a layer that is not stateful does nothing; giving it states is an error.
+        LSTM(5).resetStates()
+        #expect(throws: RecurError.self) { try LSTM(5).resetStates(to: [h, c]) }
+    }
+
+    /// Keras's `layer.states` is zeros before the first call and after `reset_states()` when the
+    /// batch size is declared.
+    @Test func statesAreZerosBeforeTheFirstCallAndAfterAReset() throws {
+        let lstm = LSTM(3, stateful: true, batchSize: 2)
+        #expect(lstm.states?.map(\.shape) == [[2, 3], [2, 3]])
+        #expect(lstm.states?.allSatisfy { $0.scalars.allSatisfy { $0 == 0 } } == true)
+        _ = try lstm(random([2, 4, 5], seed: 3))
+        #expect(lstm.states?[0].scalars.contains { $0 != 0 } == true)
+        lstm.resetStates()
+        #expect(lstm.states?.allSatisfy { $0.scalars.allSatisfy { $0 == 0 } } == true)
+        #expect(LSTM(3).states == nil)
     }
 
     @Test func statesFeedAnotherLayersInitialState() throws {

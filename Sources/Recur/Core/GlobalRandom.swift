@@ -86,3 +86,16 @@ final class WeightsFromFile: @unchecked Sendable {
         try $current.withValue(WeightsFromFile(source: source, bytes: bytes), operation: body)
     }
 }
+
+extension Tensor {
+    /// Values drawn uniformly from [low, high) by the global generator, so `setRandomSeed` makes
+    /// them reproducible.
+    public static func randomUniform(shape: [Int], low: Float = 0, high: Float = 1) -> Tensor {
+        GlobalRandom.shared.draw { randomUniform(shape, low: low, high: high, generator: &$0) }
+    }
+
+    /// Values drawn from N(mean, stddev²) by the global generator (`setRandomSeed`).
+    public static func randomNormal(shape: [Int], mean: Float = 0, stddev: Float = 1) -> Tensor {
+        GlobalRandom.shared.draw { randomNormal(shape, mean: mean, stddev: stddev, generator: &$0) }
+    }
+}

@@ -158,18 +158,29 @@ open class Layer {
     /// Keras's `get_weights()`: copies of every weight in order.
     public func getWeights() -> [Tensor] { variables.map(\.value) }
 
-    /// Keras's `set_weights()`: same count and shapes as `getWeights()`.
+    /// Keras's `set_weights()`: same count and shapes as `getWeights()`. Every array is checked before
+    /// any weight changes; an error names the layer that owns the weight and both shapes.
     public func setWeights(_ weights: [Tensor]) throws {
         let vars = variables
-        guard weights.count == vars.count else {
-            throw RecurError.invalidArgument(op: name, message: "setWeights expects \(vars.count) arrays, got \(weights.count)")
+        if vars.isEmpty, !weights.isEmpty, !isBuilt || sublayers.contains(where: { $0.hasWeights && !$0.isBuilt }) {
+            throw RecurError.invalidArgument(errorSubject, "setWeights got \(weights.count) arrays but the weights do not exist yet: "
+                                             + "build the model first (give it an input shape, call build(inputShape:) or run it once)")
         }
-        for (v, w) in zip(vars, weights) {
-            guard v.shape == w.shape else {
-                throw RecurError.shapeMismatch(op: "\(name).setWeights (\(v.name))", expected: describeShape(v.shape), actual: describeShape(w.shape))
-            }
+        guard weights.count == vars.count else {
+            throw RecurError.invalidArgument(errorSubject, "setWeights expects \(vars.count) arrays (getWeights() order), got \(weights.count)")
+        }
+        for (k, (v, w)) in zip(vars, weights).enumerated() where v.shape != w.shape {
+            let owner = ownerOfWeight(v)
+            throw RecurError.shapeMismatch(owner.errorSubject, what: "setWeights array \(k) (\(owner === self ? "" : "\(name)'s ")\(v.name))",
+                                           expected: v.shape, actual: w.shape)
         }
         for (v, w) in zip(vars, weights) { v.value = w.detached }
+    }
+
+    /// The innermost layer (this one or one inside it) that lists `weight` among its own.
+    func ownerOfWeight(_ weight: Variable) -> Layer {
+        for layer in sublayers where layer.variables.contains(where: { $0 === weight }) { return layer.ownerOfWeight(weight) }
+        return self
     }
 
     // MARK: - Eager calls
@@ -192,6 +203,28 @@ open class Layer {
     public func outputs(_ x: Tensor, initialState: [Tensor] = [], mask: Tensor? = nil, training: Bool = false) throws -> [Tensor] {
         try outputs([x], initialState: initialState, mask: mask, training: training)
     }
+
+    /// Keras's `layer(x, initial_state=s)` on concrete tensors: the single output.
+    public func callAsFunction(_ x: Tensor, initialState: [Tensor], mask: Tensor? = nil, training: Bool = false) throws -> Tensor {
+        try single(outputs([x], initialState: initialState, mask: mask, training: training))
+    }
+
+    /// Keras's `layer([a, b])` on concrete tensors (merge layers): the single output.
+    public func callAsFunction(_ inputs: [Tensor], training: Bool = false) throws -> Tensor {
+        try single(outputs(inputs, training: training))
+    }
+
+    func single<T>(_ outputs: [T]) throws -> T {
+        guard outputs.count == 1 else {
+            throw RecurError.invalidArgument(errorSubject, "returns \(outputs.count) tensors; call outputs(_:) to get all of them")
+        }
+        return outputs[0]
+    }
+}
+
+extension Layer {
+    /// This layer as errors name it: `Dense layer 'dense_1'`.
+    public var errorSubject: RecurError.Subject { .layer(name: name, className: className) }
 }
 
 /// Checks that a concrete or symbolic shape has the expected rank.

@@ -109,7 +109,8 @@ enum KerasConfig {
                 batchSize = batch
             }
         }
-        let model = try Sequential(layers, inputShape: inputShape, batchSize: batchSize, name: name)
+        let model = Sequential(layers, inputShape: inputShape, batchSize: batchSize, name: name)
+        try model.validate()
         if inputDType.isInteger, let first = layers.first, !InputDType.layerComputesInFloat(first) {
             throw integerInputRefusal(dtype: inputDType, consumer: first)
         }

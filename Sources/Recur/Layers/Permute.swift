@@ -29,8 +29,8 @@ public final class Permute: Layer {
     public override func kerasConfig() throws -> [String: JSONValue] { ["dims": KerasValue.ints(dims)] }
 
     public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
-        do { return try Permute(try a.intList("dims"), name: a.name) } catch RecurError.invalidArgument(_, let message) {
-            throw a.invalid(message)
+        do { return try Permute(try a.intList("dims"), name: a.name) } catch let error as RecurError where error.kind == .invalidArgument {
+            throw a.invalid(error.message)
         }
     }
 }

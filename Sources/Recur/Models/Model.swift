@@ -19,6 +19,19 @@ open class Model: Layer {
         self.nodes = try Model.orderNodes(inputs: inputs, outputs: outputs, model: self.name)
     }
 
+    /// Keras's `Model(inputs, outputs)` without labels.
+    public convenience init(_ inputs: [SymbolicTensor], _ outputs: [SymbolicTensor], name: String? = nil) throws {
+        try self.init(inputs: inputs, outputs: outputs, name: name)
+    }
+
+    public convenience init(_ inputs: SymbolicTensor, _ outputs: SymbolicTensor, name: String? = nil) throws {
+        try self.init(inputs: [inputs], outputs: [outputs], name: name)
+    }
+
+    public convenience init(_ inputs: [SymbolicTensor], _ outputs: SymbolicTensor, name: String? = nil) throws {
+        try self.init(inputs: inputs, outputs: [outputs], name: name)
+    }
+
     public convenience init(inputs: SymbolicTensor, outputs: SymbolicTensor, name: String? = nil) throws {
         try self.init(inputs: [inputs], outputs: [outputs], name: name)
     }
@@ -33,6 +46,12 @@ open class Model: Layer {
     }
 
     open override var className: String { "Functional" }
+
+    /// The layer that computes output `k` (errors about that output name it).
+    open func outputLayer(_ k: Int) -> Layer? { outputs.indices.contains(k) ? outputs[k].node.layer : nil }
+
+    /// Throws when the model cannot run as built (a `Sequential` whose layers do not fit together).
+    open func validate() throws {}
 
     /// The layers in execution order, each once (inputs included), as Keras's `model.layers`.
     open var layers: [Layer] {

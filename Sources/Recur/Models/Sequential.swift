@@ -1,13 +1,16 @@
 /// `Sequential`: a plain stack of single-input, single-output layers.
 ///
-///     let model = try Sequential(layers: [Input(shape: [nil, 28]) ...])  // or
-///     let model = Sequential()
-///     try model.add(Embedding(inputDim: 1000, outputDim: 64))
-///     try model.add(LSTM(128))
-///     try model.add(Dense(10))
+///     let model = Sequential {
+///         Embedding(inputDim: 1000, outputDim: 64)
+///         Bidirectional(LSTM(128))
+///         Dense(10)
+///     }
+///     // or: let model = Sequential(); model.add(LSTM(128, inputShape: [nil, 28])); model.add(Dense(10))
 ///
 /// The input shape comes from `Sequential(inputShape:)`, a first layer's `inputShape:`, or an
-/// `Embedding` first layer (ids of shape (batch, time)). Output shapes are inferred as layers are added.
+/// `Embedding` first layer (ids of shape (batch, time)). Output shapes are inferred as layers are added;
+/// a layer that does not fit is reported where the model is next built, compiled or called
+/// (`validate()` asks at once), naming the layer and both shapes.
 public final class Sequential: Model {
     public private(set) var stack: [Layer] = []
     private var inputShape: [Int?]?
@@ -17,30 +20,36 @@ public final class Sequential: Model {
     /// Each layer's output shape, batch first.
     private(set) var layerOutputShapes: [[Int?]] = []
 
-    public init(_ layers: [Layer] = [], inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) throws {
+    /// Why the layers added so far do not fit together (thrown by `validate()`, `compile` and calls).
+    private var buildError: Error?
+
+    public init(_ layers: [Layer] = [], inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
         super.init(subclassName: name, base: "sequential")
         if let inputShape { self.inputShape = [batchSize] + inputShape }
-        for layer in layers { try add(layer) }
+        for layer in layers { add(layer) }
     }
 
     /// A result-builder form: `Sequential { LSTM(64); Dense(10) }`.
-    public convenience init(inputShape: [Int?]? = nil, name: String? = nil, @SequentialBuilder _ content: () -> [Layer]) throws {
-        try self.init(content(), inputShape: inputShape, name: name)
+    public convenience init(inputShape: [Int?]? = nil, name: String? = nil, @SequentialBuilder _ content: () -> [Layer]) {
+        self.init(content(), inputShape: inputShape, name: name)
     }
 
     public override var className: String { "Sequential" }
     public override var layers: [Layer] { stack }
 
     /// Appends a layer, building it and inferring its output shape when the input shape is known.
-    public func add(_ layer: Layer) throws {
+    public func add(_ layer: Layer) {
         if stack.isEmpty, inputShape == nil, let declared = layer.declaredInputShape {
             inputShape = [(layer as? RNN)?.batchSize] + declared
         }
         stack.append(layer)
-        if let shape = layerOutputShapes.last ?? inputShape {
-            let outs = try infer(layer, from: shape)
-            layerOutputShapes.append(outs)
-        }
+        guard buildError == nil, layerOutputShapes.count == stack.count - 1, let shape = layerOutputShapes.last ?? inputShape else { return }
+        do { layerOutputShapes.append(try infer(layer, from: shape)) } catch { buildError = error }
+    }
+
+    /// Throws why the layers do not fit together, if they do not (what Keras raises in `add`).
+    public override func validate() throws {
+        if let buildError { throw buildError }
     }
 
     private func infer(_ layer: Layer, from shape: [Int?]) throws -> [Int?] {
@@ -54,6 +63,7 @@ public final class Sequential: Model {
 
     /// Builds every layer for inputs of this shape (batch first), as Keras's `model.build`.
     public func build(inputShape shape: [Int?]) throws {
+        buildError = nil
         inputShape = shape
         layerOutputShapes = []
         var current = shape
@@ -63,6 +73,7 @@ public final class Sequential: Model {
         }
     }
 
+    public override func outputLayer(_ k: Int) -> Layer? { k == 0 ? stack.last : nil }
     public override var inputShapes: [[Int?]] { inputShape.map { [$0] } ?? [] }
     public override var outputShapes: [[Int?]] { layerOutputShapes.last.map { [$0] } ?? [] }
     public override var outputNames: [String] { stack.last.map { [$0.name] } ?? [] }
@@ -71,6 +82,7 @@ public final class Sequential: Model {
         guard values.count == 1 else {
             throw RecurError.invalidArgument(op: name, message: "a Sequential model takes one input, got \(values.count)")
         }
+        try validate()
         if inputShape == nil || layerOutputShapes.count != stack.count {
             try build(inputShape: [nil] + values[0].shape.dropFirst().map(Optional.some))
         }

@@ -50,7 +50,8 @@ extension Model {
     }
 
     /// Prints `summaryText()`.
-    public func summary() { print(summaryText()) }
+    /// Prints the summary (Keras's `summary(print_fn=)`: `printer` receives the whole table).
+    public func summary(print printer: (String) -> Void = { Swift.print($0) }) { printer(summaryText()) }
 
     struct SummaryRow {
         let name: String

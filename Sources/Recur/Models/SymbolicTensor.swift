@@ -98,6 +98,11 @@ extension Layer {
         try outputs([x], initialState: initialState)
     }
 
+    /// Keras's `layer([a, b])` on symbolic tensors (merge layers): the single output.
+    public func callAsFunction(_ inputs: [SymbolicTensor]) throws -> SymbolicTensor {
+        try single(outputs(inputs))
+    }
+
     /// Calls the layer on one symbolic tensor and returns its single output (throws if it has several).
     public func callAsFunction(_ x: SymbolicTensor, initialState: [SymbolicTensor] = []) throws -> SymbolicTensor {
         let outs = try outputs([x], initialState: initialState)

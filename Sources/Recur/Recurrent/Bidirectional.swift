@@ -17,21 +17,31 @@ public final class Bidirectional: Layer {
     public let backwardLayer: RNN
     public let mergeMode: MergeMode?
 
+    /// Why the two halves cannot work together, thrown where the layer is built.
+    private let configurationError: Error?
+
     public init(_ layer: RNN, mergeMode: MergeMode? = .concat, backwardLayer: RNN? = nil,
-                inputShape: [Int?]? = nil, name: String? = nil) throws {
+                inputShape: [Int?]? = nil, name: String? = nil) {
         let stem = layer.name.hasPrefix("forward_") ? String(layer.name.dropFirst("forward_".count)) : layer.name
-        let forward = try Bidirectional.half(layer, changes: ["name": .string("forward_\(stem)")], reuse: false)
-        let backward = try backwardLayer.map { try Bidirectional.half($0, changes: [:], reuse: true) }
-            ?? Bidirectional.half(layer, changes: ["name": .string("backward_\(stem)"), "go_backwards": .bool(!layer.goBackwards)], reuse: false)
-        guard backward.goBackwards != forward.goBackwards else {
-            throw RecurError.invalidArgument(op: "Bidirectional", message: "backwardLayer must run in the opposite direction of \(layer.name) (set goBackwards)")
+        var problem: Error?
+        func half(_ layer: RNN, _ changes: [String: JSONValue], reuse: Bool) -> RNN {
+            do { return try Bidirectional.half(layer, changes: changes, reuse: reuse) } catch {
+                problem = problem ?? error
+                return layer
+            }
         }
-        guard backward.returnSequences == forward.returnSequences, backward.returnState == forward.returnState else {
-            throw RecurError.invalidArgument(op: "Bidirectional", message: "forward and backward layers must agree on returnSequences and returnState")
+        let forward = half(layer, ["name": .string("forward_\(stem)")], reuse: false)
+        let backward = backwardLayer.map { half($0, [:], reuse: true) }
+            ?? half(layer, ["name": .string("backward_\(stem)"), "go_backwards": .bool(!layer.goBackwards)], reuse: false)
+        if problem == nil, backward.goBackwards == forward.goBackwards {
+            problem = RecurError.invalidArgument(op: "Bidirectional", message: "backwardLayer must run in the opposite direction of \(layer.name) (set goBackwards)")
+        } else if problem == nil, backward.returnSequences != forward.returnSequences || backward.returnState != forward.returnState {
+            problem = RecurError.invalidArgument(op: "Bidirectional", message: "forward and backward layers must agree on returnSequences and returnState")
         }
         self.forwardLayer = forward
         self.backwardLayer = backward
         self.mergeMode = mergeMode
+        self.configurationError = problem
         super.init(name: name)
         declaredInputShape = inputShape ?? layer.declaredInputShape
     }
@@ -77,7 +87,9 @@ public final class Bidirectional: Layer {
             }
             backward = b
         }
-        return try Bidirectional(rnn, mergeMode: mergeMode, backwardLayer: backward, inputShape: try a.inputShape()?.shape, name: a.name)
+        let layer = Bidirectional(rnn, mergeMode: mergeMode, backwardLayer: backward, inputShape: try a.inputShape()?.shape, name: a.name)
+        if let error = layer.configurationError { throw error }
+        return layer
     }
 
     public override var className: String { "Bidirectional" }
@@ -85,6 +97,7 @@ public final class Bidirectional: Layer {
     public override var sublayers: [Layer] { [forwardLayer, backwardLayer] }
 
     public override func build(inputShapes: [[Int?]]) throws {
+        if let configurationError { throw configurationError }
         try forwardLayer.buildIfNeeded(inputShapes: inputShapes)
         try backwardLayer.buildIfNeeded(inputShapes: inputShapes)
     }

@@ -15,8 +15,14 @@ open class RNN: Layer {
     public var stateful: Bool { options.stateful }
     public var unroll: Bool { options.unroll }
     public var zeroOutputForMask: Bool { options.zeroOutputForMask }
-    /// The states carried between calls of a stateful layer (nil until the first call or after a reset to zeros).
-    public internal(set) var states: [Tensor]?
+    /// The states a stateful layer carries into its next call: zeros (Keras's) until the first call
+    /// and after `resetStates()`, when the batch size is known; nil for a layer that is not stateful.
+    public var states: [Tensor]? {
+        guard stateful else { return nil }
+        return carriedStates ?? batchSize.map { cell.zeroStates(batch: $0) }
+    }
+    /// The final states of the last call of a stateful layer (nil: start from zeros).
+    var carriedStates: [Tensor]?
     /// The batch size a stateful layer was declared with (`batchSize:`), when known.
     public let batchSize: Int?
 
@@ -112,7 +118,7 @@ open class RNN: Layer {
         }
         let initial = try initialStates(input.initialState, batch: batch)
         let result = try runSequence(sequences, initialStates: initial, mask: input.mask, training: input.training)
-        if stateful { states = result.finalStates.map(\.detached) }
+        if stateful { carriedStates = result.finalStates.map(\.detached) }
         var outputs = returnSequences ? result.sequences : result.lastOutputs
         if returnState { outputs += result.finalStates }
         return LayerOutput(outputs, mask: returnSequences ? input.mask : nil)
@@ -124,7 +130,7 @@ open class RNN: Layer {
             try checkInitialStateShapes(given.map { $0.shape.map(Optional.some) }, batch: batch)
             return given
         }
-        if stateful, let states {
+        if stateful, let states = carriedStates {
             guard states[0].shape[0] == batch else {
                 throw RecurError.shapeMismatch(op: "\(name) (stateful)", expected: "batch size \(states[0].shape[0])", actual: "batch size \(batch)")
             }
@@ -243,17 +249,38 @@ open class RNN: Layer {
         return RNN(cell: cell, options: try RecurrentOptions(a), inputShape: input?.shape, batchSize: input?.batch, name: a.name)
     }
 
-    /// Keras's `reset_states()`: back to zeros, or to the given states.
-    public func resetStates(to values: [Tensor]? = nil) throws {
+    /// Keras's `reset_states()`: a stateful layer's next call starts from zeros (nothing to do for a
+    /// layer that is not stateful).
+    public func resetStates() {
+        carriedStates = nil
+    }
+
+    /// Keras's `reset_states(states)`: the next call of this stateful layer starts from `values`.
+    public func resetStates(to values: [Tensor]) throws {
         guard stateful else {
-            throw RecurError.invalidArgument(op: name, message: "resetStates() needs a stateful layer (stateful: true)")
+            throw RecurError.invalidArgument(errorSubject, "resetStates(to:) needs a stateful layer (stateful: true)")
         }
-        if let values {
-            try checkInitialStateShapes(values.map { $0.shape.map(Optional.some) }, batch: batchSize)
-            states = values.map(\.detached)
-        } else {
-            states = nil
+        try checkInitialStateShapes(values.map { $0.shape.map(Optional.some) }, batch: batchSize)
+        carriedStates = values.map(\.detached)
+    }
+
+    /// A layer with `returnState` called eagerly: its output and its final states, to destructure
+    /// (`let (output, states) = try lstm.outputAndStates(x)`).
+    public func outputAndStates(_ x: Tensor, initialState: [Tensor] = [], mask: Tensor? = nil,
+                                training: Bool = false) throws -> (output: Tensor, states: [Tensor]) {
+        try splitOutputAndStates(outputs([x], initialState: initialState, mask: mask, training: training))
+    }
+
+    /// A layer with `returnState` called on a symbolic tensor: its output and its final states.
+    public func outputAndStates(_ x: SymbolicTensor, initialState: [SymbolicTensor] = []) throws -> (output: SymbolicTensor, states: [SymbolicTensor]) {
+        try splitOutputAndStates(outputs([x], initialState: initialState))
+    }
+
+    private func splitOutputAndStates<T>(_ all: [T]) throws -> (output: T, states: [T]) {
+        guard returnState, cell.outputShapes.count == 1, let first = all.first else {
+            throw RecurError.invalidArgument(errorSubject, "outputAndStates needs returnState: true and a cell with one output")
         }
+        return (first, Array(all.dropFirst()))
     }
 }
 

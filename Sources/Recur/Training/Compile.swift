@@ -50,6 +50,7 @@ extension Model {
     /// One loss per output, in the model's output order.
     public func compile(optimizer: any OptimizerConvertible = "rmsprop", loss losses: [any LossConvertible], lossWeights: [Float]? = nil,
                         metrics: [any MetricConvertible] = [], weightedMetrics: [any MetricConvertible] = []) throws {
+        try validate()
         let outputCount = max(outputShapes.count, 1)
         guard losses.count == outputCount else {
             throw RecurError.invalidArgument(op: "\(name).compile", message: "\(losses.count) losses for \(outputCount) outputs")

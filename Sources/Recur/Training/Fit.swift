@@ -114,7 +114,16 @@ extension Model {
     func computeLoss(_ compiled: CompiledState, targets: [Tensor], predictions: [Tensor], masks: [Tensor?],
                      sampleWeight: Tensor? = nil) throws -> (Tensor, [Tensor]) {
         let perOutput = try compiled.losses.indices.map { k in
-            try compiled.losses[k](targets[k], predictions[k], mask: masks[k], sampleWeight: sampleWeight)
+            do {
+                return try compiled.losses[k](targets[k], predictions[k], mask: masks[k], sampleWeight: sampleWeight)
+            } catch let error as RecurError where error.kind == .shapeMismatch {
+                // Blame the output, not the op inside the loss that noticed.
+                let loss = compiled.losses[k]
+                throw RecurError.shapeMismatch(outputLayer(k)?.errorSubject ?? .op(name),
+                                               what: "targets for \(loss.name) (the output has shape \(describeShape(predictions[k].shape)))",
+                                               expected: loss.targetShape(forPredictions: predictions[k].shape).map(Optional.some),
+                                               actual: targets[k].shape.map(Optional.some))
+            }
         }
         var total = perOutput[0].scaled(by: compiled.lossWeights[0])
         for k in perOutput.indices.dropFirst() { total = try total + perOutput[k].scaled(by: compiled.lossWeights[k]) }

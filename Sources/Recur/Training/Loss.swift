@@ -5,6 +5,13 @@ public protocol Loss: LossConvertible {
     var name: String { get }
     /// Per-sample losses, shape (batch, ...) with the class/feature axis reduced.
     func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor
+    /// The target shape this loss takes for predictions of `shape` (for error messages): the same
+    /// shape, or without the class axis for class ids.
+    func targetShape(forPredictions shape: [Int]) -> [Int]
+}
+
+extension Loss {
+    public func targetShape(forPredictions shape: [Int]) -> [Int] { shape }
 }
 
 extension Loss {
@@ -56,6 +63,7 @@ public struct SparseCategoricalCrossentropy: Loss {
     public var fromLogits: Bool
     public init(fromLogits: Bool = false) { self.fromLogits = fromLogits }
     public var name: String { "sparse_categorical_crossentropy" }
+    public func targetShape(forPredictions shape: [Int]) -> [Int] { Array(shape.dropLast()) }
 
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
         var labels = yTrue
