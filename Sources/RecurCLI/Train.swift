@@ -72,7 +72,6 @@ struct Train: ParsableCommand {
         let rowCell = GuideModels.RowCell(rawValue: cell)!
         let mode = FusedKernelMode(rawValue: fused)!
         setRandomSeed(seed)
-        setBLASThreads(1)
         let data = try FashionMNIST.load(directory: dataDir)
         var xTrain = data.train.x.scaled(by: 1 / 255), yTrain = data.train.y
         if limit > 0 {
@@ -81,8 +80,12 @@ struct Train: ParsableCommand {
         }
         let xTest = data.test.x.scaled(by: 1 / 255), yTest = data.test.y
 
+        // Building draws the weights (orthogonal: one large factorisation) with every core; training runs
+        // one OpenBLAS thread per batch thread.
+        setBLASThreads(usableCPUCount)
         let model = try GuideModels.mnistRows(cell: rowCell, units: units, fused: mode, cellLoop: mode == .never,
                                               synchronizedBatchNorm: syncBatchNorm)
+        setBLASThreads(1)
         try model.compile(optimizer: optimizerNamed(optimizer), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
         if chief { model.summary() }
         if let distribution, chief { print("Data-parallel over \(distribution.size) MPI rank(s), global batch \(batchSize)") }

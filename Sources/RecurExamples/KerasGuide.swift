@@ -12,7 +12,6 @@ public enum KerasGuide {
             LSTM(128)
             Dense(10)
         }
-        try model.build(inputShape: [nil, nil])
         model.summary(print: log)
         return model
     }
@@ -25,7 +24,6 @@ public enum KerasGuide {
             SimpleRNN(128)
             Dense(10)
         }
-        try model.build(inputShape: [nil, nil])
         model.summary(print: log)
         return model
     }

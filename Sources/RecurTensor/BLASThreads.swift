@@ -1,7 +1,13 @@
 import CBLAS
+import CRecurKernels
 
 /// Sets how many threads OpenBLAS uses for GEMM. One thread is fastest for the small per-step GEMMs
-/// of recurrent layers (the recurrent GEMM of a batch-64 LSTM is ~64×256×64).
+/// of recurrent layers (the recurrent GEMM of a batch-64 LSTM is ~64×256×64); every core is fastest
+/// for large one-off work (the orthogonal initializer's factorisation). Call it only while no other
+/// thread is inside OpenBLAS: OpenBLAS 0.3.21 can deadlock otherwise.
 public func setBLASThreads(_ count: Int) {
     openblas_set_num_threads(Int32(max(1, count)))
 }
+
+/// The CPUs this process may run on (its affinity mask).
+public var usableCPUCount: Int { Int(recur_usable_cpu_count()) }

@@ -52,10 +52,9 @@ public enum Initializer: Sendable, Equatable {
         // A is column-major (tall × short): column j at j·tall, the layout LAPACK expects.
         var a = [Float](repeating: 0, count: tall * short)
         for i in a.indices { a[i] = generator.nextNormal() }
-        // The factorisation is the only large BLAS work outside training: let it use every core.
-        let threads = openblas_get_num_threads()
-        openblas_set_num_threads(recur_usable_cpu_count())
-        defer { openblas_set_num_threads(threads) }
+        // The factorisation runs with OpenBLAS's thread count as it is: changing it here, while other
+        // threads may be inside OpenBLAS, deadlocks OpenBLAS 0.3.21 (seen in the parallel tests). The
+        // CLI gives model building every core (`setBLASThreads`) and training one per batch thread.
         let signs: [Float]
         if short >= 256, tall >= 3 * short, let viaCholesky = choleskyQ(&a, tall: tall, short: short) {
             signs = viaCholesky

@@ -19,10 +19,10 @@ struct GuideSummaryTests {
 
     static func build(_ name: String) throws -> Model {
         switch name {
-        case "guide_1_embedding_lstm": return try GuideModels.embeddingLSTM()
-        case "guide_2_gru_simplernn": return try GuideModels.gruSimpleRNN()
-        case "guide_3_encoder_decoder": return try GuideModels.encoderDecoder()
-        case "guide_4_bidirectional": return try GuideModels.bidirectional()
+        case "guide_1_embedding_lstm": return try KerasGuide.builtInLayers(log: { _ in })
+        case "guide_2_gru_simplernn": return try KerasGuide.sequencesIntoAnotherLayer(log: { _ in })
+        case "guide_3_encoder_decoder": return try KerasGuide.encoderDecoder(log: { _ in })
+        case "guide_4_bidirectional": return try KerasGuide.bidirectional(log: { _ in })
         default: return try GuideModels.mnistRows()
         }
     }
@@ -45,10 +45,10 @@ struct GuideSummaryTests {
 
     @Test func guideTotalsAreExact() throws {
         try withFreshLayerNames {
-            try #expect(GuideModels.embeddingLSTM().parameterCount == 164_106)
-            try #expect(GuideModels.gruSimpleRNN().parameterCount == 361_866)
-            try #expect(GuideModels.encoderDecoder().parameterCount == 258_698)
-            try #expect(GuideModels.bidirectional().parameterCount == 80_266)
+            try #expect(KerasGuide.builtInLayers(log: { _ in }).parameterCount == 164_106)
+            try #expect(KerasGuide.sequencesIntoAnotherLayer(log: { _ in }).parameterCount == 361_866)
+            try #expect(KerasGuide.encoderDecoder(log: { _ in }).parameterCount == 258_698)
+            try #expect(KerasGuide.bidirectional(log: { _ in }).parameterCount == 80_266)
         }
     }
 }
