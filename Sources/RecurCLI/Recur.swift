@@ -6,6 +6,7 @@ struct RecurCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recur",
         abstract: "Keras-style recurrent neural networks in Swift.",
+        version: recurVersion,
         subcommands: [Train.self, Guide.self, Bench.self, Predict.self, Summary.self],
         defaultSubcommand: Train.self)
 }

@@ -6,11 +6,11 @@ import Testing
 struct ReadmeExamplesTests {
     @Test func sequentialExample() throws {
         try withFreshLayerNames {
-            let model = try Sequential([
-                LSTM(64, inputShape: [nil, 28]),
-                BatchNormalization(),
-                Dense(10),
-            ])
+            let model = Sequential {
+                LSTM(64, inputShape: [nil, 28])
+                BatchNormalization()
+                Dense(10)
+            }
             try model.compile(optimizer: SGD(), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
             #expect(model.summaryText().contains("Total params: 24,714"))
             let x = Tensor.ones([3, 28, 28]), y = Tensor([1, 2, 3])
@@ -23,11 +23,11 @@ struct ReadmeExamplesTests {
         try withFreshLayerNames {
             let encoderInput = Input(shape: [nil])
             let encoded = try Embedding(inputDim: 1000, outputDim: 64)(encoderInput)
-            let encoderOutputs = try LSTM(64, returnState: true, name: "encoder").outputs(encoded)  // [output, h, c]
+            let (_, encoderState) = try LSTM(64, returnState: true, name: "encoder").outputAndStates(encoded)  // h, c
             let decoderInput = Input(shape: [nil])
             let decoded = try Embedding(inputDim: 2000, outputDim: 64)(decoderInput)
-            let decoderOutput = try LSTM(64, name: "decoder")(decoded, initialState: Array(encoderOutputs[1...]))
-            let model = try Model(inputs: [encoderInput, decoderInput], outputs: Dense(10)(decoderOutput))
+            let decoderOutput = try LSTM(64, name: "decoder")(decoded, initialState: encoderState)
+            let model = try Model([encoderInput, decoderInput], Dense(10)(decoderOutput))
             let out = try model.predictOnBatch([Tensor([1, 2, 3]).reshaped(to: [1, 3]),
                                                 Tensor([4, 5]).reshaped(to: [1, 2])])
             #expect(out[0].shape == [1, 10])

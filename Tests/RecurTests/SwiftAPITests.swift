@@ -160,3 +160,16 @@ func thrownError(_ body: () throws -> Void) -> RecurError? {
     do { try body() } catch let error as RecurError { return error } catch { return nil }
     return nil
 }
+
+@Suite("Version")
+struct VersionTests {
+    @Test func theCLIPrintsTheVersionTheChangelogLists() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let changelog = try String(contentsOf: root.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)
+        let latest = changelog.split(separator: "\n").first { $0.hasPrefix("## ") }.map { String($0.dropFirst(3)) }
+        #expect(latest == recurVersion)
+        try #require(FileManager.default.fileExists(atPath: BackupAndRestoreTests.recur.path), "build the recur executable first")
+        let (status, output) = try BackupAndRestoreTests.run(["--version"])
+        #expect(status == 0 && output.trimmingCharacters(in: .whitespacesAndNewlines) == recurVersion, "\(output)")
+    }
+}
