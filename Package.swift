@@ -44,5 +44,5 @@ let package = Package(
         .testTarget(name: "RecurTests", dependencies: ["Recur", "RecurExamples"],
                     resources: [.copy("Fixtures")]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -18,7 +18,9 @@ func batchRowsPerThread(_ batch: Int) -> Int {
 }
 
 /// Splits `0..<count` into at most `Parallelism.threads` contiguous ranges of at least `minimum`
-/// elements and runs `body` on each range concurrently (inline when there is one range).
+/// elements and runs `body` on each range concurrently (inline when there is one range). `body` must
+/// touch only its range's part of shared buffers: the ranges are disjoint, which is what makes the
+/// concurrent calls race-free (the compiler cannot see that, hence `nonisolated(unsafe)`).
 func parallelRanges(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
     let parts = max(1, min(Parallelism.threads, count / max(minimum, 1)))
     if parts == 1 {
@@ -26,8 +28,11 @@ func parallelRanges(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
         return
     }
     let base = count / parts, extra = count % parts
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
-        let start = p * base + min(p, extra)
-        body(start..<(start + base + (p < extra ? 1 : 0)))
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let start = p * base + min(p, extra)
+            work(start..<(start + base + (p < extra ? 1 : 0)))
+        }
     }
 }

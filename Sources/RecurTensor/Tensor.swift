@@ -94,6 +94,11 @@ public struct Tensor {
     var base: UnsafeMutablePointer<Float> { buffer.base }
 }
 
+/// A tensor can cross threads and tasks: its storage is copied before any write when another value
+/// shares it (copy-on-write), ops write only buffers they have just made, and its gradient node is
+/// immutable once recorded. The compiler cannot see through the storage's pointer, hence `@unchecked`.
+extension Tensor: @unchecked Sendable {}
+
 extension Tensor: CustomStringConvertible {
     /// As NumPy and PyTorch print arrays: nested brackets, one row per line, the shape; more than
     /// 1,000 scalars are summarised with the first and last 3 entries of each axis.

@@ -4,7 +4,7 @@
 ///
 /// Every rank must call the same collectives in the same order with buffers of the same size; an
 /// implementation throws `RecurError` when the library reports an error.
-public protocol Collective: AnyObject {
+public protocol Collective: AnyObject, Sendable {
     /// This process's index, 0..<size; rank 0 prints, logs and writes files.
     var rank: Int { get }
     /// How many processes train together.

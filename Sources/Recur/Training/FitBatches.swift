@@ -1,7 +1,7 @@
 import Foundation
 
 /// One batch from a data source: the model's inputs and targets, optionally per-sample weights.
-public struct Batch {
+public struct Batch: Sendable {
     public var x: [Tensor]
     public var y: [Tensor]
     public var sampleWeight: Tensor?

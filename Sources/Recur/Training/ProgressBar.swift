@@ -92,5 +92,5 @@ public final class ProgressBar {
 /// printed text stay in order when output goes to a file or pipe.
 public func writeToStandardOutput(_ text: String) {
     print(text, terminator: "")
-    fflush(stdout)
+    fflush(nil)  // every output stream: stdout is a C global Swift 6 will not read concurrently
 }
