@@ -6,7 +6,13 @@ import Foundation
 /// cores), at most 8, or to the `RECUR_THREADS` environment variable. OpenBLAS itself is kept single-threaded by
 /// the callers that split work, so the two never oversubscribe the cores.
 public enum Parallelism {
-    nonisolated(unsafe) public static var threads: Int = {
+    public static var threads: Int {
+        get { lock.lock(); defer { lock.unlock() }; return storedThreads }
+        set { lock.lock(); storedThreads = max(1, newValue); lock.unlock() }
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var storedThreads: Int = {
         if let text = ProcessInfo.processInfo.environment["RECUR_THREADS"], let n = Int(text), n > 0 { return n }
         return min(8, Int(recur_usable_cpu_count()))
     }()
