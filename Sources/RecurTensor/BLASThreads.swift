@@ -6,7 +6,16 @@ import CRecurKernels
 /// for large one-off work (the orthogonal initializer's factorisation). Call it only while no other
 /// thread is inside OpenBLAS: OpenBLAS 0.3.21 can deadlock otherwise.
 public func setBLASThreads(_ count: Int) {
+    BLASSetup.ready
     openblas_set_num_threads(Int32(max(1, count)))
+}
+
+/// OpenBLAS runs one thread per call unless `setBLASThreads` says otherwise: Recur splits work across
+/// its own threads, and OpenBLAS 0.3.21 deadlocks when several threads make threaded calls at once
+/// (seen in the parallel tests: two orthogonal initialisations, each in a threaded LAPACK call).
+/// Every OpenBLAS call reads `ready` first, so the setting is made once, before any call.
+enum BLASSetup {
+    static let ready: Void = { openblas_set_num_threads(1) }()
 }
 
 /// The CPUs this process may run on (its affinity mask).

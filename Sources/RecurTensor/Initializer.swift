@@ -52,9 +52,10 @@ public enum Initializer: Sendable, Equatable {
         // A is column-major (tall × short): column j at j·tall, the layout LAPACK expects.
         var a = [Float](repeating: 0, count: tall * short)
         for i in a.indices { a[i] = generator.nextNormal() }
-        // The factorisation runs with OpenBLAS's thread count as it is: changing it here, while other
-        // threads may be inside OpenBLAS, deadlocks OpenBLAS 0.3.21 (seen in the parallel tests). The
-        // CLI gives model building every core (`setBLASThreads`) and training one per batch thread.
+        // The factorisation runs with OpenBLAS's thread count as it is (one unless `setBLASThreads`
+        // says more): changing it here, while other threads may be inside OpenBLAS, deadlocks OpenBLAS
+        // 0.3.21. The CLI gives model building every core and training one per batch thread.
+        BLASSetup.ready
         let signs: [Float]
         if short >= 256, tall >= 3 * short, let viaCholesky = choleskyQ(&a, tall: tall, short: short) {
             signs = viaCholesky

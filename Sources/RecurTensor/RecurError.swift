@@ -62,6 +62,15 @@ public struct RecurError: Error, CustomStringConvertible, Equatable, Sendable {
         RecurError(.shapeMismatch, .op(op), message: "expected shape \(expected), got \(actual)")
     }
 
+    /// A shape error described in words, about `subject`.
+    public static func shapeMismatch(_ subject: Subject, expected: String, actual: String) -> RecurError {
+        RecurError(.shapeMismatch, subject, message: "expected \(expected), got \(actual)")
+    }
+
+    public static func unsupported(_ subject: Subject, _ message: String) -> RecurError {
+        RecurError(.unsupported, subject, message: "not supported: \(message)")
+    }
+
     public static func invalidArgument(op: String, message: String) -> RecurError {
         RecurError(.invalidArgument, .op(op), message: message)
     }

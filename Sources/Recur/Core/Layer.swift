@@ -190,7 +190,7 @@ open class Layer {
     public func callAsFunction(_ x: Tensor, training: Bool = false) throws -> Tensor {
         let out = try run(LayerInput([x], training: training))
         guard out.tensors.count == 1 else {
-            throw RecurError.invalidArgument(op: name, message: "returns \(out.tensors.count) tensors; call outputs(_:) to get all of them")
+            throw RecurError.invalidArgument(errorSubject, "returns \(out.tensors.count) tensors; call outputs(_:) to get all of them")
         }
         return out.tensors[0]
     }
@@ -225,6 +225,21 @@ open class Layer {
 extension Layer {
     /// This layer as errors name it: `Dense layer 'dense_1'`.
     public var errorSubject: RecurError.Subject { .layer(name: name, className: className) }
+}
+
+/// Checks that a concrete or symbolic shape has the expected rank; errors name `layer`.
+public func requireRank(_ shape: [Int?], _ rank: Int, of layer: Layer, what: String = "input") throws {
+    guard shape.count == rank else {
+        throw RecurError.shapeMismatch(layer.errorSubject, expected: "\(what) of rank \(rank)", actual: describeShape(shape))
+    }
+}
+
+/// The last dimension of an input shape, which must be known to create weights; errors name `layer`.
+public func knownLastDimension(_ shape: [Int?], of layer: Layer) throws -> Int {
+    guard let d = shape.last, let value = d else {
+        throw RecurError.shapeMismatch(layer.errorSubject, expected: "an input whose last dimension is known", actual: describeShape(shape))
+    }
+    return value
 }
 
 /// Checks that a concrete or symbolic shape has the expected rank.

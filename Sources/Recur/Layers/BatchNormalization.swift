@@ -34,7 +34,7 @@ public final class BatchNormalization: Layer {
     public override var variables: [Variable] { [gamma, beta, movingMean, movingVariance].compactMap { $0 } }
 
     public override func build(inputShapes: [[Int?]]) throws {
-        let d = try knownLastDimension(inputShapes[0], layer: name)
+        let d = try knownLastDimension(inputShapes[0], of: self)
         if scale { gamma = Variable(name: "gamma", value: try Initializer.ones.make([d], for: name)) }
         if center { beta = Variable(name: "beta", value: try Initializer.zeros.make([d], for: name)) }
         movingMean = Variable(name: "moving_mean", value: try Initializer.zeros.make([d], for: name), trainable: false)
@@ -44,7 +44,7 @@ public final class BatchNormalization: Layer {
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
         guard let movingMean, let movingVariance, x.shape.last == movingMean.shape[0] else {
-            throw RecurError.shapeMismatch(op: name, expected: "(..., \(movingMean?.shape[0] ?? 0))", actual: describeShape(x.shape))
+            throw RecurError.shapeMismatch(errorSubject, expected: "(..., \(movingMean?.shape[0] ?? 0))", actual: describeShape(x.shape))
         }
         let mean: Tensor, variance: Tensor
         // A frozen BatchNormalization normalises with its moving statistics even in training, as Keras.

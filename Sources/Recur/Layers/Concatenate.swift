@@ -23,13 +23,13 @@ public final class Concatenate: Layer {
 
     /// The output shape; throws naming the layer, the axis and the shapes when the inputs do not fit.
     func concatenatedShape(_ shapes: [[Int?]]) throws -> [Int?] {
-        let label = "Concatenate layer '\(name)'"
+        let label = errorSubject
         guard let first = shapes.first else {
-            throw RecurError.invalidArgument(op: label, message: "must be called on a list of at least 1 input")
+            throw RecurError.invalidArgument(label, "must be called on a list of at least 1 input")
         }
         let rank = first.count
         guard rank > 0, -rank..<rank ~= axis else {
-            throw RecurError.invalidArgument(op: label, message: "axis \(axis) is out of range for inputs of shape \(describeShape(first))")
+            throw RecurError.invalidArgument(label, "axis \(axis) is out of range for inputs of shape \(describeShape(first))")
         }
         let a = axis < 0 ? axis + rank : axis
         var out = first
@@ -38,11 +38,10 @@ public final class Concatenate: Layer {
                 i == a || out[i] == nil || shape[i] == nil || out[i] == shape[i]
             }
             guard fits else {
-                var expected = first.map { $0.map(String.init) ?? "None" }
-                expected[a] = "*"
-                throw RecurError.shapeMismatch(op: "\(label) (inputs must match except on the concatenation axis \(axis))",
-                                               expected: "(\(expected.joined(separator: ", ")))",
-                                               actual: "\(describeShape(shape)) for input \(k)")
+                var expected = first
+                expected[a] = nil
+                throw RecurError.shapeMismatch(label, what: "input \(k) matching input 0 except on the concatenation axis \(axis)",
+                                               expected: expected, actual: shape)
             }
             out[a] = out[a].flatMap { d in shape[a].map { d + $0 } }
         }

@@ -24,17 +24,17 @@ public final class Dense: Layer {
     public override var variables: [Variable] { [kernel, bias].compactMap { $0 } }
 
     public override func build(inputShapes: [[Int?]]) throws {
-        let d = try knownLastDimension(inputShapes[0], layer: name)
+        let d = try knownLastDimension(inputShapes[0], of: self)
         kernel = Variable(name: "kernel", value: try kernelInitializer.make([d, units], for: name))
         if useBias { bias = Variable(name: "bias", value: try biasInitializer.make([units], for: name)) }
     }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         guard inputShapes[0].count >= 2 else {
-            throw RecurError.shapeMismatch(op: name, expected: "input of rank ≥ 2", actual: describeShape(inputShapes[0]))
+            throw RecurError.shapeMismatch(errorSubject, expected: "input of rank ≥ 2", actual: describeShape(inputShapes[0]))
         }
         if let kernel, let d = inputShapes[0].last!, d != kernel.shape[0] {
-            throw RecurError.shapeMismatch(op: name, expected: "last dimension \(kernel.shape[0])", actual: describeShape(inputShapes[0]))
+            throw RecurError.shapeMismatch(errorSubject, expected: "last dimension \(kernel.shape[0])", actual: describeShape(inputShapes[0]))
         }
         return [Array(inputShapes[0].dropLast()) + [units]]
     }
@@ -42,7 +42,7 @@ public final class Dense: Layer {
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
         guard let kernel, x.shape.last == kernel.shape[0] else {
-            throw RecurError.shapeMismatch(op: name, expected: "(..., \(kernel?.shape[0] ?? 0))", actual: describeShape(x.shape))
+            throw RecurError.shapeMismatch(errorSubject, expected: "(..., \(kernel?.shape[0] ?? 0))", actual: describeShape(x.shape))
         }
         var y = try x.matmul(kernel.value)
         if let bias { y = try y + bias.value }

@@ -29,11 +29,11 @@ public final class Embedding: Layer {
     }
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
-        guard let embeddings else { throw RecurError.invalidArgument(op: name, message: "not built") }
+        guard let embeddings else { throw RecurError.invalidArgument(errorSubject, "not built") }
         let ids = input.tensors[0]
         let out: Tensor
         do { out = try embeddings.value.gather(ids) } catch let error as RecurError {
-            throw RecurError.invalidArgument(op: name, message: "input ids must be whole numbers in 0..<\(inputDim) (\(error))")
+            throw RecurError.invalidArgument(errorSubject, "input ids must be whole numbers in 0..<\(inputDim) (\(error))")
         }
         let mask = maskZero ? try ids.notEqual(Tensor(0)) : input.mask
         return LayerOutput([out], mask: mask)

@@ -7,7 +7,7 @@ public final class Flatten: Layer {
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let s = inputShapes[0]
         guard let batch = s.first else {
-            throw RecurError.shapeMismatch(op: "Flatten layer '\(name)'", expected: "an input with a batch axis", actual: describeShape(s))
+            throw RecurError.shapeMismatch(errorSubject, expected: "an input with a batch axis", actual: describeShape(s))
         }
         let rest = s.dropFirst()
         let flat: Int? = rest.contains { $0 == nil } ? nil : rest.reduce(1) { $0 * $1! }
@@ -17,7 +17,7 @@ public final class Flatten: Layer {
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
         guard x.rank >= 1 else {
-            throw RecurError.shapeMismatch(op: "Flatten layer '\(name)'", expected: "an input with a batch axis", actual: describeShape(x.shape))
+            throw RecurError.shapeMismatch(errorSubject, expected: "an input with a batch axis", actual: describeShape(x.shape))
         }
         return LayerOutput([try x.reshaped(to: [x.shape[0], x.shape.dropFirst().reduce(1, *)])])
     }

@@ -13,13 +13,13 @@ public final class GlobalAveragePooling1D: Layer {
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let s = inputShapes[0]
-        try requireRank(s, 3, layer: "GlobalAveragePooling1D layer '\(name)'")
+        try requireRank(s, 3, of: self)
         return [keepdims ? [s[0], 1, s[2]] : [s[0], s[2]]]
     }
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
-        try requireRank(x.shape.map(Optional.some), 3, layer: "GlobalAveragePooling1D layer '\(name)'")
+        try requireRank(x.shape.map(Optional.some), 3, of: self)
         guard let mask = input.mask else {
             return LayerOutput([try x.mean(alongAxis: 1, keepingDimensions: keepdims)])
         }

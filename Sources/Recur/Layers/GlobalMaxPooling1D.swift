@@ -11,13 +11,13 @@ public final class GlobalMaxPooling1D: Layer {
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let s = inputShapes[0]
-        try requireRank(s, 3, layer: "GlobalMaxPooling1D layer '\(name)'")
+        try requireRank(s, 3, of: self)
         return [keepdims ? [s[0], 1, s[2]] : [s[0], s[2]]]
     }
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
-        try requireRank(x.shape.map(Optional.some), 3, layer: "GlobalMaxPooling1D layer '\(name)'")
+        try requireRank(x.shape.map(Optional.some), 3, of: self)
         return LayerOutput([try x.max(alongAxis: 1, keepingDimensions: keepdims)])
     }
 

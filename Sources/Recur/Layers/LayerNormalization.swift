@@ -25,7 +25,7 @@ public final class LayerNormalization: Layer {
     public override var variables: [Variable] { [gamma, beta].compactMap { $0 } }
 
     public override func build(inputShapes: [[Int?]]) throws {
-        let d = try knownLastDimension(inputShapes[0], layer: name)
+        let d = try knownLastDimension(inputShapes[0], of: self)
         if scale { gamma = Variable(name: "gamma", value: try gammaInitializer.make([d], for: name)) }
         if center { beta = Variable(name: "beta", value: try betaInitializer.make([d], for: name)) }
     }
@@ -33,7 +33,7 @@ public final class LayerNormalization: Layer {
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let s = inputShapes[0]
         if let g = gamma ?? beta, let d = s.last ?? nil, d != g.shape[0] {
-            throw RecurError.shapeMismatch(op: name, expected: "(..., \(g.shape[0]))", actual: describeShape(s))
+            throw RecurError.shapeMismatch(errorSubject, expected: "(..., \(g.shape[0]))", actual: describeShape(s))
         }
         return [s]
     }
@@ -41,7 +41,7 @@ public final class LayerNormalization: Layer {
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
         if let g = gamma ?? beta, x.shape.last != g.shape[0] {
-            throw RecurError.shapeMismatch(op: name, expected: "(..., \(g.shape[0]))", actual: describeShape(x.shape))
+            throw RecurError.shapeMismatch(errorSubject, expected: "(..., \(g.shape[0]))", actual: describeShape(x.shape))
         }
         let mean = try x.mean(alongAxis: -1, keepingDimensions: true)
         let variance = try (x - mean).squared().mean(alongAxis: -1, keepingDimensions: true)

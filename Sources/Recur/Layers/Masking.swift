@@ -12,7 +12,7 @@ public final class Masking: Layer {
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
         guard x.rank >= 3 else {
-            throw RecurError.shapeMismatch(op: name, expected: "(batch, time, features...)", actual: describeShape(x.shape))
+            throw RecurError.shapeMismatch(errorSubject, expected: "(batch, time, features...)", actual: describeShape(x.shape))
         }
         let differs = try x.notEqual(Tensor(maskValue))
         var keep = differs

@@ -20,18 +20,18 @@ open class Merge: Layer {
     /// Keras's output shape for elementwise merges; throws naming the layer and both shapes when two
     /// inputs do not fit.
     func mergedShape(_ shapes: [[Int?]]) throws -> [Int?] {
-        let label = "\(className) layer '\(name)'"
-        guard !shapes.isEmpty else { throw RecurError.invalidArgument(op: label, message: "must be called on a list of at least 1 input") }
+        let label = errorSubject
+        guard !shapes.isEmpty else { throw RecurError.invalidArgument(label, "must be called on a list of at least 1 input") }
         if let n = requiredInputCount, shapes.count != n {
-            throw RecurError.invalidArgument(op: label, message: "must be called on exactly \(n) inputs, got \(shapes.count)")
+            throw RecurError.invalidArgument(label, "must be called on exactly \(n) inputs, got \(shapes.count)")
         }
         for (k, s) in shapes.enumerated() where s.isEmpty {
-            throw RecurError.shapeMismatch(op: label, expected: "inputs with a batch axis", actual: "\(describeShape(s)) for input \(k)")
+            throw RecurError.shapeMismatch(label, expected: "inputs with a batch axis", actual: "\(describeShape(s)) for input \(k)")
         }
         let batches = Set(shapes.compactMap { $0[0] })
         guard batches.count <= 1 else {
-            throw RecurError.shapeMismatch(op: "\(label) (inputs of different batch sizes)", expected: describeShape(shapes[0]),
-                                           actual: shapes.map(describeShape).joined(separator: " and "))
+            let other = shapes.first { $0[0] != nil && $0[0] != shapes[0][0] } ?? shapes[0]
+            throw RecurError.shapeMismatch(label, what: "inputs of one batch size, like input 0", expected: shapes[0], actual: other)
         }
         var out = Array(shapes[0].dropFirst())
         for (k, shape) in shapes.enumerated().dropFirst() {
@@ -45,9 +45,8 @@ open class Merge: Layer {
                 case (_, 1?): merged.append(i)
                 default:
                     guard i == j else {
-                        throw RecurError.shapeMismatch(op: "\(label) (inputs must have the same shape)",
-                                                       expected: "\(describeShape(shapes[0])) as input 0",
-                                                       actual: "\(describeShape(shape)) for input \(k)")
+                        throw RecurError.shapeMismatch(label, what: "input \(k) of the shape of input 0 (or 1 where they differ)",
+                                                       expected: shapes[0], actual: shape)
                     }
                     merged.append(i)
                 }

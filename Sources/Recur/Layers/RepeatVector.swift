@@ -9,15 +9,15 @@ public final class RepeatVector: Layer {
     }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
-        try requireRank(inputShapes[0], 2, layer: "RepeatVector layer '\(name)'")
+        try requireRank(inputShapes[0], 2, of: self)
         return [[inputShapes[0][0], n, inputShapes[0][1]]]
     }
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
-        try requireRank(x.shape.map(Optional.some), 2, layer: "RepeatVector layer '\(name)'")
+        try requireRank(x.shape.map(Optional.some), 2, of: self)
         guard UntrustedLimits.elementCount([x.shape[0], n, x.shape[1]]) != nil else {
-            throw RecurError.invalidArgument(op: "RepeatVector layer '\(name)'", message: "output (\(x.shape[0]), \(n), \(x.shape[1])) would hold more than \(UntrustedLimits.maxElements) values")
+            throw RecurError.invalidArgument(errorSubject, "output (\(x.shape[0]), \(n), \(x.shape[1])) would hold more than \(UntrustedLimits.maxElements) values")
         }
         // One broadcasting product instead of n copies (differentiable as every op).
         let step = try x.reshaped(to: [x.shape[0], 1, x.shape[1]])

@@ -9,14 +9,14 @@ public final class Reshape: Layer {
         super.init(name: name)
     }
 
-    var label: String { "Reshape layer '\(name)'" }
+    var label: RecurError.Subject { errorSubject }
 
     /// Keras's `compute_reshape_output_shape`: the target shape with -1 resolved when the input's
     /// dimensions are known (None otherwise); throws when the sizes cannot agree.
     func resolved(_ input: [Int?]) throws -> [Int?] {
         let unknown = targetShape.filter { $0 == -1 }.count
         guard unknown <= 1, targetShape.allSatisfy({ $0 == -1 || $0 > 0 }) else {
-            throw RecurError.invalidArgument(op: label, message: "target_shape \(targetShape) must hold positive sizes and at most one -1")
+            throw RecurError.invalidArgument(label, "target_shape \(targetShape) must hold positive sizes and at most one -1")
         }
         let dims = input.dropFirst()
         if dims.contains(where: { $0 == nil }) { return targetShape.map { $0 == -1 ? nil : $0 } }
@@ -24,8 +24,7 @@ public final class Reshape: Layer {
         let known = targetShape.filter { $0 != -1 }.reduce(1, *)
         let fits = unknown == 0 ? known == size : known > 0 && size % known == 0
         guard fits else {
-            throw RecurError.shapeMismatch(op: "\(label) (target_shape \(describeShape(targetShape)))",
-                                           expected: "an input with \(unknown == 0 ? "\(known)" : "a multiple of \(known)") scalars per sample",
+            throw RecurError.shapeMismatch(label, expected: "an input with \(unknown == 0 ? "\(known)" : "a multiple of \(known)") scalars per sample for target_shape \(describeShape(targetShape))",
                                            actual: describeShape(input))
         }
         return targetShape.map { $0 == -1 ? size / known : $0 }

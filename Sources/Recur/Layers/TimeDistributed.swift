@@ -16,12 +16,12 @@ public final class TimeDistributed: Layer {
     public override var variables: [Variable] { layer.variables }
     public override var sublayers: [Layer] { [layer] }
 
-    var label: String { "TimeDistributed layer '\(name)'" }
+    var label: RecurError.Subject { errorSubject }
 
     /// (batch, d...) from (batch, time, d...).
     func childShape(_ shape: [Int?]) throws -> [Int?] {
         guard shape.count >= 3 else {
-            throw RecurError.shapeMismatch(op: label, expected: "an input of rank ≥ 3 (batch, time, features...)", actual: describeShape(shape))
+            throw RecurError.shapeMismatch(label, expected: "an input of rank ≥ 3 (batch, time, features...)", actual: describeShape(shape))
         }
         return [shape[0]] + shape.dropFirst(2)
     }
@@ -33,7 +33,7 @@ public final class TimeDistributed: Layer {
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let child = try layer.outputShapes(inputShapes: [try childShape(inputShapes[0])], initialStateShapes: [])
         guard child.count == 1, let first = child[0].first else {
-            throw RecurError.invalidArgument(op: label, message: "the wrapped layer \(layer.name) must return one tensor with a batch axis")
+            throw RecurError.invalidArgument(label, "the wrapped layer \(layer.name) must return one tensor with a batch axis")
         }
         return [[first, inputShapes[0][1]] + child[0].dropFirst()]
     }
@@ -51,7 +51,7 @@ public final class TimeDistributed: Layer {
         let rows = try x.reshaped(to: [batch * time] + x.shape.dropFirst(2))
         let out = try layer.run(LayerInput([rows], training: input.training))
         guard out.tensors.count == 1 else {
-            throw RecurError.invalidArgument(op: label, message: "the wrapped layer \(layer.name) must return one tensor")
+            throw RecurError.invalidArgument(label, "the wrapped layer \(layer.name) must return one tensor")
         }
         let y = out.tensors[0]
         return LayerOutput([try y.reshaped(to: [batch, time] + y.shape.dropFirst())], mask: input.mask)

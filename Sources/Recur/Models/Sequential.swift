@@ -56,7 +56,7 @@ public final class Sequential: Model {
         try layer.buildIfNeeded(inputShapes: [shape])
         let outs = try layer.outputShapes(inputShapes: [shape], initialStateShapes: [])
         guard outs.count == 1 else {
-            throw RecurError.invalidArgument(op: name, message: "layer \(layer.name) returns \(outs.count) tensors; a Sequential layer must return one (use a functional Model)")
+            throw RecurError.invalidArgument(errorSubject, "layer \(layer.name) returns \(outs.count) tensors; a Sequential layer must return one (use a functional Model)")
         }
         return outs[0]
     }
@@ -80,7 +80,7 @@ public final class Sequential: Model {
 
     public override func forwardWithMasks(_ values: [Tensor], training: Bool) throws -> (outputs: [Tensor], masks: [Tensor?]) {
         guard values.count == 1 else {
-            throw RecurError.invalidArgument(op: name, message: "a Sequential model takes one input, got \(values.count)")
+            throw RecurError.invalidArgument(errorSubject, "a Sequential model takes one input, got \(values.count)")
         }
         try validate()
         if inputShape == nil || layerOutputShapes.count != stack.count {

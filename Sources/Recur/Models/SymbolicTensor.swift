@@ -84,7 +84,7 @@ extension Layer {
     /// shapes and records the call in the graph. Returns every output.
     public func outputs(_ inputs: [SymbolicTensor], initialState: [SymbolicTensor] = []) throws -> [SymbolicTensor] {
         guard !inputs.isEmpty else {
-            throw RecurError.invalidArgument(op: name, message: "called on no inputs")
+            throw RecurError.invalidArgument(errorSubject, "called on no inputs")
         }
         let shapes = inputs.map(\.shape)
         try buildIfNeeded(inputShapes: shapes)
@@ -107,7 +107,7 @@ extension Layer {
     public func callAsFunction(_ x: SymbolicTensor, initialState: [SymbolicTensor] = []) throws -> SymbolicTensor {
         let outs = try outputs([x], initialState: initialState)
         guard outs.count == 1 else {
-            throw RecurError.invalidArgument(op: name, message: "returns \(outs.count) tensors; call outputs(_:) to get all of them")
+            throw RecurError.invalidArgument(errorSubject, "returns \(outs.count) tensors; call outputs(_:) to get all of them")
         }
         return outs[0]
     }

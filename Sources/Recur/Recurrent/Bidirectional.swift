@@ -127,7 +127,7 @@ public final class Bidirectional: Layer {
     private func splitStates<T>(_ states: [T]) throws -> ([T], [T]) {
         guard !states.isEmpty else { return ([], []) }
         guard states.count == 2 * stateCount else {
-            throw RecurError.invalidArgument(op: name, message: "expected \(2 * stateCount) initial state tensors (forward then backward), got \(states.count)")
+            throw RecurError.invalidArgument(errorSubject, "expected \(2 * stateCount) initial state tensors (forward then backward), got \(states.count)")
         }
         return (Array(states.prefix(stateCount)), Array(states.suffix(stateCount)))
     }

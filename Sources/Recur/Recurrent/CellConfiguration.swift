@@ -115,7 +115,7 @@ public class BuiltInRecurrentCell: RecurrentCell {
     func initialBias() throws -> Tensor { try configuration.biasInitializer.make(biasShape, for: name) }
 
     public override func build(inputShapes: [[Int?]]) throws {
-        let d = try knownLastDimension(inputShapes[0], layer: name)
+        let d = try knownLastDimension(inputShapes[0], of: self)
         let width = Self.kind.gateCount * units
         kernel = Variable(name: "kernel", value: try configuration.kernelInitializer.make([d, width], for: name))
         recurrentKernel = Variable(name: "recurrent_kernel", value: try configuration.recurrentInitializer.make([units, width], for: name))

@@ -58,11 +58,11 @@ open class RNN: Layer {
     open override func build(inputShapes: [[Int?]]) throws {
         for shape in inputShapes {
             guard shape.count >= 3 else {
-                throw RecurError.shapeMismatch(op: name, expected: "input of rank ≥ 3 (batch, time, features...)", actual: describeShape(shape))
+                throw RecurError.shapeMismatch(errorSubject, expected: "input of rank ≥ 3 (batch, time, features...)", actual: describeShape(shape))
             }
         }
         if stateful, batchSize == nil, inputShapes[0][0] == nil {
-            throw RecurError.invalidArgument(op: name, message: "a stateful RNN needs a fixed batch size: pass batchSize: to the layer or Input(shape:batchSize:)")
+            throw RecurError.invalidArgument(errorSubject, "a stateful RNN needs a fixed batch size: pass batchSize: to the layer or Input(shape:batchSize:)")
         }
         stepShapes = inputShapes.map { Array($0.dropFirst(2)) }
         try cell.buildIfNeeded(inputShapes: inputShapes.map { s in [s[0]] + s.dropFirst(2) })
@@ -74,7 +74,7 @@ open class RNN: Layer {
     open override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let batch = inputShapes[0][0] ?? batchSize, time = inputShapes[0][1]
         if unroll, time == nil {
-            throw RecurError.invalidArgument(op: name, message: "unroll: true needs a known number of timesteps, input shape is \(describeShape(inputShapes[0]))")
+            throw RecurError.invalidArgument(errorSubject, "unroll: true needs a known number of timesteps, input shape is \(describeShape(inputShapes[0]))")
         }
         try checkInitialStateShapes(initialStateShapes, batch: batch)
         let outputs: [[Int?]] = cell.outputShapes.map { s in
@@ -89,7 +89,7 @@ open class RNN: Layer {
         guard !shapes.isEmpty else { return }
         let expected = cell.stateShapes
         guard shapes.count == expected.count else {
-            throw RecurError.invalidArgument(op: name, message: "expected \(expected.count) initial state tensor(s) (\(expected.map { describeShape([batch] + $0.map(Optional.some)) }.joined(separator: ", "))), got \(shapes.count)")
+            throw RecurError.invalidArgument(errorSubject, "expected \(expected.count) initial state tensor(s) (\(expected.map { describeShape([batch] + $0.map(Optional.some)) }.joined(separator: ", "))), got \(shapes.count)")
         }
         for (s, e) in zip(shapes, expected) {
             let fits = s.count == e.count + 1 && zip(s.dropFirst(), e).allSatisfy { $0 == nil || $0 == $1 }
@@ -105,12 +105,12 @@ open class RNN: Layer {
         let x = sequences[0]
         let batch = x.shape[0], time = x.shape[1]
         for s in sequences where s.rank < 3 || s.shape[0] != batch || s.shape[1] != time {
-            throw RecurError.shapeMismatch(op: name, expected: "(\(batch), \(time), features...) for every input", actual: describeShape(s.shape))
+            throw RecurError.shapeMismatch(errorSubject, expected: "(\(batch), \(time), features...) for every input", actual: describeShape(s.shape))
         }
         for (s, built) in zip(sequences, stepShapes) {
             let features = Array(s.shape.dropFirst(2))
             guard features.count == built.count, zip(features, built).allSatisfy({ $1 == nil || $0 == $1 }) else {
-                throw RecurError.shapeMismatch(op: name, expected: describeShape([nil, nil] + built), actual: describeShape(s.shape))
+                throw RecurError.shapeMismatch(errorSubject, expected: describeShape([nil, nil] + built), actual: describeShape(s.shape))
             }
         }
         if let mask = input.mask, mask.shape != [batch, time] {

@@ -43,7 +43,7 @@ public class FusedRNN: RNN {
     /// Runs the fused kernel over x (batch, time > 0, features): per-step states (batch, time, units) in
     /// processing order and the final states.
     func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
-        throw RecurError.unsupported(op: name, message: "no fused kernel")
+        throw RecurError.unsupported(errorSubject, "no fused kernel")
     }
 
     override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {

@@ -7,6 +7,7 @@ func gemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>
           _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0,
           lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
     if m == 0 || n == 0 { return }
+    BLASSetup.ready
     let packed = (lda ?? k) == k && (ldb ?? n) == n && (ldc ?? n) == n
     if m <= 4, !transposeA, !transposeB, packed, beta == 0 || beta == 1 {
         recur_gemm_few_rows(a, b, c, m, n, k, beta == 1 ? 1 : 0)
