@@ -1,7 +1,7 @@
 /// What a layer receives when it runs: its input tensors, optional initial states (recurrent layers),
 /// the mask of the first input (batch, time) with 1 for steps that count, and the training flag.
 /// Layers called on several tensors (merge layers) read every input's mask in `masks`.
-public struct LayerInput {
+public struct LayerInput: Sendable {
     public var tensors: [Tensor]
     public var initialState: [Tensor]
     public var mask: Tensor?
@@ -19,7 +19,7 @@ public struct LayerInput {
 }
 
 /// What a layer returns: its output tensors and the mask that goes with the first output.
-public struct LayerOutput {
+public struct LayerOutput: Sendable {
     public var tensors: [Tensor]
     public var mask: Tensor?
 

@@ -23,7 +23,7 @@ import Foundation
 // bounds-checked parser of ~250 lines, fuzzed with the others (Fuzz/, FuzzZip).
 
 /// A ZIP archive held in memory, read through its central directory.
-public struct ZipArchive {
+public struct ZipArchive: Sendable {
     /// One file in the archive, as described by its central directory header.
     public struct Entry: Sendable {
         public let name: String

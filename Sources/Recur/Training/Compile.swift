@@ -12,7 +12,7 @@ public struct CompiledState {
 
 /// Named values logged for a step, an epoch or an evaluation, in Keras's order and with Keras's names
 /// (`loss`, `<output>_loss`, `accuracy` or `<output>_accuracy`, then `val_...`).
-public struct Logs: CustomStringConvertible {
+public struct Logs: CustomStringConvertible, Sendable {
     public private(set) var names: [String] = []
     public private(set) var values: [String: Float] = [:]
 

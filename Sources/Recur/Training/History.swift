@@ -1,5 +1,5 @@
 /// What `fit` returns: every logged value per epoch, as Keras's `History.history`.
-public struct History {
+public struct History: Sendable {
     public internal(set) var epochs: [Int] = []
     public internal(set) var history: [String: [Float]] = [:]
 

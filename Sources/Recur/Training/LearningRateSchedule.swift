@@ -8,7 +8,7 @@ public protocol LearningRateSchedule {
 }
 
 /// lr · rate^(step / decaySteps), with the exponent floored when `staircase`.
-public struct ExponentialDecay: LearningRateSchedule {
+public struct ExponentialDecay: LearningRateSchedule, Sendable {
     public var initialLearningRate: Float, decaySteps: Int, decayRate: Float, staircase: Bool
 
     public init(initialLearningRate: Float, decaySteps: Int, decayRate: Float, staircase: Bool = false) {
@@ -26,7 +26,7 @@ public struct ExponentialDecay: LearningRateSchedule {
 /// Cosine decay from the initial rate (or, after a linear warmup of `warmupSteps` to `warmupTarget`,
 /// from the target) to `alpha` times it over `decaySteps`, then constant:
 /// lr(s) = peak · ((1 − α) · ½(1 + cos(π · min(s − warmup, decay) / decay)) + α).
-public struct CosineDecay: LearningRateSchedule {
+public struct CosineDecay: LearningRateSchedule, Sendable {
     public var initialLearningRate: Float, decaySteps: Int, alpha: Float, warmupTarget: Float?, warmupSteps: Int
 
     public init(initialLearningRate: Float, decaySteps: Int, alpha: Float = 0, warmupTarget: Float? = nil, warmupSteps: Int = 0) {
@@ -50,7 +50,7 @@ public struct CosineDecay: LearningRateSchedule {
 
 /// `values[i]` while the step is within the i-th interval of `boundaries` (values has one more entry):
 /// values[0] for step ≤ boundaries[0], values[1] for boundaries[0] < step ≤ boundaries[1], ...
-public struct PiecewiseConstantDecay: LearningRateSchedule {
+public struct PiecewiseConstantDecay: LearningRateSchedule, Sendable {
     public var boundaries: [Int], values: [Float]
 
     public init(boundaries: [Int], values: [Float]) {

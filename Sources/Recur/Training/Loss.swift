@@ -59,7 +59,7 @@ extension Tensor {
 let probabilityEpsilon: Float = 1e-7
 
 /// Cross-entropy of integer class ids (batch, ...) against class scores (batch, ..., classes).
-public struct SparseCategoricalCrossentropy: Loss {
+public struct SparseCategoricalCrossentropy: Loss, Sendable {
     public var fromLogits: Bool
     public init(fromLogits: Bool = false) { self.fromLogits = fromLogits }
     public var name: String { "sparse_categorical_crossentropy" }
@@ -82,7 +82,7 @@ public struct SparseCategoricalCrossentropy: Loss {
 }
 
 /// Cross-entropy of one-hot (or soft) targets against class scores, both (batch, ..., classes).
-public struct CategoricalCrossentropy: Loss {
+public struct CategoricalCrossentropy: Loss, Sendable {
     public var fromLogits: Bool
     public init(fromLogits: Bool = false) { self.fromLogits = fromLogits }
     public var name: String { "categorical_crossentropy" }
@@ -103,7 +103,7 @@ func probabilityLog(_ p: Tensor) throws -> Tensor {
 }
 
 /// Binary cross-entropy averaged over the last axis; targets in [0, 1].
-public struct BinaryCrossentropy: Loss {
+public struct BinaryCrossentropy: Loss, Sendable {
     public var fromLogits: Bool
     public init(fromLogits: Bool = false) { self.fromLogits = fromLogits }
     public var name: String { "binary_crossentropy" }
@@ -136,7 +136,7 @@ func matchingRank(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
 }
 
 /// Mean of (y − ŷ)² over the last axis.
-public struct MeanSquaredError: Loss {
+public struct MeanSquaredError: Loss, Sendable {
     public init() {}
     public var name: String { "mean_squared_error" }
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
@@ -149,7 +149,7 @@ public struct MeanSquaredError: Loss {
 }
 
 /// Mean of |y − ŷ| over the last axis.
-public struct MeanAbsoluteError: Loss {
+public struct MeanAbsoluteError: Loss, Sendable {
     public init() {}
     public var name: String { "mean_absolute_error" }
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
