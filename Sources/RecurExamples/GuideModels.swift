@@ -24,6 +24,6 @@ public enum GuideModels {
         case (.gru, true): recurrent = RNN(GRUCell(units), inputShape: shape)
         case (.simplernn, true): recurrent = RNN(SimpleRNNCell(units), inputShape: shape)
         }
-        return try Sequential([recurrent, BatchNormalization(synchronized: synchronizedBatchNorm), Dense(outputSize)])
+        return Sequential([recurrent, BatchNormalization(synchronized: synchronizedBatchNorm), Dense(outputSize)])
     }
 }

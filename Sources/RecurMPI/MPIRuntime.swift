@@ -32,7 +32,7 @@ enum MPIRuntime {
         var text = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
         var length: Int32 = 0
         MPI_Error_string(code, &text, &length)
-        throw RecurError.io(path: "MPI", message: "\(what) failed: \(String(cString: text)) (error \(code))")
+        throw RecurError.io(path: "MPI", message: "\(what) failed: \(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) (error \(code))")
     }
 
     /// An element count as MPI's `int`.

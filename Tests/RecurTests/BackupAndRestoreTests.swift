@@ -56,7 +56,7 @@ struct BackupAndRestoreTests {
     @Test func aBackupForOtherDataIsRefused() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try withFreshLayerNames { try Sequential([Dense(1)], inputShape: [2]) }
+        let model = try withFreshLayerNames { Sequential([Dense(1)], inputShape: [2]) }
         try model.compile(optimizer: "adam", loss: "mse")
         let backup = BackupAndRestore(directory: dir.path, saveEverySteps: 1, deleteWhenDone: false)
         try model.fit(Tensor.zeros([4, 2]), Tensor.zeros([4, 1]), batchSize: 2, epochs: 1, callbacks: [backup], verbose: 0)

@@ -39,7 +39,7 @@ struct CustomLayerTests {
     init() { KerasLayerRegistry.register(FeatureScale.self, as: "FeatureScale") }
 
     @Test func roundTripsThroughAKerasArchive() throws {
-        let model = try Sequential([LSTM(3, returnSequences: true, inputShape: [4, 2]), FeatureScale(factor: 2.5, name: "scaled"), Dense(2)])
+        let model = Sequential([LSTM(3, returnSequences: true, inputShape: [4, 2]), FeatureScale(factor: 2.5, name: "scaled"), Dense(2)])
         var generator = SeededGenerator(seed: 7)
         let x = Tensor.randomUniform([5, 4, 2], low: -1, high: 1, generator: &generator)
         let expected = try model.predict(x)
@@ -64,7 +64,7 @@ struct CustomLayerTests {
 
     @Test func aBidirectionalCopyOfAConfiguredLayerLeavesTheCallersLayerAlone() throws {
         let lstm = LSTM(4, returnSequences: true, name: "mine")
-        let bi = try Bidirectional(lstm)
+        let bi = Bidirectional(lstm)
         #expect(bi.forwardLayer !== lstm && bi.backwardLayer !== lstm)
         #expect(bi.forwardLayer.name == "forward_mine" && bi.backwardLayer.name == "backward_mine")
         #expect(!lstm.zeroOutputForMask && !lstm.goBackwards)

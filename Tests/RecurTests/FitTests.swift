@@ -17,7 +17,7 @@ struct FitTests {
             var g = SeededGenerator(seed: 4)
             let x = Tensor.randomUniform([8, 5, 3], low: -1, high: 1, generator: &g)
             let y = Tensor([0, 1, 2, 0, 1, 2, 0, 1])
-            let model = try Sequential([LSTM(16, inputShape: [5, 3]), Dense(3)])
+            let model = Sequential([LSTM(16, inputShape: [5, 3]), Dense(3)])
             try model.compile(optimizer: Adam(learningRate: 0.05), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
             let history = try model.fit(x, y, batchSize: 8, epochs: 150, verbose: 0)
             #expect(history.history["loss"]!.last! < 0.05)
@@ -30,7 +30,7 @@ struct FitTests {
     @Test func lastPartialBatchAndProgressText() throws {
         try withFreshLayerNames {
             let x = Tensor.ones([10, 4]), y = Tensor.zeros([10, 2])
-            let model = try Sequential([Dense(2, inputShape: [4])])
+            let model = Sequential([Dense(2, inputShape: [4])])
             try model.compile(optimizer: "sgd", loss: "mse", metrics: ["mae"])
             let recorder = BatchRecorder()
             var text = ""
@@ -89,7 +89,7 @@ struct FitTests {
 
     @Test func trainOnBatchAndPredictOnBatch() throws {
         try withFreshLayerNames {
-            let model = try Sequential([Dense(2, inputShape: [3])])
+            let model = Sequential([Dense(2, inputShape: [3])])
             try model.compile(optimizer: SGD(learningRate: 0.1), loss: MeanSquaredError())
             let x = Tensor.ones([4, 3]), y = Tensor.zeros([4, 2])
             let first = try model.trainOnBatch([x], [y])["loss"]!
@@ -102,7 +102,7 @@ struct FitTests {
 
     @Test func callbacks() throws {
         try withFreshLayerNames {
-            let model = try Sequential([Dense(1, inputShape: [2])])
+            let model = Sequential([Dense(1, inputShape: [2])])
             try model.compile(optimizer: SGD(learningRate: 0), loss: MeanSquaredError())
             let x = Tensor.ones([4, 2]), y = Tensor.ones([4, 1])
             // The loss cannot improve with learning rate 0: patience 1 stops after the second epoch.
@@ -129,7 +129,7 @@ struct FitTests {
             #expect(rows.first == "epoch,loss")
             #expect(rows.count == 3)
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("w2.npz").path))
-            let reloaded = try Sequential([Dense(1, inputShape: [2])])
+            let reloaded = Sequential([Dense(1, inputShape: [2])])
             try reloaded.loadWeights(from: dir.appendingPathComponent("w2.npz").path)
             #expect(reloaded.getWeights().map(\.scalars) == model.getWeights().map(\.scalars))
             try model.fit(x, y, epochs: 1, callbacks: [CSVLogger(csv, append: true)], verbose: 0)
@@ -140,7 +140,7 @@ struct FitTests {
                 var name: String { "nan" }
                 func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor { try (yPred - yTrue).log() }
             }
-            let nanModel = try Sequential([Dense(1, inputShape: [2])])
+            let nanModel = Sequential([Dense(1, inputShape: [2])])
             try nanModel.compile(optimizer: SGD(), loss: NaNLoss())
             let recorder = BatchRecorder()
             try nanModel.fit(x, try Tensor.ones([4, 1]) * 100, batchSize: 1, epochs: 3, callbacks: [TerminateOnNaN(), recorder], verbose: 0)
@@ -162,7 +162,7 @@ struct FitTests {
 
     @Test func statefulModelsRefuseShuffling() throws {
         try withFreshLayerNames {
-            let model = try Sequential([LSTM(4, stateful: true, inputShape: [3, 2], batchSize: 2), Dense(1)])
+            let model = Sequential([LSTM(4, stateful: true, inputShape: [3, 2], batchSize: 2), Dense(1)])
             try model.compile(optimizer: "sgd", loss: "mse")
             let x = Tensor.ones([4, 3, 2]), y = Tensor.ones([4, 1])
             #expect(throws: RecurError.self) { try model.fit(x, y, batchSize: 2, verbose: 0) }
@@ -186,7 +186,7 @@ final class PositiveFraction: Metric {
 @Suite("compile with names and objects")
 struct CompileArgumentTests {
     @Test func namesAndObjectsMixAsInKeras() throws {
-        let model = try withFreshLayerNames { try Sequential([Dense(1)], inputShape: [2]) }
+        let model = try withFreshLayerNames { Sequential([Dense(1)], inputShape: [2]) }
         let custom = PositiveFraction()
         try model.compile(optimizer: Adam(learningRate: 1e-4), loss: "mse", metrics: ["mae", custom])
         let x = try Tensor(shape: [4, 2], scalars: [1, 2, -1, 0, 3, 1, 0, -2])
@@ -215,7 +215,7 @@ struct CompileArgumentTests {
 @Suite("fit over a data source")
 struct FitDataSourceTests {
     static func model() throws -> Model {
-        let m = try withFreshLayerNames { try withRandomSeed(3) { try Sequential([Dense(2)], inputShape: [3]) } }
+        let m = try withFreshLayerNames { try withRandomSeed(3) { Sequential([Dense(2)], inputShape: [3]) } }
         try m.compile(optimizer: SGD(learningRate: 0.1), loss: "mse")
         return m
     }

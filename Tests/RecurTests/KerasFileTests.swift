@@ -136,13 +136,13 @@ struct KerasFileTests {
     /// group) loads into the same architecture built in Recur.
     @Test func kerasWeightsFileLoadsIntoRecurBuiltModel() throws {
         let model = try withFreshLayerNames {
-            try Sequential([LSTM(4), Dense(2, activation: .relu)], inputShape: [5, 3])
+            Sequential([LSTM(4), Dense(2, activation: .relu)], inputShape: [5, 3])
         }
         let path = KerasFileFixtures.directory.appendingPathComponent("seq_lstm_dense.weights.h5").path
         try model.loadKerasWeights(from: path)
         let (inputs, expected) = try KerasFileFixtures.arrays("seq_lstm_dense")
         expectClose(try model.predictOnBatch(inputs[0]), expected[0], "seq_lstm_dense via .weights.h5")
-        let viaGeneric = try Sequential([LSTM(4), Dense(2, activation: .relu)], inputShape: [5, 3])
+        let viaGeneric = Sequential([LSTM(4), Dense(2, activation: .relu)], inputShape: [5, 3])
         try viaGeneric.loadWeights(from: path)
         expectBitExact(viaGeneric.getWeights(), model.getWeights(), "loadWeights(.weights.h5)")
     }
@@ -177,7 +177,7 @@ struct KerasFileTests {
         try withRandomSeed(11) { try withFreshLayerNames {
             var g = SeededGenerator(seed: 5)
             let x = Tensor.randomUniform([2, 4, 3], low: -1, high: 1, generator: &g)
-            let sequential = try Sequential([LSTM(3, returnSequences: true), BatchNormalization(), GRU(2, resetAfter: false),
+            let sequential = Sequential([LSTM(3, returnSequences: true), BatchNormalization(), GRU(2, resetAfter: false),
                                              Dropout(0.2), Dense(2, activation: .sigmoid)], inputShape: [4, 3])
             let seq = Input(shape: [nil, 3], name: "sequence")
             let ids = Input(shape: [4], name: "ids")
@@ -273,13 +273,13 @@ struct KerasFileTests {
         let source = try loadModel(path: KerasFileFixtures.modelPath("seq_gru_stack"))
         let weights = dir.appendingPathComponent("w.weights.h5").path
         try source.saveKerasWeights(to: weights)
-        let target = try Sequential([GRU(3, returnSequences: true), GRU(2, resetAfter: true), Dense(2)], inputShape: [5, 3])
+        let target = Sequential([GRU(3, returnSequences: true), GRU(2, resetAfter: true), Dense(2)], inputShape: [5, 3])
         let before = target.getWeights()
         let shapeMessage = thrownMessage { try target.loadKerasWeights(from: weights) }
         #expect(shapeMessage.contains("(6,)") && shapeMessage.contains("(2, 6)"), "\(shapeMessage)")
         expectBitExact(target.getWeights(), before, "untouched weight")
 
-        let fewer = try Sequential([GRU(3, returnSequences: true), GRU(2, resetAfter: false)], inputShape: [5, 3])
+        let fewer = Sequential([GRU(3, returnSequences: true), GRU(2, resetAfter: false)], inputShape: [5, 3])
         let extra = thrownMessage { try fewer.loadKerasWeights(from: weights) }
         #expect(extra.contains("layers/dense/vars"), "\(extra)")
     }
@@ -313,10 +313,10 @@ struct KerasFileTests {
     @Test func unbuiltModelAndUnsupportedLayersThrow() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let unbuilt = try Sequential([LSTM(2)])
+        let unbuilt = Sequential([LSTM(2)])
         let message = thrownMessage { try unbuilt.save(to: dir.appendingPathComponent("u.keras").path) }
         #expect(message.contains("not built"), "\(message)")
-        let custom = try Sequential([RNN(NestedCellForTest(2))], inputShape: [3, 2])
+        let custom = Sequential([RNN(NestedCellForTest(2))], inputShape: [3, 2])
         let customMessage = thrownMessage { try custom.save(to: dir.appendingPathComponent("c.keras").path) }
         #expect(customMessage.contains("NestedCellForTest"), "\(customMessage)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("c.keras").path))

@@ -215,7 +215,7 @@ struct MergeShapeAndWrapperLayerTests {
             let mins = try Minimum().outputs([try Average().outputs([a, b])[0], try Subtract().outputs([a, b])[0]])[0]
             let functional = try Model(inputs: [seqIn], outputs: pooled + [mins, try Multiply().outputs([a, b, a])[0]],
                                        name: "recur_extra_functional")
-            let sequential = try Sequential([LSTM(4, returnSequences: true), TimeDistributed(Dense(3)), TimeDistributed(Dropout(0.5)),
+            let sequential = Sequential([LSTM(4, returnSequences: true), TimeDistributed(Dense(3)), TimeDistributed(Dropout(0.5)),
                                              LayerNormalization(center: false), GlobalMaxPooling1D()], inputShape: [4, 3])
             for model in [functional, sequential] as [Model] { perturbWeights(model) }
             let masked = try MergeShapeWrapperFixtures.maskedMergesModel()

@@ -17,7 +17,7 @@ struct MetricAndLossTests {
         let spec = c["model"]!["layers"]!.array![0]
         let x = try c["x"]!.fixtureTensor, y = try c["y"]!.fixtureTensor
         let model = try withFreshLayerNames {
-            try Sequential([Dense(spec["units"]!.int!, activation: Activation(rawValue: spec["activation"]!.string!)!)],
+            Sequential([Dense(spec["units"]!.int!, activation: Activation(rawValue: spec["activation"]!.string!)!)],
                            inputShape: spec["input_shape"]!.array!.map(\.int))
         }
         try model.setWeights(c["model"]!["weights"]!.array!.map { try $0.fixtureTensor })
@@ -40,7 +40,7 @@ struct SampleWeightTests {
     static func model(_ c: JSONValue) throws -> Model {
         let spec = c["model"]!["layers"]!.array![0]
         let model = try withFreshLayerNames {
-            try Sequential([Dense(spec["units"]!.int!, activation: Activation(rawValue: spec["activation"]!.string!)!)],
+            Sequential([Dense(spec["units"]!.int!, activation: Activation(rawValue: spec["activation"]!.string!)!)],
                            inputShape: spec["input_shape"]!.array!.map(\.int))
         }
         try model.setWeights(c["model"]!["weights"]!.array!.map { try $0.fixtureTensor })

@@ -120,13 +120,13 @@ struct RecurrentSemanticsTests {
             // Steps 3 and 4 of row 1 are padding.
             x.withUnsafeMutableBufferPointer { p in for i in (1 * 15 + 9)..<(2 * 15) { p[i] = 0 } }
             let lstm = LSTM(4, returnSequences: true)
-            let model = try Sequential([Masking(maskValue: 0, inputShape: [5, 3]), lstm])
+            let model = Sequential([Masking(maskValue: 0, inputShape: [5, 3]), lstm])
             let viaModel = try model.predictOnBatch(x)
             let mask = try Tensor(shape: [2, 5], scalars: [1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
             expectClose(viaModel, try lstm.outputs(x, mask: mask)[0], "Masking(0) = explicit mask")
 
             let ids = try Tensor(shape: [2, 4], scalars: [3, 1, 2, 0, 4, 0, 0, 0])
-            let embedded = try Sequential([Embedding(inputDim: 5, outputDim: 3, maskZero: true), GRU(4)])
+            let embedded = Sequential([Embedding(inputDim: 5, outputDim: 3, maskZero: true), GRU(4)])
             let out = try embedded.predictOnBatch(ids)
             let alone = try embedded.predictOnBatch(ids.slice(alongAxis: 1, 0..<3).slice(alongAxis: 0, 0..<1))
             expectClose(try out.slice(alongAxis: 0, 0..<1), alone, "maskZero: trailing zeros do not count")
@@ -217,7 +217,7 @@ struct RecurrentSemanticsTests {
 
     @Test func bidirectionalMergesAndSplitsStates() throws {
         let x = random([2, 5, 3], seed: 8)
-        let layer = try Bidirectional(LSTM(4, returnSequences: true, returnState: true), mergeMode: .concat)
+        let layer = Bidirectional(LSTM(4, returnSequences: true, returnState: true), mergeMode: .concat)
         let states = (0..<4).map { random([2, 4], seed: UInt64(30 + $0)) }
         let out = try layer.outputs(x, initialState: states)
         #expect(out.map(\.shape) == [[2, 5, 8], [2, 4], [2, 4], [2, 4], [2, 4]])
@@ -226,7 +226,7 @@ struct RecurrentSemanticsTests {
         expectClose(out[0], try Tensor.concatenate([fw[0], bw[0].reversed(alongAxis: 1)], alongAxis: -1), "concat")
         expectClose(out[3], bw[1], "backward h")
         #expect(throws: RecurError.self) { try layer.outputs(x, initialState: Array(states[0..<2])) }
-        let none = try Bidirectional(GRU(4), mergeMode: nil)
+        let none = Bidirectional(GRU(4), mergeMode: nil)
         #expect(try none.outputs(x).count == 2)
     }
 

@@ -133,7 +133,7 @@ final class HDF5File {
             guard size >= 0, size < 1 << 16 else { throw fail("cannot read a link name in '\(groupPath)'") }
             var buffer = [CChar](repeating: 0, count: Int(size) + 1)
             _ = H5Lget_name_by_idx(id, name, H5_INDEX_NAME, H5_ITER_INC, i, &buffer, Int(size) + 1, recur_h5p_default())
-            names.append(String(cString: buffer))
+            names.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return names
     }

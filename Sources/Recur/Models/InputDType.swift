@@ -54,8 +54,8 @@ public enum InputDType: String, Sendable, CaseIterable {
         case .uint8: return (0, 255)
         case .uint16: return (0, 65535)
         case .uint32: return (0, 4_294_967_295)
-        case .uint64: return (0, 18_446_744_073_709_551_615)
-        default: return (-9_223_372_036_854_775_808, 9_223_372_036_854_775_807)
+        case .uint64: return (0, Double(UInt64.max))
+        default: return (Double(Int64.min), Double(Int64.max))
         }
     }
 }

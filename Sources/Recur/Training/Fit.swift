@@ -266,7 +266,7 @@ extension Model {
         stopTraining = false
         for cb in callbacks { try cb.onTrainBegin(model: self) }
         let backup = callbacks.lazy.compactMap { $0 as? BackupAndRestore }.first
-        var resume = try backup?.restore(model: self, optimizer: compiled.optimizer, variables: trainableVariables, sampleCount: n)
+        let resume = try backup?.restore(model: self, optimizer: compiled.optimizer, variables: trainableVariables, sampleCount: n)
         if let resume, verbose > 0 { write("Resuming from the backup at epoch \(resume.epoch + 1), step \(resume.step)\n") }
         // Every rank starts from rank 0's weights (BatchNormalization statistics included).
         if let collective {
