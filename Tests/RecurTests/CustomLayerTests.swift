@@ -55,6 +55,21 @@ struct CustomLayerTests {
         expectClose(try loaded.predict(x), expected, tolerance: 0, "predictions after the round trip")
     }
 
+    @Test func addWeightGivesEachInstanceItsOwnReproducibleWeights() throws {
+        func twoLayers() throws -> (Tensor, Tensor) {
+            let a = FeatureScale(), b = FeatureScale()
+            _ = try a.run(LayerInput([Tensor.ones([1, 6])]))
+            _ = try b.run(LayerInput([Tensor.ones([1, 6])]))
+            return (a.scale!.value, b.scale!.value)
+        }
+        setRandomSeed(21)
+        let (a, b) = try twoLayers()
+        #expect(a.maxAbsDifference(b) > 0, "two instances get different weights")
+        setRandomSeed(21)
+        let (a2, b2) = try twoLayers()
+        #expect(a2.scalars == a.scalars && b2.scalars == b.scalars, "setRandomSeed reproduces them")
+    }
+
     @Test func unknownArgumentsOfACustomLayerAreRefused() throws {
         let message = thrownMessage {
             _ = try KerasLayerRegistry.layer(className: "FeatureScale", config: ["factor": .number(2), "gain": .number(3)])

@@ -64,13 +64,17 @@ open class Layer {
     open var variables: [Variable] { addedWeights.filter(\.isTrainable) + addedWeights.filter { !$0.isTrainable } }
 
     private var addedWeights: [Variable] = []
+    /// The generator `addWeight` draws from, seeded by one draw from the global one on first use.
+    private var weightStream: SeededGenerator?
 
     /// Keras's `add_weight`: a new weight of this layer, listed in `variables` (so that it trains,
-    /// saves and loads), drawn by `initializer` from the global seed (`setRandomSeed`) — or zeros while
-    /// a model is read from a file, whose values replace it. Call it from `build(inputShapes:)`.
+    /// saves and loads), drawn by `initializer` from the layer's own random stream, which one draw
+    /// from the global seed starts (`setRandomSeed` reproduces it; two instances differ) — or zeros
+    /// while a model is read from a file, whose values replace it. Call it from `build(inputShapes:)`.
     @discardableResult
     public func addWeight(name: String, shape: [Int], initializer: Initializer = .glorotUniform, trainable: Bool = true) throws -> Variable {
-        let weight = Variable(name: name, value: try initializer.make(shape, for: self.name), trainable: trainable)
+        let value = try withUnsafeMutablePointer(to: &weightStream) { try initializer.make(shape, for: self.name, ownStream: $0) }
+        let weight = Variable(name: name, value: value, trainable: trainable)
         addedWeights.append(weight)
         return weight
     }

@@ -67,7 +67,7 @@ extension Model {
     /// weights; no optimizer state). Written atomically.
     public func save(to path: String) throws {
         guard path.hasSuffix(".keras") else {
-            throw RecurError.unsupported(op: "\(name).save", message: "file type of \(path) (use .keras; saveWeights(to:) writes .npz or .weights.h5)")
+            throw RecurError.unsupported(errorSubject, "save: file type of \(path) (use .keras; saveWeights(to:) writes .npz or .weights.h5)")
         }
         try KerasArchive.save(self, path: path)
     }

@@ -226,7 +226,7 @@ extension Model {
     /// same architecture. Written atomically.
     public func saveKerasWeights(to path: String) throws {
         guard path.hasSuffix(".weights.h5") else {
-            throw RecurError.unsupported(op: "\(name).saveKerasWeights", message: "file name \(path) (Keras 3 requires the suffix .weights.h5)")
+            throw RecurError.unsupported(errorSubject, "saveKerasWeights: file name \(path) (Keras 3 requires the suffix .weights.h5)")
         }
         try RecurFileIO.writeAtomically(KerasWeightsFile.image(of: self, label: path), path: path)
     }

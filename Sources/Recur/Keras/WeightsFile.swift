@@ -8,7 +8,7 @@ extension Layer {
             return
         }
         guard path.hasSuffix(".npz") else {
-            throw RecurError.unsupported(op: "\(name).saveWeights", message: "file type of \(path) (use .npz or .weights.h5)")
+            throw RecurError.unsupported(errorSubject, "saveWeights: file type of \(path) (use .npz or .weights.h5)")
         }
         try NumpyFile.saveNpz(getWeights().enumerated().map { ("arr_\($0.offset)", $0.element) }, path: path)
     }

@@ -133,7 +133,7 @@ open class Model: Layer {
             let expected = symbol.shape
             let fits = expected.count == value.rank && zip(expected, value.shape).allSatisfy { $0 == nil || $0 == $1 }
             guard fits else {
-                throw RecurError.shapeMismatch(op: "\(name) input \(symbol.node.layer.name)", expected: describeShape(expected), actual: describeShape(value.shape))
+                throw RecurError.shapeMismatch(errorSubject, what: "input '\(symbol.node.layer.name)'", expected: expected, actual: value.shape.map(Optional.some))
             }
             let converted = try (symbol.node.layer as? InputLayer)?.dtype.convert(value) ?? value
             computed[ObjectIdentifier(symbol.node)] = ([converted], nil)

@@ -89,7 +89,7 @@ public final class Sequential: Model {
         if let expected = inputShape {
             let fits = expected.count == values[0].rank && zip(expected, values[0].shape).allSatisfy { $0 == nil || $0 == $1 }
             guard fits else {
-                throw RecurError.shapeMismatch(op: "\(name) input", expected: describeShape(expected), actual: describeShape(values[0].shape))
+                throw RecurError.shapeMismatch(errorSubject, what: "input", expected: expected, actual: values[0].shape.map(Optional.some))
             }
         }
         var output = LayerOutput([try inputDType.convert(values[0])])

@@ -95,7 +95,7 @@ open class RNN: Layer {
             let fits = s.count == e.count + 1 && zip(s.dropFirst(), e).allSatisfy { $0 == nil || $0 == $1 }
                 && (batch == nil || s[0] == nil || s[0] == batch)
             guard fits else {
-                throw RecurError.shapeMismatch(op: "\(name) initial state", expected: describeShape([batch] + e.map(Optional.some)), actual: describeShape(s))
+                throw RecurError.shapeMismatch(errorSubject, what: "initial state", expected: [batch] + e.map(Optional.some), actual: s)
             }
         }
     }
@@ -114,7 +114,7 @@ open class RNN: Layer {
             }
         }
         if let mask = input.mask, mask.shape != [batch, time] {
-            throw RecurError.shapeMismatch(op: "\(name) mask", expected: describeShape([batch, time]), actual: describeShape(mask.shape))
+            throw RecurError.shapeMismatch(errorSubject, what: "mask", expected: [batch, time], actual: mask.shape.map(Optional.some))
         }
         let initial = try initialStates(input.initialState, batch: batch)
         let result = try runSequence(sequences, initialStates: initial, mask: input.mask, training: input.training)
@@ -132,12 +132,12 @@ open class RNN: Layer {
         }
         if stateful, let states = carriedStates {
             guard states[0].shape[0] == batch else {
-                throw RecurError.shapeMismatch(op: "\(name) (stateful)", expected: "batch size \(states[0].shape[0])", actual: "batch size \(batch)")
+                throw RecurError.shapeMismatch(errorSubject, expected: "batch size \(states[0].shape[0]) (stateful)", actual: "batch size \(batch)")
             }
             return states
         }
         if stateful, let batchSize, batchSize != batch {
-            throw RecurError.shapeMismatch(op: "\(name) (stateful)", expected: "batch size \(batchSize)", actual: "batch size \(batch)")
+            throw RecurError.shapeMismatch(errorSubject, expected: "batch size \(batchSize) (stateful)", actual: "batch size \(batch)")
         }
         return cell.zeroStates(batch: batch)
     }

@@ -53,11 +53,11 @@ extension Model {
         try validate()
         let outputCount = max(outputShapes.count, 1)
         guard losses.count == outputCount else {
-            throw RecurError.invalidArgument(op: "\(name).compile", message: "\(losses.count) losses for \(outputCount) outputs")
+            throw RecurError.invalidArgument(errorSubject, "compile: \(losses.count) losses for \(outputCount) outputs")
         }
         let weights = lossWeights ?? Array(repeating: 1, count: outputCount)
         guard weights.count == outputCount else {
-            throw RecurError.invalidArgument(op: "\(name).compile", message: "\(weights.count) loss weights for \(outputCount) outputs")
+            throw RecurError.invalidArgument(errorSubject, "compile: \(weights.count) loss weights for \(outputCount) outputs")
         }
         let plainNames = metrics.compactMap { $0 as? String }
         let plain = try (0..<outputCount).map { k in try metrics.map { try $0.metric(output: k, weighted: false, alongside: []) } }
@@ -74,7 +74,7 @@ extension Model {
                         weightedMetrics: [any MetricConvertible] = []) throws {
         let names = outputNames
         for key in losses.keys where !names.contains(key) {
-            throw RecurError.invalidArgument(op: "\(name).compile", message: "no output named '\(key)' (outputs: \(names.joined(separator: ", ")))")
+            throw RecurError.invalidArgument(errorSubject, "compile: no output named '\(key)' (outputs: \(names.joined(separator: ", ")))")
         }
         try compile(optimizer: optimizer, loss: names.map { losses[$0] ?? ZeroLoss() },
                     lossWeights: names.map { lossWeights?[$0] ?? (losses[$0] == nil ? 0 : 1) },
@@ -83,7 +83,7 @@ extension Model {
 
     func requireCompiled(_ op: String) throws -> CompiledState {
         guard let compiled else {
-            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "call compile(optimizer:loss:) first")
+            throw RecurError.invalidArgument(errorSubject, "\(op): call compile(optimizer:loss:) first")
         }
         return compiled
     }

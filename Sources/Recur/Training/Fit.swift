@@ -95,17 +95,17 @@ extension Model {
 
     func checkData(_ x: [Tensor], _ y: [Tensor]?, op: String) throws -> Int {
         guard x.count == max(inputShapes.count, 1) else {
-            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "expected \(max(inputShapes.count, 1)) input array(s), got \(x.count)")
+            throw RecurError.invalidArgument(errorSubject, "\(op): expected \(max(inputShapes.count, 1)) input array(s), got \(x.count)")
         }
         for t in x + (y ?? []) where t.rank == 0 {
-            throw RecurError.shapeMismatch(op: "\(name).\(op)", expected: "arrays with a batch axis first", actual: "a scalar, shape ()")
+            throw RecurError.shapeMismatch(errorSubject, expected: "\(op): arrays with a batch axis first", actual: "a scalar, shape ()")
         }
         let n = x[0].shape.first ?? 0
         for t in x + (y ?? []) where t.shape.first != n {
-            throw RecurError.shapeMismatch(op: "\(name).\(op)", expected: "\(n) samples in every array", actual: describeShape(t.shape))
+            throw RecurError.shapeMismatch(errorSubject, expected: "\(op): \(n) samples in every array", actual: describeShape(t.shape))
         }
         if let y, let compiled, y.count != compiled.losses.count {
-            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "expected \(compiled.losses.count) target array(s), got \(y.count)")
+            throw RecurError.invalidArgument(errorSubject, "\(op): expected \(compiled.losses.count) target array(s), got \(y.count)")
         }
         return n
     }
@@ -166,20 +166,20 @@ extension Model {
     /// or the argmax of a one-hot label), or both multiplied; nil when neither is given.
     func sampleWeights(_ sampleWeight: Tensor?, classWeight: [Int: Float]?, targets: [Tensor], count n: Int, op: String) throws -> Tensor? {
         if let sampleWeight, sampleWeight.shape.first != n || sampleWeight.rank > 2 {
-            throw RecurError.shapeMismatch(op: "\(name).\(op) sampleWeight", expected: "(\(n),)", actual: describeShape(sampleWeight.shape))
+            throw RecurError.shapeMismatch(errorSubject, what: "\(op) sampleWeight", expected: [n], actual: sampleWeight.shape.map(Optional.some))
         }
         guard let classWeight else { return sampleWeight }
         guard targets.count == 1, let y = targets.first else {
-            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "classWeight needs a model with one output (use sampleWeight for several)")
+            throw RecurError.invalidArgument(errorSubject, "\(op): classWeight needs a model with one output (use sampleWeight for several)")
         }
         let labels: Tensor
         if y.rank >= 2, let last = y.shape.last, last > 1 { labels = try y.argmax(alongAxis: -1) } else { labels = try y.reshaped(to: [n]) }
         guard labels.count == n else {
-            throw RecurError.invalidArgument(op: "\(name).\(op)", message: "classWeight needs one class label per sample; labels have shape \(describeShape(y.shape))")
+            throw RecurError.invalidArgument(errorSubject, "\(op): classWeight needs one class label per sample; labels have shape \(describeShape(y.shape))")
         }
         let perClass = try labels.scalars.map { label -> Float in
             guard let w = classWeight[Int(label)] else {
-                throw RecurError.invalidArgument(op: "\(name).\(op)", message: "classWeight has no weight for class \(Int(label))")
+                throw RecurError.invalidArgument(errorSubject, "\(op): classWeight has no weight for class \(Int(label))")
             }
             return w
         }
@@ -243,14 +243,14 @@ extension Model {
         let compiled = try requireCompiled("fit")
         var n = try checkData(x, y, op: "fit")
         var weights = try sampleWeights(sampleWeight, classWeight: classWeight, targets: y, count: n, op: "fit")
-        guard initialEpoch >= 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "initialEpoch must be at least 0, got \(initialEpoch)") }
-        guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "batchSize must be positive, got \(batchSize)") }
-        guard epochs >= 0 else { throw RecurError.invalidArgument(op: "\(name).fit", message: "epochs must be at least 0, got \(epochs)") }
+        guard initialEpoch >= 0 else { throw RecurError.invalidArgument(errorSubject, "fit: initialEpoch must be at least 0, got \(initialEpoch)") }
+        guard batchSize > 0 else { throw RecurError.invalidArgument(errorSubject, "fit: batchSize must be positive, got \(batchSize)") }
+        guard epochs >= 0 else { throw RecurError.invalidArgument(errorSubject, "fit: epochs must be at least 0, got \(epochs)") }
         guard (0..<1).contains(validationSplit) else {
-            throw RecurError.invalidArgument(op: "\(name).fit", message: "validationSplit must be in [0, 1), got \(validationSplit)")
+            throw RecurError.invalidArgument(errorSubject, "fit: validationSplit must be in [0, 1), got \(validationSplit)")
         }
         if shuffle && hasStatefulLayers {
-            throw RecurError.invalidArgument(op: "\(name).fit", message: "shuffling would break the sample order that stateful layers rely on; pass shuffle: false")
+            throw RecurError.invalidArgument(errorSubject, "fit: shuffling would break the sample order that stateful layers rely on; pass shuffle: false")
         }
         var trainX = x, trainY = y
         var validation = validationData
@@ -383,7 +383,7 @@ extension Model {
             sampleWeight = try sampleWeight?.slice(alongAxis: 0, share)
             n = share.count
         }
-        guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).evaluate", message: "batchSize must be positive, got \(batchSize)") }
+        guard batchSize > 0 else { throw RecurError.invalidArgument(errorSubject, "evaluate: batchSize must be positive, got \(batchSize)") }
         let weights = try sampleWeights(sampleWeight, classWeight: nil, targets: y, count: n, op: "evaluate")
         var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
         let steps = (n + batchSize - 1) / batchSize
@@ -411,7 +411,7 @@ extension Model {
     /// Keras's `predict`: every output over all samples, computed in batches in inference mode.
     public func predict(_ x: [Tensor], batchSize: Int = 32) throws -> [Tensor] {
         let n = try checkData(x, nil, op: "predict")
-        guard batchSize > 0 else { throw RecurError.invalidArgument(op: "\(name).predict", message: "batchSize must be positive, got \(batchSize)") }
+        guard batchSize > 0 else { throw RecurError.invalidArgument(errorSubject, "predict: batchSize must be positive, got \(batchSize)") }
         var pieces: [[Tensor]] = []
         try GradientRecording.disabled {
             for start in stride(from: 0, to: n, by: batchSize) {
@@ -426,7 +426,7 @@ extension Model {
     public func predict(_ x: Tensor, batchSize: Int = 32) throws -> Tensor {
         let outs = try predict([x], batchSize: batchSize)
         guard outs.count == 1 else {
-            throw RecurError.invalidArgument(op: "\(name).predict", message: "the model has \(outs.count) outputs; call predict(_: [Tensor])")
+            throw RecurError.invalidArgument(errorSubject, "predict: the model has \(outs.count) outputs; call predict(_: [Tensor])")
         }
         return outs[0]
     }

@@ -28,13 +28,13 @@ extension Model {
                                        output: ((String) -> Void)? = nil) throws -> History where Batches.Element == Batch {
         let compiled = try requireCompiled("fit")
         guard epochs >= 0, initialEpoch >= 0 else {
-            throw RecurError.invalidArgument(op: "\(name).fit", message: "epochs and initialEpoch must be at least 0, got \(epochs) and \(initialEpoch)")
+            throw RecurError.invalidArgument(errorSubject, "fit: epochs and initialEpoch must be at least 0, got \(epochs) and \(initialEpoch)")
         }
         if let stepsPerEpoch, stepsPerEpoch < 1 {
-            throw RecurError.invalidArgument(op: "\(name).fit", message: "stepsPerEpoch must be positive, got \(stepsPerEpoch)")
+            throw RecurError.invalidArgument(errorSubject, "fit: stepsPerEpoch must be positive, got \(stepsPerEpoch)")
         }
         if callbacks.contains(where: { $0 is BackupAndRestore }) {
-            throw RecurError.unsupported(op: "\(name).fit", message: "BackupAndRestore with a data source (its position cannot be saved); pass arrays")
+            throw RecurError.unsupported(errorSubject, "fit: BackupAndRestore with a data source (its position cannot be saved); pass arrays")
         }
         let write = output ?? writeToStandardOutput
         var iterator = batches.makeIterator()
