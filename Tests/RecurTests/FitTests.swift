@@ -63,6 +63,23 @@ struct FitTests {
         #expect(half == "469/938 [==============>...............] - ETA: 3s")
     }
 
+    /// Not on a terminal (a pipe, CI, `tee`): a short line every 10 s while the epoch runs, then
+    /// Keras's finished line.
+    @Test func progressShowsLifeEveryTenSecondsWhenNotOnATerminal() {
+        var lines: [String] = []
+        let bar = ProgressBar(target: 938, verbose: 1, isTerminal: false) { lines.append($0) }
+        var logs = Logs()
+        logs["loss"] = 1.0412
+        for (step, seconds) in [(1, 0.5), (100, 4.0), (250, 10.2), (300, 12.0), (600, 20.4), (900, 29.0)] {
+            bar.update(step, values: logs, elapsed: seconds)
+        }
+        bar.update(938, values: logs, finalize: true, elapsed: 31)
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.first == "250/938 - 10s - ETA: 28s - loss: 1.0412\n", "\(lines)")
+        #expect(lines[1].hasPrefix("600/938 - 20s - ETA: "))
+        #expect(lines.last == "938/938 [==============================] - 31s 33ms/step - loss: 1.0412\n")
+    }
+
     @Test func multiInputMultiOutputFit() throws {
         try withRandomSeed(5) { try withFreshLayerNames {
             var g = SeededGenerator(seed: 6)
