@@ -24,6 +24,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("backup-steps"), help: "With --resume: back up every N steps as well as every epoch (0: every epoch only).")
     var backupSteps = 0
     @Option(help: "Save the model to DIR/epoch-NN.keras after every epoch (Keras's ModelCheckpoint).") var checkpoint: String?
+    @Option(help: "Write the test sample the model predicts as a grayscale PNG.") var show: String?
     @Flag(help: "Data-parallel training over MPI, one rank per process: start with mpirun -np N. --batch-size is the global batch; rank 0 prints and saves.")
     var distributed = false
     @Flag(name: .customLong("sync-batch-norm"), help: "BatchNormalization(synchronized: true): batch statistics over every rank's rows.")
@@ -62,6 +63,10 @@ struct Train: ParsableCommand {
                 throw ValidationError("--save must end in .keras, .weights.h5 or .npz, got \(save)")
             }
             do { try RecurFileIO.checkWritable(save) } catch { throw ValidationError("--save: \(error)") }
+        }
+        if let show {
+            guard show.hasSuffix(".png") else { throw ValidationError("--show must end in .png, got \(show)") }
+            do { try RecurFileIO.checkWritable(show) } catch { throw ValidationError("--show: \(error)") }
         }
     }
 
@@ -105,7 +110,10 @@ struct Train: ParsableCommand {
         // The guide's CPU inference step: one test sample.
         let sample = try xTest.slice(alongAxis: 0, 0..<1)
         let predicted = try model.predictOnBatch(sample).argmax(alongAxis: 1)
+        // The guide shows the sample with plt.imshow: here as a picture in the terminal (text in a log).
+        print(try TerminalImage.render(sample[0], color: isatty(STDOUT_FILENO) != 0), terminator: "")
         print("Predicted result is: [\(Int(predicted.scalars[0]))], target result is: \(Int(yTest.scalars[0]))")
+        if let show { try RecurFileIO.writeAtomically(PNGImage.grayscale(sample[0]), path: show) }
         if let save {
             if save.hasSuffix(".keras") { try model.save(to: save) } else { try model.saveWeights(to: save) }
         }

@@ -50,7 +50,7 @@ public enum RecurFileIO {
 
     /// Writes `data` to a private temporary file in the destination's directory, then renames it over
     /// `path`. The finished file gets the usual mode (0666 less the umask).
-    static func writeAtomically(_ data: Data, path: String) throws {
+    public static func writeAtomically(_ data: Data, path: String) throws {
         let dest = URL(fileURLWithPath: path)
         let tmp = dest.deletingLastPathComponent()
             .appendingPathComponent(".\(dest.lastPathComponent).recur-tmp-\(UUID().uuidString)").path

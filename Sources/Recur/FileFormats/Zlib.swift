@@ -19,6 +19,17 @@ enum Zlib {
         }
     }
 
+    /// `input` as a zlib stream (RFC 1950: what PNG's IDAT holds), at the default compression level.
+    static func compress(_ input: Data) throws -> Data {
+        var size = compressBound(uLong(input.count))
+        var output = [UInt8](repeating: 0, count: Int(size))
+        let status = input.withUnsafeBytes { raw in
+            CZlib.compress2(&output, &size, raw.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(input.count), Z_DEFAULT_COMPRESSION)
+        }
+        guard status == Z_OK else { throw RecurError.io(path: "zlib", message: "compress2 failed (status \(status))") }
+        return Data(output[0..<Int(size)])
+    }
+
     /// Decompresses `input`. `windowBits` -15 is raw deflate, 15+16 gzip (concatenated gzip members
     /// are joined). `sizeHint` only sizes the first output buffer; output beyond `limit` bytes stops
     /// the inflation with an error (a "zip bomb" never allocates more than `limit` + 1 bytes). Corrupt

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import Recur
+
+/// The predicted sample as a picture: a PNG file and a terminal drawing.
+@Suite("Images of samples")
+struct ImageTests {
+    /// Reads a grayscale PNG back chunk by chunk (checking every CRC) and returns its pixels.
+    static func decode(_ png: Data) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+        let bytes = BoundedBytes(data: png, path: "test.png", what: "PNG")
+        #expect(png.prefix(8) == PNGImage.signature)
+        var offset = 8, width = 0, height = 0
+        var idat = Data()
+        while offset < png.count {
+            let length = Int(try bytes.u32BigEndian(offset))
+            let body = try bytes.bytes(offset + 4, length + 4, "chunk")
+            #expect(try bytes.u32BigEndian(offset + 8 + length) == Zlib.crc32(body), "CRC of a chunk")
+            let type = String(decoding: body.prefix(4), as: UTF8.self), data = body.dropFirst(4)
+            if type == "IHDR" {
+                width = Int(try bytes.u32BigEndian(offset + 8))
+                height = Int(try bytes.u32BigEndian(offset + 12))
+                #expect(Array(data.suffix(5)) == [8, 0, 0, 0, 0])
+            }
+            if type == "IDAT" { idat.append(data) }
+            offset += 12 + length
+        }
+        let rows = try Zlib.inflate(idat, windowBits: 15, limit: (width + 1) * height, path: "test.png", what: "IDAT")
+        var pixels: [UInt8] = []
+        for r in 0..<height {
+            #expect(rows[r * (width + 1)] == 0, "filter type none")
+            pixels += rows[(r * (width + 1) + 1)..<((r + 1) * (width + 1))]
+        }
+        return (width, height, pixels)
+    }
+
+    @Test func aGrayscalePNGReadsBack() throws {
+        let image = try Tensor(shape: [3, 4], scalars: [0, 0.5, 1, 2, -1, 0.25, 0.75, 1, 0, 0, 0, 1])
+        let (width, height, pixels) = try Self.decode(PNGImage.grayscale(image))
+        #expect(width == 4 && height == 3)
+        #expect(pixels == [0, 128, 255, 255, 0, 64, 191, 255, 0, 0, 0, 255])
+    }
+
+    @Test func theTerminalDrawingUsesHalfBlocksOrText() throws {
+        let image = try Tensor(shape: [3, 2], scalars: [0, 1, 1, 0, 0.5, 0.5])
+        let colour = try TerminalImage.render(image, color: true)
+        #expect(colour.components(separatedBy: "\n").count == 3)  // two text rows for three pixel rows
+        #expect(colour.contains("\u{1B}[38;5;232m\u{1B}[48;5;255m▀") && colour.contains("\u{1B}[38;5;255m\u{1B}[48;5;232m▀"))
+        let text = try TerminalImage.render(image, color: false)
+        #expect(text == " @\n@ \n++\n", "\(text)")
+    }
+
+    @Test func recurTrainShowsThePredictedSample() throws {
+        try #require(FileManager.default.fileExists(atPath: BackupAndRestoreTests.recur.path), "build the recur executable first")
+        try #require(FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory), "needs Debian's dataset-fashion-mnist")
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let png = dir.appendingPathComponent("sample.png").path
+        let (status, output) = try BackupAndRestoreTests.run(["train", "--limit", "64", "--units", "8", "--show", png])
+        #expect(status == 0)
+        #expect(output.contains("@") && output.contains("Predicted result is"), "a text picture when stdout is not a terminal")
+        let (width, height, pixels) = try Self.decode(Data(contentsOf: URL(fileURLWithPath: png)))
+        #expect(width == 28 && height == 28 && pixels.contains { $0 > 200 })
+        let refused = try BackupAndRestoreTests.run(["train", "--show", dir.appendingPathComponent("x.jpg").path])
+        #expect(refused.status != 0)
+    }
+}
