@@ -10,11 +10,13 @@ seconds="${1:-12}"
 runs="${2:--1}"
 work="${3:-$(mktemp -d)}"
 mkdir -p "$work"
-flags=(-c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing)
 # The harnesses must carry coverage instrumentation for Recur's own code (tens of thousands of
-# counters, not the two thousand of the harness alone). SwiftPM 6.3 was seen to compile the library
-# without it on some builds (a first build in a new .build folder; a build after `--show-bin-path`):
+# counters, not the two thousand of the harness alone). `--sanitize fuzzer` alone was seen to leave
+# every Swift object without coverage sections (no `__sancov_*` in `objdump -h`, 2,076 counters)
+# on some builds, so the coverage is also asked for explicitly; the check below still guards it:
 # build from a removed release folder, check, and try again (three times at most).
+flags=(-c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing
+       -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
 instrumented() {
     local counters
     counters=$("$1" -runs=0 "$(mktemp -d)" 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters.*/\1/p' | head -1)

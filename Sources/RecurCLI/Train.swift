@@ -25,6 +25,7 @@ struct Train: ParsableCommand {
     var backupSteps = 0
     @Option(help: "Save the model to DIR/epoch-NN.keras after every epoch (Keras's ModelCheckpoint).") var checkpoint: String?
     @Option(help: "Write the test sample the model predicts as a grayscale PNG.") var show: String?
+    @Option(help: "Plot loss and accuracy (training and validation) per epoch as an SVG image.") var plot: String?
     @Flag(help: "Data-parallel training over MPI, one rank per process: start with mpirun -np N. --batch-size is the global batch; rank 0 prints and saves.")
     var distributed = false
     @Flag(name: .customLong("sync-batch-norm"), help: "BatchNormalization(synchronized: true): batch statistics over every rank's rows.")
@@ -63,6 +64,10 @@ struct Train: ParsableCommand {
                 throw ValidationError("--save must end in .keras, .weights.h5 or .npz, got \(save)")
             }
             do { try RecurFileIO.checkWritable(save) } catch { throw ValidationError("--save: \(error)") }
+        }
+        if let plot {
+            guard plot.hasSuffix(".svg") else { throw ValidationError("--plot must end in .svg, got \(plot)") }
+            do { try RecurFileIO.checkWritable(plot) } catch { throw ValidationError("--plot: \(error)") }
         }
         if let show {
             guard show.hasSuffix(".png") else { throw ValidationError("--show must end in .png, got \(show)") }
@@ -114,6 +119,7 @@ struct Train: ParsableCommand {
         print(try TerminalImage.render(sample[0], color: isatty(STDOUT_FILENO) != 0), terminator: "")
         print("Predicted result is: [\(Int(predicted.scalars[0]))], target result is: \(Int(yTest.scalars[0]))")
         if let show { try RecurFileIO.writeAtomically(PNGImage.grayscale(sample[0]), path: show) }
+        if let plot { try history.plot(to: plot) }
         if let save {
             if save.hasSuffix(".keras") { try model.save(to: save) } else { try model.saveWeights(to: save) }
         }

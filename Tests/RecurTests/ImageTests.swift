@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 @testable import Recur
 
@@ -62,5 +65,43 @@ struct ImageTests {
         #expect(width == 28 && height == 28 && pixels.contains { $0 > 200 })
         let refused = try BackupAndRestoreTests.run(["train", "--show", dir.appendingPathComponent("x.jpg").path])
         #expect(refused.status != 0)
+    }
+}
+
+/// Training curves as SVG: well-formed XML with a panel per metric, a line per series, ticks and a legend.
+@Suite("Training curves")
+struct TrainingCurveTests {
+    final class Elements: NSObject, XMLParserDelegate {
+        var found: [(name: String, attributes: [String: String])] = []
+        var text = ""
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) { found.append((name, attributes)) }
+        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string + "|" }
+    }
+
+    @Test func historyPlotsLossAndAccuracyForTrainingAndValidation() throws {
+        var history = History()
+        for (epoch, (loss, accuracy)) in [(1.0, 0.5), (0.5, 0.7), (0.25, 0.8)].enumerated() {
+            var logs = Logs()
+            logs["loss"] = Float(loss); logs["accuracy"] = Float(accuracy)
+            logs["val_loss"] = Float(loss + 0.2); logs["val_accuracy"] = Float(accuracy - 0.1)
+            history.record(epoch: epoch, logs: logs)
+        }
+        let elements = Elements()
+        let parser = XMLParser(data: Data(history.svg().utf8))
+        parser.delegate = elements
+        #expect(parser.parse(), "well-formed XML: \(String(describing: parser.parserError))")
+        let lines = elements.found.filter { $0.name == "polyline" }
+        #expect(lines.count == 4, "loss and accuracy, training and validation")
+        for line in lines {
+            let points = line.attributes["points"]!.split(separator: " ").map { $0.split(separator: ",").map { Double($0)! } }
+            #expect(points.count == 3)
+            #expect(points[0][0] < points[1][0] && points[1][0] < points[2][0], "epochs left to right")
+        }
+        // The loss falls, so its line goes down the page (SVG's y grows downward); accuracy rises.
+        let lossY = lines[0].attributes["points"]!.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
+        #expect(lossY[0] < lossY[2])
+        #expect(lines.filter { $0.attributes["stroke-dasharray"] != nil }.count == 2, "validation dashed")
+        for label in ["loss", "accuracy", "epoch", "training", "validation"] { #expect(elements.text.contains(label + "|")) }
     }
 }
