@@ -80,6 +80,30 @@ struct FitTests {
         #expect(lines.last == "938/938 [==============================] - 31s 33ms/step - loss: 1.0412\n")
     }
 
+    /// A callback that evaluates in the middle of an epoch (Keras users do) leaves the epoch's
+    /// running metrics alone.
+    @Test func evaluatingInsideFitDoesNotResetTheEpochsMetrics() throws {
+        final class EvaluateEveryBatch: Callback {
+            let data: (Tensor, Tensor)
+            init(_ data: (Tensor, Tensor)) { self.data = data }
+            func onBatchEnd(model: Model, batch: Int, logs: Logs) throws { _ = try model.evaluate(data.0, data.1, verbose: 0) }
+        }
+        var g = SeededGenerator(seed: 17)
+        let x = Tensor.randomUniform([96, 5, 3], generator: &g)
+        let y = Tensor.randomUniform([96, 2], generator: &g)
+        func train(_ callbacks: [any Callback]) throws -> History {
+            try withRandomSeed(3) { try withFreshLayerNames {
+                let model = Sequential { LSTM(4, inputShape: [5, 3]); Dense(2) }
+                try model.compile(optimizer: "sgd", loss: "mse", metrics: ["mae"])
+                return try model.fit(x, y, batchSize: 16, epochs: 2, shuffle: false, callbacks: callbacks, verbose: 0)
+            } }
+        }
+        let plain = try train([])
+        let interrupted = try train([EvaluateEveryBatch((x[0..<8], y[0..<8].scaled(by: 10)))])
+        #expect(plain.history["mae"] == interrupted.history["mae"])
+        #expect(plain.history["loss"] == interrupted.history["loss"])
+    }
+
     @Test func multiInputMultiOutputFit() throws {
         try withRandomSeed(5) { try withFreshLayerNames {
             var g = SeededGenerator(seed: 6)

@@ -16,11 +16,13 @@ struct EpochTracker {
     var metrics: [[Metric]]
     var weightedMetrics: [[Metric]]
 
-    init(compiled: CompiledState, outputNames: [String]) {
+    /// With `independentMetrics` (evaluate) the built-in metrics get their own state, so that an
+    /// `evaluate` inside `fit` (a callback's) does not reset the epoch's running metrics.
+    init(compiled: CompiledState, outputNames: [String], independentMetrics: Bool = false) {
         self.outputNames = outputNames
         self.outputLosses = Array(repeating: RunningMean(), count: compiled.losses.count)
-        self.metrics = compiled.metrics
-        self.weightedMetrics = compiled.weightedMetrics
+        self.metrics = independentMetrics ? compiled.metrics.map { $0.map { $0.independentCopy() } } : compiled.metrics
+        self.weightedMetrics = independentMetrics ? compiled.weightedMetrics.map { $0.map { $0.independentCopy() } } : compiled.weightedMetrics
         for i in metrics.indices { for j in metrics[i].indices { metrics[i][j].reset() } }
         for i in weightedMetrics.indices { for j in weightedMetrics[i].indices { weightedMetrics[i][j].reset() } }
     }
@@ -385,7 +387,7 @@ extension Model {
         }
         guard batchSize > 0 else { throw RecurError.invalidArgument(errorSubject, "evaluate: batchSize must be positive, got \(batchSize)") }
         let weights = try sampleWeights(sampleWeight, classWeight: nil, targets: y, count: n, op: "evaluate")
-        var tracker = EpochTracker(compiled: compiled, outputNames: outputNames)
+        var tracker = EpochTracker(compiled: compiled, outputNames: outputNames, independentMetrics: true)
         let steps = (n + batchSize - 1) / batchSize
         let bar = ProgressBar(target: steps, verbose: verbose)
         try GradientRecording.disabled {

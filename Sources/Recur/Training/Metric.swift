@@ -24,6 +24,12 @@ open class Metric: MetricConvertible {
         self.perSampleFunction = nil
     }
 
+    /// A metric of the same kind with its own running state: a new mean metric for the built-in
+    /// (per-sample) ones; a subclass keeps its state itself, so it is shared (this instance).
+    func independentCopy() -> Metric {
+        perSampleFunction.map { Metric(name: name, perSample: $0) } ?? self
+    }
+
     /// The running mean (subclasses: the metric's value).
     open var result: Float { runningCount > 0 ? Float(runningTotal / runningCount) : 0 }
 
