@@ -51,12 +51,12 @@ struct SwiftAPITests {
     }
 
     @Test func randomTensorsFollowTheGlobalSeed() {
-        setRandomSeed(11)
-        let a = Tensor.randomNormal(shape: [3, 4])
-        let b = Tensor.randomUniform(shape: [5], low: -1, high: 1)
-        setRandomSeed(11)
-        #expect(Tensor.randomNormal(shape: [3, 4]).scalars == a.scalars)
-        #expect(Tensor.randomUniform(shape: [5], low: -1, high: 1).scalars == b.scalars)
+        // withRandomSeed scopes the global generator to this test (setRandomSeed's is shared with tests
+        // running alongside).
+        let (a, b) = withRandomSeed(11) { (Tensor.randomNormal(shape: [3, 4]), Tensor.randomUniform(shape: [5], low: -1, high: 1)) }
+        let (a2, b2) = withRandomSeed(11) { (Tensor.randomNormal(shape: [3, 4]), Tensor.randomUniform(shape: [5], low: -1, high: 1)) }
+        #expect(a2.scalars == a.scalars)
+        #expect(b2.scalars == b.scalars)
         #expect(b.scalars.allSatisfy { (-1..<1).contains($0) })
     }
 
