@@ -17,7 +17,7 @@ struct BackupAndRestoreTests {
         process.executableURL = recur
         process.arguments = arguments
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("recur-run-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = FileHandle.nullDevice
@@ -56,7 +56,7 @@ struct BackupAndRestoreTests {
     @Test func aBackupForOtherDataIsRefused() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try withFreshLayerNames { Sequential([Dense(1)], inputShape: [2]) }
+        let model = withFreshLayerNames { Sequential([Dense(1)], inputShape: [2]) }
         try model.compile(optimizer: "adam", loss: "mse")
         let backup = BackupAndRestore(directory: dir.path, saveEverySteps: 1, deleteWhenDone: false)
         try model.fit(Tensor.zeros([4, 2]), Tensor.zeros([4, 1]), batchSize: 2, epochs: 1, callbacks: [backup], verbose: 0)

@@ -184,19 +184,19 @@ struct FitTests {
             let nanModel = Sequential([Dense(1, inputShape: [2])])
             try nanModel.compile(optimizer: SGD(), loss: NaNLoss())
             let recorder = BatchRecorder()
-            try nanModel.fit(x, try Tensor.ones([4, 1]) * 100, batchSize: 1, epochs: 3, callbacks: [TerminateOnNaN(), recorder], verbose: 0)
+            try nanModel.fit(x, Tensor.ones([4, 1]) * 100, batchSize: 1, epochs: 3, callbacks: [TerminateOnNaN(), recorder], verbose: 0)
             #expect(recorder.batches == 1)
         }
     }
 
     @Test func accuracyFollowsKerasShapeRules() throws {
-        var sparse = try Metric.named("accuracy")
+        let sparse = try Metric.named("accuracy")
         try sparse.update(Tensor([2, 0]), Tensor(shape: [2, 3], scalars: [0, 1, 5, 3, 1, 0]))
         #expect(sparse.result == 1)
-        var binary = try Metric.named("accuracy")
+        let binary = try Metric.named("accuracy")
         try binary.update(Tensor(shape: [2, 1], scalars: [1, 0]), Tensor(shape: [2, 1], scalars: [0.7, 0.8]))
         #expect(binary.result == 0.5)
-        var categorical = try Metric.named("accuracy")
+        let categorical = try Metric.named("accuracy")
         try categorical.update(Tensor(shape: [2, 2], scalars: [0, 1, 1, 0]), Tensor(shape: [2, 2], scalars: [0.2, 0.8, 0.3, 0.7]))
         #expect(categorical.result == 0.5)
     }
@@ -227,7 +227,7 @@ final class PositiveFraction: Metric {
 @Suite("compile with names and objects")
 struct CompileArgumentTests {
     @Test func namesAndObjectsMixAsInKeras() throws {
-        let model = try withFreshLayerNames { Sequential([Dense(1)], inputShape: [2]) }
+        let model = withFreshLayerNames { Sequential([Dense(1)], inputShape: [2]) }
         let custom = PositiveFraction()
         try model.compile(optimizer: Adam(learningRate: 1e-4), loss: "mse", metrics: ["mae", custom])
         let x = try Tensor(shape: [4, 2], scalars: [1, 2, -1, 0, 3, 1, 0, -2])
@@ -256,7 +256,7 @@ struct CompileArgumentTests {
 @Suite("fit over a data source")
 struct FitDataSourceTests {
     static func model() throws -> Model {
-        let m = try withFreshLayerNames { try withRandomSeed(3) { Sequential([Dense(2)], inputShape: [3]) } }
+        let m = withFreshLayerNames { withRandomSeed(3) { Sequential([Dense(2)], inputShape: [3]) } }
         try m.compile(optimizer: SGD(learningRate: 0.1), loss: "mse")
         return m
     }

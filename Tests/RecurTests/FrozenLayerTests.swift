@@ -40,7 +40,7 @@ struct FrozenLayerTests {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let lstm = LSTM(3)
-        let model = try withFreshLayerNames { Sequential([lstm, Dense(2)], inputShape: [4, 2]) }
+        let model = withFreshLayerNames { Sequential([lstm, Dense(2)], inputShape: [4, 2]) }
         lstm.isTrainable = false
         #expect(model.trainableVariables.count == 2)
         #expect(model.nonTrainableVariables.count == 3)

@@ -135,7 +135,7 @@ struct KerasFileTests {
     /// A `.weights.h5` from Keras's `model.save_weights` (of a compiled model: it has an optimizer
     /// group) loads into the same architecture built in Recur.
     @Test func kerasWeightsFileLoadsIntoRecurBuiltModel() throws {
-        let model = try withFreshLayerNames {
+        let model = withFreshLayerNames {
             Sequential([LSTM(4), Dense(2, activation: .relu)], inputShape: [5, 3])
         }
         let path = KerasFileFixtures.directory.appendingPathComponent("seq_lstm_dense.weights.h5").path

@@ -37,7 +37,7 @@ struct KerasSemanticsFixtureTests {
         try long.buildIfNeeded(inputShapes: [[2, 9, 3]])
         try long.setWeights(f.weights.map(\.tensor))
         expectClose(try long(f.long_input.tensor), f.long_output.tensor, "one long sequence")
-        try layer.resetStates()
+        layer.resetStates()
         expectClose(try layer.outputs(f.chunks[0].tensor)[0], f.after_reset_output.tensor, "after resetStates()")
     }
 

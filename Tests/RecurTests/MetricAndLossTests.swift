@@ -16,7 +16,7 @@ struct MetricAndLossTests {
         let c = all.first { $0["case"]?.string == name }!
         let spec = c["model"]!["layers"]!.array![0]
         let x = try c["x"]!.fixtureTensor, y = try c["y"]!.fixtureTensor
-        let model = try withFreshLayerNames {
+        let model = withFreshLayerNames {
             Sequential([Dense(spec["units"]!.int!, activation: Activation(rawValue: spec["activation"]!.string!)!)],
                            inputShape: spec["input_shape"]!.array!.map(\.int))
         }
@@ -39,7 +39,7 @@ struct MetricAndLossTests {
 struct SampleWeightTests {
     static func model(_ c: JSONValue) throws -> Model {
         let spec = c["model"]!["layers"]!.array![0]
-        let model = try withFreshLayerNames {
+        let model = withFreshLayerNames {
             Sequential([Dense(spec["units"]!.int!, activation: Activation(rawValue: spec["activation"]!.string!)!)],
                            inputShape: spec["input_shape"]!.array!.map(\.int))
         }

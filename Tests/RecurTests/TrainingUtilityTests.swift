@@ -36,7 +36,7 @@ struct TrainingUtilityTests {
     @Test(arguments: [0, 1])
     func adamWAndScheduledAdamStepsMatchKeras(_ index: Int) throws {
         let c = Self.fixture["adamw"]!.array![index]
-        let model = try withFreshLayerNames { Sequential([Dense(3)], inputShape: [4]) }
+        let model = withFreshLayerNames { Sequential([Dense(3)], inputShape: [4]) }
         try model.setWeights(c["initial_weights"]!.array!.map { try $0.fixtureTensor })
         let optimizer: Optimizer = index == 0
             ? AdamW(learningRate: 0.01, weightDecay: 0.1)
@@ -60,7 +60,7 @@ struct TrainingUtilityTests {
             let callback = ReduceLROnPlateau(monitor: a["monitor"]!.string!, factor: Float(a["factor"]!.double!), patience: a["patience"]!.int!,
                                              mode: a["mode"]?.string ?? "auto", minDelta: Float(a["min_delta"]?.double ?? 1e-4),
                                              cooldown: a["cooldown"]?.int ?? 0, minLR: Float(a["min_lr"]?.double ?? 0))
-            let model = try withFreshLayerNames { Sequential([Dense(1)], inputShape: [1]) }
+            let model = withFreshLayerNames { Sequential([Dense(1)], inputShape: [1]) }
             try model.compile(optimizer: SGD(learningRate: Float(c["initial_lr"]!.double!)), loss: "mse")
             try callback.onTrainBegin(model: model)
             for e in c["epochs"]!.array! {
@@ -91,7 +91,7 @@ struct TrainingUtilityTests {
         for c in Self.fixture["model_checkpoint_names"]!["save_best_only"]!.array! {
             let dir = try makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
-            let model = try withFreshLayerNames { Sequential([Dense(1)], inputShape: [1]) }
+            let model = withFreshLayerNames { Sequential([Dense(1)], inputShape: [1]) }
             let threshold = c["args"]!["initial_value_threshold"]?.double.map(Float.init)
             let callback = ModelCheckpoint(dir.appendingPathComponent("e{epoch:02d}.weights.h5").path, saveBestOnly: true,
                                            initialValueThreshold: threshold)

@@ -24,7 +24,7 @@ struct UntrustedInputTests {
 
     /// The model the crafted weights files are for: Sequential([Input((4, 3)), Dense(2)]).
     func denseModel() throws -> Sequential {
-        try withFreshLayerNames { Sequential([Dense(2)], inputShape: [4, 3]) }
+        withFreshLayerNames { Sequential([Dense(2)], inputShape: [4, 3]) }
     }
 
     @Test func validWeightsFileLoads() throws {
@@ -134,7 +134,7 @@ struct UntrustedInputTests {
         var writer = ZipWriter(path: path)
         try writer.add(name: "metadata.json", data: Data(#"{"keras_version": "3.15.1"}"#.utf8))
         try writer.add(name: "config.json", data: encoder.encode(config))
-        let empty = try withFreshLayerNames { Sequential([], name: "empty") }
+        let empty = withFreshLayerNames { Sequential([], name: "empty") }
         try writer.add(name: "model.weights.h5", data: KerasWeightsFile.image(of: model ?? empty, label: path))
         try RecurFileIO.writeAtomically(writer.finish(), path: path)
         return path
@@ -303,7 +303,7 @@ struct FuzzRegressionTests {
     /// FuzzWeights: libhdf5's contiguous read path did a NULL memcpy on this corrupt file; Recur now
     /// decodes contiguous data itself after checking where it lies.
     @Test func corruptContiguousDatasetIsAnError() throws {
-        let model = try withFreshLayerNames { Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
+        let model = withFreshLayerNames { Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
         let path = Fixtures.directory.appendingPathComponent("crafted/fuzz/contiguous_read_segv.weights.h5").path
         #expect(throws: RecurError.self) { try model.loadKerasWeights(from: path) }
     }
@@ -311,7 +311,7 @@ struct FuzzRegressionTests {
     /// FuzzWeights (ASan in the probe child): libhdf5 reads past a corrupt symbol-table name
     /// (`strdup` in H5G__node_by_idx); whatever the child's fate, loading is an error, not a crash.
     @Test func corruptSymbolTableIsAnError() throws {
-        let model = try withFreshLayerNames { Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
+        let model = withFreshLayerNames { Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
         let path = Fixtures.directory.appendingPathComponent("crafted/fuzz/symbol_table_name_overread.weights.h5").path
         #expect(throws: RecurError.self) { try model.loadKerasWeights(from: path) }
     }
@@ -319,7 +319,7 @@ struct FuzzRegressionTests {
     /// FuzzWeights: libhdf5 itself dies (a NULL memcpy in its metadata reader, looking up a link) on
     /// this corrupt file; the probe in a child process takes the crash and the load is an error.
     @Test func libhdf5CrashIsAnError() throws {
-        let model = try withFreshLayerNames { Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
+        let model = withFreshLayerNames { Sequential([LSTM(4), Dense(2)], inputShape: [4, 3]) }
         let path = Fixtures.directory.appendingPathComponent("crafted/fuzz/local_heap_null_memcpy.weights.h5").path
         #expect(throws: RecurError.io(path: path, message: "corrupt HDF5 file (the HDF5 library crashed or failed reading it, in a child process)")) {
             try model.loadKerasWeights(from: path)
