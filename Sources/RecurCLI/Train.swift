@@ -60,19 +60,16 @@ struct Train: ParsableCommand {
             }
         }
         if let save {
-            guard [".keras", ".weights.h5", ".npz"].contains(where: { save.hasSuffix($0) }) else {
-                throw ValidationError("--save must end in .keras, .weights.h5 or .npz, got \(save)")
-            }
-            do { try RecurFileIO.checkWritable(save) } catch { throw ValidationError("--save: \(error)") }
+            try checkOutput(save, flag: "--save", endings: [".keras", ".weights.h5", ".npz"], described: ".keras, .weights.h5 or .npz")
         }
-        if let plot {
-            guard plot.hasSuffix(".svg") else { throw ValidationError("--plot must end in .svg, got \(plot)") }
-            do { try RecurFileIO.checkWritable(plot) } catch { throw ValidationError("--plot: \(error)") }
-        }
-        if let show {
-            guard show.hasSuffix(".png") else { throw ValidationError("--show must end in .png, got \(show)") }
-            do { try RecurFileIO.checkWritable(show) } catch { throw ValidationError("--show: \(error)") }
-        }
+        if let plot { try checkOutput(plot, flag: "--plot", endings: [".svg"], described: ".svg") }
+        if let show { try checkOutput(show, flag: "--show", endings: [".png"], described: ".png") }
+    }
+
+    /// An output file's name ends as the option requires and its directory is writable.
+    private func checkOutput(_ path: String, flag: String, endings: [String], described: String) throws {
+        guard endings.contains(where: { path.hasSuffix($0) }) else { throw ValidationError("\(flag) must end in \(described), got \(path)") }
+        do { try RecurFileIO.checkWritable(path) } catch { throw ValidationError("\(flag): \(error)") }
     }
 
     func run() throws {

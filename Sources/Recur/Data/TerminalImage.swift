@@ -7,11 +7,7 @@
 public enum TerminalImage {
     /// `image` (height, width), values in [0, 1]; `color` for a terminal, plain text otherwise.
     public static func render(_ image: Tensor, color: Bool) throws -> String {
-        guard image.rank == 2 else {
-            throw RecurError.shapeMismatch(.op("TerminalImage"), what: "an image", expected: [nil, nil], actual: image.shape.map(Optional.some))
-        }
-        let (height, width) = (image.shape[0], image.shape[1])
-        let pixels = image.scalars.map { Swift.min(Swift.max($0.isNaN ? 0 : $0, 0), 1) }
+        let (height, width, pixels) = try image.grayscaleValues(for: "TerminalImage")
         func pixel(_ r: Int, _ c: Int) -> Float { r < height ? pixels[r * width + c] : 0 }
         var out = ""
         if color {

@@ -28,11 +28,8 @@ public enum PNGImage {
 
     /// A (height, width) tensor of values in [0, 1] (larger values are clamped) as a grayscale PNG.
     public static func grayscale(_ image: Tensor) throws -> Data {
-        guard image.rank == 2 else {
-            throw RecurError.shapeMismatch(.op("PNGImage"), what: "an image", expected: [nil, nil], actual: image.shape.map(Optional.some))
-        }
-        let pixels = image.scalars.map { UInt8((Swift.min(Swift.max($0.isNaN ? 0 : $0, 0), 1) * 255).rounded()) }
-        return try grayscale(pixels, width: image.shape[1], height: image.shape[0])
+        let (height, width, values) = try image.grayscaleValues(for: "PNGImage")
+        return try grayscale(values.map { UInt8(($0 * 255).rounded()) }, width: width, height: height)
     }
 
     private static func chunk(_ type: String, _ data: Data) -> Data {
@@ -42,6 +39,17 @@ public enum PNGImage {
         out.append(body)
         out.appendBE(Zlib.crc32(body))
         return out
+    }
+}
+
+extension Tensor {
+    /// A (height, width) image's values clamped to [0, 1] (NaN as 0), row by row; another rank
+    /// throws, naming `op`.
+    func grayscaleValues(for op: String) throws -> (height: Int, width: Int, values: [Float]) {
+        guard rank == 2 else {
+            throw RecurError.shapeMismatch(.op(op), what: "an image", expected: [nil, nil], actual: shape.map(Optional.some))
+        }
+        return (shape[0], shape[1], scalars.map { Swift.min(Swift.max($0.isNaN ? 0 : $0, 0), 1) })
     }
 }
 

@@ -37,19 +37,18 @@ public enum DataParallelContext {
 extension Collective {
     /// Rank `root`'s values of every tensor in `tensors` (same shapes on every rank), as one buffer.
     func broadcast(_ tensors: [Tensor], root: Int = 0) throws -> [Tensor] {
-        var flat = tensors.flatMap(\.scalars)
-        try broadcast(&flat, root: root)
-        var offset = 0
-        return try tensors.map { t in
-            defer { offset += t.count }
-            return try Tensor(shape: t.shape, scalars: Array(flat[offset..<(offset + t.count)]))
-        }
+        try throughOneBuffer(tensors) { try broadcast(&$0, root: root) }
     }
 
     /// The elementwise sum of `tensors` over all ranks, as one buffer (one collective call).
     func allReduceSum(_ tensors: [Tensor]) throws -> [Tensor] {
+        try throughOneBuffer(tensors) { try allReduceSum(&$0) }
+    }
+
+    /// `tensors` flattened into one buffer, passed to `collective`, and cut back into their shapes.
+    private func throughOneBuffer(_ tensors: [Tensor], _ collective: (inout [Float]) throws -> Void) throws -> [Tensor] {
         var flat = tensors.flatMap(\.scalars)
-        try allReduceSum(&flat)
+        try collective(&flat)
         var offset = 0
         return try tensors.map { t in
             defer { offset += t.count }
