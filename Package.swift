@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `swift package generate-documentation --target Recur` builds the DocC catalog (CI does).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // TensorBoard event files are protocol buffers (the generated code is committed).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -27,7 +29,8 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "CRecurKernels"),
         .target(name: "RecurTensor", dependencies: ["CBLAS", "CRecurKernels"]),
-        .target(name: "Recur", dependencies: ["RecurTensor", "CZlib", "CHDF5"]),
+        .target(name: "Recur", dependencies: ["RecurTensor", "CZlib", "CHDF5",
+                                             .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The Keras RNN guide's models and its NestedCell, written with Recur's public API only: the CLI
         // runs them and the tests check them, and they compile as a user's package would.
         .target(name: "RecurExamples", dependencies: ["Recur"]),

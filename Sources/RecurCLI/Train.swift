@@ -25,7 +25,9 @@ struct Train: ParsableCommand {
     var backupSteps = 0
     @Option(help: "Save the model to DIR/epoch-NN.keras after every epoch (Keras's ModelCheckpoint).") var checkpoint: String?
     @Option(help: "Write the test sample the model predicts as a grayscale PNG.") var show: String?
-    @Option(help: "Plot loss and accuracy (training and validation) per epoch as an SVG image.") var plot: String?
+    @Option(help: "Plot loss and accuracy (training and validation per epoch, training per step) as an SVG image.") var plot: String?
+    @Option(help: "Write TensorBoard logs to DIR/train and DIR/validation: scalars per epoch and every 10 steps, weight histograms per epoch.")
+    var tensorboard: String?
     @Flag(help: "Data-parallel training over MPI, one rank per process: start with mpirun -np N. --batch-size is the global batch; rank 0 prints and saves.")
     var distributed = false
     @Flag(name: .customLong("sync-batch-norm"), help: "BatchNormalization(synchronized: true): batch statistics over every rank's rows.")
@@ -47,7 +49,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--optimizer must be sgd, adam or rmsprop, got \(optimizer)")
         }
         guard backupSteps >= 0 else { throw ValidationError("--backup-steps must be 0 or positive, got \(backupSteps)") }
-        for (flag, dir) in [("--resume", resume), ("--checkpoint", checkpoint)] {
+        for (flag, dir) in [("--resume", resume), ("--checkpoint", checkpoint), ("--tensorboard", tensorboard)] {
             guard let dir else { continue }
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) {
@@ -103,6 +105,7 @@ struct Train: ParsableCommand {
             try FileManager.default.createDirectory(atPath: checkpoint, withIntermediateDirectories: true)
             callbacks.append(ModelCheckpoint(URL(fileURLWithPath: checkpoint).appendingPathComponent("epoch-{epoch:02d}.keras").path))
         }
+        if let tensorboard { callbacks.append(TensorBoard(logDir: tensorboard, histogramFrequency: 1, updateFrequency: .everyBatches(10))) }
         let history = try model.fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, validationData: (xTest, yTest), callbacks: callbacks,
                                     distribution: distribution)
         guard chief else { return }

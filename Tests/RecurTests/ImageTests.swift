@@ -104,4 +104,31 @@ struct TrainingCurveTests {
         #expect(lines.filter { $0.attributes["stroke-dasharray"] != nil }.count == 2, "validation dashed")
         for label in ["loss", "accuracy", "epoch", "training", "validation"] { #expect(elements.text.contains(label + "|")) }
     }
+
+    @Test func fitRecordsEveryStepAndThePlotDrawsIt() throws {
+        try withRandomSeed(8) { try withFreshLayerNames {
+            let x = Tensor.randomUniform(shape: [20, 3]), y = Tensor((0..<20).map { $0 % 2 })
+            let model = Sequential([Dense(2, inputShape: [3])])
+            try model.compile(optimizer: "adam", loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+            let history = try model.fit(x, y, batchSize: 8, epochs: 2, validationData: (x, y), verbose: 0)
+            // 3 steps per epoch (8, 8, 4 rows): positions in epochs, each epoch's last one at its end.
+            let expected: [Double] = [1, 2, 3, 4, 5, 6].map { Double($0) / 3 }
+            #expect(zip(history.stepPositions, expected).allSatisfy { abs($0 - $1) < 1e-12 } && history.stepPositions.count == 6)
+            #expect(history.stepPositions[2] == 1 && history.stepPositions[5] == 2)
+            #expect(history.stepHistory["loss"]?.count == 6 && history.stepHistory["val_loss"] == nil)
+            // The running average after an epoch's last step is the epoch's training log.
+            #expect(history.stepHistory["loss"]![2] == history.history["loss"]![0])
+            #expect(history.stepHistory["accuracy"]![5] == history.history["accuracy"]![1])
+
+            let elements = Elements()
+            let parser = XMLParser(data: Data(history.svg().utf8))
+            parser.delegate = elements
+            #expect(parser.parse())
+            let lines = elements.found.filter { $0.name == "polyline" }
+            #expect(lines.count == 6, "per panel: training and validation per epoch, training per step")
+            let stepLine = lines.first { $0.attributes["stroke-width"] == "1" }!
+            #expect(stepLine.attributes["points"]!.split(separator: " ").count == 6)
+            #expect(elements.text.contains("training, per step|"))
+        } }
+    }
 }

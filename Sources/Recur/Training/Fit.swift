@@ -334,6 +334,7 @@ extension Model {
                                        sampleWeight: wb, batch: indices.count)
                 }
                 let logs = try tracker.logs(over: collective)
+                history.record(step: step, of: steps, epoch: epoch, logs: logs)
                 for cb in callbacks { try cb.onBatchEnd(model: self, batch: step, logs: logs) }
                 if let backup, let every = backup.saveEverySteps, (step + 1) % every == 0, step + 1 < steps {
                     try backup.save(model: self, optimizer: compiled.optimizer, variables: trainableVariables,
