@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -9,6 +9,12 @@ let package = Package(
         .library(name: "RecurExamples", targets: ["RecurExamples"]),
         .library(name: "RecurMPI", targets: ["RecurMPI"]),
         .executable(name: "recur", targets: ["RecurCLI"]),
+    ],
+    // MPI (Open MPI) for `recur train --distributed`, on by default; `./run.sh dist` builds the
+    // self-contained binary without it (`--disable-default-traits`).
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training over MPI in the recur CLI (links Open MPI)."),
+        .default(enabledTraits: ["MPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,7 +45,8 @@ let package = Package(
         // The CLI lives in Sources/RecurCLI: a folder named `recur` beside `Recur` is one folder on a
         // case-insensitive file system (macOS) and the package would not build there.
         .executableTarget(name: "RecurCLI", dependencies: [
-            "Recur", "RecurExamples", "RecurMPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Recur", "RecurExamples", .target(name: "RecurMPI", condition: .when(traits: ["MPI"])),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The data-parallel check the tests launch with mpirun (not a product).
         .executableTarget(name: "RecurMPICheck", dependencies: ["Recur", "RecurExamples", "RecurMPI"]),

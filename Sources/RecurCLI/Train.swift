@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Recur
 import RecurExamples
+#if MPI
 import RecurMPI
+#endif
 
 /// `recur train`: the guide's MNIST-row model on Fashion-MNIST, with a progress bar and a JSON summary line.
 struct Train: ParsableCommand {
@@ -48,6 +50,9 @@ struct Train: ParsableCommand {
         guard ["sgd", "adam", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be sgd, adam or rmsprop, got \(optimizer)")
         }
+        #if !MPI
+        if distributed { throw ValidationError("--distributed: this recur was built without MPI (./run.sh dist); use a build with the default MPI trait") }
+        #endif
         guard backupSteps >= 0 else { throw ValidationError("--backup-steps must be 0 or positive, got \(backupSteps)") }
         for (flag, dir) in [("--resume", resume), ("--checkpoint", checkpoint), ("--tensorboard", tensorboard)] {
             guard let dir else { continue }
@@ -76,7 +81,11 @@ struct Train: ParsableCommand {
 
     func run() throws {
         RecurFileIO.removeTemporaryFilesOnSignals()
-        let distribution = distributed ? try MPIDataParallel() : nil
+        #if MPI
+        let distribution: (any Collective)? = distributed ? try MPIDataParallel() : nil
+        #else
+        let distribution: (any Collective)? = nil
+        #endif
         let chief = (distribution?.rank ?? 0) == 0
         let rowCell = GuideModels.RowCell(rawValue: cell)!
         let mode = FusedKernelMode(rawValue: fused)!
