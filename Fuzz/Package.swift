@@ -10,6 +10,6 @@ let harness = { (name: String) in
 let package = Package(
     name: "RecurFuzz",
     dependencies: [.package(name: "Recur", path: "..")],
-    targets: ["FuzzNpy", "FuzzZip", "FuzzConfig", "FuzzWeights", "FuzzIDX"].map(harness),
+    targets: ["FuzzNpy", "FuzzZip", "FuzzConfig", "FuzzWeights", "FuzzIDX", "FuzzEvents"].map(harness),
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Recur's libFuzzer harnesses (Fuzz/) with AddressSanitizer and runs each one.
-#   [HARNESSES="npy zip config weights idx"] scripts/fuzz.sh [SECONDS_PER_HARNESS] [RUNS_PER_HARNESS] [CORPUS_ROOT]
+#   [HARNESSES="npy zip config weights idx events"] scripts/fuzz.sh [SECONDS_PER_HARNESS] [RUNS_PER_HARNESS] [CORPUS_ROOT]
 # Defaults: 12 seconds, no run limit, a fresh copy of Fuzz/Corpus under a temporary directory.
 # A crash, leak (LeakSanitizer; see Fuzz/lsan.supp) or timeout fails the script and leaves the input
 # in CORPUS_ROOT/crash-*; turn it into a regression test.
@@ -34,7 +34,7 @@ export LSAN_OPTIONS="suppressions=$root/Fuzz/lsan.supp"
 # would abort, so ASan returns NULL too (libhdf5 crashing on it is caught by Recur's child-process probe).
 export ASAN_OPTIONS="allocator_may_return_null=1"
 status=0
-for harness in ${HARNESSES:-npy zip config weights idx}; do
+for harness in ${HARNESSES:-npy zip config weights idx events}; do
     target="Fuzz$(echo "${harness:0:1}" | tr a-z A-Z)${harness:1}"
     [ "$harness" = idx ] && target=FuzzIDX
     mkdir -p "$work/$harness"

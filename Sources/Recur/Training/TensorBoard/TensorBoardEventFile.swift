@@ -116,7 +116,12 @@ public final class TensorBoardEventFile {
     /// The summary events in the event file at `path`, in file order (the file-version event is left
     /// out). Throws, naming the file, on a checksum mismatch or a record that is not an `Event`.
     public static func events(at path: String) throws -> [TensorBoardEvent] {
-        let records = try TFRecord.records(in: try RecurFileIO.read(path: path), path: path)
+        try events(in: try RecurFileIO.read(path: path), path: path)
+    }
+
+    /// The summary events in the bytes of an event file; `path` names it in errors.
+    public static func events(in data: Data, path: String) throws -> [TensorBoardEvent] {
+        let records = try TFRecord.records(in: data, path: path)
         return try records.enumerated().compactMap { index, record in
             let event: TBEvent
             do { event = try TBEvent(serializedBytes: record) } catch {
