@@ -1,19 +1,37 @@
 /// Reverse-mode automatic differentiation.
 ///
-/// Each op whose inputs depend on a tensor that requires gradients records a `GradNode`: the nodes of
-/// its inputs and a closure mapping the gradient of its output to the gradients of its inputs (the
-/// vector-Jacobian product). `gradients(of:wrt:)` walks the recorded graph once in reverse
+/// Each op whose inputs depend on a tensor that requires gradients records a `GradNode`: the outputs
+/// of other nodes it read (`GradEdge`s) and a closure mapping the gradients of its outputs to the
+/// gradients of its inputs (the vector-Jacobian product). An op may have several outputs (the fused
+/// recurrence returns its sequence, last output and final states); each output tensor refers to the
+/// node and its output index. `gradients(of:wrt:)` walks the recorded graph once in reverse
 /// topological order, summing (`+=`) the contributions of every use of a tensor.
 final class GradNode {
-    /// Nodes of the op's inputs; `nil` for inputs that need no gradient.
-    let inputs: [GradNode?]
-    /// Maps the output's gradient to one gradient per input (`nil` where `inputs[i]` is `nil`).
-    let pullback: ((Tensor) throws -> [Tensor?])?
+    /// Where each input came from; `nil` for inputs that need no gradient.
+    let inputs: [GradEdge?]
+    let outputCount: Int
+    /// Maps one gradient per output (`nil` for an output that nothing downstream used) to one gradient
+    /// per input (`nil` where `inputs[i]` is `nil`).
+    let pullback: (([Tensor?]) throws -> [Tensor?])?
 
-    init(inputs: [GradNode?], pullback: ((Tensor) throws -> [Tensor?])?) {
+    init(inputs: [GradEdge?], outputCount: Int = 1, pullback: (([Tensor?]) throws -> [Tensor?])?) {
         self.inputs = inputs
+        self.outputCount = outputCount
         self.pullback = pullback
     }
+}
+
+/// One output of a recorded op: the node and which of its outputs.
+struct GradEdge {
+    let node: GradNode
+    let output: Int
+
+    var key: GradKey { GradKey(node: ObjectIdentifier(node), output: output) }
+}
+
+struct GradKey: Hashable {
+    let node: ObjectIdentifier
+    let output: Int
 }
 
 /// Whether ops record gradient nodes in the current context.
@@ -33,7 +51,7 @@ extension Tensor {
     /// This tensor as a new leaf of differentiation: gradients can be taken with respect to it.
     public func requiringGradient() -> Tensor {
         var t = self
-        t.node = GradNode(inputs: [], pullback: nil)
+        t.node = GradEdge(node: GradNode(inputs: [], pullback: nil), output: 0)
         return t
     }
 
@@ -49,9 +67,25 @@ extension Tensor {
     static func record(_ result: inout Tensor, inputs: [Tensor],
                        pullback: @escaping (Tensor, [Bool]) throws -> [Tensor?]) {
         guard inputs.contains(where: { $0.node != nil }), GradientRecording.isEnabled else { return }
-        let nodes = inputs.map(\.node)
-        let needed = nodes.map { $0 != nil }
-        result.node = GradNode(inputs: nodes) { g in try pullback(g, needed) }
+        let shape = result.shape
+        var results = [result]
+        record(&results, inputs: inputs) { grads, needed in
+            try pullback(grads[0] ?? Tensor.zeros(shape), needed)
+        }
+        result = results[0]
+    }
+
+    /// Attaches one gradient node to all of `results` (an op with several outputs) when recording is on
+    /// and any input requires gradients. `pullback` receives one gradient per output — `nil` for an
+    /// output nothing used — and the mask of inputs needing gradients; a single backward call serves
+    /// every output.
+    static func record(_ results: inout [Tensor], inputs: [Tensor],
+                       pullback: @escaping ([Tensor?], [Bool]) throws -> [Tensor?]) {
+        guard inputs.contains(where: { $0.node != nil }), GradientRecording.isEnabled else { return }
+        let edges = inputs.map(\.node)
+        let needed = edges.map { $0 != nil }
+        let node = GradNode(inputs: edges, outputCount: results.count) { grads in try pullback(grads, needed) }
+        for k in results.indices { results[k].node = GradEdge(node: node, output: k) }
     }
 }
 
@@ -69,7 +103,7 @@ public func gradients(of ys: [Tensor], seeds: [Tensor], wrt xs: [Tensor]) throws
     var order: [GradNode] = []
     var visited = Set<ObjectIdentifier>()
     // Iterative depth-first post-order, so long unrolled sequences cannot overflow the stack.
-    var stack: [(GradNode, Int)] = ys.compactMap(\.node).map { ($0, 0) }
+    var stack: [(GradNode, Int)] = ys.compactMap(\.node).map { ($0.node, 0) }
     while let (node, next) = stack.popLast() {
         if next == 0 {
             if visited.contains(ObjectIdentifier(node)) { continue }
@@ -77,37 +111,42 @@ public func gradients(of ys: [Tensor], seeds: [Tensor], wrt xs: [Tensor]) throws
         }
         if next < node.inputs.count {
             stack.append((node, next + 1))
-            if let child = node.inputs[next], !visited.contains(ObjectIdentifier(child)) {
+            if let child = node.inputs[next]?.node, !visited.contains(ObjectIdentifier(child)) {
                 stack.append((child, 0))
             }
         } else {
             order.append(node)
         }
     }
-    var grads: [ObjectIdentifier: Tensor] = [:]
+    let wanted = Set(xs.compactMap { $0.node?.key })
+    var grads: [GradKey: Tensor] = [:]
     try GradientRecording.disabled {
         for (y, seed) in zip(ys, seeds) {
-            guard let node = y.node else { continue }
+            guard let edge = y.node else { continue }
             guard seed.shape == y.shape else {
                 throw RecurError.shapeMismatch(op: "gradients", expected: describeShape(y.shape), actual: describeShape(seed.shape))
             }
-            try accumulate(&grads, ObjectIdentifier(node), seed)
+            try accumulate(&grads, edge.key, seed)
         }
         for node in order.reversed() {
-            guard let pullback = node.pullback, let g = grads[ObjectIdentifier(node)] else { continue }
-            let inputGrads = try pullback(g)
+            let id = ObjectIdentifier(node)
+            let outputGrads = (0..<node.outputCount).map { grads[GradKey(node: id, output: $0)] }
+            guard let pullback = node.pullback, outputGrads.contains(where: { $0 != nil }) else { continue }
+            let inputGrads = try pullback(outputGrads)
             for (input, ig) in zip(node.inputs, inputGrads) {
-                if let input, let ig { try accumulate(&grads, ObjectIdentifier(input), ig) }
+                if let input, let ig { try accumulate(&grads, input.key, ig) }
             }
-            if !xs.contains(where: { $0.node === node }) { grads[ObjectIdentifier(node)] = nil }
+            for k in 0..<node.outputCount where !wanted.contains(GradKey(node: id, output: k)) {
+                grads[GradKey(node: id, output: k)] = nil
+            }
         }
     }
     return xs.map { x in
-        x.node.flatMap { grads[ObjectIdentifier($0)] } ?? Tensor.zeros(x.shape)
+        x.node.flatMap { grads[$0.key] } ?? Tensor.zeros(x.shape)
     }
 }
 
-private func accumulate(_ grads: inout [ObjectIdentifier: Tensor], _ key: ObjectIdentifier, _ g: Tensor) throws {
+private func accumulate(_ grads: inout [GradKey: Tensor], _ key: GradKey, _ g: Tensor) throws {
     if let existing = grads[key] {
         grads[key] = try existing + g
     } else {

@@ -10,8 +10,8 @@ public struct Tensor {
     /// The extent of each dimension; `[]` for a scalar.
     public let shape: [Int]
     var buffer: TensorBuffer
-    /// The node recording how this tensor was computed, when it depends on a tensor that requires gradients.
-    var node: GradNode?
+    /// The op output recording how this tensor was computed, when it depends on a tensor that requires gradients.
+    var node: GradEdge?
 
     init(shape: [Int], buffer: TensorBuffer) {
         self.shape = shape

@@ -37,8 +37,8 @@ public final class LSTMCell: BuiltInRecurrentCell {
         if let bias { z = try z + bias.value }
         if activation == .tanh && recurrentActivation == .sigmoid {
             // The usual activations: the whole gate computation is one vectorised op.
-            let hc = try Tensor.lstmGateStep(z, cPrev: states[1]).split(sizes: [units, units], alongAxis: 1)
-            return ([hc[0]], [hc[0], hc[1]])
+            let (h, c) = try Tensor.lstmGateStep(z, cPrev: states[1])
+            return ([h], [h, c])
         }
         let gates = try z.split(sizes: [units, units, units, units], alongAxis: 1)
         let i = try recurrentActivation(gates[0]), f = try recurrentActivation(gates[1])

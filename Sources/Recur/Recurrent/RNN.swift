@@ -144,7 +144,8 @@ open class RNN: Layer {
 
     /// The result of running over a whole sequence.
     struct SequenceResult {
-        /// Per cell output: (batch, time, ...) in processing order.
+        /// Per cell output: (batch, time, ...) in processing order; empty when a fused run was not asked
+        /// for the sequences (`returnSequences: false`).
         var sequences: [Tensor]
         /// Per cell output: the output of the last processed step.
         var lastOutputs: [Tensor]
@@ -154,19 +155,6 @@ open class RNN: Layer {
     /// Runs the whole sequence; subclasses with a fused kernel override this and fall back to `runCellLoop`.
     func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
         try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
-    }
-
-    /// The outputs of a fused run from the per-step states `hSeq` (batch, time, units) in processing
-    /// order. A masked step already carries the state, which is Keras's output there; with
-    /// `zeroOutputForMask` masked steps output zeros. Returns the output sequence and the last output.
-    func fusedOutputs(states hSeq: Tensor, mask: Tensor?) throws -> (sequence: Tensor, last: Tensor) {
-        let time = hSeq.shape[1]
-        var sequence = hSeq
-        if let mask, zeroOutputForMask {
-            let ordered = goBackwards ? try mask.reversed(alongAxis: 1) : mask
-            sequence = try hSeq * ordered.reshaped(to: [mask.shape[0], time, 1])
-        }
-        return (sequence, try sequence.select(alongAxis: 1, index: time - 1))
     }
 
     /// Which state a masked step outputs, as Keras: the first state (for stacked cells, the first

@@ -40,10 +40,13 @@ public class FusedRNN: RNN {
                                         useBias: c.useBias, recurrentDropout: c.recurrentDropout, unroll: unroll)
     }
 
-    /// Runs the fused kernel over x (batch, time > 0, features): per-step states (batch, time, units) in
-    /// processing order and the final states.
-    func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
-        throw RecurError.unsupported(errorSubject, "no fused kernel")
+    /// The fused recurrence this layer runs.
+    var recurrenceKind: RecurrenceKind {
+        switch Self.cellType.kind {
+        case .simpleRNN: .simpleRNN
+        case .lstm: .lstm
+        case .gru: .gru(resetAfter: cellConfiguration.resetAfter)
+        }
     }
 
     override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
@@ -51,9 +54,12 @@ public class FusedRNN: RNN {
         guard lastRunWasFused, sequences[0].shape[1] > 0 else {
             return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
         }
-        let run = try runFusedKernel(sequences[0], initialStates: initialStates, mask: mask, training: training)
-        let (sequence, last) = try fusedOutputs(states: run.states, mask: mask)
-        return SequenceResult(sequences: [sequence], lastOutputs: [last], finalStates: run.finalStates)
+        let cell = self.cell as! BuiltInRecurrentCell
+        let run = try Tensor.recurrence(recurrenceKind, try cell.inputDropout.applyPerSequence(sequences[0], training: training),
+                                        kernel: cell.kernel!.value, recurrentKernel: cell.recurrentKernel!.value, bias: cell.bias!.value,
+                                        initialStates: initialStates, mask: mask, reverse: goBackwards,
+                                        returnSequence: returnSequences, zeroMaskedOutputs: zeroOutputForMask)
+        return SequenceResult(sequences: run.sequence.map { [$0] } ?? [], lastOutputs: [run.last], finalStates: run.finalStates)
     }
 
     override func configuredCopy(changes: [String: JSONValue]) throws -> RNN {
@@ -96,16 +102,6 @@ public final class LSTM: FusedRNN {
     public override class var defaultNameBase: String { "LSTM" }
     public override var className: String { "LSTM" }
 
-    override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
-        let c = lstmCell
-        let time = x.shape[1]
-        let packed = try Tensor.fusedLSTMSequence(try c.inputDropout.applyPerSequence(x, training: training),
-                                                  kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
-                                                  bias: c.bias!.value, h0: initialStates[0], c0: initialStates[1],
-                                                  mask: mask, reverse: goBackwards)
-        return (try packed.slice(alongAxis: 1, 0..<time),
-                [try packed.select(alongAxis: 1, index: time - 1), try packed.select(alongAxis: 1, index: time)])
-    }
 }
 
 /// `GRU(units)`: an `RNN` over a `GRUCell` (`resetAfter: true` by default, as Keras 2+).
@@ -131,16 +127,6 @@ public final class GRU: FusedRNN {
     public override class var defaultNameBase: String { "GRU" }
     public override var className: String { "GRU" }
 
-    override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
-        let c = gruCell
-        let input = try c.inputDropout.applyPerSequence(x, training: training)
-        let states = c.resetAfter
-            ? try Tensor.fusedGRUSequence(input, kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
-                                          bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
-            : try Tensor.fusedGRUResetBeforeSequence(input, kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
-                                                     bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
-        return (states, [try states.select(alongAxis: 1, index: x.shape[1] - 1)])
-    }
 }
 
 /// `SimpleRNN(units)`: an `RNN` over a `SimpleRNNCell`.
@@ -165,11 +151,4 @@ public final class SimpleRNN: FusedRNN {
     public override class var defaultNameBase: String { "SimpleRNN" }
     public override var className: String { "SimpleRNN" }
 
-    override func runFusedKernel(_ x: Tensor, initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> (states: Tensor, finalStates: [Tensor]) {
-        let c = simpleCell
-        let states = try Tensor.fusedSimpleRNNSequence(try c.inputDropout.applyPerSequence(x, training: training),
-                                                       kernel: c.kernel!.value, recurrentKernel: c.recurrentKernel!.value,
-                                                       bias: c.bias!.value, h0: initialStates[0], mask: mask, reverse: goBackwards)
-        return (states, [try states.select(alongAxis: 1, index: x.shape[1] - 1)])
-    }
 }

@@ -1,29 +1,29 @@
 import CRecurKernels
 
 extension Tensor {
-    /// One LSTM step's gates as one differentiable op (tanh/sigmoid, Keras gate order [i, f, c, o]):
-    /// from the pre-activations z = x·W + h₋₁·U + b (B, 4U) and c₋₁ (B, U), returns (B, 2U) = [h | c] with
-    /// c = σ(z_f) ⊙ c₋₁ + σ(z_i) ⊙ tanh(z_c) and h = σ(z_o) ⊙ tanh(c). The cell loop's LSTMCell uses it so a
-    /// step costs one vectorised pass instead of a dozen elementwise ops.
-    public static func lstmGateStep(_ z: Tensor, cPrev: Tensor) throws -> Tensor {
+    /// One LSTM step's gates as one differentiable op with two outputs (tanh/sigmoid, Keras gate order
+    /// [i, f, c, o]): from the pre-activations z = x·W + h₋₁·U + b (B, 4U) and c₋₁ (B, U), returns h and c
+    /// (B, U) each with c = σ(z_f) ⊙ c₋₁ + σ(z_i) ⊙ tanh(z_c) and h = σ(z_o) ⊙ tanh(c). The cell loop's
+    /// LSTMCell uses it so a step costs one vectorised pass instead of a dozen elementwise ops.
+    public static func lstmGateStep(_ z: Tensor, cPrev: Tensor) throws -> (h: Tensor, c: Tensor) {
         guard z.rank == 2, cPrev.rank == 2, z.shape[0] == cPrev.shape[0], z.shape[1] == 4 * cPrev.shape[1] else {
             throw RecurError.shapeMismatch(op: "lstmGateStep", expected: "z (batch, 4·units) and c (batch, units)",
                                            actual: "\(describeShape(z.shape)) and \(describeShape(cPrev.shape))")
         }
         let (B, U) = (cPrev.shape[0], cPrev.shape[1])
-        let gates = Tensor(uninitializedShape: z.shape)
-        gates.base.update(from: z.base, count: z.count)
+        let gates = z.detachedCopy()
         let c = Tensor(uninitializedShape: [B, U]), tanhC = Tensor(uninitializedShape: [B, U]), h = Tensor(uninitializedShape: [B, U])
         recur_lstm_gates_forward(gates.base, cPrev.base, c.base, tanhC.base, h.base, B, U)
-        var out = try Tensor.concatenate([h, c], alongAxis: 1).detached
+        var outputs = [h, c]
         let cPrevSaved = cPrev.detached
-        record(&out, inputs: [z, cPrev]) { grad, _ in
-            let parts = try grad.split(sizes: [U, U], alongAxis: 1)
-            let dc = parts[1].detachedCopy(), dz = Tensor(uninitializedShape: [B, 4 * U])
-            recur_lstm_gates_backward(gates.base, cPrevSaved.base, tanhC.base, parts[0].base, dc.base, dz.base, B, U)
+        record(&outputs, inputs: [z, cPrev]) { grads, _ in
+            let dh = grads[0] ?? Tensor.zeros([B, U])
+            let dc = grads[1]?.detachedCopy() ?? Tensor.zeros([B, U])
+            let dz = Tensor(uninitializedShape: [B, 4 * U])
+            recur_lstm_gates_backward(gates.base, cPrevSaved.base, tanhC.base, dh.base, dc.base, dz.base, B, U)
             return [dz, dc]
         }
-        return out
+        return (outputs[0], outputs[1])
     }
 
     /// One GRU step (resetAfter form, tanh/sigmoid, gate order [z, r, h]) as one differentiable op:

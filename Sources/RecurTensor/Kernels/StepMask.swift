@@ -21,6 +21,9 @@ struct StepMask {
         isEmpty = !flags.contains(true)
     }
 
+    /// Whether `row` is masked at a processing step.
+    func isMasked(step: Int, row: Int) -> Bool { !isEmpty && masked[step * batch + row] }
+
     /// The rows of `rows` masked at a processing step.
     func maskedRows(step: Int, in rows: Range<Int>) -> [Int] {
         isEmpty ? [] : rows.filter { masked[step * batch + $0] }

@@ -1,0 +1,150 @@
+/// What a fused recurrence returns: exactly what the layer asked for.
+public struct RecurrenceOutputs {
+    /// The outputs of every step, (batch, time, units) in processing order (reversed time when
+    /// `reverse`); nil unless `returnSequence`.
+    public let sequence: Tensor?
+    /// The output of the last processed step, (batch, units).
+    public let last: Tensor
+    /// The final carried states, (batch, units) each: [h], or [h, c] for the LSTM.
+    public let finalStates: [Tensor]
+}
+
+extension Tensor {
+    /// A whole recurrent sequence as one differentiable op with several outputs: our counterpart of
+    /// cuDNN's fused RNN, one driver for every `RecurrenceKind`.
+    ///
+    /// - x (B, T, D) with T > 0; kernel W (D, G); recurrentKernel U (U, G) with G = gates·U; bias (G), or
+    ///   (2, G) for `.gru(resetAfter: true)`; `initialStates` [h0] or [h0, c0], (B, U) each.
+    /// - mask (B, T), optional, 1 where a step counts: a masked step carries every state unchanged and
+    ///   outputs the carried h, or zeros with `zeroMaskedOutputs`.
+    /// - `reverse` processes time last to first (`goBackwards`).
+    ///
+    /// The driver owns the checks, the time-major layout, the input projection x·W + b of every step as
+    /// one GEMM, the mask carry (rows copied forward, gradients passed straight back), the split of the
+    /// batch across `Parallelism.threads` (rows are independent in time), and dx, dW, db and the initial
+    /// states' gradients; each kind adds its per-step forward and backward around its C gate kernel.
+    public static func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
+                                  initialStates: [Tensor], mask: Tensor? = nil, reverse: Bool = false,
+                                  returnSequence: Bool = true, zeroMaskedOutputs: Bool = false) throws -> RecurrenceOutputs {
+        let op = "recurrence(\(kind))"
+        guard x.rank == 3, x.shape[1] > 0 else {
+            throw RecurError.shapeMismatch(op: op, expected: "x of shape (batch, time > 0, features)", actual: describeShape(x.shape))
+        }
+        let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
+        let U = recurrentKernel.shape.first ?? 0, G = kind.gatesPerUnit * U
+        let carries = kind.carryCount
+        guard kernel.shape == [D, G], recurrentKernel.shape == [U, G], bias.shape == kind.biasShape(gateWidth: G),
+              initialStates.count == carries, initialStates.allSatisfy({ $0.shape == [B, U] }) else {
+            throw RecurError.shapeMismatch(
+                op: op, expected: "W (\(D), \(G)), U (\(U), \(G)), bias \(describeShape(kind.biasShape(gateWidth: G))), \(carries) initial state(s) (\(B), \(U))",
+                actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), bias \(describeShape(bias.shape)), "
+                    + "initial states \(initialStates.map { describeShape($0.shape) }.joined(separator: ", "))")
+        }
+        let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
+        let stepper = try kind.stepper(recurrentKernel: recurrentKernel, bias: bias, batch: B, time: T)
+        let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
+        // The carries of every step, (T, B, U) each in processing order: states[k][t] follows step t.
+        let states = (0..<carries).map { _ in Tensor(uninitializedShape: [T, B, U]) }
+        let initial = initialStates.map(\.detached)
+        func carry(_ k: Int, step t: Int) -> UnsafeMutablePointer<Float> {
+            t < 0 ? initial[k].base : states[k].base + t * B * U
+        }
+        parallelRanges(B, minimum: 8) { part in
+            let (b0, n) = (part.lowerBound, part.count)
+            for t in 0..<T {
+                stepper.forward(step: t, firstRow: b0, rows: n, projection: projection.base + (t * B + b0) * G,
+                                previous: (0..<carries).map { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
+                                current: (0..<carries).map { carry($0, step: t) + b0 * U })
+                for b in steps.maskedRows(step: t, in: part) {
+                    for k in 0..<carries { copyRow(b, count: U, from: carry(k, step: t - 1), to: carry(k, step: t)) }
+                }
+            }
+        }
+
+        // The outputs, each converted once from the time-major states.
+        let zeroed = zeroMaskedOutputs && !steps.isEmpty
+        var outputs: [Tensor] = []
+        if returnSequence {
+            let sequence = Tensor(uninitializedShape: [B, T, U])
+            SequenceLayout.batchMajor(states[0].base, batch: B, time: T, features: U, reversed: false, into: sequence.base)
+            if zeroed {
+                for t in 0..<T { for b in steps.maskedRows(step: t, in: 0..<B) { (sequence.base + (b * T + t) * U).update(repeating: 0, count: U) } }
+            }
+            outputs.append(sequence)
+        }
+        let last = Tensor(uninitializedShape: [B, U])
+        last.base.update(from: carry(0, step: T - 1), count: B * U)
+        if zeroed { for b in steps.maskedRows(step: T - 1, in: 0..<B) { (last.base + b * U).update(repeating: 0, count: U) } }
+        outputs.append(last)
+        for k in 0..<carries {
+            let final = Tensor(uninitializedShape: [B, U])
+            final.base.update(from: carry(k, step: T - 1), count: B * U)
+            outputs.append(final)
+        }
+
+        let weights = kernel.detached
+        record(&outputs, inputs: [x, kernel, recurrentKernel, bias] + initialStates) { grads, need in
+            let dSequence = returnSequence ? grads[0] : nil
+            let dLast = grads[returnSequence ? 1 : 0]
+            let dFinal = Array(grads.suffix(carries))
+            stepper.prepareBackward()
+            let dProjection = Tensor(uninitializedShape: [T, B, G])
+            // ∂L/∂ of the carries after the step being processed, walking back in time.
+            let dCarries = (0..<carries).map { k in dFinal[k]?.detachedCopy() ?? Tensor.zeros([B, U]) }
+            let dhTotal = Tensor(uninitializedShape: [B, U])
+            let savedCarries = Tensor(uninitializedShape: [carries, B, U])
+            parallelRanges(B, minimum: 8) { part in
+                let (b0, n) = (part.lowerBound, part.count)
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let skipped = steps.maskedRows(step: t, in: part)
+                    // The step's h receives the carried gradient plus its outputs' gradients (none for an
+                    // output that was zeroed).
+                    for b in part {
+                        let total = dhTotal.base + b * U
+                        total.update(from: dCarries[0].base + b * U, count: U)
+                        if zeroed && steps.isMasked(step: t, row: b) { continue }
+                        if let dSequence { addRow(dSequence.base + (b * T + t) * U, into: total, count: U) }
+                        if t == T - 1, let dLast { addRow(dLast.base + b * U, into: total, count: U) }
+                    }
+                    for b in skipped { for k in 1..<carries { copyRow(b, count: U, from: dCarries[k].base, to: savedCarries.base + k * B * U) } }
+                    stepper.backward(step: t, firstRow: b0, rows: n, projection: projection.base + (t * B + b0) * G,
+                                     previous: (0..<carries).map { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
+                                     current: (0..<carries).map { UnsafePointer(carry($0, step: t) + b0 * U) },
+                                     dh: dhTotal.base + b0 * U, dPrevious: dCarries.map { $0.base + b0 * U },
+                                     dProjection: dProjection.base + (t * B + b0) * G)
+                    // A masked row passed its states through unchanged: their gradients pass straight back.
+                    for b in skipped {
+                        copyRow(b, count: U, from: dhTotal.base, to: dCarries[0].base)
+                        for k in 1..<carries { copyRow(b, count: U, from: savedCarries.base + k * B * U, to: dCarries[k].base) }
+                        (dProjection.base + (t * B + b) * G).update(repeating: 0, count: G)
+                        for (base, width) in stepper.stepGradients { (base + (t * B + b) * width).update(repeating: 0, count: width) }
+                    }
+                }
+            }
+            var results: [Tensor?] = Array(repeating: nil, count: 4 + carries)
+            if need[0] {
+                let dxs = Tensor(uninitializedShape: [T, B, D])
+                parallelGemm(dProjection.base, transposeA: false, weights.base, transposeB: true, dxs.base, m: T * B, n: D, k: G)
+                let dx = Tensor(uninitializedShape: [B, T, D])
+                SequenceLayout.batchMajor(dxs.base, batch: B, time: T, features: D, reversed: reverse, into: dx.base)
+                results[0] = dx
+            }
+            if need[1] {
+                let dW = Tensor(uninitializedShape: [D, G])
+                parallelGemm(xs.base, transposeA: true, dProjection.base, transposeB: false, dW.base, m: D, n: G, k: T * B)
+                results[1] = dW
+            }
+            if need[2] { results[2] = try stepper.recurrentKernelGradient(h0: initial[0], hs: states[0], dProjection: dProjection) }
+            if need[3] { results[3] = try stepper.biasGradient(dProjection: dProjection) }
+            for k in 0..<carries where need[4 + k] { results[4 + k] = dCarries[k] }
+            return results
+        }
+        return RecurrenceOutputs(sequence: returnSequence ? outputs[0] : nil, last: outputs[returnSequence ? 1 : 0],
+                                 finalStates: Array(outputs.suffix(carries)))
+    }
+}
+
+@inline(__always)
+private func addRow(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+    for k in 0..<count { destination[k] += source[k] }
+}

@@ -1,0 +1,99 @@
+/// The recurrences Recur runs as one fused op — cuDNN's RNN modes. Keras gate orders: LSTM [i, f, c, o],
+/// GRU [z, r, h].
+public enum RecurrenceKind: Sendable, Equatable, CustomStringConvertible {
+    /// hₜ = tanh(xₜ·W + b + hₜ₋₁·U)
+    case simpleRNN
+    /// c = σ(z_f) ⊙ c₋₁ + σ(z_i) ⊙ tanh(z_c), h = σ(z_o) ⊙ tanh(c), z = xₜ·W + hₜ₋₁·U + b
+    case lstm
+    /// z = σ(x_z + r_z), r = σ(x_r + r_r), h = z ⊙ h₋₁ + (1 − z) ⊙ ĥ, with ĥ = tanh(x_h + r ⊙ (h₋₁·U_h + b_h))
+    /// when `resetAfter` (cuDNN's form, bias (2, 3U)), else ĥ = tanh(x_h + (r ⊙ h₋₁)·U_h) (bias (3U)).
+    case gru(resetAfter: Bool)
+
+    public var description: String {
+        switch self {
+        case .simpleRNN: "SimpleRNN"
+        case .lstm: "LSTM"
+        case .gru(let resetAfter): "GRU(resetAfter: \(resetAfter))"
+        }
+    }
+
+    /// Gates per unit: the kernels are (features, gates·units) and (units, gates·units).
+    var gatesPerUnit: Int {
+        switch self {
+        case .simpleRNN: 1
+        case .lstm: 4
+        case .gru: 3
+        }
+    }
+
+    /// The carried states: h, and c for the LSTM.
+    var carryCount: Int { self == .lstm ? 2 : 1 }
+
+    /// The bias shape for gate width `g`.
+    func biasShape(gateWidth g: Int) -> [Int] { self == .gru(resetAfter: true) ? [2, g] : [g] }
+
+    /// The per-step math of this kind for a sequence of `batch` rows and `time` steps.
+    func stepper(recurrentKernel: Tensor, bias: Tensor, batch: Int, time: Int) throws -> any RecurrenceStepper {
+        switch self {
+        case .simpleRNN: SimpleRNNStepper(recurrentKernel: recurrentKernel, batch: batch)
+        case .lstm: LSTMStepper(recurrentKernel: recurrentKernel, batch: batch, time: time)
+        case .gru(resetAfter: true): GRUStepper(recurrentKernel: recurrentKernel, bias: bias, batch: batch, time: time)
+        case .gru(resetAfter: false): try GRUResetBeforeStepper(recurrentKernel: recurrentKernel, batch: batch, time: time)
+        }
+    }
+}
+
+/// The per-step math of one recurrence kind on a block of `n` batch rows starting at row `b0`; the
+/// driver (`Tensor.recurrence`) owns everything else: validation, layout, reversal, masks, threads and
+/// the gradients of x, W and the initial states.
+///
+/// Pointers address the block's first row: `projection` the step's rows of x·W + b (n × G), which
+/// `forward` may overwrite with what `backward` needs; `previous`/`current` the carries before and
+/// after the step (n × U each, h first).
+protocol RecurrenceStepper: AnyObject {
+    func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
+                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>])
+
+    /// Called once before the backward pass (allocates its buffers and transposed weights).
+    func prepareBackward()
+
+    /// From `dh` = ∂L/∂hₜ (and ∂L/∂cₜ in `dPrevious[1]` for the LSTM) writes ∂L/∂(x·W + b) into
+    /// `dProjection` and the gradients of the previous carries into `dPrevious` (h first).
+    func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
+                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
+                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>)
+
+    /// Per-step gradient buffers besides dProjection, (time, batch, width) each: a masked row's are zeroed.
+    var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { get }
+
+    /// ∂L/∂U from the initial h0 and the states hs (time, batch, units), after the backward pass.
+    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor
+
+    /// ∂L/∂b after the backward pass.
+    func biasGradient(dProjection: Tensor) throws -> Tensor
+}
+
+extension RecurrenceStepper {
+    var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { [] }
+
+    func biasGradient(dProjection: Tensor) throws -> Tensor { try Tensor.sumOfSteps(dProjection) }
+}
+
+extension Tensor {
+    /// Σ over steps and rows of a (time, batch, width) tensor: (width).
+    static func sumOfSteps(_ steps: Tensor) throws -> Tensor {
+        try steps.reshaped(to: [steps.shape[0] * steps.shape[1], steps.shape[2]]).sum(alongAxis: 0)
+    }
+
+    /// Σₜ hₜ₋₁ᵀ·dₜ for the states hs (time, batch, units) after h0 (batch, units) and per-step
+    /// gradients d (time, batch, width): (units, width), one GEMM for the first step and one for the rest.
+    static func previousStateProducts(h0: Tensor, hs: Tensor, _ d: UnsafePointer<Float>, width: Int) -> Tensor {
+        let (T, B, U) = (hs.shape[0], hs.shape[1], hs.shape[2])
+        let result = Tensor(uninitializedShape: [U, width])
+        gemm(h0.base, transposeA: true, d, transposeB: false, result.base, m: U, n: width, k: B)
+        if T > 1 {
+            parallelGemm(hs.base, transposeA: true, d + B * width, transposeB: false, result.base, m: U, n: width, k: (T - 1) * B, beta: 1)
+        }
+        return result
+    }
+}

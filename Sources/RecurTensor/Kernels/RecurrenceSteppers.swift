@@ -1,0 +1,204 @@
+import CRecurKernels
+
+/// hₜ = tanh(xₜ·W + b + hₜ₋₁·U): one GEMM into the projection and tanh in place.
+final class SimpleRNNStepper: RecurrenceStepper {
+    private let recurrentKernel: Tensor
+    private let forwardMatrix: StepMatrix
+    private var backwardMatrix: StepMatrix?
+    private let units: Int
+    private let rowsPerThread: Int
+
+    init(recurrentKernel: Tensor, batch: Int) {
+        self.recurrentKernel = recurrentKernel.detached
+        units = recurrentKernel.shape[0]
+        rowsPerThread = batchRowsPerThread(batch)
+        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerThread)
+    }
+
+    func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
+                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
+        forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true)
+        recur_tanh(projection, current[0], n * units)
+    }
+
+    func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread) }
+
+    func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
+                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
+                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>) {
+        recur_tanh_backward(current[0], dh, dProjection, n * units)
+        backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false)
+    }
+
+    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
+        Tensor.previousStateProducts(h0: h0, hs: hs, dProjection.base, width: units)
+    }
+}
+
+/// The LSTM step: z = projection + hₜ₋₁·U, then the gates in one vectorised pass
+/// (`recur_lstm_gates_forward`), which leaves the activations in the projection for the backward pass.
+final class LSTMStepper: RecurrenceStepper {
+    private let recurrentKernel: Tensor
+    private let forwardMatrix: StepMatrix
+    private var backwardMatrix: StepMatrix?
+    private let units: Int, batch: Int
+    private let rowsPerThread: Int
+    /// tanh(cₜ) of every step, (time, batch, units).
+    private let tanhC: Tensor
+
+    init(recurrentKernel: Tensor, batch: Int, time: Int) {
+        self.recurrentKernel = recurrentKernel.detached
+        units = recurrentKernel.shape[0]
+        self.batch = batch
+        rowsPerThread = batchRowsPerThread(batch)
+        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerThread)
+        tanhC = Tensor(uninitializedShape: [time, batch, units])
+    }
+
+    func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
+                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
+        forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true)
+        recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + (t * batch + b0) * units, current[0], n, units)
+    }
+
+    func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread) }
+
+    func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
+                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
+                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>) {
+        // dPrevious[1] holds ∂L/∂cₜ on entry and ∂L/∂cₜ₋₁ on return.
+        recur_lstm_gates_backward(projection, previous[1], tanhC.base + (t * batch + b0) * units, dh, dPrevious[1], dProjection, n, units)
+        backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false)
+    }
+
+    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
+        Tensor.previousStateProducts(h0: h0, hs: hs, dProjection.base, width: 4 * units)
+    }
+}
+
+/// The GRU in its `resetAfter` (cuDNN) form: hproj = hₜ₋₁·U + b_rec by one GEMM, then the gates in one
+/// pass (`recur_gru_gates_forward`). Bias (2, 3U) = [input bias; recurrent bias].
+final class GRUStepper: RecurrenceStepper {
+    private let recurrentKernel: Tensor
+    private let recurrentBias: Tensor
+    private let forwardMatrix: StepMatrix
+    private var backwardMatrix: StepMatrix?
+    private let units: Int, batch: Int
+    private let rowsPerThread: Int
+    /// hₜ₋₁·U + b_rec and the activations [z, r, ĥ] of every step, (time, batch, 3U) each.
+    private let hproj: Tensor, act: Tensor
+    private var dhproj: Tensor?
+
+    init(recurrentKernel: Tensor, bias: Tensor, batch: Int, time: Int) {
+        self.recurrentKernel = recurrentKernel.detached
+        units = recurrentKernel.shape[0]
+        self.batch = batch
+        recurrentBias = try! bias.detached.select(alongAxis: 0, index: 1)
+        rowsPerThread = batchRowsPerThread(batch)
+        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerThread)
+        hproj = Tensor(uninitializedShape: [time, batch, 3 * units])
+        act = Tensor(uninitializedShape: [time, batch, 3 * units])
+    }
+
+    func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
+                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
+        let g = 3 * units, row = t * batch + b0
+        let hp = hproj.base + row * g
+        for b in 0..<n { (hp + b * g).update(from: recurrentBias.base, count: g) }
+        forwardMatrix.multiply(previous[0], rows: n, into: hp, accumulate: true)
+        recur_gru_gates_forward(projection, hp, previous[0], act.base + row * g, current[0], n, units)
+    }
+
+    func prepareBackward() {
+        backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread)
+        dhproj = Tensor(uninitializedShape: hproj.shape)
+    }
+
+    var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { [(dhproj!.base, 3 * units)] }
+
+    func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
+                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
+                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>) {
+        let g = 3 * units, row = t * batch + b0
+        let dhp = dhproj!.base + row * g
+        recur_gru_gates_backward(act.base + row * g, hproj.base + row * g, previous[0], dh, dProjection, dhp, dPrevious[0], n, units)
+        backwardMatrix!.multiply(dhp, rows: n, into: dPrevious[0], accumulate: true)
+    }
+
+    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
+        Tensor.previousStateProducts(h0: h0, hs: hs, dhproj!.base, width: 3 * units)
+    }
+
+    func biasGradient(dProjection: Tensor) throws -> Tensor {
+        try Tensor.stack([Tensor.sumOfSteps(dProjection), Tensor.sumOfSteps(dhproj!)])
+    }
+}
+
+/// The GRU with the reset gate before the recurrent product (Keras's `reset_after=False`): per step
+/// hzr = hₜ₋₁·U_zr (one GEMM), the z and r gates and r ⊙ hₜ₋₁, cand = (r ⊙ hₜ₋₁)·U_h (a second
+/// GEMM), then ĥ and h. Bias (3U).
+final class GRUResetBeforeStepper: RecurrenceStepper {
+    private let uZR: Tensor, uH: Tensor
+    private let zrMatrix: StepMatrix, hMatrix: StepMatrix
+    private var zrBackward: StepMatrix?, hBackward: StepMatrix?
+    private let units: Int, batch: Int
+    private let rowsPerThread: Int
+    /// Saved per step: the activations [z, r, ĥ] (time, batch, 3U) and r ⊙ hₜ₋₁ (time, batch, U).
+    private let act: Tensor, rh: Tensor
+    /// Per-row scratch of one step: hₜ₋₁·U_zr and the candidate product.
+    private let hzr: Tensor, cand: Tensor
+    private var dhzr: Tensor?, dcand: Tensor?, drh: Tensor?
+
+    init(recurrentKernel: Tensor, batch: Int, time: Int) throws {
+        units = recurrentKernel.shape[0]
+        self.batch = batch
+        let parts = try recurrentKernel.detached.split(sizes: [2 * units, units], alongAxis: 1)
+        (uZR, uH) = (parts[0], parts[1])
+        rowsPerThread = batchRowsPerThread(batch)
+        zrMatrix = StepMatrix(uZR, transposed: false, rows: rowsPerThread)
+        hMatrix = StepMatrix(uH, transposed: false, rows: rowsPerThread)
+        act = Tensor(uninitializedShape: [time, batch, 3 * units])
+        rh = Tensor(uninitializedShape: [time, batch, units])
+        hzr = Tensor(uninitializedShape: [batch, 2 * units])
+        cand = Tensor(uninitializedShape: [batch, units])
+    }
+
+    func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
+                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
+        let row = t * batch + b0
+        let (zr, c) = (hzr.base + b0 * 2 * units, cand.base + b0 * units)
+        zrMatrix.multiply(previous[0], rows: n, into: zr, accumulate: false)
+        recur_gru_rb_gates(projection, zr, previous[0], act.base + row * 3 * units, rh.base + row * units, n, units)
+        hMatrix.multiply(rh.base + row * units, rows: n, into: c, accumulate: false)
+        recur_gru_rb_output(projection, c, previous[0], act.base + row * 3 * units, current[0], n, units)
+    }
+
+    func prepareBackward() {
+        zrBackward = StepMatrix(uZR, transposed: true, rows: rowsPerThread)
+        hBackward = StepMatrix(uH, transposed: true, rows: rowsPerThread)
+        dhzr = Tensor(uninitializedShape: [act.shape[0], batch, 2 * units])
+        dcand = Tensor(uninitializedShape: [act.shape[0], batch, units])
+        drh = Tensor(uninitializedShape: [batch, units])
+    }
+
+    var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { [(dhzr!.base, 2 * units), (dcand!.base, units)] }
+
+    func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
+                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
+                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>) {
+        let row = t * batch + b0
+        let a = act.base + row * 3 * units, dr = drh!.base + b0 * units
+        recur_gru_rb_output_backward(a, previous[0], dh, dProjection, dcand!.base + row * units, dPrevious[0], n, units)
+        hBackward!.multiply(dcand!.base + row * units, rows: n, into: dr, accumulate: false)
+        recur_gru_rb_gates_backward(a, previous[0], dr, dProjection, dhzr!.base + row * 2 * units, dPrevious[0], n, units)
+        zrBackward!.multiply(dhzr!.base + row * 2 * units, rows: n, into: dPrevious[0], accumulate: true)
+    }
+
+    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
+        // dU_zr = Σₜ hₜ₋₁ᵀ·dzrₜ, dU_h = Σₜ (r ⊙ hₜ₋₁)ᵀ·dĥₜ: one GEMM each over all steps.
+        let dZR = Tensor.previousStateProducts(h0: h0, hs: hs, dhzr!.base, width: 2 * units)
+        let dH = Tensor(uninitializedShape: [units, units])
+        parallelGemm(rh.base, transposeA: true, dcand!.base, transposeB: false, dH.base, m: units, n: units, k: rh.shape[0] * batch)
+        return try Tensor.concatenate([dZR, dH], alongAxis: 1)
+    }
+}
