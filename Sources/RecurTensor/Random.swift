@@ -74,3 +74,16 @@ extension Tensor {
         return t
     }
 }
+
+extension Tensor {
+    /// Inverted dropout's keep mask: each scalar is 0 with probability `rate`, else 1/(1 − rate), from
+    /// one uniform draw per scalar.
+    public static func dropoutMask(_ shape: [Int], rate: Float, generator: inout SeededGenerator) -> Tensor {
+        var keep = randomUniform(shape, generator: &generator)
+        let scale = 1 / (1 - rate)
+        keep.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = p[i] >= rate ? scale : 0 }
+        }
+        return keep
+    }
+}

@@ -120,3 +120,33 @@ struct TrainingUtilityTests {
         }
     }
 }
+
+/// A user's optimizer written with tensor ops only: w ← w − η·sign(g) (signSGD).
+final class SignSGD: Optimizer {
+    override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
+        let zero = Tensor(0)
+        let sign = try gradient.greater(zero) - gradient.less(zero)
+        value = try value - sign.scaled(by: learningRate)
+    }
+}
+
+@Suite("Optimizer extension point")
+struct OptimizerExtensionTests {
+    @Test func aUserOptimizerOfTensorOpsTrains() throws {
+        let v = Variable(name: "w", value: try Tensor([[1, -2], [0.5, 3]]))
+        let optimizer = SignSGD(learningRate: 0.25)
+        try optimizer.apply([try Tensor([[0.1, -0.3], [0, 2]])], to: [v])
+        #expect(v.value.scalars == [0.75, -1.75, 0.5, 2.75])
+        #expect(optimizer.iterations == 1)
+    }
+
+    @Test func updateRulesCheckShapesAndSlots() throws {
+        var w = Tensor.ones([3])
+        var none: [Tensor] = []
+        #expect(throws: RecurError.self) { try w.update(by: .adam(learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1),
+                                                        gradient: Tensor.ones([3]), slots: &none) }
+        #expect(throws: RecurError.self) { try w.update(by: .sgd(learningRate: 0.1, momentum: 0, nesterov: false), gradient: Tensor.ones([2]), slots: &none) }
+        try w.update(by: .sgd(learningRate: 0.5, momentum: 0, nesterov: false), gradient: Tensor([1, 2, 3]), slots: &none)
+        #expect(w.scalars == [0.5, 0, -0.5])
+    }
+}

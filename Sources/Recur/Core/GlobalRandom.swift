@@ -46,13 +46,14 @@ extension Initializer {
     /// initializer (orthogonal is O(n³)) and never draws from the generator. Throws, naming `layer`,
     /// when the shape is too large (`UntrustedLimits.maxElements`) or exceeds what the file can hold.
     func make(_ shape: [Int], for layer: String) throws -> Tensor {
-        try make(shape, for: layer, ownStream: nil)
+        var noStream: SeededGenerator?
+        return try make(shape, for: layer, stream: &noStream, ownStream: false)
     }
 
-    /// `make(_:for:)` drawing from a layer's own generator when `ownStream` is given: it is seeded on
+    /// `make(_:for:)` drawing from a layer's own generator `stream` (with `ownStream`): it is seeded on
     /// its first use by one draw from the global generator, so each instance gets weights of its own,
     /// `setRandomSeed` reproduces them, and one layer's weights do not shift another's.
-    func make(_ shape: [Int], for layer: String, ownStream: UnsafeMutablePointer<SeededGenerator?>?) throws -> Tensor {
+    func make(_ shape: [Int], for layer: String, stream: inout SeededGenerator?, ownStream: Bool = true) throws -> Tensor {
         guard let count = UntrustedLimits.elementCount(shape) else {
             throw RecurError.invalidArgument(op: layer, message: "weight of shape \(describeShape(shape)) is too large "
                                              + "(at most \(UntrustedLimits.maxElements) values per weight)")
@@ -61,9 +62,9 @@ extension Initializer {
             try budget.take(count, shape: shape, layer: layer)
             return Tensor.zeros(shape)
         }
-        guard let ownStream else { return GlobalRandom.shared.draw { make(shape, generator: &$0) } }
-        if ownStream.pointee == nil { ownStream.pointee = SeededGenerator(seed: GlobalRandom.shared.draw { $0.next() }) }
-        return make(shape, generator: &ownStream.pointee!)
+        guard ownStream else { return GlobalRandom.shared.draw { make(shape, generator: &$0) } }
+        if stream == nil { stream = SeededGenerator(seed: GlobalRandom.shared.draw { $0.next() }) }
+        return make(shape, generator: &stream!)
     }
 }
 

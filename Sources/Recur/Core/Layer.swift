@@ -73,7 +73,7 @@ open class Layer {
     /// while a model is read from a file, whose values replace it. Call it from `build(inputShapes:)`.
     @discardableResult
     public func addWeight(name: String, shape: [Int], initializer: Initializer = .glorotUniform, trainable: Bool = true) throws -> Variable {
-        let value = try withUnsafeMutablePointer(to: &weightStream) { try initializer.make(shape, for: self.name, ownStream: $0) }
+        let value = try initializer.make(shape, for: name, stream: &weightStream)
         let weight = Variable(name: name, value: value, trainable: trainable)
         addedWeights.append(weight)
         return weight

@@ -29,12 +29,5 @@ public final class Dropout: Layer {
 
 /// A tensor of 0 and 1/(1 − rate): each entry is 0 with probability `rate`.
 func dropoutKeepMask(shape: [Int], rate: Float) -> Tensor {
-    GlobalRandom.shared.draw { g in
-        let u = Tensor.randomUniform(shape, generator: &g)
-        var keep = u
-        keep.withUnsafeMutableBufferPointer { p in
-            for i in p.indices { p[i] = p[i] >= rate ? 1 / (1 - rate) : 0 }
-        }
-        return keep
-    }
+    GlobalRandom.shared.draw { Tensor.dropoutMask(shape, rate: rate, generator: &$0) }
 }

@@ -23,11 +23,11 @@ public final class LSTMCell: BuiltInRecurrentCell {
     public var unitForgetBias: Bool { configuration.unitForgetBias }
 
     override func initialBias() throws -> Tensor {
-        var b = try super.initialBias()
-        if unitForgetBias {
-            b.withUnsafeMutableBufferPointer { p in for k in units..<(2 * units) { p[k] = 1 } }
-        }
-        return b
+        let b = try super.initialBias()
+        guard unitForgetBias else { return b }
+        // Keras's unit_forget_bias: the forget gate's biases [units, 2·units) start at 1.
+        let gates = try b.split(sizes: [units, units, 2 * units], alongAxis: 0)
+        return try Tensor.concatenate([gates[0], Tensor.ones([units]), gates[2]], alongAxis: 0)
     }
 
     public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {

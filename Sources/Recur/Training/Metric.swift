@@ -52,7 +52,7 @@ open class Metric: MetricConvertible {
             runningTotal += Double(try (values * weights).sum().scalar)
             runningCount += Double(weights.sum().scalar)
         } else {
-            runningTotal += values.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
+            runningTotal += values.sumInDouble()
             runningCount += Double(values.count)
         }
     }

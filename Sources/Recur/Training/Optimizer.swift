@@ -38,11 +38,7 @@ open class Optimizer {
             let key = ObjectIdentifier(v)
             var state = slots[key] ?? (0..<slotCount).map { _ in Tensor.zeros(v.shape) }
             var value = v.value
-            try value.withUnsafeMutableBufferPointer { w in
-                try clipped(g).withUnsafeBufferPointer { grad in
-                    try update(w, grad, &state, step: iterations)
-                }
-            }
+            try update(&value, gradient: try clipped(g), slots: &state, step: iterations)
             v.value = value
             slots[key] = state
         }
@@ -82,16 +78,17 @@ open class Optimizer {
         var g = g
         if let clipValue { g = try g.clipped(min: -clipValue, max: clipValue) }
         if let clipNorm {
-            let norm = g.withUnsafeBufferPointer { p in p.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+            let norm = g.sumOfSquares().squareRoot()
             if norm > Double(clipNorm) { g = g.scaled(by: Float(Double(clipNorm) / norm)) }
         }
         return g
     }
 
-    /// The update rule on raw scalars: `w` the variable, `g` its gradient, `slots` its state.
-    open func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
-                     _ slots: inout [Tensor], step: Int) throws {
-        fatalError("\(name) must override update")
+    /// The update rule: changes `value` (a variable's) in place from its (clipped) `gradient` and its
+    /// `slots` (`slotCount` tensors of its shape) at update number `step` (1 first), with tensor ops
+    /// such as `value.update(by: .sgd(...), gradient:slots:)`.
+    open func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
+        throw RecurError.unsupported(op: name, message: "\(name) must override update(_:gradient:slots:step:)")
     }
 }
 
@@ -109,18 +106,8 @@ public final class SGD: Optimizer {
 
     public override var slotCount: Int { momentum > 0 ? 1 : 0 }
 
-    public override func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ slots: inout [Tensor], step: Int) throws {
-        let lr = learningRate, mu = momentum
-        if mu == 0 {
-            for i in w.indices { w[i] -= lr * g[i] }
-            return
-        }
-        slots[0].withUnsafeMutableBufferPointer { v in
-            for i in w.indices {
-                v[i] = mu * v[i] - lr * g[i]
-                w[i] += nesterov ? mu * v[i] - lr * g[i] : v[i]
-            }
-        }
+    public override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
+        try value.update(by: .sgd(learningRate: learningRate, momentum: momentum, nesterov: nesterov), gradient: gradient, slots: &slots)
     }
 }
 
@@ -141,21 +128,9 @@ public class Adam: Optimizer {
 
     public override var slotCount: Int { 2 }
 
-    public override func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ slots: inout [Tensor], step: Int) throws {
-        let t = Double(step)
-        let alpha = Float(Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
-        var m = slots[0], v = slots[1]
-        m.withUnsafeMutableBufferPointer { m in
-            v.withUnsafeMutableBufferPointer { v in
-                for i in w.indices {
-                    m[i] += (g[i] - m[i]) * (1 - b1)
-                    v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
-                    w[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
-                }
-            }
-        }
-        slots = [m, v]
+    public override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
+        try value.update(by: .adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step),
+                         gradient: gradient, slots: &slots)
     }
 }
 
@@ -171,10 +146,10 @@ public final class AdamW: Adam {
         super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue)
     }
 
-    public override func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ slots: inout [Tensor], step: Int) throws {
-        let decay = learningRate * weightDecay
-        for i in w.indices { w[i] -= w[i] * decay }
-        try super.update(w, g, &slots, step: step)
+    public override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
+        var none: [Tensor] = []
+        try value.update(by: .weightDecay(learningRate * weightDecay), gradient: gradient, slots: &none)
+        try super.update(&value, gradient: gradient, slots: &slots, step: step)
     }
 }
 
@@ -196,25 +171,9 @@ public final class RMSprop: Optimizer {
     public override var name: String { "RMSprop" }
     public override var slotCount: Int { momentum > 0 ? 2 : 1 }
 
-    public override func update(_ w: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, _ slots: inout [Tensor], step: Int) throws {
-        let (lr, rho, mu, eps) = (learningRate, rho, momentum, epsilon)
-        var a = slots[0]
-        var s = mu > 0 ? slots[1] : Tensor.zeros([0])
-        a.withUnsafeMutableBufferPointer { a in
-            s.withUnsafeMutableBufferPointer { s in
-                for i in w.indices {
-                    a[i] = rho * a[i] + (1 - rho) * g[i] * g[i]
-                    let delta = lr * g[i] / (a[i] + eps).squareRoot()
-                    if mu > 0 {
-                        s[i] = mu * s[i] + delta
-                        w[i] -= s[i]
-                    } else {
-                        w[i] -= delta
-                    }
-                }
-            }
-        }
-        slots = mu > 0 ? [a, s] : [a]
+    public override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
+        try value.update(by: .rmsprop(learningRate: learningRate, rho: rho, momentum: momentum, epsilon: epsilon),
+                         gradient: gradient, slots: &slots)
     }
 }
 

@@ -53,6 +53,16 @@ extension Tensor {
     }
 
     /// Sum of all scalars, as a rank-0 tensor.
+    /// The sum of all scalars, accumulated in double precision (for running totals of metrics).
+    public func sumInDouble() -> Double { recur_sum(base, count) }
+
+    /// The sum of the squares of all scalars, accumulated in double precision (for norms).
+    public func sumOfSquares() -> Double {
+        var total = 0.0
+        for i in 0..<count { total += Double(base[i]) * Double(base[i]) }
+        return total
+    }
+
     public func sum() -> Tensor {
         var out = Tensor(Float(recur_sum(base, count)))
         let inputShape = shape

@@ -1,0 +1,81 @@
+import Foundation
+
+/// The update rules of Keras's optimizers as tensor ops: `Tensor.update(by:gradient:slots:)` applies one
+/// to a variable's value and its slot tensors in place, so optimizers never touch storage themselves.
+public enum UpdateRule: Sendable {
+    /// v ← μv − ηg; w ← w + v (Nesterov: w ← w + μv − ηg); without momentum w ← w − ηg. Slots: [v] with momentum.
+    case sgd(learningRate: Float, momentum: Float, nesterov: Bool)
+    /// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂); w ← w − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m/(√v + ε). Slots: [m, v].
+    case adam(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int)
+    /// a ← ρa + (1 − ρ)g²; Δ = ηg/√(a + ε); with momentum s ← μs + Δ, w ← w − s; else w ← w − Δ.
+    /// Slots: [a], or [a, s] with momentum.
+    case rmsprop(learningRate: Float, rho: Float, momentum: Float, epsilon: Float)
+    /// Decoupled weight decay w ← w − λw (AdamW's first half). No slots.
+    case weightDecay(Float)
+
+    /// How many slot tensors (each of the variable's shape) the rule keeps.
+    public var slotCount: Int {
+        switch self {
+        case .sgd(_, let momentum, _): momentum > 0 ? 1 : 0
+        case .adam: 2
+        case .rmsprop(_, _, let momentum, _): momentum > 0 ? 2 : 1
+        case .weightDecay: 0
+        }
+    }
+}
+
+extension Tensor {
+    /// Applies `rule` to this tensor in place from `gradient` (same shape), updating `slots` (as many as
+    /// `rule.slotCount`, each of this shape).
+    public mutating func update(by rule: UpdateRule, gradient: Tensor, slots: inout [Tensor]) throws {
+        guard gradient.shape == shape else {
+            throw RecurError.shapeMismatch(op: "update", expected: describeShape(shape), actual: describeShape(gradient.shape))
+        }
+        guard slots.count == rule.slotCount, slots.allSatisfy({ $0.shape == shape }) else {
+            throw RecurError.invalidArgument(op: "update", message: "\(rule) keeps \(rule.slotCount) slot(s) of shape \(describeShape(shape)), got \(slots.map { describeShape($0.shape) })")
+        }
+        let g = gradient.base
+        let n = count
+        var first = slots.first ?? Tensor.zeros([0]), second = slots.count > 1 ? slots[1] : Tensor.zeros([0])
+        withUnsafeMutableBufferPointer { w in
+            first.withUnsafeMutableBufferPointer { s0 in
+                second.withUnsafeMutableBufferPointer { s1 in
+                    switch rule {
+                    case let .sgd(lr, mu, nesterov):
+                        if mu == 0 {
+                            for i in 0..<n { w[i] -= lr * g[i] }
+                        } else {
+                            for i in 0..<n {
+                                s0[i] = mu * s0[i] - lr * g[i]
+                                w[i] += nesterov ? mu * s0[i] - lr * g[i] : s0[i]
+                            }
+                        }
+                    case let .adam(lr, b1, b2, eps, step):
+                        let t = Double(step)
+                        let alpha = Float(Double(lr) * (1 - pow(Double(b2), t)).squareRoot() / (1 - pow(Double(b1), t)))
+                        for i in 0..<n {
+                            s0[i] += (g[i] - s0[i]) * (1 - b1)
+                            s1[i] += (g[i] * g[i] - s1[i]) * (1 - b2)
+                            w[i] -= alpha * s0[i] / (s1[i].squareRoot() + eps)
+                        }
+                    case let .rmsprop(lr, rho, mu, eps):
+                        for i in 0..<n {
+                            s0[i] = rho * s0[i] + (1 - rho) * g[i] * g[i]
+                            let delta = lr * g[i] / (s0[i] + eps).squareRoot()
+                            if mu > 0 {
+                                s1[i] = mu * s1[i] + delta
+                                w[i] -= s1[i]
+                            } else {
+                                w[i] -= delta
+                            }
+                        }
+                    case let .weightDecay(decay):
+                        for i in 0..<n { w[i] -= w[i] * decay }
+                    }
+                }
+            }
+        }
+        if !slots.isEmpty { slots[0] = first }
+        if slots.count > 1 { slots[1] = second }
+    }
+}
