@@ -126,7 +126,7 @@ public func gradients(of ys: [Tensor], seeds: [Tensor], wrt xs: [Tensor]) throws
             guard seed.shape == y.shape else {
                 throw RecurError.shapeMismatch(op: "gradients", expected: describeShape(y.shape), actual: describeShape(seed.shape))
             }
-            try accumulate(&grads, edge.key, seed)
+            try accumulate(&grads, edge.key, seed.to(y.device))
         }
         for node in order.reversed() {
             let id = ObjectIdentifier(node)

@@ -49,41 +49,26 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 }
 
 extension Tensor {
-    /// Scalars drawn uniformly from [low, high).
+    /// Scalars drawn uniformly from [low, high), on the host.
     public static func randomUniform(_ shape: [Int], low: Float = 0, high: Float = 1, generator: inout SeededGenerator) -> Tensor {
-        let t = Tensor(uninitializedShape: shape)
-        for i in 0..<t.count { t.base[i] = low + (high - low) * generator.nextUnitFloat() }
-        return t
+        CPUBackend.shared.random(.uniform(low: low, high: high), shape: shape, generator: &generator)
     }
 
-    /// Scalars drawn from N(mean, stddev²).
+    /// Scalars drawn from N(mean, stddev²), on the host.
     public static func randomNormal(_ shape: [Int], mean: Float = 0, stddev: Float = 1, generator: inout SeededGenerator) -> Tensor {
-        let t = Tensor(uninitializedShape: shape)
-        for i in 0..<t.count { t.base[i] = mean + stddev * generator.nextNormal() }
-        return t
+        CPUBackend.shared.random(.normal(mean: mean, standardDeviation: stddev), shape: shape, generator: &generator)
     }
 
-    /// Scalars from N(mean, stddev²) redrawn until within two standard deviations (Keras's truncated normal).
+    /// Scalars from N(mean, stddev²) redrawn until within two standard deviations (Keras's truncated
+    /// normal), on the host.
     public static func randomTruncatedNormal(_ shape: [Int], mean: Float = 0, stddev: Float = 1, generator: inout SeededGenerator) -> Tensor {
-        let t = Tensor(uninitializedShape: shape)
-        for i in 0..<t.count {
-            var z = generator.nextNormal()
-            while Swift.abs(z) > 2 { z = generator.nextNormal() }
-            t.base[i] = mean + stddev * z
-        }
-        return t
+        CPUBackend.shared.random(.truncatedNormal(mean: mean, standardDeviation: stddev), shape: shape, generator: &generator)
     }
-}
 
-extension Tensor {
-    /// Inverted dropout's keep mask: each scalar is 0 with probability `rate`, else 1/(1 − rate), from
-    /// one uniform draw per scalar.
-    public static func dropoutMask(_ shape: [Int], rate: Float, generator: inout SeededGenerator) -> Tensor {
-        var keep = randomUniform(shape, generator: &generator)
-        let scale = 1 / (1 - rate)
-        keep.withUnsafeMutableBufferPointer { p in
-            for i in p.indices { p[i] = p[i] >= rate ? scale : 0 }
-        }
-        return keep
+    /// Inverted dropout's keep mask on `device`: each scalar is 0 with probability `rate`, else
+    /// 1/(1 − rate), from one uniform draw per scalar.
+    public static func dropoutMask(_ shape: [Int], rate: Float, generator: inout SeededGenerator, on device: Device = .cpu) throws -> Tensor {
+        let uniform = try Backends.backend(for: device).random(.uniform(low: 0, high: 1), shape: shape, generator: &generator)
+        return try uniform.greaterEqual(Tensor(rate)).scaled(by: 1 / (1 - rate))
     }
 }

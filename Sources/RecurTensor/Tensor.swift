@@ -18,10 +18,22 @@ public struct Tensor {
         self.buffer = buffer
     }
 
-    /// A tensor of the given shape with uninitialised scalars (internal: every op fills its output).
-    init(uninitializedShape shape: [Int], device: Device = .cpu) {
-        self.init(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *), device: device))
+    /// A host tensor of the given shape with uninitialised scalars (internal: every op fills its output).
+    init(uninitializedShape shape: [Int]) {
+        self.init(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *)))
     }
+
+    /// A tensor of a backend's device on its memory: for backends of other devices than the CPU.
+    public init(shape: [Int], memory: any DeviceMemory) throws {
+        guard memory.count == shape.reduce(1, *) else {
+            throw RecurError.shapeMismatch(op: "Tensor", expected: "\(shape.reduce(1, *)) scalars for shape \(describeShape(shape))",
+                                           actual: "device memory of \(memory.count) scalars")
+        }
+        self.init(shape: shape, buffer: TensorBuffer(memory: memory))
+    }
+
+    /// The device memory of a tensor that is not on the host (nil for host tensors): for its backend.
+    public var memory: (any DeviceMemory)? { buffer.memory }
 
     /// A tensor holding `scalars` in row-major order.
     public init(shape: [Int], scalars: [Float]) throws {
@@ -59,35 +71,56 @@ public struct Tensor {
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
 
+    /// Zeros on `device`.
+    public static func zeros(_ shape: [Int], on device: Device) throws -> Tensor {
+        try Backends.backend(for: device).filled(0, shape: shape)
+    }
+
     /// Number of scalars.
     public var count: Int { buffer.count }
     public var rank: Int { shape.count }
     public var device: Device { buffer.device }
 
-    /// A copy of the scalars in row-major order.
-    public var scalars: [Float] {
-        Array(UnsafeBufferPointer(start: buffer.base, count: count))
+    /// A copy of the scalars in row-major order (copied from the device when the tensor is not on the
+    /// host; a device whose backend cannot copy gives an empty array — use `hostScalars()` to see why).
+    public var scalars: [Float] { (try? hostScalars()) ?? [] }
+
+    /// A copy of the scalars in row-major order, copied from the device when the tensor is not on the host.
+    public func hostScalars() throws -> [Float] {
+        let host = try deviceBackend.download(detached)
+        return Array(UnsafeBufferPointer(start: host.buffer.base, count: count))
     }
 
     /// The single scalar of a tensor with one element.
     public var scalar: Float {
         precondition(count == 1, "Tensor.scalar needs exactly one element, shape is \(describeShape(shape))")
-        return buffer.base[0]
+        return scalars[0]
     }
 
-    /// Read-only access to the scalars.
-    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        try body(UnsafeBufferPointer(start: buffer.base, count: count))
+    /// Read-only access to the scalars of a host tensor; throws for a tensor on another device, whose
+    /// memory the host cannot address (move it with `to(.cpu)`).
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
+        try requireHost("withUnsafeBufferPointer")
+        return try body(UnsafeBufferPointer(start: buffer.base, count: count))
     }
 
-    /// Mutable access; copies the storage first if it is shared (copy-on-write).
-    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    /// Mutable access to the scalars of a host tensor; copies the storage first if it is shared
+    /// (copy-on-write). Throws for a tensor on another device.
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) throws -> R {
+        try requireHost("withUnsafeMutableBufferPointer")
         if !isKnownUniquelyReferenced(&buffer) {
-            let copy = TensorBuffer(count: count, device: device)
+            let copy = TensorBuffer(count: count)
             copy.base.update(from: buffer.base, count: count)
             buffer = copy
         }
         return try body(UnsafeMutableBufferPointer(start: buffer.base, count: count))
+    }
+
+    /// Throws unless the tensor is in host memory.
+    func requireHost(_ what: String) throws {
+        guard device == .cpu else {
+            throw RecurError.invalidArgument(op: what, message: "the tensor is on \(device), not in host memory: move it with .to(.cpu)")
+        }
     }
 
     /// The pointer to the scalars, for kernels that only read.
@@ -109,6 +142,7 @@ extension Tensor: CustomStringConvertible {
         let prefix = "Tensor("
         let summarise = count > 1000
         let all = scalars
+        guard all.count == count else { return "Tensor(on \(device), shape: \(describeShape(shape)))" }
         func format(_ x: Float) -> String { x == x.rounded() && Swift.abs(x) < 1e16 ? String(format: "%.1f", x) : "\(x)" }
         func block(axis: Int, offset: Int) -> String {
             if axis == rank { return format(all[offset]) }
@@ -129,8 +163,10 @@ extension Tensor {
     /// `absoluteTolerance + relativeTolerance * |other|`.
     public func isAlmostEqual(to other: Tensor, absoluteTolerance: Float = 1e-5, relativeTolerance: Float = 1e-5) -> Bool {
         guard shape == other.shape else { return false }
+        let (x, y) = (scalars, other.scalars)
+        guard x.count == count, y.count == count else { return false }
         for i in 0..<count {
-            let a: Float = base[i], b: Float = other.base[i]
+            let a: Float = x[i], b: Float = y[i]
             let limit: Float = absoluteTolerance + relativeTolerance * Swift.abs(b)
             if !(Swift.abs(a - b) <= limit) { return false }
         }
@@ -140,8 +176,9 @@ extension Tensor {
     /// The largest absolute difference between two tensors of the same shape.
     public func maxAbsDifference(_ other: Tensor) -> Float {
         precondition(shape == other.shape, "shapes differ: \(shape) vs \(other.shape)")
+        let (x, y) = (scalars, other.scalars)
         var m: Float = 0
-        for i in 0..<count { m = Swift.max(m, Swift.abs(base[i] - other.base[i])) }
+        for i in 0..<Swift.min(x.count, y.count) { m = Swift.max(m, Swift.abs(x[i] - y[i])) }
         return m
     }
 }

@@ -17,8 +17,8 @@ func checkGradients(_ inputs: [Tensor], epsilon: Float = 1e-2, tolerance: Float 
         #expect(analytic[k].shape == x.shape, sourceLocation: sourceLocation)
         for i in 0..<x.count {
             var plus = inputs, minus = inputs
-            plus[k].withUnsafeMutableBufferPointer { $0[i] += epsilon }
-            minus[k].withUnsafeMutableBufferPointer { $0[i] -= epsilon }
+            try plus[k].withUnsafeMutableBufferPointer { $0[i] += epsilon }
+            try minus[k].withUnsafeMutableBufferPointer { $0[i] -= epsilon }
             let numeric = (try loss(plus).scalar - loss(minus).scalar) / (2 * epsilon)
             let a = analytic[k].scalars[i]
             #expect(abs(a - numeric) <= tolerance * max(1, abs(numeric)),

@@ -54,7 +54,7 @@ struct OpValueTests {
     @Test func copyOnWrite() throws {
         let a = Tensor([1, 2, 3])
         var b = a
-        b.withUnsafeMutableBufferPointer { $0[0] = 9 }
+        try b.withUnsafeMutableBufferPointer { $0[0] = 9 }
         #expect(a.scalars == [1, 2, 3])
         #expect(b.scalars == [9, 2, 3])
     }
@@ -72,7 +72,7 @@ struct OpValueTests {
         let q = Initializer.orthogonal().make([6, 4], generator: &g)
         let qtq = try q.matmul(q, transposingSelf: true)
         var eye = Tensor.zeros([4, 4])
-        eye.withUnsafeMutableBufferPointer { for i in 0..<4 { $0[i * 5] = 1 } }
+        try eye.withUnsafeMutableBufferPointer { for i in 0..<4 { $0[i * 5] = 1 } }
         #expect(qtq.isAlmostEqual(to: eye, absoluteTolerance: 1e-5))
         let wide = Initializer.orthogonal().make([4, 16], generator: &g)
         #expect(try wide.matmul(wide, transposingOther: true).isAlmostEqual(to: eye, absoluteTolerance: 1e-5))
@@ -93,12 +93,12 @@ struct StepMatrixTests {
         let a = random([m, k], seed: 60), w = random([k, n], seed: 61), start = random([m, n], seed: 62)
         var c = start
         let step = StepMatrix(w, transposed: false, rows: m)
-        c.withUnsafeMutableBufferPointer { step.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: true) }
+        try c.withUnsafeMutableBufferPointer { step.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: true) }
         #expect(c.isAlmostEqual(to: try start + a.matmul(w), absoluteTolerance: 1e-5))
         let wt = try w.transposed()
         var d = start
         let stepT = StepMatrix(wt, transposed: true, rows: m)
-        d.withUnsafeMutableBufferPointer { stepT.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: false) }
+        try d.withUnsafeMutableBufferPointer { stepT.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: false) }
         #expect(d.isAlmostEqual(to: try a.matmul(w), absoluteTolerance: 1e-5))
     }
 }

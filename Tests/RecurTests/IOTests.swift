@@ -114,7 +114,7 @@ struct NpyIOTests {
         let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 1 / 3]
         let n = shape.reduce(1, *)
         let t = try Tensor(shape: shape, scalars: (0..<n).map { special[$0 % special.count] + ($0 >= special.count ? Float($0) : 0) })
-        let data = NumpyFile.npyData(t)
+        let data = try NumpyFile.npyData(t)
         // Header padded so the data starts at a multiple of 64.
         #expect((data.count - 4 * n) % 64 == 0)
         let back = try NumpyFile.readNpy(data, path: "memory")
@@ -257,7 +257,7 @@ struct NpzIOTests {
     @Test("a zip with a deflated entry is read; truncated and corrupt zips throw")
     func deflatedAndCorrupt() throws {
         let text = Data(String(repeating: "recurrent networks ", count: 200).utf8)
-        let npy = NumpyFile.npyData(try Tensor(shape: [3], scalars: [1, 2, 3]))
+        let npy = try NumpyFile.npyData(try Tensor(shape: [3], scalars: [1, 2, 3]))
         let zip = handBuiltZip([("notes.txt", text, true), ("x.npy", npy, true), ("empty", Data(), true)])
         let archive = try ZipArchive(data: zip, path: "memory.zip")
         #expect(archive.entries.map(\.method) == [8, 8, 8])

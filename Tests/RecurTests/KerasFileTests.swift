@@ -301,7 +301,7 @@ struct KerasFileTests {
     }
 
     @Test func badNpyHeaderThrows() throws {
-        var data = NumpyFile.npyData(Tensor([1, 2, 3]))
+        var data = try NumpyFile.npyData(Tensor([1, 2, 3]))
         let header = String(decoding: data, as: UTF8.self)
         let range = header.range(of: "'descr': '<f4'")!
         let offset = header.utf8.distance(from: header.startIndex, to: range.lowerBound)

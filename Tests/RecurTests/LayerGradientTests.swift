@@ -31,8 +31,8 @@ struct LayerGradientTests {
             let stride = max(1, original.count / 12)
             for i in Swift.stride(from: 0, to: original.count, by: stride) {
                 var plus = original, minus = original
-                plus.withUnsafeMutableBufferPointer { $0[i] += eps }
-                minus.withUnsafeMutableBufferPointer { $0[i] -= eps }
+                try plus.withUnsafeMutableBufferPointer { $0[i] += eps }
+                try minus.withUnsafeMutableBufferPointer { $0[i] -= eps }
                 set(plus); let lp = try loss(current).scalar
                 set(minus); let lm = try loss(current).scalar
                 set(original)

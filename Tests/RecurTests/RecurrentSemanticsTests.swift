@@ -118,7 +118,7 @@ struct RecurrentSemanticsTests {
         try withFreshLayerNames {
             var x = random([2, 5, 3], seed: 40)
             // Steps 3 and 4 of row 1 are padding.
-            x.withUnsafeMutableBufferPointer { p in for i in (1 * 15 + 9)..<(2 * 15) { p[i] = 0 } }
+            try x.withUnsafeMutableBufferPointer { p in for i in (1 * 15 + 9)..<(2 * 15) { p[i] = 0 } }
             let lstm = LSTM(4, returnSequences: true)
             let model = Sequential([Masking(maskValue: 0, inputShape: [5, 3]), lstm])
             let viaModel = try model.predictOnBatch(x)

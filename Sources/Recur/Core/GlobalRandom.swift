@@ -25,9 +25,9 @@ final class GlobalRandom: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive use of the generator.
-    func draw<R>(_ body: (inout SeededGenerator) -> R) -> R {
+    func draw<R>(_ body: (inout SeededGenerator) throws -> R) rethrows -> R {
         lock.lock(); defer { lock.unlock() }
-        return body(&generator)
+        return try body(&generator)
     }
 }
 

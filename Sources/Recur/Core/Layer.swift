@@ -159,6 +159,12 @@ open class Layer {
     /// The number of scalars in all weights (Keras's `count_params()`).
     public var parameterCount: Int { variables.reduce(0) { $0 + $1.value.count } }
 
+    /// Moves every weight to `device` (PyTorch's `module.to(device)`): the layer then runs there, on
+    /// inputs of that device. Stateful layers start their next call from zeros.
+    public func move(to device: Device) throws {
+        for v in variables { v.value = try v.value.detached.to(device) }
+    }
+
     /// Keras's `get_weights()`: copies of every weight in order.
     public func getWeights() -> [Tensor] { variables.map(\.value) }
 

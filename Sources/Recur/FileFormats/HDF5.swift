@@ -278,7 +278,7 @@ final class HDF5File {
         guard ds >= 0 else { throw fail("cannot create dataset '\(datasetPath)'") }
         defer { H5Dclose(ds) }
         if t.count > 0 {
-            let status = t.withUnsafeBufferPointer { buf in
+            let status = try t.to(.cpu).withUnsafeBufferPointer { buf in
                 H5Dwrite(ds, recur_h5t_native_float(), recur_h5s_all(), recur_h5s_all(), recur_h5p_default(), buf.baseAddress)
             }
             guard status >= 0 else { throw fail("cannot write dataset '\(datasetPath)'") }

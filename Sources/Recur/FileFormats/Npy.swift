@@ -62,7 +62,7 @@ public enum NumpyFile {
     }
 
     /// `.npy` version 1.0 bytes for `t` (dtype `<f4`, C order, data aligned to 64 bytes).
-    public static func npyData(_ t: Tensor) -> Data {
+    public static func npyData(_ t: Tensor) throws -> Data {
         let shapeText: String
         switch t.shape.count {
         case 0: shapeText = "()"
@@ -87,7 +87,7 @@ public enum NumpyFile {
             out.appendLE(UInt16(header.utf8.count))
             out.append(contentsOf: header.utf8)
         }
-        t.withUnsafeBufferPointer { buf in
+        try t.to(.cpu).withUnsafeBufferPointer { buf in
             #if _endian(little)
             out.append(contentsOf: UnsafeRawBufferPointer(buf))
             #else

@@ -11,7 +11,7 @@ public final class Dropout: Layer {
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
         guard input.training, rate > 0 else { return LayerOutput([x], mask: input.mask) }
-        let keep = dropoutKeepMask(shape: x.shape, rate: rate)
+        let keep = try dropoutKeepMask(shape: x.shape, rate: rate, on: x.device)
         return LayerOutput([try x * keep], mask: input.mask)
     }
 
@@ -27,7 +27,7 @@ public final class Dropout: Layer {
     }
 }
 
-/// A tensor of 0 and 1/(1 − rate): each entry is 0 with probability `rate`.
-func dropoutKeepMask(shape: [Int], rate: Float) -> Tensor {
-    GlobalRandom.shared.draw { Tensor.dropoutMask(shape, rate: rate, generator: &$0) }
+/// A tensor of 0 and 1/(1 − rate) on `device`: each entry is 0 with probability `rate`.
+func dropoutKeepMask(shape: [Int], rate: Float, on device: Device) throws -> Tensor {
+    try GlobalRandom.shared.draw { try Tensor.dropoutMask(shape, rate: rate, generator: &$0, on: device) }
 }

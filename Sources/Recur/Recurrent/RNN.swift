@@ -116,7 +116,7 @@ open class RNN: Layer {
         if let mask = input.mask, mask.shape != [batch, time] {
             throw RecurError.shapeMismatch(errorSubject, what: "mask", expected: [batch, time], actual: mask.shape.map(Optional.some))
         }
-        let initial = try initialStates(input.initialState, batch: batch)
+        let initial = try initialStates(input.initialState, batch: batch, device: x.device)
         let result = try runSequence(sequences, initialStates: initial, mask: input.mask, training: input.training)
         if stateful { carriedStates = result.finalStates.map(\.detached) }
         var outputs = returnSequences ? result.sequences : result.lastOutputs
@@ -125,7 +125,7 @@ open class RNN: Layer {
     }
 
     /// The states a call starts from: the given ones, else a stateful layer's carried states, else zeros.
-    func initialStates(_ given: [Tensor], batch: Int) throws -> [Tensor] {
+    func initialStates(_ given: [Tensor], batch: Int, device: Device) throws -> [Tensor] {
         if !given.isEmpty {
             try checkInitialStateShapes(given.map { $0.shape.map(Optional.some) }, batch: batch)
             return given
@@ -139,7 +139,7 @@ open class RNN: Layer {
         if stateful, let batchSize, batchSize != batch {
             throw RecurError.shapeMismatch(errorSubject, expected: "batch size \(batchSize) (stateful)", actual: "batch size \(batch)")
         }
-        return cell.zeroStates(batch: batch)
+        return try cell.zeroStates(batch: batch, on: device)
     }
 
     /// The result of running over a whole sequence.

@@ -22,6 +22,11 @@ open class RecurrentCell: Layer {
     public func zeroStates(batch: Int) -> [Tensor] {
         stateShapes.map { Tensor.zeros([batch] + $0) }
     }
+
+    /// Zero states on `device`.
+    public func zeroStates(batch: Int, on device: Device) throws -> [Tensor] {
+        try stateShapes.map { try Tensor.zeros([batch] + $0, on: device) }
+    }
 }
 
 /// Dropout masks drawn once per sequence and reused at every timestep (Keras's `DropoutRNNCell`).
@@ -36,7 +41,7 @@ struct SequenceDropout {
     /// `x` times this sequence's mask (drawn on first use), or `x` when not training or rate is 0.
     mutating func apply(_ x: Tensor, training: Bool) throws -> Tensor {
         guard training, rate > 0 else { return x }
-        if mask == nil || mask!.shape != x.shape { mask = dropoutKeepMask(shape: x.shape, rate: rate) }
+        if mask == nil || mask!.shape != x.shape { mask = try dropoutKeepMask(shape: x.shape, rate: rate, on: x.device) }
         return try x * mask!
     }
 

@@ -9,7 +9,7 @@ public enum FusedKernelMode: String, Sendable {
 }
 
 /// A built-in recurrent layer with a fused whole-sequence kernel: it runs the kernel when Keras's rule
-/// allows (`fusedKernelDeclineReason`) and the cell loop otherwise, as `fused` says. Its Keras
+/// and the backend allow (`Backend.recurrenceDeclineReason`) and the cell loop otherwise, as `fused` says. Its Keras
 /// arguments are its cell's configuration and its loop options, written side by side as Keras does.
 public class FusedRNN: RNN {
     /// Not a Keras argument: copies made by `Bidirectional` keep it.
@@ -33,11 +33,14 @@ public class FusedRNN: RNN {
     public var cellConfiguration: CellConfiguration { (cell as! BuiltInRecurrentCell).configuration }
     public var units: Int { cellConfiguration.units }
 
-    /// Why this configuration cannot use the fused kernel, or nil.
-    func fusedDeclineReason() -> String? {
+    /// Why the backend of `device` cannot run this configuration fused, or nil.
+    func fusedDeclineReason(on device: Device, mask: Tensor?) throws -> FusedDeclineReason? {
         let c = cellConfiguration
-        return fusedKernelDeclineReason(activation: c.activation, recurrentActivation: Self.cellType.kind == .simpleRNN ? nil : c.recurrentActivation,
-                                        useBias: c.useBias, recurrentDropout: c.recurrentDropout, unroll: unroll)
+        let options = RecurrenceOptions(activation: c.activation.rawValue,
+                                        recurrentActivation: Self.cellType.kind == .simpleRNN ? nil : c.recurrentActivation.rawValue,
+                                        useBias: c.useBias, recurrentDropout: c.recurrentDropout, unroll: unroll,
+                                        maskIsRightPadded: try mask.map { try $0.isRightPadded() })
+        return try Backends.backend(for: device).recurrenceDeclineReason(recurrenceKind, options)
     }
 
     /// The fused recurrence this layer runs.
@@ -50,7 +53,8 @@ public class FusedRNN: RNN {
     }
 
     override func runSequence(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
-        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: fusedDeclineReason(), layer: name, logged: &loggedFallback)
+        lastRunWasFused = try chooseFusedKernel(mode: fused, declineReason: fusedDeclineReason(on: sequences[0].device, mask: mask),
+                                                layer: name, logged: &loggedFallback)
         guard lastRunWasFused, sequences[0].shape[1] > 0 else {
             return try runCellLoop(sequences, initialStates: initialStates, mask: mask, training: training)
         }

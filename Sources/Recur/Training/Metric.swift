@@ -52,7 +52,7 @@ open class Metric: MetricConvertible {
             runningTotal += Double(try (values * weights).sum().scalar)
             runningCount += Double(weights.sum().scalar)
         } else {
-            runningTotal += values.sumInDouble()
+            runningTotal += try values.sumInDouble()
             runningCount += Double(values.count)
         }
     }

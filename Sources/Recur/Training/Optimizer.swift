@@ -36,7 +36,7 @@ open class Optimizer {
                 throw RecurError.shapeMismatch(op: "\(name) gradient for \(v.name)", expected: describeShape(v.shape), actual: describeShape(g.shape))
             }
             let key = ObjectIdentifier(v)
-            var state = slots[key] ?? (0..<slotCount).map { _ in Tensor.zeros(v.shape) }
+            var state = try slots[key] ?? (0..<slotCount).map { _ in try Tensor.zeros(v.shape, on: v.value.device) }
             var value = v.value
             try update(&value, gradient: try clipped(g), slots: &state, step: iterations)
             v.value = value
@@ -78,7 +78,7 @@ open class Optimizer {
         var g = g
         if let clipValue { g = try g.clipped(min: -clipValue, max: clipValue) }
         if let clipNorm {
-            let norm = g.sumOfSquares().squareRoot()
+            let norm = try g.sumOfSquares().squareRoot()
             if norm > Double(clipNorm) { g = g.scaled(by: Float(Double(clipNorm) / norm)) }
         }
         return g

@@ -1,5 +1,3 @@
-import CRecurKernels
-
 extension Tensor {
     /// One LSTM step's gates as one differentiable op with two outputs (tanh/sigmoid, Keras gate order
     /// [i, f, c, o]): from the pre-activations z = x·W + h₋₁·U + b (B, 4U) and c₋₁ (B, U), returns h and c
@@ -10,19 +8,10 @@ extension Tensor {
             throw RecurError.shapeMismatch(op: "lstmGateStep", expected: "z (batch, 4·units) and c (batch, units)",
                                            actual: "\(describeShape(z.shape)) and \(describeShape(cPrev.shape))")
         }
-        let (B, U) = (cPrev.shape[0], cPrev.shape[1])
-        let gates = z.detachedCopy()
-        let c = Tensor(uninitializedShape: [B, U]), tanhC = Tensor(uninitializedShape: [B, U]), h = Tensor(uninitializedShape: [B, U])
-        recur_lstm_gates_forward(gates.base, cPrev.base, c.base, tanhC.base, h.base, B, U)
-        var outputs = [h, c]
-        let cPrevSaved = cPrev.detached
-        record(&outputs, inputs: [z, cPrev]) { grads, _ in
-            let dh = grads[0] ?? Tensor.zeros([B, U])
-            let dc = grads[1]?.detachedCopy() ?? Tensor.zeros([B, U])
-            let dz = Tensor(uninitializedShape: [B, 4 * U])
-            recur_lstm_gates_backward(gates.base, cPrevSaved.base, tanhC.base, dh.base, dc.base, dz.base, B, U)
-            return [dz, dc]
-        }
+        let (backend, operands) = try onCommonDevice([z, cPrev], op: "lstmGateStep")
+        let step = backend.lstmGates(operands[0].detached, cPrev: operands[1].detached)
+        var outputs = [step.h, step.c]
+        record(&outputs, inputs: [z, cPrev]) { grads, _ in step.backward(grads) }
         return (outputs[0], outputs[1])
     }
 
@@ -34,17 +23,10 @@ extension Tensor {
             throw RecurError.shapeMismatch(op: "gruGateStep", expected: "xproj and hproj (batch, 3·units), h (batch, units)",
                                            actual: "\(describeShape(xproj.shape)), \(describeShape(hproj.shape)), \(describeShape(hPrev.shape))")
         }
-        let (B, U) = (hPrev.shape[0], hPrev.shape[1])
-        let act = Tensor(uninitializedShape: [B, 3 * U])
-        var h = Tensor(uninitializedShape: [B, U])
-        recur_gru_gates_forward(xproj.base, hproj.base, hPrev.base, act.base, h.base, B, U)
-        let (hprojSaved, hPrevSaved) = (hproj.detached, hPrev.detached)
-        record(&h, inputs: [xproj, hproj, hPrev]) { grad, _ in
-            let dx = Tensor(uninitializedShape: [B, 3 * U]), dh = Tensor(uninitializedShape: [B, 3 * U])
-            let dPrev = Tensor(uninitializedShape: [B, U])
-            recur_gru_gates_backward(act.base, hprojSaved.base, hPrevSaved.base, grad.base, dx.base, dh.base, dPrev.base, B, U)
-            return [dx, dh, dPrev]
-        }
+        let (backend, operands) = try onCommonDevice([xproj, hproj, hPrev], op: "gruGateStep")
+        let step = backend.gruGates(xproj: operands[0].detached, hproj: operands[1].detached, hPrev: operands[2].detached)
+        var h = step.h
+        record(&h, inputs: [xproj, hproj, hPrev]) { grad, _ in step.backward(grad) }
         return h
     }
 

@@ -23,6 +23,7 @@ extension Tensor {
     /// one GEMM, the mask carry (rows copied forward, gradients passed straight back), the split of the
     /// batch across `Parallelism.threads` (rows are independent in time), and dx, dW, db and the initial
     /// states' gradients; each kind adds its per-step forward and backward around its C gate kernel.
+    /// It runs on the operands' device, on its backend's kernel (`Backend.recurrence`).
     public static func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                                   initialStates: [Tensor], mask: Tensor? = nil, reverse: Bool = false,
                                   returnSequence: Bool = true, zeroMaskedOutputs: Bool = false) throws -> RecurrenceOutputs {
@@ -40,6 +41,29 @@ extension Tensor {
                 actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), bias \(describeShape(bias.shape)), "
                     + "initial states \(initialStates.map { describeShape($0.shape) }.joined(separator: ", "))")
         }
+        if let mask, mask.shape != [B, T] {
+            throw RecurError.shapeMismatch(op: op, expected: "mask \(describeShape([B, T]))", actual: describeShape(mask.shape))
+        }
+        let inputs = [x, kernel, recurrentKernel, bias] + initialStates
+        let (backend, operands) = try onCommonDevice(inputs + (mask.map { [$0] } ?? []), op: op)
+        let detached = operands.map(\.detached)
+        var (outputs, backward) = try backend.recurrence(kind, detached[0], kernel: detached[1], recurrentKernel: detached[2], bias: detached[3],
+                                                         initialStates: Array(detached[4..<(4 + carries)]), mask: mask == nil ? nil : detached.last,
+                                                         reverse: reverse, returnSequence: returnSequence, zeroMaskedOutputs: zeroMaskedOutputs)
+        record(&outputs, inputs: inputs, pullback: backward)
+        return RecurrenceOutputs(sequence: returnSequence ? outputs[0] : nil, last: outputs[returnSequence ? 1 : 0],
+                                 finalStates: Array(outputs.suffix(carries)))
+    }
+}
+
+extension CPUBackend {
+    /// The CPU's fused recurrence on checked host operands: the forward values and the backward pass.
+    func hostRecurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
+                        initialStates: [Tensor], mask: Tensor?, reverse: Bool, returnSequence: Bool,
+                        zeroMaskedOutputs: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward) {
+        let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
+        let U = recurrentKernel.shape[0], G = kind.gatesPerUnit * U
+        let carries = kind.carryCount
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         let stepper = try kind.stepper(recurrentKernel: recurrentKernel, bias: bias, batch: B, time: T)
         let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
@@ -83,7 +107,7 @@ extension Tensor {
         }
 
         let weights = kernel.detached
-        record(&outputs, inputs: [x, kernel, recurrentKernel, bias] + initialStates) { grads, need in
+        let backward: RecurrenceBackward = { grads, need in
             let dSequence = returnSequence ? grads[0] : nil
             let dLast = grads[returnSequence ? 1 : 0]
             let dFinal = Array(grads.suffix(carries))
@@ -139,8 +163,7 @@ extension Tensor {
             for k in 0..<carries where need[4 + k] { results[4 + k] = dCarries[k] }
             return results
         }
-        return RecurrenceOutputs(sequence: returnSequence ? outputs[0] : nil, last: outputs[returnSequence ? 1 : 0],
-                                 finalStates: Array(outputs.suffix(carries)))
+        return (outputs, backward)
     }
 }
 

@@ -35,3 +35,21 @@ struct StepMask {
 func copyRow(_ row: Int, count: Int, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>) {
     (destination + row * count).update(from: source + row * count, count: count)
 }
+
+extension Tensor {
+    /// Whether this (batch, time) mask has, in every row, its ones before its zeros (right padding).
+    public func isRightPadded() throws -> Bool {
+        guard rank == 2 else { throw RecurError.shapeMismatch(op: "isRightPadded", expected: "a (batch, time) mask", actual: describeShape(shape)) }
+        let (rows, time) = (shape[0], shape[1])
+        let values = try hostScalars()
+        for r in 0..<rows {
+            var ended = false
+            for t in 0..<time {
+                let on = values[r * time + t] != 0
+                if on && ended { return false }
+                if !on { ended = true }
+            }
+        }
+        return true
+    }
+}

@@ -1,9 +1,7 @@
-import CRecurKernels
-
 extension Tensor {
     /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-        var out = try broadcastBinary(a, b, code: Int32(RECUR_ADD), op: "add")
+        var out = try a.binary(.add, b, name: "add")
         record(&out, inputs: [a, b]) { g, need in
             [need[0] ? try g.sumToShape(a.shape) : nil, need[1] ? try g.sumToShape(b.shape) : nil]
         }
@@ -12,7 +10,7 @@ extension Tensor {
 
     /// Elementwise difference with broadcasting.
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
-        var out = try broadcastBinary(a, b, code: Int32(RECUR_SUB), op: "subtract")
+        var out = try a.binary(.subtract, b, name: "subtract")
         record(&out, inputs: [a, b]) { g, need in
             [need[0] ? try g.sumToShape(a.shape) : nil, need[1] ? try (-g).sumToShape(b.shape) : nil]
         }
@@ -21,7 +19,7 @@ extension Tensor {
 
     /// Elementwise product with broadcasting.
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
-        var out = try broadcastBinary(a, b, code: Int32(RECUR_MUL), op: "multiply")
+        var out = try a.binary(.multiply, b, name: "multiply")
         let (ad, bd) = (a.detached, b.detached)
         record(&out, inputs: [a, b]) { g, need in
             [need[0] ? try (g * bd).sumToShape(a.shape) : nil, need[1] ? try (g * ad).sumToShape(b.shape) : nil]
@@ -31,7 +29,7 @@ extension Tensor {
 
     /// Elementwise quotient with broadcasting.
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
-        var out = try broadcastBinary(a, b, code: Int32(RECUR_DIV), op: "divide")
+        var out = try a.binary(.divide, b, name: "divide")
         let (ad, bd) = (a.detached, b.detached)
         record(&out, inputs: [a, b]) { g, need in
             let ga = need[0] ? try (g / bd).sumToShape(a.shape) : nil
@@ -45,8 +43,7 @@ extension Tensor {
 
     /// `alpha * self`.
     public func scaled(by alpha: Float) -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
-        recur_scale(base, alpha, out.base, count)
+        var out = deviceBackend.scaled(detached, by: alpha)
         Tensor.record(&out, inputs: [self]) { g, _ in [g.scaled(by: alpha)] }
         return out
     }
@@ -62,7 +59,7 @@ extension Tensor {
 
     /// Elementwise maximum with broadcasting; the gradient goes to `a` where `a >= b`.
     public func maximum(_ b: Tensor) throws -> Tensor {
-        var out = try broadcastBinary(self, b, code: Int32(RECUR_MAX), op: "maximum")
+        var out = try binary(.maximum, b, name: "maximum")
         let (ad, bd) = (self.detached, b.detached)
         let shapeA = shape
         Tensor.record(&out, inputs: [self, b]) { g, need in

@@ -30,14 +30,14 @@ private func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
     return strides
 }
 
-/// Applies a `recur_binary` op over the broadcast of `a` and `b` into a new tensor.
-func broadcastBinary(_ a: Tensor, _ b: Tensor, code: Int32, op: String) throws -> Tensor {
+/// Applies a `recur_binary` op over the broadcast of host tensors `a` and `b` to `shape` (checked by
+/// `broadcastShape`) into a new tensor.
+func broadcastBinary(_ a: Tensor, _ b: Tensor, code: Int32, shape: [Int]) -> Tensor {
     if a.shape == b.shape {
         let out = Tensor(uninitializedShape: a.shape)
         recur_binary(code, a.base, 1, b.base, 1, out.base, a.count)
         return out
     }
-    let shape = try broadcastShape(a.shape, b.shape, op: op)
     let out = Tensor(uninitializedShape: shape)
     let n = out.count
     if n == 0 { return out }
@@ -67,6 +67,13 @@ func broadcastBinary(_ a: Tensor, _ b: Tensor, code: Int32, op: String) throws -
 }
 
 extension Tensor {
+    /// `op` over this tensor and `other` broadcast together, on their common device.
+    func binary(_ op: BinaryOp, _ other: Tensor, name: String) throws -> Tensor {
+        let shape = try broadcastShape(self.shape, other.shape, op: name)
+        let (backend, operands) = try Tensor.onCommonDevice([self, other], op: name)
+        return backend.binary(op, operands[0].detached, operands[1].detached, shape: shape)
+    }
+
     /// Sums this tensor (a gradient of a broadcast result) down to `target`, undoing broadcasting.
     func sumToShape(_ target: [Int]) throws -> Tensor {
         if shape == target { return self }

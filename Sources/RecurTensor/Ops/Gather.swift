@@ -6,33 +6,24 @@ extension Tensor {
         guard rank >= 1 else {
             throw RecurError.shapeMismatch(op: "gather", expected: "a table of rank ≥ 1", actual: describeShape(shape))
         }
-        let n = shape[0], row = count / Swift.max(n, 1)
-        var rows = [Int](repeating: 0, count: indices.count)
-        for i in 0..<indices.count {
-            let v = indices.base[i]
+        let n = shape[0]
+        // The indices are checked on the host: a device's kernel must never read outside the table.
+        let rows = try indices.hostScalars().enumerated().map { i, v in
             guard v == v.rounded(), v >= 0, v < Float(n) else {
                 throw RecurError.invalidArgument(op: "gather", message: "index \(v) at position \(i) is out of range 0..<\(n) for table \(describeShape(shape))")
             }
-            rows[i] = Int(v)
+            return Int(v)
         }
-        var out = Tensor(uninitializedShape: indices.shape + shape.dropFirst())
-        for (i, r) in rows.enumerated() where row > 0 { (out.base + i * row).update(from: base + r * row, count: row) }
+        var out = deviceBackend.gatherRows(detached, rows: rows, shape: indices.shape + shape.dropFirst())
         let tableShape = shape
-        Tensor.record(&out, inputs: [self]) { g, _ in
-            let dt = Tensor.zeros(tableShape)
-            for (i, r) in rows.enumerated() {
-                let dst = dt.base + r * row, src = g.base + i * row
-                for k in 0..<row { dst[k] += src[k] }
-            }
-            return [dt]
-        }
+        Tensor.record(&out, inputs: [self]) { g, _ in [g.deviceBackend.scatterAddRows(g.detached, rows: rows, shape: tableShape)] }
         return out
     }
 
-    /// One-hot encoding of whole-number class ids: shape `shape + [depth]`.
+    /// One-hot encoding of whole-number class ids: shape `shape + [depth]`, on this tensor's device.
     public func oneHot(depth: Int) throws -> Tensor {
-        let eye = Tensor.zeros([depth, depth])
-        for i in 0..<depth { eye.base[i * depth + i] = 1 }
-        return try eye.gather(self)
+        var eye = [Float](repeating: 0, count: depth * depth)
+        for i in 0..<depth { eye[i * depth + i] = 1 }
+        return try Tensor(shape: [depth, depth], scalars: eye).to(device).gather(self)
     }
 }

@@ -57,23 +57,20 @@ extension Tensor {
             throw RecurError.shapeMismatch(op: "matmul", expected: "inner dimensions to agree: \(describeShape(a.shape))\(transposingSelf ? "ᵀ" : "") · \(describeShape(b.shape))\(transposingOther ? "ᵀ" : "")",
                                            actual: "\(ak) vs \(bk)")
         }
+        let (backend, operands) = try Tensor.onCommonDevice([a, b], op: "matmul")
+        let (a0, b0) = (operands[0].detached, operands[1].detached)
         var out: Tensor
         if b.rank == 2 && !(a.rank > 2 && transposingSelf) {
             let lead = Array(a.shape.dropLast(2))
-            let rows = lead.reduce(1, *) * am
-            out = Tensor(uninitializedShape: lead + [am, bn])
-            gemm(a.base, transposeA: transposingSelf, b.base, transposeB: transposingOther, out.base, m: rows, n: bn, k: ak)
+            out = backend.matmul(a0, transposeA: transposingSelf, b0, transposeB: transposingOther, batch: lead.reduce(1, *), sharedB: true,
+                                 m: am, n: bn, k: ak, shape: lead + [am, bn])
         } else {
             guard a.rank == 3, b.rank == 3, a.shape[0] == b.shape[0] else {
                 throw RecurError.shapeMismatch(op: "matmul", expected: "batched operands (b, m, k) · (b, k, n)",
                                                actual: "\(describeShape(a.shape)) · \(describeShape(b.shape))")
             }
-            let batch = a.shape[0]
-            out = Tensor(uninitializedShape: [batch, am, bn])
-            for i in 0..<batch {
-                gemm(a.base + i * am * ak, transposeA: transposingSelf, b.base + i * ak * bn, transposeB: transposingOther,
-                     out.base + i * am * bn, m: am, n: bn, k: ak)
-            }
+            out = backend.matmul(a0, transposeA: transposingSelf, b0, transposeB: transposingOther, batch: a.shape[0], sharedB: false,
+                                 m: am, n: bn, k: ak, shape: [a.shape[0], am, bn])
         }
         let (ad, bd) = (a.detached, b.detached)
         Tensor.record(&out, inputs: [a, b]) { g, need in

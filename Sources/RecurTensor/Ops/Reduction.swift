@@ -20,16 +20,7 @@ extension Tensor {
         let (outer, n, inner) = split3(axis)
         var newShape = shape
         newShape[axis] = 1
-        let out = Tensor.zeros(newShape)
-        for o in 0..<outer {
-            let src = base + o * n * inner, dst = out.base + o * inner
-            if inner == 1 {
-                dst[0] = Float(recur_sum(src, n))
-            } else {
-                for k in 0..<n { recur_binary(Int32(RECUR_ADD), dst, 1, src + k * inner, 1, dst, inner) }
-            }
-        }
-        return out
+        return deviceBackend.sum(self, outer: outer, n: n, inner: inner, shape: newShape)
     }
 
     /// Sum over the given axes (all axes when empty list is not given: use `sum()`).
@@ -40,9 +31,9 @@ extension Tensor {
         let kept = out.shape
         let finalShape = keepingDimensions ? kept : shape.enumerated().filter { !normalized.contains($0.offset) }.map(\.element)
         out = try out.reshaped(to: finalShape)
-        let inputShape = shape
+        let (inputShape, inputDevice) = (shape, device)
         Tensor.record(&out, inputs: [self]) { g, _ in
-            [try g.reshaped(to: kept) + Tensor.zeros(inputShape)]
+            [try g.reshaped(to: kept) + Tensor.zeros(inputShape, on: inputDevice)]
         }
         return out
     }
@@ -52,21 +43,22 @@ extension Tensor {
         try sum(alongAxes: [axis], keepingDimensions: keepingDimensions)
     }
 
-    /// Sum of all scalars, as a rank-0 tensor.
-    /// The sum of all scalars, accumulated in double precision (for running totals of metrics).
-    public func sumInDouble() -> Double { recur_sum(base, count) }
-
-    /// The sum of the squares of all scalars, accumulated in double precision (for norms).
-    public func sumOfSquares() -> Double {
-        var total = 0.0
-        for i in 0..<count { total += Double(base[i]) * Double(base[i]) }
-        return total
+    /// The sum of all scalars, accumulated in double precision on the host (for running totals of metrics).
+    public func sumInDouble() throws -> Double {
+        let host = try to(.cpu)
+        return recur_sum(host.base, count)
     }
 
+    /// The sum of the squares of all scalars, accumulated in double precision on the host (for norms).
+    public func sumOfSquares() throws -> Double {
+        try hostScalars().reduce(0.0) { $0 + Double($1) * Double($1) }
+    }
+
+    /// Sum of all scalars, as a rank-0 tensor.
     public func sum() -> Tensor {
-        var out = Tensor(Float(recur_sum(base, count)))
-        let inputShape = shape
-        Tensor.record(&out, inputs: [self]) { g, _ in [Tensor(repeating: g.scalar, shape: inputShape)] }
+        var out = deviceBackend.sum(detached, outer: 1, n: count, inner: 1, shape: [])
+        let (inputShape, inputDevice) = (shape, device)
+        Tensor.record(&out, inputs: [self]) { g, _ in [try g + Tensor.zeros(inputShape, on: inputDevice)] }
         return out
     }
 
@@ -90,24 +82,11 @@ extension Tensor {
         let (outer, n, inner) = split3(a)
         var keptShape = shape
         keptShape[a] = 1
-        var out = Tensor(uninitializedShape: keptShape)
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let k = Int(idx.base[o * inner + i])
-                out.base[o * inner + i] = base[(o * n + k) * inner + i]
-            }
-        }
+        var out = deviceBackend.pick(detached, indices: idx, outer: outer, n: n, inner: inner, shape: keptShape)
         if !keepingDimensions { out = try out.reshaped(to: idx.shape) }
         let inputShape = shape
         Tensor.record(&out, inputs: [self]) { g, _ in
-            let dx = Tensor.zeros(inputShape)
-            for o in 0..<outer {
-                for i in 0..<inner {
-                    let k = Int(idx.base[o * inner + i])
-                    dx.base[(o * n + k) * inner + i] = g.base[o * inner + i]
-                }
-            }
-            return [dx]
+            [g.deviceBackend.unpick(g.detached, indices: idx, outer: outer, n: n, inner: inner, shape: inputShape)]
         }
         return out
     }
@@ -119,18 +98,6 @@ extension Tensor {
         guard n > 0 else { throw RecurError.invalidArgument(op: "argmax", message: "axis \(axis) is empty") }
         var outShape = shape
         outShape.remove(at: a)
-        let out = Tensor(uninitializedShape: outShape)
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var best = 0
-                var bestValue = base[o * n * inner + i]
-                for k in 1..<n where base[(o * n + k) * inner + i] > bestValue {
-                    best = k
-                    bestValue = base[(o * n + k) * inner + i]
-                }
-                out.base[o * inner + i] = Float(best)
-            }
-        }
-        return out
+        return deviceBackend.argmax(detached, outer: outer, n: n, inner: inner, shape: outShape)
     }
 }

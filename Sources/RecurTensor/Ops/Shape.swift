@@ -37,29 +37,7 @@ extension Tensor {
             throw RecurError.invalidArgument(op: "transpose", message: "\(perm) is not a permutation of the axes of \(describeShape(shape))")
         }
         let outShape = perm.map { shape[$0] }
-        var out = Tensor(uninitializedShape: outShape)
-        var inStrides = [Int](repeating: 1, count: rank)
-        for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
-        let strides = perm.map { inStrides[$0] }
-        if rank == 2 {
-            let (r, c) = (outShape[0], outShape[1])
-            for i in 0..<r { for j in 0..<c { out.base[i * c + j] = base[i * strides[0] + j * strides[1]] } }
-        } else if count > 0 {
-            var index = [Int](repeating: 0, count: rank)
-            var offset = 0
-            for k in 0..<count {
-                out.base[k] = base[offset]
-                var d = rank - 1
-                while d >= 0 {
-                    index[d] += 1
-                    offset += strides[d]
-                    if index[d] < outShape[d] { break }
-                    offset -= strides[d] * outShape[d]
-                    index[d] = 0
-                    d -= 1
-                }
-            }
-        }
+        var out = deviceBackend.transposed(detached, permutation: perm, shape: outShape)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in perm.enumerated() { inverse[p] = i }
         Tensor.record(&out, inputs: [self]) { g, _ in [try g.transposed(inverse)] }
@@ -75,20 +53,10 @@ extension Tensor {
         let (outer, n, inner) = split3(a)
         var outShape = shape
         outShape[a] = range.count
-        var out = Tensor(uninitializedShape: outShape)
-        let block = range.count * inner
-        if block > 0 {
-            for o in 0..<outer {
-                (out.base + o * block).update(from: base + (o * n + range.lowerBound) * inner, count: block)
-            }
-        }
+        var out = deviceBackend.slice(detached, outer: outer, n: n, inner: inner, range: range, shape: outShape)
         let inputShape = shape
         Tensor.record(&out, inputs: [self]) { g, _ in
-            let dx = Tensor.zeros(inputShape)
-            if block > 0 {
-                for o in 0..<outer { (dx.base + (o * n + range.lowerBound) * inner).update(from: g.base + o * block, count: block) }
-            }
-            return [dx]
+            [g.deviceBackend.unslice(g.detached, outer: outer, n: n, inner: inner, range: range, shape: inputShape)]
         }
         return out
     }
@@ -121,17 +89,9 @@ extension Tensor {
         let sizes = tensors.map { $0.shape[a] }
         var outShape = first.shape
         outShape[a] = sizes.reduce(0, +)
-        var out = Tensor(uninitializedShape: outShape)
         let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
-        let rowOut = outShape[a] * inner
-        var start = 0
-        for (t, n) in zip(tensors, sizes) {
-            let block = n * inner
-            if block > 0 {
-                for o in 0..<outer { (out.base + o * rowOut + start * inner).update(from: t.base + o * block, count: block) }
-            }
-            start += n
-        }
+        let (backend, parts) = try onCommonDevice(tensors, op: "concatenate")
+        var out = backend.concatenate(parts.map(\.detached), outer: outer, inner: inner, shape: outShape)
         record(&out, inputs: tensors) { g, need in
             var grads: [Tensor?] = []
             var offset = 0
@@ -172,12 +132,7 @@ extension Tensor {
     public func reversed(alongAxis axis: Int) throws -> Tensor {
         let a = try normalizedAxis(axis, op: "reverse")
         let (outer, n, inner) = split3(a)
-        var out = Tensor(uninitializedShape: shape)
-        for o in 0..<outer {
-            for k in 0..<n where inner > 0 {
-                (out.base + (o * n + k) * inner).update(from: base + (o * n + n - 1 - k) * inner, count: inner)
-            }
-        }
+        var out = deviceBackend.reversed(detached, outer: outer, n: n, inner: inner)
         Tensor.record(&out, inputs: [self]) { g, _ in [try g.reversed(alongAxis: a)] }
         return out
     }

@@ -1,17 +1,10 @@
-import CRecurKernels
-import Foundation
-
 extension Tensor {
-    /// Applies a vectorised kernel `y = f(x)` into a new tensor.
-    private func map(_ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
-        let out = Tensor(uninitializedShape: shape)
-        kernel(base, out.base, count)
-        return out
-    }
+    /// `op` elementwise on this tensor's device.
+    private func map(_ op: UnaryOp) -> Tensor { deviceBackend.unary(op, detached) }
 
     /// eˣ elementwise.
     public func exp() -> Tensor {
-        var out = map(recur_exp)
+        var out = map(.exp)
         let y = out.detached
         Tensor.record(&out, inputs: [self]) { g, _ in [try g * y] }
         return out
@@ -19,44 +12,28 @@ extension Tensor {
 
     /// Natural logarithm elementwise.
     public func log() -> Tensor {
-        var out = map(recur_log)
+        var out = map(.log)
         let x = detached
         Tensor.record(&out, inputs: [self]) { g, _ in [try g / x] }
         return out
     }
 
     /// Hyperbolic tangent elementwise; dy/dx = 1 − y².
-    public func tanh() -> Tensor {
-        var out = map(recur_tanh)
-        let y = out.detached
-        Tensor.record(&out, inputs: [self]) { g, _ in
-            let dx = Tensor(uninitializedShape: y.shape)
-            recur_tanh_backward(y.base, g.base, dx.base, y.count)
-            return [dx]
-        }
-        return out
-    }
+    public func tanh() -> Tensor { activation(.tanh) }
 
     /// Logistic sigmoid 1/(1+e⁻ˣ) elementwise; dy/dx = y(1 − y).
-    public func sigmoid() -> Tensor {
-        var out = map(recur_sigmoid)
-        let y = out.detached
-        Tensor.record(&out, inputs: [self]) { g, _ in
-            let dx = Tensor(uninitializedShape: y.shape)
-            recur_sigmoid_backward(y.base, g.base, dx.base, y.count)
-            return [dx]
-        }
-        return out
-    }
+    public func sigmoid() -> Tensor { activation(.sigmoid) }
 
     /// max(x, 0) elementwise.
-    public func relu() -> Tensor {
-        var out = map(recur_relu)
-        let x = detached
+    public func relu() -> Tensor { activation(.relu) }
+
+    /// An activation whose gradient the backend computes from its input and output.
+    private func activation(_ op: UnaryOp) -> Tensor {
+        var out = map(op)
+        let (x, y) = (detached, out.detached)
         Tensor.record(&out, inputs: [self]) { g, _ in
-            let dx = Tensor(uninitializedShape: x.shape)
-            recur_relu_backward(x.base, g.base, dx.base, x.count)
-            return [dx]
+            let (backend, operands) = try Tensor.onCommonDevice([g, x], op: "\(op) gradient")
+            return [backend.unaryGradient(op, input: operands[1], output: y, gradient: operands[0].detached)]
         }
         return out
     }
@@ -66,8 +43,7 @@ extension Tensor {
 
     /// √x elementwise.
     public func sqrt() throws -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
-        for i in 0..<count { out.base[i] = Foundation.sqrt(base[i]) }
+        var out = map(.sqrt)
         let y = out.detached
         Tensor.record(&out, inputs: [self]) { g, _ in [try g / y.scaled(by: 2)] }
         return out
@@ -75,12 +51,8 @@ extension Tensor {
 
     /// |x| elementwise; the gradient at 0 is 0.
     public func abs() throws -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
-        let sign = Tensor(uninitializedShape: shape)
-        for i in 0..<count {
-            out.base[i] = Swift.abs(base[i])
-            sign.base[i] = base[i] > 0 ? 1 : (base[i] < 0 ? -1 : 0)
-        }
+        var out = map(.abs)
+        let sign = map(.sign)
         Tensor.record(&out, inputs: [self]) { g, _ in [try g * sign] }
         return out
     }

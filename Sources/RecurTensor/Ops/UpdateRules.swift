@@ -34,12 +34,20 @@ extension Tensor {
         guard slots.count == rule.slotCount, slots.allSatisfy({ $0.shape == shape }) else {
             throw RecurError.invalidArgument(op: "update", message: "\(rule) keeps \(rule.slotCount) slot(s) of shape \(describeShape(shape)), got \(slots.map { describeShape($0.shape) })")
         }
+        for other in [gradient] + slots where other.device != device {
+            throw RecurError.invalidArgument(op: "update", message: "the value is on \(device) but a gradient or slot is on \(other.device)")
+        }
+        try deviceBackend.update(&self, by: rule, gradient: gradient, slots: &slots)
+    }
+
+    /// `update(by:gradient:slots:)` on host tensors (checked by it): the CPU backend's loops.
+    mutating func applyOnHost(_ rule: UpdateRule, gradient: Tensor, slots: inout [Tensor]) throws {
         let g = gradient.base
         let n = count
         var first = slots.first ?? Tensor.zeros([0]), second = slots.count > 1 ? slots[1] : Tensor.zeros([0])
-        withUnsafeMutableBufferPointer { w in
-            first.withUnsafeMutableBufferPointer { s0 in
-                second.withUnsafeMutableBufferPointer { s1 in
+        try withUnsafeMutableBufferPointer { w in
+            try first.withUnsafeMutableBufferPointer { s0 in
+                try second.withUnsafeMutableBufferPointer { s1 in
                     switch rule {
                     case let .sgd(lr, mu, nesterov):
                         if mu == 0 {

@@ -1,0 +1,97 @@
+import Foundation
+
+/// Where a tensor's scalars live. Every op runs on the `Backend` of its operands' device.
+public enum Device: Sendable, Hashable, CustomStringConvertible {
+    /// Host memory, computed by `CPUBackend`.
+    case cpu
+    /// Memory of another device, named (a GPU, or a device of the tests), computed by the backend
+    /// registered for it with `Backends.register(_:)`.
+    case accelerator(String)
+
+    public var description: String {
+        switch self {
+        case .cpu: "cpu"
+        case .accelerator(let name): name
+        }
+    }
+}
+
+/// Memory on a device other than the host, owned by that device's backend: to everyone else an opaque
+/// handle, read only through the backend (`Tensor.to(.cpu)`).
+public protocol DeviceMemory: AnyObject {
+    var device: Device { get }
+    /// The number of Float32 scalars it holds.
+    var count: Int { get }
+}
+
+/// The storage of a tensor: `count` Float32 scalars in host memory (recycled through `BufferPool`, so
+/// an eager op costs no `malloc` in steady state) or in a device's memory (an opaque handle).
+final class TensorBuffer {
+    let count: Int
+    private let host: UnsafeMutablePointer<Float>?
+    let memory: (any DeviceMemory)?
+
+    init(count: Int) {
+        self.count = count
+        self.host = BufferPool.shared.take(count)
+        self.memory = nil
+    }
+
+    init(memory: any DeviceMemory) {
+        self.count = memory.count
+        self.host = nil
+        self.memory = memory
+    }
+
+    var device: Device { memory?.device ?? .cpu }
+
+    /// The host scalars. Only host code (the CPU backend, file IO) reads them, and only from host
+    /// tensors: device memory is reached through its backend, so reaching here with one is a bug.
+    var base: UnsafeMutablePointer<Float> {
+        guard let host else { preconditionFailure("host access to memory on \(device): move the tensor with .to(.cpu)") }
+        return host
+    }
+
+    deinit { if let host { BufferPool.shared.give(host, count: count) } }
+}
+
+/// A free list of CPU allocations keyed by size. Training runs the same shapes every step,
+/// so after the first step nearly every allocation is served from here.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool()
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var pooledScalars = 0
+    private let lock = NSLock()
+    /// The most scalars kept idle (256 MiB); beyond it buffers go back to the allocator.
+    private let capacity = 64 << 20
+    /// Buffers above 16 MiB (whole data sets, not per-step tensors) go straight back to the allocator,
+    /// so they cannot fill the pool that the per-step buffers need.
+    private let largest = 4 << 20
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let n = max(count, 1)
+        lock.lock()
+        if var list = free[n], let p = list.popLast() {
+            free[n] = list
+            pooledScalars -= n
+            lock.unlock()
+            return p
+        }
+        lock.unlock()
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64)
+        return raw.bindMemory(to: Float.self, capacity: n)
+    }
+
+    func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        let n = max(count, 1)
+        lock.lock()
+        if n <= largest && pooledScalars + n <= capacity {
+            free[n, default: []].append(pointer)
+            pooledScalars += n
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        UnsafeMutableRawPointer(pointer).deallocate()
+    }
+}

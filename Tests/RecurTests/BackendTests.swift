@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+@testable import Recur
+import RecurExamples
+
+@Suite("Backends and devices")
+struct BackendTests {
+    static let counting: CountingBackend = {
+        let backend = CountingBackend(name: "counting")
+        Backends.register(backend)
+        return backend
+    }()
+
+    @Test func theGuideModelTrainsAStepOnASecondBackendWithIdenticalNumbers() throws {
+        let device = Self.counting.device
+        var g = SeededGenerator(seed: 21)
+        let x = Tensor.randomUniform([16, 28, 28], generator: &g)
+        let y = Tensor((0..<16).map { Float($0 % 10) })
+        func trained(on device: Device) throws -> (weights: [Tensor], logs: Logs) {
+            try withRandomSeed(4) { try withFreshLayerNames {
+                let model = try GuideModels.mnistRows()
+                try model.compile(optimizer: SGD(learningRate: 0.05, momentum: 0.9), loss: SparseCategoricalCrossentropy(fromLogits: true),
+                                  metrics: ["accuracy"])
+                try model.move(to: device)
+                var logs = Logs()
+                for _ in 0..<2 { logs = try model.trainOnBatch([x.to(device)], [y.to(device)]) }
+                #expect(model.variables.allSatisfy { $0.value.device == device })
+                return (try model.getWeights().map { try $0.to(.cpu) }, logs)
+            } }
+        }
+        let before = Self.counting.calls
+        let host = try trained(on: .cpu)
+        let device0 = try trained(on: device)
+        let calls = Self.counting.calls.merging(before) { $0 - $1 }
+        #expect(host.weights.count == device0.weights.count)
+        for (a, b) in zip(host.weights, device0.weights) { #expect(a.maxAbsDifference(b) == 0, "weights differ") }
+        #expect(host.logs.values == device0.logs.values)
+        // The step ran on the device's backend: the fused LSTM forward and backward, the optimizer's
+        // update of every weight, GEMMs and elementwise ops.
+        for op in ["recurrence", "recurrenceBackward", "update", "matmul", "binary", "logSoftmax"] {
+            #expect(calls[op, default: 0] > 0, "no \(op) on the device")
+        }
+    }
+
+    @Test func hostAccessAndMixedDevicesThrow() throws {
+        let device = Self.counting.device
+        let onDevice = try Tensor([[1, 2], [3, 4]]).to(device)
+        #expect(onDevice.device == device)
+        #expect(throws: RecurError.self) { try onDevice.withUnsafeBufferPointer { $0.count } }
+        #expect { try onDevice + Tensor([[1, 1], [1, 1]]) } throws: { error in
+            "\(error)".contains("counting") && "\(error)".contains("cpu")
+        }
+        // A one-scalar host constant joins the device, as PyTorch's 0-dimensional CPU tensors do.
+        let shifted = try (onDevice + Tensor(1)).to(.cpu)
+        #expect(shifted.scalars == [2, 3, 4, 5])
+        // Moving is differentiable.
+        let leaf = Tensor([1, 2, 3]).requiringGradient()
+        let grads = try gradients(of: try leaf.to(device).squared().sum().to(.cpu), wrt: [leaf])
+        #expect(try grads[0].to(.cpu).scalars == [2, 4, 6])
+        #expect(throws: RecurError.self) { try Tensor([1]).to(.accelerator("nowhere")) }
+    }
+}
