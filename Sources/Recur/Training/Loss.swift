@@ -135,16 +135,21 @@ func matchingRank(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
     return yTrue
 }
 
+/// ŷ − y for a regression loss `op`, after `matchingRank`; throws unless it has the predictions' shape.
+func regressionError(_ yTrue: Tensor, _ yPred: Tensor, op: String) throws -> Tensor {
+    let d = try yPred - matchingRank(yTrue, yPred)
+    guard d.shape == yPred.shape else {
+        throw RecurError.shapeMismatch(op: op, expected: describeShape(yPred.shape), actual: describeShape(yTrue.shape))
+    }
+    return d
+}
+
 /// Mean of (y − ŷ)² over the last axis.
 public struct MeanSquaredError: Loss, Sendable {
     public init() {}
     public var name: String { "mean_squared_error" }
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
-        let d = try yPred - matchingRank(yTrue, yPred)
-        guard d.shape == yPred.shape else {
-            throw RecurError.shapeMismatch(op: "MeanSquaredError", expected: describeShape(yPred.shape), actual: describeShape(yTrue.shape))
-        }
-        return try d.squared().mean(alongAxis: -1)
+        try regressionError(yTrue, yPred, op: "MeanSquaredError").squared().mean(alongAxis: -1)
     }
 }
 
@@ -153,11 +158,7 @@ public struct MeanAbsoluteError: Loss, Sendable {
     public init() {}
     public var name: String { "mean_absolute_error" }
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
-        let d = try yPred - matchingRank(yTrue, yPred)
-        guard d.shape == yPred.shape else {
-            throw RecurError.shapeMismatch(op: "MeanAbsoluteError", expected: describeShape(yPred.shape), actual: describeShape(yTrue.shape))
-        }
-        return try d.abs().mean(alongAxis: -1)
+        try regressionError(yTrue, yPred, op: "MeanAbsoluteError").abs().mean(alongAxis: -1)
     }
 }
 
