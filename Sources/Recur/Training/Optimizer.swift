@@ -22,7 +22,11 @@ open class Optimizer {
     /// The Keras config name: "SGD", "Adam", "RMSprop".
     open var name: String { String(describing: type(of: self)) }
     /// How many slot tensors (each of the variable's shape) the update keeps.
-    open var slotCount: Int { 0 }
+    open var slotCount: Int { updateRule(step: 1)?.slotCount ?? 0 }
+
+    /// The built-in rule applied at update number `step` (1 first), or nil for an optimizer that
+    /// overrides `update(_:gradient:slots:step:)` instead.
+    open func updateRule(step: Int) -> UpdateRule? { nil }
 
     /// Applies one update to every variable from its gradient.
     public func apply(_ gradients: [Tensor], to variables: [Variable]) throws {
@@ -88,7 +92,10 @@ open class Optimizer {
     /// `slots` (`slotCount` tensors of its shape) at update number `step` (1 first), with tensor ops
     /// such as `value.update(by: .sgd(...), gradient:slots:)`.
     open func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
-        throw RecurError.unsupported(op: name, message: "\(name) must override update(_:gradient:slots:step:)")
+        guard let rule = updateRule(step: step) else {
+            throw RecurError.unsupported(op: name, message: "\(name) must override updateRule(step:) or update(_:gradient:slots:step:)")
+        }
+        try value.update(by: rule, gradient: gradient, slots: &slots)
     }
 }
 
@@ -104,10 +111,8 @@ public final class SGD: Optimizer {
         super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue)
     }
 
-    public override var slotCount: Int { momentum > 0 ? 1 : 0 }
-
-    public override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
-        try value.update(by: .sgd(learningRate: learningRate, momentum: momentum, nesterov: nesterov), gradient: gradient, slots: &slots)
+    public override func updateRule(step: Int) -> UpdateRule? {
+        .sgd(learningRate: learningRate, momentum: momentum, nesterov: nesterov)
     }
 }
 
@@ -126,11 +131,8 @@ public class Adam: Optimizer {
         super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue)
     }
 
-    public override var slotCount: Int { 2 }
-
-    public override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
-        try value.update(by: .adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step),
-                         gradient: gradient, slots: &slots)
+    public override func updateRule(step: Int) -> UpdateRule? {
+        .adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step)
     }
 }
 
@@ -169,11 +171,8 @@ public final class RMSprop: Optimizer {
     }
 
     public override var name: String { "RMSprop" }
-    public override var slotCount: Int { momentum > 0 ? 2 : 1 }
-
-    public override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
-        try value.update(by: .rmsprop(learningRate: learningRate, rho: rho, momentum: momentum, epsilon: epsilon),
-                         gradient: gradient, slots: &slots)
+    public override func updateRule(step: Int) -> UpdateRule? {
+        .rmsprop(learningRate: learningRate, rho: rho, momentum: momentum, epsilon: epsilon)
     }
 }
 
