@@ -69,7 +69,7 @@ struct Bench: ParsableCommand {
             "sigmoid_1M_gelements_per_s": Double(x.count) / sigmoid / 1e9,
             "exp_1M_gelements_per_s": Double(x.count) / exp / 1e9,
             "add_64x256_us": eager * 1e6,
-            "threads": threads,
+            "threads": threads, "blas_kernels": blasKernelName,
         ]
     }
 
@@ -133,7 +133,7 @@ struct Bench: ParsableCommand {
         let logits = SparseCategoricalCrossentropy(fromLogits: true)
         func labels(_ n: Int) -> Tensor { Tensor((0..<n).map { Float($0 % 10) }) }
         let x = Tensor.randomUniform([steps * 64, 28, 28], generator: &g), y = labels(steps * 64)
-        var result: [String: Any] = ["batch": 64, "threads": threads, "steps": steps]
+        var result: [String: Any] = ["batch": 64, "threads": threads, "steps": steps, "blas_kernels": blasKernelName]
 
         let guideFused = try GuideModels.mnistRows(cell: .lstm)
         result["guide_lstm_fused_train_ms_per_step"] = try trainStepMs(guideFused, x: x, y: y, batch: 64, loss: logits)

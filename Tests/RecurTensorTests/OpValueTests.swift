@@ -102,3 +102,16 @@ struct StepMatrixTests {
         #expect(d.isAlmostEqual(to: try a.matmul(w), absoluteTolerance: 1e-5))
     }
 }
+
+@Suite("OpenBLAS kernels")
+struct BLASKernelTests {
+    /// On a CPU with AVX2 and FMA, GEMM must not run OpenBLAS's SSE3 fallback kernels (what OpenBLAS
+    /// 0.3.21 picks for CPU models it does not know).
+    @Test func avxCPUsGetAVXKernels() throws {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        guard flags.contains("avx2"), flags.contains("fma"), ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
+        _ = try Tensor.ones([4, 4]).matmul(Tensor.ones([4, 4]))
+        #expect(!["Prescott", "Core2", "Nehalem", "Sandybridge"].contains(blasKernelName), "OpenBLAS runs \(blasKernelName) kernels")
+    }
+}

@@ -96,4 +96,9 @@ void recur_gru_rb_output_backward(const float *act, const float *h_prev, const f
 void recur_gru_rb_gates_backward(const float *act, const float *h_prev, const float *drh, float *dxproj,
                                  float *dhzr, float *dh_prev, long batch, long units);
 
+/* Selects OpenBLAS's SkylakeX or Haswell kernels when OpenBLAS does not know the CPU and fell back to
+   its SSE3 ones (see BLASCore.c); returns the new core's name, or NULL when nothing changed. Call
+   before any BLAS call. */
+const char *recur_blas_select_core(void);
+
 #endif

@@ -114,6 +114,7 @@ public enum Backends {
 
     /// The backend of `device`; throws when none is registered.
     public static func backend(for device: Device) throws -> any Backend {
+        if device == .cpu { return CPUBackend.shared }
         lock.lock(); defer { lock.unlock() }
         guard let backend = registered[device] else {
             throw RecurError.unsupported(op: "\(device)", message: "no backend is registered for device \(device)")

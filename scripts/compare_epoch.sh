@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# One full Fashion-MNIST epoch of the guide model (batch 64, SGD, validation on the 10k test images),
+# Recur vs PyTorch CPU vs Keras-JAX, run back to back and interleaved REPEATS times; prints each run's
+# ms/step (epoch seconds including validation ÷ 938 steps) and the medians.
+#   scripts/compare_epoch.sh PYTHON [REPEATS] [CELLS]      e.g. scripts/compare_epoch.sh /tmp/benchvenv/bin/python 3 "lstm gru"
+# PYTHON needs torch, keras and jax (scripts/README-bench.md). Run on an idle machine.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+python="$1"; repeats="${2:-3}"; cells="${3:-lstm gru}"
+threads="$(nproc)"
+swift build --package-path "$root" -c release --product recur >/dev/null
+results="$(mktemp)"
+ms() { sed -n 's/.*"ms_per_step": *\([0-9.]*\).*/\1/p' | tail -n 1; }
+for r in $(seq "$repeats"); do
+    for cell in $cells; do
+        echo "recur $cell $("$root/.build/release/recur" train --cell "$cell" | tail -n 1 | ms)" | tee -a "$results"
+        echo "torch $cell $("$python" "$root/scripts/train_torch.py" --cell "$cell" --threads "$threads" | ms)" | tee -a "$results"
+        echo "keras-jax $cell $(KERAS_BACKEND=jax "$python" "$root/scripts/train_keras.py" --backend jax --cell "$cell" 2>/dev/null | ms)" | tee -a "$results"
+    done
+done
+echo "medians (ms/step):"
+sort -k1,2 "$results" | awk '{ key = $1 " " $2; v[key] = v[key] " " $3 } END { for (k in v) print k ":" v[k] }' | while read -r key values; do
+    echo "$key $(echo "$values" | tr ' ' '\n' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }')"
+done
