@@ -19,6 +19,10 @@ for r in $(seq "$repeats"); do
     done
 done
 echo "medians (ms/step):"
-sort -k1,2 "$results" | awk '{ key = $1 " " $2; v[key] = v[key] " " $3 } END { for (k in v) print k ":" v[k] }' | while read -r key values; do
-    echo "$key $(echo "$values" | tr ' ' '\n' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }')"
+for name in recur torch keras-jax; do
+    for cell in $cells; do
+        median="$(awk -v n="$name" -v c="$cell" '$1 == n && $2 == c { print $3 }' "$results" | sort -g |
+                  awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }')"
+        echo "$name $cell $median"
+    done
 done

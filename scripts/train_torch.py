@@ -3,7 +3,7 @@
 
 LSTM/GRU/RNN(64) over 28 rows of 28 pixels, BatchNorm1d (Keras's momentum 0.99 and epsilon 1e-3),
 Linear(10) logits, cross-entropy, SGD at Keras's default learning rate 0.01, batch 64, shuffled each
-epoch, then the 10k test images evaluated; prints one JSON line like `recur train`'s, whose
+epoch, then the 10k test images evaluated in batches of 64 (as Keras's fit validates); prints one JSON line like `recur train`'s, whose
 `ms_per_step` is the epoch's seconds including validation ÷ the training steps, as Recur's.
 
     /tmp/benchvenv/bin/python scripts/train_torch.py --threads 2 --cell lstm
@@ -80,7 +80,7 @@ for epoch in range(args.epochs):
         steps += 1
     model.eval()
     with torch.no_grad():
-        logits = torch.cat([model(x_test[i:i + 1024]) for i in range(0, len(x_test), 1024)])
+        logits = torch.cat([model(x_test[i:i + 64]) for i in range(0, len(x_test), 64)])
         val_loss = loss_fn(logits, y_test).item()
         val_accuracy = (logits.argmax(1) == y_test).float().mean().item()
 seconds = time.perf_counter() - start
