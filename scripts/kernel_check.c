@@ -100,7 +100,9 @@ int main(void) {
     check("gru gates forward", hg, wg, B * U, 1e-5);
 
     /* Few-row and packed GEMMs against a double-precision product. */
-    enum { M = 7, NN = 45 };
+    /* 29 rows: two full 12-row AVX-512 tiles (or four 6-row AVX2 tiles) and a partial one; 45 columns:
+       two full panels and a partial one. */
+    enum { M = 29, NN = 45 };
     float a[M * K], bm[K * NN], cm[M * NN], packed[K * 16 * 3]; double wm[M * NN];
     fill(a, M * K, -1, 1); fill(bm, K * NN, -1, 1);
     for (int i = 0; i < M; i++) for (int j = 0; j < NN; j++) { double s = 0; for (int p = 0; p < K; p++) s += (double)a[i * K + p] * bm[p * NN + j]; wm[i * NN + j] = s; }
@@ -108,6 +110,9 @@ int main(void) {
     if (recur_gemm_available()) {
         recur_gemm_pack(bm, NN, K, NN, packed);
         recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 0); check("gemm packed", cm, wm, M * NN, 1e-5);
+        /* Accumulating into C doubles the product. */
+        for (int i = 0; i < M * NN; i++) wm[i] *= 2;
+        recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 1); check("gemm packed, accumulating", cm, wm, M * NN, 1e-5);
     } else {
         printf("gemm packed                  not available on this CPU (BLAS is used)\n");
     }

@@ -1,4 +1,5 @@
 #include "RecurGemm.h"
+#include <stdlib.h>
 #include <string.h>
 
 #define NR 16
@@ -70,8 +71,67 @@ static void tile(const float *const *a, const float *panel, long k, float *c, lo
     }
 }
 
+/* The AVX-512 tile: one 16-float panel row is one register, so MR512 = 12 rows give twelve
+   accumulators (the FMA latency hidden as above) and each FMA does twice the AVX2 tile's work. The
+   12 rows of A come packed k-major (`ap[p * MR512 + r]`), so every broadcast reads the next float. */
+#define MR512 12
+__attribute__((target("avx512f")))
+static void tile512(const float *ap, const float *panel, long k, float *c, long ldc,
+                    int rows, int cols, int accumulate) {
+    __m512 acc[MR512];
+    for (int r = 0; r < MR512; r++) acc[r] = _mm512_setzero_ps();
+    for (long p = 0; p < k; p++) {
+        __m512 b = _mm512_loadu_ps(panel + p * NR);
+        const float *x = ap + p * MR512;
+        for (int r = 0; r < MR512; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r]), b, acc[r]);
+    }
+    __mmask16 lanes = (__mmask16)((1u << cols) - 1u);
+    for (int r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        __m512 v = acc[r];
+        if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, cr));
+        _mm512_mask_storeu_ps(cr, lanes, v);
+    }
+}
+
+/* C = A·B with the AVX-512 tile: each block of 12 rows of A is packed once and used for every panel. */
+static void gemm_packed512(const float *a, long lda, const float *packed, float *c, long ldc,
+                           long m, long n, long k, int accumulate) {
+    float local[MR512 * 256];
+    float *ap = k <= 256 ? local : malloc((size_t)(MR512 * k) * sizeof(float));
+    if (!ap) return;
+    for (long i0 = 0; i0 < m; i0 += MR512) {
+        int rows = (int)(m - i0 < MR512 ? m - i0 : MR512);
+        /* Rows past the end repeat the block's last row; their results are not stored. */
+        for (int r = 0; r < MR512; r++) {
+            const float *row = a + (i0 + (r < rows ? r : rows - 1)) * lda;
+            for (long p = 0; p < k; p++) ap[p * MR512 + r] = row[p];
+        }
+        for (long j0 = 0; j0 < n; j0 += NR) {
+            int cols = (int)(n - j0 < NR ? n - j0 : NR);
+            tile512(ap, packed + (j0 / NR) * k * NR, k, c + i0 * ldc + j0, ldc, rows, cols, accumulate);
+        }
+    }
+    if (ap != local) free(ap);
+}
+
+/* AVX-512 when the CPU has it, unless RECUR_GEMM_AVX512=0 (for comparisons). */
+static int has_avx512(void) {
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        const char *choice = getenv("RECUR_GEMM_AVX512");
+        known = __builtin_cpu_supports("avx512f") && !(choice && strcmp(choice, "0") == 0) ? 1 : 0;
+    }
+    return known;
+}
+
 void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
                        long m, long n, long k, int accumulate) {
+    if (has_avx512()) {
+        gemm_packed512(a, lda, packed, c, ldc, m, n, k, accumulate);
+        return;
+    }
     for (long j0 = 0; j0 < n; j0 += NR) {
         const float *panel = packed + (j0 / NR) * k * NR;
         int cols = (int)(n - j0 < NR ? n - j0 : NR);

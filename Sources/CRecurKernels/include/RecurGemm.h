@@ -5,7 +5,8 @@
  *   C (m×n) = A (m×k) · B (k×n)   [or C += A·B]
  * B — a recurrent weight matrix used at every step — is packed once per sequence into panels of
  * 16 columns (zero-padded); A is read in place. BLAS would repack B at every step. The kernel needs
- * AVX2 and FMA: callers check `recur_gemm_available()` and otherwise use BLAS.
+ * AVX2 and FMA (it uses AVX-512 where the CPU has it): callers check `recur_gemm_available()` and
+ * otherwise use BLAS.
  */
 
 /* 1 when this CPU runs the packed kernel (AVX2 + FMA), else 0. */

@@ -4,8 +4,7 @@ import CRecurKernels
 
 /// A weight matrix multiplied at every timestep of a sequence, prepared once: packed for Recur's own
 /// GEMM kernel when the CPU has AVX2 and FMA (BLAS would repack it at every step), else used through
-/// `gemm` — which also takes products of at most 4 rows, where packing does not pay, and of more than
-/// 256 rows per thread (inference over large batches), where OpenBLAS's AVX-512 kernels win.
+/// `gemm` (which also takes products of at most 4 rows, where packing does not pay).
 /// Computes C (m×n) = A (m×k) · W, or A · Wᵀ when `transposed` (W stored n×k).
 struct StepMatrix {
     static let kernelAvailable = recur_gemm_available() != 0 && ProcessInfo.processInfo.environment["RECUR_STEP_KERNEL"] != "0"
@@ -21,7 +20,7 @@ struct StepMatrix {
         self.weight = weight
         self.transposed = transposed
         (k, n) = transposed ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
-        guard StepMatrix.kernelAvailable, rows > 4, rows <= 256 else { packed = nil; return }
+        guard StepMatrix.kernelAvailable, rows > 4 else { packed = nil; return }
         let buffer = Tensor(uninitializedShape: [recur_gemm_packed_size(k, n)])
         if transposed {
             recur_gemm_pack_transposed(weight.base, k, k, n, buffer.base)
