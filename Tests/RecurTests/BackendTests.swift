@@ -60,3 +60,25 @@ struct BackendTests {
         #expect(throws: RecurError.self) { try Tensor([1]).to(.accelerator("nowhere")) }
     }
 }
+
+@Suite("Recurrence driver edges")
+struct RecurrenceDriverEdgeTests {
+    @Test func emptyBatchesAndBadShapesAreHandled() throws {
+        for kind in [RecurrenceKind.simpleRNN, .lstm, .gru(resetAfter: true), .gru(resetAfter: false)] {
+            let units = 3, gates = kind == .lstm ? 4 : (kind == .simpleRNN ? 1 : 3)
+            let kernel = Tensor.zeros([2, gates * units]), recurrent = Tensor.zeros([units, gates * units])
+            let bias = Tensor.zeros(kind == .gru(resetAfter: true) ? [2, gates * units] : [gates * units])
+            let states = (0..<(kind == .lstm ? 2 : 1)).map { _ in Tensor.zeros([0, units]) }
+            let out = try Tensor.recurrence(kind, Tensor.zeros([0, 4, 2]), kernel: kernel, recurrentKernel: recurrent, bias: bias, initialStates: states)
+            #expect(out.sequence?.shape == [0, 4, units] && out.last.shape == [0, units])
+            #expect(throws: RecurError.self) {
+                try Tensor.recurrence(kind, Tensor.zeros([1, 4, 5]), kernel: kernel, recurrentKernel: recurrent, bias: bias,
+                                      initialStates: states.map { _ in Tensor.zeros([1, units]) })
+            }
+            #expect(throws: RecurError.self) {
+                try Tensor.recurrence(kind, Tensor.zeros([1, 4, 2]), kernel: kernel, recurrentKernel: recurrent, bias: bias,
+                                      initialStates: states.map { _ in Tensor.zeros([1, units]) }, mask: Tensor.ones([1, 3]))
+            }
+        }
+    }
+}
