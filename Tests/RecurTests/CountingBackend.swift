@@ -92,11 +92,13 @@ final class CountingBackend: Backend, @unchecked Sendable {
         cpu.recurrenceDeclineReason(kind, options)
     }
     func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor, initialStates: [Tensor],
-                    mask: Tensor?, reverse: Bool, returnSequence: Bool, zeroMaskedOutputs: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward) {
+                    mask: Tensor?, reverse: Bool, returnSequence: Bool, zeroMaskedOutputs: Bool,
+                    savingForBackward: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward) {
         count("recurrence")
         let (outputs, backward) = try cpu.recurrence(kind, host(x), kernel: host(kernel), recurrentKernel: host(recurrentKernel), bias: host(bias),
                                                      initialStates: initialStates.map(host), mask: mask.map(host), reverse: reverse,
-                                                     returnSequence: returnSequence, zeroMaskedOutputs: zeroMaskedOutputs)
+                                                     returnSequence: returnSequence, zeroMaskedOutputs: zeroMaskedOutputs,
+                                                     savingForBackward: savingForBackward)
         return (outputs.map(wrap), { [self] grads, need in
             self.count("recurrenceBackward")
             return try backward(grads.map { $0.map(self.host) }, need).map { $0.map(self.wrap) }

@@ -70,6 +70,9 @@ struct FusedKernelTests {
         }
         let a = try run(fused), b = try run(loop)
         #expect((fused as? FusedRNN)?.lastRunWasFused == true)
+        // Inference (nothing requires a gradient) keeps only what the outputs need, with the same values.
+        let inference = try fused.outputs(x, initialState: states, mask: c.masked ? Self.mask(batch: c.batch) : nil)
+        for (k, (p, q)) in zip(inference, a.outputs).enumerated() { #expect(p.maxAbsDifference(q) == 0, "inference output \(k)") }
         #expect(a.outputs.count == b.outputs.count)
         for (k, (p, q)) in zip(a.outputs, b.outputs).enumerated() { expectClose(p, q, "output \(k)") }
         for (k, (p, q)) in zip(a.grads, b.grads).enumerated() { expectClose(p, q, "gradient \(k)") }

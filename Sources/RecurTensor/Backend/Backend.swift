@@ -79,10 +79,11 @@ public protocol Backend: AnyObject, Sendable {
     // Recurrences
     /// Why this backend cannot run `kind` fused with these options, or nil.
     func recurrenceDeclineReason(_ kind: RecurrenceKind, _ options: RecurrenceOptions) -> FusedDeclineReason?
-    /// The forward values of a whole recurrence and its backward pass (see `Tensor.recurrence`).
+    /// The forward values of a whole recurrence and its backward pass (see `Tensor.recurrence`). Without
+    /// `savingForBackward` (inference) nothing is kept for a backward pass, which then must not be called.
     func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                     initialStates: [Tensor], mask: Tensor?, reverse: Bool, returnSequence: Bool,
-                    zeroMaskedOutputs: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward)
+                    zeroMaskedOutputs: Bool, savingForBackward: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward)
     /// One LSTM step's gates (see `Tensor.lstmGateStep`): h, c and what the backward pass needs.
     func lstmGates(_ z: Tensor, cPrev: Tensor) -> (h: Tensor, c: Tensor, backward: ([Tensor?]) -> [Tensor])
     /// One GRU step's gates, `resetAfter` form (see `Tensor.gruGateStep`).

@@ -286,9 +286,10 @@ public final class CPUBackend: Backend, @unchecked Sendable {
 
     public func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                            initialStates: [Tensor], mask: Tensor?, reverse: Bool, returnSequence: Bool,
-                           zeroMaskedOutputs: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward) {
+                           zeroMaskedOutputs: Bool, savingForBackward: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward) {
         try hostRecurrence(kind, x, kernel: kernel, recurrentKernel: recurrentKernel, bias: bias, initialStates: initialStates,
-                           mask: mask, reverse: reverse, returnSequence: returnSequence, zeroMaskedOutputs: zeroMaskedOutputs)
+                           mask: mask, reverse: reverse, returnSequence: returnSequence, zeroMaskedOutputs: zeroMaskedOutputs,
+                           savingForBackward: savingForBackward)
     }
 
     public func lstmGates(_ z: Tensor, cPrev: Tensor) -> (h: Tensor, c: Tensor, backward: ([Tensor?]) -> [Tensor]) {

@@ -47,9 +47,11 @@ extension Tensor {
         let inputs = [x, kernel, recurrentKernel, bias] + initialStates
         let (backend, operands) = try onCommonDevice(inputs + (mask.map { [$0] } ?? []), op: op)
         let detached = operands.map(\.detached)
+        let saving = GradientRecording.isEnabled && inputs.contains(where: \.requiresGradient)
         var (outputs, backward) = try backend.recurrence(kind, detached[0], kernel: detached[1], recurrentKernel: detached[2], bias: detached[3],
                                                          initialStates: Array(detached[4..<(4 + carries)]), mask: mask == nil ? nil : detached.last,
-                                                         reverse: reverse, returnSequence: returnSequence, zeroMaskedOutputs: zeroMaskedOutputs)
+                                                         reverse: reverse, returnSequence: returnSequence, zeroMaskedOutputs: zeroMaskedOutputs,
+                                                         savingForBackward: saving)
         record(&outputs, inputs: inputs, pullback: backward)
         return RecurrenceOutputs(sequence: returnSequence ? outputs[0] : nil, last: outputs[returnSequence ? 1 : 0],
                                  finalStates: Array(outputs.suffix(carries)))
@@ -60,18 +62,21 @@ extension CPUBackend {
     /// The CPU's fused recurrence on checked host operands: the forward values and the backward pass.
     func hostRecurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                         initialStates: [Tensor], mask: Tensor?, reverse: Bool, returnSequence: Bool,
-                        zeroMaskedOutputs: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward) {
+                        zeroMaskedOutputs: Bool, savingForBackward: Bool) throws -> (outputs: [Tensor], backward: RecurrenceBackward) {
         let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
         let U = recurrentKernel.shape[0], G = kind.gatesPerUnit * U
         let carries = kind.carryCount
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
-        let stepper = try kind.stepper(recurrentKernel: recurrentKernel, bias: bias, batch: B, time: T)
+        // Inference keeps one step of the stepper's values, and two of the carries unless the sequence is returned.
+        let stepper = try kind.stepper(recurrentKernel: recurrentKernel, bias: bias, batch: B, savedSteps: savingForBackward ? T : 1)
         let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
-        // The carries of every step, (T, B, U) each in processing order: states[k][t] follows step t.
-        let states = (0..<carries).map { _ in Tensor(uninitializedShape: [T, B, U]) }
+        // The carries of every step, (T, B, U) each in processing order: states[k][t] follows step t; or,
+        // when neither a backward pass nor the sequence needs them, the last two steps', alternating.
+        let keptSteps = savingForBackward || returnSequence ? T : Swift.min(T, 2)
+        let states = (0..<carries).map { _ in Tensor(uninitializedShape: [keptSteps, B, U]) }
         let initial = initialStates.map(\.detached)
         func carry(_ k: Int, step t: Int) -> UnsafeMutablePointer<Float> {
-            t < 0 ? initial[k].base : states[k].base + t * B * U
+            t < 0 ? initial[k].base : states[k].base + (t % keptSteps) * B * U
         }
         parallelRanges(B, minimum: 8) { part in
             let (b0, n) = (part.lowerBound, part.count)
@@ -108,6 +113,9 @@ extension CPUBackend {
 
         let weights = kernel.detached
         let backward: RecurrenceBackward = { grads, need in
+            guard savingForBackward else {
+                throw RecurError.invalidArgument(op: "recurrence(\(kind))", message: "the forward pass ran for inference and kept nothing for a backward pass")
+            }
             let dSequence = returnSequence ? grads[0] : nil
             let dLast = grads[returnSequence ? 1 : 0]
             let dFinal = Array(grads.suffix(carries))

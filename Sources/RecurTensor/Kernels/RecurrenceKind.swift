@@ -32,13 +32,14 @@ public enum RecurrenceKind: Sendable, Equatable, CustomStringConvertible {
     /// The bias shape for gate width `g`.
     func biasShape(gateWidth g: Int) -> [Int] { self == .gru(resetAfter: true) ? [2, g] : [g] }
 
-    /// The per-step math of this kind for a sequence of `batch` rows and `time` steps.
-    func stepper(recurrentKernel: Tensor, bias: Tensor, batch: Int, time: Int) throws -> any RecurrenceStepper {
+    /// The per-step math of this kind for a sequence of `batch` rows, keeping its per-step values for
+    /// `savedSteps` steps: all of them for a backward pass, one (reused) for inference.
+    func stepper(recurrentKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) throws -> any RecurrenceStepper {
         switch self {
         case .simpleRNN: SimpleRNNStepper(recurrentKernel: recurrentKernel, batch: batch)
-        case .lstm: LSTMStepper(recurrentKernel: recurrentKernel, batch: batch, time: time)
-        case .gru(resetAfter: true): GRUStepper(recurrentKernel: recurrentKernel, bias: bias, batch: batch, time: time)
-        case .gru(resetAfter: false): try GRUResetBeforeStepper(recurrentKernel: recurrentKernel, batch: batch, time: time)
+        case .lstm: LSTMStepper(recurrentKernel: recurrentKernel, batch: batch, savedSteps: savedSteps)
+        case .gru(resetAfter: true): GRUStepper(recurrentKernel: recurrentKernel, bias: bias, batch: batch, savedSteps: savedSteps)
+        case .gru(resetAfter: false): try GRUResetBeforeStepper(recurrentKernel: recurrentKernel, batch: batch, savedSteps: savedSteps)
         }
     }
 }

@@ -43,22 +43,24 @@ final class LSTMStepper: RecurrenceStepper {
     private var backwardMatrix: StepMatrix?
     private let units: Int, batch: Int
     private let rowsPerThread: Int
-    /// tanh(cₜ) of every step, (time, batch, units).
+    /// tanh(cₜ) of every saved step, (savedSteps, batch, units).
     private let tanhC: Tensor
+    private let savedSteps: Int
 
-    init(recurrentKernel: Tensor, batch: Int, time: Int) {
+    init(recurrentKernel: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached
         units = recurrentKernel.shape[0]
         self.batch = batch
         rowsPerThread = batchRowsPerThread(batch)
         forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerThread)
-        tanhC = Tensor(uninitializedShape: [time, batch, units])
+        self.savedSteps = savedSteps
+        tanhC = Tensor(uninitializedShape: [savedSteps, batch, units])
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
         forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true)
-        recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + (t * batch + b0) * units, current[0], n, units)
+        recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + ((t % savedSteps) * batch + b0) * units, current[0], n, units)
     }
 
     func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread) }
@@ -85,24 +87,26 @@ final class GRUStepper: RecurrenceStepper {
     private var backwardMatrix: StepMatrix?
     private let units: Int, batch: Int
     private let rowsPerThread: Int
-    /// hₜ₋₁·U + b_rec and the activations [z, r, ĥ] of every step, (time, batch, 3U) each.
+    /// hₜ₋₁·U + b_rec and the activations [z, r, ĥ] of every saved step, (savedSteps, batch, 3U) each.
     private let hproj: Tensor, act: Tensor
     private var dhproj: Tensor?
+    private let savedSteps: Int
 
-    init(recurrentKernel: Tensor, bias: Tensor, batch: Int, time: Int) {
+    init(recurrentKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached
         units = recurrentKernel.shape[0]
         self.batch = batch
         recurrentBias = try! bias.detached.select(alongAxis: 0, index: 1)
         rowsPerThread = batchRowsPerThread(batch)
         forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerThread)
-        hproj = Tensor(uninitializedShape: [time, batch, 3 * units])
-        act = Tensor(uninitializedShape: [time, batch, 3 * units])
+        self.savedSteps = savedSteps
+        hproj = Tensor(uninitializedShape: [savedSteps, batch, 3 * units])
+        act = Tensor(uninitializedShape: [savedSteps, batch, 3 * units])
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
-        let g = 3 * units, row = t * batch + b0
+        let g = 3 * units, row = (t % savedSteps) * batch + b0
         let hp = hproj.base + row * g
         for b in 0..<n { (hp + b * g).update(from: recurrentBias.base, count: g) }
         forwardMatrix.multiply(previous[0], rows: n, into: hp, accumulate: true)
@@ -143,13 +147,14 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
     private var zrBackward: StepMatrix?, hBackward: StepMatrix?
     private let units: Int, batch: Int
     private let rowsPerThread: Int
-    /// Saved per step: the activations [z, r, ĥ] (time, batch, 3U) and r ⊙ hₜ₋₁ (time, batch, U).
+    /// Saved per step: the activations [z, r, ĥ] (savedSteps, batch, 3U) and r ⊙ hₜ₋₁ (savedSteps, batch, U).
     private let act: Tensor, rh: Tensor
+    private let savedSteps: Int
     /// Per-row scratch of one step: hₜ₋₁·U_zr and the candidate product.
     private let hzr: Tensor, cand: Tensor
     private var dhzr: Tensor?, dcand: Tensor?, drh: Tensor?
 
-    init(recurrentKernel: Tensor, batch: Int, time: Int) throws {
+    init(recurrentKernel: Tensor, batch: Int, savedSteps: Int) throws {
         units = recurrentKernel.shape[0]
         self.batch = batch
         let parts = try recurrentKernel.detached.split(sizes: [2 * units, units], alongAxis: 1)
@@ -157,15 +162,16 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
         rowsPerThread = batchRowsPerThread(batch)
         zrMatrix = StepMatrix(uZR, transposed: false, rows: rowsPerThread)
         hMatrix = StepMatrix(uH, transposed: false, rows: rowsPerThread)
-        act = Tensor(uninitializedShape: [time, batch, 3 * units])
-        rh = Tensor(uninitializedShape: [time, batch, units])
+        self.savedSteps = savedSteps
+        act = Tensor(uninitializedShape: [savedSteps, batch, 3 * units])
+        rh = Tensor(uninitializedShape: [savedSteps, batch, units])
         hzr = Tensor(uninitializedShape: [batch, 2 * units])
         cand = Tensor(uninitializedShape: [batch, units])
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
-        let row = t * batch + b0
+        let row = (t % savedSteps) * batch + b0
         let (zr, c) = (hzr.base + b0 * 2 * units, cand.base + b0 * units)
         zrMatrix.multiply(previous[0], rows: n, into: zr, accumulate: false)
         recur_gru_rb_gates(projection, zr, previous[0], act.base + row * 3 * units, rh.base + row * units, n, units)
