@@ -81,9 +81,12 @@ public struct Tensor {
     public var rank: Int { shape.count }
     public var device: Device { buffer.device }
 
-    /// A copy of the scalars in row-major order (copied from the device when the tensor is not on the
-    /// host; a device whose backend cannot copy gives an empty array — use `hostScalars()` to see why).
-    public var scalars: [Float] { (try? hostScalars()) ?? [] }
+    /// A copy of the scalars in row-major order, copied from the device when the tensor is not on the
+    /// host. A device whose backend fails to copy stops the program here: use `hostScalars()` to handle
+    /// that error instead.
+    public var scalars: [Float] {
+        do { return try hostScalars() } catch { preconditionFailure("Tensor.scalars: \(error)") }
+    }
 
     /// A copy of the scalars in row-major order, copied from the device when the tensor is not on the host.
     public func hostScalars() throws -> [Float] {
@@ -141,8 +144,7 @@ extension Tensor: CustomStringConvertible {
     public var description: String {
         let prefix = "Tensor("
         let summarise = count > 1000
-        let all = scalars
-        guard all.count == count else { return "Tensor(on \(device), shape: \(describeShape(shape)))" }
+        guard let all = try? hostScalars() else { return "Tensor(on \(device), shape: \(describeShape(shape)))" }
         func format(_ x: Float) -> String { x == x.rounded() && Swift.abs(x) < 1e16 ? String(format: "%.1f", x) : "\(x)" }
         func block(axis: Int, offset: Int) -> String {
             if axis == rank { return format(all[offset]) }
@@ -163,8 +165,7 @@ extension Tensor {
     /// `absoluteTolerance + relativeTolerance * |other|`.
     public func isAlmostEqual(to other: Tensor, absoluteTolerance: Float = 1e-5, relativeTolerance: Float = 1e-5) -> Bool {
         guard shape == other.shape else { return false }
-        let (x, y) = (scalars, other.scalars)
-        guard x.count == count, y.count == count else { return false }
+        guard let x = try? hostScalars(), let y = try? other.hostScalars() else { return false }
         for i in 0..<count {
             let a: Float = x[i], b: Float = y[i]
             let limit: Float = absoluteTolerance + relativeTolerance * Swift.abs(b)
