@@ -10,7 +10,6 @@ SparseCategoricalCrossentropy(from_logits=True), batch 64) on Fashion-MNIST read
     /tmp/benchvenv/bin/python scripts/train_keras.py --backend jax --optimizer adam --epochs 5
 """
 import argparse
-import gzip
 import json
 import os
 import time
@@ -28,17 +27,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import numpy as np
+
 import keras
+
+from fashion_mnist import read_idx
 
 
 def idx(name):
-    path = os.path.join(args.data_dir, name)
-    opener = gzip.open if os.path.exists(path + ".gz") else open
-    with opener(path + ".gz" if os.path.exists(path + ".gz") else path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+    return read_idx(args.data_dir, name)
 
 
 x_train, y_train = idx("train-images-idx3-ubyte") / 255.0, idx("train-labels-idx1-ubyte")

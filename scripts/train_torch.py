@@ -9,13 +9,13 @@ epoch, then the 10k test images evaluated in batches of 64 (as Keras's fit valid
     /tmp/benchvenv/bin/python scripts/train_torch.py --threads 2 --cell lstm
 """
 import argparse
-import gzip
 import json
-import os
 import time
 
 import numpy as np
 import torch
+
+from fashion_mnist import read_idx
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--cell", choices=["lstm", "gru", "simplernn"], default="lstm")
@@ -29,13 +29,7 @@ torch.manual_seed(args.seed)
 
 
 def idx(name):
-    path = os.path.join(args.data_dir, name)
-    opener = gzip.open if os.path.exists(path + ".gz") else open
-    with opener(path + ".gz" if os.path.exists(path + ".gz") else path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+    return read_idx(args.data_dir, name)
 
 
 x_train = torch.tensor(idx("train-images-idx3-ubyte") / 255.0, dtype=torch.float32)

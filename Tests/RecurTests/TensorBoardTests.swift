@@ -73,6 +73,31 @@ struct TensorBoardTests {
         } }
     }
 
+    @Test func updateFrequenciesAndBadOptions() throws {
+        let logDir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: logDir) }
+        try withRandomSeed(7) { try withFreshLayerNames {
+            let x = Tensor.ones([12, 3]), y = Tensor.zeros([12, 1])
+            let model = Sequential([Dense(1, inputShape: [3])])
+            try model.compile(optimizer: "sgd", loss: "mse")
+            // Epoch-level only (Keras's default): no batch scalars, no validation events without validation data.
+            try model.fit(x, y, batchSize: 4, epochs: 2, callbacks: [TensorBoard(logDir: logDir + "/epoch")], verbose: 0)
+            let train = try TensorBoardEventFile.events(at: try TensorBoardEventFile.files(in: logDir + "/epoch/train")[0])
+            #expect(train.map(\.step) == [0, 1] && train.allSatisfy { $0.scalars.keys.allSatisfy { $0.hasPrefix("epoch_") } })
+            #expect(try TensorBoardEventFile.events(at: try TensorBoardEventFile.files(in: logDir + "/epoch/validation")[0]).isEmpty)
+            // Every second batch: 3 batches per epoch, global batches 2, 4, 6.
+            try model.fit(x, y, batchSize: 4, epochs: 2, callbacks: [TensorBoard(logDir: logDir + "/two", updateFrequency: .everyBatches(2))], verbose: 0)
+            let two = try TensorBoardEventFile.events(at: try TensorBoardEventFile.files(in: logDir + "/two/train")[0])
+            #expect(two.filter { $0.scalars["batch_loss"] != nil }.map(\.step) == [2, 4, 6])
+            #expect(throws: RecurError.self) {
+                try model.fit(x, y, epochs: 1, callbacks: [TensorBoard(logDir: logDir + "/bad", updateFrequency: .everyBatches(0))], verbose: 0)
+            }
+            #expect(throws: RecurError.self) {
+                try model.fit(x, y, epochs: 1, callbacks: [TensorBoard(logDir: "/proc/recur-cannot-write-here")], verbose: 0)
+            }
+        } }
+    }
+
     @Test func histogramBucketsCoverTheRange() {
         let histogram = TensorBoardHistogram(values: [0, 1, 1, 2, 3, 4, .nan], bucketCount: 4)
         #expect(histogram.bucketLimits == [1, 2, 3, 4])

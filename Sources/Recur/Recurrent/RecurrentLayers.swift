@@ -105,7 +105,6 @@ public final class LSTM: FusedRNN {
 
     public override class var defaultNameBase: String { "LSTM" }
     public override var className: String { "LSTM" }
-
 }
 
 /// `GRU(units)`: an `RNN` over a `GRUCell` (`resetAfter: true` by default, as Keras 2+).
@@ -130,7 +129,6 @@ public final class GRU: FusedRNN {
 
     public override class var defaultNameBase: String { "GRU" }
     public override var className: String { "GRU" }
-
 }
 
 /// `SimpleRNN(units)`: an `RNN` over a `SimpleRNNCell`.
@@ -154,5 +152,4 @@ public final class SimpleRNN: FusedRNN {
 
     public override class var defaultNameBase: String { "SimpleRNN" }
     public override var className: String { "SimpleRNN" }
-
 }
