@@ -84,6 +84,23 @@ struct Bench: ParsableCommand {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(steps)
     }
 
+    /// The guide's nested-input model (`NestedCell` in an `RNN`: inputs (64, 50, 32) and (64, 50, 64, 32),
+    /// MSE on both outputs, SGD): ms per training step over up to 8 batches after one warm-up batch.
+    func nestedCellTrainStepMs(generator g: inout SeededGenerator) throws -> Double {
+        let input1 = Input(shape: [nil, 32]), input2 = Input(shape: [nil, 64, 32])
+        let model = try Model([input1, input2], RNN(NestedCell(unit1: 10, unit2: 20, unit3: 30)).outputs([input1, input2]))
+        try model.compile(optimizer: SGD(), loss: "mse")
+        let batches = min(steps, 8), n = 64 * (batches + 1)
+        let x = [Tensor.randomUniform([n, 50, 32], generator: &g), Tensor.randomUniform([n, 50, 64, 32], generator: &g)]
+        let y = [Tensor.randomUniform([n, 10], generator: &g), Tensor.randomUniform([n, 20, 30], generator: &g)]
+        let warm = try x.map { try $0.slice(alongAxis: 0, 0..<64) }, warmY = try y.map { try $0.slice(alongAxis: 0, 0..<64) }
+        try model.fit(warm, warmY, batchSize: 64, shuffle: false, verbose: 0)
+        let rest = try x.map { try $0.slice(alongAxis: 0, 64..<n) }, restY = try y.map { try $0.slice(alongAxis: 0, 64..<n) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try model.fit(rest, restY, batchSize: 64, shuffle: false, verbose: 0)
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(batches)
+    }
+
     /// Runs the Keras (JAX, TensorFlow) and PyTorch scripts with the same settings and puts their numbers
     /// and Recur's ratio (Recur ms / peer ms; below 1 means Recur is faster) side by side.
     func comparePeers(python: String, recur: [String: Any]) throws -> [String: Any] {
@@ -140,6 +157,10 @@ struct Bench: ParsableCommand {
         result["guide_lstm_cell_loop_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .lstm, cellLoop: true), x: x, y: y, batch: 64, loss: logits)
         result["guide_gru_fused_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .gru), x: x, y: y, batch: 64, loss: logits)
         result["guide_gru_cell_loop_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .gru, cellLoop: true), x: x, y: y, batch: 64, loss: logits)
+        // Cells users write from public ops (RecurExamples), and the guide's nested-input NestedCell model.
+        result["guide_user_lstm_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .userLSTM), x: x, y: y, batch: 64, loss: logits)
+        result["guide_mgu_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .minimalGatedUnit), x: x, y: y, batch: 64, loss: logits)
+        result["guide_nested_cell_train_ms_per_step"] = try nestedCellTrainStepMs(generator: &g)
 
         let long = Sequential([LSTM(256, inputShape: [100, 32]), Dense(10)])
         let xLong = Tensor.randomUniform([steps * 32, 100, 32], generator: &g)

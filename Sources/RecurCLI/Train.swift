@@ -12,7 +12,8 @@ struct Train: ParsableCommand {
         abstract: "Train the Keras RNN guide's model (recurrent layer over 28 rows, BatchNormalization, Dense(10)) on Fashion-MNIST.")
 
     @Option(help: "Epochs to train.") var epochs = 1
-    @Option(help: "Recurrent layer: lstm, gru or simplernn.") var cell = "lstm"
+    @Option(help: "Recurrent layer: lstm, gru or simplernn; or user-lstm or mgu, cells written from public ops (RecurExamples) in the cell loop.")
+    var cell = "lstm"
     @Option(help: "Units of the recurrent layer.") var units = 64
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 64
     @Option(help: "Optimizer: sgd, adam or rmsprop (Keras defaults).") var optimizer = "sgd"
@@ -42,7 +43,7 @@ struct Train: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all samples) or positive, got \(limit)") }
         guard GuideModels.RowCell(rawValue: cell) != nil else {
-            throw ValidationError("--cell must be lstm, gru or simplernn, got \(cell)")
+            throw ValidationError("--cell must be lstm, gru, simplernn, user-lstm or mgu, got \(cell)")
         }
         guard let mode = FusedKernelMode(rawValue: fused), mode != .always else {
             throw ValidationError("--fused must be auto or never, got \(fused)")

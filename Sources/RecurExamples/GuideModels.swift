@@ -6,6 +6,10 @@ public enum GuideModels {
     /// Which recurrent layer the MNIST-row model uses.
     public enum RowCell: String, CaseIterable, Sendable {
         case lstm, gru, simplernn
+        /// `RNN(UserLSTMCell(units))`: an LSTM cell written from public ops, always in the cell loop.
+        case userLSTM = "user-lstm"
+        /// `RNN(MinimalGatedUnitCell(units))`, always in the cell loop.
+        case minimalGatedUnit = "mgu"
     }
 
     /// The guide's MNIST-row model: a recurrent layer over 28 rows of 28 pixels, BatchNormalization,
@@ -23,6 +27,8 @@ public enum GuideModels {
         case (.lstm, true): recurrent = RNN(LSTMCell(units), inputShape: shape)
         case (.gru, true): recurrent = RNN(GRUCell(units), inputShape: shape)
         case (.simplernn, true): recurrent = RNN(SimpleRNNCell(units), inputShape: shape)
+        case (.userLSTM, _): recurrent = RNN(UserLSTMCell(units: units), inputShape: shape)
+        case (.minimalGatedUnit, _): recurrent = RNN(MinimalGatedUnitCell(units: units), inputShape: shape)
         }
         return Sequential([recurrent, BatchNormalization(synchronized: synchronizedBatchNorm), Dense(outputSize)])
     }

@@ -1,5 +1,6 @@
 import Testing
 @testable import Recur
+import RecurExamples
 
 /// Every layer's gradients (input and weights) against central finite differences, with input size ≠ units
 /// and batch > 1. L = Σ output ⊙ R for a fixed random R.
@@ -41,6 +42,13 @@ struct LayerGradientTests {
                 #expect(abs(a - numeric) <= 2e-2 * max(1, abs(numeric)), "tensor \(index) entry \(i): \(a) vs \(numeric)", sourceLocation: sourceLocation)
             }
         }
+    }
+
+    @Test func userWrittenCellsHaveTheirGradients() throws {
+        try withRandomSeed(12) { try withFreshLayerNames {
+            try check(RNN(MinimalGatedUnitCell(units: 3), returnSequences: true), input: input([2, 4, 5]))
+            try check(RNN(UserLSTMCell(units: 3), returnSequences: true), input: input([2, 4, 5]))
+        } }
     }
 
     func input(_ shape: [Int], seed: UInt64 = 1) -> Tensor {
