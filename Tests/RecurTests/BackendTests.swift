@@ -61,6 +61,16 @@ struct BackendTests {
     }
 }
 
+@Suite("Masks for backends")
+struct MaskShapeTests {
+    @Test func rightPaddingIsRecognised() throws {
+        #expect(try Tensor([[1, 1, 0], [1, 0, 0], [1, 1, 1]]).isRightPadded())
+        #expect(try !Tensor([[1, 0, 1]]).isRightPadded(), "a gap")
+        #expect(try !Tensor([[0, 1, 1]]).isRightPadded(), "left padding")
+        #expect(throws: RecurError.self) { try Tensor([1, 0]).isRightPadded() }
+    }
+}
+
 @Suite("Recurrence driver edges")
 struct RecurrenceDriverEdgeTests {
     @Test func emptyBatchesAndBadShapesAreHandled() throws {

@@ -88,8 +88,8 @@ final class CountingBackend: Backend, @unchecked Sendable {
         value = wrap(hostValue)
         slots = hostSlots.map(wrap)
     }
-    func recurrenceDeclineReason(_ kind: RecurrenceKind, _ options: RecurrenceOptions) -> FusedDeclineReason? {
-        cpu.recurrenceDeclineReason(kind, options)
+    func recurrenceDeclineReason(_ kind: RecurrenceKind, _ options: RecurrenceOptions, mask: Tensor?) throws -> FusedDeclineReason? {
+        cpu.recurrenceDeclineReason(kind, options, mask: mask)
     }
     func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor, initialStates: [Tensor],
                     mask: Tensor?, reverse: Bool, returnSequence: Bool, zeroMaskedOutputs: Bool,

@@ -38,9 +38,8 @@ public class FusedRNN: RNN {
         let c = cellConfiguration
         let options = RecurrenceOptions(activation: c.activation.rawValue,
                                         recurrentActivation: Self.cellType.kind == .simpleRNN ? nil : c.recurrentActivation.rawValue,
-                                        useBias: c.useBias, recurrentDropout: c.recurrentDropout, unroll: unroll,
-                                        maskIsRightPadded: try mask.map { try $0.isRightPadded() })
-        return try Backends.backend(for: device).recurrenceDeclineReason(recurrenceKind, options)
+                                        useBias: c.useBias, recurrentDropout: c.recurrentDropout, unroll: unroll)
+        return try Backends.backend(for: device).recurrenceDeclineReason(recurrenceKind, options, mask: mask)
     }
 
     /// The fused recurrence this layer runs.

@@ -77,8 +77,9 @@ public protocol Backend: AnyObject, Sendable {
     func update(_ value: inout Tensor, by rule: UpdateRule, gradient: Tensor, slots: inout [Tensor]) throws
 
     // Recurrences
-    /// Why this backend cannot run `kind` fused with these options, or nil.
-    func recurrenceDeclineReason(_ kind: RecurrenceKind, _ options: RecurrenceOptions) -> FusedDeclineReason?
+    /// Why this backend cannot run `kind` fused with these options and this (batch, time) mask, or nil.
+    /// A backend whose kernel needs right-padded masks checks `mask.isRightPadded()` here.
+    func recurrenceDeclineReason(_ kind: RecurrenceKind, _ options: RecurrenceOptions, mask: Tensor?) throws -> FusedDeclineReason?
     /// The forward values of a whole recurrence and its backward pass (see `Tensor.recurrence`). Without
     /// `savingForBackward` (inference) nothing is kept for a backward pass, which then must not be called.
     func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
@@ -143,10 +144,9 @@ extension Tensor {
     /// tensor (a constant such as `1 - x`'s 1) moves to the others' device; any other mix throws,
     /// naming both devices.
     static func onCommonDevice(_ operands: [Tensor], op: String) throws -> (backend: any Backend, operands: [Tensor]) {
-        let devices = operands.map(\.device)
-        guard let target = devices.first(where: { $0 != .cpu }) else { return (CPUBackend.shared, operands) }
-        for (operand, device) in zip(operands, devices) where device != target && !(device == .cpu && operand.count == 1) {
-            throw RecurError.invalidArgument(op: op, message: "operands are on different devices: \(target) and \(device) "
+        guard let target = operands.first(where: { $0.device != .cpu })?.device else { return (CPUBackend.shared, operands) }
+        for operand in operands where operand.device != target && !(operand.device == .cpu && operand.count == 1) {
+            throw RecurError.invalidArgument(op: op, message: "operands are on different devices: \(target) and \(operand.device) "
                                              + "(a tensor of shape \(describeShape(operand.shape)); move one with .to(_:))")
         }
         let backend = try Backends.backend(for: target)

@@ -280,7 +280,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
 
     /// Recur's fused kernels take any mask (not only right-padded ones) and both GRU forms; they need
     /// the usual activations, a bias, no recurrent dropout and no unrolling.
-    public func recurrenceDeclineReason(_ kind: RecurrenceKind, _ options: RecurrenceOptions) -> FusedDeclineReason? {
+    public func recurrenceDeclineReason(_ kind: RecurrenceKind, _ options: RecurrenceOptions, mask: Tensor?) -> FusedDeclineReason? {
         options.commonDeclineReason(kind)
     }
 
@@ -319,5 +319,14 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             recur_gru_gates_backward(act.base, hprojSaved.base, hPrevSaved.base, grad.base, dx.base, dh.base, dPrev.base, B, U)
             return [dx, dh, dPrev]
         })
+    }
+}
+
+extension Tensor {
+    /// A host copy with its own storage.
+    func detachedCopy() -> Tensor {
+        let t = Tensor(uninitializedShape: shape)
+        t.base.update(from: base, count: count)
+        return t
     }
 }

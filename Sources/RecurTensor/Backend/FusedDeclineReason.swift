@@ -7,17 +7,13 @@ public struct RecurrenceOptions: Sendable, Equatable {
     public var useBias: Bool
     public var recurrentDropout: Float
     public var unroll: Bool
-    /// Whether every row's mask is ones then zeros (cuDNN takes only such masks); nil without a mask.
-    public var maskIsRightPadded: Bool?
 
-    public init(activation: String, recurrentActivation: String?, useBias: Bool, recurrentDropout: Float, unroll: Bool,
-                maskIsRightPadded: Bool? = nil) {
+    public init(activation: String, recurrentActivation: String?, useBias: Bool, recurrentDropout: Float, unroll: Bool) {
         self.activation = activation
         self.recurrentActivation = recurrentActivation
         self.useBias = useBias
         self.recurrentDropout = recurrentDropout
         self.unroll = unroll
-        self.maskIsRightPadded = maskIsRightPadded
     }
 
     /// Keras's rule for its fused (cuDNN) path, which every backend applies: the usual activations, a
@@ -42,7 +38,8 @@ public enum FusedDeclineReason: Sendable, Equatable, CustomStringConvertible {
     case noBias
     case recurrentDropout
     case unroll
-    /// A mask with a gap or left padding, on a device whose kernel takes only right-padded ones.
+    /// A mask with a gap or left padding (`Tensor.isRightPadded()` is false), on a device whose kernel
+    /// takes only right-padded ones.
     case maskNotRightPadded
     /// `resetAfter: false`, on a device whose kernel has only the cuDNN form of the GRU.
     case gruResetBefore

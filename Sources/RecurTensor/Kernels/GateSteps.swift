@@ -29,11 +29,4 @@ extension Tensor {
         record(&h, inputs: [xproj, hproj, hPrev]) { grad, _ in step.backward(grad) }
         return h
     }
-
-    /// A copy with its own storage.
-    func detachedCopy() -> Tensor {
-        let t = Tensor(uninitializedShape: shape)
-        t.base.update(from: base, count: count)
-        return t
-    }
 }

@@ -82,7 +82,7 @@ public final class TensorBoardEventFile {
         var first = TBEvent()
         first.wallTime = Date().timeIntervalSince1970
         first.fileVersion = "brain.Event:2"
-        try append([first])
+        try append(first)
     }
 
     deinit { try? handle.close() }
@@ -99,15 +99,14 @@ public final class TensorBoardEventFile {
             var entry = TBSummary.Value(); entry.tag = tag; entry.histo = histogram.proto; return entry
         }
         event.summary = summary
-        try append([event])
+        try append(event)
     }
 
-    private func append(_ events: [TBEvent]) throws {
-        var records = Data()
+    private func append(_ event: TBEvent) throws {
         do {
-            for event in events { records.append(TFRecord.frame(try event.serializedBytes())) }
+            let record = TFRecord.frame(try event.serializedBytes())
             try handle.seekToEnd()
-            try handle.write(contentsOf: records)
+            try handle.write(contentsOf: record)
         } catch {
             throw RecurError.io(path: path, message: "cannot write a TensorBoard event: \(error.localizedDescription)")
         }
