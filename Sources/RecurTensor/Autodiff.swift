@@ -160,6 +160,7 @@ extension Tensor {
     /// input, each of that input's shape. Without recording or inputs needing gradients, `value` is
     /// returned as it is.
     public static func differentiable(_ value: Tensor, inputs: [Tensor], pullback: @escaping (Tensor) throws -> [Tensor]) -> Tensor {
+        untraceable(inputs, "Tensor.differentiable (a gradient of its own)")
         var result = value.detached
         record(&result, inputs: inputs) { g, needed in
             let grads = try pullback(g)

@@ -90,6 +90,7 @@ public struct Tensor {
 
     /// A copy of the scalars in row-major order, copied from the device when the tensor is not on the host.
     public func hostScalars() throws -> [Float] {
+        StepTracer.current?.hostRead(self)
         let host = try deviceBackend.download(detached)
         return Array(UnsafeBufferPointer(start: host.buffer.base, count: count))
     }
@@ -121,6 +122,7 @@ public struct Tensor {
 
     /// Throws unless the tensor is in host memory.
     func requireHost(_ what: String) throws {
+        StepTracer.current?.hostRead(self)
         guard device == .cpu else {
             throw RecurError.invalidArgument(op: what, message: "the tensor is on \(device), not in host memory: move it with .to(.cpu)")
         }

@@ -25,21 +25,28 @@ open class RNN: Layer {
     var carriedStates: [Tensor]?
     /// The batch size a stateful layer was declared with (`batchSize:`), when known.
     public let batchSize: Int?
+    /// Whether the cell loop runs as a traced, compiled step program (not a Keras argument).
+    public var compiled: CompiledLoopMode = .auto
+    /// Whether the last sequence ran the compiled cell loop (for tests and benchmarks).
+    public internal(set) var lastRunWasCompiled = false
+    var loggedCompiledFallback = false
 
     public convenience init(_ cell: RecurrentCell, returnSequences: Bool = false, returnState: Bool = false,
                             goBackwards: Bool = false, stateful: Bool = false, unroll: Bool = false,
-                            zeroOutputForMask: Bool = false, inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
+                            zeroOutputForMask: Bool = false, compiled: CompiledLoopMode = .auto, inputShape: [Int?]? = nil,
+                            batchSize: Int? = nil, name: String? = nil) {
         self.init(cell: cell, options: RecurrentOptions(returnSequences: returnSequences, returnState: returnState, goBackwards: goBackwards,
                                                         stateful: stateful, unroll: unroll, zeroOutputForMask: zeroOutputForMask),
                   inputShape: inputShape, batchSize: batchSize, name: name)
+        self.compiled = compiled
     }
 
     /// `RNN([cell, cell, ...])` stacks the cells.
     public convenience init(_ cells: [RecurrentCell], returnSequences: Bool = false, returnState: Bool = false,
                             goBackwards: Bool = false, stateful: Bool = false, unroll: Bool = false,
-                            inputShape: [Int?]? = nil, name: String? = nil) {
+                            compiled: CompiledLoopMode = .auto, inputShape: [Int?]? = nil, name: String? = nil) {
         self.init(StackedRNNCells(cells), returnSequences: returnSequences, returnState: returnState,
-                  goBackwards: goBackwards, stateful: stateful, unroll: unroll, inputShape: inputShape, name: name)
+                  goBackwards: goBackwards, stateful: stateful, unroll: unroll, compiled: compiled, inputShape: inputShape, name: name)
     }
 
     public init(cell: RecurrentCell, options: RecurrentOptions, inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
@@ -171,11 +178,14 @@ open class RNN: Layer {
         return index
     }
 
-    /// The generic time loop: one `cell.step` per timestep.
+    /// The generic time loop: compiled (`runCompiledLoop`) as `compiled` allows, else one `cell.step`
+    /// per timestep.
     func runCellLoop(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
         let batch = sequences[0].shape[0], time = sequences[0].shape[1]
         cell.resetDropoutMasks()
         defer { cell.resetDropoutMasks() }
+        if let compiledRun = try runCompiledLoop(sequences, initialStates: initialStates, mask: mask, training: training) { return compiledRun }
+        lastRunWasCompiled = false
         var states = initialStates
         var previous: [Tensor] = cell.outputShapes.map { Tensor.zeros([batch] + $0) }
         // Keras's scan path outputs the carried state at a masked step; its unrolled path (`unroll`)
@@ -212,7 +222,9 @@ open class RNN: Layer {
     func configuredCopy(changes: [String: JSONValue]) throws -> RNN {
         var changes = changes
         if let batchSize { changes["batch_shape"] = KerasValue.shape([batchSize] + (declaredInputShape ?? [nil, nil])) }
-        return try KerasLayerRegistry.copy(of: self, changes: changes)
+        let copy: RNN = try KerasLayerRegistry.copy(of: self, changes: changes)
+        copy.compiled = compiled
+        return copy
     }
 
     public override var isStateful: Bool { stateful }

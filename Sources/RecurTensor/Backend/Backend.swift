@@ -128,7 +128,10 @@ public enum Backends {
 extension Tensor {
     /// The backend that computes this tensor's ops. It exists: tensors are only made by registered
     /// backends, and none is ever removed.
-    var deviceBackend: any Backend { try! Backends.backend(for: device) }
+    var deviceBackend: any Backend {
+        StepTracer.current?.dispatch([self], op: "an op")
+        return try! Backends.backend(for: device)
+    }
 
     /// This tensor on `device` (itself when it is there already); differentiable.
     public func to(_ device: Device) throws -> Tensor {
@@ -144,6 +147,7 @@ extension Tensor {
     /// tensor (a constant such as `1 - x`'s 1) moves to the others' device; any other mix throws,
     /// naming both devices.
     static func onCommonDevice(_ operands: [Tensor], op: String) throws -> (backend: any Backend, operands: [Tensor]) {
+        StepTracer.current?.dispatch(operands, op: op)
         guard let target = operands.first(where: { $0.device != .cpu })?.device else { return (CPUBackend.shared, operands) }
         for operand in operands where operand.device != target && !(operand.device == .cpu && operand.count == 1) {
             throw RecurError.invalidArgument(op: op, message: "operands are on different devices: \(target) and \(operand.device) "

@@ -11,6 +11,7 @@ extension Tensor {
         let (backend, operands) = try onCommonDevice([z, cPrev], op: "lstmGateStep")
         let step = backend.lstmGates(operands[0].detached, cPrev: operands[1].detached)
         var outputs = [step.h, step.c]
+        traced(.lstmGates, [z, cPrev], outputs)
         record(&outputs, inputs: [z, cPrev]) { grads, _ in step.backward(grads) }
         return (outputs[0], outputs[1])
     }
@@ -26,6 +27,7 @@ extension Tensor {
         let (backend, operands) = try onCommonDevice([xproj, hproj, hPrev], op: "gruGateStep")
         let step = backend.gruGates(xproj: operands[0].detached, hproj: operands[1].detached, hPrev: operands[2].detached)
         var h = step.h
+        traced(.gruGates, [xproj, hproj, hPrev], [h])
         record(&h, inputs: [xproj, hproj, hPrev]) { grad, _ in step.backward(grad) }
         return h
     }

@@ -44,6 +44,7 @@ extension Tensor {
     /// `alpha * self`.
     public func scaled(by alpha: Float) -> Tensor {
         var out = deviceBackend.scaled(detached, by: alpha)
+        Tensor.traced(.scaled(alpha), [self], [out])
         Tensor.record(&out, inputs: [self]) { g, _ in [g.scaled(by: alpha)] }
         return out
     }

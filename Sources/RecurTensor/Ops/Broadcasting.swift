@@ -71,7 +71,9 @@ extension Tensor {
     func binary(_ op: BinaryOp, _ other: Tensor, name: String) throws -> Tensor {
         let shape = try broadcastShape(self.shape, other.shape, op: name)
         let (backend, operands) = try Tensor.onCommonDevice([self, other], op: name)
-        return backend.binary(op, operands[0].detached, operands[1].detached, shape: shape)
+        let result = backend.binary(op, operands[0].detached, operands[1].detached, shape: shape)
+        Tensor.traced(.binary(op), [self, other], [result])
+        return result
     }
 
     /// Sums this tensor (a gradient of a broadcast result) down to `target`, undoing broadcasting.

@@ -72,6 +72,11 @@ extension Tensor {
             out = backend.matmul(a0, transposeA: transposingSelf, b0, transposeB: transposingOther, batch: a.shape[0], sharedB: false,
                                  m: am, n: bn, k: ak, shape: [a.shape[0], am, bn])
         }
+        if b.rank == 2 && (a.rank == 2 || !transposingSelf) {
+            Tensor.traced(.matmul(transposeA: transposingSelf, transposeB: transposingOther), [a, b], [out])
+        } else {
+            Tensor.untraceable([a, b], "a batched matmul (\(describeShape(a.shape)) · \(describeShape(b.shape)))")
+        }
         let (ad, bd) = (a.detached, b.detached)
         Tensor.record(&out, inputs: [a, b]) { g, need in
             // C = A·B ⇒ dA = dC·Bᵀ, dB = Aᵀ·dC (with the transposes folded in).

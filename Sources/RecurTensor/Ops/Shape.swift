@@ -14,6 +14,7 @@ extension Tensor {
                                            actual: describeShape(newShape))
         }
         var out = Tensor(shape: resolved, buffer: buffer)
+        Tensor.traced(.reshape, [self], [out])
         let inputShape = shape
         Tensor.record(&out, inputs: [self]) { g, _ in [try g.reshaped(to: inputShape)] }
         return out
@@ -37,6 +38,7 @@ extension Tensor {
             throw RecurError.invalidArgument(op: "transpose", message: "\(perm) is not a permutation of the axes of \(describeShape(shape))")
         }
         let outShape = perm.map { shape[$0] }
+        Tensor.untraceable([self], "transpose")
         var out = deviceBackend.transposed(detached, permutation: perm, shape: outShape)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, p) in perm.enumerated() { inverse[p] = i }
@@ -54,6 +56,8 @@ extension Tensor {
         var outShape = shape
         outShape[a] = range.count
         var out = deviceBackend.slice(detached, outer: outer, n: n, inner: inner, range: range, shape: outShape)
+        if a == rank - 1 { Tensor.traced(.sliceLastAxis(range), [self], [out]) }
+        else { Tensor.untraceable([self], "a slice along axis \(a) of a rank-\(rank) value (only the last axis is traced)") }
         let inputShape = shape
         Tensor.record(&out, inputs: [self]) { g, _ in
             [g.deviceBackend.unslice(g.detached, outer: outer, n: n, inner: inner, range: range, shape: inputShape)]
@@ -92,6 +96,8 @@ extension Tensor {
         let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
         let (backend, parts) = try onCommonDevice(tensors, op: "concatenate")
         var out = backend.concatenate(parts.map(\.detached), outer: outer, inner: inner, shape: outShape)
+        if a == first.rank - 1 { traced(.concatenateLastAxis, tensors, [out]) }
+        else { untraceable(tensors, "concatenation along axis \(a) of rank-\(first.rank) values (only the last axis is traced)") }
         record(&out, inputs: tensors) { g, need in
             var grads: [Tensor?] = []
             var offset = 0

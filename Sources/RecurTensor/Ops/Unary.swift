@@ -1,6 +1,10 @@
 extension Tensor {
     /// `op` elementwise on this tensor's device.
-    private func map(_ op: UnaryOp) -> Tensor { deviceBackend.unary(op, detached) }
+    private func map(_ op: UnaryOp) -> Tensor {
+        let out = deviceBackend.unary(op, detached)
+        Tensor.traced(.unary(op), [self], [out])
+        return out
+    }
 
     /// eˣ elementwise.
     public func exp() -> Tensor {
@@ -52,8 +56,8 @@ extension Tensor {
     /// |x| elementwise; the gradient at 0 is 0.
     public func abs() throws -> Tensor {
         var out = map(.abs)
-        let sign = map(.sign)
-        Tensor.record(&out, inputs: [self]) { g, _ in [try g * sign] }
+        let x = detached
+        Tensor.record(&out, inputs: [self]) { g, _ in [try g * x.map(.sign)] }
         return out
     }
 }

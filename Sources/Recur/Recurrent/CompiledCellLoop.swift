@@ -1,0 +1,63 @@
+import Foundation
+
+/// How `RNN` runs its cell loop: as a traced step program (`Tensor.traceStep`, then
+/// `Tensor.compiledRecurrence`: no graph node or allocation per op, elementwise chains in one pass per
+/// row, `x·W` hoisted into one GEMM) or op by op.
+public enum CompiledLoopMode: String, Sendable {
+    /// The compiled loop when the step can be traced, else op by op (the reason said once in the log).
+    case auto
+    /// The compiled loop or a thrown error with the reason the step cannot be traced.
+    case always
+    /// Always op by op.
+    case never
+}
+
+extension RNN {
+    /// The cell loop as a compiled program, or nil when `compiled` says to run op by op (after logging
+    /// or throwing the reason the step could not be traced, as `compiled` says). The step is traced on
+    /// this call's first two timesteps and states: the program captures this call's weights and dropout
+    /// masks (drawn while tracing, exactly as the op-by-op loop draws them at its first step).
+    func runCompiledLoop(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult? {
+        let (batch, time) = (sequences[0].shape[0], sequences[0].shape[1])
+        guard compiled != .never, batch > 0, time > 0 else { return nil }
+        let outcome: Result<StepProgram, StepTraceFailure>
+        let carriedState = unroll ? nil : maskedOutputStateIndex
+        if mask != nil, !zeroOutputForMask, carriedState == nil {
+            outcome = .failure(StepTraceFailure(reason: "a masked step repeats the previous output (unroll, or a cell whose output is not its first state)"))
+        } else if sequences[0].device != .cpu {
+            outcome = .failure(StepTraceFailure(reason: "the compiled loop runs on the CPU, and the sequence is on \(sequences[0].device)"))
+        } else {
+            let order = goBackwards ? [time - 1, time - 2] : [0, 1]
+            let traced = try order.prefix(min(time, 2)).map { t in try sequences.map { try $0.select(alongAxis: 1, index: t) } }
+            outcome = try Tensor.traceStep(inputs: traced, states: initialStates) { inputs, states in
+                try cell.step(inputs, states: states, training: training)
+            }
+        }
+        let program: StepProgram
+        switch outcome {
+        case .success(let traced): program = traced
+        case .failure(let failure): try declineCompiledLoop(failure.reason); return nil
+        }
+        let run: CompiledRecurrenceOutputs
+        do {
+            run = try Tensor.compiledRecurrence(program, sequences: sequences, initialStates: initialStates, mask: mask, reverse: goBackwards,
+                                                maskedOutput: zeroOutputForMask ? .zeros : .state(carriedState ?? 0), returnSequences: returnSequences)
+        } catch let failure as StepTraceFailure {
+            try declineCompiledLoop(failure.reason)
+            return nil
+        }
+        lastRunWasCompiled = true
+        return SequenceResult(sequences: run.sequences, lastOutputs: run.lastOutputs, finalStates: run.finalStates)
+    }
+
+    private func declineCompiledLoop(_ reason: String) throws {
+        lastRunWasCompiled = false
+        if compiled == .always {
+            throw RecurError.unsupported(op: name, message: "the cell loop cannot run compiled because \(reason) (compiled: .always)")
+        }
+        if !loggedCompiledFallback {
+            loggedCompiledFallback = true
+            FileHandle.standardError.write(Data("recur: \(name): running the cell op by op, not compiled, because \(reason)\n".utf8))
+        }
+    }
+}

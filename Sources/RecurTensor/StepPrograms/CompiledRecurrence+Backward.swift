@@ -1,0 +1,99 @@
+/// The backward pass of `Tensor.compiledRecurrence`: from the gradients of its outputs, the step
+/// program's pullbacks from the last processed step to the first, carrying the states' gradients
+/// (a masked step passes them through unchanged), then the hoisted values' and the deferred weight
+/// gradients once for all steps.
+struct CompiledBackwardContext {
+    let runner: StepProgramRunner
+    let inputIDs: [Int]
+    let stateIDs: [Int]
+    let batch: Int
+    let time: Int
+    let reverse: Bool
+    let maskValues: [Float]?
+    let maskedOutput: MaskedStepOutput
+    let returnSequences: Bool
+    let outputSizes: [Int]
+    let sequenceShapes: [[Int]]
+
+    /// `grads`: per result of the op (sequences when returned, last outputs, final states), nil when
+    /// unused. Returns the gradients of the sequences, initial states and constants.
+    func backward(_ grads: [Tensor?]) throws -> [Tensor?] {
+        let plan = runner.plan, program = plan.program
+        let outputCount = program.outputs.count
+        let sequenceGrads = returnSequences ? Array(grads[..<outputCount]) : Array(repeating: nil, count: outputCount)
+        let offset = returnSequences ? outputCount : 0
+        let lastGrads = Array(grads[offset..<(offset + outputCount)])
+        let finalGrads = Array(grads[(offset + outputCount)...])
+        runner.allocateGradients()
+        let stateSizes = stateIDs.map { program.values[$0].shape.reduce(1, *) / batch }
+        let carries = stateSizes.enumerated().map { k, size -> TensorBuffer in
+            let carry = TensorBuffer(count: batch * size)
+            if let g = finalGrads[k] { carry.base.update(from: g.base, count: batch * size) } else { carry.base.update(repeating: 0, count: batch * size) }
+            return carry
+        }
+        let passes = stateSizes.map { TensorBuffer(count: batch * $0) }
+        let outputGrads = outputSizes.map { TensorBuffer(count: batch * $0) }
+        func kept(_ b: Int, _ t: Int) -> Bool { maskValues.map { $0[b * time + (reverse ? time - 1 - t : t)] != 0 } ?? true }
+
+        for t in stride(from: time - 1, through: 0, by: -1) {
+            runner.zeroStepGradients()
+            for (k, size) in outputSizes.enumerated() {
+                let d = outputGrads[k].base
+                d.update(repeating: 0, count: batch * size)
+                if let g = sequenceGrads[k] {
+                    for b in 0..<batch { (d + b * size).update(from: g.base + (b * time + t) * size, count: size) }
+                }
+                if t == time - 1, let g = lastGrads[k] { for i in 0..<(batch * size) { d[i] += g.base[i] } }
+            }
+            for (k, size) in stateSizes.enumerated() { passes[k].base.update(repeating: 0, count: batch * size) }
+            if maskValues != nil {
+                for b in 0..<batch where !kept(b, t) {
+                    for (k, size) in stateSizes.enumerated() {
+                        (passes[k].base + b * size).update(from: carries[k].base + b * size, count: size)
+                        (carries[k].base + b * size).update(repeating: 0, count: size)
+                    }
+                    for (k, size) in outputSizes.enumerated() {
+                        let d = outputGrads[k].base + b * size
+                        if case .state(let i) = maskedOutput {
+                            let pass = passes[i].base + b * size
+                            for j in 0..<size { pass[j] += d[j] }
+                        }
+                        d.update(repeating: 0, count: size)
+                    }
+                }
+            }
+            for (k, v) in program.newStates.enumerated() { runner.addDense(carries[k].base, into: v, step: t) }
+            for (k, v) in program.outputs.enumerated() { runner.addDense(outputGrads[k].base, into: v, step: t) }
+            for group in plan.stepGroups.reversed() { runner.backward(group, step: t, hoisted: false) }
+            for (k, v) in stateIDs.enumerated() {
+                let (carry, pass, d) = (carries[k].base, passes[k].base, runner.gradientPointer(v, step: t))
+                for i in 0..<(batch * stateSizes[k]) { carry[i] = d[i] + pass[i] }
+            }
+        }
+        for group in plan.hoistedGroups.reversed() { runner.backward(group, step: 0, hoisted: true) }
+        runner.deferredWeightGradients()
+
+        var result: [Tensor?] = []
+        for (k, v) in inputIDs.enumerated() {
+            guard plan.needsGradient[v] else { result.append(nil); continue }
+            let dx = Tensor(uninitializedShape: sequenceShapes[k])
+            let features = dx.count / (batch * time), source = runner.gradientPointer(v, step: 0)
+            for t in 0..<time {
+                for b in 0..<batch {
+                    (dx.base + (b * time + (reverse ? time - 1 - t : t)) * features).update(from: source + (t * batch + b) * features, count: features)
+                }
+            }
+            result.append(dx)
+        }
+        for (k, v) in stateIDs.enumerated() {
+            let d = Tensor(uninitializedShape: program.values[v].shape)
+            d.base.update(from: carries[k].base, count: d.count)
+            result.append(d)
+        }
+        for (v, value) in program.values.enumerated() {
+            guard case .constant = value.kind else { continue }
+            result.append(plan.needsGradient[v] ? runner.constantGradient(v) : nil)
+        }
+        return result
+    }
+}

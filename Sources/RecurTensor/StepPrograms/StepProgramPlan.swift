@@ -1,0 +1,221 @@
+/// How a `StepProgram` runs over a sequence of `time` steps: where each value's scalars live, which
+/// instructions are hoisted out of the time loop, which values need gradients, and which runs of
+/// elementwise instructions execute together.
+///
+/// Every value is seen as a matrix of `rows` × `columns` (its last extent; the leading extents,
+/// batch first, flattened into rows). A value is a view — columns `columnOffset ..< +columns` of each
+/// row of a root's storage, rows `rowStride` apart — so slicing the last axis and reshaping dense
+/// values cost nothing, and their gradients land straight in the root's gradient.
+///
+/// A value is *hoisted* when it depends only on the step inputs and constants and every op on the way
+/// keeps rows independent (elementwise ops, a product with a constant right operand, views that keep
+/// the batch first): it is computed once for all steps, as one (time·rows) matrix, before the loop —
+/// `x·W` becomes one GEMM — and its gradient once after the backward loop.
+struct StepProgramPlan {
+    struct View {
+        var root: Int
+        var columnOffset: Int
+        var rowStride: Int
+        var rows: Int
+        var columns: Int
+        var isDense: Bool { rowStride == columns }
+    }
+
+    /// How an elementwise instruction reads one operand at result row r: row `r % rowPeriod` of the
+    /// operand (a broadcast operand repeats; a hoisted operand in the hoisted pass does not wrap),
+    /// columns 1 apart, or 0 apart for a broadcast column.
+    struct OperandAccess {
+        var rowPeriod: Int
+        var columnStride: Int
+    }
+
+    /// Instructions that run together at one step: a run of elementwise instructions with results of
+    /// the same geometry (executed row by row, so every intermediate row stays in cache), or one other
+    /// instruction. Views are never executed.
+    enum Group {
+        case elementwise([Int])
+        case single(Int)
+    }
+
+    let program: StepProgram
+    let batch: Int
+    let time: Int
+    /// Whether the forward values of every step are kept for a backward pass.
+    let saving: Bool
+    var views: [View] = []
+    var hoisted: [Bool] = []
+    var needsGradient: [Bool] = []
+    /// Storage slots of each root: `time` (one per step), `time + 1` (states: initial and after each
+    /// step) or 1 (reused every step; constants).
+    var slots: [Int] = []
+    var gradientSlots: [Int] = []
+    /// Per instruction (elementwise only): how it reads each operand, in its own and in hoisted form.
+    var access: [[OperandAccess]] = []
+    var hoistedGroups: [Group] = []
+    var stepGroups: [Group] = []
+    /// Matrix products with a constant right operand whose gradient is one GEMM over all steps after
+    /// the backward loop (their results keep one gradient slot per step).
+    var deferredWeightGradients: [Int] = []
+
+    /// - Parameters:
+    ///   - saving: whether the forward values of every step are kept for a backward pass.
+    ///   - inputNeedsGradient, constantNeedsGradient: which leaves a backward pass must differentiate.
+    init(_ program: StepProgram, time: Int, saving: Bool, inputNeedsGradient: [Bool], constantNeedsGradient: [Bool]) throws {
+        self.program = program
+        self.time = time
+        self.saving = saving
+        batch = program.values.first?.shape.first ?? 0
+        let values = program.values
+        let producer = Self.producers(program)
+        for (v, value) in values.enumerated() {
+            let columns = value.shape.last ?? 1
+            let rows = columns == 0 ? 0 : value.shape.reduce(1, *) / columns
+            var view = View(root: v, columnOffset: 0, rowStride: columns, rows: rows, columns: columns)
+            var isHoisted = false
+            var needs = false
+            switch value.kind {
+            case .input(let k): isHoisted = true; needs = inputNeedsGradient[k]
+            case .state: needs = saving
+            case .constant(let k): needs = constantNeedsGradient[k]
+            case .computed:
+                let instruction = program.instructions[producer[v]!]
+                let operands = instruction.operands
+                needs = operands.contains { needsGradient[$0] }
+                isHoisted = Self.isHoistable(instruction, values: values, hoisted: hoisted, batch: batch)
+                switch instruction.op {
+                case .sliceLastAxis(let range):
+                    let source = views[operands[0]]
+                    view = View(root: source.root, columnOffset: source.columnOffset + range.lowerBound, rowStride: source.rowStride,
+                                rows: source.rows, columns: range.count)
+                case .reshape:
+                    let source = views[operands[0]]
+                    guard source.isDense else {
+                        throw StepTraceFailure(reason: "the step reshapes a slice of columns (\(describeShape(values[operands[0]].shape)) → \(describeShape(value.shape)))")
+                    }
+                    view = View(root: source.root, columnOffset: source.columnOffset, rowStride: columns, rows: rows, columns: columns)
+                default: break
+                }
+            }
+            views.append(view)
+            hoisted.append(isHoisted)
+            needsGradient.append(needs)
+        }
+        slots = [Int](repeating: 0, count: values.count)
+        gradientSlots = slots
+        for (v, view) in views.enumerated() where view.root == v {
+            switch values[v].kind {
+            case .input: (slots[v], gradientSlots[v]) = (time, time)
+            case .state: (slots[v], gradientSlots[v]) = (time + 1, 1)
+            case .constant: (slots[v], gradientSlots[v]) = (1, 1)
+            case .computed: (slots[v], gradientSlots[v]) = (hoisted[v] || saving ? time : 1, hoisted[v] ? time : 1)
+            }
+        }
+        try planInstructions(saving: saving)
+    }
+
+    private static func producers(_ program: StepProgram) -> [Int: Int] {
+        var producer: [Int: Int] = [:]
+        for (i, instruction) in program.instructions.enumerated() { for r in instruction.results { producer[r] = i } }
+        return producer
+    }
+
+    private static func isHoistable(_ instruction: StepProgram.Instruction, values: [StepProgram.Value], hoisted: [Bool], batch: Int) -> Bool {
+        let operands = instruction.operands
+        func isConstant(_ v: Int) -> Bool { if case .constant = values[v].kind { return true } else { return false } }
+        guard operands.allSatisfy({ hoisted[$0] || isConstant($0) }), operands.contains(where: { hoisted[$0] }),
+              operands.allSatisfy({ isConstant($0) || values[$0].shape.first == batch }),
+              instruction.results.allSatisfy({ values[$0].shape.first == batch }) else { return false }
+        switch instruction.op {
+        case .unary, .binary, .scaled, .sliceLastAxis, .reshape: return true
+        case .matmul(let transposeA, _): return !transposeA && hoisted[operands[0]] && isConstant(operands[1])
+        case .concatenateLastAxis: return operands.allSatisfy { hoisted[$0] }
+        case .lstmGates, .gruGates: return false
+        }
+    }
+
+    private static func isElementwise(_ op: StepProgram.Op) -> Bool {
+        switch op {
+        case .unary, .binary, .scaled: return true
+        default: return false
+        }
+    }
+
+    private static func isView(_ op: StepProgram.Op) -> Bool {
+        switch op {
+        case .sliceLastAxis, .reshape: return true
+        default: return false
+        }
+    }
+
+    private mutating func planInstructions(saving: Bool) throws {
+        let values = program.values
+        access = []
+        var currentRun: [Int] = []
+        var currentHoisted = false
+        func close() {
+            guard !currentRun.isEmpty else { return }
+            if currentHoisted { hoistedGroups.append(.elementwise(currentRun)) } else { stepGroups.append(.elementwise(currentRun)) }
+            currentRun = []
+        }
+        for (i, instruction) in program.instructions.enumerated() {
+            let result = instruction.results[0]
+            let isHoisted = hoisted[result]
+            var operandAccess: [OperandAccess] = []
+            if Self.isElementwise(instruction.op) {
+                for operand in instruction.operands {
+                    operandAccess.append(try Self.broadcastAccess(from: values[operand].shape, to: values[result].shape))
+                }
+            }
+            access.append(operandAccess)
+            if Self.isView(instruction.op) { continue }
+            try checkSupported(instruction)
+            if Self.isElementwise(instruction.op) {
+                if let last = currentRun.last, currentHoisted == isHoisted,
+                   views[program.instructions[last].results[0]].rows == views[result].rows,
+                   views[program.instructions[last].results[0]].columns == views[result].columns {
+                    currentRun.append(i)
+                } else {
+                    close()
+                    currentRun = [i]
+                    currentHoisted = isHoisted
+                }
+                continue
+            }
+            close()
+            if isHoisted { hoistedGroups.append(.single(i)) } else { stepGroups.append(.single(i)) }
+            if case .matmul(let transposeA, _) = instruction.op, saving, !transposeA, !isHoisted,
+               case .constant = values[instruction.operands[1]].kind, needsGradient[instruction.operands[1]] {
+                deferredWeightGradients.append(i)
+                gradientSlots[result] = time
+            }
+        }
+        close()
+    }
+
+    /// Refuses what the kernels cannot read: fused gate steps need dense operands.
+    private func checkSupported(_ instruction: StepProgram.Instruction) throws {
+        switch instruction.op {
+        case .lstmGates, .gruGates:
+            for operand in instruction.operands where !views[operand].isDense {
+                throw StepTraceFailure(reason: "a fused gate step reads a slice of columns (\(describeShape(program.values[operand].shape)))")
+            }
+        default: break
+        }
+    }
+
+    /// How an operand of `shape` broadcasts to `result`: its leading extents (without leading 1s)
+    /// must be the result's last leading extents, and its last extent the result's or 1.
+    static func broadcastAccess(from shape: [Int], to result: [Int]) throws -> OperandAccess {
+        let columns = result.last ?? 1
+        let padded = Array(repeating: 1, count: max(0, result.count - shape.count)) + shape
+        let last = padded.last ?? 1
+        let leading = Array(padded.dropLast()), resultLeading = Array(result.dropLast())
+        let start = leading.firstIndex { $0 != 1 } ?? leading.count
+        guard padded.count == result.count, last == columns || last == 1,
+              Array(leading[start...]) == Array(resultLeading[start...]) else {
+            throw StepTraceFailure(reason: "the step broadcasts \(describeShape(shape)) to \(describeShape(result)), which the compiled loop does not")
+        }
+        let period = leading[start...].reduce(1, *)
+        return OperandAccess(rowPeriod: max(period, 1), columnStride: last == columns ? 1 : 0)
+    }
+}

@@ -1,0 +1,90 @@
+import Testing
+@testable import Recur
+import RecurExamples
+
+/// The compiled cell loop (a traced step program) against the op-by-op loop: the same outputs and
+/// gradients for every kind of cell and loop option.
+@Suite("Compiled cell loop")
+struct CompiledLoopTests {
+    /// Runs a layer made by `make` compiled and op by op with the same weights (and, training, the same
+    /// dropout masks), and compares outputs and the gradients of a random projection of them with
+    /// respect to the inputs, initial states and weights.
+    func expectSameAsOpByOp(_ make: (CompiledLoopMode) -> RNN, inputs: [Tensor], initialStates: [Tensor] = [],
+                            mask: Tensor? = nil, training: Bool = false, tolerance: Float = 1e-5) throws {
+        try withFreshLayerNames {
+            let compiled = make(.always), opByOp = make(.never)
+            try compiled.buildIfNeeded(inputShapes: inputs.map { $0.shape })
+            try opByOp.buildIfNeeded(inputShapes: inputs.map { $0.shape })
+            try opByOp.setWeights(compiled.getWeights())
+            func run(_ layer: RNN) throws -> (outputs: [Tensor], grads: [Tensor]) {
+                let xs = inputs.map { $0.requiringGradient() }, states = initialStates.map { $0.requiringGradient() }
+                for v in layer.trainableVariables { v.value = v.value.requiringGradient() }
+                defer { for v in layer.trainableVariables { v.value = v.value.detached } }
+                let outs = try withRandomSeed(77) { try layer.outputs(xs, initialState: states, mask: mask, training: training) }
+                var r = SeededGenerator(seed: 8)
+                var loss = Tensor(0)
+                for o in outs { loss = try loss + (o * Tensor.randomUniform(o.shape, low: -1, high: 1, generator: &r)).sum() }
+                return (outs, try gradients(of: loss, wrt: xs + states + layer.trainableVariables.map(\.value)))
+            }
+            let a = try run(compiled), b = try run(opByOp)
+            #expect(compiled.lastRunWasCompiled)
+            #expect(!opByOp.lastRunWasCompiled)
+            #expect(a.outputs.count == b.outputs.count)
+            for (p, q) in zip(a.outputs, b.outputs) { #expect(p.maxAbsDifference(q) < tolerance, "output \(p.shape)") }
+            for (p, q) in zip(a.grads, b.grads) { #expect(p.maxAbsDifference(q) < tolerance, "gradient \(p.shape)") }
+            // Without gradients (inference) the compiled loop gives the same outputs too.
+            let inference = try GradientRecording.disabled { try compiled.outputs(inputs, initialState: initialStates, mask: mask) }
+            if !training { for (p, q) in zip(inference, b.outputs) { #expect(p.maxAbsDifference(q) < tolerance) } }
+        }
+    }
+
+    static let gappedMask = try! Tensor([[1, 1, 0, 1, 1, 1], [1, 1, 1, 1, 0, 0], [0, 1, 1, 1, 1, 1]])
+    static func sequence(_ shape: [Int], seed: UInt64) -> Tensor {
+        var g = SeededGenerator(seed: seed)
+        return Tensor.randomUniform(shape, low: -1, high: 1, generator: &g)
+    }
+
+    @Test(arguments: [false, true])
+    func userLSTMCellWithMaskStatesAndBackwards(goBackwards: Bool) throws {
+        let x = Self.sequence([3, 6, 4], seed: 1)
+        let states = [Self.sequence([3, 5], seed: 2), Self.sequence([3, 5], seed: 3)]
+        try expectSameAsOpByOp({ RNN(UserLSTMCell(units: 5), returnSequences: true, returnState: true, goBackwards: goBackwards, compiled: $0) },
+                               inputs: [x], initialStates: states, mask: Self.gappedMask)
+        try expectSameAsOpByOp({ RNN(UserLSTMCell(units: 5), returnState: true, goBackwards: goBackwards, zeroOutputForMask: true, compiled: $0) },
+                               inputs: [x], mask: Self.gappedMask)
+    }
+
+    @Test func minimalGatedUnit() throws {
+        try expectSameAsOpByOp({ RNN(MinimalGatedUnitCell(units: 7), returnSequences: true, compiled: $0) },
+                               inputs: [Self.sequence([3, 6, 4], seed: 4)], mask: Self.gappedMask)
+    }
+
+    @Test func nestedInputsAndStates() throws {
+        let x1 = Self.sequence([3, 6, 4], seed: 5), x2 = Self.sequence([3, 6, 2, 3], seed: 6)
+        try expectSameAsOpByOp({ RNN(NestedCell(unit1: 5, unit2: 2, unit3: 4), returnSequences: true, returnState: true, compiled: $0) },
+                               inputs: [x1, x2], initialStates: [Self.sequence([3, 5], seed: 7), Self.sequence([3, 2, 4], seed: 8)])
+    }
+
+    @Test func builtInCellsWithDropoutInTheCellLoop() throws {
+        let x = Self.sequence([3, 6, 4], seed: 9)
+        let cells: [() -> RecurrentCell] = [
+            { LSTMCell(5, dropout: 0.3, recurrentDropout: 0.4) },
+            { LSTMCell(5, activation: .relu, recurrentActivation: .hardSigmoid) },
+            { GRUCell(5, dropout: 0.2, recurrentDropout: 0.3) },
+            { GRUCell(5, resetAfter: false) },
+            { SimpleRNNCell(5, activation: .relu, dropout: 0.25, recurrentDropout: 0.25) },
+        ]
+        for cell in cells {
+            for training in [false, true] {
+                try expectSameAsOpByOp({ RNN(cell(), returnSequences: true, returnState: true, compiled: $0) },
+                                       inputs: [x], mask: Self.gappedMask, training: training)
+            }
+        }
+    }
+
+    @Test func stackedCellsGoingBackwards() throws {
+        try expectSameAsOpByOp({ RNN([LSTMCell(4), GRUCell(3), UserLSTMCell(units: 2)], returnSequences: true, returnState: true,
+                                     goBackwards: true, compiled: $0) },
+                               inputs: [Self.sequence([3, 6, 4], seed: 10)], mask: Self.gappedMask)
+    }
+}
