@@ -3,6 +3,8 @@
 # Recur vs PyTorch CPU vs Keras-JAX, run back to back and interleaved REPEATS times; prints each run's
 # ms/step (epoch seconds including validation ÷ 938 steps) and the medians.
 #   scripts/compare_epoch.sh PYTHON [REPEATS] [CELLS]      e.g. scripts/compare_epoch.sh /tmp/benchvenv/bin/python 3 "lstm gru"
+# CELLS may include user-lstm (Recur's LSTM cell written from public ops, compiled cell loop), timed
+# against Keras's RNN(LSTMCell) (no PyTorch counterpart).
 # PYTHON needs torch, keras and jax (scripts/README-bench.md). Run on an idle machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,8 +16,10 @@ ms() { sed -n 's/.*"ms_per_step": *\([0-9.]*\).*/\1/p' | tail -n 1; }
 for r in $(seq "$repeats"); do
     for cell in $cells; do
         echo "recur $cell $("$root/.build/release/recur" train --cell "$cell" | tail -n 1 | ms)" | tee -a "$results"
-        echo "torch $cell $("$python" "$root/scripts/train_torch.py" --cell "$cell" --threads "$threads" | ms)" | tee -a "$results"
-        echo "keras-jax $cell $(KERAS_BACKEND=jax "$python" "$root/scripts/train_keras.py" --backend jax --cell "$cell" 2>/dev/null | ms)" | tee -a "$results"
+        if [ "$cell" = user-lstm ]; then keras_cell=lstm-cell; else keras_cell="$cell"
+            echo "torch $cell $("$python" "$root/scripts/train_torch.py" --cell "$cell" --threads "$threads" | ms)" | tee -a "$results"
+        fi
+        echo "keras-jax $cell $(KERAS_BACKEND=jax "$python" "$root/scripts/train_keras.py" --backend jax --cell "$keras_cell" 2>/dev/null | ms)" | tee -a "$results"
     done
 done
 echo "medians (ms/step):"

@@ -28,17 +28,29 @@ func batchRowsPerThread(_ batch: Int) -> Int {
 /// touch only its range's part of shared buffers: the ranges are disjoint, which is what makes the
 /// concurrent calls race-free (the compiler cannot see that, hence `nonisolated(unsafe)`).
 func parallelRanges(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
+    parallelParts(splitRanges(count, minimum: minimum)) { _, range in body(range) }
+}
+
+/// `0..<count` split into at most `Parallelism.threads` contiguous ranges of at least `minimum`
+/// elements (one range when it cannot be split).
+func splitRanges(_ count: Int, minimum: Int) -> [Range<Int>] {
     let parts = max(1, min(Parallelism.threads, count / max(minimum, 1)))
-    if parts == 1 {
-        body(0..<count)
+    let base = count / parts, extra = count % parts
+    return (0..<parts).map { p in
+        let start = p * base + min(p, extra)
+        return start..<(start + base + (p < extra ? 1 : 0))
+    }
+}
+
+/// Runs `body(part, range)` for each of `ranges` concurrently (inline when there is one). `body` must
+/// touch only its part of shared buffers (see `parallelRanges`).
+func parallelParts(_ ranges: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
+    if ranges.count == 1 {
+        body(0, ranges[0])
         return
     }
-    let base = count / parts, extra = count % parts
     withoutActuallyEscaping(body) { body in
         nonisolated(unsafe) let work = body
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
-            let start = p * base + min(p, extra)
-            work(start..<(start + base + (p < extra ? 1 : 0)))
-        }
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { p in work(p, ranges[p]) }
     }
 }

@@ -87,4 +87,20 @@ struct CompiledLoopTests {
                                      goBackwards: true, compiled: $0) },
                                inputs: [Self.sequence([3, 6, 4], seed: 10)], mask: Self.gappedMask)
     }
+
+    /// A batch large enough to be split across threads (each runs the loop on its samples).
+    @Test func batchSplitAcrossThreads() throws {
+        let (batch, time) = (19, 7)
+        var g = SeededGenerator(seed: 12)
+        let x = Tensor.randomUniform([batch, time, 4], low: -1, high: 1, generator: &g)
+        let mask = try Tensor(shape: [batch, time], scalars: (0..<(batch * time)).map { $0 % 5 == 3 ? 0 : 1 })
+        let states = [Self.sequence([batch, 5], seed: 13), Self.sequence([batch, 5], seed: 14)]
+        try expectSameAsOpByOp({ RNN(UserLSTMCell(units: 5), returnSequences: true, returnState: true, compiled: $0) },
+                               inputs: [x], initialStates: states, mask: mask)
+        try expectSameAsOpByOp({ RNN(LSTMCell(5, dropout: 0.3, recurrentDropout: 0.2), returnSequences: true, goBackwards: true, compiled: $0) },
+                               inputs: [x], mask: mask, training: true)
+        try expectSameAsOpByOp({ RNN(GRUCell(5, recurrentDropout: 0.2), returnState: true, compiled: $0) },
+                               inputs: [x], mask: mask, training: true)
+        try expectSameAsOpByOp({ RNN(MinimalGatedUnitCell(units: 6), compiled: $0) }, inputs: [x])
+    }
 }

@@ -33,44 +33,14 @@ struct CompiledBackwardContext {
         }
         let passes = stateSizes.map { TensorBuffer(count: batch * $0) }
         let outputGrads = outputSizes.map { TensorBuffer(count: batch * $0) }
-        func kept(_ b: Int, _ t: Int) -> Bool { maskValues.map { $0[b * time + (reverse ? time - 1 - t : t)] != 0 } ?? true }
 
-        for t in stride(from: time - 1, through: 0, by: -1) {
-            runner.zeroStepGradients()
-            for (k, size) in outputSizes.enumerated() {
-                let d = outputGrads[k].base
-                d.update(repeating: 0, count: batch * size)
-                if let g = sequenceGrads[k] {
-                    for b in 0..<batch { (d + b * size).update(from: g.base + (b * time + t) * size, count: size) }
-                }
-                if t == time - 1, let g = lastGrads[k] { for i in 0..<(batch * size) { d[i] += g.base[i] } }
-            }
-            for (k, size) in stateSizes.enumerated() { passes[k].base.update(repeating: 0, count: batch * size) }
-            if maskValues != nil {
-                for b in 0..<batch where !kept(b, t) {
-                    for (k, size) in stateSizes.enumerated() {
-                        (passes[k].base + b * size).update(from: carries[k].base + b * size, count: size)
-                        (carries[k].base + b * size).update(repeating: 0, count: size)
-                    }
-                    for (k, size) in outputSizes.enumerated() {
-                        let d = outputGrads[k].base + b * size
-                        if case .state(let i) = maskedOutput {
-                            let pass = passes[i].base + b * size
-                            for j in 0..<size { pass[j] += d[j] }
-                        }
-                        d.update(repeating: 0, count: size)
-                    }
-                }
-            }
-            for (k, v) in program.newStates.enumerated() { runner.addDense(carries[k].base, into: v, step: t) }
-            for (k, v) in program.outputs.enumerated() { runner.addDense(outputGrads[k].base, into: v, step: t) }
-            for group in plan.stepGroups.reversed() { runner.backward(group, step: t, hoisted: false) }
-            for (k, v) in stateIDs.enumerated() {
-                let (carry, pass, d) = (carries[k].base, passes[k].base, runner.gradientPointer(v, step: t))
-                for i in 0..<(batch * stateSizes[k]) { carry[i] = d[i] + pass[i] }
+        parallelParts(runner.parts) { part, samples in
+            for t in stride(from: time - 1, through: 0, by: -1) {
+                backwardStep(t, part: part, samples: samples, sequenceGrads: sequenceGrads, lastGrads: lastGrads,
+                             carries: carries, passes: passes, outputGrads: outputGrads, stateSizes: stateSizes)
             }
         }
-        for group in plan.hoistedGroups.reversed() { runner.backward(group, step: 0, hoisted: true) }
+        for group in plan.hoistedGroups.reversed() { runner.backwardHoisted(group) }
         runner.deferredWeightGradients()
 
         var result: [Tensor?] = []
@@ -95,5 +65,51 @@ struct CompiledBackwardContext {
             result.append(plan.needsGradient[v] ? runner.constantGradient(v) : nil)
         }
         return result
+    }
+
+    private func kept(_ b: Int, _ t: Int) -> Bool { maskValues.map { $0[b * time + (reverse ? time - 1 - t : t)] != 0 } ?? true }
+
+    /// Step `t`'s backward pass on the samples of `part`: the output gradients, the carried state
+    /// gradients (passed through unchanged for masked samples), then the program's pullbacks; leaves
+    /// the gradients of the step's input states in `carries`.
+    private func backwardStep(_ t: Int, part: Int, samples: Range<Int>, sequenceGrads: [Tensor?], lastGrads: [Tensor?],
+                              carries: [TensorBuffer], passes: [TensorBuffer], outputGrads: [TensorBuffer], stateSizes: [Int]) {
+        let plan = runner.plan, program = plan.program
+        runner.zeroStepGradients(part: part)
+        for (k, size) in outputSizes.enumerated() {
+            let d = outputGrads[k].base
+            for b in samples {
+                let row = d + b * size
+                if let g = sequenceGrads[k] { row.update(from: g.base + (b * time + t) * size, count: size) } else { row.update(repeating: 0, count: size) }
+                if t == time - 1, let g = lastGrads[k] { for i in 0..<size { row[i] += g.base[b * size + i] } }
+            }
+        }
+        for (k, size) in stateSizes.enumerated() { (passes[k].base + samples.lowerBound * size).update(repeating: 0, count: samples.count * size) }
+        for b in samples where !kept(b, t) {
+            for (k, size) in stateSizes.enumerated() {
+                (passes[k].base + b * size).update(from: carries[k].base + b * size, count: size)
+                (carries[k].base + b * size).update(repeating: 0, count: size)
+            }
+            for (k, size) in outputSizes.enumerated() {
+                let d = outputGrads[k].base + b * size
+                if case .state(let i) = maskedOutput {
+                    let pass = passes[i].base + b * size
+                    for j in 0..<size { pass[j] += d[j] }
+                }
+                d.update(repeating: 0, count: size)
+            }
+        }
+        for (k, v) in program.newStates.enumerated() {
+            runner.addDense(carries[k].base, into: v, step: t, samples: samples, part: part, assign: plan.assignedWrites.contains(.stateSeed(k)))
+        }
+        for (k, v) in program.outputs.enumerated() {
+            runner.addDense(outputGrads[k].base, into: v, step: t, samples: samples, part: part, assign: plan.assignedWrites.contains(.outputSeed(k)))
+        }
+        for g in plan.stepGroups.indices.reversed() { runner.backwardStep(g, step: t, part: part) }
+        for (k, v) in stateIDs.enumerated() {
+            let size = stateSizes[k], first = samples.lowerBound * size
+            let (carry, pass, d) = (carries[k].base + first, passes[k].base + first, runner.gradientPointer(v, step: t, part: part) + first)
+            for i in 0..<(samples.count * size) { carry[i] = d[i] + pass[i] }
+        }
     }
 }

@@ -70,24 +70,27 @@ extension Tensor {
         let maskValues = mask.map { Array(UnsafeBufferPointer(start: $0.base, count: $0.count)) }
         func kept(_ b: Int, _ t: Int) -> Bool { maskValues.map { $0[b * time + timeIndex(t)] != 0 } ?? true }
 
-        for group in plan.hoistedGroups { runner.forward(group, step: 0, hoisted: true) }
+        for group in plan.hoistedGroups { runner.forwardHoisted(group) }
         let outputSizes = program.outputs.map { program.values[$0].shape.reduce(1, *) / batch }
         let outputArenas = outputSizes.map { TensorBuffer(count: time * batch * $0) }
-        for t in 0..<time {
-            for group in plan.stepGroups { runner.forward(group, step: t, hoisted: false) }
-            for (k, v) in program.newStates.enumerated() {
-                let size = program.values[v].shape.reduce(1, *) / batch
-                let (old, new) = (runner.pointer(stateIDs[k], step: t), runner.pointer(stateIDs[k], step: t + 1))
-                runner.copyDense(v, step: t, to: new)
-                for b in 0..<batch where !kept(b, t) { (new + b * size).update(from: old + b * size, count: size) }
-            }
-            for (k, v) in program.outputs.enumerated() {
-                let size = outputSizes[k], out = outputArenas[k].base + t * batch * size
-                runner.copyDense(v, step: t, to: out)
-                for b in 0..<batch where !kept(b, t) {
-                    switch maskedOutput {
-                    case .zeros: (out + b * size).update(repeating: 0, count: size)
-                    case .state(let i): (out + b * size).update(from: runner.pointer(stateIDs[i], step: t) + b * size, count: size)
+        let stateSizes = stateIDs.map { program.values[$0].shape.reduce(1, *) / batch }
+        parallelParts(runner.parts) { part, samples in
+            for t in 0..<time {
+                for g in plan.stepGroups.indices { runner.forwardStep(g, step: t, part: part) }
+                for (k, v) in program.newStates.enumerated() {
+                    let size = stateSizes[k]
+                    let (old, new) = (runner.pointer(stateIDs[k], step: t), runner.pointer(stateIDs[k], step: t + 1))
+                    runner.copyDense(v, step: t, samples: samples, to: new)
+                    for b in samples where !kept(b, t) { (new + b * size).update(from: old + b * size, count: size) }
+                }
+                for (k, v) in program.outputs.enumerated() {
+                    let size = outputSizes[k], out = outputArenas[k].base + t * batch * size
+                    runner.copyDense(v, step: t, samples: samples, to: out)
+                    for b in samples where !kept(b, t) {
+                        switch maskedOutput {
+                        case .zeros: (out + b * size).update(repeating: 0, count: size)
+                        case .state(let i): (out + b * size).update(from: runner.pointer(stateIDs[i], step: t) + b * size, count: size)
+                        }
                     }
                 }
             }

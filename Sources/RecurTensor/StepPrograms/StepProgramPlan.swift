@@ -56,6 +56,22 @@ struct StepProgramPlan {
     /// Matrix products with a constant right operand whose gradient is one GEMM over all steps after
     /// the backward loop (their results keep one gradient slot per step).
     var deferredWeightGradients: [Int] = []
+    /// Whether every step instruction keeps the batch's samples apart (rows of one sample read only
+    /// rows of the same sample, or constants), so that threads can each run the whole time loop on
+    /// their share of the batch.
+    var isSampleSeparable = true
+    /// A place where the backward pass writes a gradient: operand `k` of instruction `i`, or the seed of
+    /// new state or output `k` at each step.
+    enum GradientWrite: Hashable {
+        case operand(instruction: Int, index: Int)
+        case stateSeed(Int)
+        case outputSeed(Int)
+    }
+    /// Writes that store rather than add: each is the only write to its columns of a root whose
+    /// columns such writes cover exactly once per step, so that root's gradient is never zeroed
+    /// (`roots with assigned gradients`).
+    var assignedWrites: Set<GradientWrite> = []
+    var rootsWithAssignedGradients: Set<Int> = []
 
     /// - Parameters:
     ///   - saving: whether the forward values of every step are kept for a backward pass.
@@ -111,6 +127,7 @@ struct StepProgramPlan {
             }
         }
         try planInstructions(saving: saving)
+        planGradientWrites()
     }
 
     private static func producers(_ program: StepProgram) -> [Int: Int] {
@@ -169,6 +186,12 @@ struct StepProgramPlan {
             access.append(operandAccess)
             if Self.isView(instruction.op) { continue }
             try checkSupported(instruction)
+            if !isHoisted {
+                for v in instruction.operands + instruction.results where values[v].shape.first != batch {
+                    if case .constant = values[v].kind { continue }
+                    isSampleSeparable = false
+                }
+            }
             if Self.isElementwise(instruction.op) {
                 if let last = currentRun.last, currentHoisted == isHoisted,
                    views[program.instructions[last].results[0]].rows == views[result].rows,
@@ -183,6 +206,9 @@ struct StepProgramPlan {
             }
             close()
             if isHoisted { hoistedGroups.append(.single(i)) } else { stepGroups.append(.single(i)) }
+            if !isHoisted, case .matmul(let transposeA, _) = instruction.op {
+                if case .constant = values[instruction.operands[1]].kind, !transposeA {} else { isSampleSeparable = false }
+            }
             if case .matmul(let transposeA, _) = instruction.op, saving, !transposeA, !isHoisted,
                case .constant = values[instruction.operands[1]].kind, needsGradient[instruction.operands[1]] {
                 deferredWeightGradients.append(i)
@@ -217,5 +243,45 @@ struct StepProgramPlan {
         }
         let period = leading[start...].reduce(1, *)
         return OperandAccess(rowPeriod: max(period, 1), columnStride: last == columns ? 1 : 0)
+    }
+
+    /// Finds the gradient writes that may store instead of add (see `assignedWrites`).
+    private mutating func planGradientWrites() {
+        var writes: [Int: [(write: GradientWrite, columns: Range<Int>?)]] = [:]
+        func add(_ write: GradientWrite, value v: Int, exact: Bool) {
+            guard needsGradient[v] else { return }
+            let view = views[v]
+            if case .constant = program.values[view.root].kind { return }
+            let rootColumns = views[view.root].columns
+            let covers: Range<Int>? = !exact ? nil
+                : view.rows == views[view.root].rows ? view.columnOffset..<(view.columnOffset + view.columns)
+                : view.isDense ? 0..<rootColumns : nil
+            writes[view.root, default: []].append((write, covers))
+        }
+        for (i, instruction) in program.instructions.enumerated() where instruction.results.contains(where: { needsGradient[$0] }) {
+            for (k, operand) in instruction.operands.enumerated() {
+                let write = GradientWrite.operand(instruction: i, index: k)
+                switch instruction.op {
+                case .unary(.sign), .binary(.greater), .binary(.greaterEqual), .binary(.less), .binary(.equal), .binary(.notEqual): continue
+                case .unary, .binary, .scaled:
+                    let access = self.access[i][k]
+                    add(write, value: operand, exact: access.columnStride == 1 && access.rowPeriod == views[instruction.results[0]].rows)
+                case .matmul(_, _): if k == 0 { add(write, value: operand, exact: true) }
+                case .concatenateLastAxis, .lstmGates, .gruGates: add(write, value: operand, exact: true)
+                case .sliceLastAxis, .reshape: continue
+                }
+            }
+        }
+        for (k, v) in program.newStates.enumerated() { add(.stateSeed(k), value: v, exact: true) }
+        for (k, v) in program.outputs.enumerated() { add(.outputSeed(k), value: v, exact: true) }
+        for (root, rootWrites) in writes {
+            let ranges = rootWrites.compactMap(\.columns).sorted { $0.lowerBound < $1.lowerBound }
+            guard ranges.count == rootWrites.count else { continue }
+            var next = 0
+            for range in ranges where range.lowerBound == next { next = range.upperBound }
+            guard next == views[root].columns, zip(ranges, ranges.dropFirst()).allSatisfy({ $0.upperBound <= $1.lowerBound }) else { continue }
+            rootsWithAssignedGradients.insert(root)
+            for write in rootWrites { assignedWrites.insert(write.write) }
+        }
     }
 }

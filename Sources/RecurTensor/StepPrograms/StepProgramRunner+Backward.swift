@@ -5,43 +5,51 @@ import CRecurKernels
 /// several times sums its uses). Elementwise groups run row by row from the last row, so that a
 /// broadcast operand's row gets all of its contributions before it is read.
 extension StepProgramRunner {
-    func backward(_ group: StepProgramPlan.Group, step t: Int, hoisted: Bool) {
-        switch group {
-        case .elementwise(let run): backwardElementwise(run, step: t, hoisted: hoisted)
-        case .single(let i): backwardSingle(i, step: t, hoisted: hoisted)
+    /// Runs step group `g` backward at step `t` on the samples of `part`.
+    func backwardStep(_ g: Int, step t: Int, part: Int) {
+        switch plan.stepGroups[g] {
+        case .elementwise(let run):
+            let result = plan.program.instructions[run[0]].results[0]
+            runBackward(backwardRuns[part][g]!, rows: rows(result, samples: parts[part], hoisted: false),
+                        columns: plan.views[result].columns, step: t, scratch: rowScratch[part].base)
+        case .single(let i): backwardSingle(i, step: t, samples: parts[part], part: part, hoisted: false)
         }
     }
 
-    private func backwardElementwise(_ run: [Int], step t: Int, hoisted: Bool) {
-        let program = plan.program
-        let first = program.instructions[run[0]].results[0]
-        let rows = passRows(first, hoisted: hoisted), columns = plan.views[first].columns
-        let scratch = rowScratch.base
-        let prepared = run.reversed().filter { plan.needsGradient[program.instructions[$0].results[0]] }.map { i in
-            let instruction = program.instructions[i]
-            return (op: instruction.op, y: pointer(instruction.results[0], step: t), g: gradientPointer(instruction.results[0], step: t),
-                    values: instruction.operands.indices.map { rowOperand(i, $0, step: t, hoisted: hoisted) },
-                    gradients: instruction.operands.indices.map { k -> StepProgramRunner.RowOperand? in
-                        plan.needsGradient[instruction.operands[k]] ? rowOperand(i, k, step: t, hoisted: hoisted, gradient: true) : nil
-                    })
+    /// Runs a hoisted group backward once for all steps.
+    func backwardHoisted(_ group: StepProgramPlan.Group) {
+        switch group {
+        case .elementwise(let run):
+            let result = plan.program.instructions[run[0]].results[0]
+            runBackward(run.map { elementwiseOperation($0, part: 0, hoisted: true, backward: true) },
+                        rows: rows(result, samples: 0..<plan.batch, hoisted: true), columns: plan.views[result].columns, step: 0,
+                        scratch: rowScratch[0].base)
+        case .single(let i): backwardSingle(i, step: 0, samples: 0..<plan.batch, part: 0, hoisted: true)
         }
-        for r in stride(from: rows - 1, through: 0, by: -1) {
-            for p in prepared {
-                let g = p.g + r * columns, y = p.y + r * columns
-                let a = p.values[0]
-                switch p.op {
+    }
+
+    private func runBackward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns n: Int, step t: Int,
+                             scratch: UnsafeMutablePointer<Float>) {
+        let active = operations.reversed().filter { $0.resultGradient != nil && ($0.aGradient != nil || $0.bGradient != nil) }
+        for r in rows.reversed() {
+            for o in active {
+                let g = o.resultGradient!.row(r, step: t)
+                switch o.op {
+                case .unary(.sigmoid) where o.aGradient!.columnStride == 1:
+                    let (y, d) = (o.result.row(r, step: t), o.aGradient!.row(r, step: t))
+                    if o.assignsA { for i in 0..<n { d[i] = g[i] * y[i] * (1 - y[i]) } } else { for i in 0..<n { d[i] += g[i] * y[i] * (1 - y[i]) } }
+                case .unary(.tanh) where o.aGradient!.columnStride == 1:
+                    let (y, d) = (o.result.row(r, step: t), o.aGradient!.row(r, step: t))
+                    if o.assignsA { for i in 0..<n { d[i] = g[i] * (1 - y[i] * y[i]) } } else { for i in 0..<n { d[i] += g[i] * (1 - y[i] * y[i]) } }
                 case .unary(let op):
-                    guard let da = p.gradients[0] else { continue }
-                    if unaryGradient(op, x: a.row(r), y: y, g: g, into: scratch, columns) {
-                        accumulate(scratch, into: da, row: r, columns)
+                    if unaryGradient(op, x: o.a.row(r, step: t), y: o.result.row(r, step: t), g: g, into: scratch, n) {
+                        accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
                     }
                 case .scaled(let alpha):
-                    guard let da = p.gradients[0] else { continue }
-                    recur_scale(g, alpha, scratch, columns)
-                    accumulate(scratch, into: da, row: r, columns)
+                    recur_scale(g, alpha, scratch, n)
+                    accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
                 case .binary(let op):
-                    let b = p.values[1]
-                    binaryGradient(op, a: a, b: b, y: y, g: g, row: r, columns: columns, da: p.gradients[0], db: p.gradients[1], scratch: scratch)
+                    binaryGradient(op, o, row: r, step: t, g: g, columns: n, scratch: scratch)
                 default: preconditionFailure("not elementwise")
                 }
             }
@@ -55,8 +63,8 @@ extension StepProgramRunner {
         case .tanh: recur_tanh_backward(y, g, d, n)
         case .sigmoid: recur_sigmoid_backward(y, g, d, n)
         case .relu: recur_relu_backward(x, g, d, n)
-        case .exp: recur_binary(Int32(RECUR_MUL), g, 1, y, 1, d, n)
-        case .log: recur_binary(Int32(RECUR_DIV), g, 1, x, 1, d, n)
+        case .exp: for i in 0..<n { d[i] = g[i] * y[i] }
+        case .log: for i in 0..<n { d[i] = g[i] / x[i] }
         case .sqrt: for i in 0..<n { d[i] = g[i] / (2 * y[i]) }
         case .abs: for i in 0..<n { d[i] = x[i] > 0 ? g[i] : (x[i] < 0 ? -g[i] : 0) }
         case .sign: return false
@@ -64,136 +72,179 @@ extension StepProgramRunner {
         return true
     }
 
-    private func binaryGradient(_ op: BinaryOp, a: RowOperand, b: RowOperand, y: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
-                                row r: Int, columns n: Int, da: RowOperand?, db: RowOperand?, scratch: UnsafeMutablePointer<Float>) {
-        let (pa, pb) = (a.row(r), b.row(r))
-        let (sa, sb) = (a.columnStride, b.columnStride)
+    private func binaryGradient(_ op: BinaryOp, _ o: ElementwiseOperation, row r: Int, step t: Int, g: UnsafeMutablePointer<Float>,
+                                columns n: Int, scratch: UnsafeMutablePointer<Float>) {
+        let (pa, pb) = (o.a.row(r, step: t), o.b.row(r, step: t))
+        let (sa, sb) = (o.a.columnStride, o.b.columnStride)
+        let da = o.aGradient.map { ($0.row(r, step: t), $0.columnStride, o.assignsA) }
+        let db = o.bGradient.map { ($0.row(r, step: t), $0.columnStride, o.assignsB) }
         switch op {
         case .add, .subtract:
-            if let da { accumulate(g, into: da, row: r, n) }
-            if let db { accumulate(g, into: db, row: r, n, sign: op == .add ? 1 : -1) }
+            if let (d, s, assign) = da { accumulate(g, into: d, stride: s, n, assign: assign) }
+            if let (d, s, assign) = db { accumulate(g, into: d, stride: s, n, negated: op == .subtract, assign: assign) }
         case .multiply:
-            if let da { recur_binary(Int32(RECUR_MUL), g, 1, pb, sb, scratch, n); accumulate(scratch, into: da, row: r, n) }
-            if let db { recur_binary(Int32(RECUR_MUL), g, 1, pa, sa, scratch, n); accumulate(scratch, into: db, row: r, n) }
+            if let (d, s, assign) = da { accumulateProduct(g, pb, sb, into: d, stride: s, n, assign: assign, scratch: scratch) }
+            if let (d, s, assign) = db { accumulateProduct(g, pa, sa, into: d, stride: s, n, assign: assign, scratch: scratch) }
         case .divide:
-            if let da { recur_binary(Int32(RECUR_DIV), g, 1, pb, sb, scratch, n); accumulate(scratch, into: da, row: r, n) }
-            if let db {
+            if let (d, s, assign) = da {
+                for i in 0..<n { scratch[i] = g[i] / pb[i * sb] }
+                accumulate(scratch, into: d, stride: s, n, assign: assign)
+            }
+            if let (d, s, assign) = db {
                 // d(a/b)/db = −y/b.
-                recur_binary(Int32(RECUR_MUL), g, 1, y, 1, scratch, n)
-                recur_binary(Int32(RECUR_DIV), scratch, 1, pb, sb, scratch, n)
-                accumulate(scratch, into: db, row: r, n, sign: -1)
+                let y = o.result.row(r, step: t)
+                for i in 0..<n { scratch[i] = g[i] * y[i] / pb[i * sb] }
+                accumulate(scratch, into: d, stride: s, n, negated: true, assign: assign)
             }
         case .maximum, .minimum:
             // The gradient goes to a where it won (ties to a), as the eager ops.
             let toA: (Float, Float) -> Bool = op == .maximum ? { $0 >= $1 } : { $0 <= $1 }
-            if let da {
+            if let (d, s, assign) = da {
                 for i in 0..<n { scratch[i] = toA(pa[i * sa], pb[i * sb]) ? g[i] : 0 }
-                accumulate(scratch, into: da, row: r, n)
+                accumulate(scratch, into: d, stride: s, n, assign: assign)
             }
-            if let db {
+            if let (d, s, assign) = db {
                 for i in 0..<n { scratch[i] = toA(pa[i * sa], pb[i * sb]) ? 0 : g[i] }
-                accumulate(scratch, into: db, row: r, n)
+                accumulate(scratch, into: d, stride: s, n, assign: assign)
             }
         case .greater, .greaterEqual, .less, .equal, .notEqual:
             break
         }
     }
 
-    /// Adds `sign`·x (n scalars of a result row r) into the operand gradient's row: elementwise, or
-    /// summed into its one scalar when the operand broadcasts a column.
+    /// d += g ⊙ x (x read with stride `sx`; d = g ⊙ x when `assign`), or the sum of g ⊙ x into d[0]
+    /// when d broadcasts a column.
     @inline(__always)
-    private func accumulate(_ x: UnsafeMutablePointer<Float>, into d: RowOperand, row r: Int, _ n: Int, sign: Float = 1) {
-        let target = d.row(r)
-        if d.columnStride == 1 {
-            if sign == 1 { for i in 0..<n { target[i] += x[i] } } else { for i in 0..<n { target[i] -= x[i] } }
+    private func accumulateProduct(_ g: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
+                                   into d: UnsafeMutablePointer<Float>, stride: Int, _ n: Int, assign: Bool, scratch: UnsafeMutablePointer<Float>) {
+        if stride == 1 && sx == 1 {
+            if assign { for i in 0..<n { d[i] = g[i] * x[i] } } else { for i in 0..<n { d[i] += g[i] * x[i] } }
+        } else if stride == 1 {
+            let v = x[0]
+            if assign { for i in 0..<n { d[i] = g[i] * v } } else { for i in 0..<n { d[i] += g[i] * v } }
         } else {
-            var total: Float = 0
-            for i in 0..<n { total += x[i] }
-            target[0] += sign * total
+            for i in 0..<n { scratch[i] = g[i] * x[i * sx] }
+            accumulate(scratch, into: d, stride: 0, n)
         }
     }
 
-    private func backwardSingle(_ i: Int, step t: Int, hoisted: Bool) {
+    /// d += x (or −x; d = ±x when `assign`), or the sum of x into d[0] when d broadcasts a column
+    /// (stride 0, never assigned).
+    @inline(__always)
+    private func accumulate(_ x: UnsafeMutablePointer<Float>, into d: UnsafeMutablePointer<Float>, stride: Int, _ n: Int,
+                            negated: Bool = false, assign: Bool = false) {
+        if stride == 1 {
+            switch (negated, assign) {
+            case (false, false): for i in 0..<n { d[i] += x[i] }
+            case (true, false): for i in 0..<n { d[i] -= x[i] }
+            case (false, true): d.update(from: x, count: n)
+            case (true, true): for i in 0..<n { d[i] = -x[i] }
+            }
+        } else {
+            var total: Float = 0
+            for i in 0..<n { total += x[i] }
+            d[0] += negated ? -total : total
+        }
+    }
+
+    private func backwardSingle(_ i: Int, step t: Int, samples: Range<Int>, part: Int, hoisted: Bool) {
         let instruction = plan.program.instructions[i]
         let operands = instruction.operands, result = instruction.results[0]
         guard instruction.results.contains(where: { plan.needsGradient[$0] }) else { return }
         switch instruction.op {
         case .matmul(let transposeA, let transposeB):
             let (a, b) = (plan.views[operands[0]], plan.views[operands[1]])
-            let m = transposeA ? a.columns : a.rows * (hoisted ? plan.time : 1)
+            let aRows = rows(operands[0], samples: samples, hoisted: hoisted)
+            let m = transposeA ? a.columns : aRows.count
             let k = transposeA ? a.rows : a.columns
             let n = transposeB ? b.rows : b.columns
-            let (pa, pb, g) = (pointer(operands[0], step: t), pointer(operands[1], step: t), gradientPointer(result, step: t))
+            let pa = pointer(operands[0], step: t) + aRows.lowerBound * a.rowStride
+            let (pb, g) = (pointer(operands[1], step: t), gradientPointer(result, step: t, part: part) + aRows.lowerBound * n)
             if plan.needsGradient[operands[0]] {
-                let da = gradientPointer(operands[0], step: t)
+                let da = gradientPointer(operands[0], step: t, part: part) + aRows.lowerBound * a.rowStride
+                let assign = plan.assignedWrites.contains(.operand(instruction: i, index: 0))
+                let beta: Float = assign ? 0 : 1
                 if transposeA {
-                    gemm(pb, transposeA: transposeB, g, transposeB: true, da, m: k, n: m, k: n, beta: 1, lda: b.rowStride, ldb: n, ldc: a.rowStride)
+                    gemm(pb, transposeA: transposeB, g, transposeB: true, da, m: k, n: m, k: n, beta: beta, lda: b.rowStride, ldb: n, ldc: a.rowStride)
+                } else if let backward = stepMatrix(i)?.backward, a.isDense {
+                    backward.multiply(g, rows: m, into: da, accumulate: !assign)
+                } else if hoisted && a.isDense && b.isDense {
+                    parallelGemm(g, transposeA: false, pb, transposeB: !transposeB, da, m: m, n: k, k: n, beta: beta)
                 } else {
-                    gemm(g, transposeA: false, pb, transposeB: !transposeB, da, m: m, n: k, k: n, beta: 1, lda: n, ldb: b.rowStride, ldc: a.rowStride)
+                    gemm(g, transposeA: false, pb, transposeB: !transposeB, da, m: m, n: k, k: n, beta: beta, lda: n, ldb: b.rowStride, ldc: a.rowStride)
                 }
             }
             if plan.needsGradient[operands[1]] && !plan.deferredWeightGradients.contains(i) {
-                weightGradient(i, a: pa, gradient: g, rows: m)
+                weightGradient(i, a: pa, gradient: g, rows: m, part: part)
             }
         case .concatenateLastAxis:
-            let g = gradientPointer(result, step: t), width = plan.views[result].columns
-            let rows = passRows(result, hoisted: hoisted)
+            let g = gradientPointer(result, step: t, part: part), width = plan.views[result].columns
             var offset = 0
-            for operand in operands {
+            for (k, operand) in operands.enumerated() {
                 let view = plan.views[operand]
                 if plan.needsGradient[operand] {
-                    let d = gradientPointer(operand, step: t)
-                    for r in 0..<rows {
-                        let (src, dst) = (g + r * width + offset, d + r * view.rowStride)
-                        for c in 0..<view.columns { dst[c] += src[c] }
+                    let d = gradientPointer(operand, step: t, part: part)
+                    let assign = plan.assignedWrites.contains(.operand(instruction: i, index: k))
+                    for r in rows(result, samples: samples, hoisted: hoisted) {
+                        let (source, target) = (g + r * width + offset, d + r * view.rowStride)
+                        if assign { target.update(from: source, count: view.columns) } else { for c in 0..<view.columns { target[c] += source[c] } }
                     }
                 }
                 offset += view.columns
             }
         case .lstmGates:
-            let (batch, units) = (plan.views[result].rows, plan.views[result].columns)
-            let (activations, tanhC) = gateScratchPointers(i, step: t)
+            let units = plan.views[result].columns
+            let (first, count) = (samples.lowerBound, samples.count)
+            let (activations, tanhC) = gateScratchPointers(i, step: t, samples: samples)
             // The kernel turns dc (from the next step) into dc₋₁ in place and writes d z.
-            let dc = TensorBuffer(count: batch * units), dz = TensorBuffer(count: batch * 4 * units)
-            dc.base.update(from: gradientPointer(instruction.results[1], step: t), count: batch * units)
-            recur_lstm_gates_backward(activations, pointer(operands[1], step: t), tanhC!, gradientPointer(result, step: t),
-                                      dc.base, dz.base, batch, units)
-            addDense(dz.base, into: operands[0], step: t)
-            addDense(dc.base, into: operands[1], step: t)
+            let dc = TensorBuffer(count: count * units), dz = TensorBuffer(count: count * 4 * units)
+            dc.base.update(from: gradientPointer(instruction.results[1], step: t, part: part) + first * units, count: count * units)
+            recur_lstm_gates_backward(activations, pointer(operands[1], step: t) + first * units, tanhC!,
+                                      gradientPointer(result, step: t, part: part) + first * units, dc.base, dz.base, count, units)
+            addDense(dz.base - first * 4 * units, into: operands[0], step: t, samples: samples, part: part, assign: assigns(i, 0))
+            addDense(dc.base - first * units, into: operands[1], step: t, samples: samples, part: part, assign: assigns(i, 1))
         case .gruGates:
-            let (batch, units) = (plan.views[result].rows, plan.views[result].columns)
-            let activations = gateScratchPointers(i, step: t).activations
-            let dx = TensorBuffer(count: batch * 3 * units), dh = TensorBuffer(count: batch * 3 * units), dPrevious = TensorBuffer(count: batch * units)
-            recur_gru_gates_backward(activations, pointer(operands[1], step: t), pointer(operands[2], step: t), gradientPointer(result, step: t),
-                                     dx.base, dh.base, dPrevious.base, batch, units)
-            addDense(dx.base, into: operands[0], step: t)
-            addDense(dh.base, into: operands[1], step: t)
-            addDense(dPrevious.base, into: operands[2], step: t)
+            let units = plan.views[result].columns
+            let (first, count) = (samples.lowerBound, samples.count)
+            let activations = gateScratchPointers(i, step: t, samples: samples).activations
+            let dx = TensorBuffer(count: count * 3 * units), dh = TensorBuffer(count: count * 3 * units), dPrevious = TensorBuffer(count: count * units)
+            recur_gru_gates_backward(activations, pointer(operands[1], step: t) + first * 3 * units, pointer(operands[2], step: t) + first * units,
+                                     gradientPointer(result, step: t, part: part) + first * units, dx.base, dh.base, dPrevious.base, count, units)
+            addDense(dx.base - first * 3 * units, into: operands[0], step: t, samples: samples, part: part, assign: assigns(i, 0))
+            addDense(dh.base - first * 3 * units, into: operands[1], step: t, samples: samples, part: part, assign: assigns(i, 1))
+            addDense(dPrevious.base - first * units, into: operands[2], step: t, samples: samples, part: part, assign: assigns(i, 2))
         case .unary, .binary, .scaled, .sliceLastAxis, .reshape:
             preconditionFailure("\(instruction.op) runs in an elementwise group or as a view")
         }
     }
 
-    /// Adds a dense gradient (the value's shape) into value `v`'s gradient, if it needs one.
-    func addDense(_ x: UnsafeMutablePointer<Float>, into v: Int, step t: Int) {
+    /// Adds (stores, when `assign`) the samples' rows of a dense gradient `x` (laid out as the value,
+    /// every sample) into value `v`'s gradient, if it needs one.
+    func addDense(_ x: UnsafeMutablePointer<Float>, into v: Int, step t: Int, samples: Range<Int>, part: Int, assign: Bool) {
         guard plan.needsGradient[v] else { return }
-        let view = plan.views[v], d = gradientPointer(v, step: t)
-        for r in 0..<view.rows {
-            let (src, dst) = (x + r * view.columns, d + r * view.rowStride)
-            for c in 0..<view.columns { dst[c] += src[c] }
+        let view = plan.views[v], d = gradientPointer(v, step: t, part: part)
+        for r in rows(v, samples: samples, hoisted: false) {
+            let (source, target) = (x + r * view.columns, d + r * view.rowStride)
+            if assign { target.update(from: source, count: view.columns) } else { for c in 0..<view.columns { target[c] += source[c] } }
         }
     }
 
+    private func assigns(_ i: Int, _ k: Int) -> Bool { plan.assignedWrites.contains(.operand(instruction: i, index: k)) }
+
     /// dB += op(A)ᵀ·dY (or its transpose) for the product `i`, over `rows` rows of A and dY starting at
     /// `a` and `gradient`: one step's, or every step's at once for a deferred weight gradient.
-    func weightGradient(_ i: Int, a pa: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows m: Int) {
+    func weightGradient(_ i: Int, a pa: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows m: Int, part: Int) {
         let instruction = plan.program.instructions[i]
         guard case .matmul(let transposeA, let transposeB) = instruction.op else { return }
         let (a, b) = (plan.views[instruction.operands[0]], plan.views[instruction.operands[1]])
         let k = transposeA ? a.rows : a.columns
         let n = transposeB ? b.rows : b.columns
-        let db = gradientPointer(instruction.operands[1], step: 0)
-        if transposeB {
+        let db = gradientPointer(instruction.operands[1], step: 0, part: part)
+        if a.isDense && b.isDense && !transposeA {
+            // Dense operands (the deferred and hoisted products): split across threads.
+            if transposeB { parallelGemm(g, transposeA: true, pa, transposeB: false, db, m: n, n: k, k: m, beta: 1) }
+            else { parallelGemm(pa, transposeA: true, g, transposeB: false, db, m: k, n: n, k: m, beta: 1) }
+        } else if transposeB {
             gemm(g, transposeA: true, pa, transposeB: transposeA, db, m: n, n: k, k: m, beta: 1, lda: n, ldb: a.rowStride, ldc: b.rowStride)
         } else {
             gemm(pa, transposeA: !transposeA, g, transposeB: false, db, m: k, n: n, k: m, beta: 1, lda: a.rowStride, ldb: n, ldc: b.rowStride)
@@ -205,7 +256,7 @@ extension StepProgramRunner {
         for i in plan.deferredWeightGradients {
             let instruction = plan.program.instructions[i]
             let rows = plan.views[instruction.operands[0]].rows * plan.time
-            weightGradient(i, a: pointer(instruction.operands[0], step: 0), gradient: gradientPointer(instruction.results[0], step: 0), rows: rows)
+            weightGradient(i, a: pointer(instruction.operands[0], step: 0), gradient: gradientPointer(instruction.results[0], step: 0), rows: rows, part: 0)
         }
     }
 }

@@ -3,199 +3,310 @@ import CRecurKernels
 /// Runs a planned `StepProgram` on the host: owns the storage of every root value (one slot per step
 /// where the plan keeps them, see `StepProgramPlan`) and of their gradients, and executes groups of
 /// instructions forward (this file) and backward (`StepProgramRunner+Backward.swift`). Part of the CPU
-/// backend: it reads and writes host memory through the C kernels and OpenBLAS.
+/// backend: it reads and writes host memory through the C kernels, Recur's packed step GEMM and
+/// OpenBLAS.
+///
+/// When the plan keeps samples apart, the batch is split into `parts`, one per thread; each thread
+/// runs every step on its samples' rows (constants' gradients are summed per part, then added up).
 final class StepProgramRunner {
     let plan: StepProgramPlan
+    /// The samples each thread takes (one part when the plan does not keep samples apart).
+    let parts: [Range<Int>]
     private var storage: [TensorBuffer?]
     private var gradientStorage: [TensorBuffer?]
     /// The first scalar of each root's storage (and gradient), by value index.
     private var bases: [UnsafeMutablePointer<Float>?]
-    private(set) var gradientBases: [UnsafeMutablePointer<Float>?]
+    private var gradientBases: [UnsafeMutablePointer<Float>?]
+    /// Per part, the gradients of constants (each thread sums its own).
+    private var constantGradients: [[Int: TensorBuffer]]
     /// Per gate-step instruction: its activations (and tanh c for an LSTM), one slot per saved step.
     private var gateScratch: [Int: (activations: TensorBuffer, tanhC: TensorBuffer?)] = [:]
-    /// A row of scratch for backward products, as wide as the widest value.
-    let rowScratch: TensorBuffer
+    /// Per part, a row of scratch as wide as the widest value.
+    let rowScratch: [TensorBuffer]
+    /// Per product with a constant right operand run at every step: the operand packed once for the
+    /// step GEMM, forward and (for a backward pass) transposed.
+    private var stepMatrices: [Int: (forward: StepMatrix, backward: StepMatrix?)] = [:]
+    /// Per part and step group, the elementwise operations with their operands at step 0.
+    private var forwardRuns: [[Int: [ElementwiseOperation]]] = []
+    private(set) var backwardRuns: [[Int: [ElementwiseOperation]]] = []
 
     init(_ plan: StepProgramPlan) {
         self.plan = plan
         let values = plan.program.values
+        parts = plan.isSampleSeparable ? splitRanges(plan.batch, minimum: 8) : [0..<plan.batch]
         storage = Array(repeating: nil, count: values.count)
         gradientStorage = storage
         bases = Array(repeating: nil, count: values.count)
         gradientBases = bases
+        constantGradients = Array(repeating: [:], count: parts.count)
         for (v, value) in values.enumerated() where plan.views[v].root == v {
             if case .constant(let k) = value.kind {
-                let constant = plan.program.constants[k]
-                storage[v] = constant.buffer
+                storage[v] = plan.program.constants[k].buffer
             } else {
                 storage[v] = TensorBuffer(count: plan.slots[v] * value.shape.reduce(1, *))
             }
             bases[v] = storage[v]!.base
         }
         let widest = values.map { $0.shape.last ?? 1 }.max() ?? 1
-        rowScratch = TensorBuffer(count: widest)
+        rowScratch = parts.map { _ in TensorBuffer(count: widest) }
         let saved = plan.saving ? plan.time : 1
         for (i, instruction) in plan.program.instructions.enumerated() {
-            let batch = plan.views[instruction.results[0]].rows
+            let units = values[instruction.results[0]].shape.last ?? 0
+            let rows = plan.views[instruction.results[0]].rows
             switch instruction.op {
             case .lstmGates:
-                let units = values[instruction.results[0]].shape.last ?? 0
-                gateScratch[i] = (TensorBuffer(count: saved * batch * 4 * units), TensorBuffer(count: saved * batch * units))
+                gateScratch[i] = (TensorBuffer(count: saved * rows * 4 * units), TensorBuffer(count: saved * rows * units))
             case .gruGates:
-                let units = values[instruction.results[0]].shape.last ?? 0
-                gateScratch[i] = (TensorBuffer(count: saved * batch * 3 * units), nil)
+                gateScratch[i] = (TensorBuffer(count: saved * rows * 3 * units), nil)
+            case .matmul(let transposeA, let transposeB):
+                guard !plan.hoisted[instruction.results[0]], !transposeA, case .constant(let k) = values[instruction.operands[1]].kind else { break }
+                let weight = plan.program.constants[k]
+                let rowsPerPart = plan.views[instruction.operands[0]].rows / max(plan.batch, 1) * (parts.map(\.count).min() ?? 1)
+                stepMatrices[i] = (StepMatrix(weight, transposed: transposeB, rows: rowsPerPart),
+                                   plan.saving ? StepMatrix(weight, transposed: !transposeB, rows: rowsPerPart) : nil)
             default: break
             }
         }
+        forwardRuns = parts.indices.map { p in elementwiseRuns(part: p, backward: false) }
     }
 
     /// Scalars per step of value `v`'s root.
-    private func slotSize(_ root: Int) -> Int { plan.program.values[root].shape.reduce(1, *) }
+    func slotSize(_ root: Int) -> Int { plan.program.values[root].shape.reduce(1, *) }
 
     /// Where value `v` starts at step `t` (row 0, its first column).
     func pointer(_ v: Int, step t: Int) -> UnsafeMutablePointer<Float> {
         let view = plan.views[v]
-        let slot = plan.slots[view.root] > 1 ? t : 0
-        return bases[view.root]! + slot * slotSize(view.root) + view.columnOffset
+        return bases[view.root]! + (plan.slots[view.root] > 1 ? t : 0) * slotSize(view.root) + view.columnOffset
     }
 
-    /// Where the gradient of value `v` starts at step `t`.
-    func gradientPointer(_ v: Int, step t: Int) -> UnsafeMutablePointer<Float> {
+    /// Where the gradient of value `v` starts at step `t`, for the thread of `part`.
+    func gradientPointer(_ v: Int, step t: Int, part: Int = 0) -> UnsafeMutablePointer<Float> {
         let view = plan.views[v]
-        let slot = plan.gradientSlots[view.root] > 1 ? t : 0
-        return gradientBases[view.root]! + slot * slotSize(view.root) + view.columnOffset
+        if case .constant = plan.program.values[view.root].kind {
+            return constantGradients[part][view.root]!.base + view.columnOffset
+        }
+        return gradientBases[view.root]! + (plan.gradientSlots[view.root] > 1 ? t : 0) * slotSize(view.root) + view.columnOffset
+    }
+
+    /// Rows of value `v` that the samples `samples` own at one step (all rows in the hoisted pass).
+    func rows(_ v: Int, samples: Range<Int>, hoisted: Bool) -> Range<Int> {
+        let rows = plan.views[v].rows
+        if hoisted { return 0..<(rows * plan.time) }
+        if samples.count == plan.batch { return 0..<rows }
+        let perSample = rows / plan.batch
+        return (samples.lowerBound * perSample)..<(samples.upperBound * perSample)
     }
 
     /// Makes zeroed gradient storage for every root that needs one (before a backward pass).
     func allocateGradients() {
         for (v, value) in plan.program.values.enumerated() where plan.views[v].root == v && plan.needsGradient[v] {
             let count = plan.gradientSlots[v] * value.shape.reduce(1, *)
-            let buffer = TensorBuffer(count: count)
-            buffer.base.update(repeating: 0, count: count)
-            gradientStorage[v] = buffer
-            gradientBases[v] = buffer.base
+            func zeroed() -> TensorBuffer {
+                let buffer = TensorBuffer(count: count)
+                if !plan.rootsWithAssignedGradients.contains(v) { buffer.base.update(repeating: 0, count: count) }
+                return buffer
+            }
+            if case .constant = value.kind {
+                for p in parts.indices { constantGradients[p][v] = zeroed() }
+            } else {
+                gradientStorage[v] = zeroed()
+                gradientBases[v] = gradientStorage[v]!.base
+            }
         }
+        backwardRuns = parts.indices.map { p in elementwiseRuns(part: p, backward: true) }
     }
 
-    /// Zeroes the gradients that are reused at every step (one slot), before a step's backward pass.
-    func zeroStepGradients() {
+    /// Zeroes the part's rows of the gradients that are reused at every step (one slot), before a
+    /// step's backward pass.
+    func zeroStepGradients(part p: Int) {
         for (v, value) in plan.program.values.enumerated() where plan.views[v].root == v && plan.needsGradient[v] && plan.gradientSlots[v] == 1 {
             if case .constant = value.kind { continue }
-            gradientBases[v]!.update(repeating: 0, count: value.shape.reduce(1, *))
+            if plan.rootsWithAssignedGradients.contains(v) { continue }
+            let range = rows(v, samples: parts[p], hoisted: false), width = plan.views[v].columns
+            (gradientBases[v]! + range.lowerBound * width).update(repeating: 0, count: range.count * width)
         }
     }
 
-    /// The accumulated gradient of a constant, as a host tensor of its shape.
+    /// The gradient of a constant summed over the parts, as a host tensor of its shape.
     func constantGradient(_ v: Int) -> Tensor {
         let out = Tensor(uninitializedShape: plan.program.values[v].shape)
-        out.base.update(from: gradientBases[v]!, count: out.count)
+        out.base.update(from: constantGradients[0][v]!.base, count: out.count)
+        for p in parts.indices.dropFirst() {
+            let source = constantGradients[p][v]!.base
+            for i in 0..<out.count { out.base[i] += source[i] }
+        }
         return out
     }
 
     // MARK: Forward
 
-    /// Runs `group` at step `t`, or — `hoisted` — for all steps at once.
-    func forward(_ group: StepProgramPlan.Group, step t: Int, hoisted: Bool) {
+    /// Runs step group `g` (an index into `plan.stepGroups`) at step `t` on the samples of `part`.
+    func forwardStep(_ g: Int, step t: Int, part: Int) {
+        switch plan.stepGroups[g] {
+        case .elementwise(let run):
+            runForward(forwardRuns[part][g]!, rows: rows(plan.program.instructions[run[0]].results[0], samples: parts[part], hoisted: false),
+                       columns: plan.views[plan.program.instructions[run[0]].results[0]].columns, step: t)
+        case .single(let i): forwardSingle(i, step: t, samples: parts[part], hoisted: false)
+        }
+    }
+
+    /// Runs a hoisted group once for all steps.
+    func forwardHoisted(_ group: StepProgramPlan.Group) {
         switch group {
-        case .elementwise(let run): forwardElementwise(run, step: t, hoisted: hoisted)
-        case .single(let i): forwardSingle(i, step: t, hoisted: hoisted)
+        case .elementwise(let run):
+            let result = plan.program.instructions[run[0]].results[0]
+            runForward(run.map { elementwiseOperation($0, part: 0, hoisted: true, backward: false) },
+                       rows: rows(result, samples: 0..<plan.batch, hoisted: true), columns: plan.views[result].columns, step: 0)
+        case .single(let i): forwardSingle(i, step: 0, samples: 0..<plan.batch, hoisted: true)
         }
     }
 
-    /// Rows of a value in one pass: per step, or for all steps in the hoisted pass.
-    func passRows(_ v: Int, hoisted: Bool) -> Int { plan.views[v].rows * (hoisted ? plan.time : 1) }
-
-    /// The operand reads of an elementwise instruction at one pass.
-    struct RowOperand {
-        var base: UnsafeMutablePointer<Float>
-        var rowStride: Int
-        var period: Int
-        var columnStride: Int
-        @inline(__always) func row(_ r: Int) -> UnsafeMutablePointer<Float> { base + (r < period ? r : r % period) * rowStride }
-    }
-
-    func rowOperand(_ instruction: Int, _ k: Int, step t: Int, hoisted: Bool, gradient: Bool = false) -> RowOperand {
-        let v = plan.program.instructions[instruction].operands[k]
-        let access = plan.access[instruction][k]
-        let period = hoisted && plan.hoisted[v] ? Int.max : access.rowPeriod
-        return RowOperand(base: gradient ? gradientPointer(v, step: t) : pointer(v, step: t), rowStride: plan.views[v].rowStride,
-                          period: period, columnStride: access.columnStride)
-    }
-
-    private func forwardElementwise(_ run: [Int], step t: Int, hoisted: Bool) {
-        let program = plan.program
-        let first = program.instructions[run[0]].results[0]
-        let rows = passRows(first, hoisted: hoisted), columns = plan.views[first].columns
-        let prepared = run.map { i in
-            (op: program.instructions[i].op, out: pointer(program.instructions[i].results[0], step: t),
-             operands: program.instructions[i].operands.indices.map { rowOperand(i, $0, step: t, hoisted: hoisted) })
-        }
-        for r in 0..<rows {
-            for p in prepared {
-                let y = p.out + r * columns
-                let a = p.operands[0]
-                switch p.op {
-                case .unary(let op): applyUnary(op, a.row(r), y, columns)
-                case .scaled(let alpha): recur_scale(a.row(r), alpha, y, columns)
-                case .binary(let op):
-                    let b = p.operands[1]
-                    applyBinary(op, a.row(r), a.columnStride, b.row(r), b.columnStride, y, columns)
+    private func runForward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns: Int, step t: Int) {
+        for r in rows {
+            for o in operations {
+                let y = o.result.row(r, step: t), a = o.a.row(r, step: t)
+                switch o.op {
+                case .unary(let op): applyUnary(op, a, y, columns)
+                case .scaled(let alpha): recur_scale(a, alpha, y, columns)
+                case .binary(let op): applyBinary(op, a, o.a.columnStride, o.b.row(r, step: t), o.b.columnStride, y, columns)
                 default: preconditionFailure("not elementwise")
                 }
             }
         }
     }
 
-    private func forwardSingle(_ i: Int, step t: Int, hoisted: Bool) {
+    private func forwardSingle(_ i: Int, step t: Int, samples: Range<Int>, hoisted: Bool) {
         let instruction = plan.program.instructions[i]
         let operands = instruction.operands, result = instruction.results[0]
         switch instruction.op {
         case .matmul(let transposeA, let transposeB):
             let (a, b) = (plan.views[operands[0]], plan.views[operands[1]])
-            let m = transposeA ? a.columns : a.rows * (hoisted ? plan.time : 1)
+            let aRows = rows(operands[0], samples: samples, hoisted: hoisted)
+            let m = transposeA ? a.columns : aRows.count
             let k = transposeA ? a.rows : a.columns
             let n = transposeB ? b.rows : b.columns
-            let (pa, pb, pc) = (pointer(operands[0], step: t), pointer(operands[1], step: t), pointer(result, step: t))
-            if hoisted && a.isDense && b.isDense && !transposeA {
+            let pa = pointer(operands[0], step: t) + aRows.lowerBound * a.rowStride
+            let (pb, pc) = (pointer(operands[1], step: t), pointer(result, step: t) + aRows.lowerBound * n)
+            if let step = stepMatrices[i], a.isDense {
+                step.forward.multiply(pa, rows: m, into: pc, accumulate: false)
+            } else if hoisted && a.isDense && b.isDense && !transposeA {
                 parallelGemm(pa, transposeA: false, pb, transposeB: transposeB, pc, m: m, n: n, k: k)
             } else {
-                gemm(pa, transposeA: transposeA, pb, transposeB: transposeB, pc, m: m, n: n, k: k,
-                     lda: a.rowStride, ldb: b.rowStride, ldc: n)
+                gemm(pa, transposeA: transposeA, pb, transposeB: transposeB, pc, m: m, n: n, k: k, lda: a.rowStride, ldb: b.rowStride, ldc: n)
             }
         case .concatenateLastAxis:
             let out = pointer(result, step: t), width = plan.views[result].columns
-            let rows = passRows(result, hoisted: hoisted)
             var offset = 0
             for operand in operands {
                 let view = plan.views[operand], source = pointer(operand, step: t)
-                for r in 0..<rows { (out + r * width + offset).update(from: source + r * view.rowStride, count: view.columns) }
+                for r in rows(result, samples: samples, hoisted: hoisted) {
+                    (out + r * width + offset).update(from: source + r * view.rowStride, count: view.columns)
+                }
                 offset += view.columns
             }
         case .lstmGates:
-            let (batch, units) = (plan.views[result].rows, plan.views[result].columns)
-            let (activations, tanhC) = gateScratchPointers(i, step: t)
-            activations.update(from: pointer(operands[0], step: t), count: batch * 4 * units)
-            recur_lstm_gates_forward(activations, pointer(operands[1], step: t), pointer(instruction.results[1], step: t), tanhC!,
-                                     pointer(result, step: t), batch, units)
+            let units = plan.views[result].columns
+            let (activations, tanhC) = gateScratchPointers(i, step: t, samples: samples)
+            let (first, count) = (samples.lowerBound, samples.count)
+            activations.update(from: pointer(operands[0], step: t) + first * 4 * units, count: count * 4 * units)
+            recur_lstm_gates_forward(activations, pointer(operands[1], step: t) + first * units, pointer(instruction.results[1], step: t) + first * units,
+                                     tanhC!, pointer(result, step: t) + first * units, count, units)
         case .gruGates:
-            let (batch, units) = (plan.views[result].rows, plan.views[result].columns)
-            let activations = gateScratchPointers(i, step: t).activations
-            recur_gru_gates_forward(pointer(operands[0], step: t), pointer(operands[1], step: t), pointer(operands[2], step: t),
-                                    activations, pointer(result, step: t), batch, units)
+            let units = plan.views[result].columns
+            let activations = gateScratchPointers(i, step: t, samples: samples).activations
+            let (first, count) = (samples.lowerBound, samples.count)
+            recur_gru_gates_forward(pointer(operands[0], step: t) + first * 3 * units, pointer(operands[1], step: t) + first * 3 * units,
+                                    pointer(operands[2], step: t) + first * units, activations, pointer(result, step: t) + first * units, count, units)
         case .unary, .binary, .scaled, .sliceLastAxis, .reshape:
             preconditionFailure("\(instruction.op) runs in an elementwise group or as a view")
         }
     }
 
-    /// The scratch slot of step `t`: one per step when the forward values are saved.
-    func gateSlot(_ t: Int) -> Int { plan.saving ? t : 0 }
-
-    func gateScratchPointers(_ i: Int, step t: Int) -> (activations: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>?) {
+    /// The gate step `i`'s activations (and tanh c) for step `t`, at the first of `samples`.
+    func gateScratchPointers(_ i: Int, step t: Int, samples: Range<Int>) -> (activations: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>?) {
         let result = plan.program.instructions[i].results[0]
         let (batch, units) = (plan.views[result].rows, plan.views[result].columns)
         let scratch = gateScratch[i]!
         let width = scratch.tanhC == nil ? 3 * units : 4 * units
-        return (scratch.activations.base + gateSlot(t) * batch * width, scratch.tanhC.map { $0.base + gateSlot(t) * batch * units })
+        let slot = plan.saving ? t : 0
+        return (scratch.activations.base + (slot * batch + samples.lowerBound) * width,
+                scratch.tanhC.map { $0.base + (slot * batch + samples.lowerBound) * units })
+    }
+
+    /// The packed forward and transposed operands of per-step product `i`, when it has them.
+    func stepMatrix(_ i: Int) -> (forward: StepMatrix, backward: StepMatrix?)? { stepMatrices[i] }
+
+    // MARK: Elementwise operations
+
+    /// An operand read row by row: at step t, row r is at `base + t·stepStride + (r mod period)·rowStride`.
+    struct RowOperand {
+        var base: UnsafeMutablePointer<Float>
+        var stepStride: Int
+        var rowStride: Int
+        var period: Int
+        var columnStride: Int
+        @inline(__always) func row(_ r: Int, step t: Int) -> UnsafeMutablePointer<Float> {
+            base + t * stepStride + (r < period ? r : r % period) * rowStride
+        }
+    }
+
+    /// One elementwise instruction ready to run: its result, operands and (backward) gradients.
+    struct ElementwiseOperation {
+        var op: StepProgram.Op
+        var result: RowOperand
+        var a: RowOperand
+        var b: RowOperand
+        var resultGradient: RowOperand?
+        var aGradient: RowOperand?
+        var bGradient: RowOperand?
+        /// Whether the operand's gradient is stored, not added (`StepProgramPlan.assignedWrites`).
+        var assignsA = false
+        var assignsB = false
+    }
+
+    private func elementwiseRuns(part: Int, backward: Bool) -> [Int: [ElementwiseOperation]] {
+        var runs: [Int: [ElementwiseOperation]] = [:]
+        for (g, group) in plan.stepGroups.enumerated() {
+            guard case .elementwise(let run) = group else { continue }
+            runs[g] = run.map { elementwiseOperation($0, part: part, hoisted: false, backward: backward) }
+        }
+        return runs
+    }
+
+    func elementwiseOperation(_ i: Int, part: Int, hoisted: Bool, backward: Bool) -> ElementwiseOperation {
+        let instruction = plan.program.instructions[i]
+        func operand(_ v: Int, access: StepProgramPlan.OperandAccess?, gradient: Bool) -> RowOperand? {
+            if gradient && !plan.needsGradient[v] { return nil }
+            let root = plan.views[v].root
+            let slots = gradient ? plan.gradientSlots[root] : plan.slots[root]
+            let isConstant: Bool = { if case .constant = plan.program.values[root].kind { return true } else { return false } }()
+            let period = access.map { hoisted && plan.hoisted[v] ? Int.max : $0.rowPeriod } ?? Int.max
+            return RowOperand(base: gradient ? gradientPointer(v, step: 0, part: part) : pointer(v, step: 0),
+                              stepStride: slots > 1 && !isConstant ? slotSize(root) : 0, rowStride: plan.views[v].rowStride,
+                              period: period, columnStride: access?.columnStride ?? 1)
+        }
+        let access = plan.access[i]
+        let operands = instruction.operands, result = instruction.results[0]
+        let a = operand(operands[0], access: access[0], gradient: false)!
+        let b = operands.count > 1 ? operand(operands[1], access: access[1], gradient: false)! : a
+        return ElementwiseOperation(
+            op: instruction.op, result: operand(result, access: nil, gradient: false)!, a: a, b: b,
+            resultGradient: backward ? operand(result, access: nil, gradient: true) : nil,
+            aGradient: backward ? operand(operands[0], access: access[0], gradient: true) : nil,
+            bGradient: backward && operands.count > 1 ? operand(operands[1], access: access[1], gradient: true) : nil,
+            assignsA: plan.assignedWrites.contains(.operand(instruction: i, index: 0)),
+            assignsB: plan.assignedWrites.contains(.operand(instruction: i, index: 1)))
+    }
+}
+
+extension StepProgramRunner {
+    /// Copies the samples' rows of value `v` at step `t` into dense rows at `destination` (which holds
+    /// every sample).
+    func copyDense(_ v: Int, step t: Int, samples: Range<Int>, to destination: UnsafeMutablePointer<Float>) {
+        let view = plan.views[v], source = pointer(v, step: t)
+        for r in rows(v, samples: samples, hoisted: false) {
+            (destination + r * view.columns).update(from: source + r * view.rowStride, count: view.columns)
+        }
     }
 }
 
@@ -231,13 +342,4 @@ func applyBinary(_ op: BinaryOp, _ a: UnsafeMutablePointer<Float>, _ sa: Int, _ 
     case .notEqual: predicate = (!=)
     }
     for i in 0..<n { y[i] = predicate(a[i * sa], b[i * sb]) ? 1 : 0 }
-}
-
-extension StepProgramRunner {
-    /// Copies value `v` at step `t` into dense rows at `destination`.
-    func copyDense(_ v: Int, step t: Int, to destination: UnsafeMutablePointer<Float>) {
-        let view = plan.views[v], source = pointer(v, step: t)
-        if view.isDense { destination.update(from: source, count: view.rows * view.columns); return }
-        for r in 0..<view.rows { (destination + r * view.columns).update(from: source + r * view.rowStride, count: view.columns) }
-    }
 }
