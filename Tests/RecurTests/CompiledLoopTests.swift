@@ -103,4 +103,82 @@ struct CompiledLoopTests {
                                inputs: [x], mask: mask, training: true)
         try expectSameAsOpByOp({ RNN(MinimalGatedUnitCell(units: 6), compiled: $0) }, inputs: [x])
     }
+
+    /// A cell whose step reads its state on the host to choose what to compute.
+    final class HostReadingCell: RecurrentCell {
+        override var stateShapes: [[Int]] { [[3]] }
+        override var outputShapes: [[Int]] { [[3]] }
+        override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
+            let h = try states[0].hostScalars()[0] > 0 ? states[0].tanh() : states[0].sigmoid()
+            let next = try h + inputs[0].slice(alongAxis: 1, 0..<3)
+            return ([next], [next])
+        }
+    }
+
+    /// A cell that draws new random numbers at every step (so its program would differ per step).
+    final class NoisyCell: RecurrentCell {
+        override var stateShapes: [[Int]] { [[3]] }
+        override var outputShapes: [[Int]] { [[3]] }
+        override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
+            let noise = Tensor.randomUniform(shape: [inputs[0].shape[0], 3])
+            let next = try states[0] * noise + inputs[0].slice(alongAxis: 1, 0..<3)
+            return ([next], [next])
+        }
+    }
+
+    @Test func stepsThatCannotBeTracedRunOpByOpWithTheReasonOrThrowWhenCompiledIsAlways() throws {
+        let x = Self.sequence([2, 4, 5], seed: 15)
+        let cases: [(RecurrentCell, String)] = [
+            (HostReadingCell(), "reads a value computed from its inputs or states on the host"),
+            (NoisyCell(), "differ between timesteps"),
+        ]
+        for (cell, reason) in cases {
+            let auto = RNN(cell, returnSequences: true)
+            let expected = try RNN(cell, returnSequences: true, compiled: .never).outputs(x)
+            let outputs = try auto.outputs(x)
+            #expect(!auto.lastRunWasCompiled)
+            if cell is HostReadingCell { #expect(outputs[0].maxAbsDifference(expected[0]) == 0) }
+            #expect(throws: RecurError.self) { try RNN(cell, returnSequences: true, compiled: .always).outputs(x) }
+            do {
+                _ = try RNN(cell, compiled: .always).outputs(x)
+            } catch {
+                #expect("\(error)".contains(reason), "\(error)")
+                #expect("\(error)".contains("compiled: .always"))
+            }
+        }
+    }
+
+    /// A custom gradient (`Tensor.differentiable`), an op with no traced form (`sum`, a transpose) and a
+    /// batched matmul decline, naming what they met.
+    @Test func untracedOpsAreNamed() throws {
+        func reason(_ step: @escaping ([Tensor], [Tensor]) throws -> (outputs: [Tensor], states: [Tensor])) throws -> String {
+            let x = Self.sequence([2, 3], seed: 16), s = Self.sequence([2, 3], seed: 17)
+            switch try Tensor.traceStep(inputs: [[x]], states: [s], step: step) {
+            case .success: return "traced"
+            case .failure(let failure): return failure.reason
+            }
+        }
+        #expect(try reason { x, s in
+            let y = Tensor.differentiable(try x[0] + s[0], inputs: [x[0], s[0]]) { g in [g, g] }
+            return ([y], [y])
+        }.contains("Tensor.differentiable"))
+        #expect(try reason { x, s in
+            let y = try x[0] * s[0].sum()
+            return ([y], [y])
+        }.contains("a sum"))
+        #expect(try reason { x, s in
+            let y = try (x[0] + s[0]).transposed().transposed()
+            return ([y], [y])
+        }.contains("transpose"))
+        #expect(try reason { x, s in
+            let y = try x[0].reshaped(to: [1, 2, 3]).matmul(s[0].reshaped(to: [1, 3, 2])).reshaped(to: [2, 2])
+            return ([y], [try s[0] + 1])
+        }.contains("batched matmul"))
+        // Ops on constants alone stay outside the program; the traced step is the rest.
+        #expect(try reason { x, s in
+            let w = try Tensor.ones([3, 3]).transposed().sum(alongAxis: 0)
+            let y = try x[0] * w + s[0]
+            return ([y], [y])
+        } == "traced")
+    }
 }

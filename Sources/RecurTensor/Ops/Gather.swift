@@ -14,6 +14,7 @@ extension Tensor {
             }
             return Int(v)
         }
+        Tensor.untraceable([self, indices], "gather")
         var out = deviceBackend.gatherRows(detached, rows: rows, shape: indices.shape + shape.dropFirst())
         let tableShape = shape
         Tensor.record(&out, inputs: [self]) { g, _ in [g.deviceBackend.scatterAddRows(g.detached, rows: rows, shape: tableShape)] }

@@ -20,6 +20,7 @@ extension Tensor {
         let (outer, n, inner) = split3(axis)
         var newShape = shape
         newShape[axis] = 1
+        Tensor.untraceable([self], "a sum")
         return deviceBackend.sum(self, outer: outer, n: n, inner: inner, shape: newShape)
     }
 
@@ -56,6 +57,7 @@ extension Tensor {
 
     /// Sum of all scalars, as a rank-0 tensor.
     public func sum() -> Tensor {
+        Tensor.untraceable([self], "a sum")
         var out = deviceBackend.sum(detached, outer: 1, n: count, inner: 1, shape: [])
         let (inputShape, inputDevice) = (shape, device)
         Tensor.record(&out, inputs: [self]) { g, _ in [try g + Tensor.zeros(inputShape, on: inputDevice)] }
@@ -82,6 +84,7 @@ extension Tensor {
         let (outer, n, inner) = split3(a)
         var keptShape = shape
         keptShape[a] = 1
+        Tensor.untraceable([self], "a maximum along an axis")
         var out = deviceBackend.pick(detached, indices: idx, outer: outer, n: n, inner: inner, shape: keptShape)
         if !keepingDimensions { out = try out.reshaped(to: idx.shape) }
         let inputShape = shape
@@ -98,6 +101,7 @@ extension Tensor {
         guard n > 0 else { throw RecurError.invalidArgument(op: "argmax", message: "axis \(axis) is empty") }
         var outShape = shape
         outShape.remove(at: a)
+        Tensor.untraceable([self], "argmax")
         return deviceBackend.argmax(detached, outer: outer, n: n, inner: inner, shape: outShape)
     }
 }

@@ -138,6 +138,7 @@ extension Tensor {
     public func reversed(alongAxis axis: Int) throws -> Tensor {
         let a = try normalizedAxis(axis, op: "reverse")
         let (outer, n, inner) = split3(a)
+        Tensor.untraceable([self], "a reversal")
         var out = deviceBackend.reversed(detached, outer: outer, n: n, inner: inner)
         Tensor.record(&out, inputs: [self]) { g, _ in [try g.reversed(alongAxis: a)] }
         return out

@@ -15,6 +15,7 @@ extension Tensor {
         guard rank >= 1, let classes = shape.last, classes > 0 else {
             throw RecurError.shapeMismatch(op: "logSoftmax", expected: "a tensor with a non-empty last axis", actual: describeShape(shape))
         }
+        Tensor.untraceable([self], "a (log-)softmax")
         var out = deviceBackend.logSoftmax(detached, classes: classes)
         let y = out.detached
         Tensor.record(&out, inputs: [self]) { g, _ in
