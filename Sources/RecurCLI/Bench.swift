@@ -159,6 +159,8 @@ struct Bench: ParsableCommand {
         result["guide_gru_cell_loop_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .gru, cellLoop: true), x: x, y: y, batch: 64, loss: logits)
         // Cells users write from public ops (RecurExamples), and the guide's nested-input NestedCell model.
         result["guide_user_lstm_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .userLSTM), x: x, y: y, batch: 64, loss: logits)
+        result["guide_user_lstm_op_by_op_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .userLSTM, compiled: .never),
+                                                                               x: x, y: y, batch: 64, loss: logits)
         result["guide_mgu_train_ms_per_step"] = try trainStepMs(GuideModels.mnistRows(cell: .minimalGatedUnit), x: x, y: y, batch: 64, loss: logits)
         result["guide_nested_cell_train_ms_per_step"] = try nestedCellTrainStepMs(generator: &g)
 

@@ -18,6 +18,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 64
     @Option(help: "Optimizer: sgd, adam or rmsprop (Keras defaults).") var optimizer = "sgd"
     @Option(help: "Fused kernel: auto or never (never runs the generic cell loop).") var fused = "auto"
+    @Option(help: "Cell loop: auto (a traced, compiled step program when the step allows), always or never (op by op).") var compiled = "auto"
     @Option(help: "Random seed for weights and shuffling.") var seed: UInt64 = 1337
     @Option(help: "Save the trained model: a full Keras model (.keras) or its weights (.weights.h5 or .npz).") var save: String?
     @Option(name: .customLong("data-dir"), help: "Directory with the Fashion-MNIST IDX files.") var dataDir = FashionMNIST.defaultDirectory
@@ -44,6 +45,9 @@ struct Train: ParsableCommand {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all samples) or positive, got \(limit)") }
         guard GuideModels.RowCell(rawValue: cell) != nil else {
             throw ValidationError("--cell must be lstm, gru, simplernn, user-lstm or mgu, got \(cell)")
+        }
+        guard CompiledLoopMode(rawValue: compiled) != nil else {
+            throw ValidationError("--compiled must be auto, always or never, got \(compiled)")
         }
         guard let mode = FusedKernelMode(rawValue: fused), mode != .always else {
             throw ValidationError("--fused must be auto or never, got \(fused)")
@@ -103,7 +107,7 @@ struct Train: ParsableCommand {
         // one OpenBLAS thread per batch thread.
         setBLASThreads(usableCPUCount)
         let model = try GuideModels.mnistRows(cell: rowCell, units: units, fused: mode, cellLoop: mode == .never,
-                                              synchronizedBatchNorm: syncBatchNorm)
+                                              compiled: CompiledLoopMode(rawValue: compiled)!, synchronizedBatchNorm: syncBatchNorm)
         setBLASThreads(1)
         try model.compile(optimizer: optimizerNamed(optimizer), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
         if chief { model.summary() }

@@ -16,7 +16,7 @@ public enum GuideModels {
     /// Dense(10) logits. `cellLoop: true` builds `RNN(LSTMCell(units))` (the guide's non-cuDNN model);
     /// `synchronizedBatchNorm` gives data-parallel training the global batch's statistics.
     public static func mnistRows(cell: RowCell = .lstm, units: Int = 64, inputDim: Int = 28, outputSize: Int = 10,
-                                 fused: FusedKernelMode = .auto, cellLoop: Bool = false,
+                                 fused: FusedKernelMode = .auto, cellLoop: Bool = false, compiled: CompiledLoopMode = .auto,
                                  synchronizedBatchNorm: Bool = false) throws -> Sequential {
         let shape: [Int?] = [nil, inputDim]
         let recurrent: Layer
@@ -30,6 +30,7 @@ public enum GuideModels {
         case (.userLSTM, _): recurrent = RNN(UserLSTMCell(units: units), inputShape: shape)
         case (.minimalGatedUnit, _): recurrent = RNN(MinimalGatedUnitCell(units: units), inputShape: shape)
         }
+        (recurrent as? RNN)?.compiled = compiled
         return Sequential([recurrent, BatchNormalization(synchronized: synchronizedBatchNorm), Dense(outputSize)])
     }
 }

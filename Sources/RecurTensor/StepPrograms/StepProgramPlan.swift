@@ -72,6 +72,10 @@ struct StepProgramPlan {
     /// (`roots with assigned gradients`).
     var assignedWrites: Set<GradientWrite> = []
     var rootsWithAssignedGradients: Set<Int> = []
+    /// Per root, the root whose gradient storage it uses: itself, or — for an operand of a sum whose
+    /// gradient is exactly the sum's (`aliasedWrites`) — the sum's, so that write costs nothing.
+    var gradientRoot: [Int] = []
+    var aliasedWrites: Set<GradientWrite> = []
 
     /// - Parameters:
     ///   - saving: whether the forward values of every step are kept for a backward pass.
@@ -128,6 +132,7 @@ struct StepProgramPlan {
         }
         try planInstructions(saving: saving)
         planGradientWrites()
+        planGradientAliases()
     }
 
     private static func producers(_ program: StepProgram) -> [Int: Int] {
@@ -283,5 +288,31 @@ struct StepProgramPlan {
             rootsWithAssignedGradients.insert(root)
             for write in rootWrites { assignedWrites.insert(write.write) }
         }
+    }
+
+    /// Lets the operands of sums share the sum's gradient where their gradient is exactly it: a dense,
+    /// computed root of the sum's shape whose one gradient write is this sum. A root that needs one
+    /// slot per step makes the shared storage keep one per step.
+    private mutating func planGradientAliases() {
+        gradientRoot = Array(program.values.indices)
+        for (i, instruction) in program.instructions.enumerated().reversed() {
+            guard instruction.op == .binary(.add), needsGradient[instruction.results[0]] else { continue }
+            let target = gradientRoot[instruction.results[0]]
+            for (k, v) in instruction.operands.enumerated() {
+                let write = GradientWrite.operand(instruction: i, index: k)
+                guard assignedWrites.contains(write), views[v].root == v, views[v].isDense,
+                      program.values[v].shape == program.values[instruction.results[0]].shape,
+                      case .computed = program.values[v].kind else { continue }
+                gradientRoot[v] = target
+                gradientSlots[target] = max(gradientSlots[target], gradientSlots[v])
+                aliasedWrites.insert(write)
+            }
+        }
+        for v in program.values.indices where gradientRoot[v] != v {
+            var target = gradientRoot[v]
+            while gradientRoot[target] != target { target = gradientRoot[target] }
+            gradientRoot[v] = target
+        }
+        for v in program.values.indices where gradientRoot[v] != v { gradientSlots[v] = gradientSlots[gradientRoot[v]] }
     }
 }

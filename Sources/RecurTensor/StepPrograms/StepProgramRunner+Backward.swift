@@ -2,8 +2,8 @@ import CRecurKernels
 
 /// The backward pass of a step program: each group's vector-Jacobian products in reverse, reading the
 /// saved forward values of the step and adding into the gradients of the operands (a value used
-/// several times sums its uses). Elementwise groups run row by row from the last row, so that a
-/// broadcast operand's row gets all of its contributions before it is read.
+/// several times sums its uses). An elementwise group runs one operation at a time, last first, so a
+/// value has all of its contributions before its own operation reads its gradient.
 extension StepProgramRunner {
     /// Runs step group `g` backward at step `t` on the samples of `part`.
     func backwardStep(_ g: Int, step t: Int, part: Int) {
@@ -28,11 +28,11 @@ extension StepProgramRunner {
         }
     }
 
-    private func runBackward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns n: Int, step t: Int,
+    private func runBackward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns: Int, step t: Int,
                              scratch: UnsafeMutablePointer<Float>) {
         let active = operations.reversed().filter { $0.resultGradient != nil && ($0.aGradient != nil || $0.bGradient != nil) }
-        for r in rows.reversed() {
-            for o in active {
+        for o in active {
+            forEachBlock(of: rows, columns: columns, dense: o.isDense) { r, n in
                 let g = o.resultGradient!.row(r, step: t)
                 switch o.op {
                 case .unary(.sigmoid) where o.aGradient!.columnStride == 1:

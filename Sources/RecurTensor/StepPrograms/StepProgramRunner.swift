@@ -48,7 +48,7 @@ final class StepProgramRunner {
             bases[v] = storage[v]!.base
         }
         let widest = values.map { $0.shape.last ?? 1 }.max() ?? 1
-        rowScratch = parts.map { _ in TensorBuffer(count: widest) }
+        rowScratch = parts.map { _ in TensorBuffer(count: max(widest, Self.blockScalars)) }
         let saved = plan.saving ? plan.time : 1
         for (i, instruction) in plan.program.instructions.enumerated() {
             let units = values[instruction.results[0]].shape.last ?? 0
@@ -85,7 +85,7 @@ final class StepProgramRunner {
         if case .constant = plan.program.values[view.root].kind {
             return constantGradients[part][view.root]!.base + view.columnOffset
         }
-        return gradientBases[view.root]! + (plan.gradientSlots[view.root] > 1 ? t : 0) * slotSize(view.root) + view.columnOffset
+        return gradientBases[plan.gradientRoot[view.root]]! + (plan.gradientSlots[view.root] > 1 ? t : 0) * slotSize(view.root) + view.columnOffset
     }
 
     /// Rows of value `v` that the samples `samples` own at one step (all rows in the hoisted pass).
@@ -99,7 +99,7 @@ final class StepProgramRunner {
 
     /// Makes zeroed gradient storage for every root that needs one (before a backward pass).
     func allocateGradients() {
-        for (v, value) in plan.program.values.enumerated() where plan.views[v].root == v && plan.needsGradient[v] {
+        for (v, value) in plan.program.values.enumerated() where plan.views[v].root == v && plan.needsGradient[v] && plan.gradientRoot[v] == v {
             let count = plan.gradientSlots[v] * value.shape.reduce(1, *)
             func zeroed() -> TensorBuffer {
                 let buffer = TensorBuffer(count: count)
@@ -119,7 +119,8 @@ final class StepProgramRunner {
     /// Zeroes the part's rows of the gradients that are reused at every step (one slot), before a
     /// step's backward pass.
     func zeroStepGradients(part p: Int) {
-        for (v, value) in plan.program.values.enumerated() where plan.views[v].root == v && plan.needsGradient[v] && plan.gradientSlots[v] == 1 {
+        for (v, value) in plan.program.values.enumerated()
+        where plan.views[v].root == v && plan.needsGradient[v] && plan.gradientSlots[v] == 1 && plan.gradientRoot[v] == v {
             if case .constant = value.kind { continue }
             if plan.rootsWithAssignedGradients.contains(v) { continue }
             let range = rows(v, samples: parts[p], hoisted: false), width = plan.views[v].columns
@@ -162,16 +163,32 @@ final class StepProgramRunner {
     }
 
     private func runForward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns: Int, step t: Int) {
-        for r in rows {
-            for o in operations {
+        for o in operations {
+            forEachBlock(of: rows, columns: columns, dense: o.isDense) { r, n in
                 let y = o.result.row(r, step: t), a = o.a.row(r, step: t)
                 switch o.op {
-                case .unary(let op): applyUnary(op, a, y, columns)
-                case .scaled(let alpha): recur_scale(a, alpha, y, columns)
-                case .binary(let op): applyBinary(op, a, o.a.columnStride, o.b.row(r, step: t), o.b.columnStride, y, columns)
+                case .unary(let op): applyUnary(op, a, y, n)
+                case .scaled(let alpha): recur_scale(a, alpha, y, n)
+                case .binary(let op): applyBinary(op, a, o.a.columnStride, o.b.row(r, step: t), o.b.columnStride, y, n)
                 default: preconditionFailure("not elementwise")
                 }
             }
+        }
+    }
+
+    /// The most scalars an elementwise operation handles in one call (the size of the scratch rows).
+    static let blockScalars = 1 << 13
+
+    /// Calls `body(firstRow, scalars)` over `rows`: row by row, or — for an operation whose operands
+    /// all have dense rows (or are one broadcast scalar) — in blocks of whole rows taken as one vector.
+    @inline(__always)
+    func forEachBlock(of rows: Range<Int>, columns: Int, dense: Bool, _ body: (Int, Int) -> Void) {
+        let blockRows = dense ? max(1, Self.blockScalars / max(columns, 1)) : 1
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let count = min(blockRows, rows.upperBound - r)
+            body(r, count * columns)
+            r += count
         }
     }
 
@@ -262,6 +279,9 @@ final class StepProgramRunner {
         /// Whether the operand's gradient is stored, not added (`StepProgramPlan.assignedWrites`).
         var assignsA = false
         var assignsB = false
+        /// Whether every operand (and gradient) has dense rows or is one broadcast scalar, so that
+        /// several rows run as one vector.
+        var isDense = false
     }
 
     private func elementwiseRuns(part: Int, backward: Bool) -> [Int: [ElementwiseOperation]] {
@@ -289,13 +309,23 @@ final class StepProgramRunner {
         let operands = instruction.operands, result = instruction.results[0]
         let a = operand(operands[0], access: access[0], gradient: false)!
         let b = operands.count > 1 ? operand(operands[1], access: access[1], gradient: false)! : a
-        return ElementwiseOperation(
+        let columns = plan.views[result].columns, passRows = rows(result, samples: 0..<plan.batch, hoisted: hoisted).upperBound
+        func isDense(_ o: RowOperand?) -> Bool {
+            guard let o else { return true }
+            return o.columnStride == 1 ? o.rowStride == columns && o.period >= passRows : o.period == 1 || o.rowStride == 0
+        }
+        var operation = ElementwiseOperation(
             op: instruction.op, result: operand(result, access: nil, gradient: false)!, a: a, b: b,
             resultGradient: backward ? operand(result, access: nil, gradient: true) : nil,
-            aGradient: backward ? operand(operands[0], access: access[0], gradient: true) : nil,
-            bGradient: backward && operands.count > 1 ? operand(operands[1], access: access[1], gradient: true) : nil,
+            aGradient: backward && !plan.aliasedWrites.contains(.operand(instruction: i, index: 0))
+                ? operand(operands[0], access: access[0], gradient: true) : nil,
+            bGradient: backward && operands.count > 1 && !plan.aliasedWrites.contains(.operand(instruction: i, index: 1))
+                ? operand(operands[1], access: access[1], gradient: true) : nil,
             assignsA: plan.assignedWrites.contains(.operand(instruction: i, index: 0)),
             assignsB: plan.assignedWrites.contains(.operand(instruction: i, index: 1)))
+        operation.isDense = [operation.a, operation.b].allSatisfy(isDense)
+            && [operation.resultGradient, operation.aGradient, operation.bGradient].allSatisfy(isDense)
+        return operation
     }
 }
 
