@@ -29,13 +29,16 @@ extension RNN {
         } else {
             let order = goBackwards ? [time - 1, time - 2] : [0, 1]
             let traced = try order.prefix(min(time, 2)).map { t in try sequences.map { try $0.select(alongAxis: 1, index: t) } }
-            outcome = try Tensor.traceStep(inputs: traced, states: initialStates) { inputs, states in
+            outcome = try Tensor.traceStep(inputs: traced, states: initialStates, checkedStructures: checkedStepStructures) { inputs, states in
                 try cell.step(inputs, states: states, training: training)
             }
         }
         let program: StepProgram
         switch outcome {
-        case .success(let traced): program = traced
+        case .success(let traced):
+            program = traced
+            // Later calls with the same structure trace once (a few, e.g. training and inference).
+            if !checkedStepStructures.contains(traced.structure) { checkedStepStructures = Array((checkedStepStructures + [traced.structure]).suffix(4)) }
         case .failure(let failure): try declineCompiledLoop(failure.reason); return nil
         }
         let run: CompiledRecurrenceOutputs

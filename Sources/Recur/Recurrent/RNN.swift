@@ -30,6 +30,8 @@ open class RNN: Layer {
     /// Whether the last sequence ran the compiled cell loop (for tests and benchmarks).
     public internal(set) var lastRunWasCompiled = false
     var loggedCompiledFallback = false
+    /// Step programs whose two-timestep check passed (`Tensor.traceStep`'s `checkedStructures`).
+    var checkedStepStructures: [StepProgram.Structure] = []
 
     public convenience init(_ cell: RecurrentCell, returnSequences: Bool = false, returnState: Bool = false,
                             goBackwards: Bool = false, stateful: Bool = false, unroll: Bool = false,

@@ -1,12 +1,12 @@
 import Foundation
 
 /// Elementwise functions of one tensor.
-public enum UnaryOp: Sendable, Equatable {
+public enum UnaryOp: Sendable, Hashable {
     case exp, log, tanh, sigmoid, relu, sqrt, abs, sign
 }
 
 /// Elementwise functions of two broadcast tensors; the comparisons give 1 or 0.
-public enum BinaryOp: Sendable, Equatable {
+public enum BinaryOp: Sendable, Hashable {
     case add, subtract, multiply, divide, maximum, minimum
     case greater, greaterEqual, less, equal, notEqual
 }

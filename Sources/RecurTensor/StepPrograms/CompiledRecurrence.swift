@@ -83,7 +83,8 @@ extension Tensor {
                     runner.copyDense(v, step: t, samples: samples, to: new)
                     for b in samples where !kept(b, t) { (new + b * size).update(from: old + b * size, count: size) }
                 }
-                for (k, v) in program.outputs.enumerated() {
+                // Without the sequence only the last step's outputs are returned.
+                for (k, v) in program.outputs.enumerated() where returnSequences || t == time - 1 {
                     let size = outputSizes[k], out = outputArenas[k].base + t * batch * size
                     runner.copyDense(v, step: t, samples: samples, to: out)
                     for b in samples where !kept(b, t) {

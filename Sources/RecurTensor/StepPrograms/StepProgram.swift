@@ -8,21 +8,21 @@ import Foundation
 /// written in the step; captured with its gradient history) or the result of an instruction. Shapes are
 /// per step, batch first, as traced.
 public struct StepProgram: Equatable {
-    public enum ValueKind: Equatable {
+    public enum ValueKind: Hashable, Sendable {
         case input(Int)
         case state(Int)
         case constant(Int)
         case computed
     }
 
-    public struct Value: Equatable {
+    public struct Value: Hashable, Sendable {
         public var kind: ValueKind
         public var shape: [Int]
     }
 
     /// The ops a step program runs. Elementwise ops broadcast NumPy-style where the smaller operand's
     /// shape is a suffix of the result's, with its last extent the result's or 1.
-    public enum Op: Equatable {
+    public enum Op: Hashable, Sendable {
         case unary(UnaryOp)
         case binary(BinaryOp)
         case scaled(Float)
@@ -39,7 +39,7 @@ public struct StepProgram: Equatable {
         case gruGates
     }
 
-    public struct Instruction: Equatable {
+    public struct Instruction: Hashable, Sendable {
         public var op: Op
         public var operands: [Int]
         public var results: [Int]
@@ -52,6 +52,17 @@ public struct StepProgram: Equatable {
     public internal(set) var newStates: [Int] = []
     /// The captured tensors, by `ValueKind.constant` index.
     public internal(set) var constants: [Tensor] = []
+
+    /// The program without its constants' values: what must match for a trace to reuse an earlier
+    /// check (`Tensor.traceStep`'s `checkedStructures`).
+    public struct Structure: Hashable, Sendable {
+        let values: [Value]
+        let instructions: [Instruction]
+        let outputs: [Int]
+        let newStates: [Int]
+    }
+
+    public var structure: Structure { Structure(values: values, instructions: instructions, outputs: outputs, newStates: newStates) }
 
     public static func == (a: StepProgram, b: StepProgram) -> Bool {
         a.values == b.values && a.instructions == b.instructions && a.outputs == b.outputs && a.newStates == b.newStates

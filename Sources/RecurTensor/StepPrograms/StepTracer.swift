@@ -98,14 +98,17 @@ extension Tensor {
     }
 
     /// Records `step` called once on `inputs` and `states` (per-step tensors, batch first) as a program,
-    /// or says why it cannot be. The step runs twice, on copies of its first two timesteps'
-    /// values: both calls must record the same program with the same constants, so a step that draws
-    /// new random numbers, or whose ops change from step to step, is refused. Gradient recording is
-    /// left as it is, so constants the step computes from weights keep their gradient history.
-    public static func traceStep(inputs: [[Tensor]], states: [Tensor],
+    /// or says why it cannot be. The step runs on copies of the values of each timestep in `inputs`
+    /// (the first two): every call must record the same program with the same constants, so a step
+    /// that draws new random numbers, or whose ops change from step to step, is refused — unless the
+    /// first call's program has a structure in `checkedStructures` (one that passed this check before:
+    /// the same ops on the same shapes), which then is the program. Gradient recording is left as it
+    /// is, so constants the step computes from weights keep their gradient history.
+    public static func traceStep(inputs: [[Tensor]], states: [Tensor], checkedStructures: [StepProgram.Structure] = [],
                                  step: ([Tensor], [Tensor]) throws -> (outputs: [Tensor], states: [Tensor])) throws -> Result<StepProgram, StepTraceFailure> {
         var programs: [StepProgram] = []
         for stepInputs in inputs {
+            if let first = programs.first, checkedStructures.contains(first.structure) { return .success(first) }
             let (freshInputs, freshStates) = (stepInputs.map(\.freshCopy), states.map(\.freshCopy))
             let tracer = StepTracer(inputs: freshInputs, states: freshStates)
             do {
