@@ -42,6 +42,25 @@ struct BackendTests {
         }
     }
 
+    /// A user cell on a device whose backend runs no step programs: the layer runs it op by op (the
+    /// same numbers as on the host), and `compiled: .always` says why it cannot compile.
+    @Test func aBackendWithoutStepProgramsRunsTheCellOpByOp() throws {
+        let device = Self.counting.device
+        var g = SeededGenerator(seed: 22)
+        let x = Tensor.randomUniform([4, 5, 3], generator: &g)
+        try withFreshLayerNames {
+            let layer = RNN(UserLSTMCell(units: 4), returnSequences: true)
+            let host = try layer.outputs(x)[0]
+            #expect(layer.lastRunWasCompiled)
+            try layer.move(to: device)
+            let onDevice = try layer.outputs(x.to(device))[0]
+            #expect(!layer.lastRunWasCompiled)
+            #expect(host.maxAbsDifference(try onDevice.to(.cpu)) < 1e-6)
+            layer.compiled = .always
+            #expect { try layer.outputs(x.to(device)) } throws: { "\($0)".contains("does not run step programs") }
+        }
+    }
+
     @Test func hostAccessAndMixedDevicesThrow() throws {
         let device = Self.counting.device
         let onDevice = try Tensor([[1, 2], [3, 4]]).to(device)

@@ -24,8 +24,8 @@ extension RNN {
         let carriedState = unroll ? nil : maskedOutputStateIndex
         if mask != nil, !zeroOutputForMask, carriedState == nil {
             outcome = .failure(StepTraceFailure(reason: "a masked step repeats the previous output (unroll, or a cell whose output is not its first state)"))
-        } else if sequences[0].device != .cpu {
-            outcome = .failure(StepTraceFailure(reason: "the compiled loop runs on the CPU, and the sequence is on \(sequences[0].device)"))
+        } else if !(try Backends.backend(for: sequences[0].device)).runsStepPrograms {
+            outcome = .failure(StepTraceFailure(reason: "the backend of \(sequences[0].device) does not run step programs"))
         } else {
             let order = goBackwards ? [time - 1, time - 2] : [0, 1]
             let traced = try order.prefix(min(time, 2)).map { t in try sequences.map { try $0.select(alongAxis: 1, index: t) } }

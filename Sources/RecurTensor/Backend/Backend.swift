@@ -89,6 +89,31 @@ public protocol Backend: AnyObject, Sendable {
     func lstmGates(_ z: Tensor, cPrev: Tensor) -> (h: Tensor, c: Tensor, backward: ([Tensor?]) -> [Tensor])
     /// One GRU step's gates, `resetAfter` form (see `Tensor.gruGateStep`).
     func gruGates(xproj: Tensor, hproj: Tensor, hPrev: Tensor) -> (h: Tensor, backward: (Tensor) -> [Tensor])
+
+    // Step programs
+    /// Whether this backend runs traced step programs (`Tensor.compiledRecurrence`); a layer on a device
+    /// whose backend does not runs its cell op by op, saying so.
+    var runsStepPrograms: Bool { get }
+    /// A traced step program over whole sequences (see `Tensor.compiledRecurrence`): the results —
+    /// the sequences when `returnSequences`, the last outputs, the final states — and, when
+    /// `savingForBackward`, the backward pass. Throws `StepTraceFailure` for a program it cannot run.
+    func runStepProgram(_ program: StepProgram, sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, reverse: Bool,
+                        maskedOutput: MaskedStepOutput, returnSequences: Bool,
+                        savingForBackward: Bool) throws -> (outputs: [Tensor], backward: StepProgramBackward)
+}
+
+/// The backward pass of a step program over sequences: from one gradient per result (nil where
+/// unused), the gradients of [sequences..., initial states..., the program's constants...].
+public typealias StepProgramBackward = ([Tensor?]) throws -> [Tensor?]
+
+extension Backend {
+    public var runsStepPrograms: Bool { false }
+
+    public func runStepProgram(_ program: StepProgram, sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, reverse: Bool,
+                               maskedOutput: MaskedStepOutput, returnSequences: Bool,
+                               savingForBackward: Bool) throws -> (outputs: [Tensor], backward: StepProgramBackward) {
+        throw StepTraceFailure(reason: "the backend of \(device) does not run step programs")
+    }
 }
 
 /// The backward pass of a recurrence: from one gradient per output (nil where unused) and which inputs

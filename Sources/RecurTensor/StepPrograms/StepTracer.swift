@@ -109,7 +109,7 @@ extension Tensor {
         var programs: [StepProgram] = []
         for stepInputs in inputs {
             if let first = programs.first, checkedStructures.contains(first.structure) { return .success(first) }
-            let (freshInputs, freshStates) = (stepInputs.map(\.freshCopy), states.map(\.freshCopy))
+            let (freshInputs, freshStates) = (try stepInputs.map { try $0.freshCopy() }, try states.map { try $0.freshCopy() })
             let tracer = StepTracer(inputs: freshInputs, states: freshStates)
             do {
                 let result = try StepTracer.$current.withValue(tracer) { try step(freshInputs, freshStates) }
@@ -129,9 +129,10 @@ extension Tensor {
     }
 
     /// A copy with its own storage and no gradient history.
-    var freshCopy: Tensor {
+    func freshCopy() throws -> Tensor {
+        guard device == .cpu else { return try deviceBackend.upload(deviceBackend.download(detached)) }
         let copy = Tensor(uninitializedShape: shape)
-        if device == .cpu { copy.base.update(from: base, count: count) }
+        copy.base.update(from: base, count: count)
         return copy
     }
 }
