@@ -59,10 +59,41 @@ struct CompiledLoopTests {
                                inputs: [Self.sequence([3, 6, 4], seed: 4)], mask: Self.gappedMask)
     }
 
+    /// The guide's minimal RNN cell (RecurExamples) and a cell that returns its states unchanged (no
+    /// instruction at all: outputs and new states are its input states).
+    @Test func minimalAndIdentityCells() throws {
+        let x = Self.sequence([3, 6, 4], seed: 18)
+        try expectSameAsOpByOp({ RNN(MinimalRNNCell(units: 5), returnSequences: true, returnState: true, goBackwards: true, compiled: $0) },
+                               inputs: [x], initialStates: [Self.sequence([3, 5], seed: 19)], mask: Self.gappedMask)
+        try expectSameAsOpByOp({ RNN(NestedCellForTest(4), returnSequences: true, returnState: true, compiled: $0) },
+                               inputs: [x], initialStates: [Self.sequence([3, 4], seed: 20)], mask: Self.gappedMask)
+    }
+
     @Test func nestedInputsAndStates() throws {
         let x1 = Self.sequence([3, 6, 4], seed: 5), x2 = Self.sequence([3, 6, 2, 3], seed: 6)
         try expectSameAsOpByOp({ RNN(NestedCell(unit1: 5, unit2: 2, unit3: 4), returnSequences: true, returnState: true, compiled: $0) },
                                inputs: [x1, x2], initialStates: [Self.sequence([3, 5], seed: 7), Self.sequence([3, 2, 4], seed: 8)])
+    }
+
+    /// Where a masked step repeats the previous output: Keras's unrolled loop, and a cell with two outputs.
+    @Test func maskedStepsRepeatingThePreviousOutput() throws {
+        let x = Self.sequence([3, 6, 4], seed: 21)
+        try expectSameAsOpByOp({ RNN(UserLSTMCell(units: 5), returnSequences: true, returnState: true, unroll: true, compiled: $0) },
+                               inputs: [x], mask: Self.gappedMask)
+        try expectSameAsOpByOp({ RNN(UserLSTMCell(units: 5), returnState: true, goBackwards: true, unroll: true, compiled: $0) },
+                               inputs: [x], mask: Self.gappedMask)
+        let x2 = Self.sequence([3, 6, 2, 3], seed: 22)
+        try expectSameAsOpByOp({ RNN(NestedCell(unit1: 5, unit2: 2, unit3: 4), returnSequences: true, returnState: true, compiled: $0) },
+                               inputs: [x, x2], mask: Self.gappedMask)
+    }
+
+    /// One timestep has no loop to compile: `.auto` runs it directly, `.always` still compiles it.
+    @Test func aSingleStep() throws {
+        let x = Self.sequence([3, 1, 4], seed: 23)
+        try expectSameAsOpByOp({ RNN(UserLSTMCell(units: 5), returnState: true, compiled: $0) }, inputs: [x])
+        let auto = RNN(UserLSTMCell(units: 5))
+        _ = try auto.outputs(x)
+        #expect(!auto.lastRunWasCompiled)
     }
 
     @Test func builtInCellsWithDropoutInTheCellLoop() throws {

@@ -19,12 +19,10 @@ extension RNN {
     /// masks (drawn while tracing, exactly as the op-by-op loop draws them at its first step).
     func runCompiledLoop(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult? {
         let (batch, time) = (sequences[0].shape[0], sequences[0].shape[1])
-        guard compiled != .never, batch > 0, time > 0 else { return nil }
+        // A single step has no loop to compile: tracing it would cost as much as running it.
+        guard compiled != .never, batch > 0, time > 1 || compiled == .always, time > 0 else { return nil }
         let outcome: Result<StepProgram, StepTraceFailure>
-        let carriedState = unroll ? nil : maskedOutputStateIndex
-        if mask != nil, !zeroOutputForMask, carriedState == nil {
-            outcome = .failure(StepTraceFailure(reason: "a masked step repeats the previous output (unroll, or a cell whose output is not its first state)"))
-        } else if !(try Backends.backend(for: sequences[0].device)).runsStepPrograms {
+        if !(try Backends.backend(for: sequences[0].device)).runsStepPrograms {
             outcome = .failure(StepTraceFailure(reason: "the backend of \(sequences[0].device) does not run step programs"))
         } else {
             let order = goBackwards ? [time - 1, time - 2] : [0, 1]
@@ -44,13 +42,21 @@ extension RNN {
         let run: CompiledRecurrenceOutputs
         do {
             run = try Tensor.compiledRecurrence(program, sequences: sequences, initialStates: initialStates, mask: mask, reverse: goBackwards,
-                                                maskedOutput: zeroOutputForMask ? .zeros : .state(carriedState ?? 0), returnSequences: returnSequences)
+                                                maskedOutput: maskedStepOutput, returnSequences: returnSequences)
         } catch let failure as StepTraceFailure {
             try declineCompiledLoop(failure.reason)
             return nil
         }
         lastRunWasCompiled = true
         return SequenceResult(sequences: run.sequences, lastOutputs: run.lastOutputs, finalStates: run.finalStates)
+    }
+
+    /// What a masked step outputs: zeros, or the carried state as Keras's scan (`maskedOutputStateIndex`),
+    /// or — Keras's unrolled loop, and cells whose output is not a state — the previous output.
+    private var maskedStepOutput: MaskedStepOutput {
+        if zeroOutputForMask { return .zeros }
+        if !unroll, let index = maskedOutputStateIndex { return .state(index) }
+        return .previousOutput
     }
 
     private func declineCompiledLoop(_ reason: String) throws {

@@ -44,14 +44,17 @@ extension CPUBackend {
                     runner.copyDense(v, step: t, samples: samples, to: new)
                     for b in samples where !kept(b, t) { (new + b * size).update(from: old + b * size, count: size) }
                 }
-                // Without the sequence only the last step's outputs are returned.
-                for (k, v) in program.outputs.enumerated() where returnSequences || t == time - 1 {
+                // Without the sequence only the last step's outputs are returned (and read).
+                for (k, v) in program.outputs.enumerated() where returnSequences || t == time - 1 || maskedOutput == .previousOutput {
                     let size = outputSizes[k], out = outputArenas[k].base + t * batch * size
                     runner.copyDense(v, step: t, samples: samples, to: out)
                     for b in samples where !kept(b, t) {
                         switch maskedOutput {
                         case .zeros: (out + b * size).update(repeating: 0, count: size)
                         case .state(let i): (out + b * size).update(from: runner.pointer(stateIDs[i], step: t) + b * size, count: size)
+                        case .previousOutput:
+                            if t == 0 { (out + b * size).update(repeating: 0, count: size) }
+                            else { (out + b * size).update(from: out - batch * size + b * size, count: size) }
                         }
                     }
                 }

@@ -32,12 +32,18 @@ struct CompiledBackwardContext {
             return carry
         }
         let passes = stateSizes.map { TensorBuffer(count: batch * $0) }
+        // Gradients of masked steps' outputs, passed on to the previous step's (`.previousOutput`).
+        let outputPasses = outputSizes.map { size -> TensorBuffer in
+            let pass = TensorBuffer(count: batch * size)
+            pass.base.update(repeating: 0, count: batch * size)
+            return pass
+        }
         let outputGrads = outputSizes.map { TensorBuffer(count: batch * $0) }
 
         parallelParts(runner.parts) { part, samples in
             for t in stride(from: time - 1, through: 0, by: -1) {
                 backwardStep(t, part: part, samples: samples, sequenceGrads: sequenceGrads, lastGrads: lastGrads,
-                             carries: carries, passes: passes, outputGrads: outputGrads, stateSizes: stateSizes)
+                             carries: carries, passes: passes, outputPasses: outputPasses, outputGrads: outputGrads, stateSizes: stateSizes)
             }
         }
         for group in plan.hoistedGroups.reversed() { runner.backwardHoisted(group) }
@@ -73,7 +79,8 @@ struct CompiledBackwardContext {
     /// gradients (passed through unchanged for masked samples), then the program's pullbacks; leaves
     /// the gradients of the step's input states in `carries`.
     private func backwardStep(_ t: Int, part: Int, samples: Range<Int>, sequenceGrads: [Tensor?], lastGrads: [Tensor?],
-                              carries: [TensorBuffer], passes: [TensorBuffer], outputGrads: [TensorBuffer], stateSizes: [Int]) {
+                              carries: [TensorBuffer], passes: [TensorBuffer], outputPasses: [TensorBuffer], outputGrads: [TensorBuffer],
+                              stateSizes: [Int]) {
         let plan = runner.plan, program = plan.program
         runner.zeroStepGradients(part: part)
         for (k, size) in outputSizes.enumerated() {
@@ -82,6 +89,11 @@ struct CompiledBackwardContext {
                 let row = d + b * size
                 if let g = sequenceGrads[k] { row.update(from: g.base + (b * time + t) * size, count: size) } else { row.update(repeating: 0, count: size) }
                 if t == time - 1, let g = lastGrads[k] { for i in 0..<size { row[i] += g.base[b * size + i] } }
+                if maskedOutput == .previousOutput {
+                    let pass = outputPasses[k].base + b * size
+                    for i in 0..<size { row[i] += pass[i] }
+                    pass.update(repeating: 0, count: size)
+                }
             }
         }
         for (k, size) in stateSizes.enumerated() { (passes[k].base + samples.lowerBound * size).update(repeating: 0, count: samples.count * size) }
@@ -92,9 +104,12 @@ struct CompiledBackwardContext {
             }
             for (k, size) in outputSizes.enumerated() {
                 let d = outputGrads[k].base + b * size
-                if case .state(let i) = maskedOutput {
+                switch maskedOutput {
+                case .zeros: break
+                case .state(let i):
                     let pass = passes[i].base + b * size
                     for j in 0..<size { pass[j] += d[j] }
+                case .previousOutput: (outputPasses[k].base + b * size).update(from: d, count: size)
                 }
                 d.update(repeating: 0, count: size)
             }

@@ -6,6 +6,9 @@ public enum MaskedStepOutput: Sendable, Equatable {
     case zeros
     /// The state of this index as it was before the step (Keras's carried output).
     case state(Int)
+    /// The previous step's output, zeros before the first (Keras's unrolled loop, and cells whose
+    /// output is not a state).
+    case previousOutput
 }
 
 /// The outputs of `Tensor.compiledRecurrence`.
