@@ -23,17 +23,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
 
     public func unary(_ op: UnaryOp, _ x: Tensor) -> Tensor {
         let out = Tensor(uninitializedShape: x.shape)
-        let (src, dst, n) = (x.base, out.base, x.count)
-        switch op {
-        case .exp: recur_exp(src, dst, n)
-        case .log: recur_log(src, dst, n)
-        case .tanh: recur_tanh(src, dst, n)
-        case .sigmoid: recur_sigmoid(src, dst, n)
-        case .relu: recur_relu(src, dst, n)
-        case .sqrt: for i in 0..<n { dst[i] = src[i].squareRoot() }
-        case .abs: for i in 0..<n { dst[i] = Swift.abs(src[i]) }
-        case .sign: for i in 0..<n { dst[i] = src[i] > 0 ? 1 : (src[i] < 0 ? -1 : 0) }
-        }
+        applyUnary(op, x.base, out.base, x.count)
         return out
     }
 
@@ -328,5 +318,19 @@ extension Tensor {
         let t = Tensor(uninitializedShape: shape)
         t.base.update(from: base, count: count)
         return t
+    }
+}
+
+/// y = op(x) over n scalars.
+func applyUnary(_ op: UnaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    switch op {
+    case .exp: recur_exp(x, y, n)
+    case .log: recur_log(x, y, n)
+    case .tanh: recur_tanh(x, y, n)
+    case .sigmoid: recur_sigmoid(x, y, n)
+    case .relu: recur_relu(x, y, n)
+    case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
+    case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
+    case .sign: for i in 0..<n { y[i] = x[i] > 0 ? 1 : (x[i] < 0 ? -1 : 0) }
     }
 }

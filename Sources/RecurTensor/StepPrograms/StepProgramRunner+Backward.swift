@@ -153,15 +153,11 @@ extension StepProgramRunner {
         guard instruction.results.contains(where: { plan.needsGradient[$0] }) else { return }
         switch instruction.op {
         case .matmul(let transposeA, let transposeB):
-            let (a, b) = (plan.views[operands[0]], plan.views[operands[1]])
-            let aRows = rows(operands[0], samples: samples, hoisted: hoisted)
-            let m = transposeA ? a.columns : aRows.count
-            let k = transposeA ? a.rows : a.columns
-            let n = transposeB ? b.rows : b.columns
-            let pa = pointer(operands[0], step: t) + aRows.lowerBound * a.rowStride
-            let (pb, g) = (pointer(operands[1], step: t), gradientPointer(result, step: t, part: part) + aRows.lowerBound * n)
+            let (a, b, m, k, n, firstRow) = productShape(i, samples: samples, hoisted: hoisted)
+            let pa = pointer(operands[0], step: t) + firstRow * a.rowStride
+            let (pb, g) = (pointer(operands[1], step: t), gradientPointer(result, step: t, part: part) + firstRow * n)
             if plan.needsGradient[operands[0]] {
-                let da = gradientPointer(operands[0], step: t, part: part) + aRows.lowerBound * a.rowStride
+                let da = gradientPointer(operands[0], step: t, part: part) + firstRow * a.rowStride
                 let assign = plan.assignedWrites.contains(.operand(instruction: i, index: 0))
                 let beta: Float = assign ? 0 : 1
                 if transposeA {

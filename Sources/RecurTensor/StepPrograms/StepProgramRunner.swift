@@ -197,13 +197,9 @@ final class StepProgramRunner {
         let operands = instruction.operands, result = instruction.results[0]
         switch instruction.op {
         case .matmul(let transposeA, let transposeB):
-            let (a, b) = (plan.views[operands[0]], plan.views[operands[1]])
-            let aRows = rows(operands[0], samples: samples, hoisted: hoisted)
-            let m = transposeA ? a.columns : aRows.count
-            let k = transposeA ? a.rows : a.columns
-            let n = transposeB ? b.rows : b.columns
-            let pa = pointer(operands[0], step: t) + aRows.lowerBound * a.rowStride
-            let (pb, pc) = (pointer(operands[1], step: t), pointer(result, step: t) + aRows.lowerBound * n)
+            let (a, b, m, k, n, firstRow) = productShape(i, samples: samples, hoisted: hoisted)
+            let pa = pointer(operands[0], step: t) + firstRow * a.rowStride
+            let (pb, pc) = (pointer(operands[1], step: t), pointer(result, step: t) + firstRow * n)
             if let step = stepMatrices[i], a.isDense {
                 step.forward.multiply(pa, rows: m, into: pc, accumulate: false)
             } else if hoisted && a.isDense && b.isDense && !transposeA {
@@ -237,6 +233,17 @@ final class StepProgramRunner {
         case .unary, .binary, .scaled, .sliceLastAxis, .reshape:
             preconditionFailure("\(instruction.op) runs in an elementwise group or as a view")
         }
+    }
+
+    /// Product `i`'s operand views and GEMM shape op(A) (m×k) · op(B) (k×n) over the rows of `samples`
+    /// (all steps' rows when hoisted), and the first row of A (and of the result) they start at.
+    func productShape(_ i: Int, samples: Range<Int>, hoisted: Bool)
+        -> (a: StepProgramPlan.View, b: StepProgramPlan.View, m: Int, k: Int, n: Int, firstRow: Int) {
+        let instruction = plan.program.instructions[i]
+        guard case .matmul(let transposeA, let transposeB) = instruction.op else { preconditionFailure("not a product") }
+        let (a, b) = (plan.views[instruction.operands[0]], plan.views[instruction.operands[1]])
+        let aRows = rows(instruction.operands[0], samples: samples, hoisted: hoisted)
+        return (a, b, transposeA ? a.columns : aRows.count, transposeA ? a.rows : a.columns, transposeB ? b.rows : b.columns, aRows.lowerBound)
     }
 
     /// The gate step `i`'s activations (and tanh c) for step `t`, at the first of `samples`.
@@ -337,20 +344,6 @@ extension StepProgramRunner {
         for r in rows(v, samples: samples, hoisted: false) {
             (destination + r * view.columns).update(from: source + r * view.rowStride, count: view.columns)
         }
-    }
-}
-
-/// y = op(x) over n scalars.
-func applyUnary(_ op: UnaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-    switch op {
-    case .exp: recur_exp(x, y, n)
-    case .log: recur_log(x, y, n)
-    case .tanh: recur_tanh(x, y, n)
-    case .sigmoid: recur_sigmoid(x, y, n)
-    case .relu: recur_relu(x, y, n)
-    case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
-    case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
-    case .sign: for i in 0..<n { y[i] = x[i] > 0 ? 1 : (x[i] < 0 ? -1 : 0) }
     }
 }
 
