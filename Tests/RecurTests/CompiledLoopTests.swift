@@ -179,6 +179,25 @@ struct CompiledLoopTests {
         }
     }
 
+    /// A cell whose step returns other states than it declares.
+    final class ForgetfulCell: RecurrentCell {
+        override var stateShapes: [[Int]] { [[3], [3]] }
+        override var outputShapes: [[Int]] { [[3]] }
+        override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
+            let h = try states[0] + inputs[0].slice(alongAxis: 1, 0..<3)
+            return ([h], [h])
+        }
+    }
+
+    @Test func aStepReturningOtherStatesThanDeclaredThrows() throws {
+        let x = Self.sequence([2, 4, 5], seed: 24)
+        for mode in [CompiledLoopMode.auto, .never] {
+            #expect { try RNN(ForgetfulCell(name: "forgetful"), compiled: mode).outputs(x) } throws: { error in
+                "\(error)".contains("states [(2, 3), (2, 3)]") && "\(error)".contains("rnn")
+            }
+        }
+    }
+
     /// A custom gradient (`Tensor.differentiable`), an op with no traced form (`sum`, a transpose) and a
     /// batched matmul decline, naming what they met.
     @Test func untracedOpsAreNamed() throws {
@@ -203,7 +222,7 @@ struct CompiledLoopTests {
         }.contains("transpose"))
         #expect(try reason { x, s in
             let y = try x[0].reshaped(to: [1, 2, 3]).matmul(s[0].reshaped(to: [1, 3, 2])).reshaped(to: [2, 2])
-            return ([y], [try s[0] + 1])
+            return ([y], [s[0] + 1])
         }.contains("batched matmul"))
         // Ops on constants alone stay outside the program; the traced step is the rest.
         #expect(try reason { x, s in

@@ -35,6 +35,8 @@ extension RNN {
         switch outcome {
         case .success(let traced):
             program = traced
+            try checkStepResult(outputs: traced.outputs.map { traced.values[$0].shape }, states: traced.newStates.map { traced.values[$0].shape },
+                                batch: batch)
             // Later calls with the same structure trace once (a few, e.g. training and inference).
             if !checkedStepStructures.contains(traced.structure) { checkedStepStructures = Array((checkedStepStructures + [traced.structure]).suffix(4)) }
         case .failure(let failure): try declineCompiledLoop(failure.reason); return nil

@@ -180,6 +180,17 @@ open class RNN: Layer {
         return index
     }
 
+    /// Throws unless a step returned the outputs and states its cell declares, (batch, shape) each.
+    func checkStepResult(outputs: [[Int]], states: [[Int]], batch: Int) throws {
+        let expectedOutputs = cell.outputShapes.map { [batch] + $0 }, expectedStates = cell.stateShapes.map { [batch] + $0 }
+        guard outputs == expectedOutputs, states == expectedStates else {
+            func list(_ shapes: [[Int]]) -> String { "[" + shapes.map { describeShape($0) }.joined(separator: ", ") + "]" }
+            throw RecurError.shapeMismatch(errorSubject, expected: "a step returning outputs \(list(expectedOutputs)) and states \(list(expectedStates)) "
+                                           + "(the cell's outputShapes and stateShapes)",
+                                           actual: "outputs \(list(outputs)) and states \(list(states))")
+        }
+    }
+
     /// The generic time loop: compiled (`runCompiledLoop`) as `compiled` allows, else one `cell.step`
     /// per timestep.
     func runCellLoop(_ sequences: [Tensor], initialStates: [Tensor], mask: Tensor?, training: Bool) throws -> SequenceResult {
@@ -199,6 +210,7 @@ open class RNN: Layer {
         for t in order {
             let stepInputs = try sequences.map { try $0.select(alongAxis: 1, index: t) }
             var (outputs, newStates) = try cell.step(stepInputs, states: states, training: training)
+            try checkStepResult(outputs: outputs.map(\.shape), states: newStates.map(\.shape), batch: batch)
             if let mask {
                 let m = try mask.select(alongAxis: 1, index: t)
                 // A masked step outputs zeros, or the carried state (Keras), or else the previous output.

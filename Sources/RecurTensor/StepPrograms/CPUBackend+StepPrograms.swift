@@ -84,7 +84,6 @@ extension CPUBackend {
             final.base.update(from: runner.pointer(v, step: time), count: final.count)
             results.append(final)
         }
-        let outputCount = program.outputs.count
         let context = CompiledBackwardContext(runner: runner, inputIDs: inputIDs, stateIDs: stateIDs, batch: batch, time: time,
                                               reverse: reverse, maskValues: maskValues, maskedOutput: maskedOutput,
                                               returnSequences: returnSequences, outputSizes: outputSizes,
