@@ -2,8 +2,9 @@ import CRecurKernels
 
 /// The backward pass of a step program: each group's vector-Jacobian products in reverse, reading the
 /// saved forward values of the step and adding into the gradients of the operands (a value used
-/// several times sums its uses). An elementwise group runs one operation at a time, last first, so a
-/// value has all of its contributions before its own operation reads its gradient.
+/// several times sums its uses). An elementwise group runs block by block of rows from the last, each
+/// block's operations last first, so a value has all of its contributions before its own operation
+/// reads its gradient (a broadcast operand's row r mod p lies in the same block or a later-run one).
 extension StepProgramRunner {
     /// Runs step group `g` backward at step `t` on the samples of `part`.
     func backwardStep(_ g: Int, step t: Int, part: Int) {
@@ -31,26 +32,28 @@ extension StepProgramRunner {
     private func runBackward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns: Int, step t: Int,
                              scratch: UnsafeMutablePointer<Float>) {
         let active = operations.reversed().filter { $0.resultGradient != nil && ($0.aGradient != nil || $0.bGradient != nil) }
-        for o in active {
-            forEachBlock(of: rows, columns: columns, dense: o.isDense) { r, n in
-                let g = o.resultGradient!.row(r, step: t)
-                switch o.op {
-                case .unary(.sigmoid) where o.aGradient!.columnStride == 1:
-                    let (y, d) = (o.result.row(r, step: t), o.aGradient!.row(r, step: t))
-                    if o.assignsA { for i in 0..<n { d[i] = g[i] * y[i] * (1 - y[i]) } } else { for i in 0..<n { d[i] += g[i] * y[i] * (1 - y[i]) } }
-                case .unary(.tanh) where o.aGradient!.columnStride == 1:
-                    let (y, d) = (o.result.row(r, step: t), o.aGradient!.row(r, step: t))
-                    if o.assignsA { for i in 0..<n { d[i] = g[i] * (1 - y[i] * y[i]) } } else { for i in 0..<n { d[i] += g[i] * (1 - y[i] * y[i]) } }
-                case .unary(let op):
-                    if unaryGradient(op, x: o.a.row(r, step: t), y: o.result.row(r, step: t), g: g, into: scratch, n) {
+        for block in rowBlocks(rows, columns: columns).reversed() {
+            for o in active {
+                forEachCall(in: block, columns: columns, dense: o.isDense) { r, n in
+                    let g = o.resultGradient!.row(r, step: t)
+                    switch o.op {
+                    case .unary(.sigmoid) where o.aGradient!.columnStride == 1:
+                        let (y, d) = (o.result.row(r, step: t), o.aGradient!.row(r, step: t))
+                        if o.assignsA { for i in 0..<n { d[i] = g[i] * y[i] * (1 - y[i]) } } else { for i in 0..<n { d[i] += g[i] * y[i] * (1 - y[i]) } }
+                    case .unary(.tanh) where o.aGradient!.columnStride == 1:
+                        let (y, d) = (o.result.row(r, step: t), o.aGradient!.row(r, step: t))
+                        if o.assignsA { for i in 0..<n { d[i] = g[i] * (1 - y[i] * y[i]) } } else { for i in 0..<n { d[i] += g[i] * (1 - y[i] * y[i]) } }
+                    case .unary(let op):
+                        if unaryGradient(op, x: o.a.row(r, step: t), y: o.result.row(r, step: t), g: g, into: scratch, n) {
+                            accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
+                        }
+                    case .scaled(let alpha):
+                        recur_scale(g, alpha, scratch, n)
                         accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
+                    case .binary(let op):
+                        binaryGradient(op, o, row: r, step: t, g: g, columns: n, scratch: scratch)
+                    default: preconditionFailure("not elementwise")
                     }
-                case .scaled(let alpha):
-                    recur_scale(g, alpha, scratch, n)
-                    accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
-                case .binary(let op):
-                    binaryGradient(op, o, row: r, step: t, g: g, columns: n, scratch: scratch)
-                default: preconditionFailure("not elementwise")
                 }
             }
         }
@@ -193,7 +196,8 @@ extension StepProgramRunner {
             let (first, count) = (samples.lowerBound, samples.count)
             let (activations, tanhC) = gateScratchPointers(i, step: t, samples: samples)
             // The kernel turns dc (from the next step) into dc₋₁ in place and writes d z.
-            let dc = TensorBuffer(count: count * units), dz = TensorBuffer(count: count * 4 * units)
+            let scratch = gateBackwardScratch[part][i]!
+            let (dz, dc) = (scratch[0], scratch[1])
             dc.base.update(from: gradientPointer(instruction.results[1], step: t, part: part) + first * units, count: count * units)
             recur_lstm_gates_backward(activations, pointer(operands[1], step: t) + first * units, tanhC!,
                                       gradientPointer(result, step: t, part: part) + first * units, dc.base, dz.base, count, units)
@@ -203,7 +207,8 @@ extension StepProgramRunner {
             let units = plan.views[result].columns
             let (first, count) = (samples.lowerBound, samples.count)
             let activations = gateScratchPointers(i, step: t, samples: samples).activations
-            let dx = TensorBuffer(count: count * 3 * units), dh = TensorBuffer(count: count * 3 * units), dPrevious = TensorBuffer(count: count * units)
+            let scratch = gateBackwardScratch[part][i]!
+            let (dx, dh, dPrevious) = (scratch[0], scratch[1], scratch[2])
             recur_gru_gates_backward(activations, pointer(operands[1], step: t) + first * 3 * units, pointer(operands[2], step: t) + first * units,
                                      gradientPointer(result, step: t, part: part) + first * units, dx.base, dh.base, dPrevious.base, count, units)
             addDense(dx.base - first * 3 * units, into: operands[0], step: t, samples: samples, part: part, assign: assigns(i, 0))

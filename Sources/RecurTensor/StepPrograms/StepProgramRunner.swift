@@ -21,6 +21,8 @@ final class StepProgramRunner {
     private var constantGradients: [[Int: TensorBuffer]]
     /// Per gate-step instruction: its activations (and tanh c for an LSTM), one slot per saved step.
     private var gateScratch: [Int: (activations: TensorBuffer, tanhC: TensorBuffer?)] = [:]
+    /// Per part and gate-step instruction, the backward pass's buffers (see `gateBackwardBuffers`).
+    private(set) var gateBackwardScratch: [[Int: [TensorBuffer]]] = []
     /// Per part, a row of scratch as wide as the widest value.
     let rowScratch: [TensorBuffer]
     /// Per product with a constant right operand run at every step: the operand packed once for the
@@ -114,6 +116,20 @@ final class StepProgramRunner {
             }
         }
         backwardRuns = parts.indices.map { p in elementwiseRuns(part: p, backward: true) }
+        // The gate steps' backward buffers, per thread: d z and dc for an LSTM; d xproj, d hproj and
+        // dh₋₁ for a GRU (each for the part's samples).
+        gateBackwardScratch = parts.map { samples in
+            var buffers: [Int: [TensorBuffer]] = [:]
+            for (i, instruction) in plan.program.instructions.enumerated() {
+                let units = plan.views[instruction.results[0]].columns
+                switch instruction.op {
+                case .lstmGates: buffers[i] = [4 * units, units].map { TensorBuffer(count: samples.count * $0) }
+                case .gruGates: buffers[i] = [3 * units, 3 * units, units].map { TensorBuffer(count: samples.count * $0) }
+                default: break
+                }
+            }
+            return buffers
+        }
     }
 
     /// Zeroes the part's rows of the gradients that are reused at every step (one slot), before a
@@ -162,34 +178,40 @@ final class StepProgramRunner {
         }
     }
 
+    /// An elementwise group fused: block by block of rows, every operation of the group on the block
+    /// while its values are in cache.
     private func runForward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns: Int, step t: Int) {
-        for o in operations {
-            forEachBlock(of: rows, columns: columns, dense: o.isDense) { r, n in
-                let y = o.result.row(r, step: t), a = o.a.row(r, step: t)
-                switch o.op {
-                case .unary(let op): applyUnary(op, a, y, n)
-                case .scaled(let alpha): recur_scale(a, alpha, y, n)
-                case .binary(let op): applyBinary(op, a, o.a.columnStride, o.b.row(r, step: t), o.b.columnStride, y, n)
-                default: preconditionFailure("not elementwise")
+        for block in rowBlocks(rows, columns: columns) {
+            for o in operations {
+                forEachCall(in: block, columns: columns, dense: o.isDense) { r, n in
+                    let y = o.result.row(r, step: t), a = o.a.row(r, step: t)
+                    switch o.op {
+                    case .unary(let op): applyUnary(op, a, y, n)
+                    case .scaled(let alpha): recur_scale(a, alpha, y, n)
+                    case .binary(let op): applyBinary(op, a, o.a.columnStride, o.b.row(r, step: t), o.b.columnStride, y, n)
+                    default: preconditionFailure("not elementwise")
+                    }
                 }
             }
         }
     }
 
-    /// The most scalars an elementwise operation handles in one call (the size of the scratch rows).
-    static let blockScalars = 1 << 13
+    /// The scalars of a block of rows of an elementwise group (at least one row): 8 KiB per value, so a
+    /// group's values for one block stay in the first-level cache.
+    static let blockScalars = 1 << 11
 
-    /// Calls `body(firstRow, scalars)` over `rows`: row by row, or — for an operation whose operands
-    /// all have dense rows (or are one broadcast scalar) — in blocks of whole rows taken as one vector.
+    /// `rows` in consecutive blocks of whole rows of about `blockScalars` scalars.
+    func rowBlocks(_ rows: Range<Int>, columns: Int) -> [Range<Int>] {
+        let blockRows = max(1, Self.blockScalars / max(columns, 1))
+        return stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows).map { $0..<min($0 + blockRows, rows.upperBound) }
+    }
+
+    /// Calls `body(firstRow, scalars)` for the rows of `block`: once, as one vector, for an operation
+    /// whose operands all have dense rows (or are one broadcast scalar), else row by row.
     @inline(__always)
-    func forEachBlock(of rows: Range<Int>, columns: Int, dense: Bool, _ body: (Int, Int) -> Void) {
-        let blockRows = dense ? max(1, Self.blockScalars / max(columns, 1)) : 1
-        var r = rows.lowerBound
-        while r < rows.upperBound {
-            let count = min(blockRows, rows.upperBound - r)
-            body(r, count * columns)
-            r += count
-        }
+    func forEachCall(in block: Range<Int>, columns: Int, dense: Bool, _ body: (Int, Int) -> Void) {
+        if dense { body(block.lowerBound, block.count * columns); return }
+        for r in block { body(r, columns) }
     }
 
     private func forwardSingle(_ i: Int, step t: Int, samples: Range<Int>, hoisted: Bool) {
