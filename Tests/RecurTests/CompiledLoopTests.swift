@@ -75,6 +75,32 @@ struct CompiledLoopTests {
                                inputs: [x1, x2], initialStates: [Self.sequence([3, 5], seed: 7), Self.sequence([3, 2, 4], seed: 8)])
     }
 
+    /// A step whose products mix the batch's samples (h·(hᵀh), a product of two step values, one
+    /// transposed): the program runs on one thread and differentiates both operands.
+    final class GramCell: RecurrentCell {
+        let units: Int
+        private var kernel: Variable?
+        init(units: Int) { self.units = units; super.init() }
+        override var stateShapes: [[Int]] { [[units]] }
+        override var outputShapes: [[Int]] { [[units]] }
+        override func build(inputShapes: [[Int?]]) throws {
+            kernel = try addWeight(name: "kernel", shape: [inputShapes[0][1]!, units], initializer: .glorotUniform)
+        }
+        override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
+            let h = states[0]
+            let gram = try h.matmul(h, transposingSelf: true) * 0.1
+            let next = try (inputs[0].matmul(kernel!.value) + h.matmul(gram)).tanh()
+            return ([next], [next])
+        }
+    }
+
+    @Test func productsOfStepValuesAcrossTheBatch() throws {
+        try expectSameAsOpByOp({ RNN(GramCell(units: 4), returnSequences: true, returnState: true, compiled: $0) },
+                               inputs: [Self.sequence([3, 6, 4], seed: 25)], initialStates: [Self.sequence([3, 4], seed: 26)],
+                               mask: Self.gappedMask)
+        try expectSameAsOpByOp({ RNN(GramCell(units: 4), goBackwards: true, compiled: $0) }, inputs: [Self.sequence([19, 5, 4], seed: 27)])
+    }
+
     /// Where a masked step repeats the previous output: Keras's unrolled loop, and a cell with two outputs.
     @Test func maskedStepsRepeatingThePreviousOutput() throws {
         let x = Self.sequence([3, 6, 4], seed: 21)

@@ -271,7 +271,8 @@ struct StepProgramPlan {
                 case .unary, .binary, .scaled:
                     let access = self.access[i][k]
                     add(write, value: operand, exact: access.columnStride == 1 && access.rowPeriod == views[instruction.results[0]].rows)
-                case .matmul(_, _): if k == 0 { add(write, value: operand, exact: true) }
+                // d op(B) = op(A)ᵀ·dY accumulates (a weight's over the steps).
+                case .matmul(_, _): add(write, value: operand, exact: k == 0)
                 case .concatenateLastAxis, .lstmGates, .gruGates: add(write, value: operand, exact: true)
                 case .sliceLastAxis, .reshape: continue
                 }

@@ -174,7 +174,7 @@ extension StepProgramRunner {
                 }
             }
             if plan.needsGradient[operands[1]] && !plan.deferredWeightGradients.contains(i) {
-                weightGradient(i, a: pa, gradient: g, rows: m, part: part)
+                weightGradient(i, a: pa, gradient: g, rows: m, step: t, part: part)
             }
         case .concatenateLastAxis:
             let g = gradientPointer(result, step: t, part: part), width = plan.views[result].columns
@@ -233,14 +233,14 @@ extension StepProgramRunner {
     private func assigns(_ i: Int, _ k: Int) -> Bool { plan.assignedWrites.contains(.operand(instruction: i, index: k)) }
 
     /// dB += op(A)ᵀ·dY (or its transpose) for the product `i`, over `rows` rows of A and dY starting at
-    /// `a` and `gradient`: one step's, or every step's at once for a deferred weight gradient.
-    func weightGradient(_ i: Int, a pa: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows m: Int, part: Int) {
+    /// `a` and `gradient`: step `t`'s, or every step's at once for a deferred weight gradient.
+    func weightGradient(_ i: Int, a pa: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows m: Int, step t: Int, part: Int) {
         let instruction = plan.program.instructions[i]
         guard case .matmul(let transposeA, let transposeB) = instruction.op else { return }
         let (a, b) = (plan.views[instruction.operands[0]], plan.views[instruction.operands[1]])
         let k = transposeA ? a.rows : a.columns
         let n = transposeB ? b.rows : b.columns
-        let db = gradientPointer(instruction.operands[1], step: 0, part: part)
+        let db = gradientPointer(instruction.operands[1], step: t, part: part)
         if a.isDense && b.isDense && !transposeA {
             // Dense operands (the deferred and hoisted products): split across threads.
             if transposeB { parallelGemm(g, transposeA: true, pa, transposeB: false, db, m: n, n: k, k: m, beta: 1) }
@@ -257,7 +257,8 @@ extension StepProgramRunner {
         for i in plan.deferredWeightGradients {
             let instruction = plan.program.instructions[i]
             let rows = plan.views[instruction.operands[0]].rows * plan.time
-            weightGradient(i, a: pointer(instruction.operands[0], step: 0), gradient: gradientPointer(instruction.results[0], step: 0), rows: rows, part: 0)
+            weightGradient(i, a: pointer(instruction.operands[0], step: 0), gradient: gradientPointer(instruction.results[0], step: 0), rows: rows,
+                           step: 0, part: 0)
         }
     }
 }
