@@ -43,7 +43,31 @@ extension Tensor {
         let backend = try Backends.backend(for: device)
         let (batch, time) = (sequences[0].shape[0], sequences[0].shape[1])
         guard time > 0, batch > 0 else { throw StepTraceFailure(reason: "the sequence is empty") }
-        let stateIDs = initialStates.indices.map { k in program.values.firstIndex { $0.kind == .state(k) }! }
+        // The program must have been traced for these shapes: one value per input and state, of the
+        // per-step shape, and a new value for every state.
+        func tracedValues(_ kind: (Int) -> StepProgram.ValueKind, _ shapes: [[Int]], what: String) throws -> [Int] {
+            return try shapes.enumerated().map { k, shape in
+                guard let v = program.values.firstIndex(where: { $0.kind == kind(k) }), program.values[v].shape == shape else {
+                    throw RecurError.shapeMismatch(op: "compiledRecurrence", expected: "\(what) \(k) of a traced step of shape \(describeShape(shape))",
+                                                   actual: program.values.first { $0.kind == kind(k) }.map { describeShape($0.shape) } ?? "none in the program")
+                }
+                return v
+            }
+        }
+        for s in sequences where s.rank < 3 || s.shape[0] != batch || s.shape[1] != time {
+            throw RecurError.shapeMismatch(op: "compiledRecurrence", expected: "(\(batch), \(time), features...) for every sequence", actual: describeShape(s.shape))
+        }
+        _ = try tracedValues({ .input($0) }, sequences.map { [batch] + $0.shape.dropFirst(2) }, what: "input")
+        let stateIDs = try tracedValues({ .state($0) }, initialStates.map(\.shape), what: "state")
+        let programInputs = program.values.filter { if case .input = $0.kind { return true } else { return false } }.count
+        let programStates = program.values.filter { if case .state = $0.kind { return true } else { return false } }.count
+        guard programInputs == sequences.count, programStates == initialStates.count, program.newStates.count == initialStates.count else {
+            throw RecurError.invalidArgument(op: "compiledRecurrence", message: "the program was traced with \(programInputs) input(s) and \(programStates) state(s), "
+                                             + "returning \(program.newStates.count) state(s); given \(sequences.count) sequence(s) and \(initialStates.count) state(s)")
+        }
+        if let mask, mask.shape != [batch, time] {
+            throw RecurError.shapeMismatch(op: "compiledRecurrence", expected: "a mask of shape \(describeShape([batch, time]))", actual: describeShape(mask.shape))
+        }
         for (k, v) in stateIDs.enumerated() {
             guard program.values[program.newStates[k]].shape == program.values[v].shape else {
                 throw StepTraceFailure(reason: "new state \(k) has shape \(describeShape(program.values[program.newStates[k]].shape)), "

@@ -76,27 +76,50 @@ struct StepProgramPlan {
     /// gradient is exactly the sum's (`aliasedWrites`) — the sum's, so that write costs nothing.
     var gradientRoot: [Int] = []
     var aliasedWrites: Set<GradientWrite> = []
+    /// Sums `z = T + Y` of a hoisted value T and a step product Y = A·W computed in place: the product
+    /// accumulates into T's storage for the step, which becomes z's (the add never runs forward, and its
+    /// gradient is the operands'). By the add's instruction index: the product's.
+    var inPlaceSums: [Int: Int] = [:]
+    /// By product instruction: the value (z) it accumulates into.
+    var accumulatingProducts: [Int: Int] = [:]
 
     /// - Parameters:
     ///   - saving: whether the forward values of every step are kept for a backward pass.
     ///   - inputNeedsGradient, constantNeedsGradient: which leaves a backward pass must differentiate.
     init(_ program: StepProgram, time: Int, saving: Bool, inputNeedsGradient: [Bool], constantNeedsGradient: [Bool]) throws {
+        let program = program.reassociatingConstantSums()
         self.program = program
         self.time = time
         self.saving = saving
         batch = program.values.first?.shape.first ?? 0
         let values = program.values
         let producer = Self.producers(program)
+        var uses = [Int](repeating: 0, count: values.count)
+        for instruction in program.instructions { for v in instruction.operands { uses[v] += 1 } }
+        for v in program.outputs + program.newStates { uses[v] += 2 }
+        // Leaves first (a rewritten instruction may read a constant numbered after its result), then
+        // computed values in order: each reads only leaves and earlier results.
+        views = values.enumerated().map { v, value in
+            let columns = value.shape.last ?? 1
+            return View(root: v, columnOffset: 0, rowStride: columns, rows: columns == 0 ? 0 : value.shape.reduce(1, *) / columns, columns: columns)
+        }
+        hoisted = values.map { if case .input = $0.kind { return true } else { return false } }
+        needsGradient = values.map { value in
+            switch value.kind {
+            case .input(let k): return inputNeedsGradient[k]
+            case .state: return saving
+            case .constant(let k): return constantNeedsGradient[k]
+            case .computed: return false
+            }
+        }
         for (v, value) in values.enumerated() {
             let columns = value.shape.last ?? 1
             let rows = columns == 0 ? 0 : value.shape.reduce(1, *) / columns
-            var view = View(root: v, columnOffset: 0, rowStride: columns, rows: rows, columns: columns)
+            var view = views[v]
             var isHoisted = false
             var needs = false
             switch value.kind {
-            case .input(let k): isHoisted = true; needs = inputNeedsGradient[k]
-            case .state: needs = saving
-            case .constant(let k): needs = constantNeedsGradient[k]
+            case .input, .state, .constant: continue
             case .computed:
                 let instruction = program.instructions[producer[v]!]
                 let operands = instruction.operands
@@ -113,12 +136,18 @@ struct StepProgramPlan {
                         throw StepTraceFailure(reason: "the step reshapes a slice of columns (\(describeShape(values[operands[0]].shape)) → \(describeShape(value.shape)))")
                     }
                     view = View(root: source.root, columnOffset: source.columnOffset, rowStride: columns, rows: rows, columns: columns)
+                case .binary(.add):
+                    if let (hoistedOperand, product) = inPlaceSum(producer[v]!, uses: uses, producer: producer) {
+                        view = views[hoistedOperand]
+                        inPlaceSums[producer[v]!] = product
+                        accumulatingProducts[product] = v
+                    }
                 default: break
                 }
             }
-            views.append(view)
-            hoisted.append(isHoisted)
-            needsGradient.append(needs)
+            views[v] = view
+            hoisted[v] = isHoisted
+            needsGradient[v] = needs
         }
         slots = [Int](repeating: 0, count: values.count)
         gradientSlots = slots
@@ -264,6 +293,8 @@ struct StepProgramPlan {
             writes[view.root, default: []].append((write, covers))
         }
         for (i, instruction) in program.instructions.enumerated() where instruction.results.contains(where: { needsGradient[$0] }) {
+            // An in-place sum's operands share its storage and gradient: it writes nothing.
+            if inPlaceSums[i] != nil { continue }
             for (k, operand) in instruction.operands.enumerated() {
                 let write = GradientWrite.operand(instruction: i, index: k)
                 switch instruction.op {
@@ -296,9 +327,17 @@ struct StepProgramPlan {
     /// slot per step makes the shared storage keep one per step.
     private mutating func planGradientAliases() {
         gradientRoot = Array(program.values.indices)
+        for (j, product) in inPlaceSums {
+            let (sum, y) = (program.instructions[j].results[0], program.instructions[product].results[0])
+            let target = views[sum].root
+            gradientRoot[y] = target
+            gradientSlots[target] = max(gradientSlots[target], gradientSlots[y])
+            aliasedWrites.insert(.operand(instruction: j, index: 0))
+            aliasedWrites.insert(.operand(instruction: j, index: 1))
+        }
         for (i, instruction) in program.instructions.enumerated().reversed() {
-            guard instruction.op == .binary(.add), needsGradient[instruction.results[0]] else { continue }
-            let target = gradientRoot[instruction.results[0]]
+            guard instruction.op == .binary(.add), needsGradient[instruction.results[0]], inPlaceSums[i] == nil else { continue }
+            let target = gradientRoot[views[instruction.results[0]].root]
             for (k, v) in instruction.operands.enumerated() {
                 let write = GradientWrite.operand(instruction: i, index: k)
                 guard assignedWrites.contains(write), views[v].root == v, views[v].isDense,
@@ -315,5 +354,26 @@ struct StepProgramPlan {
             gradientRoot[v] = target
         }
         for v in program.values.indices where gradientRoot[v] != v { gradientSlots[v] = gradientSlots[gradientRoot[v]] }
+    }
+
+    /// The hoisted operand and the product of add `j` when it can run in place (see `inPlaceSums`): T a
+    /// hoisted root used only here whose producer's gradient does not read it, Y = A·W (A a step value,
+    /// W a constant) used only here, both of the sum's shape.
+    private func inPlaceSum(_ j: Int, uses: [Int], producer: [Int: Int]) -> (Int, Int)? {
+        let instruction = program.instructions[j], values = program.values
+        let (p, q) = (instruction.operands[0], instruction.operands[1])
+        guard p != q else { return nil }
+        for (t, y) in [(p, q), (q, p)] {
+            guard hoisted[t], views[t].root == t, views[y].root == y, uses[t] == 1, uses[y] == 1,
+                  values[t].shape == values[y].shape, values[t].shape == values[instruction.results[0]].shape,
+                  let tProducer = producer[t], let yProducer = producer[y], !hoisted[y],
+                  case .matmul(false, _) = program.instructions[yProducer].op,
+                  case .constant = values[program.instructions[yProducer].operands[1]].kind else { continue }
+            switch program.instructions[tProducer].op {
+            case .matmul, .binary(.add), .binary(.subtract), .scaled, .concatenateLastAxis: return (t, yProducer)
+            default: continue
+            }
+        }
+        return nil
     }
 }

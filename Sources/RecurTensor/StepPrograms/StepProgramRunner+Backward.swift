@@ -22,9 +22,10 @@ extension StepProgramRunner {
         switch group {
         case .elementwise(let run):
             let result = plan.program.instructions[run[0]].results[0]
-            runBackward(run.map { elementwiseOperation($0, part: 0, hoisted: true, backward: true) },
-                        rows: rows(result, samples: 0..<plan.batch, hoisted: true), columns: plan.views[result].columns, step: 0,
-                        scratch: rowScratch[0].base)
+            parallelParts(hoistedRanges(rows(result, samples: 0..<plan.batch, hoisted: true))) { part, range in
+                runBackward(run.map { elementwiseOperation($0, part: part, hoisted: true, backward: true) },
+                            rows: range, columns: plan.views[result].columns, step: 0, scratch: rowScratch[part].base)
+            }
         case .single(let i): backwardSingle(i, step: 0, samples: 0..<plan.batch, part: 0, hoisted: true)
         }
     }

@@ -167,13 +167,23 @@ final class StepProgramRunner {
         }
     }
 
+    /// The rows of all steps split into one range per part: hoisted elementwise groups run on the
+    /// parts' threads too (their rows are independent; constants' gradients are summed per part).
+    func hoistedRanges(_ rows: Range<Int>) -> [Range<Int>] {
+        let count = parts.count
+        guard count > 1, rows.count >= count else { return [rows] }
+        return (0..<count).map { p in (rows.lowerBound + rows.count * p / count)..<(rows.lowerBound + rows.count * (p + 1) / count) }
+    }
+
     /// Runs a hoisted group once for all steps.
     func forwardHoisted(_ group: StepProgramPlan.Group) {
         switch group {
         case .elementwise(let run):
             let result = plan.program.instructions[run[0]].results[0]
-            runForward(run.map { elementwiseOperation($0, part: 0, hoisted: true, backward: false) },
-                       rows: rows(result, samples: 0..<plan.batch, hoisted: true), columns: plan.views[result].columns, step: 0)
+            parallelParts(hoistedRanges(rows(result, samples: 0..<plan.batch, hoisted: true))) { part, range in
+                runForward(run.map { elementwiseOperation($0, part: part, hoisted: true, backward: false) },
+                           rows: range, columns: plan.views[result].columns, step: 0)
+            }
         case .single(let i): forwardSingle(i, step: 0, samples: 0..<plan.batch, hoisted: true)
         }
     }
@@ -182,7 +192,7 @@ final class StepProgramRunner {
     /// while its values are in cache.
     private func runForward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns: Int, step t: Int) {
         for block in rowBlocks(rows, columns: columns) {
-            for o in operations {
+            for o in operations where !o.skipsForward {
                 forEachCall(in: block, columns: columns, dense: o.isDense) { r, n in
                     let y = o.result.row(r, step: t), a = o.a.row(r, step: t)
                     switch o.op {
@@ -221,13 +231,16 @@ final class StepProgramRunner {
         case .matmul(let transposeA, let transposeB):
             let (a, b, m, k, n, firstRow) = productShape(i, samples: samples, hoisted: hoisted)
             let pa = pointer(operands[0], step: t) + firstRow * a.rowStride
-            let (pb, pc) = (pointer(operands[1], step: t), pointer(result, step: t) + firstRow * n)
+            // A product summed in place adds into the sum's storage (see `StepProgramPlan.inPlaceSums`).
+            let sum = plan.accumulatingProducts[i]
+            let (pb, pc) = (pointer(operands[1], step: t), pointer(sum ?? result, step: t) + firstRow * n)
             if let step = stepMatrices[i], a.isDense {
-                step.forward.multiply(pa, rows: m, into: pc, accumulate: false)
+                step.forward.multiply(pa, rows: m, into: pc, accumulate: sum != nil)
             } else if hoisted && a.isDense && b.isDense && !transposeA {
                 parallelGemm(pa, transposeA: false, pb, transposeB: transposeB, pc, m: m, n: n, k: k)
             } else {
-                gemm(pa, transposeA: transposeA, pb, transposeB: transposeB, pc, m: m, n: n, k: k, lda: a.rowStride, ldb: b.rowStride, ldc: n)
+                gemm(pa, transposeA: transposeA, pb, transposeB: transposeB, pc, m: m, n: n, k: k, beta: sum != nil ? 1 : 0,
+                     lda: a.rowStride, ldb: b.rowStride, ldc: n)
             }
         case .concatenateLastAxis:
             let out = pointer(result, step: t), width = plan.views[result].columns
@@ -308,6 +321,8 @@ final class StepProgramRunner {
         /// Whether the operand's gradient is stored, not added (`StepProgramPlan.assignedWrites`).
         var assignsA = false
         var assignsB = false
+        /// An in-place sum, done by its product: nothing to run forward.
+        var skipsForward = false
         /// Whether every operand (and gradient) has dense rows or is one broadcast scalar, so that
         /// several rows run as one vector.
         var isDense = false
@@ -352,6 +367,7 @@ final class StepProgramRunner {
                 ? operand(operands[1], access: access[1], gradient: true) : nil,
             assignsA: plan.assignedWrites.contains(.operand(instruction: i, index: 0)),
             assignsB: plan.assignedWrites.contains(.operand(instruction: i, index: 1)))
+        operation.skipsForward = plan.inPlaceSums[i] != nil
         operation.isDense = [operation.a, operation.b].allSatisfy(isDense)
             && [operation.resultGradient, operation.aGradient, operation.bGradient].allSatisfy(isDense)
         return operation
