@@ -224,6 +224,31 @@ struct CompiledLoopTests {
         }
     }
 
+    /// `Tensor.compiledRecurrence` called with values the program was not traced for throws.
+    @Test func aProgramRunsOnlyOnWhatItWasTracedFor() throws {
+        let x = Self.sequence([2, 3], seed: 28), s = Self.sequence([2, 3], seed: 29)
+        guard case .success(let program) = try Tensor.traceStep(inputs: [[x]], states: [s], step: { x, s in
+            let h = try (x[0] + s[0]).tanh()
+            return ([h], [h])
+        }) else { Issue.record("not traced"); return }
+        let sequence = Self.sequence([2, 4, 3], seed: 30)
+        let run = try Tensor.compiledRecurrence(program, sequences: [sequence], initialStates: [s], mask: nil, reverse: false,
+                                                maskedOutput: .zeros, returnSequences: true)
+        #expect(run.sequences[0].shape == [2, 4, 3])
+        #expect(throws: RecurError.self) {
+            try Tensor.compiledRecurrence(program, sequences: [Self.sequence([2, 4, 5], seed: 31)], initialStates: [s], mask: nil,
+                                          reverse: false, maskedOutput: .zeros, returnSequences: true)
+        }
+        #expect(throws: RecurError.self) {
+            try Tensor.compiledRecurrence(program, sequences: [sequence], initialStates: [s, s], mask: nil, reverse: false,
+                                          maskedOutput: .zeros, returnSequences: true)
+        }
+        #expect(throws: RecurError.self) {
+            try Tensor.compiledRecurrence(program, sequences: [sequence], initialStates: [s], mask: Tensor.ones([2, 3]), reverse: false,
+                                          maskedOutput: .zeros, returnSequences: true)
+        }
+    }
+
     /// A custom gradient (`Tensor.differentiable`), an op with no traced form (`sum`, a transpose) and a
     /// batched matmul decline, naming what they met.
     @Test func untracedOpsAreNamed() throws {
