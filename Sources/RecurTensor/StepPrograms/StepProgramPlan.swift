@@ -87,7 +87,6 @@ struct StepProgramPlan {
     ///   - saving: whether the forward values of every step are kept for a backward pass.
     ///   - inputNeedsGradient, constantNeedsGradient: which leaves a backward pass must differentiate.
     init(_ program: StepProgram, time: Int, saving: Bool, inputNeedsGradient: [Bool], constantNeedsGradient: [Bool]) throws {
-        let program = program.reassociatingConstantSums()
         self.program = program
         self.time = time
         self.saving = saving
@@ -97,8 +96,7 @@ struct StepProgramPlan {
         var uses = [Int](repeating: 0, count: values.count)
         for instruction in program.instructions { for v in instruction.operands { uses[v] += 1 } }
         for v in program.outputs + program.newStates { uses[v] += 2 }
-        // Leaves first (a rewritten instruction may read a constant numbered after its result), then
-        // computed values in order: each reads only leaves and earlier results.
+        // Leaves first, then computed values in order: each reads only leaves and earlier results.
         views = values.enumerated().map { v, value in
             let columns = value.shape.last ?? 1
             return View(root: v, columnOffset: 0, rowStride: columns, rows: columns == 0 ? 0 : value.shape.reduce(1, *) / columns, columns: columns)
