@@ -247,6 +247,13 @@ struct CompiledLoopTests {
             try Tensor.compiledRecurrence(program, sequences: [sequence], initialStates: [s], mask: Tensor.ones([2, 3]), reverse: false,
                                           maskedOutput: .zeros, returnSequences: true)
         }
+        #expect(throws: RecurError.self) {
+            try Tensor.compiledRecurrence(program, sequences: [sequence], initialStates: [s], mask: Tensor.ones([2, 4]), reverse: false,
+                                          maskedOutput: .state(1), returnSequences: true)
+        }
+        #expect(throws: RecurError.self) {
+            try Tensor.compiledRecurrence(program, sequences: [], initialStates: [s], mask: nil, reverse: false, maskedOutput: .zeros, returnSequences: true)
+        }
     }
 
     /// A custom gradient (`Tensor.differentiable`), an op with no traced form (`sum`, a transpose) and a

@@ -35,8 +35,11 @@ extension Tensor {
     ///   - reverse: process the last timestep first.
     public static func compiledRecurrence(_ program: StepProgram, sequences: [Tensor], initialStates: [Tensor], mask: Tensor?,
                                           reverse: Bool, maskedOutput: MaskedStepOutput, returnSequences: Bool) throws -> CompiledRecurrenceOutputs {
+        guard let first = sequences.first else {
+            throw RecurError.invalidArgument(op: "compiledRecurrence", message: "needs at least one sequence")
+        }
         let all = sequences + initialStates + program.constants + (mask.map { [$0] } ?? [])
-        let device = sequences[0].device
+        let device = first.device
         if let other = all.first(where: { $0.device != device }) {
             throw RecurError.invalidArgument(op: "compiledRecurrence", message: "operands are on different devices: \(device) and \(other.device)")
         }
@@ -76,6 +79,12 @@ extension Tensor {
         }
         for v in program.outputs where program.values[v].shape.first != batch {
             throw StepTraceFailure(reason: "an output of shape \(describeShape(program.values[v].shape)) does not start with the batch (\(batch))")
+        }
+        if case .state(let i) = maskedOutput {
+            guard stateIDs.indices.contains(i), program.outputs.allSatisfy({ program.values[$0].shape == program.values[stateIDs[i]].shape }) else {
+                throw RecurError.invalidArgument(op: "compiledRecurrence", message: "masked steps cannot output state \(i): the step has \(stateIDs.count) state(s) "
+                                                 + "and outputs of shapes \(program.outputs.map { describeShape(program.values[$0].shape) }.joined(separator: ", "))")
+            }
         }
         let saving = GradientRecording.isEnabled && all.contains { $0.requiresGradient }
         let run = try backend.runStepProgram(program, sequences: sequences, initialStates: initialStates, mask: mask, reverse: reverse,
