@@ -45,30 +45,13 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     }
 
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, shape: [Int]) -> Tensor {
-        let code: Int32
-        switch op {
-        case .add: code = Int32(RECUR_ADD)
-        case .subtract: code = Int32(RECUR_SUB)
-        case .multiply: code = Int32(RECUR_MUL)
-        case .divide: code = Int32(RECUR_DIV)
-        case .maximum: code = Int32(RECUR_MAX)
-        case .minimum: code = Int32(RECUR_MIN)
-        case .greater, .greaterEqual, .less, .equal, .notEqual:
-            let zeros = filled(0, shape: shape)
-            let x = broadcastBinary(a, zeros, code: Int32(RECUR_ADD), shape: shape)
-            let y = broadcastBinary(b, zeros, code: Int32(RECUR_ADD), shape: shape)
-            let out = Tensor(uninitializedShape: shape)
-            let predicate: (Float, Float) -> Bool = switch op {
-            case .greater: (>)
-            case .greaterEqual: (>=)
-            case .less: (<)
-            case .equal: (==)
-            default: (!=)
-            }
-            for i in 0..<out.count { out.base[i] = predicate(x.base[i], y.base[i]) ? 1 : 0 }
-            return out
-        }
-        return broadcastBinary(a, b, code: code, shape: shape)
+        if let code = op.kernelCode { return broadcastBinary(a, b, code: code, shape: shape) }
+        let zeros = filled(0, shape: shape)
+        let x = broadcastBinary(a, zeros, code: Int32(RECUR_ADD), shape: shape)
+        let y = broadcastBinary(b, zeros, code: Int32(RECUR_ADD), shape: shape)
+        let out = Tensor(uninitializedShape: shape)
+        applyBinary(op, x.base, 1, y.base, 1, out.base, out.count)
+        return out
     }
 
     // MARK: Linear algebra
@@ -332,5 +315,36 @@ func applyUnary(_ op: UnaryOp, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMuta
     case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
     case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
     case .sign: for i in 0..<n { y[i] = x[i] > 0 ? 1 : (x[i] < 0 ? -1 : 0) }
+    }
+}
+
+/// y[i] = a[i·sa] op b[i·sb] over n scalars (strides 0 or 1).
+func applyBinary(_ op: BinaryOp, _ a: UnsafeMutablePointer<Float>, _ sa: Int, _ b: UnsafeMutablePointer<Float>, _ sb: Int,
+                 _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    if let code = op.kernelCode { recur_binary(code, a, sa, b, sb, y, n); return }
+    let predicate: (Float, Float) -> Bool
+    switch op {
+    case .add, .subtract, .multiply, .divide, .maximum, .minimum: preconditionFailure("arithmetic runs in recur_binary")
+    case .greater: predicate = (>)
+    case .greaterEqual: predicate = (>=)
+    case .less: predicate = (<)
+    case .equal: predicate = (==)
+    case .notEqual: predicate = (!=)
+    }
+    for i in 0..<n { y[i] = predicate(a[i * sa], b[i * sb]) ? 1 : 0 }
+}
+
+extension BinaryOp {
+    /// The `recur_binary` code of an arithmetic op; nil for the comparisons.
+    var kernelCode: Int32? {
+        switch self {
+        case .add: Int32(RECUR_ADD)
+        case .subtract: Int32(RECUR_SUB)
+        case .multiply: Int32(RECUR_MUL)
+        case .divide: Int32(RECUR_DIV)
+        case .maximum: Int32(RECUR_MAX)
+        case .minimum: Int32(RECUR_MIN)
+        case .greater, .greaterEqual, .less, .equal, .notEqual: nil
+        }
     }
 }

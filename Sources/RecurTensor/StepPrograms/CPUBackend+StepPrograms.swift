@@ -16,20 +16,13 @@ extension CPUBackend {
                                        inputNeedsGradient: sequences.map { saving && $0.requiresGradient },
                                        constantNeedsGradient: program.constants.map { saving && $0.requiresGradient })
         let runner = StepProgramRunner(plan)
-        let timeIndex = { (t: Int) in reverse ? time - 1 - t : t }
         // Inputs, time-major in processing order.
         for (k, x) in sequences.enumerated() {
-            let features = x.count / (batch * time)
-            let destination = runner.pointer(inputIDs[k], step: 0)
-            for t in 0..<time {
-                for b in 0..<batch {
-                    (destination + (t * batch + b) * features).update(from: x.base + (b * time + timeIndex(t)) * features, count: features)
-                }
-            }
+            SequenceLayout.timeMajor(x.base, batch: batch, time: time, features: x.count / (batch * time), reversed: reverse,
+                                     into: runner.pointer(inputIDs[k], step: 0))
         }
         for (k, s) in initialStates.enumerated() { runner.pointer(stateIDs[k], step: 0).update(from: s.base, count: s.count) }
-        let maskValues = mask.map { Array(UnsafeBufferPointer(start: $0.base, count: $0.count)) }
-        func kept(_ b: Int, _ t: Int) -> Bool { maskValues.map { $0[b * time + timeIndex(t)] != 0 } ?? true }
+        let steps = try StepMask(mask, batch: batch, time: time, reverse: reverse)
 
         for group in plan.hoistedGroups { runner.forwardHoisted(group) }
         let outputSizes = program.outputs.map { program.values[$0].shape.reduce(1, *) / batch }
@@ -42,13 +35,13 @@ extension CPUBackend {
                     let size = stateSizes[k]
                     let (old, new) = (runner.pointer(stateIDs[k], step: t), runner.pointer(stateIDs[k], step: t + 1))
                     runner.copyDense(v, step: t, samples: samples, to: new)
-                    for b in samples where !kept(b, t) { (new + b * size).update(from: old + b * size, count: size) }
+                    for b in steps.maskedRows(step: t, in: samples) { (new + b * size).update(from: old + b * size, count: size) }
                 }
                 // Without the sequence only the last step's outputs are returned (and read).
                 for (k, v) in program.outputs.enumerated() where returnSequences || t == time - 1 || maskedOutput == .previousOutput {
                     let size = outputSizes[k], out = outputArenas[k].base + t * batch * size
                     runner.copyDense(v, step: t, samples: samples, to: out)
-                    for b in samples where !kept(b, t) {
+                    for b in steps.maskedRows(step: t, in: samples) {
                         switch maskedOutput {
                         case .zeros: (out + b * size).update(repeating: 0, count: size)
                         case .state(let i): (out + b * size).update(from: runner.pointer(stateIDs[i], step: t) + b * size, count: size)
@@ -66,11 +59,7 @@ extension CPUBackend {
             for (k, v) in program.outputs.enumerated() {
                 let size = outputSizes[k]
                 let sequence = Tensor(uninitializedShape: [batch, time] + program.values[v].shape.dropFirst())
-                for t in 0..<time {
-                    for b in 0..<batch {
-                        (sequence.base + (b * time + t) * size).update(from: outputArenas[k].base + (t * batch + b) * size, count: size)
-                    }
-                }
+                SequenceLayout.batchMajor(outputArenas[k].base, batch: batch, time: time, features: size, reversed: false, into: sequence.base)
                 results.append(sequence)
             }
         }
@@ -85,7 +74,7 @@ extension CPUBackend {
             results.append(final)
         }
         let context = CompiledBackwardContext(runner: runner, inputIDs: inputIDs, stateIDs: stateIDs, batch: batch, time: time,
-                                              reverse: reverse, maskValues: maskValues, maskedOutput: maskedOutput,
+                                              reverse: reverse, steps: steps, maskedOutput: maskedOutput,
                                               returnSequences: returnSequences, outputSizes: outputSizes,
                                               sequenceShapes: sequences.map(\.shape))
         return (results, { grads in try context.backward(grads) })

@@ -9,7 +9,7 @@ struct CompiledBackwardContext {
     let batch: Int
     let time: Int
     let reverse: Bool
-    let maskValues: [Float]?
+    let steps: StepMask
     let maskedOutput: MaskedStepOutput
     let returnSequences: Bool
     let outputSizes: [Int]
@@ -53,12 +53,8 @@ struct CompiledBackwardContext {
         for (k, v) in inputIDs.enumerated() {
             guard plan.needsGradient[v] else { result.append(nil); continue }
             let dx = Tensor(uninitializedShape: sequenceShapes[k])
-            let features = dx.count / (batch * time), source = runner.gradientPointer(v, step: 0)
-            for t in 0..<time {
-                for b in 0..<batch {
-                    (dx.base + (b * time + (reverse ? time - 1 - t : t)) * features).update(from: source + (t * batch + b) * features, count: features)
-                }
-            }
+            SequenceLayout.batchMajor(runner.gradientPointer(v, step: 0), batch: batch, time: time, features: dx.count / (batch * time),
+                                      reversed: reverse, into: dx.base)
             result.append(dx)
         }
         for (k, v) in stateIDs.enumerated() {
@@ -72,8 +68,6 @@ struct CompiledBackwardContext {
         }
         return result
     }
-
-    private func kept(_ b: Int, _ t: Int) -> Bool { maskValues.map { $0[b * time + (reverse ? time - 1 - t : t)] != 0 } ?? true }
 
     /// Step `t`'s backward pass on the samples of `part`: the output gradients, the carried state
     /// gradients (passed through unchanged for masked samples), then the program's pullbacks; leaves
@@ -97,7 +91,7 @@ struct CompiledBackwardContext {
             }
         }
         for (k, size) in stateSizes.enumerated() { (passes[k].base + samples.lowerBound * size).update(repeating: 0, count: samples.count * size) }
-        for b in samples where !kept(b, t) {
+        for b in steps.maskedRows(step: t, in: samples) {
             for (k, size) in stateSizes.enumerated() {
                 (passes[k].base + b * size).update(from: carries[k].base + b * size, count: size)
                 (carries[k].base + b * size).update(repeating: 0, count: size)

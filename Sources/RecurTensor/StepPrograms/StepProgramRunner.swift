@@ -384,23 +384,3 @@ extension StepProgramRunner {
         }
     }
 }
-
-/// y[i] = a[i·sa] op b[i·sb] over n scalars (strides 0 or 1).
-func applyBinary(_ op: BinaryOp, _ a: UnsafeMutablePointer<Float>, _ sa: Int, _ b: UnsafeMutablePointer<Float>, _ sb: Int,
-                 _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-    let predicate: (Float, Float) -> Bool
-    switch op {
-    case .add: recur_binary(Int32(RECUR_ADD), a, sa, b, sb, y, n); return
-    case .subtract: recur_binary(Int32(RECUR_SUB), a, sa, b, sb, y, n); return
-    case .multiply: recur_binary(Int32(RECUR_MUL), a, sa, b, sb, y, n); return
-    case .divide: recur_binary(Int32(RECUR_DIV), a, sa, b, sb, y, n); return
-    case .maximum: recur_binary(Int32(RECUR_MAX), a, sa, b, sb, y, n); return
-    case .minimum: recur_binary(Int32(RECUR_MIN), a, sa, b, sb, y, n); return
-    case .greater: predicate = (>)
-    case .greaterEqual: predicate = (>=)
-    case .less: predicate = (<)
-    case .equal: predicate = (==)
-    case .notEqual: predicate = (!=)
-    }
-    for i in 0..<n { y[i] = predicate(a[i * sa], b[i * sb]) ? 1 : 0 }
-}
