@@ -14,25 +14,35 @@ struct DataParallelTests {
     static let check = BackupAndRestoreTests.recur.deletingLastPathComponent().appendingPathComponent("RecurMPICheck")
 
     /// Runs `command` with Open MPI's settings for running as root, oversubscribed, over loopback and
-    /// shared memory without cross-process memory access (containers may forbid it); returns the exit
-    /// status and the seconds it took.
-    static func run(_ command: [String]) throws -> (status: Int32, seconds: Double) {
+    /// shared memory without cross-process memory access (containers may forbid it), and without the
+    /// daemons' shared-memory copy of the hardware topology (`rtc_hwloc_vmhole=none`: Open MPI 4.1's
+    /// daemon maps it into the largest unmapped range it finds, which can be the stack's growth room —
+    /// an `orted` crashed there in about one two-host launch in twenty); returns the exit status and the
+    /// seconds it took and the last lines of its standard error (for a failure's message).
+    static func run(_ command: [String]) throws -> (status: Int32, seconds: Double, errorTail: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_btl": "self,vader",
                              "OMPI_MCA_oob_tcp_if_include": "lo", "OMPI_MCA_rmaps_base_oversubscribe": "1",
-                             "OMPI_MCA_btl_vader_single_copy_mechanism": "none", "SWIFT_BACKTRACE": "enable=no", "RECUR_THREADS": "1"] {
+                             "OMPI_MCA_btl_vader_single_copy_mechanism": "none", "OMPI_MCA_rtc_hwloc_vmhole": "none", "SWIFT_BACKTRACE": "enable=no", "RECUR_THREADS": "1"] {
             environment[key] = value
         }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("recur-mpi-\(UUID().uuidString).log")
+        try #require(FileManager.default.createFile(atPath: errorLog.path, contents: nil), "cannot create \(errorLog.path)")
+        defer { try? FileManager.default.removeItem(at: errorLog) }
+        let errorHandle = try FileHandle(forWritingTo: errorLog)
+        process.standardError = errorHandle
         let start = Date()
         try process.run()
         process.waitUntilExit()
-        return (process.terminationStatus, Date().timeIntervalSince(start))
+        try errorHandle.close()
+        let errorText = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+        let tail = errorText.split(separator: "\n").suffix(12).joined(separator: "\n")
+        return (process.terminationStatus, Date().timeIntervalSince(start), tail)
     }
 
     /// Every rank's weights after a run on `ranks` processes (nil: one plain process, no MPI).
@@ -40,8 +50,8 @@ struct DataParallelTests {
         let out = dir.appendingPathComponent("np\(ranks ?? 0)\(extra.joined())")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let command = ranks.map { [mpirun!, "--timeout", "60", "-np", "\($0)", check.path, out.path, "--distributed"] } ?? [check.path, out.path]
-        let (status, _) = try run(command + extra)
-        try #require(status == 0, "\(command.joined(separator: " ")) exited with \(status)")
+        let (status, _, errorTail) = try run(command + extra)
+        try #require(status == 0, "\(command.joined(separator: " ")) exited with \(status):\n\(errorTail)")
         return try (0..<(ranks ?? 1)).map { rank in
             let arrays = try NumpyFile.loadNpz(path: out.appendingPathComponent("rank-\(rank).npz").path)
             return (0..<arrays.count).map { arrays["arr_\($0)"]! }
@@ -82,10 +92,10 @@ struct DataParallelTests {
         let reference = try Self.train(ranks: nil, in: dir)[0]
         let fakessh = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/fakessh").path
-        let (status, _) = try Self.run([Self.mpirun!, "--timeout", "60", "--mca", "plm_rsh_agent", fakessh, "-H", "127.0.0.2:1,127.0.0.3:1",
+        let (status, _, errorTail) = try Self.run([Self.mpirun!, "--timeout", "60", "--mca", "plm_rsh_agent", fakessh, "-H", "127.0.0.2:1,127.0.0.3:1",
                                         "-np", "2", "--bind-to", "none", "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo",
                                         Self.check.path, dir.path, "--distributed"])
-        try #require(status == 0, "the two-host job exited with \(status)")
+        try #require(status == 0, "the two-host job exited with \(status):\n\(errorTail)")
         let weights = try (0..<2).map { rank in
             let arrays = try NumpyFile.loadNpz(path: dir.appendingPathComponent("rank-\(rank).npz").path)
             return (0..<arrays.count).map { arrays["arr_\($0)"]! }
@@ -98,7 +108,7 @@ struct DataParallelTests {
         try #require(FileManager.default.fileExists(atPath: Self.check.path), "build the RecurMPICheck executable first (swift build)")
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (status, seconds) = try Self.run([Self.mpirun!, "--timeout", "60", "-np", "2", Self.check.path, dir.path, "--distributed",
+        let (status, seconds, _) = try Self.run([Self.mpirun!, "--timeout", "60", "-np", "2", Self.check.path, dir.path, "--distributed",
                                               "--kill-rank", "1", "--kill-step", "3"])
         #expect(status != 0)
         #expect(seconds < 60, "the job took \(seconds) s to end")
