@@ -9,7 +9,7 @@ Usage:
 
 Training keys: ms per step of a timed `model.fit` over `--steps` batches of random float32 data
 (after a warm-up `fit` that compiles), SGD, SparseCategoricalCrossentropy(from_logits=True).
-Inference keys: median ms of `predict_on_batch(x[:1])` and of `predict(10k, batch_size=32)`.
+Inference keys: median ms of `predict_on_batch(x[:1])` and of `predict(10k, batch_size=32 and 1024)`.
 `--threads 0` (default) leaves the backend's thread pools at their defaults (all cores).
 """
 import argparse
@@ -124,4 +124,6 @@ result["guide_single_sample_inference_ms"] = median_ms(lambda: guide_lstm.predic
 x10k, _ = random_data(10_000, 28, 28)
 result["guide_predict_10k_ms"] = median_ms(lambda: guide_lstm.predict(x10k, batch_size=32, verbose=0),
                                            args.predict_repeats, warmup=1)
+result["guide_predict_10k_b1024_ms"] = median_ms(lambda: guide_lstm.predict(x10k, batch_size=1024, verbose=0),
+                                                 args.predict_repeats, warmup=1)
 print(json.dumps(result, indent=2, sort_keys=True))

@@ -9,7 +9,8 @@ Models: nn.LSTM/nn.GRU (batch_first, hidden 64) -> last output -> BatchNorm1d(64
 ("fused" keys), or a Python loop over nn.LSTMCell/nn.GRUCell ("cell_loop" keys); and
 nn.LSTM(32, 256) over 100 steps -> Linear(10) at batch 32. Training: SGD(lr=0.01), CrossEntropyLoss,
 random float32 data; ms per step = mean over `--steps` timed steps after warm-up steps.
-Inference (eval mode, torch.no_grad()): median ms for one sample and for 10,000 samples in batches of 32.
+Inference (eval mode, torch.no_grad()): median ms for one sample and for 10,000 samples in batches of 32
+and of 1024. `--inference-only` skips the training models (as `recur bench inference`).
 Runs on CPU only (CUDA is never used).
 """
 import argparse
@@ -27,6 +28,7 @@ parser.add_argument("--steps", type=int, default=200, help="timed training steps
 parser.add_argument("--warmup", type=int, default=10, help="untimed training steps before timing")
 parser.add_argument("--inference-repeats", type=int, default=1000, help="timed single-sample calls")
 parser.add_argument("--predict-repeats", type=int, default=3, help="timed predict(10k) calls")
+parser.add_argument("--inference-only", action="store_true", help="measure only the inference keys")
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -110,27 +112,31 @@ configs = [
     ("guide_gru_fused_train_ms_per_step", guide_model("gru")),
     ("guide_gru_cell_loop_train_ms_per_step", guide_model("gru", cell_loop=True)),
 ]
+if args.inference_only:
+    configs = []
 for key, model in configs:
     result[key] = train_ms_per_step(model, x, y)
     print(f"{key}: {result[key]:.3f}", file=sys.stderr, flush=True)
 
-long_model = nn.Sequential(Recurrent("lstm", 32, 256, False), nn.Linear(256, 10))
-x_long, y_long = random_batch(32, 100, 32)
-result["lstm256_t100_b32_train_ms_per_step"] = train_ms_per_step(long_model, x_long, y_long)
-print(f"lstm256_t100_b32_train_ms_per_step: {result['lstm256_t100_b32_train_ms_per_step']:.3f}",
-      file=sys.stderr, flush=True)
+if not args.inference_only:
+    long_model = nn.Sequential(Recurrent("lstm", 32, 256, False), nn.Linear(256, 10))
+    x_long, y_long = random_batch(32, 100, 32)
+    result["lstm256_t100_b32_train_ms_per_step"] = train_ms_per_step(long_model, x_long, y_long)
+    print(f"lstm256_t100_b32_train_ms_per_step: {result['lstm256_t100_b32_train_ms_per_step']:.3f}",
+          file=sys.stderr, flush=True)
 
 guide_lstm.eval()
 sample = x[:1]
 x10k = torch.from_numpy(rng.random((10_000, 28, 28), dtype=np.float32))
 
 
-def predict_10k():
-    return torch.cat([guide_lstm(x10k[i:i + 32]) for i in range(0, x10k.shape[0], 32)])
+def predict_10k(batch):
+    return torch.cat([guide_lstm(x10k[i:i + batch]) for i in range(0, x10k.shape[0], batch)])
 
 
 with torch.no_grad():
     result["guide_single_sample_inference_ms"] = median_ms(lambda: guide_lstm(sample), args.inference_repeats,
                                                            warmup=10)
-    result["guide_predict_10k_ms"] = median_ms(predict_10k, args.predict_repeats, warmup=1)
+    result["guide_predict_10k_ms"] = median_ms(lambda: predict_10k(32), args.predict_repeats, warmup=1)
+    result["guide_predict_10k_b1024_ms"] = median_ms(lambda: predict_10k(1024), args.predict_repeats + 2, warmup=1)
 print(json.dumps(result, indent=2, sort_keys=True))

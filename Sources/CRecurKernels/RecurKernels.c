@@ -108,18 +108,64 @@ void recur_relu_backward(const float *x, const float *dy, float *dx, long n) {
     for (long k = 0; k < n; k++) dx[k] = x[k] > 0.0f ? dy[k] : 0.0f;
 }
 
+/* ROWS rows of C (at most 4) times a WIDTH-column block of B: the ROWS·WIDTH accumulators (16 zmm
+   registers) stay in registers over the whole k loop, so each B element is loaded once per call and C
+   is read and written once, instead of once per k. One row takes 256 columns, so B is read in whole
+   rows of 1 KiB for the common 4·64-unit gate width. */
+#define FEW_ROWS_KERNEL(ROWS, WIDTH)                                                              \
+static inline __attribute__((always_inline))                                                     \
+void few_rows_##ROWS(const float *a, long lda, const float *b, float *c, long n, long k, int accumulate) { \
+    float acc[ROWS][WIDTH];                                                                      \
+    for (long i = 0; i < ROWS; i++) {                                                            \
+        VECTORIZE                                                                                \
+        for (long j = 0; j < WIDTH; j++) acc[i][j] = accumulate ? c[i * n + j] : 0.0f;           \
+    }                                                                                            \
+    for (long p = 0; p < k; p++) {                                                               \
+        const float *bp = b + p * n;                                                             \
+        for (long i = 0; i < ROWS; i++) {                                                        \
+            const float aip = a[i * lda + p];                                                    \
+            VECTORIZE                                                                            \
+            for (long j = 0; j < WIDTH; j++) acc[i][j] += aip * bp[j];                           \
+        }                                                                                        \
+    }                                                                                            \
+    for (long i = 0; i < ROWS; i++) {                                                            \
+        VECTORIZE                                                                                \
+        for (long j = 0; j < WIDTH; j++) c[i * n + j] = acc[i][j];                               \
+    }                                                                                            \
+}
+FEW_ROWS_KERNEL(1, 256)
+FEW_ROWS_KERNEL(2, 128)
+FEW_ROWS_KERNEL(3, 64)
+FEW_ROWS_KERNEL(4, 64)
+
 MULTIVERSION
-void recur_gemm_few_rows(const float *a, const float *b, float *c, long m, long n, long k, int accumulate) {
-    for (long i = 0; i < m; i++) {
-        float *ci = c + i * n;
-        if (!accumulate) {
-            for (long j = 0; j < n; j++) ci[j] = 0.0f;
+void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, long m, long n, long k, int accumulate) {
+    for (long i0 = 0; i0 < m; i0 += 4) {
+        const long rows = m - i0 < 4 ? m - i0 : 4;
+        const long width = rows == 1 ? 256 : (rows == 2 ? 128 : 64);
+        const float *ai = a + i0 * lda;
+        float *ci = c + i0 * n;
+        long j0 = 0;
+        for (; j0 + width <= n; j0 += width) {
+            switch (rows) {
+            case 1: few_rows_1(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            case 2: few_rows_2(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            case 3: few_rows_3(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            default: few_rows_4(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            }
         }
-        for (long p = 0; p < k; p++) {
-            const float aip = a[i * k + p];
-            const float *bp = b + p * n;
-            VECTORIZE
-            for (long j = 0; j < n; j++) ci[j] += aip * bp[j];
+        /* The last columns (n not a multiple of the block), row by row. */
+        for (long i = 0; i < rows && j0 < n; i++) {
+            float *cij = ci + i * n;
+            if (!accumulate) {
+                for (long j = j0; j < n; j++) cij[j] = 0.0f;
+            }
+            for (long p = 0; p < k; p++) {
+                const float aip = ai[i * lda + p];
+                const float *bp = b + p * n;
+                VECTORIZE
+                for (long j = j0; j < n; j++) cij[j] += aip * bp[j];
+            }
         }
     }
 }

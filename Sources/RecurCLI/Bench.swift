@@ -11,7 +11,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed repetitions per measurement.") var repeats = 50
     @Option(help: "Threads for Recur's fused kernels (OpenBLAS stays single-threaded).") var threads = Parallelism.threads
     @Option(help: "Training steps timed per model (rnn), as the Python scripts' --steps.") var steps = 100
-    @Option(name: .customLong("compare"), help: "Python interpreter with keras, jax, tensorflow and torch: also run scripts/bench_keras.py (JAX and TensorFlow backends) and scripts/bench_torch.py in this run and report Recur's ratio to each.")
+    @Option(help: "Timed single-sample predictOnBatch calls (inference, rnn).") var inferenceRepeats = 300
+    @Option(name: .customLong("compare"), help: "Python interpreter with keras, jax, tensorflow and torch: also run scripts/bench_keras.py (JAX and TensorFlow backends; rnn only) and scripts/bench_torch.py in this run and report Recur's ratio to each.")
     var python: String?
 
     func run() throws {
@@ -21,10 +22,24 @@ struct Bench: ParsableCommand {
         let result: [String: Any]
         switch suite {
         case "ops": result = try opsBenchmark()
-        case "inference": result = try inferenceBenchmark(GuideModels.mnistRows(cell: .lstm))
+        case "inference":
+            var inference = try inferenceBenchmark(GuideModels.mnistRows(cell: .lstm))
+            if let python {
+                inference["peers"] = try comparePeers(python: python, recur: inference, runs: [
+                    ("torch", ["scripts/bench_torch.py", "--threads", String(threads), "--inference-only",
+                               "--inference-repeats", String(inferenceRepeats)]),
+                ])
+            }
+            result = inference
         case "rnn":
             var rnn = try rnnBenchmark()
-            if let python { rnn["peers"] = try comparePeers(python: python, recur: rnn) }
+            if let python {
+                rnn["peers"] = try comparePeers(python: python, recur: rnn, runs: [
+                    ("keras_jax", ["scripts/bench_keras.py", "--backend", "jax", "--steps", String(steps)]),
+                    ("keras_tensorflow", ["scripts/bench_keras.py", "--backend", "tensorflow", "--steps", String(steps)]),
+                    ("torch", ["scripts/bench_torch.py", "--threads", String(threads), "--steps", String(steps)]),
+                ])
+            }
             result = rnn
         default: throw ValidationError("unknown suite \(suite): use ops, rnn or inference")
         }
@@ -61,6 +76,8 @@ struct Bench: ParsableCommand {
         let exp = time(repeats) { _ = x.exp() }
         let small = Tensor.randomUniform([64, 256], generator: &g)
         let eager = try time(repeats * 100) { _ = try small + small }
+        let tiny = Tensor.randomUniform([64], generator: &g)
+        let overhead = try time(repeats * 100) { _ = try tiny + tiny }
         return [
             "matmul_64x256x92_us": matmul.median * 1e6,
             "matmul_64x256x92_gflops": 2.0 * Double(m * k * n) / matmul.median / 1e9,
@@ -69,6 +86,7 @@ struct Bench: ParsableCommand {
             "sigmoid_1M_gelements_per_s": Double(x.count) / sigmoid / 1e9,
             "exp_1M_gelements_per_s": Double(x.count) / exp / 1e9,
             "add_64x256_us": eager * 1e6,
+            "add_64_us": overhead * 1e6,
             "threads": threads, "blas_kernels": blasKernelName,
         ]
     }
@@ -101,14 +119,10 @@ struct Bench: ParsableCommand {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(batches)
     }
 
-    /// Runs the Keras (JAX, TensorFlow) and PyTorch scripts with the same settings and puts their numbers
-    /// and Recur's ratio (Recur ms / peer ms; below 1 means Recur is faster) side by side.
-    func comparePeers(python: String, recur: [String: Any]) throws -> [String: Any] {
-        let runs: [(String, [String])] = [
-            ("keras_jax", ["scripts/bench_keras.py", "--backend", "jax", "--steps", String(steps)]),
-            ("keras_tensorflow", ["scripts/bench_keras.py", "--backend", "tensorflow", "--steps", String(steps)]),
-            ("torch", ["scripts/bench_torch.py", "--threads", String(threads), "--steps", String(steps)]),
-        ]
+    /// Runs the peers' scripts (`runs`: name and arguments; the Keras ones on JAX and TensorFlow, the
+    /// PyTorch one) with the same settings and puts their numbers and Recur's ratio (Recur ms / peer ms;
+    /// below 1 means Recur is faster) side by side.
+    func comparePeers(python: String, recur: [String: Any], runs: [(String, [String])]) throws -> [String: Any] {
         var peers: [String: Any] = [:]
         for (name, arguments) in runs {
             let process = Process()
@@ -134,14 +148,16 @@ struct Bench: ParsableCommand {
         return peers
     }
 
-    /// Single-sample latency (`predictOnBatch`) and `predict` over 10,000 samples of the guide's model.
+    /// Single-sample latency (`predictOnBatch`) and `predict` over 10,000 samples of the guide's model,
+    /// at Keras's default batch of 32 and at 1024.
     func inferenceBenchmark(_ model: Model) throws -> [String: Any] {
         var g = SeededGenerator(seed: 3)
         let sample = Tensor.randomUniform([1, 28, 28], generator: &g)
         let tenK = Tensor.randomUniform([10_000, 28, 28], generator: &g)
         return [
-            "guide_single_sample_inference_ms": try time(300, warmup: 10) { _ = try model.predictOnBatch(sample) } * 1e3,
+            "guide_single_sample_inference_ms": try time(inferenceRepeats, warmup: 10) { _ = try model.predictOnBatch(sample) } * 1e3,
             "guide_predict_10k_ms": try time(3, warmup: 1) { _ = try model.predict(tenK, batchSize: 32) } * 1e3,
+            "guide_predict_10k_b1024_ms": try time(5, warmup: 1) { _ = try model.predict(tenK, batchSize: 1024) } * 1e3,
         ]
     }
 

@@ -38,9 +38,10 @@ void recur_tanh_backward(const float *y, const float *dy, float *dx, long n);   
 void recur_sigmoid_backward(const float *y, const float *dy, float *dx, long n); /* dx = dy*y*(1-y) */
 void recur_relu_backward(const float *x, const float *dy, float *dx, long n);    /* dx = x>0 ? dy : 0 */
 
-/* C (m×n) = A (m×k)·B (k×n), or C += A·B when `accumulate`; row-major, packed. For the few-row
-   products of single-sample inference, where a BLAS call costs more than the arithmetic. */
-void recur_gemm_few_rows(const float *a, const float *b, float *c, long m, long n, long k, int accumulate);
+/* C (m×n) = A (m×k)·B (k×n), or C += A·B when `accumulate`; row-major, A's rows `lda` apart, B and C
+   packed. For the few-row products of single-sample inference, where a BLAS call costs more than the
+   arithmetic. */
+void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, long m, long n, long k, int accumulate);
 
 /* Sum of n floats (accumulated in double). */
 double recur_sum(const float *x, long n);

@@ -19,8 +19,8 @@ extension Tensor {
     ///   outputs the carried h, or zeros with `zeroMaskedOutputs`.
     /// - `reverse` processes time last to first (`goBackwards`).
     ///
-    /// The driver owns the checks, the time-major layout, the input projection x·W + b of every step as
-    /// one GEMM, the mask carry (rows copied forward, gradients passed straight back), the split of the
+    /// The driver owns the checks, the time-major layout, the input projection x·W + b (of every step as
+    /// one GEMM when a backward pass needs it, else each step's as it runs), the mask carry (rows copied forward, gradients passed straight back), the split of the
     /// batch across `Parallelism.threads` (rows are independent in time), and dx, dW, db and the initial
     /// states' gradients; each kind adds its per-step forward and backward around its C gate kernel.
     /// It runs on the operands' device, on its backend's kernel (`Backend.recurrence`).
@@ -69,7 +69,17 @@ extension CPUBackend {
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         // Inference keeps one step of the stepper's values, and two of the carries unless the sequence is returned.
         let stepper = try kind.stepper(recurrentKernel: recurrentKernel, bias: bias, batch: B, savedSteps: savingForBackward ? T : 1)
-        let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
+        // A backward pass needs x·W + b of every step (the gate kernels leave their activations there);
+        // inference computes each step's just before the step, reading x in place, so the products stay
+        // in cache instead of streaming a (T, B, G) buffer through memory.
+        let input: StepInput
+        if savingForBackward {
+            let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
+            input = .wholeSequence(xs: xs, projection: projection)
+        } else {
+            input = .perStep(x: x, kernel: StepMatrix(kernel, transposed: false, rows: batchRowsPerThread(B)),
+                             projection: Tensor(uninitializedShape: [B, G]), bias: bias)
+        }
         // The carries of every step, (T, B, U) each in processing order: states[k][t] follows step t; or,
         // when neither a backward pass nor the sequence needs them, the last two steps', alternating.
         let keptSteps = savingForBackward || returnSequence ? T : Swift.min(T, 2)
@@ -81,7 +91,7 @@ extension CPUBackend {
         parallelRanges(B, minimum: 8) { part in
             let (b0, n) = (part.lowerBound, part.count)
             for t in 0..<T {
-                stepper.forward(step: t, firstRow: b0, rows: n, projection: projection.base + (t * B + b0) * G,
+                stepper.forward(step: t, firstRow: b0, rows: n, projection: input.projection(step: t, rows: part, reverse: reverse),
                                 previous: (0..<carries).map { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
                                 current: (0..<carries).map { carry($0, step: t) + b0 * U })
                 for b in steps.maskedRows(step: t, in: part) {
@@ -113,7 +123,7 @@ extension CPUBackend {
 
         let weights = kernel.detached
         let backward: RecurrenceBackward = { grads, need in
-            guard savingForBackward else {
+            guard case .wholeSequence(let xs, let projection) = input else {
                 throw RecurError.invalidArgument(op: "recurrence(\(kind))", message: "the forward pass ran for inference and kept nothing for a backward pass")
             }
             let dSequence = returnSequence ? grads[0] : nil
@@ -172,6 +182,30 @@ extension CPUBackend {
             return results
         }
         return (outputs, backward)
+    }
+}
+
+/// Where a fused forward pass finds each step's input projection x·W + b, (rows, G) per step.
+private enum StepInput {
+    /// Every step's, computed up front by one GEMM: xs (T, B, D) time-major, projection (T, B, G).
+    case wholeSequence(xs: Tensor, projection: Tensor)
+    /// Each step's computed when it runs from x (B, T, D) read in place, into one (B, G) buffer.
+    case perStep(x: Tensor, kernel: StepMatrix, projection: Tensor, bias: Tensor)
+
+    /// The projection of processing step `t` for batch rows `rows` (computed now for `.perStep`).
+    func projection(step t: Int, rows: Range<Int>, reverse: Bool) -> UnsafeMutablePointer<Float> {
+        switch self {
+        case .wholeSequence(_, let projection):
+            let (B, G) = (projection.shape[1], projection.shape[2])
+            return projection.base + (t * B + rows.lowerBound) * G
+        case .perStep(let x, let kernel, let projection, let bias):
+            let (T, D, G) = (x.shape[1], x.shape[2], kernel.n)
+            let time = reverse ? T - 1 - t : t
+            let out = projection.base + rows.lowerBound * G
+            for r in 0..<rows.count { (out + r * G).update(from: bias.base, count: G) }
+            kernel.multiply(x.base + (rows.lowerBound * T + time) * D, rows: rows.count, rowStride: T * D, into: out, accumulate: true)
+            return out
+        }
     }
 }
 

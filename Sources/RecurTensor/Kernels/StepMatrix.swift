@@ -30,12 +30,14 @@ struct StepMatrix {
         packed = buffer
     }
 
-    /// C = A·W (or C += A·W with `accumulate`) for `rows` packed rows of A and C.
-    func multiply(_ a: UnsafePointer<Float>, rows: Int, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    /// C = A·W (or C += A·W with `accumulate`) for `rows` rows of A, `rowStride` apart (packed when
+    /// nil), and packed rows of C.
+    func multiply(_ a: UnsafePointer<Float>, rows: Int, rowStride: Int? = nil, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
         if let packed {
-            recur_gemm_packed(a, k, packed.base, c, n, rows, n, k, accumulate ? 1 : 0)
+            recur_gemm_packed(a, rowStride ?? k, packed.base, c, n, rows, n, k, accumulate ? 1 : 0)
         } else {
-            gemm(a, transposeA: false, weight.base, transposeB: transposed, c, m: rows, n: n, k: k, beta: accumulate ? 1 : 0)
+            gemm(a, transposeA: false, weight.base, transposeB: transposed, c, m: rows, n: n, k: k, beta: accumulate ? 1 : 0,
+                 lda: rowStride ?? k)
         }
     }
 }

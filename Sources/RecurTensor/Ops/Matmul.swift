@@ -8,9 +8,8 @@ func gemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>
           lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
     if m == 0 || n == 0 { return }
     BLASSetup.ready
-    let packed = (lda ?? k) == k && (ldb ?? n) == n && (ldc ?? n) == n
-    if m <= 4, !transposeA, !transposeB, packed, beta == 0 || beta == 1 {
-        recur_gemm_few_rows(a, b, c, m, n, k, beta == 1 ? 1 : 0)
+    if m <= 4, !transposeA, !transposeB, (ldb ?? n) == n, (ldc ?? n) == n, beta == 0 || beta == 1 {
+        recur_gemm_few_rows(a, lda ?? k, b, c, m, n, k, beta == 1 ? 1 : 0)
         return
     }
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
