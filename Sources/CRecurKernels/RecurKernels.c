@@ -170,6 +170,33 @@ void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, lon
     }
 }
 
+MULTIVERSION
+void recur_sum_rows(const float *x, long rows, long cols, float *out) {
+    /* 64 columns at a time, their running sums in registers over all rows (a row-by-row
+       `out += row` through recur_binary aliases its output with an input, which defeats the
+       vectoriser). */
+    long j0 = 0;
+    for (; j0 + 64 <= cols; j0 += 64) {
+        float acc[64];
+        VECTORIZE
+        for (long j = 0; j < 64; j++) acc[j] = 0.0f;
+        for (long r = 0; r < rows; r++) {
+            const float *row = x + r * cols + j0;
+            VECTORIZE
+            for (long j = 0; j < 64; j++) acc[j] += row[j];
+        }
+        VECTORIZE
+        for (long j = 0; j < 64; j++) out[j0 + j] = acc[j];
+    }
+    if (j0 < cols) {
+        for (long j = j0; j < cols; j++) out[j] = 0.0f;
+        for (long r = 0; r < rows; r++) {
+            const float *row = x + r * cols;
+            for (long j = j0; j < cols; j++) out[j] += row[j];
+        }
+    }
+}
+
 double recur_sum(const float *x, long n) {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     long k = 0;

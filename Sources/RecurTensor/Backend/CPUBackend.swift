@@ -73,13 +73,13 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     // MARK: Reductions
 
     public func sum(_ x: Tensor, outer: Int, n: Int, inner: Int, shape: [Int]) -> Tensor {
-        let out = filled(0, shape: shape)
+        let out = Tensor(uninitializedShape: shape)
         for o in 0..<outer {
             let src = x.base + o * n * inner, dst = out.base + o * inner
             if inner == 1 {
                 dst[0] = Float(recur_sum(src, n))
             } else {
-                for k in 0..<n { recur_binary(Int32(RECUR_ADD), dst, 1, src + k * inner, 1, dst, inner) }
+                recur_sum_rows(src, n, inner, dst)
             }
         }
         return out

@@ -71,8 +71,8 @@ final class BufferPool: @unchecked Sendable {
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         let n = max(count, 1)
         lock.lock()
-        if var list = free[n], let p = list.popLast() {
-            free[n] = list
+        // Popped in place: a copy of the list (`if var list = free[n]`) would copy its whole array.
+        if let p = free[n]?.popLast() {
             pooledScalars -= n
             lock.unlock()
             return p

@@ -3,6 +3,7 @@ import CRecurKernels
 /// NumPy broadcasting: shapes are aligned at their last dimension and each pair of extents must be
 /// equal or contain a 1.
 func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+    if a == b { return a }
     let rank = max(a.count, b.count)
     let pa = Array(repeating: 1, count: rank - a.count) + a
     let pb = Array(repeating: 1, count: rank - b.count) + b

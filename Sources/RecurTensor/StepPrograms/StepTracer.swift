@@ -87,8 +87,10 @@ final class StepTracer: @unchecked Sendable {
 
 extension Tensor {
     /// Reports an op to the running step trace, if any (see `StepTracer`).
-    static func traced(_ op: StepProgram.Op, _ operands: [Tensor], _ results: [Tensor]) {
-        StepTracer.current?.record(op, operands: operands, results: results)
+    static func traced(_ op: StepProgram.Op, _ operands: @autoclosure () -> [Tensor], _ results: @autoclosure () -> [Tensor]) {
+        // The operand and result lists are built only while a step is traced (eager ops run this on every call).
+        guard let tracer = StepTracer.current else { return }
+        tracer.record(op, operands: operands(), results: results())
     }
 
     /// Makes the running step trace, if any, fail: `reason` says which op form has no traced version.
