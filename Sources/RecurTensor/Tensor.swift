@@ -18,6 +18,10 @@ public struct Tensor {
         self.buffer = buffer
     }
 
+    /// Whether this tensor and `other` share one storage, and so hold the same scalars: a tensor's
+    /// scalars change only through a mutating method, which copies shared storage first.
+    public func sharesStorage(with other: Tensor) -> Bool { buffer === other.buffer }
+
     /// A host tensor of the given shape with uninitialised scalars (internal: every op fills its output).
     init(uninitializedShape shape: [Int]) {
         self.init(shape: shape, buffer: TensorBuffer(count: shape.reduce(1, *)))

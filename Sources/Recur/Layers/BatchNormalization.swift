@@ -20,6 +20,9 @@ public final class BatchNormalization: Layer {
     public private(set) var beta: Variable?
     public private(set) var movingMean: Variable?
     public private(set) var movingVariance: Variable?
+    /// Inference's per-feature scale and shift, with the values they were folded from (moving mean,
+    /// moving variance, γ, β): reused while those are the same storages and none needs a gradient.
+    private var inferenceFold: (sources: [Tensor], scale: Tensor, shift: Tensor)?
 
     public init(momentum: Float = 0.99, epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true,
                 synchronized: Bool = false, name: String? = nil) {
@@ -46,22 +49,32 @@ public final class BatchNormalization: Layer {
         guard let movingMean, let movingVariance, x.shape.last == movingMean.shape[0] else {
             throw RecurError.shapeMismatch(errorSubject, expected: "(..., \(movingMean?.shape[0] ?? 0))", actual: describeShape(x.shape))
         }
-        let mean: Tensor, variance: Tensor
         // A frozen BatchNormalization normalises with its moving statistics even in training, as Keras.
         if input.training && isTrainable {
-            (mean, variance) = try batchStatistics(x)
+            let (mean, variance) = try batchStatistics(x)
             movingMean.value = try movingMean.value * momentum + mean.detached * (1 - momentum)
             movingVariance.value = try movingVariance.value * momentum + variance.detached * (1 - momentum)
-        } else {
-            mean = movingMean.value
-            variance = movingVariance.value
+            let (scale, shift) = try fold(mean: mean, variance: variance)
+            return LayerOutput([try x * scale + shift], mask: input.mask)
         }
-        // Folded per feature: y = x·s + (β − μ·s) with s = γ/√(σ² + ε), two passes over x.
+        let sources = [movingMean.value, movingVariance.value] + [gamma, beta].compactMap { $0?.value }
+        if let fold = inferenceFold, fold.sources.count == sources.count,
+           zip(fold.sources, sources).allSatisfy({ $0.sharesStorage(with: $1) && !$1.requiresGradient }) {
+            return LayerOutput([try x * fold.scale + fold.shift], mask: input.mask)
+        }
+        let (scale, shift) = try fold(mean: movingMean.value, variance: movingVariance.value)
+        inferenceFold = sources.contains(where: \.requiresGradient) ? nil : (sources, scale, shift)
+        return LayerOutput([try x * scale + shift], mask: input.mask)
+    }
+
+    /// The per-feature scale s = γ/√(σ² + ε) and shift β − μ·s of y = x·s + (β − μ·s), which takes two
+    /// passes over x.
+    private func fold(mean: Tensor, variance: Tensor) throws -> (scale: Tensor, shift: Tensor) {
         var scale = try 1 / (variance + epsilon).sqrt()
         if let gamma { scale = try scale * gamma.value }
         var shift = try -(mean * scale)
         if let beta { shift = try shift + beta.value }
-        return LayerOutput([try x * scale + shift], mask: input.mask)
+        return (scale, shift)
     }
 
     /// The mean and (biased) variance over every axis but the last: of this batch, or with
