@@ -42,15 +42,34 @@ func splitRanges(_ count: Int, minimum: Int) -> [Range<Int>] {
     }
 }
 
-/// Runs `body(part, range)` for each of `ranges` concurrently (inline when there is one). `body` must
-/// touch only its part of shared buffers (see `parallelRanges`).
+/// Runs `body(part, range)` for each of `ranges` concurrently (inline when there is one): on Recur's
+/// spinning worker threads (`recur_parallel_run`, RecurWorkers.c: they stay awake between the
+/// regions of a training step instead of paying a thread wake-up each time), or through
+/// libdispatch when those are busy (a region inside a region, or calls from several threads).
+/// `body` must touch only its part of shared buffers (see `parallelRanges`).
 func parallelParts(_ ranges: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
     if ranges.count == 1 {
         body(0, ranges[0])
         return
     }
     withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let work = body
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { p in work(p, ranges[p]) }
+        var job = ParallelJob(ranges: ranges, body: body)
+        let started = withUnsafeMutablePointer(to: &job) { pointer in
+            recur_parallel_run(ranges.count, { context, part in
+                let job = context!.assumingMemoryBound(to: ParallelJob.self)
+                job.pointee.body(Int(part), job.pointee.ranges[Int(part)])
+            }, pointer)
+        }
+        if started != 0 {
+            nonisolated(unsafe) let work = body
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { p in work(p, ranges[p]) }
+        }
     }
+}
+
+/// A parallel region's parts and body, handed to the worker threads by pointer for the duration of
+/// `recur_parallel_run` (which returns only when every part has run).
+private struct ParallelJob {
+    let ranges: [Range<Int>]
+    let body: (Int, Range<Int>) -> Void
 }

@@ -1,0 +1,14 @@
+#ifndef RECUR_WORKERS_H
+#define RECUR_WORKERS_H
+
+/* One part of a parallel region: `part` in 0..<parts, `context` as given to recur_parallel_run. */
+typedef void (*recur_part_function)(void *context, long part);
+
+/* Runs function(context, p) for every p in 0..<parts, part 0 on the calling thread and the others on
+   Recur's worker threads, and returns when all have finished (0). Returns -1 without running
+   anything when the workers are busy with another region (a call from inside a part, or from
+   another thread at the same time) or a worker thread cannot be started: the caller runs the parts
+   some other way. */
+int recur_parallel_run(long parts, recur_part_function function, void *context);
+
+#endif
