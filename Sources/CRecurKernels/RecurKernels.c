@@ -171,7 +171,7 @@ void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, lon
 }
 
 MULTIVERSION
-void recur_sum_rows(const float *x, long rows, long cols, float *out) {
+void recur_sum_rows(const float *x, long rows, long cols, long ld, float *out) {
     /* 64 columns at a time, their running sums in registers over all rows (a row-by-row
        `out += row` through recur_binary aliases its output with an input, which defeats the
        vectoriser). */
@@ -181,7 +181,7 @@ void recur_sum_rows(const float *x, long rows, long cols, float *out) {
         VECTORIZE
         for (long j = 0; j < 64; j++) acc[j] = 0.0f;
         for (long r = 0; r < rows; r++) {
-            const float *row = x + r * cols + j0;
+            const float *row = x + r * ld + j0;
             VECTORIZE
             for (long j = 0; j < 64; j++) acc[j] += row[j];
         }
@@ -191,7 +191,7 @@ void recur_sum_rows(const float *x, long rows, long cols, float *out) {
     if (j0 < cols) {
         for (long j = j0; j < cols; j++) out[j] = 0.0f;
         for (long r = 0; r < rows; r++) {
-            const float *row = x + r * cols;
+            const float *row = x + r * ld;
             for (long j = j0; j < cols; j++) out[j] += row[j];
         }
     }

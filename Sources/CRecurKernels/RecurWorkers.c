@@ -66,14 +66,14 @@ static void *worker_main(void *argument) {
     for (;;) {
         long current;
         uint64_t spin_start = now_nanoseconds();
-        for (unsigned spins = 0; (current = atomic_load_explicit(&generation, memory_order_acquire)) == seen; spins++) {
-            if (spins < 256) { relax(); continue; }
+        int yielding = 0;
+        for (unsigned spins = 1; (current = atomic_load_explicit(&generation, memory_order_acquire)) == seen; spins++) {
+            if (yielding) sched_yield(); else relax();
+            /* The clock is read every 128 checks: a spinning thread should cost its core's sibling little. */
+            if (spins % 128 != 0) continue;
             uint64_t waited = now_nanoseconds() - spin_start;
-            if (waited < YIELD_AFTER_NANOSECONDS) {
-                relax();
-            } else if (waited < SPIN_NANOSECONDS) {
-                sched_yield();
-            } else {
+            yielding = waited >= YIELD_AFTER_NANOSECONDS;
+            if (waited >= SPIN_NANOSECONDS) {
                 pthread_mutex_lock(&park_lock);
                 atomic_fetch_add(&parked, 1);
                 while ((current = atomic_load(&generation)) == seen) pthread_cond_wait(&park_signal, &park_lock);
@@ -130,8 +130,10 @@ int recur_parallel_run(long parts, recur_part_function function, void *context) 
     }
     function(context, 0);
     uint64_t wait_start = now_nanoseconds();
-    for (unsigned spins = 0; atomic_load_explicit(&remaining, memory_order_acquire) > 0; spins++) {
-        if (spins < 256 || now_nanoseconds() - wait_start < YIELD_AFTER_NANOSECONDS) relax(); else sched_yield();
+    int yielding = 0;
+    for (unsigned spins = 1; atomic_load_explicit(&remaining, memory_order_acquire) > 0; spins++) {
+        if (yielding) sched_yield(); else relax();
+        if (spins % 128 == 0) yielding = now_nanoseconds() - wait_start >= YIELD_AFTER_NANOSECONDS;
     }
     pthread_mutex_unlock(&region_lock);
     return 0;

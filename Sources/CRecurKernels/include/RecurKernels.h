@@ -46,8 +46,8 @@ void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, lon
 /* Sum of n floats (accumulated in double). */
 double recur_sum(const float *x, long n);
 
-/* out (cols) = the sum of the rows of x (rows × cols, packed). */
-void recur_sum_rows(const float *x, long rows, long cols, float *out);
+/* out (cols) = the sum of the rows of x (rows × cols, rows `ld` apart). */
+void recur_sum_rows(const float *x, long rows, long cols, long ld, float *out);
 
 /*
  * Fused LSTM step, gate order [i, f, c, o] as Keras. `gates` (batch, 4u) holds the

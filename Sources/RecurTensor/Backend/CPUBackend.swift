@@ -78,8 +78,15 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             let src = x.base + o * n * inner, dst = out.base + o * inner
             if inner == 1 {
                 dst[0] = Float(recur_sum(src, n))
+            } else if n * inner < 1 << 16 {
+                recur_sum_rows(src, n, inner, inner, dst)
             } else {
-                recur_sum_rows(src, n, inner, dst)
+                // Column blocks (multiples of 64, as the kernel takes them) across threads.
+                let blocks = (inner + 63) / 64
+                parallelRanges(blocks, minimum: 1) { part in
+                    let first = part.lowerBound * 64, last = Swift.min(inner, part.upperBound * 64)
+                    recur_sum_rows(src + first, n, last - first, inner, dst + first)
+                }
             }
         }
         return out

@@ -2,10 +2,11 @@
 /// time-major layout the fused kernels work in, (time, batch, features), optionally reversing time
 /// (for `goBackwards`, which processes and returns steps last to first).
 enum SequenceLayout {
-    /// (B, T, F) → (T, B, F); with `reversed`, processing step s reads time T − 1 − s.
+    /// (B, T, F) → (T, B, F); with `reversed`, processing step s reads time T − 1 − s. `steps` limits
+    /// the copy to some processing steps.
     static func timeMajor(_ x: UnsafePointer<Float>, batch: Int, time: Int, features: Int, reversed: Bool,
-                          into out: UnsafeMutablePointer<Float>) {
-        for s in 0..<time {
+                          into out: UnsafeMutablePointer<Float>, steps: Range<Int>? = nil) {
+        for s in steps ?? 0..<time {
             let t = reversed ? time - 1 - s : s
             for b in 0..<batch {
                 (out + (s * batch + b) * features).update(from: x + (b * time + t) * features, count: features)
@@ -25,15 +26,22 @@ enum SequenceLayout {
     }
 }
 
-/// The input side of every fused kernel: x (B, T, D) in time-major processing order, and its projection
-/// x·W + b for all steps as one GEMM, (T, B, G) for a kernel W (D, G) and bias b (G).
+/// The input side of every fused kernel in training: x (B, T, D) in time-major processing order, and its
+/// projection x·W + b for all steps, (T, B, G) for a kernel W (D, G) and bias b (G): the steps split
+/// across threads, one GEMM each.
 func projectSequence(_ x: Tensor, kernel: Tensor, bias: UnsafePointer<Float>, reverse: Bool) -> (xs: Tensor, projection: Tensor) {
     let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
-    let G = kernel.shape[1], rows = T * B
+    let G = kernel.shape[1]
     let xs = Tensor(uninitializedShape: [T, B, D])
-    SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base)
     let projection = Tensor(uninitializedShape: [T, B, G])
-    for r in 0..<rows { (projection.base + r * G).update(from: bias, count: G) }
-    parallelGemm(xs.base, transposeA: false, kernel.base, transposeB: false, projection.base, m: rows, n: G, k: D, beta: 1)
+    // Each thread lays out, biases and projects its own steps, while they are in its cache.
+    nonisolated(unsafe) let bias = bias
+    parallelRanges(T, minimum: max(1, 4096 / max(B * G, 1))) { steps in
+        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base, steps: steps)
+        let first = steps.lowerBound * B
+        for r in first..<(steps.upperBound * B) { (projection.base + r * G).update(from: bias, count: G) }
+        gemm(xs.base + first * D, transposeA: false, kernel.base, transposeB: false, projection.base + first * G,
+             m: steps.count * B, n: G, k: D, beta: 1)
+    }
     return (xs, projection)
 }
