@@ -100,13 +100,41 @@ int main(void) {
     check("gru gates forward", hg, wg, B * U, 1e-5);
 
     /* Few-row and packed GEMMs against a double-precision product. */
-    /* 29 rows: two full 12-row AVX-512 tiles (or four 6-row AVX2 tiles) and a partial one; 45 columns:
+    /* 29 rows: a full 16-row AVX-512 tile (or four 6-row AVX2 tiles) and a partial one; 45 columns:
        two full panels and a partial one. */
     enum { M = 29, NN = 45 };
     float a[M * K], bm[K * NN], cm[M * NN], packed[K * 16 * 3]; double wm[M * NN];
     fill(a, M * K, -1, 1); fill(bm, K * NN, -1, 1);
     for (int i = 0; i < M; i++) for (int j = 0; j < NN; j++) { double s = 0; for (int p = 0; p < K; p++) s += (double)a[i * K + p] * bm[p * NN + j]; wm[i * NN + j] = s; }
-    recur_gemm_few_rows(a, bm, cm, 3, NN, K, 0); check("gemm few rows", cm, wm, 3 * NN, 1e-5);
+    recur_gemm_few_rows(a, K, bm, cm, 3, NN, K, 0); check("gemm few rows", cm, wm, 3 * NN, 1e-5);
+    {
+        /* Register-blocked few-row products: 300 columns (one 256-column block for one row, two of 128
+           for two, four of 64 for three or four, then a tail), A's rows 40 floats apart (k = 29), and
+           1 to 5 rows (5 = a block of 4 and a block of 1); then accumulating. */
+        enum { WN = 300, LDA = 40 };
+        static float wa[5 * LDA], wb[K * WN], wc[5 * WN];
+        static double want[5 * WN];
+        fill(wa, 5 * LDA, -1, 1); fill(wb, K * WN, -1, 1);
+        for (int i = 0; i < 5; i++) for (int j = 0; j < WN; j++) {
+            double s = 0; for (int p = 0; p < K; p++) s += (double)wa[i * LDA + p] * wb[p * WN + j]; want[i * WN + j] = s;
+        }
+        for (int rows = 1; rows <= 5; rows++) {
+            char name[40];
+            snprintf(name, sizeof name, "gemm few rows, %d of %d cols", rows, WN);
+            recur_gemm_few_rows(wa, LDA, wb, wc, rows, WN, K, 0); check(name, wc, want, rows * WN, 1e-5);
+        }
+        for (int i = 0; i < 5 * WN; i++) want[i] *= 2;
+        recur_gemm_few_rows(wa, LDA, wb, wc, 5, WN, K, 1); check("gemm few rows, accumulating", wc, want, 5 * WN, 1e-5);
+    }
+    {
+        /* Column sums: 150 columns of a 7 × 160 block (two 64-column blocks and a tail). */
+        enum { SR = 7, SC = 150, SLD = 160 };
+        static float sx[SR * SLD], sums[SC];
+        static double want[SC];
+        fill(sx, SR * SLD, -1, 1);
+        for (int j = 0; j < SC; j++) { double s = 0; for (int r = 0; r < SR; r++) s += sx[r * SLD + j]; want[j] = s; }
+        recur_sum_rows(sx, SR, SC, SLD, sums); check("sum of rows", sums, want, SC, 1e-5);
+    }
     if (recur_gemm_available()) {
         recur_gemm_pack(bm, NN, K, NN, packed);
         recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 0); check("gemm packed", cm, wm, M * NN, 1e-5);
