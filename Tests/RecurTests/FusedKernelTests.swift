@@ -80,6 +80,38 @@ struct FusedKernelTests {
         for (k, (p, q)) in zip(a.grads, b.grads).enumerated() { expectClose(p, q, "gradient \(k)") }
     }
 
+    /// Inference with a projection over 256 KiB (T·B·G scalars over 65,536) computes each step's x·W + b
+    /// as it runs, x read in place with its batch stride; 33 rows split 17/16 over two threads.
+    @Test(arguments: ["lstm", "gru", "gru_reset_before", "simple"], [false, true])
+    func largeInferenceComputesEachStepsProjection(kind: String, goBackwards: Bool) throws {
+        var g = SeededGenerator(seed: 21)
+        let (batch, time, features, units) = (33, 40, 5, 64)
+        let x = Tensor.randomUniform([batch, time, features], low: -1, high: 1, generator: &g)
+        // Gate widths 256 (LSTM; SimpleRNN of 256 units) and 192 (GRU): 40·33·192 > 65,536.
+        let (big, bigLoop): (RNN, RNN) = {
+            switch kind {
+            case "lstm": return (LSTM(units, returnSequences: true, goBackwards: goBackwards), LSTM(units, returnSequences: true, goBackwards: goBackwards, fused: .never))
+            case "gru": return (GRU(units, returnSequences: true, goBackwards: goBackwards), GRU(units, returnSequences: true, goBackwards: goBackwards, fused: .never))
+            case "gru_reset_before":
+                return (GRU(units, resetAfter: false, returnSequences: true, goBackwards: goBackwards),
+                        GRU(units, resetAfter: false, returnSequences: true, goBackwards: goBackwards, fused: .never))
+            default: return (SimpleRNN(units * 4, returnSequences: true, goBackwards: goBackwards),
+                             SimpleRNN(units * 4, returnSequences: true, goBackwards: goBackwards, fused: .never))
+            }
+        }()
+        try big.buildIfNeeded(inputShapes: [[batch, time, features]])
+        try bigLoop.buildIfNeeded(inputShapes: [[batch, time, features]])
+        let weights = big.getWeights().map { Tensor.randomUniform($0.shape, low: -0.3, high: 0.3, generator: &g) }
+        try big.setWeights(weights)
+        try bigLoop.setWeights(weights)
+        let longMask = try Tensor.concatenate(Array(repeating: Self.mask(batch: batch), count: 6), alongAxis: 1).slice(alongAxis: 1, 0..<time)
+        for m in [nil, longMask] {
+            let a = try big.outputs(x, mask: m), b = try bigLoop.outputs(x, mask: m)
+            #expect((big as? FusedRNN)?.lastRunWasFused == true)
+            for (p, q) in zip(a, b) { expectClose(p, q, "\(kind) goBackwards \(goBackwards) mask \(m != nil)") }
+        }
+    }
+
     @Test func alwaysThrowsWithTheReason() throws {
         let layer = LSTM(4, recurrentDropout: 0.2, fused: .always)
         let x = Tensor.zeros([2, 3, 5])

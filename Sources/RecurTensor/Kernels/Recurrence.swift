@@ -71,9 +71,10 @@ extension CPUBackend {
         let stepper = try kind.stepper(recurrentKernel: recurrentKernel, bias: bias, batch: B, savedSteps: savingForBackward ? T : 1)
         // A backward pass needs x·W + b of every step (the gate kernels leave their activations there);
         // inference computes each step's just before the step, reading x in place, so the products stay
-        // in cache instead of streaming a (T, B, G) buffer through memory.
+        // in cache instead of streaming a (T, B, G) buffer through memory — unless that buffer is small
+        // (single samples): then one GEMM reads W once instead of at every step.
         let input: StepInput
-        if savingForBackward {
+        if savingForBackward || T * B * G <= StepInput.smallProjectionScalars {
             let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
             input = .wholeSequence(xs: xs, projection: projection)
         } else {
@@ -92,8 +93,8 @@ extension CPUBackend {
             let (b0, n) = (part.lowerBound, part.count)
             for t in 0..<T {
                 stepper.forward(step: t, firstRow: b0, rows: n, projection: input.projection(step: t, rows: part, reverse: reverse),
-                                previous: (0..<carries).map { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
-                                current: (0..<carries).map { carry($0, step: t) + b0 * U })
+                                previous: StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
+                                current: StepCarries(carries) { carry($0, step: t) + b0 * U })
                 for b in steps.maskedRows(step: t, in: part) {
                     for k in 0..<carries { copyRow(b, count: U, from: carry(k, step: t - 1), to: carry(k, step: t)) }
                 }
@@ -150,9 +151,9 @@ extension CPUBackend {
                     }
                     for b in skipped { for k in 1..<carries { copyRow(b, count: U, from: dCarries[k].base, to: savedCarries.base + k * B * U) } }
                     stepper.backward(step: t, firstRow: b0, rows: n, projection: projection.base + (t * B + b0) * G,
-                                     previous: (0..<carries).map { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
-                                     current: (0..<carries).map { UnsafePointer(carry($0, step: t) + b0 * U) },
-                                     dh: dhTotal.base + b0 * U, dPrevious: dCarries.map { $0.base + b0 * U },
+                                     previous: StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
+                                     current: StepCarries(carries) { UnsafePointer(carry($0, step: t) + b0 * U) },
+                                     dh: dhTotal.base + b0 * U, dPrevious: StepCarries(carries) { dCarries[$0].base + b0 * U },
                                      dProjection: dProjection.base + (t * B + b0) * G)
                     // A masked row passed its states through unchanged: their gradients pass straight back.
                     for b in skipped {
@@ -187,6 +188,9 @@ extension CPUBackend {
 
 /// Where a fused forward pass finds each step's input projection x·W + b, (rows, G) per step.
 private enum StepInput {
+    /// The most scalars (256 KiB) of a projection of every step that inference computes up front.
+    static let smallProjectionScalars = 1 << 16
+
     /// Every step's, computed up front by one GEMM: xs (T, B, D) time-major, projection (T, B, G).
     case wholeSequence(xs: Tensor, projection: Tensor)
     /// Each step's computed when it runs from x (B, T, D) read in place, into one (B, G) buffer.

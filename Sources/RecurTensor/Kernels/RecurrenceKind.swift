@@ -51,9 +51,24 @@ public enum RecurrenceKind: Sendable, Equatable, CustomStringConvertible {
 /// Pointers address the block's first row: `projection` the step's rows of x·W + b (n × G), which
 /// `forward` may overwrite with what `backward` needs; `previous`/`current` the carries before and
 /// after the step (n × U each, h first).
+/// The carried states of one step for a thread's rows — h, and c for the LSTM — as pointers, built
+/// without an array allocation at every step.
+struct StepCarries<Pointer> {
+    private let h: Pointer
+    private let c: Pointer?
+
+    /// `count` (1 or 2) carries, carry k at `pointer(k)`.
+    init(_ count: Int, _ pointer: (Int) -> Pointer) {
+        h = pointer(0)
+        c = count > 1 ? pointer(1) : nil
+    }
+
+    subscript(k: Int) -> Pointer { k == 0 ? h : c! }
+}
+
 protocol RecurrenceStepper: AnyObject {
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
-                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>])
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>)
 
     /// Called once before the backward pass (allocates its buffers and transposed weights).
     func prepareBackward()
@@ -61,8 +76,8 @@ protocol RecurrenceStepper: AnyObject {
     /// From `dh` = ∂L/∂hₜ (and ∂L/∂cₜ in `dPrevious[1]` for the LSTM) writes ∂L/∂(x·W + b) into
     /// `dProjection` and the gradients of the previous carries into `dPrevious` (h first).
     func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
-                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
-                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>)
+                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
+                  dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>)
 
     /// Per-step gradient buffers besides dProjection, (time, batch, width) each: a masked row's are zeroed.
     var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { get }

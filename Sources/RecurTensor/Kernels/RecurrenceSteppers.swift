@@ -16,7 +16,7 @@ final class SimpleRNNStepper: RecurrenceStepper {
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
-                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true)
         recur_tanh(projection, current[0], n * units)
     }
@@ -24,8 +24,8 @@ final class SimpleRNNStepper: RecurrenceStepper {
     func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread) }
 
     func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
-                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
-                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>) {
+                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
+                  dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>) {
         recur_tanh_backward(current[0], dh, dProjection, n * units)
         backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false)
     }
@@ -58,7 +58,7 @@ final class LSTMStepper: RecurrenceStepper {
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
-                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true)
         recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + ((t % savedSteps) * batch + b0) * units, current[0], n, units)
     }
@@ -66,8 +66,8 @@ final class LSTMStepper: RecurrenceStepper {
     func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread) }
 
     func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
-                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
-                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>) {
+                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
+                  dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>) {
         // dPrevious[1] holds ∂L/∂cₜ on entry and ∂L/∂cₜ₋₁ on return.
         recur_lstm_gates_backward(projection, previous[1], tanhC.base + (t * batch + b0) * units, dh, dPrevious[1], dProjection, n, units)
         backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false)
@@ -105,7 +105,7 @@ final class GRUStepper: RecurrenceStepper {
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
-                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         let g = 3 * units, row = (t % savedSteps) * batch + b0
         let hp = hproj.base + row * g
         for b in 0..<n { (hp + b * g).update(from: recurrentBias.base, count: g) }
@@ -121,8 +121,8 @@ final class GRUStepper: RecurrenceStepper {
     var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { [(dhproj!.base, 3 * units)] }
 
     func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
-                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
-                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>) {
+                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
+                  dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>) {
         let g = 3 * units, row = t * batch + b0
         let dhp = dhproj!.base + row * g
         recur_gru_gates_backward(act.base + row * g, hproj.base + row * g, previous[0], dh, dProjection, dhp, dPrevious[0], n, units)
@@ -170,7 +170,7 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
-                 previous: [UnsafePointer<Float>], current: [UnsafeMutablePointer<Float>]) {
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         let row = (t % savedSteps) * batch + b0
         let (zr, c) = (hzr.base + b0 * 2 * units, cand.base + b0 * units)
         zrMatrix.multiply(previous[0], rows: n, into: zr, accumulate: false)
@@ -190,8 +190,8 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
     var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { [(dhzr!.base, 2 * units), (dcand!.base, units)] }
 
     func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
-                  previous: [UnsafePointer<Float>], current: [UnsafePointer<Float>], dh: UnsafePointer<Float>,
-                  dPrevious: [UnsafeMutablePointer<Float>], dProjection: UnsafeMutablePointer<Float>) {
+                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
+                  dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>) {
         let row = t * batch + b0
         let a = act.base + row * 3 * units, dr = drh!.base + b0 * units
         recur_gru_rb_output_backward(a, previous[0], dh, dProjection, dcand!.base + row * units, dPrevious[0], n, units)
