@@ -127,6 +127,33 @@ int main(void) {
         recur_gemm_few_rows(wa, LDA, wb, wc, 5, WN, K, 1); check("gemm few rows, accumulating", wc, want, 5 * WN, 1e-5);
     }
     {
+        /* The accumulating pullbacks of the compiled cell loop, assigning then accumulating (doubling). */
+        enum { AN = 133 };
+        static float ay[AN], ag[AN], ad[AN];
+        static double want[AN];
+        fill(ay, AN, -1, 1); fill(ag, AN, -1, 1);
+        const char *names[4][2] = {{"sigmoid backward into", "sigmoid backward into, acc"}, {"tanh backward into", "tanh backward into, acc"},
+                                   {"multiply into", "multiply into, acc"}, {"add scaled into", "add scaled into, acc"}};
+        for (int kernel = 0; kernel < 4; kernel++) {
+            for (int i = 0; i < AN; i++) {
+                double y = ay[i], g = ag[i];
+                want[i] = kernel == 0 ? g * y * (1 - y) : kernel == 1 ? g * (1 - y * y) : kernel == 2 ? g * y : -0.5 * y;
+            }
+            for (int accumulate = 0; accumulate <= 1; accumulate++) {
+                switch (kernel) {
+                case 0: recur_sigmoid_backward_into(ay, ag, ad, AN, accumulate); break;
+                case 1: recur_tanh_backward_into(ay, ag, ad, AN, accumulate); break;
+                case 2: recur_multiply_into(ag, ay, 1, ad, AN, accumulate); break;
+                default: recur_add_scaled_into(ay, -0.5f, ad, AN, accumulate); break;
+                }
+                if (accumulate) for (int i = 0; i < AN; i++) want[i] *= 2;
+                check(names[kernel][accumulate], ad, want, AN, 1e-6);
+            }
+        }
+        for (int i = 0; i < AN; i++) want[i] = (double)ag[i] * ay[7];
+        recur_multiply_into(ag, ay + 7, 0, ad, AN, 0); check("multiply into, scalar", ad, want, AN, 1e-6);
+    }
+    {
         /* Column sums: 150 columns of a 7 × 160 block (two 64-column blocks and a tail). */
         enum { SR = 7, SC = 150, SLD = 160 };
         static float sx[SR * SLD], sums[SC];

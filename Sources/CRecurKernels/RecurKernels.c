@@ -103,6 +103,56 @@ void recur_sigmoid_backward(const float *y, const float *dy, float *dx, long n) 
     for (long k = 0; k < n; k++) dx[k] = dy[k] * y[k] * (1.0f - y[k]);
 }
 
+/* The accumulating forms of the pullbacks, for the compiled cell loop's gradients: d = g·∂ (or
+   d += g·∂ with `accumulate`). d may be g itself (the same elements), never a shifted overlap. */
+MULTIVERSION
+void recur_sigmoid_backward_into(const float *y, const float *g, float *d, long n, int accumulate) {
+    if (accumulate) {
+        VECTORIZE
+        for (long k = 0; k < n; k++) d[k] += g[k] * y[k] * (1.0f - y[k]);
+    } else {
+        VECTORIZE
+        for (long k = 0; k < n; k++) d[k] = g[k] * y[k] * (1.0f - y[k]);
+    }
+}
+
+MULTIVERSION
+void recur_tanh_backward_into(const float *y, const float *g, float *d, long n, int accumulate) {
+    if (accumulate) {
+        VECTORIZE
+        for (long k = 0; k < n; k++) d[k] += g[k] * (1.0f - y[k] * y[k]);
+    } else {
+        VECTORIZE
+        for (long k = 0; k < n; k++) d[k] = g[k] * (1.0f - y[k] * y[k]);
+    }
+}
+
+MULTIVERSION
+void recur_multiply_into(const float *g, const float *x, long sx, float *d, long n, int accumulate) {
+    if (sx == 0) {
+        const float v = x[0];
+        if (accumulate) { VECTORIZE for (long k = 0; k < n; k++) d[k] += g[k] * v; }
+        else { VECTORIZE for (long k = 0; k < n; k++) d[k] = g[k] * v; }
+    } else if (accumulate) {
+        VECTORIZE
+        for (long k = 0; k < n; k++) d[k] += g[k] * x[k];
+    } else {
+        VECTORIZE
+        for (long k = 0; k < n; k++) d[k] = g[k] * x[k];
+    }
+}
+
+MULTIVERSION
+void recur_add_scaled_into(const float *x, float alpha, float *d, long n, int accumulate) {
+    if (accumulate) {
+        VECTORIZE
+        for (long k = 0; k < n; k++) d[k] += alpha * x[k];
+    } else {
+        VECTORIZE
+        for (long k = 0; k < n; k++) d[k] = alpha * x[k];
+    }
+}
+
 MULTIVERSION
 void recur_relu_backward(const float *x, const float *dy, float *dx, long n) {
     for (long k = 0; k < n; k++) dx[k] = x[k] > 0.0f ? dy[k] : 0.0f;

@@ -46,6 +46,13 @@ void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, lon
 /* Sum of n floats (accumulated in double). */
 double recur_sum(const float *x, long n);
 
+/* Accumulating pullbacks (`accumulate` 0: d = …, 1: d += …; d may be the same array as g):
+   d ±= g·y·(1 − y); d ±= g·(1 − y²); d ±= g ⊙ x (x a scalar when sx is 0); d ±= alpha·x. */
+void recur_sigmoid_backward_into(const float *y, const float *g, float *d, long n, int accumulate);
+void recur_tanh_backward_into(const float *y, const float *g, float *d, long n, int accumulate);
+void recur_multiply_into(const float *g, const float *x, long sx, float *d, long n, int accumulate);
+void recur_add_scaled_into(const float *x, float alpha, float *d, long n, int accumulate);
+
 /* out (cols) = the sum of the rows of x (rows × cols, rows `ld` apart). */
 void recur_sum_rows(const float *x, long rows, long cols, long ld, float *out);
 

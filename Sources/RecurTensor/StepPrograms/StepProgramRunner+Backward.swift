@@ -39,11 +39,9 @@ extension StepProgramRunner {
                     let g = o.resultGradient!.row(r, step: t)
                     switch o.op {
                     case .unary(.sigmoid) where o.aGradient!.columnStride == 1:
-                        let (y, d) = (o.result.row(r, step: t), o.aGradient!.row(r, step: t))
-                        if o.assignsA { for i in 0..<n { d[i] = g[i] * y[i] * (1 - y[i]) } } else { for i in 0..<n { d[i] += g[i] * y[i] * (1 - y[i]) } }
+                        recur_sigmoid_backward_into(o.result.row(r, step: t), g, o.aGradient!.row(r, step: t), n, o.assignsA ? 0 : 1)
                     case .unary(.tanh) where o.aGradient!.columnStride == 1:
-                        let (y, d) = (o.result.row(r, step: t), o.aGradient!.row(r, step: t))
-                        if o.assignsA { for i in 0..<n { d[i] = g[i] * (1 - y[i] * y[i]) } } else { for i in 0..<n { d[i] += g[i] * (1 - y[i] * y[i]) } }
+                        recur_tanh_backward_into(o.result.row(r, step: t), g, o.aGradient!.row(r, step: t), n, o.assignsA ? 0 : 1)
                     case .unary(let op):
                         if unaryGradient(op, x: o.a.row(r, step: t), y: o.result.row(r, step: t), g: g, into: scratch, n) {
                             accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
@@ -121,11 +119,9 @@ extension StepProgramRunner {
     @inline(__always)
     private func accumulateProduct(_ g: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
                                    into d: UnsafeMutablePointer<Float>, stride: Int, _ n: Int, assign: Bool, scratch: UnsafeMutablePointer<Float>) {
-        if stride == 1 && sx == 1 {
-            if assign { for i in 0..<n { d[i] = g[i] * x[i] } } else { for i in 0..<n { d[i] += g[i] * x[i] } }
-        } else if stride == 1 {
-            let v = x[0]
-            if assign { for i in 0..<n { d[i] = g[i] * v } } else { for i in 0..<n { d[i] += g[i] * v } }
+        if stride == 1 {
+            // x is a row (stride 1) or one broadcast scalar.
+            recur_multiply_into(g, x, sx == 1 ? 1 : 0, d, n, assign ? 0 : 1)
         } else {
             for i in 0..<n { scratch[i] = g[i] * x[i * sx] }
             accumulate(scratch, into: d, stride: 0, n)
@@ -138,11 +134,10 @@ extension StepProgramRunner {
     private func accumulate(_ x: UnsafeMutablePointer<Float>, into d: UnsafeMutablePointer<Float>, stride: Int, _ n: Int,
                             negated: Bool = false, assign: Bool = false) {
         if stride == 1 {
-            switch (negated, assign) {
-            case (false, false): for i in 0..<n { d[i] += x[i] }
-            case (true, false): for i in 0..<n { d[i] -= x[i] }
-            case (false, true): d.update(from: x, count: n)
-            case (true, true): for i in 0..<n { d[i] = -x[i] }
+            if assign && !negated {
+                d.update(from: x, count: n)
+            } else {
+                recur_add_scaled_into(x, negated ? -1 : 1, d, n, assign ? 0 : 1)
             }
         } else {
             var total: Float = 0
