@@ -88,17 +88,15 @@ struct FusedKernelTests {
         let (batch, time, features, units) = (33, 40, 5, 64)
         let x = Tensor.randomUniform([batch, time, features], low: -1, high: 1, generator: &g)
         // Gate widths 256 (LSTM; SimpleRNN of 256 units) and 192 (GRU): 40·33·192 > 65,536.
-        let (big, bigLoop): (RNN, RNN) = {
+        func make(_ mode: FusedKernelMode) -> RNN {
             switch kind {
-            case "lstm": return (LSTM(units, returnSequences: true, goBackwards: goBackwards), LSTM(units, returnSequences: true, goBackwards: goBackwards, fused: .never))
-            case "gru": return (GRU(units, returnSequences: true, goBackwards: goBackwards), GRU(units, returnSequences: true, goBackwards: goBackwards, fused: .never))
-            case "gru_reset_before":
-                return (GRU(units, resetAfter: false, returnSequences: true, goBackwards: goBackwards),
-                        GRU(units, resetAfter: false, returnSequences: true, goBackwards: goBackwards, fused: .never))
-            default: return (SimpleRNN(units * 4, returnSequences: true, goBackwards: goBackwards),
-                             SimpleRNN(units * 4, returnSequences: true, goBackwards: goBackwards, fused: .never))
+            case "lstm": return LSTM(units, returnSequences: true, goBackwards: goBackwards, fused: mode)
+            case "gru": return GRU(units, returnSequences: true, goBackwards: goBackwards, fused: mode)
+            case "gru_reset_before": return GRU(units, resetAfter: false, returnSequences: true, goBackwards: goBackwards, fused: mode)
+            default: return SimpleRNN(units * 4, returnSequences: true, goBackwards: goBackwards, fused: mode)
             }
-        }()
+        }
+        let (big, bigLoop) = (make(.auto), make(.never))
         try big.buildIfNeeded(inputShapes: [[batch, time, features]])
         try bigLoop.buildIfNeeded(inputShapes: [[batch, time, features]])
         let weights = big.getWeights().map { Tensor.randomUniform($0.shape, low: -0.3, high: 0.3, generator: &g) }

@@ -19,10 +19,11 @@ extension Tensor {
     ///   outputs the carried h, or zeros with `zeroMaskedOutputs`.
     /// - `reverse` processes time last to first (`goBackwards`).
     ///
-    /// The driver owns the checks, the time-major layout, the input projection x·W + b (of every step as
-    /// one GEMM when a backward pass needs it, else each step's as it runs), the mask carry (rows copied forward, gradients passed straight back), the split of the
-    /// batch across `Parallelism.threads` (rows are independent in time), and dx, dW, db and the initial
-    /// states' gradients; each kind adds its per-step forward and backward around its C gate kernel.
+    /// The driver owns the checks, the time-major layout, the input projection x·W + b (of every step
+    /// up front when a backward pass needs it or it is small, else each step's as it runs), the mask
+    /// carry (rows copied forward, gradients passed straight back), the split of the batch across
+    /// `Parallelism.threads` (rows are independent in time), and dx, dW, db and the initial states'
+    /// gradients; each kind adds its per-step forward and backward around its C gate kernel.
     /// It runs on the operands' device, on its backend's kernel (`Backend.recurrence`).
     public static func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                                   initialStates: [Tensor], mask: Tensor? = nil, reverse: Bool = false,
@@ -124,7 +125,7 @@ extension CPUBackend {
 
         let weights = kernel.detached
         let backward: RecurrenceBackward = { grads, need in
-            guard case .wholeSequence(let xs, let projection) = input else {
+            guard savingForBackward, case .wholeSequence(let xs, let projection) = input else {
                 throw RecurError.invalidArgument(op: "recurrence(\(kind))", message: "the forward pass ran for inference and kept nothing for a backward pass")
             }
             let dSequence = returnSequence ? grads[0] : nil
