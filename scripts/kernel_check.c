@@ -57,7 +57,7 @@ int main(void) {
         snprintf(name, sizeof name, "binary %s (scalar)", ops[op]);
         check(name, y, w, N, 1e-3);
     }
-    recur_tanh(z, y, N); recur_tanh_backward(y, g, x, N);
+    recur_tanh(z, y, N); recur_tanh_backward(y, g, x, N, 0);
     for (int i = 0; i < N; i++) w[i] = g[i] * (1 - tanh(z[i]) * tanh(z[i])); check("tanh backward", x, w, N, 1e-5);
 
     /* LSTM gates: forward and backward against the formulas. */
@@ -127,13 +127,13 @@ int main(void) {
         recur_gemm_few_rows(wa, LDA, wb, wc, 5, WN, K, 1); check("gemm few rows, accumulating", wc, want, 5 * WN, 1e-5);
     }
     {
-        /* The accumulating pullbacks of the compiled cell loop, assigning then accumulating (doubling). */
+        /* The pullbacks and the compiled cell loop's gradient updates, assigning then accumulating (doubling). */
         enum { AN = 133 };
         static float ay[AN], ag[AN], ad[AN];
         static double want[AN];
         fill(ay, AN, -1, 1); fill(ag, AN, -1, 1);
-        const char *names[4][2] = {{"sigmoid backward into", "sigmoid backward into, acc"}, {"tanh backward into", "tanh backward into, acc"},
-                                   {"multiply into", "multiply into, acc"}, {"add scaled into", "add scaled into, acc"}};
+        const char *names[4][2] = {{"sigmoid backward", "sigmoid backward, acc"}, {"tanh backward, assign", "tanh backward, acc"},
+                                   {"multiply into", "multiply into, acc"}, {"scale", "add scaled"}};
         for (int kernel = 0; kernel < 4; kernel++) {
             for (int i = 0; i < AN; i++) {
                 double y = ay[i], g = ag[i];
@@ -141,10 +141,10 @@ int main(void) {
             }
             for (int accumulate = 0; accumulate <= 1; accumulate++) {
                 switch (kernel) {
-                case 0: recur_sigmoid_backward_into(ay, ag, ad, AN, accumulate); break;
-                case 1: recur_tanh_backward_into(ay, ag, ad, AN, accumulate); break;
+                case 0: recur_sigmoid_backward(ay, ag, ad, AN, accumulate); break;
+                case 1: recur_tanh_backward(ay, ag, ad, AN, accumulate); break;
                 case 2: recur_multiply_into(ag, ay, 1, ad, AN, accumulate); break;
-                default: recur_add_scaled_into(ay, -0.5f, ad, AN, accumulate); break;
+                default: if (accumulate) recur_add_scaled(ay, -0.5f, ad, AN); else recur_scale(ay, -0.5f, ad, AN); break;
                 }
                 if (accumulate) for (int i = 0; i < AN; i++) want[i] *= 2;
                 check(names[kernel][accumulate], ad, want, AN, 1e-6);

@@ -93,20 +93,10 @@ void recur_scale(const float *x, float alpha, float *y, long n) {
     for (long k = 0; k < n; k++) y[k] = alpha * x[k];
 }
 
+/* Pullbacks: d = g·∂ (or d += g·∂ with `accumulate`, as the compiled cell loop's gradients need). d
+   may be g itself (the same elements), never a shifted overlap. */
 MULTIVERSION
-void recur_tanh_backward(const float *y, const float *dy, float *dx, long n) {
-    for (long k = 0; k < n; k++) dx[k] = dy[k] * (1.0f - y[k] * y[k]);
-}
-
-MULTIVERSION
-void recur_sigmoid_backward(const float *y, const float *dy, float *dx, long n) {
-    for (long k = 0; k < n; k++) dx[k] = dy[k] * y[k] * (1.0f - y[k]);
-}
-
-/* The accumulating forms of the pullbacks, for the compiled cell loop's gradients: d = g·∂ (or
-   d += g·∂ with `accumulate`). d may be g itself (the same elements), never a shifted overlap. */
-MULTIVERSION
-void recur_sigmoid_backward_into(const float *y, const float *g, float *d, long n, int accumulate) {
+void recur_sigmoid_backward(const float *y, const float *g, float *d, long n, int accumulate) {
     if (accumulate) {
         VECTORIZE
         for (long k = 0; k < n; k++) d[k] += g[k] * y[k] * (1.0f - y[k]);
@@ -117,7 +107,7 @@ void recur_sigmoid_backward_into(const float *y, const float *g, float *d, long 
 }
 
 MULTIVERSION
-void recur_tanh_backward_into(const float *y, const float *g, float *d, long n, int accumulate) {
+void recur_tanh_backward(const float *y, const float *g, float *d, long n, int accumulate) {
     if (accumulate) {
         VECTORIZE
         for (long k = 0; k < n; k++) d[k] += g[k] * (1.0f - y[k] * y[k]);
@@ -143,14 +133,9 @@ void recur_multiply_into(const float *g, const float *x, long sx, float *d, long
 }
 
 MULTIVERSION
-void recur_add_scaled_into(const float *x, float alpha, float *d, long n, int accumulate) {
-    if (accumulate) {
-        VECTORIZE
-        for (long k = 0; k < n; k++) d[k] += alpha * x[k];
-    } else {
-        VECTORIZE
-        for (long k = 0; k < n; k++) d[k] = alpha * x[k];
-    }
+void recur_add_scaled(const float *x, float alpha, float *d, long n) {
+    VECTORIZE
+    for (long k = 0; k < n; k++) d[k] += alpha * x[k];
 }
 
 MULTIVERSION

@@ -39,13 +39,16 @@ extension StepProgramRunner {
                     let g = o.resultGradient!.row(r, step: t)
                     switch o.op {
                     case .unary(.sigmoid) where o.aGradient!.columnStride == 1:
-                        recur_sigmoid_backward_into(o.result.row(r, step: t), g, o.aGradient!.row(r, step: t), n, o.assignsA ? 0 : 1)
+                        recur_sigmoid_backward(o.result.row(r, step: t), g, o.aGradient!.row(r, step: t), n, o.assignsA ? 0 : 1)
                     case .unary(.tanh) where o.aGradient!.columnStride == 1:
-                        recur_tanh_backward_into(o.result.row(r, step: t), g, o.aGradient!.row(r, step: t), n, o.assignsA ? 0 : 1)
+                        recur_tanh_backward(o.result.row(r, step: t), g, o.aGradient!.row(r, step: t), n, o.assignsA ? 0 : 1)
                     case .unary(let op):
                         if unaryGradient(op, x: o.a.row(r, step: t), y: o.result.row(r, step: t), g: g, into: scratch, n) {
                             accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
                         }
+                    case .scaled(let alpha) where o.aGradient!.columnStride == 1:
+                        let d = o.aGradient!.row(r, step: t)
+                        if o.assignsA { recur_scale(g, alpha, d, n) } else { recur_add_scaled(g, alpha, d, n) }
                     case .scaled(let alpha):
                         recur_scale(g, alpha, scratch, n)
                         accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
@@ -62,8 +65,8 @@ extension StepProgramRunner {
     private func unaryGradient(_ op: UnaryOp, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
                                into d: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         switch op {
-        case .tanh: recur_tanh_backward(y, g, d, n)
-        case .sigmoid: recur_sigmoid_backward(y, g, d, n)
+        case .tanh: recur_tanh_backward(y, g, d, n, 0)
+        case .sigmoid: recur_sigmoid_backward(y, g, d, n, 0)
         case .relu: recur_relu_backward(x, g, d, n)
         case .exp: for i in 0..<n { d[i] = g[i] * y[i] }
         case .log: for i in 0..<n { d[i] = g[i] / x[i] }
@@ -134,10 +137,10 @@ extension StepProgramRunner {
     private func accumulate(_ x: UnsafeMutablePointer<Float>, into d: UnsafeMutablePointer<Float>, stride: Int, _ n: Int,
                             negated: Bool = false, assign: Bool = false) {
         if stride == 1 {
-            if assign && !negated {
-                d.update(from: x, count: n)
-            } else {
-                recur_add_scaled_into(x, negated ? -1 : 1, d, n, assign ? 0 : 1)
+            switch (assign, negated) {
+            case (true, false): d.update(from: x, count: n)
+            case (true, true): recur_scale(x, -1, d, n)
+            case (false, _): recur_add_scaled(x, negated ? -1 : 1, d, n)
             }
         } else {
             var total: Float = 0
