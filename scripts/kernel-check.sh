@@ -7,5 +7,5 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 cc=$(command -v clang || command -v gcc)
 "$cc" -O2 -I Sources/CRecurKernels/include scripts/kernel_check.c Sources/CRecurKernels/RecurKernels.c \
-    Sources/CRecurKernels/RecurGemm.c -lm -o "$out/kernel_check"
+    Sources/CRecurKernels/RecurGemm.c Sources/CRecurKernels/RecurElementwise.c -lm -o "$out/kernel_check"
 "$out/kernel_check"

@@ -3,7 +3,8 @@
  * whatever CPU runs it (the AVX-512, AVX2+FMA or baseline variant is chosen at load time), so the
  * variants this machine does not pick can be checked on another one:
  *   clang -O2 -static -I Sources/CRecurKernels/include scripts/kernel_check.c \
- *         Sources/CRecurKernels/RecurKernels.c Sources/CRecurKernels/RecurGemm.c -lm -o kernel_check
+ *         Sources/CRecurKernels/RecurKernels.c Sources/CRecurKernels/RecurGemm.c \
+ *         Sources/CRecurKernels/RecurElementwise.c -lm -o kernel_check
  * Prints one line per kernel and exits non-zero on any mismatch.
  */
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include "RecurKernels.h"
 #include "RecurGemm.h"
+#include "RecurElementwise.h"
 
 static int failures = 0;
 static unsigned long long state = 88172645463325252ULL;
@@ -57,7 +59,7 @@ int main(void) {
         snprintf(name, sizeof name, "binary %s (scalar)", ops[op]);
         check(name, y, w, N, 1e-3);
     }
-    recur_tanh(z, y, N); recur_tanh_backward(y, g, x, N, 0);
+    recur_tanh(z, y, N); recur_tanh_backward(y, g, x, N);
     for (int i = 0; i < N; i++) w[i] = g[i] * (1 - tanh(z[i]) * tanh(z[i])); check("tanh backward", x, w, N, 1e-5);
 
     /* LSTM gates: forward and backward against the formulas. */
@@ -127,31 +129,24 @@ int main(void) {
         recur_gemm_few_rows(wa, LDA, wb, wc, 5, WN, K, 1); check("gemm few rows, accumulating", wc, want, 5 * WN, 1e-5);
     }
     {
-        /* The pullbacks and the compiled cell loop's gradient updates, assigning then accumulating (doubling). */
+        /* The pullbacks and scaling. */
         enum { AN = 133 };
         static float ay[AN], ag[AN], ad[AN];
         static double want[AN];
         fill(ay, AN, -1, 1); fill(ag, AN, -1, 1);
-        const char *names[4][2] = {{"sigmoid backward", "sigmoid backward, acc"}, {"tanh backward, assign", "tanh backward, acc"},
-                                   {"multiply into", "multiply into, acc"}, {"scale", "add scaled"}};
-        for (int kernel = 0; kernel < 4; kernel++) {
+        const char *names[3] = {"sigmoid backward", "tanh backward", "scale"};
+        for (int kernel = 0; kernel < 3; kernel++) {
             for (int i = 0; i < AN; i++) {
                 double y = ay[i], g = ag[i];
-                want[i] = kernel == 0 ? g * y * (1 - y) : kernel == 1 ? g * (1 - y * y) : kernel == 2 ? g * y : -0.5 * y;
+                want[i] = kernel == 0 ? g * y * (1 - y) : kernel == 1 ? g * (1 - y * y) : -0.5 * y;
             }
-            for (int accumulate = 0; accumulate <= 1; accumulate++) {
-                switch (kernel) {
-                case 0: recur_sigmoid_backward(ay, ag, ad, AN, accumulate); break;
-                case 1: recur_tanh_backward(ay, ag, ad, AN, accumulate); break;
-                case 2: recur_multiply_into(ag, ay, 1, ad, AN, accumulate); break;
-                default: if (accumulate) recur_add_scaled(ay, -0.5f, ad, AN); else recur_scale(ay, -0.5f, ad, AN); break;
-                }
-                if (accumulate) for (int i = 0; i < AN; i++) want[i] *= 2;
-                check(names[kernel][accumulate], ad, want, AN, 1e-6);
+            switch (kernel) {
+            case 0: recur_sigmoid_backward(ay, ag, ad, AN); break;
+            case 1: recur_tanh_backward(ay, ag, ad, AN); break;
+            default: recur_scale(ay, -0.5f, ad, AN); break;
             }
+            check(names[kernel], ad, want, AN, 1e-6);
         }
-        for (int i = 0; i < AN; i++) want[i] = (double)ag[i] * ay[7];
-        recur_multiply_into(ag, ay + 7, 0, ad, AN, 0); check("multiply into, scalar", ad, want, AN, 1e-6);
     }
     {
         /* Column sums: 150 columns of a 7 × 160 block (two 64-column blocks and a tail). */
@@ -161,6 +156,45 @@ int main(void) {
         fill(sx, SR * SLD, -1, 1);
         for (int j = 0; j < SC; j++) { double s = 0; for (int r = 0; r < SR; r++) s += sx[r * SLD + j]; want[j] = s; }
         recur_sum_rows(sx, SR, SC, SLD, sums); check("sum of rows", sums, want, SC, 1e-5);
+    }
+    {
+        /* An elementwise chain y2 = σ(a)·c / bias on 5 rows of 37 columns: a read from rows 50 apart,
+           c one broadcast column (a scalar per row), bias one broadcast row; forward, then backward
+           from g into da (stored), dc and dbias (summed). */
+        enum { ER = 5, EC = 37, ELD = 50 };
+        static float ea[ER * ELD], ec[ER], ebias[EC], ey0[ER * EC], ey1[ER * EC], ey2[ER * EC], eg[ER * EC];
+        static float eda[ER * ELD], edc[ER], edbias[EC], edy0[ER * EC], edy1[ER * EC], scratch[3 * RECUR_ELEMENTWISE_BLOCK];
+        static double want[ER * EC], wdc[ER], wdbias[EC];
+        fill(ea, ER * ELD, -3, 3); fill(ec, ER, -2, 2); fill(ebias, EC, 0.5, 2); fill(eg, ER * EC, -1, 1);
+        recur_operand rows_of_a = {ea, 0, ELD, 1L << 40, 1}, da = {eda, 0, ELD, 1L << 40, 1};
+        recur_operand column = {ec, 0, 1, 1L << 40, 0}, dcolumn = {edc, 0, 1, 1L << 40, 0};
+        recur_operand row = {ebias, 0, 0, 1, 1}, drow = {edbias, 0, 0, 1, 1};
+        recur_operand y0 = {ey0, 0, EC, 1L << 40, 1}, y1 = {ey1, 0, EC, 1L << 40, 1}, y2 = {ey2, 0, EC, 1L << 40, 1};
+        recur_operand dy0 = {edy0, 0, EC, 1L << 40, 1}, dy1 = {edy1, 0, EC, 1L << 40, 1}, g2 = {eg, 0, EC, 1L << 40, 1};
+        recur_elementwise_op chain[3] = {
+            {RECUR_EW_SIGMOID, RECUR_EW_HAS_DA | RECUR_EW_ASSIGN_A, 0, y0, rows_of_a, rows_of_a, dy0, da, da},
+            {RECUR_EW_MUL, RECUR_EW_HAS_DA | RECUR_EW_HAS_DB, 0, y1, y0, column, dy1, dy0, dcolumn},
+            {RECUR_EW_DIV, RECUR_EW_HAS_DA | RECUR_EW_HAS_DB, 0, y2, y1, row, g2, dy1, drow},
+        };
+        recur_elementwise_forward(chain, 3, 0, ER, EC, 0);
+        for (int r = 0; r < ER; r++) for (int k = 0; k < EC; k++) want[r * EC + k] = sig(ea[r * ELD + k]) * ec[r] / ebias[k];
+        check("elementwise chain", ey2, want, ER * EC, 1e-5);
+        recur_elementwise_backward(chain, 3, 0, ER, EC, 0, scratch);
+        for (int k = 0; k < EC; k++) wdbias[k] = 0;
+        for (int r = 0; r < ER; r++) {
+            wdc[r] = 0;
+            for (int k = 0; k < EC; k++) {
+                double s = sig(ea[r * ELD + k]), d1 = eg[r * EC + k] / ebias[k];
+                wdbias[k] -= eg[r * EC + k] * s * ec[r] / ((double)ebias[k] * ebias[k]);
+                wdc[r] += d1 * s;
+                want[r * EC + k] = d1 * ec[r] * s * (1 - s);
+            }
+        }
+        float got[ER * EC];
+        for (int r = 0; r < ER; r++) for (int k = 0; k < EC; k++) got[r * EC + k] = eda[r * ELD + k];
+        check("elementwise chain, d a", got, want, ER * EC, 1e-5);
+        check("elementwise chain, d column", edc, wdc, ER, 1e-4);
+        check("elementwise chain, d row", edbias, wdbias, EC, 1e-4);
     }
     if (recur_gemm_available()) {
         recur_gemm_pack(bm, NN, K, NN, packed);

@@ -2,54 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-/* Gate kernels read and write several rows of one buffer; the rows never overlap, so the
-   vectoriser may ignore possible aliasing. */
-#if defined(__clang__)
-#define VECTORIZE _Pragma("clang loop vectorize(assume_safety)")
-#else
-#define VECTORIZE
-#endif
-
-#if defined(__x86_64__) && defined(__clang__) && !defined(__APPLE__)
-#define MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define MULTIVERSION
-#endif
-
-/* exp(x) for float32: Cody-Waite range reduction x = n*ln2 + r, |r| <= ln2/2, a degree-6
-   polynomial for exp(r), and 2^n assembled in the exponent bits. Branch-free so loops vectorise.
-   Relative error about 2e-7 over the clamped range. */
-static inline float fast_expf(float x) {
-    x = x < -87.0f ? -87.0f : (x > 88.3f ? 88.3f : x);
-    float n = floorf(x * 1.44269504088896341f + 0.5f);
-    float r = x - n * 0.693359375f;
-    r = r + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    union { int i; float f; } scale;
-    scale.i = ((int)n + 127) << 23;
-    return p * scale.f;
-}
-
-static inline float fast_tanhf(float x) {
-    /* tanh(x) = 2/(1 + exp(-2x)) - 1: one exp and one division, no branches; absolute error < 3e-7. */
-    return 2.0f / (1.0f + fast_expf(-2.0f * x)) - 1.0f;
-}
-
-static inline float fast_sigmoidf(float x) {
-    return 1.0f / (1.0f + fast_expf(-x));
-}
-
-#define BINARY_LOOPS(EXPR)                                                      \
-    if (sa == 1 && sb == 1) { for (long k = 0; k < n; k++) { float u = a[k], v = b[k]; y[k] = (EXPR); } } \
-    else if (sa == 1)       { float v = b[0]; for (long k = 0; k < n; k++) { float u = a[k]; y[k] = (EXPR); } } \
-    else if (sb == 1)       { float u = a[0]; for (long k = 0; k < n; k++) { float v = b[k]; y[k] = (EXPR); } } \
-    else                    { float u = a[0], v = b[0]; for (long k = 0; k < n; k++) { y[k] = (EXPR); } }
+#include "KernelSupport.h"
 
 MULTIVERSION
 void recur_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
@@ -93,49 +46,17 @@ void recur_scale(const float *x, float alpha, float *y, long n) {
     for (long k = 0; k < n; k++) y[k] = alpha * x[k];
 }
 
-/* Pullbacks: d = g·∂ (or d += g·∂ with `accumulate`, as the compiled cell loop's gradients need). d
-   may be g itself (the same elements), never a shifted overlap. */
+/* Pullbacks: d = g·∂; d may be g itself (the same elements), never a shifted overlap. */
 MULTIVERSION
-void recur_sigmoid_backward(const float *y, const float *g, float *d, long n, int accumulate) {
-    if (accumulate) {
-        VECTORIZE
-        for (long k = 0; k < n; k++) d[k] += g[k] * y[k] * (1.0f - y[k]);
-    } else {
-        VECTORIZE
-        for (long k = 0; k < n; k++) d[k] = g[k] * y[k] * (1.0f - y[k]);
-    }
-}
-
-MULTIVERSION
-void recur_tanh_backward(const float *y, const float *g, float *d, long n, int accumulate) {
-    if (accumulate) {
-        VECTORIZE
-        for (long k = 0; k < n; k++) d[k] += g[k] * (1.0f - y[k] * y[k]);
-    } else {
-        VECTORIZE
-        for (long k = 0; k < n; k++) d[k] = g[k] * (1.0f - y[k] * y[k]);
-    }
-}
-
-MULTIVERSION
-void recur_multiply_into(const float *g, const float *x, long sx, float *d, long n, int accumulate) {
-    if (sx == 0) {
-        const float v = x[0];
-        if (accumulate) { VECTORIZE for (long k = 0; k < n; k++) d[k] += g[k] * v; }
-        else { VECTORIZE for (long k = 0; k < n; k++) d[k] = g[k] * v; }
-    } else if (accumulate) {
-        VECTORIZE
-        for (long k = 0; k < n; k++) d[k] += g[k] * x[k];
-    } else {
-        VECTORIZE
-        for (long k = 0; k < n; k++) d[k] = g[k] * x[k];
-    }
-}
-
-MULTIVERSION
-void recur_add_scaled(const float *x, float alpha, float *d, long n) {
+void recur_sigmoid_backward(const float *y, const float *g, float *d, long n) {
     VECTORIZE
-    for (long k = 0; k < n; k++) d[k] += alpha * x[k];
+    for (long k = 0; k < n; k++) d[k] = g[k] * y[k] * (1.0f - y[k]);
+}
+
+MULTIVERSION
+void recur_tanh_backward(const float *y, const float *g, float *d, long n) {
+    VECTORIZE
+    for (long k = 0; k < n; k++) d[k] = g[k] * (1.0f - y[k] * y[k]);
 }
 
 MULTIVERSION

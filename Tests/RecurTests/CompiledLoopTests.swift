@@ -101,6 +101,48 @@ struct CompiledLoopTests {
         try expectSameAsOpByOp({ RNN(GramCell(units: 4), goBackwards: true, compiled: $0) }, inputs: [Self.sequence([19, 5, 4], seed: 27)])
     }
 
+    /// A step using every elementwise op the compiled loop runs — unary, binary with a broadcast row
+    /// (a bias), a broadcast column (a one-column slice) and a broadcast scalar, scaling and a
+    /// comparison — on slices of one product (rows with a stride).
+    final class EveryElementwiseOpCell: RecurrentCell {
+        let units: Int
+        private var kernel: Variable?
+        private var recurrentKernel: Variable?
+        private var bias: Variable?
+        init(units: Int) { self.units = units; super.init() }
+        override var stateShapes: [[Int]] { [[units]] }
+        override var outputShapes: [[Int]] { [[units]] }
+        override func build(inputShapes: [[Int?]]) throws {
+            kernel = try addWeight(name: "kernel", shape: [inputShapes[0][1]!, 2 * units + 1], initializer: .glorotUniform)
+            recurrentKernel = try addWeight(name: "recurrent_kernel", shape: [units, 2 * units + 1], initializer: .orthogonal())
+            bias = try addWeight(name: "bias", shape: [units], initializer: .glorotUniform)
+        }
+        override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
+            let z = try inputs[0].matmul(kernel!.value) + states[0].matmul(recurrentKernel!.value)
+            let parts = try z.split(sizes: [units, units, 1], alongAxis: 1)
+            let (a, b, column) = (parts[0].tanh(), parts[1].sigmoid(), parts[2])
+            let e = try (a.abs() + 1).log()
+            let q = try (b.exp() / (1 + b)).sqrt()
+            let halfRelu: Tensor = parts[0].relu() * 0.5
+            let m: Tensor = try a.maximum(q) - b.minimum(column) + halfRelu
+            let signs: Tensor = try (a * 3).abs() * 0.1 * column
+            let chosen: Tensor = try m * a.greater(q) + a.less(column) * b - signs
+            let damped: Tensor = try parts[1] / (parts[1] * parts[1] + 2)
+            let sum: Tensor = try e + chosen + q * bias!.value - damped
+            let next = sum.tanh() * 0.9
+            return ([next], [next])
+        }
+    }
+
+    @Test func everyElementwiseOpWithBroadcasts() throws {
+        let x = Self.sequence([3, 6, 4], seed: 31)
+        try expectSameAsOpByOp({ RNN(EveryElementwiseOpCell(units: 5), returnSequences: true, returnState: true, compiled: $0) },
+                               inputs: [x], initialStates: [Self.sequence([3, 5], seed: 32)], mask: Self.gappedMask)
+        // Nineteen samples: split across the threads, the broadcast operands repeat per part.
+        try expectSameAsOpByOp({ RNN(EveryElementwiseOpCell(units: 7), goBackwards: true, compiled: $0) },
+                               inputs: [Self.sequence([19, 5, 4], seed: 33)], initialStates: [Self.sequence([19, 7], seed: 34)])
+    }
+
     /// Where a masked step repeats the previous output: Keras's unrolled loop, and a cell with two outputs.
     @Test func maskedStepsRepeatingThePreviousOutput() throws {
         let x = Self.sequence([3, 6, 4], seed: 21)

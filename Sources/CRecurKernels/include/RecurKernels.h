@@ -34,9 +34,9 @@ void recur_relu(const float *x, float *y, long n);
 void recur_scale(const float *x, float alpha, float *y, long n);      /* y = alpha*x */
 
 /* Vector-Jacobian products written in terms of the forward output y (or input x). */
-/* dx = dy*(1-y^2) and dx = dy*y*(1-y), or dx += … with `accumulate` (dx may be dy itself). */
-void recur_tanh_backward(const float *y, const float *dy, float *dx, long n, int accumulate);
-void recur_sigmoid_backward(const float *y, const float *dy, float *dx, long n, int accumulate);
+/* dx = dy*(1-y^2) and dx = dy*y*(1-y) (dx may be dy itself). */
+void recur_tanh_backward(const float *y, const float *dy, float *dx, long n);
+void recur_sigmoid_backward(const float *y, const float *dy, float *dx, long n);
 void recur_relu_backward(const float *x, const float *dy, float *dx, long n);    /* dx = x>0 ? dy : 0 */
 
 /* C (m×n) = A (m×k)·B (k×n), or C += A·B when `accumulate`; row-major, A's rows `lda` apart, B and C
@@ -46,11 +46,6 @@ void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, lon
 
 /* Sum of n floats (accumulated in double). */
 double recur_sum(const float *x, long n);
-
-/* d = g ⊙ x, or d += g ⊙ x with `accumulate` (x one scalar when sx is 0; d may be g itself). */
-void recur_multiply_into(const float *g, const float *x, long sx, float *d, long n, int accumulate);
-/* d += alpha*x */
-void recur_add_scaled(const float *x, float alpha, float *d, long n);
 
 /* out (cols) = the sum of the rows of x (rows × cols, rows `ld` apart). */
 void recur_sum_rows(const float *x, long rows, long cols, long ld, float *out);

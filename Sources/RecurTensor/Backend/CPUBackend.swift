@@ -30,8 +30,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func unaryGradient(_ op: UnaryOp, input: Tensor, output: Tensor, gradient: Tensor) -> Tensor {
         let dx = Tensor(uninitializedShape: gradient.shape)
         switch op {
-        case .tanh: recur_tanh_backward(output.base, gradient.base, dx.base, dx.count, 0)
-        case .sigmoid: recur_sigmoid_backward(output.base, gradient.base, dx.base, dx.count, 0)
+        case .tanh: recur_tanh_backward(output.base, gradient.base, dx.base, dx.count)
+        case .sigmoid: recur_sigmoid_backward(output.base, gradient.base, dx.base, dx.count)
         case .relu: recur_relu_backward(input.base, gradient.base, dx.base, dx.count)
         default: preconditionFailure("unaryGradient has no kernel for \(op); its gradient is written with tensor ops")
         }

@@ -26,7 +26,7 @@ final class SimpleRNNStepper: RecurrenceStepper {
     func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
                   previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
                   dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>) {
-        recur_tanh_backward(current[0], dh, dProjection, n * units, 0)
+        recur_tanh_backward(current[0], dh, dProjection, n * units)
         backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false)
     }
 

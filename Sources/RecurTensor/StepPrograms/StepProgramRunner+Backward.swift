@@ -11,8 +11,11 @@ extension StepProgramRunner {
         switch plan.stepGroups[g] {
         case .elementwise(let run):
             let result = plan.program.instructions[run[0]].results[0]
-            runBackward(backwardRuns[part][g]!, rows: rows(result, samples: parts[part], hoisted: false),
-                        columns: plan.views[result].columns, step: t, scratch: rowScratch[part].base)
+            let range = rows(result, samples: parts[part], hoisted: false)
+            backwardRuns[part][g].withUnsafeBufferPointer {
+                recur_elementwise_backward($0.baseAddress, $0.count, range.lowerBound, range.upperBound, plan.views[result].columns, t,
+                                           rowScratch[part].base)
+            }
         case .single(let i): backwardSingle(i, step: t, samples: parts[part], part: part, hoisted: false)
         }
     }
@@ -23,129 +26,12 @@ extension StepProgramRunner {
         case .elementwise(let run):
             let result = plan.program.instructions[run[0]].results[0]
             parallelParts(hoistedRanges(rows(result, samples: 0..<plan.batch, hoisted: true))) { part, range in
-                runBackward(run.map { elementwiseOperation($0, part: part, hoisted: true, backward: true) },
-                            rows: range, columns: plan.views[result].columns, step: 0, scratch: rowScratch[part].base)
-            }
-        case .single(let i): backwardSingle(i, step: 0, samples: 0..<plan.batch, part: 0, hoisted: true)
-        }
-    }
-
-    private func runBackward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns: Int, step t: Int,
-                             scratch: UnsafeMutablePointer<Float>) {
-        let active = operations.reversed().filter { $0.resultGradient != nil && ($0.aGradient != nil || $0.bGradient != nil) }
-        for block in rowBlocks(rows, columns: columns).reversed() {
-            for o in active {
-                forEachCall(in: block, columns: columns, dense: o.isDense) { r, n in
-                    let g = o.resultGradient!.row(r, step: t)
-                    switch o.op {
-                    case .unary(.sigmoid) where o.aGradient!.columnStride == 1:
-                        recur_sigmoid_backward(o.result.row(r, step: t), g, o.aGradient!.row(r, step: t), n, o.assignsA ? 0 : 1)
-                    case .unary(.tanh) where o.aGradient!.columnStride == 1:
-                        recur_tanh_backward(o.result.row(r, step: t), g, o.aGradient!.row(r, step: t), n, o.assignsA ? 0 : 1)
-                    case .unary(let op):
-                        if unaryGradient(op, x: o.a.row(r, step: t), y: o.result.row(r, step: t), g: g, into: scratch, n) {
-                            accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
-                        }
-                    case .scaled(let alpha) where o.aGradient!.columnStride == 1:
-                        let d = o.aGradient!.row(r, step: t)
-                        if o.assignsA { recur_scale(g, alpha, d, n) } else { recur_add_scaled(g, alpha, d, n) }
-                    case .scaled(let alpha):
-                        recur_scale(g, alpha, scratch, n)
-                        accumulate(scratch, into: o.aGradient!.row(r, step: t), stride: o.aGradient!.columnStride, n, assign: o.assignsA)
-                    case .binary(let op):
-                        binaryGradient(op, o, row: r, step: t, g: g, columns: n, scratch: scratch)
-                    default: preconditionFailure("not elementwise")
-                    }
+                run.map { elementwiseOperation($0, part: part, hoisted: true, backward: true) }.withUnsafeBufferPointer {
+                    recur_elementwise_backward($0.baseAddress, $0.count, range.lowerBound, range.upperBound, plan.views[result].columns, 0,
+                                               rowScratch[part].base)
                 }
             }
-        }
-    }
-
-    /// scratch = ∂op/∂x ⊙ g; false when the gradient is zero (sign).
-    private func unaryGradient(_ op: UnaryOp, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
-                               into d: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
-        switch op {
-        case .tanh: recur_tanh_backward(y, g, d, n, 0)
-        case .sigmoid: recur_sigmoid_backward(y, g, d, n, 0)
-        case .relu: recur_relu_backward(x, g, d, n)
-        case .exp: for i in 0..<n { d[i] = g[i] * y[i] }
-        case .log: for i in 0..<n { d[i] = g[i] / x[i] }
-        case .sqrt: for i in 0..<n { d[i] = g[i] / (2 * y[i]) }
-        case .abs: for i in 0..<n { d[i] = x[i] > 0 ? g[i] : (x[i] < 0 ? -g[i] : 0) }
-        case .sign: return false
-        }
-        return true
-    }
-
-    private func binaryGradient(_ op: BinaryOp, _ o: ElementwiseOperation, row r: Int, step t: Int, g: UnsafeMutablePointer<Float>,
-                                columns n: Int, scratch: UnsafeMutablePointer<Float>) {
-        let (pa, pb) = (o.a.row(r, step: t), o.b.row(r, step: t))
-        let (sa, sb) = (o.a.columnStride, o.b.columnStride)
-        let da = o.aGradient.map { ($0.row(r, step: t), $0.columnStride, o.assignsA) }
-        let db = o.bGradient.map { ($0.row(r, step: t), $0.columnStride, o.assignsB) }
-        switch op {
-        case .add, .subtract:
-            if let (d, s, assign) = da { accumulate(g, into: d, stride: s, n, assign: assign) }
-            if let (d, s, assign) = db { accumulate(g, into: d, stride: s, n, negated: op == .subtract, assign: assign) }
-        case .multiply:
-            if let (d, s, assign) = da { accumulateProduct(g, pb, sb, into: d, stride: s, n, assign: assign, scratch: scratch) }
-            if let (d, s, assign) = db { accumulateProduct(g, pa, sa, into: d, stride: s, n, assign: assign, scratch: scratch) }
-        case .divide:
-            if let (d, s, assign) = da {
-                for i in 0..<n { scratch[i] = g[i] / pb[i * sb] }
-                accumulate(scratch, into: d, stride: s, n, assign: assign)
-            }
-            if let (d, s, assign) = db {
-                // d(a/b)/db = −y/b.
-                let y = o.result.row(r, step: t)
-                for i in 0..<n { scratch[i] = g[i] * y[i] / pb[i * sb] }
-                accumulate(scratch, into: d, stride: s, n, negated: true, assign: assign)
-            }
-        case .maximum, .minimum:
-            // The gradient goes to a where it won (ties to a), as the eager ops.
-            let toA: (Float, Float) -> Bool = op == .maximum ? { $0 >= $1 } : { $0 <= $1 }
-            if let (d, s, assign) = da {
-                for i in 0..<n { scratch[i] = toA(pa[i * sa], pb[i * sb]) ? g[i] : 0 }
-                accumulate(scratch, into: d, stride: s, n, assign: assign)
-            }
-            if let (d, s, assign) = db {
-                for i in 0..<n { scratch[i] = toA(pa[i * sa], pb[i * sb]) ? 0 : g[i] }
-                accumulate(scratch, into: d, stride: s, n, assign: assign)
-            }
-        case .greater, .greaterEqual, .less, .equal, .notEqual:
-            break
-        }
-    }
-
-    /// d += g ⊙ x (x read with stride `sx`; d = g ⊙ x when `assign`), or the sum of g ⊙ x into d[0]
-    /// when d broadcasts a column.
-    @inline(__always)
-    private func accumulateProduct(_ g: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ sx: Int,
-                                   into d: UnsafeMutablePointer<Float>, stride: Int, _ n: Int, assign: Bool, scratch: UnsafeMutablePointer<Float>) {
-        if stride == 1 {
-            // x is a row (stride 1) or one broadcast scalar.
-            recur_multiply_into(g, x, sx == 1 ? 1 : 0, d, n, assign ? 0 : 1)
-        } else {
-            for i in 0..<n { scratch[i] = g[i] * x[i * sx] }
-            accumulate(scratch, into: d, stride: 0, n)
-        }
-    }
-
-    /// d += x (or −x; d = ±x when `assign`), or the sum of x into d[0] when d broadcasts a column
-    /// (stride 0, never assigned).
-    @inline(__always)
-    private func accumulate(_ x: UnsafeMutablePointer<Float>, into d: UnsafeMutablePointer<Float>, stride: Int, _ n: Int,
-                            negated: Bool = false, assign: Bool = false) {
-        if stride == 1 {
-            switch (assign, negated) {
-            case (true, false): d.update(from: x, count: n)
-            case (true, true): recur_scale(x, -1, d, n)
-            case (false, _): recur_add_scaled(x, negated ? -1 : 1, d, n)
-            }
-        } else {
-            var total: Float = 0
-            for i in 0..<n { total += x[i] }
-            d[0] += negated ? -total : total
+        case .single(let i): backwardSingle(i, step: 0, samples: 0..<plan.batch, part: 0, hoisted: true)
         }
     }
 

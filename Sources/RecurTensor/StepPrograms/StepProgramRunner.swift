@@ -23,14 +23,16 @@ final class StepProgramRunner {
     private var gateScratch: [Int: (activations: TensorBuffer, tanhC: TensorBuffer?)] = [:]
     /// Per part and gate-step instruction, the backward pass's buffers (see `gateBackwardBuffers`).
     private(set) var gateBackwardScratch: [[Int: [TensorBuffer]]] = []
-    /// Per part, a row of scratch as wide as the widest value.
+    /// Per part, the scratch of `recur_elementwise_backward`: three rows as wide as the widest value or
+    /// a block.
     let rowScratch: [TensorBuffer]
     /// Per product with a constant right operand run at every step: the operand packed once for the
     /// step GEMM, forward and (for a backward pass) transposed.
     private var stepMatrices: [Int: (forward: StepMatrix, backward: StepMatrix?)] = [:]
-    /// Per part and step group, the elementwise operations with their operands at step 0.
-    private var forwardRuns: [[Int: [ElementwiseOperation]]] = []
-    private(set) var backwardRuns: [[Int: [ElementwiseOperation]]] = []
+    /// Per part and step group (empty for other groups), the elementwise operations with their
+    /// operands at step 0, ready for `recur_elementwise_forward` / `_backward`.
+    private var forwardRuns: [[[recur_elementwise_op]]] = []
+    private(set) var backwardRuns: [[[recur_elementwise_op]]] = []
 
     init(_ plan: StepProgramPlan) {
         self.plan = plan
@@ -50,7 +52,7 @@ final class StepProgramRunner {
             bases[v] = storage[v]!.base
         }
         let widest = values.map { $0.shape.last ?? 1 }.max() ?? 1
-        rowScratch = parts.map { _ in TensorBuffer(count: max(widest, Self.blockScalars)) }
+        rowScratch = parts.map { _ in TensorBuffer(count: 3 * max(widest, Int(RECUR_ELEMENTWISE_BLOCK))) }
         let saved = plan.saving ? plan.time : 1
         for (i, instruction) in plan.program.instructions.enumerated() {
             let units = values[instruction.results[0]].shape.last ?? 0
@@ -161,8 +163,11 @@ final class StepProgramRunner {
     func forwardStep(_ g: Int, step t: Int, part: Int) {
         switch plan.stepGroups[g] {
         case .elementwise(let run):
-            runForward(forwardRuns[part][g]!, rows: rows(plan.program.instructions[run[0]].results[0], samples: parts[part], hoisted: false),
-                       columns: plan.views[plan.program.instructions[run[0]].results[0]].columns, step: t)
+            let result = plan.program.instructions[run[0]].results[0]
+            let range = rows(result, samples: parts[part], hoisted: false)
+            forwardRuns[part][g].withUnsafeBufferPointer {
+                recur_elementwise_forward($0.baseAddress, $0.count, range.lowerBound, range.upperBound, plan.views[result].columns, t)
+            }
         case .single(let i): forwardSingle(i, step: t, samples: parts[part], hoisted: false)
         }
     }
@@ -181,47 +186,12 @@ final class StepProgramRunner {
         case .elementwise(let run):
             let result = plan.program.instructions[run[0]].results[0]
             parallelParts(hoistedRanges(rows(result, samples: 0..<plan.batch, hoisted: true))) { part, range in
-                runForward(run.map { elementwiseOperation($0, part: part, hoisted: true, backward: false) },
-                           rows: range, columns: plan.views[result].columns, step: 0)
+                run.map { elementwiseOperation($0, part: part, hoisted: true, backward: false) }.withUnsafeBufferPointer {
+                    recur_elementwise_forward($0.baseAddress, $0.count, range.lowerBound, range.upperBound, plan.views[result].columns, 0)
+                }
             }
         case .single(let i): forwardSingle(i, step: 0, samples: 0..<plan.batch, hoisted: true)
         }
-    }
-
-    /// An elementwise group fused: block by block of rows, every operation of the group on the block
-    /// while its values are in cache.
-    private func runForward(_ operations: [ElementwiseOperation], rows: Range<Int>, columns: Int, step t: Int) {
-        for block in rowBlocks(rows, columns: columns) {
-            for o in operations where !o.skipsForward {
-                forEachCall(in: block, columns: columns, dense: o.isDense) { r, n in
-                    let y = o.result.row(r, step: t), a = o.a.row(r, step: t)
-                    switch o.op {
-                    case .unary(let op): applyUnary(op, a, y, n)
-                    case .scaled(let alpha): recur_scale(a, alpha, y, n)
-                    case .binary(let op): applyBinary(op, a, o.a.columnStride, o.b.row(r, step: t), o.b.columnStride, y, n)
-                    default: preconditionFailure("not elementwise")
-                    }
-                }
-            }
-        }
-    }
-
-    /// The scalars of a block of rows of an elementwise group (at least one row): 8 KiB per value, so a
-    /// group's values for one block stay in the first-level cache.
-    static let blockScalars = 1 << 11
-
-    /// `rows` in consecutive blocks of whole rows of about `blockScalars` scalars.
-    func rowBlocks(_ rows: Range<Int>, columns: Int) -> [Range<Int>] {
-        let blockRows = max(1, Self.blockScalars / max(columns, 1))
-        return stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows).map { $0..<min($0 + blockRows, rows.upperBound) }
-    }
-
-    /// Calls `body(firstRow, scalars)` for the rows of `block`: once, as one vector, for an operation
-    /// whose operands all have dense rows (or are one broadcast scalar), else row by row.
-    @inline(__always)
-    func forEachCall(in block: Range<Int>, columns: Int, dense: Bool, _ body: (Int, Int) -> Void) {
-        if dense { body(block.lowerBound, block.count * columns); return }
-        for r in block { body(r, columns) }
     }
 
     private func forwardSingle(_ i: Int, step t: Int, samples: Range<Int>, hoisted: Bool) {
@@ -297,80 +267,87 @@ final class StepProgramRunner {
 
     // MARK: Elementwise operations
 
-    /// An operand read row by row: at step t, row r is at `base + t·stepStride + (r mod period)·rowStride`.
-    struct RowOperand {
-        var base: UnsafeMutablePointer<Float>
-        var stepStride: Int
-        var rowStride: Int
-        var period: Int
-        var columnStride: Int
-        @inline(__always) func row(_ r: Int, step t: Int) -> UnsafeMutablePointer<Float> {
-            base + t * stepStride + (r < period ? r : r % period) * rowStride
+    private func elementwiseRuns(part: Int, backward: Bool) -> [[recur_elementwise_op]] {
+        plan.stepGroups.map { group in
+            guard case .elementwise(let run) = group else { return [] }
+            return run.map { elementwiseOperation($0, part: part, hoisted: false, backward: backward) }
         }
     }
 
-    /// One elementwise instruction ready to run: its result, operands and (backward) gradients.
-    struct ElementwiseOperation {
-        var op: StepProgram.Op
-        var result: RowOperand
-        var a: RowOperand
-        var b: RowOperand
-        var resultGradient: RowOperand?
-        var aGradient: RowOperand?
-        var bGradient: RowOperand?
-        /// Whether the operand's gradient is stored, not added (`StepProgramPlan.assignedWrites`).
-        var assignsA = false
-        var assignsB = false
-        /// An in-place sum, done by its product: nothing to run forward.
-        var skipsForward = false
-        /// Whether every operand (and gradient) has dense rows or is one broadcast scalar, so that
-        /// several rows run as one vector.
-        var isDense = false
-    }
-
-    private func elementwiseRuns(part: Int, backward: Bool) -> [Int: [ElementwiseOperation]] {
-        var runs: [Int: [ElementwiseOperation]] = [:]
-        for (g, group) in plan.stepGroups.enumerated() {
-            guard case .elementwise(let run) = group else { continue }
-            runs[g] = run.map { elementwiseOperation($0, part: part, hoisted: false, backward: backward) }
-        }
-        return runs
-    }
-
-    func elementwiseOperation(_ i: Int, part: Int, hoisted: Bool, backward: Bool) -> ElementwiseOperation {
+    /// Instruction `i` as a `recur_elementwise_op`: where its result, operands and (backward) their
+    /// gradients are at step 0 for the thread of `part`, and how each is read row by row.
+    func elementwiseOperation(_ i: Int, part: Int, hoisted: Bool, backward: Bool) -> recur_elementwise_op {
         let instruction = plan.program.instructions[i]
-        func operand(_ v: Int, access: StepProgramPlan.OperandAccess?, gradient: Bool) -> RowOperand? {
+        // At step t, row r of an operand is at `base + t·stepStride + (r mod period)·rowStride`.
+        func operand(_ v: Int, access: StepProgramPlan.OperandAccess?, gradient: Bool) -> recur_operand? {
             if gradient && !plan.needsGradient[v] { return nil }
             let root = plan.views[v].root
             let slots = gradient ? plan.gradientSlots[root] : plan.slots[root]
             let isConstant: Bool = { if case .constant = plan.program.values[root].kind { return true } else { return false } }()
             let period = access.map { hoisted && plan.hoisted[v] ? Int.max : $0.rowPeriod } ?? Int.max
-            return RowOperand(base: gradient ? gradientPointer(v, step: 0, part: part) : pointer(v, step: 0),
-                              stepStride: slots > 1 && !isConstant ? slotSize(root) : 0, rowStride: plan.views[v].rowStride,
-                              period: period, columnStride: access?.columnStride ?? 1)
+            return recur_operand(base: gradient ? gradientPointer(v, step: 0, part: part) : pointer(v, step: 0),
+                                 step_stride: slots > 1 && !isConstant ? slotSize(root) : 0, row_stride: plan.views[v].rowStride,
+                                 period: period, column_stride: access?.columnStride ?? 1)
         }
         let access = plan.access[i]
         let operands = instruction.operands, result = instruction.results[0]
         let a = operand(operands[0], access: access[0], gradient: false)!
         let b = operands.count > 1 ? operand(operands[1], access: access[1], gradient: false)! : a
+        let dy = backward ? operand(result, access: nil, gradient: true) : nil
+        let da = dy != nil && !plan.aliasedWrites.contains(.operand(instruction: i, index: 0))
+            ? operand(operands[0], access: access[0], gradient: true) : nil
+        let db = dy != nil && operands.count > 1 && !plan.aliasedWrites.contains(.operand(instruction: i, index: 1))
+            ? operand(operands[1], access: access[1], gradient: true) : nil
         let columns = plan.views[result].columns, passRows = rows(result, samples: 0..<plan.batch, hoisted: hoisted).upperBound
-        func isDense(_ o: RowOperand?) -> Bool {
+        // Dense rows (or one broadcast scalar): a block of rows runs as one vector.
+        func isDense(_ o: recur_operand?) -> Bool {
             guard let o else { return true }
-            return o.columnStride == 1 ? o.rowStride == columns && o.period >= passRows : o.period == 1 || o.rowStride == 0
+            return o.column_stride == 1 ? o.row_stride == columns && o.period >= passRows : o.period == 1 || o.row_stride == 0
         }
-        var operation = ElementwiseOperation(
-            op: instruction.op, result: operand(result, access: nil, gradient: false)!, a: a, b: b,
-            resultGradient: backward ? operand(result, access: nil, gradient: true) : nil,
-            aGradient: backward && !plan.aliasedWrites.contains(.operand(instruction: i, index: 0))
-                ? operand(operands[0], access: access[0], gradient: true) : nil,
-            bGradient: backward && operands.count > 1 && !plan.aliasedWrites.contains(.operand(instruction: i, index: 1))
-                ? operand(operands[1], access: access[1], gradient: true) : nil,
-            assignsA: plan.assignedWrites.contains(.operand(instruction: i, index: 0)),
-            assignsB: plan.assignedWrites.contains(.operand(instruction: i, index: 1)))
-        operation.skipsForward = plan.inPlaceSums[i] != nil
-        operation.isDense = [operation.a, operation.b].allSatisfy(isDense)
-            && [operation.resultGradient, operation.aGradient, operation.bGradient].allSatisfy(isDense)
-        return operation
+        var flags: Int32 = 0
+        if [a, b].allSatisfy(isDense) && [dy, da, db].allSatisfy(isDense) { flags |= Int32(RECUR_EW_DENSE) }
+        if plan.inPlaceSums[i] != nil { flags |= Int32(RECUR_EW_SKIP_FORWARD) }
+        if da != nil { flags |= Int32(RECUR_EW_HAS_DA) }
+        if db != nil { flags |= Int32(RECUR_EW_HAS_DB) }
+        if plan.assignedWrites.contains(.operand(instruction: i, index: 0)) { flags |= Int32(RECUR_EW_ASSIGN_A) }
+        if plan.assignedWrites.contains(.operand(instruction: i, index: 1)) { flags |= Int32(RECUR_EW_ASSIGN_B) }
+        let (code, alpha) = Self.elementwiseCode(instruction.op)
+        let none = recur_operand(base: nil, step_stride: 0, row_stride: 0, period: 1, column_stride: 1)
+        return recur_elementwise_op(op: code, flags: flags, alpha: alpha, y: operand(result, access: nil, gradient: false)!, a: a, b: b,
+                                    dy: dy ?? none, da: da ?? none, db: db ?? none)
+    }
+
+    /// The `RECUR_EW_…` code of an elementwise op, and its factor (scaling).
+    static func elementwiseCode(_ op: StepProgram.Op) -> (Int32, Float) {
+        switch op {
+        case .unary(let u):
+            switch u {
+            case .tanh: return (Int32(RECUR_EW_TANH), 0)
+            case .sigmoid: return (Int32(RECUR_EW_SIGMOID), 0)
+            case .relu: return (Int32(RECUR_EW_RELU), 0)
+            case .exp: return (Int32(RECUR_EW_EXP), 0)
+            case .log: return (Int32(RECUR_EW_LOG), 0)
+            case .sqrt: return (Int32(RECUR_EW_SQRT), 0)
+            case .abs: return (Int32(RECUR_EW_ABS), 0)
+            case .sign: return (Int32(RECUR_EW_SIGN), 0)
+            }
+        case .scaled(let alpha): return (Int32(RECUR_EW_SCALE), alpha)
+        case .binary(let b):
+            switch b {
+            case .add: return (Int32(RECUR_EW_ADD), 0)
+            case .subtract: return (Int32(RECUR_EW_SUB), 0)
+            case .multiply: return (Int32(RECUR_EW_MUL), 0)
+            case .divide: return (Int32(RECUR_EW_DIV), 0)
+            case .maximum: return (Int32(RECUR_EW_MAX), 0)
+            case .minimum: return (Int32(RECUR_EW_MIN), 0)
+            case .greater: return (Int32(RECUR_EW_GREATER), 0)
+            case .greaterEqual: return (Int32(RECUR_EW_GREATER_EQUAL), 0)
+            case .less: return (Int32(RECUR_EW_LESS), 0)
+            case .equal: return (Int32(RECUR_EW_EQUAL), 0)
+            case .notEqual: return (Int32(RECUR_EW_NOT_EQUAL), 0)
+            }
+        default: preconditionFailure("\(op) is not elementwise")
+        }
     }
 }
 
