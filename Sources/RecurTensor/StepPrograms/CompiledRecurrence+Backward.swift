@@ -1,3 +1,5 @@
+import CRecurKernels
+
 /// The backward pass of `Tensor.compiledRecurrence`: from the gradients of its outputs, the step
 /// program's pullbacks from the last processed step to the first, carrying the states' gradients
 /// (a masked step passes them through unchanged), then the hoisted values' and the deferred weight
@@ -40,12 +42,13 @@ struct CompiledBackwardContext {
         }
         let outputGrads = outputSizes.map { TensorBuffer(count: batch * $0) }
 
+        let buffers = StepBuffers(carries: carries.map(\.base), passes: passes.map(\.base), outputPasses: outputPasses.map(\.base),
+                                  outputGrads: outputGrads.map(\.base), sequenceGrads: sequenceGrads.map { $0?.base },
+                                  lastGrads: lastGrads.map { $0?.base }, stateSizes: stateSizes)
         parallelParts(runner.parts) { part, samples in
-            for t in stride(from: time - 1, through: 0, by: -1) {
-                backwardStep(t, part: part, samples: samples, sequenceGrads: sequenceGrads, lastGrads: lastGrads,
-                             carries: carries, passes: passes, outputPasses: outputPasses, outputGrads: outputGrads, stateSizes: stateSizes)
-            }
+            for t in stride(from: time - 1, through: 0, by: -1) { backwardStep(t, part: part, samples: samples, buffers) }
         }
+        withExtendedLifetime((carries, passes, outputPasses, outputGrads, sequenceGrads, lastGrads)) {}
         for group in plan.hoistedGroups.reversed() { runner.backwardHoisted(group) }
         runner.deferredWeightGradients()
 
@@ -69,56 +72,72 @@ struct CompiledBackwardContext {
         return result
     }
 
+    /// The backward loop's host buffers, by state or output: the carried state gradients, the parts of
+    /// them that masked samples pass through a step, the output gradients that masked steps pass back
+    /// (`.previousOutput`), the step's output gradients, and the seeds from the op's results.
+    struct StepBuffers {
+        let carries: [UnsafeMutablePointer<Float>]
+        let passes: [UnsafeMutablePointer<Float>]
+        let outputPasses: [UnsafeMutablePointer<Float>]
+        let outputGrads: [UnsafeMutablePointer<Float>]
+        let sequenceGrads: [UnsafeMutablePointer<Float>?]
+        let lastGrads: [UnsafeMutablePointer<Float>?]
+        let stateSizes: [Int]
+    }
+
     /// Step `t`'s backward pass on the samples of `part`: the output gradients, the carried state
     /// gradients (passed through unchanged for masked samples), then the program's pullbacks; leaves
     /// the gradients of the step's input states in `carries`.
-    private func backwardStep(_ t: Int, part: Int, samples: Range<Int>, sequenceGrads: [Tensor?], lastGrads: [Tensor?],
-                              carries: [TensorBuffer], passes: [TensorBuffer], outputPasses: [TensorBuffer], outputGrads: [TensorBuffer],
-                              stateSizes: [Int]) {
+    private func backwardStep(_ t: Int, part: Int, samples: Range<Int>, _ buffers: StepBuffers) {
         let plan = runner.plan, program = plan.program
         runner.zeroStepGradients(part: part)
         for (k, size) in outputSizes.enumerated() {
-            let d = outputGrads[k].base
-            for b in samples {
-                let row = d + b * size
-                if let g = sequenceGrads[k] { row.update(from: g.base + (b * time + t) * size, count: size) } else { row.update(repeating: 0, count: size) }
-                if t == time - 1, let g = lastGrads[k] { for i in 0..<size { row[i] += g.base[b * size + i] } }
-                if maskedOutput == .previousOutput {
-                    let pass = outputPasses[k].base + b * size
-                    for i in 0..<size { row[i] += pass[i] }
-                    pass.update(repeating: 0, count: size)
-                }
+            let rows = buffers.outputGrads[k] + samples.lowerBound * size, count = samples.count * size
+            if let g = buffers.sequenceGrads[k] {
+                for b in samples { (buffers.outputGrads[k] + b * size).update(from: g + (b * time + t) * size, count: size) }
+            } else {
+                rows.update(repeating: 0, count: count)
+            }
+            if t == time - 1, let g = buffers.lastGrads[k] { addInPlace(g + samples.lowerBound * size, into: rows, count) }
+            if maskedOutput == .previousOutput {
+                let pass = buffers.outputPasses[k] + samples.lowerBound * size
+                addInPlace(pass, into: rows, count)
+                pass.update(repeating: 0, count: count)
             }
         }
-        for (k, size) in stateSizes.enumerated() { (passes[k].base + samples.lowerBound * size).update(repeating: 0, count: samples.count * size) }
+        for (k, size) in buffers.stateSizes.enumerated() { (buffers.passes[k] + samples.lowerBound * size).update(repeating: 0, count: samples.count * size) }
         for b in steps.maskedRows(step: t, in: samples) {
-            for (k, size) in stateSizes.enumerated() {
-                (passes[k].base + b * size).update(from: carries[k].base + b * size, count: size)
-                (carries[k].base + b * size).update(repeating: 0, count: size)
+            for (k, size) in buffers.stateSizes.enumerated() {
+                (buffers.passes[k] + b * size).update(from: buffers.carries[k] + b * size, count: size)
+                (buffers.carries[k] + b * size).update(repeating: 0, count: size)
             }
             for (k, size) in outputSizes.enumerated() {
-                let d = outputGrads[k].base + b * size
+                let d = buffers.outputGrads[k] + b * size
                 switch maskedOutput {
                 case .zeros: break
-                case .state(let i):
-                    let pass = passes[i].base + b * size
-                    for j in 0..<size { pass[j] += d[j] }
-                case .previousOutput: (outputPasses[k].base + b * size).update(from: d, count: size)
+                case .state(let i): addInPlace(d, into: buffers.passes[i] + b * size, size)
+                case .previousOutput: (buffers.outputPasses[k] + b * size).update(from: d, count: size)
                 }
                 d.update(repeating: 0, count: size)
             }
         }
         for (k, v) in program.newStates.enumerated() {
-            runner.addDense(carries[k].base, into: v, step: t, samples: samples, part: part, assign: plan.assignedWrites.contains(.stateSeed(k)))
+            runner.addDense(buffers.carries[k], into: v, step: t, samples: samples, part: part, assign: plan.assignedWrites.contains(.stateSeed(k)))
         }
         for (k, v) in program.outputs.enumerated() {
-            runner.addDense(outputGrads[k].base, into: v, step: t, samples: samples, part: part, assign: plan.assignedWrites.contains(.outputSeed(k)))
+            runner.addDense(buffers.outputGrads[k], into: v, step: t, samples: samples, part: part, assign: plan.assignedWrites.contains(.outputSeed(k)))
         }
         for g in plan.stepGroups.indices.reversed() { runner.backwardStep(g, step: t, part: part) }
         for (k, v) in stateIDs.enumerated() {
-            let size = stateSizes[k], first = samples.lowerBound * size
-            let (carry, pass, d) = (carries[k].base + first, passes[k].base + first, runner.gradientPointer(v, step: t, part: part) + first)
-            for i in 0..<(samples.count * size) { carry[i] = d[i] + pass[i] }
+            let size = buffers.stateSizes[k], first = samples.lowerBound * size
+            let d = runner.gradientPointer(v, step: t, part: part) + first
+            recur_binary(Int32(RECUR_ADD), d, 1, buffers.passes[k] + first, 1, buffers.carries[k] + first, samples.count * size)
         }
     }
+}
+
+/// d += x over `count` scalars (a vectorised kernel; Swift loops here compile to baseline SSE).
+@inline(__always)
+func addInPlace(_ x: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, _ count: Int) {
+    recur_binary(Int32(RECUR_ADD), d, 1, x, 1, d, count)
 }

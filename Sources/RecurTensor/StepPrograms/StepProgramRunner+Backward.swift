@@ -109,9 +109,15 @@ extension StepProgramRunner {
     func addDense(_ x: UnsafeMutablePointer<Float>, into v: Int, step t: Int, samples: Range<Int>, part: Int, assign: Bool) {
         guard plan.needsGradient[v] else { return }
         let view = plan.views[v], d = gradientPointer(v, step: t, part: part)
-        for r in rows(v, samples: samples, hoisted: false) {
+        let range = rows(v, samples: samples, hoisted: false)
+        if view.isDense {
+            let (source, target) = (x + range.lowerBound * view.columns, d + range.lowerBound * view.columns)
+            if assign { target.update(from: source, count: range.count * view.columns) } else { addInPlace(source, into: target, range.count * view.columns) }
+            return
+        }
+        for r in range {
             let (source, target) = (x + r * view.columns, d + r * view.rowStride)
-            if assign { target.update(from: source, count: view.columns) } else { for c in 0..<view.columns { target[c] += source[c] } }
+            if assign { target.update(from: source, count: view.columns) } else { addInPlace(source, into: target, view.columns) }
         }
     }
 
