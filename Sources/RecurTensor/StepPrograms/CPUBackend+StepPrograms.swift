@@ -30,7 +30,7 @@ extension CPUBackend {
         let stateSizes = stateIDs.map { program.values[$0].shape.reduce(1, *) / batch }
         parallelParts(runner.parts) { part, samples in
             for t in 0..<time {
-                for g in plan.stepGroups.indices { runner.forwardStep(g, step: t, part: part) }
+                runner.forwardStep(t, part: part)
                 for (k, v) in program.newStates.enumerated() {
                     let size = stateSizes[k]
                     let (old, new) = (runner.pointer(stateIDs[k], step: t), runner.pointer(stateIDs[k], step: t + 1))

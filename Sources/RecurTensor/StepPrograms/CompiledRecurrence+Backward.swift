@@ -44,7 +44,9 @@ struct CompiledBackwardContext {
 
         let buffers = StepBuffers(carries: carries.map(\.base), passes: passes.map(\.base), outputPasses: outputPasses.map(\.base),
                                   outputGrads: outputGrads.map(\.base), sequenceGrads: sequenceGrads.map { $0?.base },
-                                  lastGrads: lastGrads.map { $0?.base }, stateSizes: stateSizes)
+                                  lastGrads: lastGrads.map { $0?.base }, stateSizes: stateSizes,
+                                  stateSeeds: program.newStates.enumerated().map { k, v in (v, plan.assignedWrites.contains(.stateSeed(k))) },
+                                  outputSeeds: program.outputs.enumerated().map { k, v in (v, plan.assignedWrites.contains(.outputSeed(k))) })
         parallelParts(runner.parts) { part, samples in
             for t in stride(from: time - 1, through: 0, by: -1) { backwardStep(t, part: part, samples: samples, buffers) }
         }
@@ -83,13 +85,15 @@ struct CompiledBackwardContext {
         let sequenceGrads: [UnsafeMutablePointer<Float>?]
         let lastGrads: [UnsafeMutablePointer<Float>?]
         let stateSizes: [Int]
+        /// Each new state's and output's value, and whether its seed is stored, not added.
+        let stateSeeds: [(value: Int, assign: Bool)]
+        let outputSeeds: [(value: Int, assign: Bool)]
     }
 
     /// Step `t`'s backward pass on the samples of `part`: the output gradients, the carried state
     /// gradients (passed through unchanged for masked samples), then the program's pullbacks; leaves
     /// the gradients of the step's input states in `carries`.
     private func backwardStep(_ t: Int, part: Int, samples: Range<Int>, _ buffers: StepBuffers) {
-        let plan = runner.plan, program = plan.program
         runner.zeroStepGradients(part: part)
         for (k, size) in outputSizes.enumerated() {
             let rows = buffers.outputGrads[k] + samples.lowerBound * size, count = samples.count * size
@@ -121,13 +125,13 @@ struct CompiledBackwardContext {
                 d.update(repeating: 0, count: size)
             }
         }
-        for (k, v) in program.newStates.enumerated() {
-            runner.addDense(buffers.carries[k], into: v, step: t, samples: samples, part: part, assign: plan.assignedWrites.contains(.stateSeed(k)))
+        for (k, seed) in buffers.stateSeeds.enumerated() {
+            runner.addDense(buffers.carries[k], into: seed.value, step: t, samples: samples, part: part, assign: seed.assign)
         }
-        for (k, v) in program.outputs.enumerated() {
-            runner.addDense(buffers.outputGrads[k], into: v, step: t, samples: samples, part: part, assign: plan.assignedWrites.contains(.outputSeed(k)))
+        for (k, seed) in buffers.outputSeeds.enumerated() {
+            runner.addDense(buffers.outputGrads[k], into: seed.value, step: t, samples: samples, part: part, assign: seed.assign)
         }
-        for g in plan.stepGroups.indices.reversed() { runner.backwardStep(g, step: t, part: part) }
+        runner.backwardStep(t, part: part)
         for (k, v) in stateIDs.enumerated() {
             let size = buffers.stateSizes[k], first = samples.lowerBound * size
             let d = runner.gradientPointer(v, step: t, part: part) + first

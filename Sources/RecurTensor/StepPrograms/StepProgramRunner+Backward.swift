@@ -6,17 +6,18 @@ import CRecurKernels
 /// block's operations last first, so a value has all of its contributions before its own operation
 /// reads its gradient (a broadcast operand's row r mod p lies in the same block or a later-run one).
 extension StepProgramRunner {
-    /// Runs step group `g` backward at step `t` on the samples of `part`.
-    func backwardStep(_ g: Int, step t: Int, part: Int) {
-        switch plan.stepGroups[g] {
-        case .elementwise(let run):
-            let result = plan.program.instructions[run[0]].results[0]
-            let range = rows(result, samples: parts[part], hoisted: false)
-            backwardRuns[part][g].withUnsafeBufferPointer {
-                recur_elementwise_backward($0.baseAddress, $0.count, range.lowerBound, range.upperBound, plan.views[result].columns, t,
-                                           rowScratch[part].base)
+    /// Runs every step group backward, the last first, at step `t` on the samples of `part`.
+    func backwardStep(_ t: Int, part: Int) {
+        for run in stepRuns.reversed() {
+            switch run {
+            case .elementwise(let g, let result, let columns):
+                let range = rows(result, samples: parts[part], hoisted: false)
+                let (first, end) = (range.lowerBound, range.upperBound)
+                backwardRuns[part][g].withUnsafeBufferPointer {
+                    recur_elementwise_backward($0.baseAddress, $0.count, first, end, columns, t, rowScratch[part].base)
+                }
+            case .single(let i): backwardSingle(i, step: t, samples: parts[part], part: part, hoisted: false)
             }
-        case .single(let i): backwardSingle(i, step: t, samples: parts[part], part: part, hoisted: false)
         }
     }
 

@@ -33,11 +33,24 @@ final class StepProgramRunner {
     /// operands at step 0, ready for `recur_elementwise_forward` / `_backward`.
     private var forwardRuns: [[[recur_elementwise_op]]] = []
     private(set) var backwardRuns: [[[recur_elementwise_op]]] = []
+    /// The step groups in order (see `StepRun`).
+    let stepRuns: [StepRun]
+    /// The roots whose gradient has one slot that every step adds into: zeroed before each step's
+    /// backward pass.
+    private var gradientsZeroedEachStep: [Int] = []
 
     init(_ plan: StepProgramPlan) {
         self.plan = plan
         let values = plan.program.values
         parts = plan.isSampleSeparable ? splitRanges(plan.batch, minimum: 8) : [0..<plan.batch]
+        stepRuns = plan.stepGroups.enumerated().map { g, group in
+            switch group {
+            case .elementwise(let run):
+                let result = plan.program.instructions[run[0]].results[0]
+                return .elementwise(group: g, result: result, columns: plan.views[result].columns)
+            case .single(let i): return .single(i)
+            }
+        }
         storage = Array(repeating: nil, count: values.count)
         gradientStorage = storage
         bases = Array(repeating: nil, count: values.count)
@@ -118,6 +131,12 @@ final class StepProgramRunner {
             }
         }
         backwardRuns = parts.indices.map { p in elementwiseRuns(part: p, backward: true) }
+        gradientsZeroedEachStep = plan.program.values.indices.filter { v in
+            guard plan.views[v].root == v, plan.needsGradient[v], plan.gradientSlots[v] == 1, plan.gradientRoot[v] == v,
+                  !plan.rootsWithAssignedGradients.contains(v) else { return false }
+            if case .constant = plan.program.values[v].kind { return false }
+            return true
+        }
         // The gate steps' backward buffers, per thread: d z and dc for an LSTM; d xproj, d hproj and
         // dh₋₁ for a GRU (each for the part's samples).
         gateBackwardScratch = parts.map { samples in
@@ -137,10 +156,7 @@ final class StepProgramRunner {
     /// Zeroes the part's rows of the gradients that are reused at every step (one slot), before a
     /// step's backward pass.
     func zeroStepGradients(part p: Int) {
-        for (v, value) in plan.program.values.enumerated()
-        where plan.views[v].root == v && plan.needsGradient[v] && plan.gradientSlots[v] == 1 && plan.gradientRoot[v] == v {
-            if case .constant = value.kind { continue }
-            if plan.rootsWithAssignedGradients.contains(v) { continue }
+        for v in gradientsZeroedEachStep {
             let range = rows(v, samples: parts[p], hoisted: false), width = plan.views[v].columns
             (gradientBases[v]! + range.lowerBound * width).update(repeating: 0, count: range.count * width)
         }
@@ -159,16 +175,24 @@ final class StepProgramRunner {
 
     // MARK: Forward
 
-    /// Runs step group `g` (an index into `plan.stepGroups`) at step `t` on the samples of `part`.
-    func forwardStep(_ g: Int, step t: Int, part: Int) {
-        switch plan.stepGroups[g] {
-        case .elementwise(let run):
-            let result = plan.program.instructions[run[0]].results[0]
-            let range = rows(result, samples: parts[part], hoisted: false)
-            forwardRuns[part][g].withUnsafeBufferPointer {
-                recur_elementwise_forward($0.baseAddress, $0.count, range.lowerBound, range.upperBound, plan.views[result].columns, t)
+    /// A step group as the time loop runs it: an elementwise chain with its first result (whose rows
+    /// and columns it runs on), or one instruction. No arrays, so that reading
+    /// one at every step retains nothing.
+    enum StepRun {
+        case elementwise(group: Int, result: Int, columns: Int)
+        case single(Int)
+    }
+
+    /// Runs every step group (`plan.stepGroups`) at step `t` on the samples of `part`.
+    func forwardStep(_ t: Int, part: Int) {
+        for run in stepRuns {
+            switch run {
+            case .elementwise(let g, let result, let columns):
+                let range = rows(result, samples: parts[part], hoisted: false)
+                let (first, end) = (range.lowerBound, range.upperBound)
+                forwardRuns[part][g].withUnsafeBufferPointer { recur_elementwise_forward($0.baseAddress, $0.count, first, end, columns, t) }
+            case .single(let i): forwardSingle(i, step: t, samples: parts[part], hoisted: false)
             }
-        case .single(let i): forwardSingle(i, step: t, samples: parts[part], hoisted: false)
         }
     }
 
@@ -355,9 +379,11 @@ extension StepProgramRunner {
     /// Copies the samples' rows of value `v` at step `t` into dense rows at `destination` (which holds
     /// every sample).
     func copyDense(_ v: Int, step t: Int, samples: Range<Int>, to destination: UnsafeMutablePointer<Float>) {
-        let view = plan.views[v], source = pointer(v, step: t)
-        for r in rows(v, samples: samples, hoisted: false) {
-            (destination + r * view.columns).update(from: source + r * view.rowStride, count: view.columns)
+        let view = plan.views[v], source = pointer(v, step: t), range = rows(v, samples: samples, hoisted: false)
+        if view.isDense {
+            (destination + range.lowerBound * view.columns).update(from: source + range.lowerBound * view.columns, count: range.count * view.columns)
+            return
         }
+        for r in range { (destination + r * view.columns).update(from: source + r * view.rowStride, count: view.columns) }
     }
 }
