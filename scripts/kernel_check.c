@@ -110,10 +110,10 @@ int main(void) {
     for (int i = 0; i < M; i++) for (int j = 0; j < NN; j++) { double s = 0; for (int p = 0; p < K; p++) s += (double)a[i * K + p] * bm[p * NN + j]; wm[i * NN + j] = s; }
     recur_gemm_few_rows(a, K, bm, cm, 3, NN, K, 0); check("gemm few rows", cm, wm, 3 * NN, 1e-5);
     {
-        /* Register-blocked few-row products: 300 columns (one 256-column block for one row, two of 128
-           for two, four of 64 for three or four, then a tail), A's rows 40 floats apart (k = 29), and
-           1 to 5 rows (5 = a block of 4 and a block of 1); then accumulating. */
-        enum { WN = 300, LDA = 40 };
+        /* Register-blocked few-row products: 400 columns (one 256-column block and two of 64 for one
+           row, three of 128 for two, six of 64 for three or four, then a tail of 16), A's rows 40 floats
+           apart (k = 29), and 1 to 5 rows (5 = a block of 4 and a block of 1); then accumulating. */
+        enum { WN = 400, LDA = 40 };
         static float wa[5 * LDA], wb[K * WN], wc[5 * WN];
         static double want[5 * WN];
         fill(wa, 5 * LDA, -1, 1); fill(wb, K * WN, -1, 1);

@@ -70,7 +70,7 @@ void recur_relu_backward(const float *x, const float *dy, float *dx, long n) {
    rows of 1 KiB for the common 4·64-unit gate width. */
 #define FEW_ROWS_KERNEL(ROWS, WIDTH)                                                              \
 static inline __attribute__((always_inline))                                                     \
-void few_rows_##ROWS(const float *a, long lda, const float *b, float *c, long n, long k, int accumulate) { \
+void few_rows_##ROWS##x##WIDTH(const float *a, long lda, const float *b, float *c, long n, long k, int accumulate) { \
     float acc[ROWS][WIDTH];                                                                      \
     for (long i = 0; i < ROWS; i++) {                                                            \
         VECTORIZE                                                                                \
@@ -91,6 +91,8 @@ void few_rows_##ROWS(const float *a, long lda, const float *b, float *c, long n,
 }
 FEW_ROWS_KERNEL(1, 256)
 FEW_ROWS_KERNEL(2, 128)
+FEW_ROWS_KERNEL(1, 64)
+FEW_ROWS_KERNEL(2, 64)
 FEW_ROWS_KERNEL(3, 64)
 FEW_ROWS_KERNEL(4, 64)
 
@@ -104,10 +106,19 @@ void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, lon
         long j0 = 0;
         for (; j0 + width <= n; j0 += width) {
             switch (rows) {
-            case 1: few_rows_1(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            case 2: few_rows_2(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            case 3: few_rows_3(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            default: few_rows_4(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            case 1: few_rows_1x256(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            case 2: few_rows_2x128(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            case 3: few_rows_3x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            default: few_rows_4x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            }
+        }
+        /* What is left of n in blocks of 64 columns (a slice of a gate matrix's columns). */
+        for (; j0 + 64 <= n; j0 += 64) {
+            switch (rows) {
+            case 1: few_rows_1x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            case 2: few_rows_2x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            case 3: few_rows_3x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            default: few_rows_4x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
             }
         }
         /* The last columns (n not a multiple of the block), row by row. */
