@@ -147,8 +147,8 @@ extension CPUBackend {
                         let total = dhTotal.base + b * U
                         total.update(from: dCarries[0].base + b * U, count: U)
                         if zeroed && steps.isMasked(step: t, row: b) { continue }
-                        if let dSequence { addRow(dSequence.base + (b * T + t) * U, into: total, count: U) }
-                        if t == T - 1, let dLast { addRow(dLast.base + b * U, into: total, count: U) }
+                        if let dSequence { addInPlace(dSequence.base + (b * T + t) * U, into: total, U) }
+                        if t == T - 1, let dLast { addInPlace(dLast.base + b * U, into: total, U) }
                     }
                     for b in skipped { for k in 1..<carries { copyRow(b, count: U, from: dCarries[k].base, to: savedCarries.base + k * B * U) } }
                     stepper.backward(step: t, firstRow: b0, rows: n, projection: projection.base + (t * B + b0) * G,
@@ -212,9 +212,4 @@ private enum StepInput {
             return out
         }
     }
-}
-
-@inline(__always)
-private func addRow(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
-    for k in 0..<count { destination[k] += source[k] }
 }

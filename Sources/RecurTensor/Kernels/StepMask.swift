@@ -1,3 +1,5 @@
+import CRecurKernels
+
 /// A (batch, time) mask read in the fused kernels' processing order: `maskedRows(step:in:)` lists the
 /// rows for which a step does not count, so that they carry their previous state through it.
 struct StepMask {
@@ -28,6 +30,12 @@ struct StepMask {
     func maskedRows(step: Int, in rows: Range<Int>) -> [Int] {
         isEmpty ? [] : rows.filter { masked[step * batch + $0] }
     }
+}
+
+/// d += x over `count` scalars (a vectorised kernel; Swift loops here compile to baseline SSE).
+@inline(__always)
+func addInPlace(_ x: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, _ count: Int) {
+    recur_binary(Int32(RECUR_ADD), d, 1, x, 1, d, count)
 }
 
 /// Copies `count` floats of row `row` from one (rows, count) buffer to another.

@@ -139,9 +139,3 @@ struct CompiledBackwardContext {
         }
     }
 }
-
-/// d += x over `count` scalars (a vectorised kernel; Swift loops here compile to baseline SSE).
-@inline(__always)
-func addInPlace(_ x: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, _ count: Int) {
-    recur_binary(Int32(RECUR_ADD), d, 1, x, 1, d, count)
-}

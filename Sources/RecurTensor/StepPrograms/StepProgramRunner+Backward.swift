@@ -72,7 +72,7 @@ extension StepProgramRunner {
                     let assign = plan.assignedWrites.contains(.operand(instruction: i, index: k))
                     for r in rows(result, samples: samples, hoisted: hoisted) {
                         let (source, target) = (g + r * width + offset, d + r * view.rowStride)
-                        if assign { target.update(from: source, count: view.columns) } else { for c in 0..<view.columns { target[c] += source[c] } }
+                        if assign { target.update(from: source, count: view.columns) } else { addInPlace(source, into: target, view.columns) }
                     }
                 }
                 offset += view.columns

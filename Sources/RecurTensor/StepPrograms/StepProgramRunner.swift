@@ -167,8 +167,7 @@ final class StepProgramRunner {
         let out = Tensor(uninitializedShape: plan.program.values[v].shape)
         out.base.update(from: constantGradients[0][v]!.base, count: out.count)
         for p in parts.indices.dropFirst() {
-            let source = constantGradients[p][v]!.base
-            for i in 0..<out.count { out.base[i] += source[i] }
+            addInPlace(constantGradients[p][v]!.base, into: out.base, out.count)
         }
         return out
     }
@@ -176,8 +175,8 @@ final class StepProgramRunner {
     // MARK: Forward
 
     /// A step group as the time loop runs it: an elementwise chain with its first result (whose rows
-    /// and columns it runs on), or one instruction. No arrays, so that reading
-    /// one at every step retains nothing.
+    /// and columns it runs on), or one instruction. It holds no array, so reading one at every step
+    /// retains nothing.
     enum StepRun {
         case elementwise(group: Int, result: Int, columns: Int)
         case single(Int)
