@@ -128,7 +128,10 @@ struct CompiledLoopTests {
             let signs: Tensor = try (a * 3).abs() * 0.1 * column
             let chosen: Tensor = try m * a.greater(q) + a.less(column) * b - signs
             let damped: Tensor = try parts[1] / (parts[1] * parts[1] + 2)
-            let sum: Tensor = try e + chosen + q * bias!.value - damped
+            // Results used only by sums: a backward pass reads each op's own saved value or operand.
+            let lone1: Tensor = try parts[0].sigmoid() + parts[1].tanh() + (parts[0] * 0.1).exp() + (b + 1).sqrt()
+            let lone2: Tensor = try parts[1].relu() + (b + 1).log() + parts[0].abs() + parts[0] / (b + 1)
+            let sum: Tensor = try e + chosen + q * bias!.value - damped + (lone1 + lone2) * 0.1
             let next = sum.tanh() * 0.9
             return ([next], [next])
         }

@@ -45,8 +45,10 @@ struct StepProgramPlan {
     var views: [View] = []
     var hoisted: [Bool] = []
     var needsGradient: [Bool] = []
-    /// Storage slots of each root: `time` (one per step), `time + 1` (states: initial and after each
-    /// step) or 1 (reused every step; constants).
+    /// Storage slots of each root: `time` (one per step: inputs, hoisted values, and — for a backward
+    /// pass — the values it reads, `valuesReadByBackward`), `time + 1` (states: initial and after each
+    /// step) or 1 (reused every step: constants, and values only the forward pass reads, such as an LSTM
+    /// cell's pre-activations or the products that make its new c).
     var slots: [Int] = []
     var gradientSlots: [Int] = []
     /// Per instruction (elementwise only): how it reads each operand, in its own and in hoisted form.
@@ -149,17 +151,43 @@ struct StepProgramPlan {
         }
         slots = [Int](repeating: 0, count: values.count)
         gradientSlots = slots
+        let saved = saving ? valuesReadByBackward() : []
         for (v, view) in views.enumerated() where view.root == v {
             switch values[v].kind {
             case .input: (slots[v], gradientSlots[v]) = (time, time)
             case .state: (slots[v], gradientSlots[v]) = (time + 1, 1)
             case .constant: (slots[v], gradientSlots[v]) = (1, 1)
-            case .computed: (slots[v], gradientSlots[v]) = (hoisted[v] || saving ? time : 1, hoisted[v] ? time : 1)
+            case .computed: (slots[v], gradientSlots[v]) = (hoisted[v] || saved.contains(v) ? time : 1, hoisted[v] ? time : 1)
             }
         }
         try planInstructions(saving: saving)
         planGradientWrites()
         planGradientAliases()
+    }
+
+    /// The roots whose value at every step the backward pass reads: what the pullbacks of instructions
+    /// with a gradient read — the result of tanh, sigmoid, exp and sqrt, the operand of relu, log and
+    /// abs, both operands of a product (elementwise or matrix), maximum or minimum, a quotient's divisor
+    /// and result, and the gate steps' previous states (their activations are kept apart).
+    private func valuesReadByBackward() -> Set<Int> {
+        var read = Set<Int>()
+        for instruction in program.instructions where instruction.results.contains(where: { needsGradient[$0] }) {
+            let (operands, result) = (instruction.operands, instruction.results[0])
+            let values: [Int]
+            switch instruction.op {
+            case .unary(.tanh), .unary(.sigmoid), .unary(.exp), .unary(.sqrt): values = [result]
+            case .unary(.relu), .unary(.log), .unary(.abs): values = [operands[0]]
+            case .binary(.multiply), .binary(.maximum), .binary(.minimum), .matmul: values = operands
+            case .binary(.divide): values = [operands[1], result]
+            case .lstmGates: values = [operands[1]]
+            case .gruGates: values = [operands[1], operands[2]]
+            case .unary(.sign), .scaled, .binary(.add), .binary(.subtract), .binary(.greater), .binary(.greaterEqual), .binary(.less),
+                 .binary(.equal), .binary(.notEqual), .sliceLastAxis, .reshape, .concatenateLastAxis:
+                values = []
+            }
+            for v in values { read.insert(views[v].root) }
+        }
+        return read
     }
 
     private static func producers(_ program: StepProgram) -> [Int: Int] {
