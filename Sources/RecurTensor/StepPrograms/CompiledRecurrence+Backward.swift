@@ -95,21 +95,30 @@ struct CompiledBackwardContext {
     /// the gradients of the step's input states in `carries`.
     private func backwardStep(_ t: Int, part: Int, samples: Range<Int>, _ buffers: StepBuffers) {
         runner.zeroStepGradients(part: part)
-        for (k, size) in outputSizes.enumerated() {
+        // Without a mask nothing passes through a step: no state gradient is set aside, and an output
+        // with no gradient at this step (no sequence gradient, not the last step) adds nothing.
+        let unmasked = steps.isEmpty
+        func isSilent(_ k: Int) -> Bool {
+            unmasked && buffers.sequenceGrads[k] == nil && (t != time - 1 || buffers.lastGrads[k] == nil) && !buffers.outputSeeds[k].assign
+        }
+        for (k, size) in outputSizes.enumerated() where !isSilent(k) {
             let rows = buffers.outputGrads[k] + samples.lowerBound * size, count = samples.count * size
+            let last = t == time - 1 ? buffers.lastGrads[k] : nil
             if let g = buffers.sequenceGrads[k] {
                 for b in samples { (buffers.outputGrads[k] + b * size).update(from: g + (b * time + t) * size, count: size) }
             } else {
                 rows.update(repeating: 0, count: count)
             }
-            if t == time - 1, let g = buffers.lastGrads[k] { addInPlace(g + samples.lowerBound * size, into: rows, count) }
-            if maskedOutput == .previousOutput {
+            if let last { addInPlace(last + samples.lowerBound * size, into: rows, count) }
+            if maskedOutput == .previousOutput && !unmasked {
                 let pass = buffers.outputPasses[k] + samples.lowerBound * size
                 addInPlace(pass, into: rows, count)
                 pass.update(repeating: 0, count: count)
             }
         }
-        for (k, size) in buffers.stateSizes.enumerated() { (buffers.passes[k] + samples.lowerBound * size).update(repeating: 0, count: samples.count * size) }
+        if !unmasked {
+            for (k, size) in buffers.stateSizes.enumerated() { (buffers.passes[k] + samples.lowerBound * size).update(repeating: 0, count: samples.count * size) }
+        }
         for b in steps.maskedRows(step: t, in: samples) {
             for (k, size) in buffers.stateSizes.enumerated() {
                 (buffers.passes[k] + b * size).update(from: buffers.carries[k] + b * size, count: size)
@@ -128,14 +137,18 @@ struct CompiledBackwardContext {
         for (k, seed) in buffers.stateSeeds.enumerated() {
             runner.addDense(buffers.carries[k], into: seed.value, step: t, samples: samples, part: part, assign: seed.assign)
         }
-        for (k, seed) in buffers.outputSeeds.enumerated() {
+        for (k, seed) in buffers.outputSeeds.enumerated() where !isSilent(k) {
             runner.addDense(buffers.outputGrads[k], into: seed.value, step: t, samples: samples, part: part, assign: seed.assign)
         }
         runner.backwardStep(t, part: part)
         for (k, v) in stateIDs.enumerated() {
             let size = buffers.stateSizes[k], first = samples.lowerBound * size
             let d = runner.gradientPointer(v, step: t, part: part) + first
-            recur_binary(Int32(RECUR_ADD), d, 1, buffers.passes[k] + first, 1, buffers.carries[k] + first, samples.count * size)
+            if unmasked {
+                (buffers.carries[k] + first).update(from: d, count: samples.count * size)
+            } else {
+                recur_binary(Int32(RECUR_ADD), d, 1, buffers.passes[k] + first, 1, buffers.carries[k] + first, samples.count * size)
+            }
         }
     }
 }
