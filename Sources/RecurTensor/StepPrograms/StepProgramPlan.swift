@@ -30,8 +30,8 @@ struct StepProgramPlan {
     }
 
     /// Instructions that run together at one step: a run of elementwise instructions with results of
-    /// the same geometry (executed row by row, so every intermediate row stays in cache), or one other
-    /// instruction. Views are never executed.
+    /// the same geometry (one `recur_elementwise_forward` call per step: block by block of rows, so every
+    /// intermediate block stays in cache), or one other instruction. Views are never executed.
     enum Group {
         case elementwise([Int])
         case single(Int)
