@@ -77,6 +77,14 @@ static inline __attribute__((always_inline)) void write_gradient(float *d, long 
     }
 }
 
+/* d = g·w or d += g·w (stride 1, straight into the gradient), or d[0] += Σ g·w through `x` (stride 0). */
+static inline __attribute__((always_inline)) void write_product_gradient(float *d, long stride, int assign, const float *g,
+                                                                         const float *w, float *x, long n) {
+    if (stride == 1 && assign) { for (long k = 0; k < n; k++) d[k] = g[k] * w[k]; }
+    else if (stride == 1) { for (long k = 0; k < n; k++) d[k] += g[k] * w[k]; }
+    else { for (long k = 0; k < n; k++) x[k] = g[k] * w[k]; write_gradient(d, stride, 0, x, 1.0f, n); }
+}
+
 /* The operand's n scalars with stride 1: itself, or its one broadcast scalar repeated into `spread`. */
 static inline __attribute__((always_inline)) const float *spread_row(const float *x, long stride, float *spread, long n) {
     if (stride == 1) return x;
@@ -122,25 +130,19 @@ static inline __attribute__((always_inline)) void backward_scalars(const recur_e
 binary:;
     float *db = has_b ? operand_row(&o->db, r, t) : 0;
     const long sdb = o->db.column_stride;
-    const float *u = spread_row(a, o->a.column_stride, scratch, n);
-    const float *v = spread_row(operand_row(&o->b, r, t), o->b.column_stride, scratch + capacity, n);
-    switch (o->op) {
-    case RECUR_EW_ADD: case RECUR_EW_SUB:
+    if (o->op == RECUR_EW_ADD || o->op == RECUR_EW_SUB) {
         if (has_a) write_gradient(da, sda, assign_a, g, 1.0f, n);
         if (has_b) write_gradient(db, sdb, assign_b, g, o->op == RECUR_EW_SUB ? -1.0f : 1.0f, n);
         return;
+    }
+    /* The other ops read their operands: a broadcast one is spread into a row first. */
+    const float *u = spread_row(a, o->a.column_stride, scratch, n);
+    const float *v = spread_row(operand_row(&o->b, r, t), o->b.column_stride, scratch + capacity, n);
+    switch (o->op) {
     case RECUR_EW_MUL:
-        /* d(a·b) = g·b da + g·a db; straight into a gradient with dense columns. */
-        if (has_a) {
-            if (sda == 1 && assign_a) { for (long k = 0; k < n; k++) da[k] = g[k] * v[k]; }
-            else if (sda == 1) { for (long k = 0; k < n; k++) da[k] += g[k] * v[k]; }
-            else { for (long k = 0; k < n; k++) x[k] = g[k] * v[k]; write_gradient(da, sda, 0, x, 1.0f, n); }
-        }
-        if (has_b) {
-            if (sdb == 1 && assign_b) { for (long k = 0; k < n; k++) db[k] = g[k] * u[k]; }
-            else if (sdb == 1) { for (long k = 0; k < n; k++) db[k] += g[k] * u[k]; }
-            else { for (long k = 0; k < n; k++) x[k] = g[k] * u[k]; write_gradient(db, sdb, 0, x, 1.0f, n); }
-        }
+        /* d(a·b) = g·b da + g·a db. */
+        if (has_a) write_product_gradient(da, sda, assign_a, g, v, x, n);
+        if (has_b) write_product_gradient(db, sdb, assign_b, g, u, x, n);
         return;
     case RECUR_EW_DIV:
         /* d(a/b) = g/b da − g·y/b db. */
