@@ -44,13 +44,6 @@ public enum RecurrenceKind: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The per-step math of one recurrence kind on a block of `n` batch rows starting at row `b0`; the
-/// driver (`Tensor.recurrence`) owns everything else: validation, layout, reversal, masks, threads and
-/// the gradients of x, W and the initial states.
-///
-/// Pointers address the block's first row: `projection` the step's rows of x·W + b (n × G), which
-/// `forward` may overwrite with what `backward` needs; `previous`/`current` the carries before and
-/// after the step (n × U each, h first).
 /// The carried states of one step for a thread's rows — h, and c for the LSTM — as pointers, built
 /// without an array allocation at every step.
 struct StepCarries<Pointer> {
@@ -66,6 +59,13 @@ struct StepCarries<Pointer> {
     subscript(k: Int) -> Pointer { k == 0 ? h : c! }
 }
 
+/// The per-step math of one recurrence kind on a block of `n` batch rows starting at row `b0`; the
+/// driver (`Tensor.recurrence`) owns everything else: validation, layout, reversal, masks, threads and
+/// the gradients of x, W and the initial states.
+///
+/// Pointers address the block's first row: `projection` the step's rows of x·W + b (n × G), which
+/// `forward` may overwrite with what `backward` needs; `previous`/`current` the carries before and
+/// after the step (n × U each, h first).
 protocol RecurrenceStepper: AnyObject {
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>)
