@@ -4,17 +4,16 @@ import CRecurKernels
 /// equal or contain a 1.
 func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
     if a == b { return a }
-    let rank = max(a.count, b.count)
-    let pa = Array(repeating: 1, count: rank - a.count) + a
-    let pb = Array(repeating: 1, count: rank - b.count) + b
-    var out = [Int](repeating: 0, count: rank)
-    for i in 0..<rank {
-        if pa[i] == pb[i] || pb[i] == 1 { out[i] = pa[i] }
-        else if pa[i] == 1 { out[i] = pb[i] }
-        else {
+    // The longer shape with the shorter one's extents merged into its trailing dimensions.
+    let (long, short) = a.count >= b.count ? (a, b) : (b, a)
+    let offset = long.count - short.count
+    var out = long
+    for (i, extent) in short.enumerated() where extent != long[offset + i] && extent != 1 {
+        guard long[offset + i] == 1 else {
             throw RecurError.shapeMismatch(op: op, expected: "a shape broadcastable with \(describeShape(a))",
                                            actual: describeShape(b))
         }
+        out[offset + i] = extent
     }
     return out
 }
@@ -31,6 +30,13 @@ private func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
     return strides
 }
 
+/// Whether `row` is the trailing dimensions of `shape` with nothing but 1s before them, so that a
+/// broadcast repeats its scalars as one contiguous row.
+private func isTrailingRow(_ row: [Int], of shape: [Int]) -> Bool {
+    let kept = row.drop(while: { $0 == 1 })
+    return !kept.isEmpty && kept.count <= shape.count && kept.elementsEqual(shape.suffix(kept.count))
+}
+
 /// Applies a `recur_binary` op over the broadcast of host tensors `a` and `b` to `shape` (checked by
 /// `broadcastShape`) into a new tensor.
 func broadcastBinary(_ a: Tensor, _ b: Tensor, code: Int32, shape: [Int]) -> Tensor {
@@ -44,6 +50,15 @@ func broadcastBinary(_ a: Tensor, _ b: Tensor, code: Int32, shape: [Int]) -> Ten
     if n == 0 { return out }
     if b.count == 1 && a.count == n { recur_binary(code, a.base, 1, b.base, 0, out.base, n); return out }
     if a.count == 1 && b.count == n { recur_binary(code, a.base, 0, b.base, 1, out.base, n); return out }
+    // One operand whole, the other one row repeated (a bias, a per-feature scale): row by row.
+    if a.count == n && isTrailingRow(b.shape, of: shape) {
+        for row in stride(from: 0, to: n, by: b.count) { recur_binary(code, a.base + row, 1, b.base, 1, out.base + row, b.count) }
+        return out
+    }
+    if b.count == n && isTrailingRow(a.shape, of: shape) {
+        for row in stride(from: 0, to: n, by: a.count) { recur_binary(code, a.base, 1, b.base + row, 1, out.base + row, a.count) }
+        return out
+    }
     let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
     let rank = shape.count
     let inner = shape[rank - 1]
