@@ -108,7 +108,7 @@ int main(void) {
     float a[M * K], bm[K * NN], cm[M * NN], packed[K * 16 * 3]; double wm[M * NN];
     fill(a, M * K, -1, 1); fill(bm, K * NN, -1, 1);
     for (int i = 0; i < M; i++) for (int j = 0; j < NN; j++) { double s = 0; for (int p = 0; p < K; p++) s += (double)a[i * K + p] * bm[p * NN + j]; wm[i * NN + j] = s; }
-    recur_gemm_few_rows(a, K, bm, cm, 3, NN, K, 0); check("gemm few rows", cm, wm, 3 * NN, 1e-5);
+    recur_gemm_few_rows(a, K, bm, cm, 3, NN, K, 0, 0); check("gemm few rows", cm, wm, 3 * NN, 1e-5);
     {
         /* Register-blocked few-row products: 400 columns (one 256-column block and two of 64 for one
            row, three of 128 for two, six of 64 for three or four, then a tail of 16), A's rows 40 floats
@@ -121,12 +121,16 @@ int main(void) {
             double s = 0; for (int p = 0; p < K; p++) s += (double)wa[i * LDA + p] * wb[p * WN + j]; want[i * WN + j] = s;
         }
         for (int rows = 1; rows <= 5; rows++) {
-            char name[40];
+            char name[64];
             snprintf(name, sizeof name, "gemm few rows, %d of %d cols", rows, WN);
-            recur_gemm_few_rows(wa, LDA, wb, wc, rows, WN, K, 0); check(name, wc, want, rows * WN, 1e-5);
+            recur_gemm_few_rows(wa, LDA, wb, wc, rows, WN, K, 0, 0); check(name, wc, want, rows * WN, 1e-5);
+            snprintf(name, sizeof name, "gemm few rows, %d of %d cols, descending", rows, WN);
+            recur_gemm_few_rows(wa, LDA, wb, wc, rows, WN, K, 0, 1); check(name, wc, want, rows * WN, 1e-5);
         }
         for (int i = 0; i < 5 * WN; i++) want[i] *= 2;
-        recur_gemm_few_rows(wa, LDA, wb, wc, 5, WN, K, 1); check("gemm few rows, accumulating", wc, want, 5 * WN, 1e-5);
+        recur_gemm_few_rows(wa, LDA, wb, wc, 5, WN, K, 1, 0); check("gemm few rows, accumulating", wc, want, 5 * WN, 1e-5);
+        for (int i = 0; i < 5 * WN; i++) want[i] = want[i] / 2 * 3;
+        recur_gemm_few_rows(wa, LDA, wb, wc, 5, WN, K, 1, 1); check("gemm few rows, accumulating, descending", wc, want, 5 * WN, 1e-5);
     }
     {
         /* The pullbacks and scaling. */

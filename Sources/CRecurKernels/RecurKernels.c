@@ -67,16 +67,18 @@ void recur_relu_backward(const float *x, const float *dy, float *dx, long n) {
 /* ROWS rows of C (at most 4) times a WIDTH-column block of B: the ROWS·WIDTH accumulators (16 zmm
    registers) stay in registers over the whole k loop, so each B element is loaded once per call and C
    is read and written once, instead of once per k. One row takes 256 columns, so B is read in whole
-   rows of 1 KiB for the common 4·64-unit gate width. */
+   rows of 1 KiB for the common 4·64-unit gate width. `descending` reads B's rows last to first. */
 #define FEW_ROWS_KERNEL(ROWS, WIDTH)                                                              \
 static inline __attribute__((always_inline))                                                     \
-void few_rows_##ROWS##x##WIDTH(const float *a, long lda, const float *b, float *c, long n, long k, int accumulate) { \
+void few_rows_##ROWS##x##WIDTH(const float *a, long lda, const float *b, float *c, long n, long k, int accumulate, \
+                               int descending) {                                                 \
     float acc[ROWS][WIDTH];                                                                      \
     for (long i = 0; i < ROWS; i++) {                                                            \
         VECTORIZE                                                                                \
         for (long j = 0; j < WIDTH; j++) acc[i][j] = accumulate ? c[i * n + j] : 0.0f;           \
     }                                                                                            \
-    for (long p = 0; p < k; p++) {                                                               \
+    for (long q = 0; q < k; q++) {                                                               \
+        const long p = descending ? k - 1 - q : q;                                               \
         const float *bp = b + p * n;                                                             \
         for (long i = 0; i < ROWS; i++) {                                                        \
             const float aip = a[i * lda + p];                                                    \
@@ -97,28 +99,34 @@ FEW_ROWS_KERNEL(3, 64)
 FEW_ROWS_KERNEL(4, 64)
 
 MULTIVERSION
-void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, long m, long n, long k, int accumulate) {
+void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, long m, long n, long k, int accumulate,
+                         int descending) {
     for (long i0 = 0; i0 < m; i0 += 4) {
         const long rows = m - i0 < 4 ? m - i0 : 4;
         const long width = rows == 1 ? 256 : (rows == 2 ? 128 : 64);
         const float *ai = a + i0 * lda;
         float *ci = c + i0 * n;
-        long j0 = 0;
-        for (; j0 + width <= n; j0 += width) {
+        /* Blocks of `width` columns, then what is left of n in blocks of 64 (a slice of a gate
+           matrix's columns); descending takes the blocks last to first as well. */
+        const long wide = n / width, narrow = (n - wide * width) / 64, blocks = wide + narrow;
+        const long j0 = wide * width + narrow * 64;
+        for (long q = 0; q < blocks; q++) {
+            const long block = descending ? blocks - 1 - q : q;
+            const long w = block < wide ? width : 64;
+            const long start = block < wide ? block * width : wide * width + (block - wide) * 64;
+            const float *bj = b + start;
+            float *cj = ci + start;
             switch (rows) {
-            case 1: few_rows_1x256(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            case 2: few_rows_2x128(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            case 3: few_rows_3x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            default: few_rows_4x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            }
-        }
-        /* What is left of n in blocks of 64 columns (a slice of a gate matrix's columns). */
-        for (; j0 + 64 <= n; j0 += 64) {
-            switch (rows) {
-            case 1: few_rows_1x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            case 2: few_rows_2x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            case 3: few_rows_3x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
-            default: few_rows_4x64(ai, lda, b + j0, ci + j0, n, k, accumulate); break;
+            case 1:
+                if (w == 256) few_rows_1x256(ai, lda, bj, cj, n, k, accumulate, descending);
+                else few_rows_1x64(ai, lda, bj, cj, n, k, accumulate, descending);
+                break;
+            case 2:
+                if (w == 128) few_rows_2x128(ai, lda, bj, cj, n, k, accumulate, descending);
+                else few_rows_2x64(ai, lda, bj, cj, n, k, accumulate, descending);
+                break;
+            case 3: few_rows_3x64(ai, lda, bj, cj, n, k, accumulate, descending); break;
+            default: few_rows_4x64(ai, lda, bj, cj, n, k, accumulate, descending); break;
             }
         }
         /* The last columns (n not a multiple of the block), row by row. */
@@ -127,7 +135,8 @@ void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, lon
             if (!accumulate) {
                 for (long j = j0; j < n; j++) cij[j] = 0.0f;
             }
-            for (long p = 0; p < k; p++) {
+            for (long q = 0; q < k; q++) {
+                const long p = descending ? k - 1 - q : q;
                 const float aip = ai[i * lda + p];
                 const float *bp = b + p * n;
                 VECTORIZE

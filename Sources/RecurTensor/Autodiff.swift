@@ -64,6 +64,13 @@ extension Tensor {
 
     /// Attaches a gradient node to `result` when recording is on and any input requires gradients.
     /// `pullback` receives the output's gradient and the mask of inputs needing gradients.
+    /// Whether an op on `a` (and `b`) records a gradient node. Eager ops ask before they build their
+    /// pullback: its captures and the operand list cost allocations on every call, even when `record`
+    /// then keeps nothing (inference).
+    static func isRecorded(_ a: Tensor, _ b: Tensor? = nil) -> Bool {
+        (a.node != nil || b?.node != nil) && GradientRecording.isEnabled
+    }
+
     static func record(_ result: inout Tensor, inputs: [Tensor],
                        pullback: @escaping (Tensor, [Bool]) throws -> [Tensor?]) {
         guard inputs.contains(where: { $0.node != nil }), GradientRecording.isEnabled else { return }

@@ -91,15 +91,18 @@ struct StepMatrixTests {
     func packedProductsMatchMatmul(_ shape: (Int, Int, Int)) throws {
         let (m, k, n) = shape
         let a = random([m, k], seed: 60), w = random([k, n], seed: 61), start = random([m, n], seed: 62)
-        var c = start
-        let step = StepMatrix(w, transposed: false, rows: m)
-        try c.withUnsafeMutableBufferPointer { step.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: true) }
-        #expect(c.isAlmostEqual(to: try start + a.matmul(w), absoluteTolerance: 1e-5))
-        let wt = try w.transposed()
-        var d = start
-        let stepT = StepMatrix(wt, transposed: true, rows: m)
-        try d.withUnsafeMutableBufferPointer { stepT.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: false) }
-        #expect(d.isAlmostEqual(to: try a.matmul(w), absoluteTolerance: 1e-5))
+        // Even and odd timesteps (few-row products read W's rows in opposite orders).
+        for t in 0..<2 {
+            var c = start
+            let step = StepMatrix(w, transposed: false, rows: m)
+            try c.withUnsafeMutableBufferPointer { step.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: true, step: t) }
+            #expect(c.isAlmostEqual(to: try start + a.matmul(w), absoluteTolerance: 1e-5))
+            let wt = try w.transposed()
+            var d = start
+            let stepT = StepMatrix(wt, transposed: true, rows: m)
+            try d.withUnsafeMutableBufferPointer { stepT.multiply(a.base, rows: m, into: $0.baseAddress!, accumulate: false, step: t) }
+            #expect(d.isAlmostEqual(to: try a.matmul(w), absoluteTolerance: 1e-5))
+        }
     }
 }
 

@@ -41,8 +41,11 @@ void recur_relu_backward(const float *x, const float *dy, float *dx, long n);   
 
 /* C (m×n) = A (m×k)·B (k×n), or C += A·B when `accumulate`; row-major, A's rows `lda` apart, B and C
    packed. For the few-row products of single-sample inference, where a BLAS call costs more than the
-   arithmetic. */
-void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, long m, long n, long k, int accumulate);
+   arithmetic. `descending` reads B's rows (and sums the products) last to first: a time loop that
+   alternates it finds the B rows it read last still in L1 when B is larger than L1 (a 64-unit LSTM's
+   64 KiB recurrent kernel), where always reading in one order evicts every row before its next use. */
+void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, long m, long n, long k, int accumulate,
+                         int descending);
 
 /* Sum of n floats (accumulated in double). */
 double recur_sum(const float *x, long n);

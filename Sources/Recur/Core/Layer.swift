@@ -152,7 +152,7 @@ open class Layer {
 
     /// Runs the layer on concrete tensors, building it from their shapes the first time.
     public func run(_ input: LayerInput) throws -> LayerOutput {
-        try buildIfNeeded(inputShapes: input.tensors.map { $0.shape.map(Optional.some) })
+        if !isBuilt { try buildIfNeeded(inputShapes: input.tensors.map { $0.shape.map(Optional.some) }) }
         return try call(input)
     }
 

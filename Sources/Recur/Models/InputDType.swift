@@ -24,15 +24,14 @@ public enum InputDType: String, Sendable, CaseIterable {
 
     /// `values` converted to this type and back to Float32.
     func convert(_ values: Tensor) throws -> Tensor {
-        let scalars = values.scalars
         let converted: [Float]
         switch self {
         case .float32, .float64:
             return values
         case .float16:
-            converted = scalars.map { Float(Float16($0)) }
+            converted = try values.hostScalars().map { Float(Float16($0)) }
         case .bfloat16:
-            converted = scalars.map { x in
+            converted = try values.hostScalars().map { x in
                 guard x.isFinite else { return x }
                 let bits = x.bitPattern
                 let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)  // round to nearest even on the top 16 bits
@@ -40,7 +39,7 @@ public enum InputDType: String, Sendable, CaseIterable {
             }
         default:
             let (low, high) = range
-            converted = scalars.map { x in x.isNaN ? 0 : Float(Swift.min(Swift.max(Double(x).rounded(.towardZero), low), high)) }
+            converted = try values.hostScalars().map { x in x.isNaN ? 0 : Float(Swift.min(Swift.max(Double(x).rounded(.towardZero), low), high)) }
         }
         return try Tensor(shape: values.shape, scalars: converted)
     }

@@ -171,11 +171,11 @@ extension Tensor {
     /// The common backend of an op's operands, with each operand on its device. A one-scalar host
     /// tensor (a constant such as `1 - x`'s 1) moves to the others' device; any other mix throws,
     /// naming both devices.
-    static func onCommonDevice(_ operands: [Tensor], op: String) throws -> (backend: any Backend, operands: [Tensor]) {
-        StepTracer.current?.dispatch(operands, op: op)
+    static func onCommonDevice(_ operands: [Tensor], op: @autoclosure () -> String) throws -> (backend: any Backend, operands: [Tensor]) {
+        StepTracer.current?.dispatch(operands, op: op())
         guard let target = operands.first(where: { $0.device != .cpu })?.device else { return (CPUBackend.shared, operands) }
         for operand in operands where operand.device != target && !(operand.device == .cpu && operand.count == 1) {
-            throw RecurError.invalidArgument(op: op, message: "operands are on different devices: \(target) and \(operand.device) "
+            throw RecurError.invalidArgument(op: op(), message: "operands are on different devices: \(target) and \(operand.device) "
                                              + "(a tensor of shape \(describeShape(operand.shape)); move one with .to(_:))")
         }
         let backend = try Backends.backend(for: target)

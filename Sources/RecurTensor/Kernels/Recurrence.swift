@@ -28,9 +28,9 @@ extension Tensor {
     public static func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                                   initialStates: [Tensor], mask: Tensor? = nil, reverse: Bool = false,
                                   returnSequence: Bool = true, zeroMaskedOutputs: Bool = false) throws -> RecurrenceOutputs {
-        let op = "recurrence(\(kind))"
+        func op() -> String { "recurrence(\(kind))" }
         guard x.rank == 3, x.shape[1] > 0 else {
-            throw RecurError.shapeMismatch(op: op, expected: "x of shape (batch, time > 0, features)", actual: describeShape(x.shape))
+            throw RecurError.shapeMismatch(op: op(), expected: "x of shape (batch, time > 0, features)", actual: describeShape(x.shape))
         }
         let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
         let U = recurrentKernel.shape.first ?? 0, G = kind.gatesPerUnit * U
@@ -38,15 +38,15 @@ extension Tensor {
         guard kernel.shape == [D, G], recurrentKernel.shape == [U, G], bias.shape == kind.biasShape(gateWidth: G),
               initialStates.count == carries, initialStates.allSatisfy({ $0.shape == [B, U] }) else {
             throw RecurError.shapeMismatch(
-                op: op, expected: "W (\(D), \(G)), U (\(U), \(G)), bias \(describeShape(kind.biasShape(gateWidth: G))), \(carries) initial state(s) (\(B), \(U))",
+                op: op(), expected: "W (\(D), \(G)), U (\(U), \(G)), bias \(describeShape(kind.biasShape(gateWidth: G))), \(carries) initial state(s) (\(B), \(U))",
                 actual: "W \(describeShape(kernel.shape)), U \(describeShape(recurrentKernel.shape)), bias \(describeShape(bias.shape)), "
                     + "initial states \(initialStates.map { describeShape($0.shape) }.joined(separator: ", "))")
         }
         if let mask, mask.shape != [B, T] {
-            throw RecurError.shapeMismatch(op: op, expected: "mask \(describeShape([B, T]))", actual: describeShape(mask.shape))
+            throw RecurError.shapeMismatch(op: op(), expected: "mask \(describeShape([B, T]))", actual: describeShape(mask.shape))
         }
         let inputs = [x, kernel, recurrentKernel, bias] + initialStates
-        let (backend, operands) = try onCommonDevice(inputs + (mask.map { [$0] } ?? []), op: op)
+        let (backend, operands) = try onCommonDevice(inputs + (mask.map { [$0] } ?? []), op: op())
         let detached = operands.map(\.detached)
         let saving = GradientRecording.isEnabled && inputs.contains(where: \.requiresGradient)
         var (outputs, backward) = try backend.recurrence(kind, detached[0], kernel: detached[1], recurrentKernel: detached[2], bias: detached[3],
@@ -90,10 +90,12 @@ extension CPUBackend {
         func carry(_ k: Int, step t: Int) -> UnsafeMutablePointer<Float> {
             t < 0 ? initial[k].base : states[k].base + (t % keptSteps) * B * U
         }
+        let wholeProjection = input.wholeProjection
         parallelRanges(B, minimum: 8) { part in
             let (b0, n) = (part.lowerBound, part.count)
             for t in 0..<T {
-                stepper.forward(step: t, firstRow: b0, rows: n, projection: input.projection(step: t, rows: part, reverse: reverse),
+                let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: part, reverse: reverse)
+                stepper.forward(step: t, firstRow: b0, rows: n, projection: projection,
                                 previous: StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
                                 current: StepCarries(carries) { carry($0, step: t) + b0 * U })
                 for b in steps.maskedRows(step: t, in: part) {
@@ -197,19 +199,22 @@ private enum StepInput {
     /// Each step's computed when it runs from x (B, T, D) read in place, into one (B, G) buffer.
     case perStep(x: Tensor, kernel: StepMatrix, projection: Tensor, bias: Tensor)
 
-    /// The projection of processing step `t` for batch rows `rows` (computed now for `.perStep`).
-    func projection(step t: Int, rows: Range<Int>, reverse: Bool) -> UnsafeMutablePointer<Float> {
-        switch self {
-        case .wholeSequence(_, let projection):
-            let (B, G) = (projection.shape[1], projection.shape[2])
-            return projection.base + (t * B + rows.lowerBound) * G
-        case .perStep(let x, let kernel, let projection, let bias):
-            let (T, D, G) = (x.shape[1], x.shape[2], kernel.n)
-            let time = reverse ? T - 1 - t : t
-            let out = projection.base + rows.lowerBound * G
-            for r in 0..<rows.count { (out + r * G).update(from: bias.base, count: G) }
-            kernel.multiply(x.base + (rows.lowerBound * T + time) * D, rows: rows.count, rowStride: T * D, into: out, accumulate: true)
-            return out
+    /// The (T, B, G) projection of every step, for `.wholeSequence`: read in the time loop without
+    /// unpacking the enum at every step.
+    var wholeProjection: UnsafeMutablePointer<Float>? {
+        if case .wholeSequence(_, let projection) = self { projection.base } else { nil }
+    }
+
+    /// The projection of processing step `t` for batch rows `rows`, computed now (`.perStep`).
+    func computeProjection(step t: Int, rows: Range<Int>, reverse: Bool) -> UnsafeMutablePointer<Float> {
+        guard case .perStep(let x, let kernel, let projection, let bias) = self else {
+            preconditionFailure("a whole sequence's projection is computed up front: read it at wholeProjection")
         }
+        let (T, D, G) = (x.shape[1], x.shape[2], kernel.n)
+        let time = reverse ? T - 1 - t : t
+        let out = projection.base + rows.lowerBound * G
+        for r in 0..<rows.count { (out + r * G).update(from: bias.base, count: G) }
+        kernel.multiply(x.base + (rows.lowerBound * T + time) * D, rows: rows.count, rowStride: T * D, into: out, accumulate: true, step: t)
+        return out
     }
 }

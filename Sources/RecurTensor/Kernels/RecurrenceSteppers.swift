@@ -17,7 +17,7 @@ final class SimpleRNNStepper: RecurrenceStepper {
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
-        forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true)
+        forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true, step: t)
         recur_tanh(projection, current[0], n * units)
     }
 
@@ -27,7 +27,7 @@ final class SimpleRNNStepper: RecurrenceStepper {
                   previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
                   dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>) {
         recur_tanh_backward(current[0], dh, dProjection, n * units)
-        backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false)
+        backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false, step: t)
     }
 
     func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
@@ -59,7 +59,7 @@ final class LSTMStepper: RecurrenceStepper {
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
-        forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true)
+        forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true, step: t)
         recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + ((t % savedSteps) * batch + b0) * units, current[0], n, units)
     }
 
@@ -70,7 +70,7 @@ final class LSTMStepper: RecurrenceStepper {
                   dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>) {
         // dPrevious[1] holds ∂L/∂cₜ on entry and ∂L/∂cₜ₋₁ on return.
         recur_lstm_gates_backward(projection, previous[1], tanhC.base + (t * batch + b0) * units, dh, dPrevious[1], dProjection, n, units)
-        backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false)
+        backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false, step: t)
     }
 
     func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
@@ -109,7 +109,7 @@ final class GRUStepper: RecurrenceStepper {
         let g = 3 * units, row = (t % savedSteps) * batch + b0
         let hp = hproj.base + row * g
         for b in 0..<n { (hp + b * g).update(from: recurrentBias.base, count: g) }
-        forwardMatrix.multiply(previous[0], rows: n, into: hp, accumulate: true)
+        forwardMatrix.multiply(previous[0], rows: n, into: hp, accumulate: true, step: t)
         recur_gru_gates_forward(projection, hp, previous[0], act.base + row * g, current[0], n, units)
     }
 
@@ -126,7 +126,7 @@ final class GRUStepper: RecurrenceStepper {
         let g = 3 * units, row = t * batch + b0
         let dhp = dhproj!.base + row * g
         recur_gru_gates_backward(act.base + row * g, hproj.base + row * g, previous[0], dh, dProjection, dhp, dPrevious[0], n, units)
-        backwardMatrix!.multiply(dhp, rows: n, into: dPrevious[0], accumulate: true)
+        backwardMatrix!.multiply(dhp, rows: n, into: dPrevious[0], accumulate: true, step: t)
     }
 
     func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
@@ -173,9 +173,9 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         let row = (t % savedSteps) * batch + b0
         let (zr, c) = (hzr.base + b0 * 2 * units, cand.base + b0 * units)
-        zrMatrix.multiply(previous[0], rows: n, into: zr, accumulate: false)
+        zrMatrix.multiply(previous[0], rows: n, into: zr, accumulate: false, step: t)
         recur_gru_rb_gates(projection, zr, previous[0], act.base + row * 3 * units, rh.base + row * units, n, units)
-        hMatrix.multiply(rh.base + row * units, rows: n, into: c, accumulate: false)
+        hMatrix.multiply(rh.base + row * units, rows: n, into: c, accumulate: false, step: t)
         recur_gru_rb_output(projection, c, previous[0], act.base + row * 3 * units, current[0], n, units)
     }
 
@@ -195,9 +195,9 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
         let row = t * batch + b0
         let a = act.base + row * 3 * units, dr = drh!.base + b0 * units
         recur_gru_rb_output_backward(a, previous[0], dh, dProjection, dcand!.base + row * units, dPrevious[0], n, units)
-        hBackward!.multiply(dcand!.base + row * units, rows: n, into: dr, accumulate: false)
+        hBackward!.multiply(dcand!.base + row * units, rows: n, into: dr, accumulate: false, step: t)
         recur_gru_rb_gates_backward(a, previous[0], dr, dProjection, dhzr!.base + row * 2 * units, dPrevious[0], n, units)
-        zrBackward!.multiply(dhzr!.base + row * 2 * units, rows: n, into: dPrevious[0], accumulate: true)
+        zrBackward!.multiply(dhzr!.base + row * 2 * units, rows: n, into: dPrevious[0], accumulate: true, step: t)
     }
 
     func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {

@@ -26,18 +26,20 @@ enum SequenceLayout {
     }
 }
 
-/// The input side of every fused kernel in training: x (B, T, D) in time-major processing order, and its
-/// projection x·W + b for all steps, (T, B, G) for a kernel W (D, G) and bias b (G): the steps split
-/// across threads, one GEMM each.
+/// The input side of every fused kernel in training: x (B, T, D) in time-major processing order (the
+/// storage of x itself for one sample read forwards), and its projection x·W + b for all steps,
+/// (T, B, G) for a kernel W (D, G) and bias b (G): the steps split across threads, one GEMM each.
 func projectSequence(_ x: Tensor, kernel: Tensor, bias: UnsafePointer<Float>, reverse: Bool) -> (xs: Tensor, projection: Tensor) {
     let (B, T, D) = (x.shape[0], x.shape[1], x.shape[2])
     let G = kernel.shape[1]
-    let xs = Tensor(uninitializedShape: [T, B, D])
+    // One sample read forwards is time-major already: its (1, T, D) storage serves as xs, uncopied.
+    let laidOut = B == 1 && !reverse
+    let xs = laidOut ? x : Tensor(uninitializedShape: [T, B, D])
     let projection = Tensor(uninitializedShape: [T, B, G])
     // Each thread lays out, biases and projects its own steps, while they are in its cache.
     nonisolated(unsafe) let bias = bias
     parallelRanges(T, minimum: max(1, 4096 / max(B * G, 1))) { steps in
-        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base, steps: steps)
+        if !laidOut { SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base, steps: steps) }
         let first = steps.lowerBound * B
         for r in first..<(steps.upperBound * B) { (projection.base + r * G).update(from: bias, count: G) }
         gemm(xs.base + first * D, transposeA: false, kernel.base, transposeB: false, projection.base + first * G,

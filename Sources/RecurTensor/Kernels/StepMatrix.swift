@@ -31,13 +31,15 @@ struct StepMatrix {
     }
 
     /// C = A·W (or C += A·W with `accumulate`) for `rows` rows of A, `rowStride` apart (packed when
-    /// nil), and packed rows of C.
-    func multiply(_ a: UnsafePointer<Float>, rows: Int, rowStride: Int? = nil, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    /// nil), and packed rows of C. `step` is the timestep: unpacked products of odd steps read W's
+    /// rows last to first, so that a W larger than L1 is partly still there from the step before.
+    func multiply(_ a: UnsafePointer<Float>, rows: Int, rowStride: Int? = nil, into c: UnsafeMutablePointer<Float>, accumulate: Bool,
+                  step: Int) {
         if let packed {
             recur_gemm_packed(a, rowStride ?? k, packed.base, c, n, rows, n, k, accumulate ? 1 : 0)
         } else {
             gemm(a, transposeA: false, weight.base, transposeB: transposed, c, m: rows, n: n, k: k, beta: accumulate ? 1 : 0,
-                 lda: rowStride ?? k)
+                 lda: rowStride ?? k, descending: step % 2 == 1)
         }
     }
 }

@@ -2,8 +2,10 @@ extension Tensor {
     /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
         var out = try a.binary(.add, b, name: "add")
-        record(&out, inputs: [a, b]) { g, need in
-            [need[0] ? try g.sumToShape(a.shape) : nil, need[1] ? try g.sumToShape(b.shape) : nil]
+        if isRecorded(a, b) {
+            record(&out, inputs: [a, b]) { g, need in
+                [need[0] ? try g.sumToShape(a.shape) : nil, need[1] ? try g.sumToShape(b.shape) : nil]
+            }
         }
         return out
     }
@@ -11,8 +13,10 @@ extension Tensor {
     /// Elementwise difference with broadcasting.
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
         var out = try a.binary(.subtract, b, name: "subtract")
-        record(&out, inputs: [a, b]) { g, need in
-            [need[0] ? try g.sumToShape(a.shape) : nil, need[1] ? try (-g).sumToShape(b.shape) : nil]
+        if isRecorded(a, b) {
+            record(&out, inputs: [a, b]) { g, need in
+                [need[0] ? try g.sumToShape(a.shape) : nil, need[1] ? try (-g).sumToShape(b.shape) : nil]
+            }
         }
         return out
     }
@@ -20,9 +24,11 @@ extension Tensor {
     /// Elementwise product with broadcasting.
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
         var out = try a.binary(.multiply, b, name: "multiply")
-        let (ad, bd) = (a.detached, b.detached)
-        record(&out, inputs: [a, b]) { g, need in
-            [need[0] ? try (g * bd).sumToShape(a.shape) : nil, need[1] ? try (g * ad).sumToShape(b.shape) : nil]
+        if isRecorded(a, b) {
+            let (ad, bd) = (a.detached, b.detached)
+            record(&out, inputs: [a, b]) { g, need in
+                [need[0] ? try (g * bd).sumToShape(a.shape) : nil, need[1] ? try (g * ad).sumToShape(b.shape) : nil]
+            }
         }
         return out
     }
@@ -30,11 +36,13 @@ extension Tensor {
     /// Elementwise quotient with broadcasting.
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         var out = try a.binary(.divide, b, name: "divide")
-        let (ad, bd) = (a.detached, b.detached)
-        record(&out, inputs: [a, b]) { g, need in
-            let ga = need[0] ? try (g / bd).sumToShape(a.shape) : nil
-            let gb = need[1] ? try (-(g * ad) / (bd * bd)).sumToShape(b.shape) : nil
-            return [ga, gb]
+        if isRecorded(a, b) {
+            let (ad, bd) = (a.detached, b.detached)
+            record(&out, inputs: [a, b]) { g, need in
+                let ga = need[0] ? try (g / bd).sumToShape(a.shape) : nil
+                let gb = need[1] ? try (-(g * ad) / (bd * bd)).sumToShape(b.shape) : nil
+                return [ga, gb]
+            }
         }
         return out
     }

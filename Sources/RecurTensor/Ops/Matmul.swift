@@ -3,13 +3,15 @@ import CRecurKernels
 
 /// C = op(A)·op(B) for row-major matrices through OpenBLAS `cblas_sgemm`, accumulating into C when `beta` is 1.
 /// Leading dimensions default to packed storage; pass them to work on sub-blocks (column ranges).
+/// Products of at most 4 rows run on `recur_gemm_few_rows`, which reads B's rows last to first when
+/// `descending` (a time loop alternates it, see there).
 func gemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
           _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0,
-          lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
+          lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil, descending: Bool = false) {
     if m == 0 || n == 0 { return }
     BLASSetup.ready
     if m <= 4, !transposeA, !transposeB, (ldb ?? n) == n, (ldc ?? n) == n, beta == 0 || beta == 1 {
-        recur_gemm_few_rows(a, lda ?? k, b, c, m, n, k, beta == 1 ? 1 : 0)
+        recur_gemm_few_rows(a, lda ?? k, b, c, m, n, k, beta == 1 ? 1 : 0, descending ? 1 : 0)
         return
     }
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
@@ -76,6 +78,7 @@ extension Tensor {
         } else {
             Tensor.untraceable([a, b], "a batched matmul (\(describeShape(a.shape)) · \(describeShape(b.shape)))")
         }
+        guard Tensor.isRecorded(a, b) else { return out }
         let (ad, bd) = (a.detached, b.detached)
         Tensor.record(&out, inputs: [a, b]) { g, need in
             // C = A·B ⇒ dA = dC·Bᵀ, dB = Aᵀ·dC (with the transposes folded in).

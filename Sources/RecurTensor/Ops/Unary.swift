@@ -34,6 +34,7 @@ extension Tensor {
     /// An activation whose gradient the backend computes from its input and output.
     private func activation(_ op: UnaryOp) -> Tensor {
         var out = map(op)
+        guard Tensor.isRecorded(self) else { return out }
         let (x, y) = (detached, out.detached)
         Tensor.record(&out, inputs: [self]) { g, _ in
             let (backend, operands) = try Tensor.onCommonDevice([g, x], op: "\(op) gradient")

@@ -52,7 +52,7 @@ extension StepProgramRunner {
                 if transposeA {
                     gemm(pb, transposeA: transposeB, g, transposeB: true, da, m: k, n: m, k: n, beta: beta, lda: b.rowStride, ldb: n, ldc: a.rowStride)
                 } else if let backward = stepMatrix(i)?.backward, a.isDense {
-                    backward.multiply(g, rows: m, into: da, accumulate: !assign)
+                    backward.multiply(g, rows: m, into: da, accumulate: !assign, step: t)
                 } else if hoisted && a.isDense && b.isDense {
                     parallelGemm(g, transposeA: false, pb, transposeB: !transposeB, da, m: m, n: k, k: n, beta: beta)
                 } else {

@@ -228,7 +228,7 @@ final class StepProgramRunner {
             let sum = plan.accumulatingProducts[i]
             let (pb, pc) = (pointer(operands[1], step: t), pointer(sum ?? result, step: t) + firstRow * n)
             if let step = stepMatrices[i], a.isDense {
-                step.forward.multiply(pa, rows: m, into: pc, accumulate: sum != nil)
+                step.forward.multiply(pa, rows: m, into: pc, accumulate: sum != nil, step: t)
             } else if hoisted && a.isDense && b.isDense && !transposeA {
                 parallelGemm(pa, transposeA: false, pb, transposeB: transposeB, pc, m: m, n: n, k: k)
             } else {
