@@ -65,6 +65,9 @@ int main(void) {
     /* LSTM gates: forward and backward against the formulas. */
     float gates[B * 4 * U], pre[B * 4 * U], cp[B * U], c[B * U], tc[B * U], h[B * U];
     fill(pre, B * 4 * U, -2, 2); fill(cp, B * U, -1, 1);
+    /* Saturating pre-activations in every gate, in a full vector and in the masked tail (U = 37). */
+    const float extremes[] = {-1e4f, -120, -90, 90, 120, 1e4f};
+    for (int e = 0; e < 6; e++) for (int gate = 0; gate < 4; gate++) { pre[gate * U + e] = extremes[e]; pre[gate * U + 33 + e % 4] = extremes[5 - e]; }
     for (int i = 0; i < B * 4 * U; i++) gates[i] = pre[i];
     recur_lstm_gates_forward(gates, cp, c, tc, h, B, U);
     double wc[B * U], wh[B * U];

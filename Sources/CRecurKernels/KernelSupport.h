@@ -48,6 +48,47 @@ static inline float fast_sigmoidf(float x) {
     return 1.0f / (1.0f + fast_expf(-x));
 }
 
+/* AVX-512 forms of exp and the gate activations, for kernels that dispatch on the CPU themselves
+   (`recur_has_avx512`) where they pay: exp scales by 2^n with one vscalefps (which also saturates to
+   0 and infinity, so no clamps), about a third fewer instructions than the portable fast_expf, with the
+   same reduction and polynomial. */
+#if defined(__x86_64__) && defined(__clang__)
+#include <immintrin.h>
+#define RECUR_AVX512 1
+#define AVX512_TARGET __attribute__((target("avx512f")))
+
+/* Reads the CPU model that the compiler runtime fills in at load time (as target_clones' resolvers do). */
+static inline int recur_has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+
+AVX512_TARGET static inline __m512 exp_avx512(__m512 x) {
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* 1/(1 + e^-x) */
+AVX512_TARGET static inline __m512 sigmoid_avx512(__m512 x) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+/* 2/(1 + e^-2x) - 1 */
+AVX512_TARGET static inline __m512 tanh_avx512(__m512 x) {
+    const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
+    __m512 e = exp_avx512(_mm512_mul_ps(_mm512_set1_ps(-2.0f), x));
+    return _mm512_fmsub_ps(two, _mm512_div_ps(one, _mm512_add_ps(one, e)), one);
+}
+#endif
+
 /* y[k] = EXPR(u, v) for k < n with u = a[k·sa] and v = b[k·sb], each stride 0 (one broadcast value) or
    1: one loop per case, so that every case vectorises. */
 #define BINARY_LOOPS(EXPR)                                                      \

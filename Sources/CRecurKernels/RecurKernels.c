@@ -181,9 +181,32 @@ double recur_sum(const float *x, long n) {
     return (s0 + s1) + (s2 + s3);
 }
 
+#if RECUR_AVX512
+/* The same with AVX-512 activations, 16 units a vector, the last ones under a mask. */
+AVX512_TARGET static void lstm_gates_forward_avx512(float *gates, const float *c_prev, float *c, float *tanh_c, float *h,
+                                                    long batch, long units) {
+    for (long b = 0; b < batch; b++) {
+        float *gi = gates + b * 4 * units, *gf = gi + units, *gg = gf + units, *go = gg + units;
+        const float *cp = c_prev + b * units;
+        float *cb = c + b * units, *tb = tanh_c + b * units, *hb = h + b * units;
+        for (long k = 0; k < units; k += 16) {
+            const __mmask16 m = units - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (units - k)) - 1);
+            __m512 i = sigmoid_avx512(_mm512_maskz_loadu_ps(m, gi + k)), f = sigmoid_avx512(_mm512_maskz_loadu_ps(m, gf + k));
+            __m512 g = tanh_avx512(_mm512_maskz_loadu_ps(m, gg + k)), o = sigmoid_avx512(_mm512_maskz_loadu_ps(m, go + k));
+            __m512 cn = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(m, cp + k), _mm512_mul_ps(i, g));
+            __m512 tc = tanh_avx512(cn);
+            _mm512_mask_storeu_ps(gi + k, m, i); _mm512_mask_storeu_ps(gf + k, m, f);
+            _mm512_mask_storeu_ps(gg + k, m, g); _mm512_mask_storeu_ps(go + k, m, o);
+            _mm512_mask_storeu_ps(cb + k, m, cn); _mm512_mask_storeu_ps(tb + k, m, tc);
+            _mm512_mask_storeu_ps(hb + k, m, _mm512_mul_ps(o, tc));
+        }
+    }
+}
+#endif
+
 MULTIVERSION
-void recur_lstm_gates_forward(float *gates, const float *c_prev, float *c, float *tanh_c, float *h,
-                              long batch, long units) {
+static void lstm_gates_forward_portable(float *gates, const float *c_prev, float *c, float *tanh_c, float *h,
+                                        long batch, long units) {
     for (long b = 0; b < batch; b++) {
         float *gi = gates + b * 4 * units, *gf = gi + units, *gg = gf + units, *go = gg + units;
         const float *cp = c_prev + b * units;
@@ -198,6 +221,14 @@ void recur_lstm_gates_forward(float *gates, const float *c_prev, float *c, float
             cb[k] = cn; tb[k] = tc; hb[k] = o * tc;
         }
     }
+}
+
+void recur_lstm_gates_forward(float *gates, const float *c_prev, float *c, float *tanh_c, float *h,
+                              long batch, long units) {
+#if RECUR_AVX512
+    if (recur_has_avx512()) { lstm_gates_forward_avx512(gates, c_prev, c, tanh_c, h, batch, units); return; }
+#endif
+    lstm_gates_forward_portable(gates, c_prev, c, tanh_c, h, batch, units);
 }
 
 MULTIVERSION
