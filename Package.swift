@@ -34,7 +34,9 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .target(name: "CRecurKernels"),
-        .target(name: "RecurTensor", dependencies: ["CBLAS", "CRecurKernels"]),
+        // NVIDIA's driver, cuBLAS and cuDNN, found at run time with dlopen (no NVIDIA file at build time).
+        .target(name: "CRecurCUDA", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "RecurTensor", dependencies: ["CBLAS", "CRecurKernels", "CRecurCUDA"]),
         .target(name: "Recur", dependencies: ["RecurTensor", "CZlib", "CHDF5",
                                              .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The Keras RNN guide's models and its NestedCell, written with Recur's public API only: the CLI

@@ -14,6 +14,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed single-sample predictOnBatch calls (inference, rnn).") var inferenceRepeats = 300
     @Option(name: .customLong("compare"), help: "Python interpreter with keras, jax, tensorflow and torch: also run scripts/bench_keras.py (JAX and TensorFlow backends; rnn only) and scripts/bench_torch.py in this run and report Recur's ratio to each.")
     var python: String?
+    @Option(help: DeviceChoice.help) var device = DeviceChoice.auto
+
+    func validate() throws { _ = try device.device() }
 
     func run() throws {
         setBLASThreads(1)

@@ -13,12 +13,14 @@ struct Predict: ParsableCommand {
     var inputs: [String] = []
     @Option(help: "Where to write the outputs (.npz with output_0, output_1, ... in the model's output order).") var output: String
     @Option(help: "Samples per forward pass.") var batchSize = 32
+    @Option(help: DeviceChoice.help) var device = DeviceChoice.auto
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one --input X.npy") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard output.hasSuffix(".npz") else { throw ValidationError("--output must end in .npz") }
         do { try RecurFileIO.checkWritable(output) } catch { throw ValidationError("--output: \(error)") }
+        _ = try device.device()
     }
 
     func run() throws {

@@ -20,6 +20,7 @@ struct Train: ParsableCommand {
     @Option(help: "Fused kernel: auto or never (never runs the generic cell loop).") var fused = "auto"
     @Option(help: "Cell loop: auto (a traced, compiled step program when the step allows), always or never (op by op).") var compiled = "auto"
     @Option(help: "Random seed for weights and shuffling.") var seed: UInt64 = 1337
+    @Option(help: DeviceChoice.help) var device = DeviceChoice.auto
     @Option(help: "Save the trained model: a full Keras model (.keras) or its weights (.weights.h5 or .npz).") var save: String?
     @Option(name: .customLong("data-dir"), help: "Directory with the Fashion-MNIST IDX files.") var dataDir = FashionMNIST.defaultDirectory
     @Option(help: "Use only the first N training samples (0: all).") var limit = 0
@@ -59,6 +60,7 @@ struct Train: ParsableCommand {
         if distributed { throw ValidationError("--distributed: this recur was built without MPI (./run.sh dist); use a build with the default MPI trait") }
         #endif
         guard backupSteps >= 0 else { throw ValidationError("--backup-steps must be 0 or positive, got \(backupSteps)") }
+        _ = try device.device()
         for (flag, dir) in [("--resume", resume), ("--checkpoint", checkpoint), ("--tensorboard", tensorboard)] {
             guard let dir else { continue }
             var isDirectory: ObjCBool = false

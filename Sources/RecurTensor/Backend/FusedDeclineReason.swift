@@ -43,6 +43,9 @@ public enum FusedDeclineReason: Sendable, Equatable, CustomStringConvertible {
     case maskNotRightPadded
     /// `resetAfter: false`, on a device whose kernel has only the cuDNN form of the GRU.
     case gruResetBefore
+    /// A row whose mask has no step that counts, on a device whose kernel takes per-row sequence
+    /// lengths of at least 1 (cuDNN fails on zero lengths).
+    case emptySequence
 
     public var description: String {
         switch self {
@@ -53,6 +56,7 @@ public enum FusedDeclineReason: Sendable, Equatable, CustomStringConvertible {
         case .unroll: "unroll is true"
         case .maskNotRightPadded: "the mask is not right-padded"
         case .gruResetBefore: "resetAfter is false"
+        case .emptySequence: "a row of the mask has no step that counts"
         }
     }
 }

@@ -1,0 +1,51 @@
+import CRecurCUDA
+import Foundation
+
+/// Whether this machine could run Recur on an NVIDIA GPU: the driver, cuBLAS and cuDNN 9 are looked
+/// for at run time (`dlopen`), so the same binary runs on machines with and without them.
+///
+/// Recur has no CUDA backend yet: on a machine where `status` is `.available`, `Device.cuda(0)` still
+/// has no backend, and the error says so. The probe is what that backend will stand on, and what
+/// `recur … --device cuda` reports from today.
+public enum CUDAStatus: Sendable, Equatable, CustomStringConvertible {
+    /// A usable device: the driver's CUDA version (e.g. 13000), its device count and cuDNN's version
+    /// (e.g. 91400).
+    case available(driverVersion: Int, devices: Int, cuDNNVersion: Int)
+    /// Why not, in one line: no driver, no device, no cuBLAS, no cuDNN 9.
+    case unavailable(reason: String)
+
+    /// This machine's status, probed once; `$RECUR_CUDA_LIB_PATH` names a folder to search first.
+    public static let current = probe(libraryFolder: ProcessInfo.processInfo.environment["RECUR_CUDA_LIB_PATH"])
+
+    /// Probes for NVIDIA's libraries, looking in `libraryFolder` first when given.
+    public static func probe(libraryFolder: String?) -> CUDAStatus {
+        var info = recur_cuda_info()
+        var reason = [CChar](repeating: 0, count: 512)
+        let failed = reason.withUnsafeMutableBufferPointer { buffer in
+            recur_cuda_probe(libraryFolder, &info, buffer.baseAddress, buffer.count)
+        }
+        guard failed == 0 else {
+            return .unavailable(reason: String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return .available(driverVersion: Int(info.driver_version), devices: Int(info.device_count), cuDNNVersion: Int(info.cudnn_version))
+    }
+
+    public var description: String {
+        switch self {
+        case .available(let driver, let devices, let cuDNN):
+            "CUDA \(driver / 1000).\(driver % 1000 / 10), \(devices) device(s), cuDNN \(cuDNN / 10000).\(cuDNN % 10000 / 100).\(cuDNN % 100)"
+        case .unavailable(let reason): reason
+        }
+    }
+}
+
+extension Device {
+    /// The CUDA device with this ordinal (PyTorch's `cuda:0`). Recur has no CUDA backend yet: ops on it
+    /// throw with `CUDAStatus.current`'s reason, or say that the backend is missing.
+    public static func cuda(_ ordinal: Int = 0) -> Device { .accelerator("cuda:\(ordinal)") }
+
+    /// Whether this is a CUDA device (`Device.cuda(_:)`).
+    public var isCUDA: Bool {
+        if case .accelerator(let name) = self { name.hasPrefix("cuda:") } else { false }
+    }
+}
