@@ -62,8 +62,6 @@ extension Tensor {
         return t
     }
 
-    /// Attaches a gradient node to `result` when recording is on and any input requires gradients.
-    /// `pullback` receives the output's gradient and the mask of inputs needing gradients.
     /// Whether an op on `a` (and `b`) records a gradient node. Eager ops ask before they build their
     /// pullback: its captures and the operand list cost allocations on every call, even when `record`
     /// then keeps nothing (inference).
@@ -71,6 +69,8 @@ extension Tensor {
         (a.node != nil || b?.node != nil) && GradientRecording.isEnabled
     }
 
+    /// Attaches a gradient node to `result` when recording is on and any input requires gradients.
+    /// `pullback` receives the output's gradient and the mask of inputs needing gradients.
     static func record(_ result: inout Tensor, inputs: [Tensor],
                        pullback: @escaping (Tensor, [Bool]) throws -> [Tensor?]) {
         guard inputs.contains(where: { $0.node != nil }), GradientRecording.isEnabled else { return }
