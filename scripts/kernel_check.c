@@ -105,8 +105,8 @@ int main(void) {
     check("gru gates forward", hg, wg, B * U, 1e-5);
 
     /* Few-row and packed GEMMs against a double-precision product. */
-    /* 29 rows: a full 16-row AVX-512 tile (or four 6-row AVX2 tiles) and a partial one; 45 columns:
-       two full panels and a partial one. */
+    /* 29 rows: three full 8-row AVX-512 tiles (or four 6-row AVX2 tiles) and a partial one; 45 columns:
+       two full panels (one 32-column AVX-512 tile) and a partial one (a tile whose second panel is unused). */
     enum { M = 29, NN = 45 };
     float a[M * K], bm[K * NN], cm[M * NN], packed[K * 16 * 3]; double wm[M * NN];
     fill(a, M * K, -1, 1); fill(bm, K * NN, -1, 1);
