@@ -205,10 +205,17 @@ int main(void) {
     }
     if (recur_gemm_available()) {
         recur_gemm_pack(bm, NN, K, NN, packed);
-        recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 0); check("gemm packed", cm, wm, M * NN, 1e-5);
+        recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 0, NULL); check("gemm packed", cm, wm, M * NN, 1e-5);
         /* Accumulating into C doubles the product. */
         for (int i = 0; i < M * NN; i++) wm[i] *= 2;
-        recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 1); check("gemm packed, accumulating", cm, wm, M * NN, 1e-5);
+        recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 1, NULL); check("gemm packed, accumulating", cm, wm, M * NN, 1e-5);
+        /* A bias row on top of the product, then on top of the accumulated sum. */
+        float bias[NN];
+        fill(bias, NN, -1, 1);
+        for (int i = 0; i < M; i++) for (int j = 0; j < NN; j++) wm[i * NN + j] = wm[i * NN + j] / 2 + bias[j];
+        recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 0, bias); check("gemm packed, bias", cm, wm, M * NN, 1e-5);
+        for (int i = 0; i < M; i++) for (int j = 0; j < NN; j++) wm[i * NN + j] = 2 * wm[i * NN + j];
+        recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 1, bias); check("gemm packed, bias, accumulating", cm, wm, M * NN, 1e-5);
     } else {
         printf("gemm packed                  not available on this CPU (BLAS is used)\n");
     }

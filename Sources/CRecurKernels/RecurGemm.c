@@ -12,6 +12,8 @@ void recur_gemm_pack(const float *b, long ldb, long k, long n, float *out) {
         long cols = n - j0 < NR ? n - j0 : NR;
         float *panel = out + (j0 / NR) * k * NR;
         for (long p = 0; p < k; p++) {
+            /* A whole panel row is a fixed-size copy the compiler inlines. */
+            if (cols == NR) { memcpy(panel + p * NR, b + p * ldb + j0, NR * sizeof(float)); continue; }
             memcpy(panel + p * NR, b + p * ldb + j0, (size_t)cols * sizeof(float));
             for (long j = cols; j < NR; j++) panel[p * NR + j] = 0.0f;
         }
@@ -38,10 +40,11 @@ int recur_gemm_available(void) {
 }
 
 /* One MR×NR tile: `rows` ≤ MR rows of A (row pointers) times one packed panel, into `cols` ≤ NR
-   columns of C. Twelve accumulators hide the FMA latency. */
+   columns of C, plus C when `accumulate`, plus the `bias` columns when not NULL. Twelve accumulators
+   hide the FMA latency. */
 __attribute__((target("avx2,fma")))
 static void tile(const float *const *a, const float *panel, long k, float *c, long ldc,
-                 int rows, int cols, int accumulate) {
+                 int rows, int cols, int accumulate, const float *bias) {
     __m256 acc[MR][2];
     for (int r = 0; r < MR; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); }
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
@@ -61,12 +64,13 @@ static void tile(const float *const *a, const float *panel, long k, float *c, lo
         if (cols == NR) {
             __m256 v0 = acc[r][0], v1 = acc[r][1];
             if (accumulate) { v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr)); v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8)); }
+            if (bias) { v0 = _mm256_add_ps(v0, _mm256_loadu_ps(bias)); v1 = _mm256_add_ps(v1, _mm256_loadu_ps(bias + 8)); }
             _mm256_storeu_ps(cr, v0);
             _mm256_storeu_ps(cr + 8, v1);
         } else {
             _mm256_storeu_ps(buffer, acc[r][0]);
             _mm256_storeu_ps(buffer + 8, acc[r][1]);
-            for (int j = 0; j < cols; j++) cr[j] = accumulate ? cr[j] + buffer[j] : buffer[j];
+            for (int j = 0; j < cols; j++) cr[j] = (accumulate ? cr[j] + buffer[j] : buffer[j]) + (bias ? bias[j] : 0.0f);
         }
     }
 }
@@ -82,7 +86,7 @@ static void tile(const float *const *a, const float *panel, long k, float *c, lo
 #define MR512 8
 __attribute__((target("avx512f")))
 static void tile512(const float *const *rows_of_a, const float *panel0, const float *panel1, long k, float *c, long ldc,
-                    int rows, int cols, int accumulate) {
+                    int rows, int cols, int accumulate, const float *bias) {
     const float *a[MR512];
     for (int r = 0; r < MR512; r++) a[r] = rows_of_a[r];
     __m512 left[MR512], right[MR512];
@@ -104,6 +108,10 @@ static void tile512(const float *const *rows_of_a, const float *panel0, const fl
             v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lanes0, cr));
             v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(lanes1, cr + NR));
         }
+        if (bias) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lanes0, bias));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(lanes1, bias + NR));
+        }
         _mm512_mask_storeu_ps(cr, lanes0, v0);
         _mm512_mask_storeu_ps(cr + NR, lanes1, v1);
     }
@@ -111,7 +119,7 @@ static void tile512(const float *const *rows_of_a, const float *panel0, const fl
 
 /* C = A·B with the AVX-512 tile, 8 rows of A at a time, every pair of panels. */
 static void gemm_packed512(const float *a, long lda, const float *packed, float *c, long ldc,
-                           long m, long n, long k, int accumulate) {
+                           long m, long n, long k, int accumulate, const float *bias) {
     for (long i0 = 0; i0 < m; i0 += MR512) {
         int rows = (int)(m - i0 < MR512 ? m - i0 : MR512);
         /* Rows past the end read the block's last row again; their results are not stored. */
@@ -120,7 +128,8 @@ static void gemm_packed512(const float *a, long lda, const float *packed, float 
         for (long j0 = 0; j0 < n; j0 += 2 * NR) {
             int cols = (int)(n - j0 < 2 * NR ? n - j0 : 2 * NR);
             const float *panel0 = packed + (j0 / NR) * k * NR;
-            tile512(rowsA, panel0, cols > NR ? panel0 + k * NR : panel0, k, c + i0 * ldc + j0, ldc, rows, cols, accumulate);
+            tile512(rowsA, panel0, cols > NR ? panel0 + k * NR : panel0, k, c + i0 * ldc + j0, ldc, rows, cols, accumulate,
+                    bias ? bias + j0 : NULL);
         }
     }
 }
@@ -137,9 +146,9 @@ static int has_avx512(void) {
 }
 
 void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
-                       long m, long n, long k, int accumulate) {
+                       long m, long n, long k, int accumulate, const float *bias) {
     if (has_avx512()) {
-        gemm_packed512(a, lda, packed, c, ldc, m, n, k, accumulate);
+        gemm_packed512(a, lda, packed, c, ldc, m, n, k, accumulate, bias);
         return;
     }
     for (long j0 = 0; j0 < n; j0 += NR) {
@@ -150,7 +159,7 @@ void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, 
             /* Rows past the end read row i0 again; their results are not stored. */
             const float *rowsA[MR];
             for (int r = 0; r < MR; r++) rowsA[r] = a + (i0 + (r < rows ? r : 0)) * lda;
-            tile(rowsA, panel, k, c + i0 * ldc + j0, ldc, rows, cols, accumulate);
+            tile(rowsA, panel, k, c + i0 * ldc + j0, ldc, rows, cols, accumulate, bias ? bias + j0 : NULL);
         }
     }
 }
@@ -160,8 +169,8 @@ void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, 
 int recur_gemm_available(void) { return 0; }
 
 void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
-                       long m, long n, long k, int accumulate) {
-    (void)a; (void)lda; (void)packed; (void)c; (void)ldc; (void)m; (void)n; (void)k; (void)accumulate;
+                       long m, long n, long k, int accumulate, const float *bias) {
+    (void)a; (void)lda; (void)packed; (void)c; (void)ldc; (void)m; (void)n; (void)k; (void)accumulate; (void)bias;
 }
 
 #endif

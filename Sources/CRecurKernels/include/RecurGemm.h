@@ -21,8 +21,9 @@ void recur_gemm_pack(const float *b, long ldb, long k, long n, float *out);
 /* Packs B = Sᵀ, where the stored matrix S is n×k (row stride lds). */
 void recur_gemm_pack_transposed(const float *s, long lds, long k, long n, float *out);
 
-/* C (row stride ldc) = A (row stride lda) · packed B, or C += A·B when `accumulate`. */
+/* C (row stride ldc) = A (row stride lda) · packed B, or C += A·B when `accumulate`; with `bias` (n
+   floats, or NULL) added to every row, so that a projection x·W + b needs no pass that copies b first. */
 void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
-                       long m, long n, long k, int accumulate);
+                       long m, long n, long k, int accumulate, const float *bias);
 
 #endif

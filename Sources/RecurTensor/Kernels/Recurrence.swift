@@ -213,8 +213,8 @@ private enum StepInput {
         let (T, D, G) = (x.shape[1], x.shape[2], kernel.n)
         let time = reverse ? T - 1 - t : t
         let out = projection.base + rows.lowerBound * G
-        for r in 0..<rows.count { (out + r * G).update(from: bias.base, count: G) }
-        kernel.multiply(x.base + (rows.lowerBound * T + time) * D, rows: rows.count, rowStride: T * D, into: out, accumulate: true, step: t)
+        kernel.multiply(x.base + (rows.lowerBound * T + time) * D, rows: rows.count, rowStride: T * D, into: out, accumulate: false,
+                        step: t, bias: bias.base)
         return out
     }
 }

@@ -36,14 +36,15 @@ func projectSequence(_ x: Tensor, kernel: Tensor, bias: UnsafePointer<Float>, re
     let laidOut = B == 1 && !reverse
     let xs = laidOut ? x : Tensor(uninitializedShape: [T, B, D])
     let projection = Tensor(uninitializedShape: [T, B, G])
-    // Each thread lays out, biases and projects its own steps, while they are in its cache.
+    // W packed once, unless the batch has only a few rows (a single sample: packing W at every call would
+    // cost more than it saves); the product starts from the bias row, so no pass copies b first.
+    let weights = StepMatrix(kernel, transposed: false, rows: B)
+    // Each thread lays out and projects its own steps, while they are in its cache.
     nonisolated(unsafe) let bias = bias
     parallelRanges(T, minimum: max(1, 4096 / max(B * G, 1))) { steps in
         if !laidOut { SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base, steps: steps) }
         let first = steps.lowerBound * B
-        for r in first..<(steps.upperBound * B) { (projection.base + r * G).update(from: bias, count: G) }
-        gemm(xs.base + first * D, transposeA: false, kernel.base, transposeB: false, projection.base + first * G,
-             m: steps.count * B, n: G, k: D, beta: 1)
+        weights.multiply(xs.base + first * D, rows: steps.count * B, into: projection.base + first * G, accumulate: false, step: 0, bias: bias)
     }
     return (xs, projection)
 }

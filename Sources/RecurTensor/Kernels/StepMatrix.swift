@@ -31,15 +31,21 @@ struct StepMatrix {
     }
 
     /// C = A·W (or C += A·W with `accumulate`) for `rows` rows of A, `rowStride` apart (packed when
-    /// nil), and packed rows of C. `step` is the timestep: unpacked products of odd steps read W's
-    /// rows last to first, so that a W larger than L1 is partly still there from the step before.
+    /// nil), and packed rows of C, plus the row `bias` (n) when given. `step` is the timestep: unpacked
+    /// products of odd steps read W's rows last to first, so that a W larger than L1 is partly still
+    /// there from the step before.
     func multiply(_ a: UnsafePointer<Float>, rows: Int, rowStride: Int? = nil, into c: UnsafeMutablePointer<Float>, accumulate: Bool,
-                  step: Int) {
+                  step: Int, bias: UnsafePointer<Float>? = nil) {
         if let packed {
-            recur_gemm_packed(a, rowStride ?? k, packed.base, c, n, rows, n, k, accumulate ? 1 : 0)
-        } else {
-            gemm(a, transposeA: false, weight.base, transposeB: transposed, c, m: rows, n: n, k: k, beta: accumulate ? 1 : 0,
-                 lda: rowStride ?? k, descending: step % 2 == 1)
+            recur_gemm_packed(a, rowStride ?? k, packed.base, c, n, rows, n, k, accumulate ? 1 : 0, bias)
+            return
         }
+        if let bias {
+            for r in 0..<rows {
+                if accumulate { addInPlace(bias, into: c + r * n, n) } else { (c + r * n).update(from: bias, count: n) }
+            }
+        }
+        gemm(a, transposeA: false, weight.base, transposeB: transposed, c, m: rows, n: n, k: k, beta: accumulate || bias != nil ? 1 : 0,
+             lda: rowStride ?? k, descending: step % 2 == 1)
     }
 }
