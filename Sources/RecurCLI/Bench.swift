@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
     var python: String?
     @Option(help: DeviceChoice.help) var device = DeviceChoice.auto
 
-    func validate() throws { _ = try device.device() }
+    func validate() throws { try device.validate() }
 
     func run() throws {
         setBLASThreads(1)

@@ -12,14 +12,13 @@ enum DeviceChoice: String, ExpressibleByArgument, CaseIterable {
 
     static let help = ArgumentHelp("Where to run: auto (the CPU in this build), cpu or cuda (refused, with the reason, until Recur has a CUDA backend).")
 
-    /// The device to run on, or a validation error that says in one line why it cannot be used.
-    func device() throws -> Device {
-        switch self {
-        case .auto, .cpu: return .cpu
-        case .cuda:
-            if case .unavailable(let reason) = CUDAStatus.current { throw ValidationError("--device cuda: \(reason)") }
-            do { _ = try Backends.backend(for: .cuda(0)) } catch { throw ValidationError("--device cuda: \(error)") }
-            return .cuda(0)
+    /// Checks that the commands can run where asked: they run on the CPU, so `cuda` throws a validation
+    /// error that says in one line why it cannot be used.
+    func validate() throws {
+        guard self == .cuda else { return }
+        switch CUDAStatus.current {
+        case .unavailable(let reason): throw ValidationError("--device cuda: \(reason)")
+        case .available: throw ValidationError("--device cuda: this machine has \(CUDAStatus.current), but this build of Recur has no CUDA backend yet")
         }
     }
 }

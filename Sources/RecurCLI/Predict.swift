@@ -20,7 +20,7 @@ struct Predict: ParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard output.hasSuffix(".npz") else { throw ValidationError("--output must end in .npz") }
         do { try RecurFileIO.checkWritable(output) } catch { throw ValidationError("--output: \(error)") }
-        _ = try device.device()
+        try device.validate()
     }
 
     func run() throws {

@@ -60,7 +60,7 @@ struct Train: ParsableCommand {
         if distributed { throw ValidationError("--distributed: this recur was built without MPI (./run.sh dist); use a build with the default MPI trait") }
         #endif
         guard backupSteps >= 0 else { throw ValidationError("--backup-steps must be 0 or positive, got \(backupSteps)") }
-        _ = try device.device()
+        try device.validate()
         for (flag, dir) in [("--resume", resume), ("--checkpoint", checkpoint), ("--tensorboard", tensorboard)] {
             guard let dir else { continue }
             var isDirectory: ObjCBool = false
