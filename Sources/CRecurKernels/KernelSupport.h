@@ -54,11 +54,22 @@ static inline float fast_sigmoidf(float x) {
    same reduction and polynomial. */
 #if defined(__x86_64__) && defined(__clang__)
 #include <immintrin.h>
+#include <stdlib.h>
 #define RECUR_AVX512 1
 #define AVX512_TARGET __attribute__((target("avx512f")))
 
-/* Reads the CPU model that the compiler runtime fills in at load time (as target_clones' resolvers do). */
-static inline int recur_has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+/* Whether the CPU has AVX-512 (the CPU model the compiler runtime fills in at load time, as
+   target_clones' resolvers read it), unless RECUR_GATES_AVX512=0 asks for the portable kernels
+   (scripts/kernel-check.sh checks both). Every thread computes the same answer, so the cache's race
+   is benign. */
+static inline int recur_has_avx512(void) {
+    static int known = -1;
+    if (known < 0) {
+        const char *choice = getenv("RECUR_GATES_AVX512");
+        known = __builtin_cpu_supports("avx512f") && !(choice && choice[0] == '0' && choice[1] == '\0') ? 1 : 0;
+    }
+    return known;
+}
 
 AVX512_TARGET static inline __m512 exp_avx512(__m512 x) {
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
