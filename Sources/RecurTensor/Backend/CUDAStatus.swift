@@ -4,7 +4,7 @@ import Foundation
 /// Whether this machine could run Recur on an NVIDIA GPU: the driver, cuBLAS and cuDNN 9 are looked
 /// for at run time (`dlopen`), so the same binary runs on machines with and without them.
 ///
-/// Recur has no CUDA backend yet: on a machine where `status` is `.available`, `Device.cuda(0)` still
+/// Recur has no CUDA backend yet: on a machine where `current` is `.available`, `Device.cuda(0)` still
 /// has no backend, and the error says so. The probe is what that backend will stand on, and what
 /// `recur … --device cuda` reports from today.
 public enum CUDAStatus: Sendable, Equatable, CustomStringConvertible {
