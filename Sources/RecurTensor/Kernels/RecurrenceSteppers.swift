@@ -108,8 +108,7 @@ final class GRUStepper: RecurrenceStepper {
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         let g = 3 * units, row = (t % savedSteps) * batch + b0
         let hp = hproj.base + row * g
-        for b in 0..<n { (hp + b * g).update(from: recurrentBias.base, count: g) }
-        forwardMatrix.multiply(previous[0], rows: n, into: hp, accumulate: true, step: t)
+        forwardMatrix.multiply(previous[0], rows: n, into: hp, accumulate: false, step: t, bias: recurrentBias.base)
         recur_gru_gates_forward(projection, hp, previous[0], act.base + row * g, current[0], n, units)
     }
 
