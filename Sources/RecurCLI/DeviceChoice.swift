@@ -15,10 +15,6 @@ enum DeviceChoice: String, ExpressibleByArgument, CaseIterable {
     /// Checks that the commands can run where asked: they run on the CPU, so `cuda` throws a validation
     /// error that says in one line why it cannot be used.
     func validate() throws {
-        guard self == .cuda else { return }
-        switch CUDAStatus.current {
-        case .unavailable(let reason): throw ValidationError("--device cuda: \(reason)")
-        case .available: throw ValidationError("--device cuda: this machine has \(CUDAStatus.current), but this build of Recur has no CUDA backend yet")
-        }
+        if self == .cuda { throw ValidationError("--device cuda: \(CUDAStatus.current.whyCUDACannotRun)") }
     }
 }

@@ -81,13 +81,13 @@ struct CuDNNLayoutTests {
     /// float32 kernels against a double reference over up to 7 steps (a wrong table entry is off by ~0.1).
     @Test(arguments: kinds)
     func cuDNNEquationsOnConvertedWeightsMatchFusedKernels(_ kind: RecurrenceKind) throws {
-        let gates = kind == .lstm ? 4 : (kind == .simpleRNN ? 1 : 3)
+        let gates = kind.gatesPerUnit
         for (index, (batch, time, features, units)) in Self.shapes.enumerated() {
             let seed = UInt64(100 + 10 * index)
             let x = random([batch, time, features], seed: seed)
             let kernel = random([features, gates * units], seed: seed + 1), recurrent = random([units, gates * units], seed: seed + 2)
             let bias = random(kind == .gru(resetAfter: true) ? [2, gates * units] : [gates * units], seed: seed + 3)
-            let states = (0..<(kind == .lstm ? 2 : 1)).map { random([batch, units], seed: seed + 4 + UInt64($0)) }
+            let states = (0..<kind.carryCount).map { random([batch, units], seed: seed + 4 + UInt64($0)) }
             let weights = try CuDNNWeights(kind: kind, kernel: kernel, recurrentKernel: recurrent, bias: bias)
             // Every row counts a different number of steps, at least one (right padding).
             let lengths = (0..<batch).map { Int32(time - ($0 * 2) % time) }
@@ -119,7 +119,7 @@ struct CuDNNLayoutTests {
 
     @Test(arguments: kinds)
     func kerasWeightsRoundTripExactly(_ kind: RecurrenceKind) throws {
-        let gates = kind == .lstm ? 4 : (kind == .simpleRNN ? 1 : 3)
+        let gates = kind.gatesPerUnit
         let kernel = random([5, gates * 7], seed: 1), recurrent = random([7, gates * 7], seed: 2)
         let bias = random(kind == .gru(resetAfter: true) ? [2, gates * 7] : [gates * 7], seed: 3)
         let weights = try CuDNNWeights(kind: kind, kernel: kernel, recurrentKernel: recurrent, bias: bias)

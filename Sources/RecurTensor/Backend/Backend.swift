@@ -144,18 +144,10 @@ public enum Backends {
         if device == .cpu { return CPUBackend.shared }
         lock.lock(); defer { lock.unlock() }
         guard let backend = registered[device] else {
-            if device.isCUDA { throw RecurError.unsupported(op: "\(device)", message: cudaUnavailableMessage(device)) }
+            if device.isCUDA { throw RecurError.unsupported(op: "\(device)", message: CUDAStatus.current.whyCUDACannotRun) }
             throw RecurError.unsupported(op: "\(device)", message: "no backend is registered for device \(device)")
         }
         return backend
-    }
-}
-
-/// Why a CUDA device cannot run, in one line (the error names the device).
-func cudaUnavailableMessage(_ device: Device) -> String {
-    switch CUDAStatus.current {
-    case .unavailable(let reason): "unavailable: \(reason)"
-    case .available: "this machine has \(CUDAStatus.current), but this build of Recur has no CUDA backend yet"
     }
 }
 

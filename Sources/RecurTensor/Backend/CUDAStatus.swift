@@ -30,6 +30,15 @@ public enum CUDAStatus: Sendable, Equatable, CustomStringConvertible {
         return .available(driverVersion: Int(info.driver_version), devices: Int(info.device_count), cuDNNVersion: Int(info.cudnn_version))
     }
 
+    /// Why a CUDA device cannot run here, in one line: the probe's reason, or — on a machine with a
+    /// usable GPU — that this build of Recur has no CUDA backend.
+    public var whyCUDACannotRun: String {
+        switch self {
+        case .unavailable(let reason): reason
+        case .available: "this machine has \(self), but this build of Recur has no CUDA backend yet"
+        }
+    }
+
     public var description: String {
         switch self {
         case .available(let driver, let devices, let cuDNN):
