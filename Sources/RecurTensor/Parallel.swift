@@ -1,5 +1,6 @@
 import CRecurKernels
 import Foundation
+import Synchronization
 
 /// How many threads Recur's own kernels split work across (the fused RNN kernels split the batch).
 /// Defaults to the CPUs this process may run on (its affinity mask: `mpirun` binds each rank to its
@@ -39,6 +40,24 @@ func splitRanges(_ count: Int, minimum: Int) -> [Range<Int>] {
     return (0..<parts).map { p in
         let start = p * base + min(p, extra)
         return start..<(start + base + (p < extra ? 1 : 0))
+    }
+}
+
+/// Runs `body` on the consecutive blocks of `0..<count`, `blockSize` elements each (the last may be
+/// shorter), which up to `Parallelism.threads` threads claim one at a time: a thread on a slower core
+/// takes fewer blocks instead of holding the others up (on shared machines one vCPU often runs at
+/// two thirds of the other's speed for seconds at a time). The blocks must be independent.
+func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) {
+    let size = max(1, blockSize)
+    let blocks = (count + size - 1) / size
+    let next = Atomic<Int>(0)
+    let claimers = (0..<max(1, min(Parallelism.threads, blocks))).map { $0..<($0 + 1) }
+    parallelParts(claimers) { _, _ in
+        while true {
+            let block = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard block < blocks else { return }
+            body((block * size)..<Swift.min(count, (block + 1) * size))
+        }
     }
 }
 

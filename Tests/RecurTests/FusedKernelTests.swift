@@ -11,7 +11,8 @@ struct FusedKernelTests {
         let initialState: Bool
         let training: Bool
         var masked = false
-        /// 17 rows split unevenly across threads in the fused kernels.
+        /// 17 rows make a 16-row block and a 1-row block in the fused kernels; 150 rows, ten blocks
+        /// claimed by the threads in turn (`recurrenceBlockRows`).
         var batch = 3
         var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState) mask=\(masked) batch=\(batch)" }
     }
@@ -22,7 +23,8 @@ struct FusedKernelTests {
         } + [(true, false, true), (false, true, false), (true, true, true)].map {
             Case(kind: kind, returnSequences: $0.0, goBackwards: $0.1, initialState: $0.2, training: false, masked: true)
         } + [Case(kind: kind, returnSequences: true, goBackwards: true, initialState: true, training: false, masked: true, batch: 17),
-             Case(kind: kind, returnSequences: false, goBackwards: false, initialState: false, training: false, batch: 17)]
+             Case(kind: kind, returnSequences: false, goBackwards: false, initialState: false, training: false, batch: 17),
+             Case(kind: kind, returnSequences: true, goBackwards: false, initialState: true, training: false, masked: true, batch: 150)]
     }
 
     /// Right padding, a gap, left padding and (from row 3 on) a fully masked row, cycling over the batch.

@@ -21,8 +21,8 @@ extension Tensor {
     ///
     /// The driver owns the checks, the time-major layout, the input projection x·W + b (of every step
     /// up front when a backward pass needs it or it is small, else each step's as it runs), the mask
-    /// carry (rows copied forward, gradients passed straight back), the split of the batch across
-    /// `Parallelism.threads` (rows are independent in time), and dx, dW, db and the initial states'
+    /// carry (rows copied forward, gradients passed straight back), the split of the batch into blocks of
+    /// rows that `Parallelism.threads` threads claim one at a time (rows are independent in time), and dx, dW, db and the initial states'
     /// gradients; each kind adds its per-step forward and backward around its C gate kernel.
     /// It runs on the operands' device, on its backend's kernel (`Backend.recurrence`).
     public static func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
@@ -59,6 +59,14 @@ extension Tensor {
     }
 }
 
+/// The batch rows a thread claims at a time in a fused recurrence (`parallelBlocks`): about four
+/// blocks a thread, so that a faster core can take over a slower one's share, in multiples of the GEMM
+/// tile's 8 rows, at least 16 (fewer rows make the step products slower than the balance gains) and
+/// at most 64.
+func recurrenceBlockRows(batch: Int) -> Int {
+    Swift.min(64, Swift.max(16, batch / (4 * Parallelism.threads) / 8 * 8))
+}
+
 extension CPUBackend {
     /// The CPU's fused recurrence on checked host operands: the forward values and the backward pass.
     func hostRecurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
@@ -91,14 +99,14 @@ extension CPUBackend {
             t < 0 ? initial[k].base : states[k].base + (t % keptSteps) * B * U
         }
         let wholeProjection = input.wholeProjection
-        parallelRanges(B, minimum: 8) { part in
-            let (b0, n) = (part.lowerBound, part.count)
+        parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B)) { block in
+            let (b0, n) = (block.lowerBound, block.count)
             for t in 0..<T {
-                let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: part, reverse: reverse)
+                let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: block, reverse: reverse)
                 stepper.forward(step: t, firstRow: b0, rows: n, projection: projection,
                                 previous: StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
                                 current: StepCarries(carries) { carry($0, step: t) + b0 * U })
-                for b in steps.maskedRows(step: t, in: part) {
+                for b in steps.maskedRows(step: t, in: block) {
                     for k in 0..<carries { copyRow(b, count: U, from: carry(k, step: t - 1), to: carry(k, step: t)) }
                 }
             }
@@ -139,7 +147,7 @@ extension CPUBackend {
             let dCarries = (0..<carries).map { k in dFinal[k]?.detachedCopy() ?? Tensor.zeros([B, U]) }
             let dhTotal = Tensor(uninitializedShape: [B, U])
             let savedCarries = Tensor(uninitializedShape: [carries, B, U])
-            parallelRanges(B, minimum: 8) { part in
+            parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B)) { part in
                 let (b0, n) = (part.lowerBound, part.count)
                 for t in stride(from: T - 1, through: 0, by: -1) {
                     let skipped = steps.maskedRows(step: t, in: part)
