@@ -164,9 +164,106 @@ void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, 
     }
 }
 
+/* Aᵀ·B, one tile of C: `rows` ≤ MR512 columns of A (each step of k reads 8 adjacent floats of an A
+   row) times `cols` ≤ 32 columns of B (two registers of a B row), over k rows of both. Rows of the
+   tile past `rows` read the last valid column again (not stored), so no read passes A's row. */
+__attribute__((target("avx512f")))
+static void transposed_tile512(const float *a, long lda, const float *b, long ldb, long k, float *c, long ldc,
+                               int rows, int cols, int accumulate) {
+    __m512 left[MR512], right[MR512];
+    for (int r = 0; r < MR512; r++) { left[r] = _mm512_setzero_ps(); right[r] = _mm512_setzero_ps(); }
+    __mmask16 lanes0 = cols >= NR ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1u);
+    __mmask16 lanes1 = cols >= 2 * NR ? (__mmask16)0xFFFF : (cols > NR ? (__mmask16)((1u << (cols - NR)) - 1u) : 0);
+    long column[MR512];
+    for (int r = 0; r < MR512; r++) column[r] = r < rows ? r : rows - 1;
+    for (long p = 0; p < k; p++) {
+        __m512 b0 = _mm512_maskz_loadu_ps(lanes0, b + p * ldb), b1 = _mm512_maskz_loadu_ps(lanes1, b + p * ldb + NR);
+        const float *ap = a + p * lda;
+        for (int r = 0; r < MR512; r++) {
+            __m512 v = _mm512_set1_ps(ap[column[r]]);
+            left[r] = _mm512_fmadd_ps(v, b0, left[r]);
+            right[r] = _mm512_fmadd_ps(v, b1, right[r]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        __m512 v0 = left[r], v1 = right[r];
+        if (accumulate) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lanes0, cr));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(lanes1, cr + NR));
+        }
+        _mm512_mask_storeu_ps(cr, lanes0, v0);
+        _mm512_mask_storeu_ps(cr + NR, lanes1, v1);
+    }
+}
+
+/* The AVX2 form: MR rows of the tile, 16 columns (two registers). */
+__attribute__((target("avx2,fma")))
+static void transposed_tile(const float *a, long lda, const float *b, long ldb, long k, float *c, long ldc,
+                            int rows, int cols, int accumulate) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < MR; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); }
+    long column[MR];
+    for (int r = 0; r < MR; r++) column[r] = r < rows ? r : rows - 1;
+    __m256i lanes0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), lanes1 = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
+    __m256i count = _mm256_set1_epi32(cols);
+    __m256i mask0 = _mm256_cmpgt_epi32(count, lanes0), mask1 = _mm256_cmpgt_epi32(count, lanes1);
+    for (long p = 0; p < k; p++) {
+        __m256 b0 = _mm256_maskload_ps(b + p * ldb, mask0), b1 = _mm256_maskload_ps(b + p * ldb + 8, mask1);
+        const float *ap = a + p * lda;
+        for (int r = 0; r < MR; r++) {
+            __m256 v = _mm256_broadcast_ss(ap + column[r]);
+            acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        __m256 v0 = acc[r][0], v1 = acc[r][1];
+        if (accumulate) { v0 = _mm256_add_ps(v0, _mm256_maskload_ps(cr, mask0)); v1 = _mm256_add_ps(v1, _mm256_maskload_ps(cr + 8, mask1)); }
+        _mm256_maskstore_ps(cr, mask0, v0);
+        _mm256_maskstore_ps(cr + 8, mask1, v1);
+    }
+}
+
+/* k runs in chunks of TRANSPOSED_KC rows, so that a column panel's chunk of B (128 rows of 128 bytes)
+   stays in L1 while every row tile of C reads it: one pass over all of k per tile streamed B from L2
+   (measured for a thread's dU, 64 × 128 over k = 1764 with B's rows 256 floats apart: 64 → 105
+   GFLOP/s). C takes the chunks' partial sums. */
+#define TRANSPOSED_KC 128
+
+void recur_gemm_transposed_a(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                             long m, long n, long k, int accumulate) {
+    const int wide = has_avx512();
+    const long tile_rows = wide ? MR512 : MR, tile_cols = wide ? 2 * NR : NR;
+    if (k == 0) {
+        if (!accumulate) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    for (long j0 = 0; j0 < n; j0 += tile_cols) {
+        int cols = (int)(n - j0 < tile_cols ? n - j0 : tile_cols);
+        for (long p0 = 0; p0 < k; p0 += TRANSPOSED_KC) {
+            long chunk = k - p0 < TRANSPOSED_KC ? k - p0 : TRANSPOSED_KC;
+            int add = accumulate || p0 > 0;
+            for (long i0 = 0; i0 < m; i0 += tile_rows) {
+                int rows = (int)(m - i0 < tile_rows ? m - i0 : tile_rows);
+                const float *ap = a + p0 * lda + i0, *bp = b + p0 * ldb + j0;
+                float *cp = c + i0 * ldc + j0;
+                if (wide) transposed_tile512(ap, lda, bp, ldb, chunk, cp, ldc, rows, cols, add);
+                else transposed_tile(ap, lda, bp, ldb, chunk, cp, ldc, rows, cols, add);
+            }
+        }
+    }
+}
+
 #else
 
 int recur_gemm_available(void) { return 0; }
+
+void recur_gemm_transposed_a(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                             long m, long n, long k, int accumulate) {
+    (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc; (void)m; (void)n; (void)k; (void)accumulate;
+}
 
 void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
                        long m, long n, long k, int accumulate, const float *bias) {

@@ -54,4 +54,49 @@ struct WorkerTests {
         Thread.sleep(forTimeInterval: 0.02)
         #expect(Self.region(parts: 2, rounds: 3) == [3, 6])
     }
+
+    /// `parallelBlocks` hands every block out exactly once, whichever thread claims it, the last one
+    /// short, and one block for a count below the block size.
+    @Test func everyBlockIsClaimedOnce() {
+        for (count, size) in [(150, 16), (1024, 64), (7, 16), (0, 8)] {
+            let seen = Mutex<[Range<Int>]>([])
+            parallelBlocks(count, blockSize: size) { block in seen.withLock { $0.append(block) } }
+            let blocks = seen.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
+            let expected = stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+            #expect(blocks == expected, "\(count) in blocks of \(size)")
+        }
+    }
+}
+
+/// The weight-gradient products Aᵀ·B (`recur_gemm_transposed_a` through `gemm`, and
+/// `parallelGemm`'s split over rows) against sums in double precision.
+@Suite("Transposed products")
+struct TransposedProductTests {
+    /// (k, m) and (k, n) matrices of values in [-1, 1], and Aᵀ·B in double precision.
+    static func operands(k: Int, m: Int, n: Int) -> (a: [Float], b: [Float], product: [Double]) {
+        var g = SeededGenerator(seed: UInt64(k * 31 + m * 7 + n))
+        let a = (0..<(k * m)).map { _ in Float.random(in: -1...1, using: &g) }
+        let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &g) }
+        var product = [Double](repeating: 0, count: m * n)
+        for p in 0..<k { for i in 0..<m { for j in 0..<n { product[i * n + j] += Double(a[p * m + i]) * Double(b[p * n + j]) } } }
+        return (a, b, product)
+    }
+
+    /// Shapes with partial tiles (m not a multiple of 8, n of 32), a partial k chunk, and one
+    /// (1,500 × 40 × 50 = 3 million multiply-adds) large enough for `parallelGemm` to split k.
+    @Test(arguments: [(300, 13, 37), (1500, 40, 50), (64, 8, 16), (5, 64, 256)])
+    func matchesDoublePrecision(shape: (k: Int, m: Int, n: Int)) {
+        let (k, m, n) = shape
+        let (a, b, want) = Self.operands(k: k, m: m, n: n)
+        var c = [Float](repeating: 9, count: m * n)
+        for accumulate in [false, true] {
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                parallelGemm(a.baseAddress!, transposeA: true, b.baseAddress!, transposeB: false, c.baseAddress!, m: m, n: n, k: k,
+                             beta: accumulate ? 1 : 0)
+            } } }
+            let scale: Double = accumulate ? 2 : 1
+            let worst = zip(c, want).map { abs(Double($0) - scale * $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * Double(k).squareRoot() * scale, "k \(k) m \(m) n \(n) accumulate \(accumulate): \(worst)")
+        }
+    }
 }

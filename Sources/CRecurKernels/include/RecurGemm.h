@@ -26,4 +26,11 @@ void recur_gemm_pack_transposed(const float *s, long lds, long k, long n, float 
 void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
                        long m, long n, long k, int accumulate, const float *bias);
 
+/* C (m×n, row stride ldc) = Aᵀ·B, or C += Aᵀ·B when `accumulate`, for A (k×m, row stride lda) and
+   B (k×n, row stride ldb) both read in place: a sum over k of the outer products of their rows, as
+   the weight gradients of a whole sequence, Σ xᵀ·dz over time × batch rows (BLAS packs both operands
+   first, and ran this shape at about 70 GFLOP/s a thread here). Needs `recur_gemm_available()`. */
+void recur_gemm_transposed_a(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                             long m, long n, long k, int accumulate);
+
 #endif

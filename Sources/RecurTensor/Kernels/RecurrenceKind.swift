@@ -102,13 +102,23 @@ extension Tensor {
     }
 
     /// Σₜ hₜ₋₁ᵀ·dₜ for the states hs (time, batch, units) after h0 (batch, units) and per-step
-    /// gradients d (time, batch, width): (units, width), one GEMM for the first step and one for the rest.
+    /// gradients d (time, batch, width): (units, width), a sum over the time × batch rows of d, the
+    /// first step's rows paired with h0 and the others with hs (`parallelSumOverRows`).
     static func previousStateProducts(h0: Tensor, hs: Tensor, _ d: UnsafePointer<Float>, width: Int) -> Tensor {
         let (T, B, U) = (hs.shape[0], hs.shape[1], hs.shape[2])
         let result = Tensor(uninitializedShape: [U, width])
-        gemm(h0.base, transposeA: true, d, transposeB: false, result.base, m: U, n: width, k: B)
-        if T > 1 {
-            parallelGemm(hs.base, transposeA: true, d + B * width, transposeB: false, result.base, m: U, n: width, k: (T - 1) * B, beta: 1)
+        let (h0, hs) = (h0.base, hs.base)
+        parallelSumOverRows(m: U, n: width, k: T * B, into: result.base, accumulate: false) { rows, target in
+            // Rows r < B pair with h0's row r, the rest with hs's row r − B (the state before their step).
+            let first = rows.clamped(to: 0..<B), rest = rows.clamped(to: B..<(T * B))
+            if !first.isEmpty {
+                gemm(h0 + first.lowerBound * U, transposeA: true, d + first.lowerBound * width, transposeB: false, target,
+                     m: U, n: width, k: first.count, beta: 1)
+            }
+            if !rest.isEmpty {
+                gemm(hs + (rest.lowerBound - B) * U, transposeA: true, d + rest.lowerBound * width, transposeB: false, target,
+                     m: U, n: width, k: rest.count, beta: 1)
+            }
         }
         return result
     }
