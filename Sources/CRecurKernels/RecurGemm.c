@@ -75,6 +75,27 @@ static void tile(const float *const *a, const float *panel, long k, float *c, lo
     }
 }
 
+/* Stores an AVX-512 tile's accumulators, two registers a row (`lanes0`, `lanes1` of 32 columns), into
+   `rows` rows of C, plus C when `accumulate`, plus the `bias` columns when not NULL. */
+__attribute__((target("avx512f")))
+static inline void store_tile512(const __m512 *left, const __m512 *right, float *c, long ldc, int rows,
+                                 __mmask16 lanes0, __mmask16 lanes1, int accumulate, const float *bias) {
+    for (int r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        __m512 v0 = left[r], v1 = right[r];
+        if (accumulate) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lanes0, cr));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(lanes1, cr + NR));
+        }
+        if (bias) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lanes0, bias));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(lanes1, bias + NR));
+        }
+        _mm512_mask_storeu_ps(cr, lanes0, v0);
+        _mm512_mask_storeu_ps(cr + NR, lanes1, v1);
+    }
+}
+
 /* The AVX-512 tile: MR512 = 8 rows of A times two adjacent 16-column panels (32 columns, two registers
    a row), sixteen accumulators (enough to hide the FMA latency on two FMA ports). Each step of k loads
    two B registers and broadcasts 8 floats of A for 16 FMAs; a 16-row × 16-column tile loads 17 for 16,
@@ -101,20 +122,7 @@ static void tile512(const float *const *rows_of_a, const float *panel0, const fl
     }
     __mmask16 lanes0 = cols >= NR ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1u);
     __mmask16 lanes1 = cols >= 2 * NR ? (__mmask16)0xFFFF : (cols > NR ? (__mmask16)((1u << (cols - NR)) - 1u) : 0);
-    for (int r = 0; r < rows; r++) {
-        float *cr = c + r * ldc;
-        __m512 v0 = left[r], v1 = right[r];
-        if (accumulate) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lanes0, cr));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(lanes1, cr + NR));
-        }
-        if (bias) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lanes0, bias));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(lanes1, bias + NR));
-        }
-        _mm512_mask_storeu_ps(cr, lanes0, v0);
-        _mm512_mask_storeu_ps(cr + NR, lanes1, v1);
-    }
+    store_tile512(left, right, c, ldc, rows, lanes0, lanes1, accumulate, bias);
 }
 
 /* C = A·B with the AVX-512 tile, 8 rows of A at a time, every pair of panels. */
@@ -185,16 +193,7 @@ static void transposed_tile512(const float *a, long lda, const float *b, long ld
             right[r] = _mm512_fmadd_ps(v, b1, right[r]);
         }
     }
-    for (int r = 0; r < rows; r++) {
-        float *cr = c + r * ldc;
-        __m512 v0 = left[r], v1 = right[r];
-        if (accumulate) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lanes0, cr));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(lanes1, cr + NR));
-        }
-        _mm512_mask_storeu_ps(cr, lanes0, v0);
-        _mm512_mask_storeu_ps(cr + NR, lanes1, v1);
-    }
+    store_tile512(left, right, c, ldc, rows, lanes0, lanes1, accumulate, NULL);
 }
 
 /* The AVX2 form: MR rows of the tile, 16 columns (two registers). */
