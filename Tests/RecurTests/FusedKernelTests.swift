@@ -11,10 +11,12 @@ struct FusedKernelTests {
         let initialState: Bool
         let training: Bool
         var masked = false
+        /// `zeroOutputForMask`: masked steps output zeros (as Bidirectional's layers do).
+        var zeroed = false
         /// 17 rows make a 16-row block and a 1-row block in the fused kernels; 150 rows, ten blocks
         /// claimed by the threads in turn (`recurrenceBlockRows`).
         var batch = 3
-        var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState) mask=\(masked) batch=\(batch)" }
+        var description: String { "\(kind) seq=\(returnSequences) back=\(goBackwards) init=\(initialState) mask=\(masked) zeroed=\(zeroed) batch=\(batch)" }
     }
 
     static let cases: [Case] = ["lstm", "gru", "gru_reset_before", "simple"].flatMap { kind in
@@ -24,7 +26,9 @@ struct FusedKernelTests {
             Case(kind: kind, returnSequences: $0.0, goBackwards: $0.1, initialState: $0.2, training: false, masked: true)
         } + [Case(kind: kind, returnSequences: true, goBackwards: true, initialState: true, training: false, masked: true, batch: 17),
              Case(kind: kind, returnSequences: false, goBackwards: false, initialState: false, training: false, batch: 17),
-             Case(kind: kind, returnSequences: true, goBackwards: false, initialState: true, training: false, masked: true, batch: 150)]
+             Case(kind: kind, returnSequences: true, goBackwards: false, initialState: true, training: false, masked: true, batch: 150),
+             Case(kind: kind, returnSequences: true, goBackwards: true, initialState: false, training: false, masked: true, zeroed: true, batch: 150),
+             Case(kind: kind, returnSequences: false, goBackwards: false, initialState: true, training: false, masked: true, zeroed: true)]
     }
 
     /// Right padding, a gap, left padding and (from row 3 on) a fully masked row, cycling over the batch.
@@ -44,7 +48,14 @@ struct FusedKernelTests {
             default: return SimpleRNN(5, returnSequences: c.returnSequences, returnState: true, goBackwards: c.goBackwards, fused: mode)
             }
         }
-        return (make(.always), make(.never))
+        func configured(_ mode: FusedKernelMode) -> RNN {
+            let layer = make(mode)
+            guard c.zeroed, let fusable = layer as? FusedRNN else { return layer }
+            var options = fusable.options
+            options.zeroOutputForMask = true
+            return type(of: fusable).init(cell: fusable.cellConfiguration, options: options, fused: mode)
+        }
+        return (configured(.always), configured(.never))
     }
 
     @Test(arguments: cases)

@@ -152,13 +152,20 @@ extension CPUBackend {
                 for t in stride(from: T - 1, through: 0, by: -1) {
                     let skipped = steps.maskedRows(step: t, in: part)
                     // The step's h receives the carried gradient plus its outputs' gradients (none for an
-                    // output that was zeroed).
-                    for b in part {
-                        let total = dhTotal.base + b * U
-                        total.update(from: dCarries[0].base + b * U, count: U)
-                        if zeroed && steps.isMasked(step: t, row: b) { continue }
-                        if let dSequence { addInPlace(dSequence.base + (b * T + t) * U, into: total, U) }
-                        if t == T - 1, let dLast { addInPlace(dLast.base + b * U, into: total, U) }
+                    // output that was zeroed): the block's rows are contiguous, so whole-block copies and
+                    // adds where no row is left out.
+                    let total = dhTotal.base + b0 * U
+                    total.update(from: dCarries[0].base + b0 * U, count: n * U)
+                    let counted = zeroed && !skipped.isEmpty ? part.filter { !steps.isMasked(step: t, row: $0) } : nil
+                    if let dSequence {
+                        for b in counted ?? Array(part) { addInPlace(dSequence.base + (b * T + t) * U, into: dhTotal.base + b * U, U) }
+                    }
+                    if t == T - 1, let dLast {
+                        if let counted {
+                            for b in counted { addInPlace(dLast.base + b * U, into: dhTotal.base + b * U, U) }
+                        } else {
+                            addInPlace(dLast.base + b0 * U, into: total, n * U)
+                        }
                     }
                     for b in skipped { for k in 1..<carries { copyRow(b, count: U, from: dCarries[k].base, to: savedCarries.base + k * B * U) } }
                     stepper.backward(step: t, firstRow: b0, rows: n, projection: projection.base + (t * B + b0) * G,
