@@ -81,11 +81,9 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             } else if n * inner < 1 << 16 {
                 recur_sum_rows(src, n, inner, inner, dst)
             } else {
-                // Column blocks (multiples of 64, as the kernel takes them) across threads.
-                let blocks = (inner + 63) / 64
-                parallelRanges(blocks, minimum: 1) { part in
-                    let first = part.lowerBound * 64, last = Swift.min(inner, part.upperBound * 64)
-                    recur_sum_rows(src + first, n, last - first, inner, dst + first)
+                // Blocks of 64 columns (as the kernel takes them), claimed by the threads in turn.
+                parallelBlocks(inner, blockSize: 64) { columns in
+                    recur_sum_rows(src + columns.lowerBound, n, columns.count, inner, dst + columns.lowerBound)
                 }
             }
         }
