@@ -19,11 +19,6 @@ public enum Parallelism {
     }()
 }
 
-/// The rows each thread takes when a fused kernel splits a batch (`parallelRanges(batch, minimum: 8)`).
-func batchRowsPerThread(_ batch: Int) -> Int {
-    batch / max(1, min(Parallelism.threads, batch / 8))
-}
-
 /// Splits `0..<count` into at most `Parallelism.threads` contiguous ranges of at least `minimum`
 /// elements and runs `body` on each range concurrently (inline when there is one range). `body` must
 /// touch only its range's part of shared buffers: the ranges are disjoint, which is what makes the
@@ -50,6 +45,10 @@ func splitRanges(_ count: Int, minimum: Int) -> [Range<Int>] {
 func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) {
     let size = max(1, blockSize)
     let blocks = (count + size - 1) / size
+    if blocks <= 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
     let next = Atomic<Int>(0)
     let claimers = (0..<max(1, min(Parallelism.threads, blocks))).map { $0..<($0 + 1) }
     parallelParts(claimers) { _, _ in

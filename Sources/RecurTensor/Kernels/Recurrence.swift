@@ -21,9 +21,10 @@ extension Tensor {
     ///
     /// The driver owns the checks, the time-major layout, the input projection x·W + b (of every step
     /// up front when a backward pass needs it or it is small, else each step's as it runs), the mask
-    /// carry (rows copied forward, gradients passed straight back), the split of the batch into blocks of
-    /// rows that `Parallelism.threads` threads claim one at a time (rows are independent in time), and dx, dW, db and the initial states'
-    /// gradients; each kind adds its per-step forward and backward around its C gate kernel.
+    /// carry (rows copied forward, gradients passed straight back), the split of the batch into blocks
+    /// of rows that `Parallelism.threads` threads claim one at a time (rows are independent in time),
+    /// and dx, dW, db and the initial states' gradients; each kind adds its per-step forward and backward
+    /// around its C gate kernel.
     /// It runs on the operands' device, on its backend's kernel (`Backend.recurrence`).
     public static func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                                   initialStates: [Tensor], mask: Tensor? = nil, reverse: Bool = false,
@@ -67,6 +68,12 @@ func recurrenceBlockRows(batch: Int) -> Int {
     Swift.min(64, Swift.max(16, batch / (4 * Parallelism.threads) / 8 * 8))
 }
 
+/// The most rows of one step product in a fused recurrence: a block's, or the whole batch when it is
+/// smaller (`StepMatrix` packs its weights only for products of more than a few rows).
+func recurrenceRowsPerProduct(batch: Int) -> Int {
+    Swift.min(batch, recurrenceBlockRows(batch: batch))
+}
+
 extension CPUBackend {
     /// The CPU's fused recurrence on checked host operands: the forward values and the backward pass.
     func hostRecurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
@@ -87,7 +94,7 @@ extension CPUBackend {
             let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
             input = .wholeSequence(xs: xs, projection: projection)
         } else {
-            input = .perStep(x: x, kernel: StepMatrix(kernel, transposed: false, rows: batchRowsPerThread(B)),
+            input = .perStep(x: x, kernel: StepMatrix(kernel, transposed: false, rows: recurrenceRowsPerProduct(batch: B)),
                              projection: Tensor(uninitializedShape: [B, G]), bias: bias)
         }
         // The carries of every step, (T, B, U) each in processing order: states[k][t] follows step t; or,

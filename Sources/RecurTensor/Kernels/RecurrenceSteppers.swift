@@ -6,13 +6,13 @@ final class SimpleRNNStepper: RecurrenceStepper {
     private let forwardMatrix: StepMatrix
     private var backwardMatrix: StepMatrix?
     private let units: Int
-    private let rowsPerThread: Int
+    private let rowsPerProduct: Int
 
     init(recurrentKernel: Tensor, batch: Int) {
         self.recurrentKernel = recurrentKernel.detached
         units = recurrentKernel.shape[0]
-        rowsPerThread = batchRowsPerThread(batch)
-        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerThread)
+        rowsPerProduct = recurrenceRowsPerProduct(batch: batch)
+        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerProduct)
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
@@ -21,7 +21,7 @@ final class SimpleRNNStepper: RecurrenceStepper {
         recur_tanh(projection, current[0], n * units)
     }
 
-    func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread) }
+    func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerProduct) }
 
     func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
                   previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
@@ -42,7 +42,7 @@ final class LSTMStepper: RecurrenceStepper {
     private let forwardMatrix: StepMatrix
     private var backwardMatrix: StepMatrix?
     private let units: Int, batch: Int
-    private let rowsPerThread: Int
+    private let rowsPerProduct: Int
     /// tanh(cₜ) of every saved step, (savedSteps, batch, units).
     private let tanhC: Tensor
     private let savedSteps: Int
@@ -51,8 +51,8 @@ final class LSTMStepper: RecurrenceStepper {
         self.recurrentKernel = recurrentKernel.detached
         units = recurrentKernel.shape[0]
         self.batch = batch
-        rowsPerThread = batchRowsPerThread(batch)
-        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerThread)
+        rowsPerProduct = recurrenceRowsPerProduct(batch: batch)
+        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerProduct)
         self.savedSteps = savedSteps
         tanhC = Tensor(uninitializedShape: [savedSteps, batch, units])
     }
@@ -63,7 +63,7 @@ final class LSTMStepper: RecurrenceStepper {
         recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + ((t % savedSteps) * batch + b0) * units, current[0], n, units)
     }
 
-    func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread) }
+    func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerProduct) }
 
     func backward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafePointer<Float>,
                   previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
@@ -86,7 +86,7 @@ final class GRUStepper: RecurrenceStepper {
     private let forwardMatrix: StepMatrix
     private var backwardMatrix: StepMatrix?
     private let units: Int, batch: Int
-    private let rowsPerThread: Int
+    private let rowsPerProduct: Int
     /// hₜ₋₁·U + b_rec and the activations [z, r, ĥ] of every saved step, (savedSteps, batch, 3U) each.
     private let hproj: Tensor, act: Tensor
     private var dhproj: Tensor?
@@ -97,8 +97,8 @@ final class GRUStepper: RecurrenceStepper {
         units = recurrentKernel.shape[0]
         self.batch = batch
         recurrentBias = try! bias.detached.select(alongAxis: 0, index: 1)
-        rowsPerThread = batchRowsPerThread(batch)
-        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerThread)
+        rowsPerProduct = recurrenceRowsPerProduct(batch: batch)
+        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerProduct)
         self.savedSteps = savedSteps
         hproj = Tensor(uninitializedShape: [savedSteps, batch, 3 * units])
         act = Tensor(uninitializedShape: [savedSteps, batch, 3 * units])
@@ -113,7 +113,7 @@ final class GRUStepper: RecurrenceStepper {
     }
 
     func prepareBackward() {
-        backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerThread)
+        backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerProduct)
         dhproj = Tensor(uninitializedShape: hproj.shape)
     }
 
@@ -145,7 +145,7 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
     private let zrMatrix: StepMatrix, hMatrix: StepMatrix
     private var zrBackward: StepMatrix?, hBackward: StepMatrix?
     private let units: Int, batch: Int
-    private let rowsPerThread: Int
+    private let rowsPerProduct: Int
     /// Saved per step: the activations [z, r, ĥ] (savedSteps, batch, 3U) and r ⊙ hₜ₋₁ (savedSteps, batch, U).
     private let act: Tensor, rh: Tensor
     private let savedSteps: Int
@@ -158,9 +158,9 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
         self.batch = batch
         let parts = try recurrentKernel.detached.split(sizes: [2 * units, units], alongAxis: 1)
         (uZR, uH) = (parts[0], parts[1])
-        rowsPerThread = batchRowsPerThread(batch)
-        zrMatrix = StepMatrix(uZR, transposed: false, rows: rowsPerThread)
-        hMatrix = StepMatrix(uH, transposed: false, rows: rowsPerThread)
+        rowsPerProduct = recurrenceRowsPerProduct(batch: batch)
+        zrMatrix = StepMatrix(uZR, transposed: false, rows: rowsPerProduct)
+        hMatrix = StepMatrix(uH, transposed: false, rows: rowsPerProduct)
         self.savedSteps = savedSteps
         act = Tensor(uninitializedShape: [savedSteps, batch, 3 * units])
         rh = Tensor(uninitializedShape: [savedSteps, batch, units])
@@ -179,8 +179,8 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
     }
 
     func prepareBackward() {
-        zrBackward = StepMatrix(uZR, transposed: true, rows: rowsPerThread)
-        hBackward = StepMatrix(uH, transposed: true, rows: rowsPerThread)
+        zrBackward = StepMatrix(uZR, transposed: true, rows: rowsPerProduct)
+        hBackward = StepMatrix(uH, transposed: true, rows: rowsPerProduct)
         dhzr = Tensor(uninitializedShape: [act.shape[0], batch, 2 * units])
         dcand = Tensor(uninitializedShape: [act.shape[0], batch, units])
         drh = Tensor(uninitializedShape: [batch, units])

@@ -39,9 +39,12 @@ func projectSequence(_ x: Tensor, kernel: Tensor, bias: UnsafePointer<Float>, re
     // W packed once, unless the batch has only a few rows (a single sample: packing W at every call would
     // cost more than it saves); the product starts from the bias row, so no pass copies b first.
     let weights = StepMatrix(kernel, transposed: false, rows: B)
-    // Each thread lays out and projects the blocks of steps it claims, while they are in its cache.
+    // Each thread lays out and projects the blocks of steps it claims, while they are in its cache; a
+    // projection of fewer than two blocks of `minimum` steps (4,096 outputs of x·W a block) runs on the
+    // calling thread.
     nonisolated(unsafe) let bias = bias
-    parallelBlocks(T, blockSize: max(4096 / max(B * G, 1), T / (4 * Parallelism.threads), 1)) { steps in
+    let minimum = max(1, 4096 / max(B * G, 1))
+    parallelBlocks(T, blockSize: T < 2 * minimum ? T : max(minimum, T / (4 * Parallelism.threads))) { steps in
         if !laidOut { SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: xs.base, steps: steps) }
         let first = steps.lowerBound * B
         weights.multiply(xs.base + first * D, rows: steps.count * B, into: projection.base + first * G, accumulate: false, step: 0, bias: bias)

@@ -15,7 +15,7 @@ struct StepMatrix {
     private let transposed: Bool
     private let packed: Tensor?
 
-    /// `rows`: the rows of A per call (the batch rows one thread takes).
+    /// `rows`: the most rows of A per call (a block of batch rows, or the steps of a sequence).
     init(_ weight: Tensor, transposed: Bool, rows: Int) {
         self.weight = weight
         self.transposed = transposed
