@@ -82,9 +82,10 @@ struct TransposedProductTests {
         return (a, b, product)
     }
 
-    /// Shapes with partial tiles (m not a multiple of 8, n of 32), a partial k chunk, and one
-    /// (1,500 × 40 × 50 = 3 million multiply-adds) large enough for `parallelGemm` to split k.
-    @Test(arguments: [(300, 13, 37), (1500, 40, 50), (64, 8, 16), (5, 64, 256)])
+    /// Shapes with partial tiles (m not a multiple of 8, n of 32), a partial k chunk, one (1,500 × 40 ×
+    /// 50 = 3 million multiply-adds) large enough for `parallelGemm` to split k, and no rows at all
+    /// (a rank's empty share of a batch): C is zero, or left as it was when accumulating.
+    @Test(arguments: [(300, 13, 37), (1500, 40, 50), (64, 8, 16), (5, 64, 256), (0, 13, 37)])
     func matchesDoublePrecision(shape: (k: Int, m: Int, n: Int)) {
         let (k, m, n) = shape
         let (a, b, want) = Self.operands(k: k, m: m, n: n)
@@ -98,5 +99,15 @@ struct TransposedProductTests {
             let worst = zip(c, want).map { abs(Double($0) - scale * $1) }.max() ?? 0
             #expect(worst <= 1e-5 * Double(k).squareRoot() * scale, "k \(k) m \(m) n \(n) accumulate \(accumulate): \(worst)")
         }
+    }
+
+    /// Σₜ hₜ₋₁ᵀ·dₜ of a batch with no rows is zero (its rows never reach a product).
+    @Test func previousStateProductsOfAnEmptyBatchAreZero() {
+        let d = [Float](repeating: 1, count: 1)
+        let result = d.withUnsafeBufferPointer { d in
+            Tensor.previousStateProducts(h0: Tensor.zeros([0, 8]), hs: Tensor.zeros([3, 0, 8]), d.baseAddress!, width: 32)
+        }
+        #expect(result.shape == [8, 32])
+        #expect(result.scalars.allSatisfy { $0 == 0 })
     }
 }

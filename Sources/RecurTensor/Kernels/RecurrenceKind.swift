@@ -108,16 +108,16 @@ extension Tensor {
         let (T, B, U) = (hs.shape[0], hs.shape[1], hs.shape[2])
         let result = Tensor(uninitializedShape: [U, width])
         let (h0, hs) = (h0.base, hs.base)
-        parallelSumOverRows(m: U, n: width, k: T * B, into: result.base, accumulate: false) { rows, target in
+        parallelSumOverRows(m: U, n: width, k: T * B, into: result.base, accumulate: false) { rows, target, accumulate in
             // Rows r < B pair with h0's row r, the rest with hs's row r − B (the state before their step).
             let first = rows.clamped(to: 0..<B), rest = rows.clamped(to: B..<(T * B))
             if !first.isEmpty {
                 gemm(h0 + first.lowerBound * U, transposeA: true, d + first.lowerBound * width, transposeB: false, target,
-                     m: U, n: width, k: first.count, beta: 1)
+                     m: U, n: width, k: first.count, beta: accumulate ? 1 : 0)
             }
             if !rest.isEmpty {
                 gemm(hs + (rest.lowerBound - B) * U, transposeA: true, d + rest.lowerBound * width, transposeB: false, target,
-                     m: U, n: width, k: rest.count, beta: 1)
+                     m: U, n: width, k: rest.count, beta: accumulate || !first.isEmpty ? 1 : 0)
             }
         }
         return result

@@ -28,18 +28,21 @@ private let transposedKernelAvailable = recur_gemm_available() != 0
 
 /// C (m, n) = Σₖ of `product`'s terms, or C += it with `accumulate`, for a product that is a sum over
 /// rows k of its operands (Aᵀ·B): the rows are split into one contiguous range a thread, each thread
-/// adds its range's product (`product(rows, into:)`, which must add to what it is given) into a C of
-/// its own, and those are added up in a fixed order, so the sums do not depend on thread timing.
-/// Every thread reads whole rows of the operands, contiguous in memory, where a split by columns of C
-/// would read every row in pieces (measured for an LSTM's dU, 64 × 256 over 1,792 rows: about a fifth
-/// faster). Products under about two million multiply-adds stay on the calling thread.
+/// writes its range's product (`product(rows, into:, accumulate:)`, which adds to what it is given when
+/// told to) into a C of its own, and those are added up in a fixed order, so the sums do not depend on
+/// thread timing. Every thread reads whole rows of the operands, contiguous in memory, where a split by
+/// columns of C would read every row in pieces (measured for an LSTM's dU, 64 × 256 over 1,792 rows:
+/// about a fifth faster). Products under about two million multiply-adds stay on the calling thread.
 func parallelSumOverRows(m: Int, n: Int, k: Int, into c: UnsafeMutablePointer<Float>, accumulate: Bool,
-                         _ product: (_ rows: Range<Int>, _ into: UnsafeMutablePointer<Float>) -> Void) {
+                         _ product: (_ rows: Range<Int>, _ into: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> Void) {
+    guard k > 0 else {
+        if !accumulate { c.update(repeating: 0, count: m * n) }
+        return
+    }
     let parts = m * n * k < 1 << 21 ? [0..<k] : splitRanges(k, minimum: 256)
-    if !accumulate { c.update(repeating: 0, count: m * n) }
-    let partial = parts.count > 1 ? Tensor.zeros([parts.count - 1, m, n]) : nil
+    let partial = parts.count > 1 ? Tensor(uninitializedShape: [parts.count - 1, m, n]) : nil
     parallelParts(parts) { part, rows in
-        product(rows, part == 0 ? c : partial!.base + (part - 1) * m * n)
+        if part == 0 { product(rows, c, accumulate) } else { product(rows, partial!.base + (part - 1) * m * n, false) }
     }
     for p in 1..<parts.count { addInPlace(partial!.base + (p - 1) * m * n, into: c, m * n) }
 }
@@ -53,9 +56,9 @@ func parallelGemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointe
     if m * n * k < 1 << 21 || Parallelism.threads == 1 {
         gemm(a, transposeA: transposeA, b, transposeB: transposeB, c, m: m, n: n, k: k, beta: beta)
     } else if transposeA, !transposeB, beta == 0 || beta == 1 {
-        parallelSumOverRows(m: m, n: n, k: k, into: c, accumulate: beta == 1) { rows, target in
+        parallelSumOverRows(m: m, n: n, k: k, into: c, accumulate: beta == 1) { rows, target, accumulate in
             gemm(a + rows.lowerBound * lda, transposeA: true, b + rows.lowerBound * ldb, transposeB: false, target, m: m, n: n, k: rows.count,
-                 beta: 1, lda: lda, ldb: ldb, ldc: n)
+                 beta: accumulate ? 1 : 0, lda: lda, ldb: ldb, ldc: n)
         }
     } else if m >= n {
         parallelRanges(m, minimum: 32) { rows in
