@@ -197,13 +197,11 @@ extension CPUBackend {
                 SequenceLayout.batchMajor(dxs.base, batch: B, time: T, features: D, reversed: reverse, into: dx.base)
                 results[0] = dx
             }
-            if need[1] {
-                let dW = Tensor(uninitializedShape: [D, G])
-                parallelGemm(xs.base, transposeA: true, dProjection.base, transposeB: false, dW.base, m: D, n: G, k: T * B)
-                results[1] = dW
+            if need[1] || need[2] || need[3] {
+                let sums = try stepper.weightGradients(xs: xs, h0: initial[0], hs: states[0], dProjection: dProjection,
+                                                       need: (kernel: need[1], recurrentKernel: need[2], bias: need[3]))
+                (results[1], results[2], results[3]) = (sums.kernel, sums.recurrentKernel, sums.bias)
             }
-            if need[2] { results[2] = try stepper.recurrentKernelGradient(h0: initial[0], hs: states[0], dProjection: dProjection) }
-            if need[3] { results[3] = try stepper.biasGradient(dProjection: dProjection) }
             for k in 0..<carries where need[4 + k] { results[4 + k] = dCarries[k] }
             return results
         }

@@ -1,3 +1,5 @@
+import CRecurKernels
+
 /// The recurrences Recur runs as one fused op — cuDNN's RNN modes. Keras gate orders: LSTM [i, f, c, o],
 /// GRU [z, r, h].
 public enum RecurrenceKind: Sendable, Equatable, CustomStringConvertible {
@@ -82,17 +84,49 @@ protocol RecurrenceStepper: AnyObject {
     /// Per-step gradient buffers besides dProjection, (time, batch, width) each: a masked row's are zeroed.
     var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { get }
 
-    /// ∂L/∂U from the initial h0 and the states hs (time, batch, units), after the backward pass.
-    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor
+    /// After the backward pass, the weights' gradients that `need` asks for (nil for the others):
+    /// ∂L/∂W from the time-major inputs xs (time, batch, features), ∂L/∂U from the initial h0 and the
+    /// states hs (time, batch, units), and ∂L/∂b.
+    func weightGradients(xs: Tensor, h0: Tensor, hs: Tensor, dProjection: Tensor,
+                         need: (kernel: Bool, recurrentKernel: Bool, bias: Bool)) throws -> WeightGradients
+}
 
-    /// ∂L/∂b after the backward pass.
-    func biasGradient(dProjection: Tensor) throws -> Tensor
+/// The gradients of a recurrence's weights: kernel W, recurrent kernel U and bias, each when asked for.
+struct WeightGradients {
+    var kernel: Tensor?
+    var recurrentKernel: Tensor?
+    var bias: Tensor?
 }
 
 extension RecurrenceStepper {
     var stepGradients: [(base: UnsafeMutablePointer<Float>, width: Int)] { [] }
 
-    func biasGradient(dProjection: Tensor) throws -> Tensor { try Tensor.sumOfSteps(dProjection) }
+    /// For kinds whose every weight gradient is a sum over the projection's gradient d (LSTM,
+    /// SimpleRNN): dW = Σ xᵀ·d, dU = Σₜ hₜ₋₁ᵀ·dₜ and db = Σ d over the time × batch rows, in one pass
+    /// over d's rows (`parallelSumsOverRows`), where three passes read d from memory three times.
+    func weightGradients(xs: Tensor, h0: Tensor, hs: Tensor, dProjection: Tensor,
+                         need: (kernel: Bool, recurrentKernel: Bool, bias: Bool)) throws -> WeightGradients {
+        let (T, B, G) = (dProjection.shape[0], dProjection.shape[1], dProjection.shape[2])
+        let (D, U) = (xs.shape[2], hs.shape[2])
+        let result = WeightGradients(kernel: need.kernel ? Tensor(uninitializedShape: [D, G]) : nil,
+                                     recurrentKernel: need.recurrentKernel ? Tensor(uninitializedShape: [U, G]) : nil,
+                                     bias: need.bias ? Tensor(uninitializedShape: [G]) : nil)
+        let outputs = [result.kernel, result.recurrentKernel, result.bias].compactMap { $0 }
+        let d = dProjection.base
+        parallelSumsOverRows(sizes: outputs.map(\.count), work: (D + U + 1) * G * T * B, k: T * B, into: outputs.map(\.base),
+                             accumulate: false) { rows, targets, accumulate in
+            var next = targets.makeIterator()
+            if need.kernel {
+                gemm(xs.base + rows.lowerBound * D, transposeA: true, d + rows.lowerBound * G, transposeB: false, next.next()!,
+                     m: D, n: G, k: rows.count, beta: accumulate ? 1 : 0)
+            }
+            if need.recurrentKernel {
+                Tensor.addPreviousStateProducts(rows: rows, h0: h0, hs: hs, d, width: G, into: next.next()!, accumulate: accumulate)
+            }
+            if need.bias { Tensor.sumRows(d + rows.lowerBound * G, rows: rows.count, width: G, into: next.next()!, accumulate: accumulate) }
+        }
+        return result
+    }
 }
 
 extension Tensor {
@@ -102,24 +136,48 @@ extension Tensor {
     }
 
     /// Σₜ hₜ₋₁ᵀ·dₜ for the states hs (time, batch, units) after h0 (batch, units) and per-step
-    /// gradients d (time, batch, width): (units, width), a sum over the time × batch rows of d, the
-    /// first step's rows paired with h0 and the others with hs (`parallelSumOverRows`).
+    /// gradients d (time, batch, width): (units, width), a sum over the time × batch rows of d
+    /// (`parallelSumOverRows`).
     static func previousStateProducts(h0: Tensor, hs: Tensor, _ d: UnsafePointer<Float>, width: Int) -> Tensor {
         let (T, B, U) = (hs.shape[0], hs.shape[1], hs.shape[2])
         let result = Tensor(uninitializedShape: [U, width])
-        let (h0, hs) = (h0.base, hs.base)
         parallelSumOverRows(m: U, n: width, k: T * B, into: result.base, accumulate: false) { rows, target, accumulate in
-            // Rows r < B pair with h0's row r, the rest with hs's row r − B (the state before their step).
-            let first = rows.clamped(to: 0..<B), rest = rows.clamped(to: B..<(T * B))
-            if !first.isEmpty {
-                gemm(h0 + first.lowerBound * U, transposeA: true, d + first.lowerBound * width, transposeB: false, target,
-                     m: U, n: width, k: first.count, beta: accumulate ? 1 : 0)
-            }
-            if !rest.isEmpty {
-                gemm(hs + (rest.lowerBound - B) * U, transposeA: true, d + rest.lowerBound * width, transposeB: false, target,
-                     m: U, n: width, k: rest.count, beta: accumulate || !first.isEmpty ? 1 : 0)
-            }
+            addPreviousStateProducts(rows: rows, h0: h0, hs: hs, d, width: width, into: target, accumulate: accumulate)
         }
         return result
+    }
+
+    /// Σ hₜ₋₁ᵀ·dₜ over `rows` of the time × batch rows of d into `target` (units, width), or added to it
+    /// with `accumulate`: rows r < B pair with h0's row r, the rest with hs's row r − B (the state
+    /// before their step).
+    static func addPreviousStateProducts(rows: Range<Int>, h0: Tensor, hs: Tensor, _ d: UnsafePointer<Float>, width: Int,
+                                         into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let (T, B, U) = (hs.shape[0], hs.shape[1], hs.shape[2])
+        let first = rows.clamped(to: 0..<B), rest = rows.clamped(to: B..<(T * B))
+        if !first.isEmpty {
+            gemm(h0.base + first.lowerBound * U, transposeA: true, d + first.lowerBound * width, transposeB: false, target,
+                 m: U, n: width, k: first.count, beta: accumulate ? 1 : 0)
+        }
+        if !rest.isEmpty {
+            gemm(hs.base + (rest.lowerBound - B) * U, transposeA: true, d + rest.lowerBound * width, transposeB: false, target,
+                 m: U, n: width, k: rest.count, beta: accumulate || !first.isEmpty ? 1 : 0)
+        }
+    }
+
+    /// The sum of `rows` rows of width `width` (contiguous) into `target`, or added to it with `accumulate`.
+    static func sumRows(_ x: UnsafePointer<Float>, rows: Int, width: Int, into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        guard accumulate else { recur_sum_rows(x, rows, width, width, target); return }
+        let sums = Tensor(uninitializedShape: [width])
+        recur_sum_rows(x, rows, width, width, sums.base)
+        addInPlace(sums.base, into: target, width)
+    }
+
+    /// dW = Σ xᵀ·d over the time × batch rows of the time-major inputs xs (time, batch, features) and
+    /// the projection's gradient d (time, batch, G): (features, G).
+    static func inputKernelGradient(xs: Tensor, dProjection: Tensor) -> Tensor {
+        let (T, B, D, G) = (xs.shape[0], xs.shape[1], xs.shape[2], dProjection.shape[2])
+        let dW = Tensor(uninitializedShape: [D, G])
+        parallelGemm(xs.base, transposeA: true, dProjection.base, transposeB: false, dW.base, m: D, n: G, k: T * B)
+        return dW
     }
 }

@@ -29,10 +29,6 @@ final class SimpleRNNStepper: RecurrenceStepper {
         recur_tanh_backward(current[0], dh, dProjection, n * units)
         backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false, step: t)
     }
-
-    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
-        Tensor.previousStateProducts(h0: h0, hs: hs, dProjection.base, width: units)
-    }
 }
 
 /// The LSTM step: z = projection + hₜ₋₁·U, then the gates in one vectorised pass
@@ -71,10 +67,6 @@ final class LSTMStepper: RecurrenceStepper {
         // dPrevious[1] holds ∂L/∂cₜ on entry and ∂L/∂cₜ₋₁ on return.
         recur_lstm_gates_backward(projection, previous[1], tanhC.base + (t * batch + b0) * units, dh, dPrevious[1], dProjection, n, units)
         backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false, step: t)
-    }
-
-    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
-        Tensor.previousStateProducts(h0: h0, hs: hs, dProjection.base, width: 4 * units)
     }
 }
 
@@ -128,12 +120,12 @@ final class GRUStepper: RecurrenceStepper {
         backwardMatrix!.multiply(dhp, rows: n, into: dPrevious[0], accumulate: true, step: t)
     }
 
-    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
-        Tensor.previousStateProducts(h0: h0, hs: hs, dhproj!.base, width: 3 * units)
-    }
-
-    func biasGradient(dProjection: Tensor) throws -> Tensor {
-        try Tensor.stack([Tensor.sumOfSteps(dProjection), Tensor.sumOfSteps(dhproj!)])
+    /// dU from the recurrent products' gradients (dhproj), not the projection's; the bias is [input; recurrent].
+    func weightGradients(xs: Tensor, h0: Tensor, hs: Tensor, dProjection: Tensor,
+                         need: (kernel: Bool, recurrentKernel: Bool, bias: Bool)) throws -> WeightGradients {
+        WeightGradients(kernel: need.kernel ? Tensor.inputKernelGradient(xs: xs, dProjection: dProjection) : nil,
+                        recurrentKernel: need.recurrentKernel ? Tensor.previousStateProducts(h0: h0, hs: hs, dhproj!.base, width: 3 * units) : nil,
+                        bias: need.bias ? try Tensor.stack([Tensor.sumOfSteps(dProjection), Tensor.sumOfSteps(dhproj!)]) : nil)
     }
 }
 
@@ -199,7 +191,14 @@ final class GRUResetBeforeStepper: RecurrenceStepper {
         zrBackward!.multiply(dhzr!.base + row * 2 * units, rows: n, into: dPrevious[0], accumulate: true, step: t)
     }
 
-    func recurrentKernelGradient(h0: Tensor, hs: Tensor, dProjection: Tensor) throws -> Tensor {
+    func weightGradients(xs: Tensor, h0: Tensor, hs: Tensor, dProjection: Tensor,
+                         need: (kernel: Bool, recurrentKernel: Bool, bias: Bool)) throws -> WeightGradients {
+        WeightGradients(kernel: need.kernel ? Tensor.inputKernelGradient(xs: xs, dProjection: dProjection) : nil,
+                        recurrentKernel: need.recurrentKernel ? try recurrentKernelGradient(h0: h0, hs: hs) : nil,
+                        bias: need.bias ? try Tensor.sumOfSteps(dProjection) : nil)
+    }
+
+    private func recurrentKernelGradient(h0: Tensor, hs: Tensor) throws -> Tensor {
         // dU_zr = Σₜ hₜ₋₁ᵀ·dzrₜ, dU_h = Σₜ (r ⊙ hₜ₋₁)ᵀ·dĥₜ: one GEMM each over all steps.
         let dZR = Tensor.previousStateProducts(h0: h0, hs: hs, dhzr!.base, width: 2 * units)
         let dH = Tensor(uninitializedShape: [units, units])

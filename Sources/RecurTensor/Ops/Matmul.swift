@@ -35,16 +35,30 @@ private let transposedKernelAvailable = recur_gemm_available() != 0
 /// about a fifth faster). Products under about two million multiply-adds stay on the calling thread.
 func parallelSumOverRows(m: Int, n: Int, k: Int, into c: UnsafeMutablePointer<Float>, accumulate: Bool,
                          _ product: (_ rows: Range<Int>, _ into: UnsafeMutablePointer<Float>, _ accumulate: Bool) -> Void) {
+    parallelSumsOverRows(sizes: [m * n], work: m * n * k, k: k, into: [c], accumulate: accumulate) { rows, targets, accumulate in
+        product(rows, targets[0], accumulate)
+    }
+}
+
+/// `parallelSumOverRows` for several sums over the same rows at once (`sizes` scalars each, `work` the
+/// multiply-adds of all), so that each thread reads its rows once for all of them.
+func parallelSumsOverRows(sizes: [Int], work: Int, k: Int, into results: [UnsafeMutablePointer<Float>], accumulate: Bool,
+                          _ product: (_ rows: Range<Int>, _ into: [UnsafeMutablePointer<Float>], _ accumulate: Bool) -> Void) {
     guard k > 0 else {
-        if !accumulate { c.update(repeating: 0, count: m * n) }
+        if !accumulate { for (result, size) in zip(results, sizes) { result.update(repeating: 0, count: size) } }
         return
     }
-    let parts = m * n * k < 1 << 21 ? [0..<k] : splitRanges(k, minimum: 256)
-    let partial = parts.count > 1 ? Tensor(uninitializedShape: [parts.count - 1, m, n]) : nil
-    parallelParts(parts) { part, rows in
-        if part == 0 { product(rows, c, accumulate) } else { product(rows, partial!.base + (part - 1) * m * n, false) }
+    let parts = work < 1 << 21 ? [0..<k] : splitRanges(k, minimum: 256)
+    let total = sizes.reduce(0, +)
+    let offsets = sizes.indices.map { sizes[..<$0].reduce(0, +) }
+    let partial = parts.count > 1 ? Tensor(uninitializedShape: [parts.count - 1, total]) : nil
+    func targets(_ part: Int) -> [UnsafeMutablePointer<Float>] {
+        part == 0 ? results : offsets.map { partial!.base + (part - 1) * total + $0 }
     }
-    for p in 1..<parts.count { addInPlace(partial!.base + (p - 1) * m * n, into: c, m * n) }
+    parallelParts(parts) { part, rows in product(rows, targets(part), part == 0 && accumulate) }
+    for p in 1..<parts.count {
+        for (target, (source, size)) in zip(results, zip(targets(p), sizes)) { addInPlace(source, into: target, size) }
+    }
 }
 
 /// `gemm` split across threads: by rows of C when it has many, else by columns. Products under about
