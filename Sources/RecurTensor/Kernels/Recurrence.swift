@@ -23,8 +23,8 @@ extension Tensor {
     /// up front when a backward pass needs it or it is small, else each step's as it runs), the mask
     /// carry (rows copied forward, gradients passed straight back), the split of the batch into blocks
     /// of rows that `Parallelism.threads` threads claim one at a time (rows are independent in time),
-    /// and dx, dW, db and the initial states' gradients; each kind adds its per-step forward and backward
-    /// around its C gate kernel.
+    /// and dx and the initial states' gradients; each kind adds its per-step forward and backward around
+    /// its C gate kernel, and its weights' gradients.
     /// It runs on the operands' device, on its backend's kernel (`Backend.recurrence`).
     public static func recurrence(_ kind: RecurrenceKind, _ x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor,
                                   initialStates: [Tensor], mask: Tensor? = nil, reverse: Bool = false,

@@ -63,7 +63,7 @@ struct StepCarries<Pointer> {
 
 /// The per-step math of one recurrence kind on a block of `n` batch rows starting at row `b0`; the
 /// driver (`Tensor.recurrence`) owns everything else: validation, layout, reversal, masks, threads and
-/// the gradients of x, W and the initial states.
+/// the gradients of x and the initial states.
 ///
 /// Pointers address the block's first row: `projection` the step's rows of x·W + b (n × G), which
 /// `forward` may overwrite with what `backward` needs; `previous`/`current` the carries before and
