@@ -138,3 +138,5 @@ int recur_parallel_run(long parts, recur_part_function function, void *context) 
     pthread_mutex_unlock(&region_lock);
     return 0;
 }
+
+long recur_claim_next(long *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }

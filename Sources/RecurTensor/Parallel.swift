@@ -1,6 +1,5 @@
 import CRecurKernels
 import Foundation
-import Synchronization
 
 /// How many threads Recur's own kernels split work across (the fused RNN kernels split the batch).
 /// Defaults to the CPUs this process may run on (its affinity mask: `mpirun` binds each rank to its
@@ -49,11 +48,16 @@ func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) 
         if count > 0 { body(0..<count) }
         return
     }
-    let next = Atomic<Int>(0)
+    // The next unclaimed block, taken with an atomic add (`recur_claim_next`, C: Synchronization's
+    // Atomic needs macOS 15).
+    let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    defer { next.deallocate() }
+    next.initialize(to: 0)
+    nonisolated(unsafe) let counter = next
     let claimers = (0..<max(1, min(Parallelism.threads, blocks))).map { $0..<($0 + 1) }
     parallelParts(claimers) { _, _ in
         while true {
-            let block = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            let block = recur_claim_next(counter)
             guard block < blocks else { return }
             body((block * size)..<Swift.min(count, (block + 1) * size))
         }

@@ -11,4 +11,7 @@ typedef void (*recur_part_function)(void *context, long part);
    some other way. */
 int recur_parallel_run(long parts, recur_part_function function, void *context);
 
+/* Returns *counter and adds 1 to it, atomically: the threads of a region claim work items with it. */
+long recur_claim_next(long *counter);
+
 #endif
