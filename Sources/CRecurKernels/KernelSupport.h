@@ -19,6 +19,10 @@
 #define MULTIVERSION
 #endif
 
+/* Whether Recur's GEMM uses its AVX-512 tiles (RecurGemm.c): the CPU has AVX-512 and
+   RECUR_GEMM_AVX512=0 does not ask for the AVX2 ones. */
+int recur_gemm_avx512(void);
+
 /* exp(x) for float32: Cody-Waite range reduction x = n*ln2 + r, |r| <= ln2/2, a degree-6
    polynomial for exp(r), and 2^n assembled in the exponent bits. Branch-free so loops vectorise.
    Relative error about 2e-7 over the clamped range. */

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "KernelSupport.h"
+
 #define NR 16
 #define MR 6
 
@@ -148,7 +150,7 @@ static void gemm_packed512(const float *a, long lda, const float *packed, float 
 }
 
 /* AVX-512 when the CPU has it, unless RECUR_GEMM_AVX512=0 (for comparisons). */
-static int has_avx512(void) {
+int recur_gemm_avx512(void) {
     static int known = -1;
     if (known < 0) {
         __builtin_cpu_init();
@@ -160,7 +162,7 @@ static int has_avx512(void) {
 
 void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, long ldc,
                        long m, long n, long k, int accumulate, const float *bias) {
-    if (has_avx512()) {
+    if (recur_gemm_avx512()) {
         gemm_packed512(a, lda, packed, c, ldc, m, n, k, accumulate, bias);
         return;
     }
@@ -237,7 +239,7 @@ static void transposed_tile(const float *a, long lda, const float *b, long ldb, 
 
 void recur_gemm_transposed_a(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
                              long m, long n, long k, int accumulate) {
-    const int wide = has_avx512();
+    const int wide = recur_gemm_avx512();
     const long tile_rows = wide ? MR512 : MR, tile_cols = wide ? 2 * NR : NR;
     if (k == 0) {
         if (!accumulate) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
@@ -262,6 +264,8 @@ void recur_gemm_transposed_a(const float *a, long lda, const float *b, long ldb,
 #else
 
 int recur_gemm_available(void) { return 0; }
+
+int recur_gemm_avx512(void) { return 0; }
 
 void recur_gemm_transposed_a(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
                              long m, long n, long k, int accumulate) {

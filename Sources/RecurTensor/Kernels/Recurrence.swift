@@ -84,13 +84,18 @@ extension CPUBackend {
         let carries = kind.carryCount
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         // Inference keeps one step of the stepper's values, and two of the carries unless the sequence is returned.
-        let stepper = try kind.stepper(recurrentKernel: recurrentKernel, bias: bias, batch: B, savedSteps: savingForBackward ? T : 1)
+        let stepper = try kind.stepper(inputKernel: savingForBackward ? nil : kernel, recurrentKernel: recurrentKernel, bias: bias,
+                                       batch: B, savedSteps: savingForBackward ? T : 1)
         // A backward pass needs x·W + b of every step (the gate kernels leave their activations there);
-        // inference computes each step's just before the step, reading x in place, so the products stay
-        // in cache instead of streaming a (T, B, G) buffer through memory — unless that buffer is small
-        // (single samples): then one GEMM reads W once instead of at every step.
+        // inference lets a stepper that can compute it inside its step kernel do so, or computes each
+        // step's just before the step, reading x in place, so the products stay in cache instead of
+        // streaming a (T, B, G) buffer through memory — unless that buffer is small (single samples):
+        // then one GEMM reads W once instead of at every step.
+        let projecting = (stepper as? InputProjectingStepper).flatMap { $0.projectsInput ? $0 : nil }
         let input: StepInput
-        if savingForBackward || T * B * G <= StepInput.smallProjectionScalars {
+        if projecting != nil {
+            input = .insideSteps
+        } else if savingForBackward || T * B * G <= StepInput.smallProjectionScalars {
             let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
             input = .wholeSequence(xs: xs, projection: projection)
         } else {
@@ -109,10 +114,15 @@ extension CPUBackend {
         parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B)) { block in
             let (b0, n) = (block.lowerBound, block.count)
             for t in 0..<T {
-                let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: block, reverse: reverse)
-                stepper.forward(step: t, firstRow: b0, rows: n, projection: projection,
-                                previous: StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) },
-                                current: StepCarries(carries) { carry($0, step: t) + b0 * U })
+                let previous = StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) }
+                let current = StepCarries(carries) { carry($0, step: t) + b0 * U }
+                if let projecting {
+                    projecting.forward(step: t, firstRow: b0, rows: n, input: x.base + (b0 * T + (reverse ? T - 1 - t : t)) * D,
+                                       inputStride: T * D, previous: previous, current: current)
+                } else {
+                    let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: block, reverse: reverse)
+                    stepper.forward(step: t, firstRow: b0, rows: n, projection: projection, previous: previous, current: current)
+                }
                 for b in steps.maskedRows(step: t, in: block) {
                     for k in 0..<carries { copyRow(b, count: U, from: carry(k, step: t - 1), to: carry(k, step: t)) }
                 }
@@ -218,6 +228,8 @@ private enum StepInput {
     case wholeSequence(xs: Tensor, projection: Tensor)
     /// Each step's computed when it runs from x (B, T, D) read in place, into one (B, G) buffer.
     case perStep(x: Tensor, kernel: StepMatrix, projection: Tensor, bias: Tensor)
+    /// Computed by the stepper's own step kernel from x read in place (`InputProjectingStepper`).
+    case insideSteps
 
     /// The (T, B, G) projection of every step, for `.wholeSequence`: read in the time loop without
     /// unpacking the enum at every step.

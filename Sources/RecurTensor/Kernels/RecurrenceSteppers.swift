@@ -31,11 +31,14 @@ final class SimpleRNNStepper: RecurrenceStepper {
     }
 }
 
-/// The LSTM step: z = projection + hₜ₋₁·U, then the gates in one vectorised pass
-/// (`recur_lstm_gates_forward`), which leaves the activations in the projection for the backward pass.
-final class LSTMStepper: RecurrenceStepper {
+/// The LSTM step: z = projection + hₜ₋₁·U, then the gates, which leave the activations in the
+/// projection for the backward pass: in one kernel where the CPU has it (`LSTMStepKernel`), else a
+/// product and one vectorised gate pass (`recur_lstm_gates_forward`). With the step kernel, inference
+/// also computes each step's x·W + b inside it (`InputProjectingStepper`).
+final class LSTMStepper: InputProjectingStepper {
     private let recurrentKernel: Tensor
     private let forwardMatrix: StepMatrix
+    private let stepKernel: LSTMStepKernel?
     private var backwardMatrix: StepMatrix?
     private let units: Int, batch: Int
     private let rowsPerProduct: Int
@@ -43,20 +46,34 @@ final class LSTMStepper: RecurrenceStepper {
     private let tanhC: Tensor
     private let savedSteps: Int
 
-    init(recurrentKernel: Tensor, batch: Int, savedSteps: Int) {
+    /// `inputKernel` W: given when the steps may compute x·W + b themselves (inference).
+    init(recurrentKernel: Tensor, inputKernel: Tensor?, bias: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached
         units = recurrentKernel.shape[0]
         self.batch = batch
         rowsPerProduct = recurrenceRowsPerProduct(batch: batch)
         forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerProduct)
+        stepKernel = LSTMStepKernel(recurrentKernel: recurrentKernel, inputKernel: inputKernel, bias: bias, rowsPerProduct: rowsPerProduct)
         self.savedSteps = savedSteps
         tanhC = Tensor(uninitializedShape: [savedSteps, batch, units])
     }
 
+    var projectsInput: Bool { stepKernel?.readsInput ?? false }
+
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
+        let savedTanhC = tanhC.base + ((t % savedSteps) * batch + b0) * units
+        if let stepKernel {
+            stepKernel.step(projection: projection, previous: previous, current: current, tanhC: savedTanhC, rows: n)
+            return
+        }
         forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true, step: t)
-        recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + ((t % savedSteps) * batch + b0) * units, current[0], n, units)
+        recur_lstm_gates_forward(projection, previous[1], current[1], savedTanhC, current[0], n, units)
+    }
+
+    func forward(step t: Int, firstRow b0: Int, rows n: Int, input x: UnsafePointer<Float>, inputStride: Int,
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
+        stepKernel!.step(input: x, stride: inputStride, previous: previous, current: current, rows: n)
     }
 
     func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerProduct) }

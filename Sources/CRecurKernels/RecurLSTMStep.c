@@ -1,0 +1,128 @@
+#include "RecurLSTMStep.h"
+#include <string.h>
+
+#include "KernelSupport.h"
+
+#define UNIT_BLOCK 16
+#define GATES 4
+#define BLOCK_WIDTH (GATES * UNIT_BLOCK)
+
+long recur_lstm_packed_size(long k, long units) { return k * BLOCK_WIDTH * ((units + UNIT_BLOCK - 1) / UNIT_BLOCK); }
+
+void recur_lstm_pack(const float *w, long k, long units, float *out) {
+    for (long u0 = 0; u0 < units; u0 += UNIT_BLOCK) {
+        const long lanes = units - u0 < UNIT_BLOCK ? units - u0 : UNIT_BLOCK;
+        float *block = out + (u0 / UNIT_BLOCK) * k * BLOCK_WIDTH;
+        for (long p = 0; p < k; p++) {
+            for (long g = 0; g < GATES; g++) {
+                float *lane = block + p * BLOCK_WIDTH + g * UNIT_BLOCK;
+                memcpy(lane, w + p * GATES * units + g * units + u0, (size_t)lanes * sizeof(float));
+                for (long j = lanes; j < UNIT_BLOCK; j++) lane[j] = 0.0f;
+            }
+        }
+    }
+}
+
+#if RECUR_AVX512
+
+int recur_lstm_step_available(void) { return recur_has_avx512() && recur_gemm_avx512(); }
+
+/* Rows of a tile: 6 rows × 4 gates = 24 accumulators, with 4 registers of the packed matrix and one
+   broadcast of the row's value (29 of the 32 registers); each step of k loads 10 registers for 24 FMAs. */
+#define STEP_ROWS 6
+
+/* The operands of one call, shared by its tiles. */
+typedef struct {
+    const float *x; long ldx; const float *packed_w; long features; const float *bias;
+    const float *projection; const float *h_prev; const float *packed_u; const float *c_prev;
+    float *c; float *h; float *gates; float *tanh_c; long units;
+} StepOperands;
+
+/* acc[r][g] += Σₚ a_r[p] · panel[p][g] over k, for the tile's rows `a` (row pointers). */
+#define ACCUMULATE_PRODUCTS(a, panel, k)                                                          \
+    for (long p = 0; p < (k); p++) {                                                              \
+        const float *bp = (panel) + p * BLOCK_WIDTH;                                              \
+        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);                           \
+        __m512 b2 = _mm512_loadu_ps(bp + 32), b3 = _mm512_loadu_ps(bp + 48);                      \
+        for (int r = 0; r < STEP_ROWS; r++) {                                                     \
+            __m512 v = _mm512_set1_ps((a)[r][p]);                                                 \
+            acc[r][0] = _mm512_fmadd_ps(v, b0, acc[r][0]);                                        \
+            acc[r][1] = _mm512_fmadd_ps(v, b1, acc[r][1]);                                        \
+            acc[r][2] = _mm512_fmadd_ps(v, b2, acc[r][2]);                                        \
+            acc[r][3] = _mm512_fmadd_ps(v, b3, acc[r][3]);                                        \
+        }                                                                                         \
+    }
+
+/* Rows r0 ..< r0 + rows (at most STEP_ROWS) of units u0 ..< u0 + 16 (the lanes in `lanes`). Rows of
+   the tile past `rows` read the last row again; their results are not stored. */
+AVX512_TARGET static void lstm_step_tile(const StepOperands *s, long r0, int rows, long u0, __mmask16 lanes,
+                                         const float *w_block, const float *u_block) {
+    const long U = s->units, G = GATES * U;
+    const float *x_rows[STEP_ROWS], *h_rows[STEP_ROWS];
+    long row[STEP_ROWS];
+    for (int r = 0; r < STEP_ROWS; r++) {
+        row[r] = r0 + (r < rows ? r : rows - 1);
+        x_rows[r] = s->x ? s->x + row[r] * s->ldx : NULL;
+        h_rows[r] = s->h_prev + row[r] * U;
+    }
+    __m512 acc[STEP_ROWS][GATES];
+    for (int r = 0; r < STEP_ROWS; r++) {
+        const float *start = s->x ? s->bias + u0 : s->projection + row[r] * G + u0;
+        for (int g = 0; g < GATES; g++) acc[r][g] = _mm512_maskz_loadu_ps(lanes, start + g * U);
+    }
+    if (s->x) { ACCUMULATE_PRODUCTS(x_rows, w_block, s->features) }
+    ACCUMULATE_PRODUCTS(h_rows, u_block, U)
+    /* The gates read z from the stack: indexing the accumulators by a row count known only at run time
+       would keep them in memory through the products. */
+    __m512 z[STEP_ROWS][GATES];
+    for (int r = 0; r < STEP_ROWS; r++) for (int g = 0; g < GATES; g++) z[r][g] = acc[r][g];
+    for (int r = 0; r < rows; r++) {
+        const long unit = row[r] * U + u0;
+        __m512 i = sigmoid_avx512(z[r][0]), f = sigmoid_avx512(z[r][1]);
+        __m512 g = tanh_avx512(z[r][2]), o = sigmoid_avx512(z[r][3]);
+        __m512 c = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(lanes, s->c_prev + unit), _mm512_mul_ps(i, g));
+        __m512 tanh_c = tanh_avx512(c);
+        _mm512_mask_storeu_ps(s->c + unit, lanes, c);
+        _mm512_mask_storeu_ps(s->h + unit, lanes, _mm512_mul_ps(o, tanh_c));
+        if (s->tanh_c) _mm512_mask_storeu_ps(s->tanh_c + unit, lanes, tanh_c);
+        if (s->gates) {
+            float *out = s->gates + row[r] * G + u0;
+            _mm512_mask_storeu_ps(out, lanes, i);
+            _mm512_mask_storeu_ps(out + U, lanes, f);
+            _mm512_mask_storeu_ps(out + 2 * U, lanes, g);
+            _mm512_mask_storeu_ps(out + 3 * U, lanes, o);
+        }
+    }
+}
+
+/* Unit blocks outermost: a block's packed U (k × 64 floats, 16 KiB for 64 units) and W stay in L1
+   while every row tile reads them. */
+void recur_lstm_step(const float *x, long ldx, const float *packed_w, long features, const float *bias,
+                     const float *projection, const float *h_prev, const float *packed_u, const float *c_prev,
+                     float *c, float *h, float *gates, float *tanh_c, long rows, long units) {
+    const StepOperands s = {x, ldx, packed_w, features, bias, projection, h_prev, packed_u, c_prev, c, h, gates, tanh_c, units};
+    for (long u0 = 0; u0 < units; u0 += UNIT_BLOCK) {
+        const long left = units - u0;
+        const __mmask16 lanes = left >= UNIT_BLOCK ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        const long block = u0 / UNIT_BLOCK;
+        const float *w_block = x ? packed_w + block * features * BLOCK_WIDTH : NULL;
+        const float *u_block = packed_u + block * units * BLOCK_WIDTH;
+        for (long r0 = 0; r0 < rows; r0 += STEP_ROWS) {
+            const int count = (int)(rows - r0 < STEP_ROWS ? rows - r0 : STEP_ROWS);
+            lstm_step_tile(&s, r0, count, u0, lanes, w_block, u_block);
+        }
+    }
+}
+
+#else
+
+int recur_lstm_step_available(void) { return 0; }
+
+void recur_lstm_step(const float *x, long ldx, const float *packed_w, long features, const float *bias,
+                     const float *projection, const float *h_prev, const float *packed_u, const float *c_prev,
+                     float *c, float *h, float *gates, float *tanh_c, long rows, long units) {
+    (void)x; (void)ldx; (void)packed_w; (void)features; (void)bias; (void)projection; (void)h_prev; (void)packed_u;
+    (void)c_prev; (void)c; (void)h; (void)gates; (void)tanh_c; (void)rows; (void)units;
+}
+
+#endif
