@@ -37,8 +37,9 @@ final class SimpleRNNStepper: RecurrenceStepper {
 /// also computes each step's x·W + b inside it (`InputProjectingStepper`).
 final class LSTMStepper: InputProjectingStepper {
     private let recurrentKernel: Tensor
-    private let forwardMatrix: StepMatrix
+    /// The step kernel, or else the forward product's U.
     private let stepKernel: LSTMStepKernel?
+    private let forwardMatrix: StepMatrix?
     private var backwardMatrix: StepMatrix?
     private let units: Int, batch: Int
     private let rowsPerProduct: Int
@@ -52,8 +53,8 @@ final class LSTMStepper: InputProjectingStepper {
         units = recurrentKernel.shape[0]
         self.batch = batch
         rowsPerProduct = recurrenceRowsPerProduct(batch: batch)
-        forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerProduct)
         stepKernel = LSTMStepKernel(recurrentKernel: recurrentKernel, inputKernel: inputKernel, bias: bias, rowsPerProduct: rowsPerProduct)
+        forwardMatrix = stepKernel == nil ? StepMatrix(recurrentKernel, transposed: false, rows: rowsPerProduct) : nil
         self.savedSteps = savedSteps
         tanhC = Tensor(uninitializedShape: [savedSteps, batch, units])
     }
@@ -67,7 +68,7 @@ final class LSTMStepper: InputProjectingStepper {
             stepKernel.step(projection: projection, previous: previous, current: current, tanhC: savedTanhC, rows: n)
             return
         }
-        forwardMatrix.multiply(previous[0], rows: n, into: projection, accumulate: true, step: t)
+        forwardMatrix!.multiply(previous[0], rows: n, into: projection, accumulate: true, step: t)
         recur_lstm_gates_forward(projection, previous[1], current[1], savedTanhC, current[0], n, units)
     }
 
