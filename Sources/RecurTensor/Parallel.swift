@@ -37,17 +37,26 @@ func splitRanges(_ count: Int, minimum: Int) -> [Range<Int>] {
     }
 }
 
-/// Runs `body` on the consecutive blocks of `0..<count`, `blockSize` elements each (the last may be
+/// Runs `body` on consecutive blocks of `0..<count`, `blockSize` elements each (the last may be
 /// shorter), which up to `Parallelism.threads` threads claim one at a time: a thread on a slower core
 /// takes fewer blocks instead of holding the others up (on shared machines one vCPU often runs at
 /// two thirds of the other's speed for seconds at a time). The blocks must be independent.
-func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) {
-    let size = max(1, blockSize)
-    let blocks = (count + size - 1) / size
-    if blocks <= 1 {
+///
+/// With `smallestBlock` below `blockSize`, blocks shrink toward the end — about half of what is left
+/// per thread, in multiples of `smallestBlock` — so that the threads finish closer together: the last
+/// block claimed is what the others may wait for. The blocks depend only on the arguments.
+func parallelBlocks(_ count: Int, blockSize: Int, smallestBlock: Int? = nil, _ body: (Range<Int>) -> Void) {
+    let size = max(1, blockSize), smallest = min(size, max(1, smallestBlock ?? size))
+    if count <= size {
         if count > 0 { body(0..<count) }
         return
     }
+    var starts = [0]
+    while let start = starts.last, start < count {
+        let share = (count - start) / (2 * Parallelism.threads) / smallest * smallest
+        starts.append(min(count, start + min(size, max(smallest, share))))
+    }
+    let blocks = starts.count - 1
     // The next unclaimed block, taken with an atomic add (`recur_claim_next`, C: Synchronization's
     // Atomic needs macOS 15).
     let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
@@ -59,7 +68,7 @@ func parallelBlocks(_ count: Int, blockSize: Int, _ body: (Range<Int>) -> Void) 
         while true {
             let block = recur_claim_next(counter)
             guard block < blocks else { return }
-            body((block * size)..<Swift.min(count, (block + 1) * size))
+            body(starts[block]..<starts[block + 1])
         }
     }
 }

@@ -66,6 +66,18 @@ struct WorkerTests {
             #expect(blocks == expected, "\(count) in blocks of \(size)")
         }
     }
+
+    @Test func shrinkingBlocksCoverTheRangeOnceAndEndSmall() {
+        for (count, size, smallest) in [(1024, 64, 16), (784, 64, 16), (150, 16, 16), (100, 64, 16), (40, 64, 16)] {
+            let seen = Mutex<[Range<Int>]>([])
+            parallelBlocks(count, blockSize: size, smallestBlock: smallest) { block in seen.withLock { $0.append(block) } }
+            let blocks = seen.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
+            #expect(blocks.first?.lowerBound == 0 && blocks.last?.upperBound == count, "\(count): \(blocks)")
+            #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "\(count): \(blocks)")
+            #expect(blocks.allSatisfy { $0.count <= size } && blocks.dropLast().allSatisfy { $0.count >= smallest }, "\(count): \(blocks)")
+            if count >= 4 * size { #expect(blocks.last!.count <= smallest, "\(count) ends in a block of \(blocks.last!.count)") }
+        }
+    }
 }
 
 /// The weight-gradient products Aᵀ·B (`recur_gemm_transposed_a` through `gemm`, and

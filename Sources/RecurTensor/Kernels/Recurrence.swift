@@ -68,6 +68,10 @@ func recurrenceBlockRows(batch: Int) -> Int {
     Swift.min(64, Swift.max(16, batch / (4 * Parallelism.threads) / 8 * 8))
 }
 
+/// The fewest rows of a block that the recurrences' blocks shrink to toward the end of the batch
+/// (`parallelBlocks`): as `recurrenceBlockRows`, fewer make the step products slower.
+let recurrenceSmallestBlockRows = 16
+
 /// The most rows of one step product in a fused recurrence: a block's, or the whole batch when it is
 /// smaller (`StepMatrix` packs its weights only for products of more than a few rows).
 func recurrenceRowsPerProduct(batch: Int) -> Int {
@@ -111,7 +115,7 @@ extension CPUBackend {
             t < 0 ? initial[k].base : states[k].base + (t % keptSteps) * B * U
         }
         let wholeProjection = input.wholeProjection
-        parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B)) { block in
+        parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B), smallestBlock: recurrenceSmallestBlockRows) { block in
             let (b0, n) = (block.lowerBound, block.count)
             for t in 0..<T {
                 let previous = StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) }
@@ -164,7 +168,7 @@ extension CPUBackend {
             let dCarries = (0..<carries).map { k in dFinal[k]?.detachedCopy() ?? Tensor.zeros([B, U]) }
             let dhTotal = Tensor(uninitializedShape: [B, U])
             let savedCarries = Tensor(uninitializedShape: [carries, B, U])
-            parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B)) { part in
+            parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B), smallestBlock: recurrenceSmallestBlockRows) { part in
                 let (b0, n) = (part.lowerBound, part.count)
                 for t in stride(from: T - 1, through: 0, by: -1) {
                     let skipped = steps.maskedRows(step: t, in: part)
