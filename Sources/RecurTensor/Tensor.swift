@@ -20,7 +20,7 @@ public struct Tensor {
 
     /// Whether this tensor and `other` share one storage, and so hold the same scalars: a tensor's
     /// scalars change only through a mutating method, which copies shared storage first.
-    public func sharesStorage(with other: Tensor) -> Bool { buffer === other.buffer }
+    public func sharesStorage(with other: Tensor) -> Bool { buffer.owner === other.buffer.owner }
 
     /// A host tensor of the given shape with uninitialised scalars (internal: every op fills its output).
     init(uninitializedShape shape: [Int]) {
@@ -116,7 +116,7 @@ public struct Tensor {
     /// (copy-on-write). Throws for a tensor on another device.
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) throws -> R {
         try requireHost("withUnsafeMutableBufferPointer")
-        if !isKnownUniquelyReferenced(&buffer) {
+        if !isKnownUniquelyReferenced(&buffer) || buffer.isView {
             let copy = TensorBuffer(count: count)
             copy.base.update(from: buffer.base, count: count)
             buffer = copy

@@ -28,6 +28,26 @@ struct OpValueTests {
         }
     }
 
+    /// Rows of the first axis share the tensor's storage (a data set's batches cost no copy), and stay
+    /// values: writing to one copies it first, and leaves the tensor as it was.
+    @Test func firstAxisSlicesShareStorageAsValues() throws {
+        let data = try Tensor(shape: [4, 2, 3], scalars: (0..<24).map(Float.init))
+        var rows = try data.slice(alongAxis: 0, 1..<3)
+        #expect(rows.shape == [2, 2, 3] && rows.scalars == (6..<18).map(Float.init))
+        #expect(rows.sharesStorage(with: data))
+        let inner = try rows.slice(alongAxis: 0, 1..<2)
+        #expect(inner.scalars == (12..<18).map(Float.init) && inner.sharesStorage(with: data))
+        try rows.withUnsafeMutableBufferPointer { $0[0] = -1 }
+        #expect(rows.scalars.first == -1 && !rows.sharesStorage(with: data))
+        #expect(data.scalars == (0..<24).map(Float.init) && inner.scalars == (12..<18).map(Float.init))
+        // Other axes, and values whose gradient is recorded, are copies.
+        #expect(!(try data.slice(alongAxis: 1, 0..<1)).sharesStorage(with: data))
+        let variable = data.requiringGradient()
+        let recorded = try variable.slice(alongAxis: 0, 0..<2)
+        #expect(!recorded.sharesStorage(with: variable))
+        #expect(try gradients(of: recorded.sum(), wrt: [variable])[0].scalars == (0..<24).map { $0 < 12 ? 1 : 0 })
+    }
+
     @Test func transcendentalAccuracy() throws {
         let xs = (0..<2001).map { Float($0 - 1000) / 100 }
         let x = Tensor(xs)

@@ -30,18 +30,41 @@ final class TensorBuffer {
     let count: Int
     private let host: UnsafeMutablePointer<Float>?
     let memory: (any DeviceMemory)?
+    /// The buffer whose host memory this one is a window of (`init(rowsOf:offset:count:)`), kept alive
+    /// by it; nil for a buffer that owns its memory.
+    private let viewed: TensorBuffer?
 
     init(count: Int) {
         self.count = count
         self.host = BufferPool.shared.take(count)
         self.memory = nil
+        self.viewed = nil
     }
 
     init(memory: any DeviceMemory) {
         self.count = memory.count
         self.host = nil
         self.memory = memory
+        self.viewed = nil
     }
+
+    /// `count` scalars of a host buffer from `offset`, without a copy: a batch of a data set's rows.
+    /// Writes through it would change the viewed buffer, so copy-on-write always copies it first
+    /// (`isView`).
+    init(window buffer: TensorBuffer, offset: Int, count: Int) {
+        precondition(offset >= 0 && count >= 0 && offset + count <= buffer.count, "a window past the end of its buffer")
+        let root = buffer.viewed ?? buffer
+        self.count = count
+        self.host = buffer.base + offset
+        self.memory = nil
+        self.viewed = root
+    }
+
+    /// Whether this buffer is a window of another's memory.
+    var isView: Bool { viewed != nil }
+
+    /// The buffer that owns the memory: this one, or the one it is a window of.
+    var owner: TensorBuffer { viewed ?? self }
 
     var device: Device { memory?.device ?? .cpu }
 
@@ -52,7 +75,7 @@ final class TensorBuffer {
         return host
     }
 
-    deinit { if let host { BufferPool.shared.give(host, count: count) } }
+    deinit { if let host, viewed == nil { BufferPool.shared.give(host, count: count) } }
 }
 
 /// A free list of CPU allocations keyed by size. Training runs the same shapes every step,

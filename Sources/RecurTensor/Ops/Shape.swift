@@ -46,7 +46,9 @@ extension Tensor {
         return out
     }
 
-    /// The sub-tensor with indices `range` along `axis` (a copy).
+    /// The sub-tensor with indices `range` along `axis`: a copy, except that rows of the first axis of a
+    /// host tensor whose gradient is not recorded (a batch of a data set) share its storage, as its other
+    /// values do (copy-on-write).
     public func slice(alongAxis axis: Int, _ range: Range<Int>) throws -> Tensor {
         let a = try normalizedAxis(axis, op: "slice")
         guard range.lowerBound >= 0 && range.upperBound <= shape[a] else {
@@ -55,6 +57,9 @@ extension Tensor {
         let (outer, n, inner) = split3(a)
         var outShape = shape
         outShape[a] = range.count
+        if a == 0, device == .cpu, node == nil, StepTracer.current == nil {
+            return Tensor(shape: outShape, buffer: TensorBuffer(window: buffer, offset: range.lowerBound * inner, count: range.count * inner))
+        }
         var out = deviceBackend.slice(detached, outer: outer, n: n, inner: inner, range: range, shape: outShape)
         if a == rank - 1 { Tensor.traced(.sliceLastAxis(range), [self], [out]) }
         else { Tensor.untraceable([self], "a slice along axis \(a) of a rank-\(rank) value (only the last axis is traced)") }
