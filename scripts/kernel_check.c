@@ -247,42 +247,39 @@ int main(void) {
     }
 
     /* The fused LSTM step: 13 rows (two full 6-row tiles and a partial one), 37 units (two full unit
-       blocks and a masked one), x's rows 2·29 floats apart; from x, and from a projection it overwrites
-       with the activations. */
+       blocks and a masked one), x's rows 2·29 floats apart; once for inference (c and h only), once for
+       a backward pass (the activations and tanh c too). */
     if (recur_lstm_step_available()) {
         enum { SR = 13, SU = 37, SD = 29, SG = 4 * SU };
         static float sx[SR * 2 * SD], sw[SD * SG], su[SU * SG], sb[SG], sh0[SR * SU], sc0[SR * SU];
-        static float pw[SD * 64 * 3], pu[SU * 64 * 3], proj[SR * SG], sc[SR * SU], sh[SR * SU], stc[SR * SU];
-        static double wz[SR * SG], wact[SR * SG], wsc[SR * SU], wsh[SR * SU], wtc[SR * SU];
+        static float pw[SD * 64 * 3], pu[SU * 64 * 3], act[SR * SG], sc[SR * SU], sh[SR * SU], stc[SR * SU];
+        static double wact[SR * SG], wsc[SR * SU], wsh[SR * SU], wtc[SR * SU];
         fill(sx, SR * 2 * SD, -1, 1); fill(sw, SD * SG, -0.4f, 0.4f); fill(su, SU * SG, -0.4f, 0.4f); fill(sb, SG, -1, 1);
         fill(sh0, SR * SU, -1, 1); fill(sc0, SR * SU, -2, 2);
         recur_lstm_pack(sw, SD, SU, pw); recur_lstm_pack(su, SU, SU, pu);
         for (int r = 0; r < SR; r++) {
+            double z[SG];
             for (int j = 0; j < SG; j++) {
-                double z = sb[j];
-                for (int p = 0; p < SD; p++) z += (double)sx[r * 2 * SD + p] * sw[p * SG + j];
-                for (int p = 0; p < SU; p++) z += (double)sh0[r * SU + p] * su[p * SG + j];
-                wz[r * SG + j] = z;
-                double zp = z;
-                for (int p = 0; p < SU; p++) zp -= (double)sh0[r * SU + p] * su[p * SG + j];
-                proj[r * SG + j] = (float)zp;
+                z[j] = sb[j];
+                for (int p = 0; p < SD; p++) z[j] += (double)sx[r * 2 * SD + p] * sw[p * SG + j];
+                for (int p = 0; p < SU; p++) z[j] += (double)sh0[r * SU + p] * su[p * SG + j];
             }
             for (int k = 0; k < SU; k++) {
-                const double *z = wz + r * SG;
                 double i = sig(z[k]), f = sig(z[SU + k]), gg = tanh(z[2 * SU + k]), o = sig(z[3 * SU + k]);
                 wact[r * SG + k] = i; wact[r * SG + SU + k] = f; wact[r * SG + 2 * SU + k] = gg; wact[r * SG + 3 * SU + k] = o;
                 wsc[r * SU + k] = f * sc0[r * SU + k] + i * gg; wtc[r * SU + k] = tanh(wsc[r * SU + k]);
                 wsh[r * SU + k] = o * wtc[r * SU + k];
             }
         }
-        recur_lstm_step(sx, 2 * SD, pw, SD, sb, NULL, sh0, pu, sc0, sc, sh, NULL, NULL, SR, SU);
-        check("lstm step from x: c", sc, wsc, SR * SU, 1e-5);
-        check("lstm step from x: h", sh, wsh, SR * SU, 1e-5);
-        recur_lstm_step(NULL, 0, NULL, 0, NULL, proj, sh0, pu, sc0, sc, sh, proj, stc, SR, SU);
-        check("lstm step, projection: c", sc, wsc, SR * SU, 1e-5);
-        check("lstm step, projection: h", sh, wsh, SR * SU, 1e-5);
-        check("lstm step, projection: tanh c", stc, wtc, SR * SU, 1e-5);
-        check("lstm step, projection: gates", proj, wact, SR * SG, 1e-5);
+        recur_lstm_step(sx, 2 * SD, pw, SD, sb, sh0, pu, sc0, sc, sh, NULL, NULL, SR, SU);
+        check("lstm step: c", sc, wsc, SR * SU, 1e-5);
+        check("lstm step: h", sh, wsh, SR * SU, 1e-5);
+        for (int i = 0; i < SR * SU; i++) sc[i] = sh[i] = 0;
+        recur_lstm_step(sx, 2 * SD, pw, SD, sb, sh0, pu, sc0, sc, sh, act, stc, SR, SU);
+        check("lstm step, saving: c", sc, wsc, SR * SU, 1e-5);
+        check("lstm step, saving: h", sh, wsh, SR * SU, 1e-5);
+        check("lstm step, saving: tanh c", stc, wtc, SR * SU, 1e-5);
+        check("lstm step, saving: gates", act, wact, SR * SG, 1e-5);
     } else {
         printf("lstm step                    not available on this CPU (product and gate kernels are used)\n");
     }

@@ -34,7 +34,7 @@ int recur_lstm_step_available(void) { return recur_has_avx512() && recur_gemm_av
 /* The operands of one call, shared by its tiles. */
 typedef struct {
     const float *x; long ldx; const float *packed_w; long features; const float *bias;
-    const float *projection; const float *h_prev; const float *packed_u; const float *c_prev;
+    const float *h_prev; const float *packed_u; const float *c_prev;
     float *c; float *h; float *gates; float *tanh_c; long units;
 } StepOperands;
 
@@ -62,15 +62,15 @@ AVX512_TARGET static void lstm_step_tile(const StepOperands *s, long r0, int row
     long row[STEP_ROWS];
     for (int r = 0; r < STEP_ROWS; r++) {
         row[r] = r0 + (r < rows ? r : rows - 1);
-        x_rows[r] = s->x ? s->x + row[r] * s->ldx : NULL;
+        x_rows[r] = s->x + row[r] * s->ldx;
         h_rows[r] = s->h_prev + row[r] * U;
     }
     __m512 acc[STEP_ROWS][GATES];
-    for (int r = 0; r < STEP_ROWS; r++) {
-        const float *start = s->x ? s->bias + u0 : s->projection + row[r] * G + u0;
-        for (int g = 0; g < GATES; g++) acc[r][g] = _mm512_maskz_loadu_ps(lanes, start + g * U);
+    for (int g = 0; g < GATES; g++) {
+        const __m512 bias = _mm512_maskz_loadu_ps(lanes, s->bias + g * U + u0);
+        for (int r = 0; r < STEP_ROWS; r++) acc[r][g] = bias;
     }
-    if (s->x) { ACCUMULATE_PRODUCTS(x_rows, w_block, s->features) }
+    ACCUMULATE_PRODUCTS(x_rows, w_block, s->features)
     ACCUMULATE_PRODUCTS(h_rows, u_block, U)
     /* The gates read z from the stack: indexing the accumulators by a row count known only at run time
        would keep them in memory through the products. */
@@ -98,14 +98,14 @@ AVX512_TARGET static void lstm_step_tile(const StepOperands *s, long r0, int row
 /* Unit blocks outermost: a block's packed U (k × 64 floats, 16 KiB for 64 units) and W stay in L1
    while every row tile reads them. */
 void recur_lstm_step(const float *x, long ldx, const float *packed_w, long features, const float *bias,
-                     const float *projection, const float *h_prev, const float *packed_u, const float *c_prev,
+                     const float *h_prev, const float *packed_u, const float *c_prev,
                      float *c, float *h, float *gates, float *tanh_c, long rows, long units) {
-    const StepOperands s = {x, ldx, packed_w, features, bias, projection, h_prev, packed_u, c_prev, c, h, gates, tanh_c, units};
+    const StepOperands s = {x, ldx, packed_w, features, bias, h_prev, packed_u, c_prev, c, h, gates, tanh_c, units};
     for (long u0 = 0; u0 < units; u0 += UNIT_BLOCK) {
         const long left = units - u0;
         const __mmask16 lanes = left >= UNIT_BLOCK ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
         const long block = u0 / UNIT_BLOCK;
-        const float *w_block = x ? packed_w + block * features * BLOCK_WIDTH : NULL;
+        const float *w_block = packed_w + block * features * BLOCK_WIDTH;
         const float *u_block = packed_u + block * units * BLOCK_WIDTH;
         for (long r0 = 0; r0 < rows; r0 += STEP_ROWS) {
             const int count = (int)(rows - r0 < STEP_ROWS ? rows - r0 : STEP_ROWS);
@@ -119,9 +119,9 @@ void recur_lstm_step(const float *x, long ldx, const float *packed_w, long featu
 int recur_lstm_step_available(void) { return 0; }
 
 void recur_lstm_step(const float *x, long ldx, const float *packed_w, long features, const float *bias,
-                     const float *projection, const float *h_prev, const float *packed_u, const float *c_prev,
+                     const float *h_prev, const float *packed_u, const float *c_prev,
                      float *c, float *h, float *gates, float *tanh_c, long rows, long units) {
-    (void)x; (void)ldx; (void)packed_w; (void)features; (void)bias; (void)projection; (void)h_prev; (void)packed_u;
+    (void)x; (void)ldx; (void)packed_w; (void)features; (void)bias; (void)h_prev; (void)packed_u;
     (void)c_prev; (void)c; (void)h; (void)gates; (void)tanh_c; (void)rows; (void)units;
 }
 

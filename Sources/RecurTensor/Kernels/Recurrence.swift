@@ -88,17 +88,19 @@ extension CPUBackend {
         let carries = kind.carryCount
         let steps = try StepMask(mask, batch: B, time: T, reverse: reverse)
         // Inference keeps one step of the stepper's values, and two of the carries unless the sequence is returned.
-        let stepper = try kind.stepper(inputKernel: savingForBackward ? nil : kernel, recurrentKernel: recurrentKernel, bias: bias,
-                                       batch: B, savedSteps: savingForBackward ? T : 1)
-        // A backward pass needs x·W + b of every step (the gate kernels leave their activations there);
-        // inference lets a stepper that can compute it inside its step kernel do so, or computes each
-        // step's just before the step, reading x in place, so the products stay in cache instead of
-        // streaming a (T, B, G) buffer through memory — unless that buffer is small (single samples):
-        // then one GEMM reads W once instead of at every step.
+        let stepper = try kind.stepper(inputKernel: kernel, recurrentKernel: recurrentKernel, bias: bias, batch: B,
+                                       savedSteps: savingForBackward ? T : 1)
+        // A stepper that can compute x·W + b inside its step kernel does so, from x read in place (in
+        // training from its time-major copy, which the backward pass needs), leaving what its backward
+        // pass reads in a (T, B, G) buffer. Else a backward pass needs x·W + b of every step up front
+        // (the gate kernels leave their activations there); inference computes each step's just before
+        // the step, reading x in place, so the products stay in cache instead of streaming a (T, B, G)
+        // buffer through memory — unless that buffer is small (single samples): then one GEMM reads W
+        // once instead of at every step.
         let projecting = (stepper as? InputProjectingStepper).flatMap { $0.projectsInput ? $0 : nil }
         let input: StepInput
         if projecting != nil {
-            input = .insideSteps
+            input = .insideSteps(saved: savingForBackward ? (xs: Tensor(uninitializedShape: [T, B, D]), projection: Tensor(uninitializedShape: [T, B, G])) : nil)
         } else if savingForBackward || T * B * G <= StepInput.smallProjectionScalars {
             let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
             input = .wholeSequence(xs: xs, projection: projection)
@@ -114,15 +116,24 @@ extension CPUBackend {
         func carry(_ k: Int, step t: Int) -> UnsafeMutablePointer<Float> {
             t < 0 ? initial[k].base : states[k].base + (t % keptSteps) * B * U
         }
-        let wholeProjection = input.wholeProjection
+        let wholeProjection = input.wholeProjection, saved = input.saved
         parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B), smallestBlock: recurrenceSmallestBlockRows) { block in
             let (b0, n) = (block.lowerBound, block.count)
             for t in 0..<T {
                 let previous = StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) }
                 let current = StepCarries(carries) { carry($0, step: t) + b0 * U }
                 if let projecting {
-                    projecting.forward(step: t, firstRow: b0, rows: n, input: x.base + (b0 * T + (reverse ? T - 1 - t : t)) * D,
-                                       inputStride: T * D, previous: previous, current: current)
+                    let rowsOfX = x.base + (b0 * T + (reverse ? T - 1 - t : t)) * D
+                    if let saved {
+                        // The block's rows of xs for this step, copied as the step reads them.
+                        let rowsOfXs = saved.xs.base + (t * B + b0) * D
+                        for b in 0..<n { (rowsOfXs + b * D).update(from: rowsOfX + b * T * D, count: D) }
+                        projecting.forward(step: t, firstRow: b0, rows: n, input: rowsOfXs, inputStride: D,
+                                           saving: saved.projection.base + (t * B + b0) * G, previous: previous, current: current)
+                    } else {
+                        projecting.forward(step: t, firstRow: b0, rows: n, input: rowsOfX, inputStride: T * D, saving: nil,
+                                           previous: previous, current: current)
+                    }
                 } else {
                     let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: block, reverse: reverse)
                     stepper.forward(step: t, firstRow: b0, rows: n, projection: projection, previous: previous, current: current)
@@ -156,7 +167,7 @@ extension CPUBackend {
 
         let weights = kernel.detached
         let backward: RecurrenceBackward = { grads, need in
-            guard savingForBackward, case .wholeSequence(let xs, let projection) = input else {
+            guard savingForBackward, let (xs, projection) = input.saved else {
                 throw RecurError.invalidArgument(op: "recurrence(\(kind))", message: "the forward pass ran for inference and kept nothing for a backward pass")
             }
             let dSequence = returnSequence ? grads[0] : nil
@@ -232,13 +243,23 @@ private enum StepInput {
     case wholeSequence(xs: Tensor, projection: Tensor)
     /// Each step's computed when it runs from x (B, T, D) read in place, into one (B, G) buffer.
     case perStep(x: Tensor, kernel: StepMatrix, projection: Tensor, bias: Tensor)
-    /// Computed by the stepper's own step kernel from x read in place (`InputProjectingStepper`).
-    case insideSteps
+    /// Computed by the stepper's own step kernel from x read in place (`InputProjectingStepper`); for a
+    /// backward pass, `saved` receives xs (T, B, D) time-major and the steps' saved values (T, B, G).
+    case insideSteps(saved: (xs: Tensor, projection: Tensor)?)
 
     /// The (T, B, G) projection of every step, for `.wholeSequence`: read in the time loop without
     /// unpacking the enum at every step.
     var wholeProjection: UnsafeMutablePointer<Float>? {
         if case .wholeSequence(_, let projection) = self { projection.base } else { nil }
+    }
+
+    /// What the backward pass reads: xs (T, B, D) and the (T, B, G) buffer the steps left their values in.
+    var saved: (xs: Tensor, projection: Tensor)? {
+        switch self {
+        case .wholeSequence(let xs, let projection): (xs, projection)
+        case .insideSteps(let saved): saved
+        case .perStep: nil
+        }
     }
 
     /// The projection of processing step `t` for batch rows `rows`, computed now (`.perStep`).

@@ -35,9 +35,9 @@ public enum RecurrenceKind: Sendable, Equatable, CustomStringConvertible {
     func biasShape(gateWidth g: Int) -> [Int] { self == .gru(resetAfter: true) ? [2, g] : [g] }
 
     /// The per-step math of this kind for a sequence of `batch` rows, keeping its per-step values for
-    /// `savedSteps` steps: all of them for a backward pass, one (reused) for inference. `inputKernel` W,
-    /// for inference: a stepper may then compute x·W + b within its steps (`InputProjectingStepper`).
-    func stepper(inputKernel: Tensor?, recurrentKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) throws -> any RecurrenceStepper {
+    /// `savedSteps` steps: all of them for a backward pass, one (reused) for inference. With the input
+    /// kernel W a stepper may compute x·W + b within its steps (`InputProjectingStepper`).
+    func stepper(inputKernel: Tensor, recurrentKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) throws -> any RecurrenceStepper {
         switch self {
         case .simpleRNN: SimpleRNNStepper(recurrentKernel: recurrentKernel, batch: batch)
         case .lstm: LSTMStepper(recurrentKernel: recurrentKernel, inputKernel: inputKernel, bias: bias, batch: batch, savedSteps: savedSteps)
@@ -93,14 +93,17 @@ protocol RecurrenceStepper: AnyObject {
 }
 
 /// A stepper that can compute a step's input projection x·W + b inside its own step kernel, from x's
-/// rows read in place, so that the projection never goes through memory: inference then hands it x.
+/// rows read in place, so that the projection never goes through memory: the driver then hands it x.
 protocol InputProjectingStepper: RecurrenceStepper {
-    /// Whether it does so for this sequence (its kernel runs on this CPU and it was given W).
+    /// Whether it does so for this sequence (its kernel runs on this CPU).
     var projectsInput: Bool { get }
 
     /// The step from `n` rows of x (features floats each, `inputStride` apart), when `projectsInput`.
+    /// For a backward pass `saving` is the step's rows (n × G) of the buffer that `backward` later reads
+    /// as `projection`, which receives what it needs; nil in inference.
     func forward(step t: Int, firstRow b0: Int, rows n: Int, input x: UnsafePointer<Float>, inputStride: Int,
-                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>)
+                 saving: UnsafeMutablePointer<Float>?, previous: StepCarries<UnsafePointer<Float>>,
+                 current: StepCarries<UnsafeMutablePointer<Float>>)
 }
 
 /// The gradients of a recurrence's weights: kernel W, recurrent kernel U and bias, each when asked for.

@@ -31,10 +31,10 @@ final class SimpleRNNStepper: RecurrenceStepper {
     }
 }
 
-/// The LSTM step: z = projection + hₜ₋₁·U, then the gates, which leave the activations in the
-/// projection for the backward pass: in one kernel where the CPU has it (`LSTMStepKernel`), else a
-/// product and one vectorised gate pass (`recur_lstm_gates_forward`). With the step kernel, inference
-/// also computes each step's x·W + b inside it (`InputProjectingStepper`).
+/// The LSTM step: z = x·W + b + hₜ₋₁·U, then the gates, whose activations the backward pass reads:
+/// in one kernel from x where the CPU has it (`LSTMStepKernel`, `InputProjectingStepper`), else from
+/// the driver's projection, a product and one vectorised gate pass (`recur_lstm_gates_forward`) that
+/// leaves the activations in the projection.
 final class LSTMStepper: InputProjectingStepper {
     private let recurrentKernel: Tensor
     /// The step kernel, or else the forward product's U.
@@ -47,8 +47,7 @@ final class LSTMStepper: InputProjectingStepper {
     private let tanhC: Tensor
     private let savedSteps: Int
 
-    /// `inputKernel` W: given when the steps may compute x·W + b themselves (inference).
-    init(recurrentKernel: Tensor, inputKernel: Tensor?, bias: Tensor, batch: Int, savedSteps: Int) {
+    init(recurrentKernel: Tensor, inputKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached
         units = recurrentKernel.shape[0]
         self.batch = batch
@@ -59,22 +58,20 @@ final class LSTMStepper: InputProjectingStepper {
         tanhC = Tensor(uninitializedShape: [savedSteps, batch, units])
     }
 
-    var projectsInput: Bool { stepKernel?.readsInput ?? false }
+    var projectsInput: Bool { stepKernel != nil }
 
+    /// Without the step kernel (`projectsInput` false; the driver then computes the projection).
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
-        let savedTanhC = tanhC.base + ((t % savedSteps) * batch + b0) * units
-        if let stepKernel {
-            stepKernel.step(projection: projection, previous: previous, current: current, tanhC: savedTanhC, rows: n)
-            return
-        }
         forwardMatrix!.multiply(previous[0], rows: n, into: projection, accumulate: true, step: t)
-        recur_lstm_gates_forward(projection, previous[1], current[1], savedTanhC, current[0], n, units)
+        recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + ((t % savedSteps) * batch + b0) * units, current[0], n, units)
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, input x: UnsafePointer<Float>, inputStride: Int,
-                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
-        stepKernel!.step(input: x, stride: inputStride, previous: previous, current: current, rows: n)
+                 saving: UnsafeMutablePointer<Float>?, previous: StepCarries<UnsafePointer<Float>>,
+                 current: StepCarries<UnsafeMutablePointer<Float>>) {
+        stepKernel!.step(input: x, stride: inputStride, previous: previous, current: current, rows: n, activations: saving,
+                         tanhC: saving == nil ? nil : tanhC.base + ((t % savedSteps) * batch + b0) * units)
     }
 
     func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerProduct) }
