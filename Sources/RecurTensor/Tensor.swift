@@ -19,8 +19,9 @@ public struct Tensor {
     }
 
     /// Whether this tensor and `other` share one storage, and so hold the same scalars: a tensor's
-    /// scalars change only through a mutating method, which copies shared storage first.
-    public func sharesStorage(with other: Tensor) -> Bool { buffer.owner === other.buffer.owner }
+    /// scalars change only through a mutating method, which copies shared storage first. (Two slices
+    /// of one tensor's rows share it only when they are the same rows.)
+    public func sharesStorage(with other: Tensor) -> Bool { buffer.holdsSameScalars(as: other.buffer) }
 
     /// A host tensor of the given shape with uninitialised scalars (internal: every op fills its output).
     init(uninitializedShape shape: [Int]) {

@@ -32,19 +32,31 @@ struct OpValueTests {
     /// values: writing to one copies it first, and leaves the tensor as it was.
     @Test func firstAxisSlicesShareStorageAsValues() throws {
         let data = try Tensor(shape: [4, 2, 3], scalars: (0..<24).map(Float.init))
+        func address(_ t: Tensor) throws -> UnsafePointer<Float> { try t.withUnsafeBufferPointer { $0.baseAddress! } }
+        let origin = try address(data)
         var rows = try data.slice(alongAxis: 0, 1..<3)
         #expect(rows.shape == [2, 2, 3] && rows.scalars == (6..<18).map(Float.init))
-        #expect(rows.sharesStorage(with: data))
+        let rowsAddress = try address(rows)
+        #expect(rowsAddress == origin + 6)
         let inner = try rows.slice(alongAxis: 0, 1..<2)
-        #expect(inner.scalars == (12..<18).map(Float.init) && inner.sharesStorage(with: data))
+        let innerAddress = try address(inner)
+        #expect(inner.scalars == (12..<18).map(Float.init) && innerAddress == origin + 12)
+        // Storage is shared only by the same rows: other rows of one tensor hold other scalars.
+        let (sameRows, nextRows) = (try data.slice(alongAxis: 0, 2..<3), try data.slice(alongAxis: 0, 3..<4))
+        #expect(inner.sharesStorage(with: sameRows))
+        #expect(!rows.sharesStorage(with: data) && !inner.sharesStorage(with: nextRows))
         try rows.withUnsafeMutableBufferPointer { $0[0] = -1 }
-        #expect(rows.scalars.first == -1 && !rows.sharesStorage(with: data))
+        let writtenAddress = try address(rows)
+        #expect(rows.scalars.first == -1 && writtenAddress != origin + 6)
         #expect(data.scalars == (0..<24).map(Float.init) && inner.scalars == (12..<18).map(Float.init))
         // Other axes, and values whose gradient is recorded, are copies.
-        #expect(!(try data.slice(alongAxis: 1, 0..<1)).sharesStorage(with: data))
+        let column = try data.slice(alongAxis: 1, 0..<1)
+        let columnAddress = try address(column)
+        #expect(columnAddress != origin)
         let variable = data.requiringGradient()
         let recorded = try variable.slice(alongAxis: 0, 0..<2)
-        #expect(!recorded.sharesStorage(with: variable))
+        let recordedAddress = try address(recorded), variableAddress = try address(variable)
+        #expect(recordedAddress != variableAddress)
         #expect(try gradients(of: recorded.sum(), wrt: [variable])[0].scalars == (0..<24).map { $0 < 12 ? 1 : 0 })
     }
 

@@ -63,8 +63,11 @@ final class TensorBuffer {
     /// Whether this buffer is a window of another's memory.
     var isView: Bool { viewed != nil }
 
-    /// The buffer that owns the memory: this one, or the one it is a window of.
-    var owner: TensorBuffer { viewed ?? self }
+    /// Whether both buffers are the same scalars of one allocation: one buffer, or windows of the
+    /// same rows (a window of another buffer's rows at another place holds other scalars).
+    func holdsSameScalars(as other: TensorBuffer) -> Bool {
+        self === other || ((viewed ?? self) === (other.viewed ?? other) && host == other.host && count == other.count)
+    }
 
     var device: Device { memory?.device ?? .cpu }
 
