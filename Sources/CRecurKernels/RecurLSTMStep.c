@@ -1,3 +1,6 @@
+/* The LSTM step kernel (RecurLSTMStep.h). Written here rather than taken from a library: BLAS computes
+ * products only, and the point of this kernel is that the gates run on a product tile while it is
+ * still in registers. */
 #include "RecurLSTMStep.h"
 #include <string.h>
 

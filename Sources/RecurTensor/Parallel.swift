@@ -44,7 +44,8 @@ func splitRanges(_ count: Int, minimum: Int) -> [Range<Int>] {
 ///
 /// With `smallestBlock` below `blockSize`, blocks shrink toward the end — about half of what is left
 /// per thread, in multiples of `smallestBlock` — so that the threads finish closer together: the last
-/// block claimed is what the others may wait for. The blocks depend only on the arguments.
+/// block claimed is what the others may wait for. The blocks depend only on the arguments and the
+/// thread count.
 func parallelBlocks(_ count: Int, blockSize: Int, smallestBlock: Int? = nil, _ body: (Range<Int>) -> Void) {
     let size = max(1, blockSize), smallest = min(size, max(1, smallestBlock ?? size))
     if count <= size {

@@ -30,7 +30,7 @@ final class TensorBuffer {
     let count: Int
     private let host: UnsafeMutablePointer<Float>?
     let memory: (any DeviceMemory)?
-    /// The buffer whose host memory this one is a window of (`init(rowsOf:offset:count:)`), kept alive
+    /// The buffer whose host memory this one is a window of (`init(window:offset:count:)`), kept alive
     /// by it; nil for a buffer that owns its memory.
     private let viewed: TensorBuffer?
 
