@@ -90,7 +90,12 @@ struct FusedKernelTests {
         for (k, (p, q)) in zip(inference, a.outputs).enumerated() { expectClose(p, q, tolerance: 1e-6, "inference output \(k)") }
         #expect(a.outputs.count == b.outputs.count)
         for (k, (p, q)) in zip(a.outputs, b.outputs).enumerated() { expectClose(p, q, "output \(k)") }
-        for (k, (p, q)) in zip(a.grads, b.grads).enumerated() { expectClose(p, q, "gradient \(k)") }
+        // The weights' gradients are sums over every batch × time row, added in another order by each
+        // path (and split differently per thread count): 1e-5 relative to their largest value.
+        for (k, (p, q)) in zip(a.grads, b.grads).enumerated() {
+            let scale = q.scalars.reduce(Float(1)) { Swift.max($0, Swift.abs($1)) }
+            expectClose(p, q, tolerance: 1e-5 * scale, "gradient \(k)")
+        }
     }
 
     /// Inference with a projection over 256 KiB (T·B·G scalars over 65,536) computes each step's x·W + b
