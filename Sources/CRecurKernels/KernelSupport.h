@@ -52,6 +52,15 @@ static inline float fast_sigmoidf(float x) {
     return 1.0f / (1.0f + fast_expf(-x));
 }
 
+/* The lanes of a 16-float AVX-512 vector that hold data when `left` floats are left from its first:
+   all 16, the first `left`, or none (a mask for the last, partial vector of a row). */
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+static inline __mmask16 vector_lanes(long left) {
+    return left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1u) : (__mmask16)0;
+}
+#endif
+
 /* AVX-512 forms of exp and the gate activations, for kernels that dispatch on the CPU themselves
    (`recur_has_avx512`) where they pay: exp scales by 2^n with one vscalefps (which also saturates to
    0 and infinity, so no clamps), about a third fewer instructions than the portable fast_expf, with the

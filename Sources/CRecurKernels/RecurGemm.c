@@ -77,12 +77,6 @@ static void tile(const float *const *a, const float *panel, long k, float *c, lo
     }
 }
 
-/* The lanes of a 16-column panel that hold columns when `cols` columns are left from its first (all
-   16, the first `cols`, or none). */
-static inline __mmask16 panel_lanes(int cols) {
-    return cols >= NR ? (__mmask16)0xFFFF : cols > 0 ? (__mmask16)((1u << cols) - 1u) : (__mmask16)0;
-}
-
 /* Stores an AVX-512 tile's accumulators, two registers a row (`lanes0`, `lanes1` of 32 columns), into
    `rows` rows of C, plus C when `accumulate`, plus the `bias` columns when not NULL. */
 __attribute__((target("avx512f")))
@@ -128,7 +122,7 @@ static void tile512(const float *const *rows_of_a, const float *panel0, const fl
             right[r] = _mm512_fmadd_ps(v, b1, right[r]);
         }
     }
-    __mmask16 lanes0 = panel_lanes(cols), lanes1 = panel_lanes(cols - NR);
+    __mmask16 lanes0 = vector_lanes(cols), lanes1 = vector_lanes(cols - NR);
     store_tile512(left, right, c, ldc, rows, lanes0, lanes1, accumulate, bias);
 }
 
@@ -187,7 +181,7 @@ static void transposed_tile512(const float *a, long lda, const float *b, long ld
                                int rows, int cols, int accumulate) {
     __m512 left[MR512], right[MR512];
     for (int r = 0; r < MR512; r++) { left[r] = _mm512_setzero_ps(); right[r] = _mm512_setzero_ps(); }
-    __mmask16 lanes0 = panel_lanes(cols), lanes1 = panel_lanes(cols - NR);
+    __mmask16 lanes0 = vector_lanes(cols), lanes1 = vector_lanes(cols - NR);
     long column[MR512];
     for (int r = 0; r < MR512; r++) column[r] = r < rows ? r : rows - 1;
     for (long p = 0; p < k; p++) {

@@ -190,7 +190,7 @@ AVX512_TARGET static void lstm_gates_forward_avx512(float *gates, const float *c
         const float *cp = c_prev + b * units;
         float *cb = c + b * units, *tb = tanh_c + b * units, *hb = h + b * units;
         for (long k = 0; k < units; k += 16) {
-            const __mmask16 m = units - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (units - k)) - 1);
+            const __mmask16 m = vector_lanes(units - k);
             __m512 i = sigmoid_avx512(_mm512_maskz_loadu_ps(m, gi + k)), f = sigmoid_avx512(_mm512_maskz_loadu_ps(m, gf + k));
             __m512 g = tanh_avx512(_mm512_maskz_loadu_ps(m, gg + k)), o = sigmoid_avx512(_mm512_maskz_loadu_ps(m, go + k));
             __m512 cn = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(m, cp + k), _mm512_mul_ps(i, g));

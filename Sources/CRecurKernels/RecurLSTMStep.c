@@ -105,8 +105,7 @@ void recur_lstm_step(const float *x, long ldx, const float *packed_w, long featu
                      float *c, float *h, float *gates, float *tanh_c, long rows, long units) {
     const StepOperands s = {x, ldx, packed_w, features, bias, h_prev, packed_u, c_prev, c, h, gates, tanh_c, units};
     for (long u0 = 0; u0 < units; u0 += UNIT_BLOCK) {
-        const long left = units - u0;
-        const __mmask16 lanes = left >= UNIT_BLOCK ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        const __mmask16 lanes = vector_lanes(units - u0);
         const long block = u0 / UNIT_BLOCK;
         const float *w_block = packed_w + block * features * BLOCK_WIDTH;
         const float *u_block = packed_u + block * units * BLOCK_WIDTH;
