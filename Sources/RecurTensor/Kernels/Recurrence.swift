@@ -123,16 +123,15 @@ extension CPUBackend {
                 let previous = StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) }
                 let current = StepCarries(carries) { carry($0, step: t) + b0 * U }
                 if let projecting {
-                    let rowsOfX = x.base + (b0 * T + (reverse ? T - 1 - t : t)) * D
                     if let saved {
-                        // The block's rows of xs for this step, copied as the step reads them.
-                        let rowsOfXs = saved.xs.base + (t * B + b0) * D
-                        for b in 0..<n { (rowsOfXs + b * D).update(from: rowsOfX + b * T * D, count: D) }
-                        projecting.forward(step: t, firstRow: b0, rows: n, input: rowsOfXs, inputStride: D,
+                        // The block's rows of xs for this step, laid out as the step reads them.
+                        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: saved.xs.base,
+                                                 steps: t..<(t + 1), rows: block)
+                        projecting.forward(step: t, firstRow: b0, rows: n, input: saved.xs.base + (t * B + b0) * D, inputStride: D,
                                            saving: saved.projection.base + (t * B + b0) * G, previous: previous, current: current)
                     } else {
-                        projecting.forward(step: t, firstRow: b0, rows: n, input: rowsOfX, inputStride: T * D, saving: nil,
-                                           previous: previous, current: current)
+                        projecting.forward(step: t, firstRow: b0, rows: n, input: x.base + (b0 * T + (reverse ? T - 1 - t : t)) * D,
+                                           inputStride: T * D, saving: nil, previous: previous, current: current)
                     }
                 } else {
                     let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: block, reverse: reverse)

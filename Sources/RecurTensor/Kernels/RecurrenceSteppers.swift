@@ -60,18 +60,23 @@ final class LSTMStepper: InputProjectingStepper {
 
     var projectsInput: Bool { stepKernel != nil }
 
+    /// Where step `t`'s tanh(c) of the block starting at row `b0` is kept.
+    private func savedTanhC(step t: Int, firstRow b0: Int) -> UnsafeMutablePointer<Float> {
+        tanhC.base + ((t % savedSteps) * batch + b0) * units
+    }
+
     /// Without the step kernel (`projectsInput` false; the driver then computes the projection).
     func forward(step t: Int, firstRow b0: Int, rows n: Int, projection: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         forwardMatrix!.multiply(previous[0], rows: n, into: projection, accumulate: true, step: t)
-        recur_lstm_gates_forward(projection, previous[1], current[1], tanhC.base + ((t % savedSteps) * batch + b0) * units, current[0], n, units)
+        recur_lstm_gates_forward(projection, previous[1], current[1], savedTanhC(step: t, firstRow: b0), current[0], n, units)
     }
 
     func forward(step t: Int, firstRow b0: Int, rows n: Int, input x: UnsafePointer<Float>, inputStride: Int,
                  saving: UnsafeMutablePointer<Float>?, previous: StepCarries<UnsafePointer<Float>>,
                  current: StepCarries<UnsafeMutablePointer<Float>>) {
         stepKernel!.step(input: x, stride: inputStride, previous: previous, current: current, rows: n, activations: saving,
-                         tanhC: saving == nil ? nil : tanhC.base + ((t % savedSteps) * batch + b0) * units)
+                         tanhC: saving == nil ? nil : savedTanhC(step: t, firstRow: b0))
     }
 
     func prepareBackward() { backwardMatrix = StepMatrix(recurrentKernel, transposed: true, rows: rowsPerProduct) }
@@ -80,7 +85,7 @@ final class LSTMStepper: InputProjectingStepper {
                   previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafePointer<Float>>, dh: UnsafePointer<Float>,
                   dPrevious: StepCarries<UnsafeMutablePointer<Float>>, dProjection: UnsafeMutablePointer<Float>) {
         // dPrevious[1] holds ∂L/∂cₜ on entry and ∂L/∂cₜ₋₁ on return.
-        recur_lstm_gates_backward(projection, previous[1], tanhC.base + (t * batch + b0) * units, dh, dPrevious[1], dProjection, n, units)
+        recur_lstm_gates_backward(projection, previous[1], savedTanhC(step: t, firstRow: b0), dh, dPrevious[1], dProjection, n, units)
         backwardMatrix!.multiply(dProjection, rows: n, into: dPrevious[0], accumulate: false, step: t)
     }
 }

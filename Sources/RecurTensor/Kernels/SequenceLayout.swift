@@ -2,13 +2,13 @@
 /// time-major layout the fused kernels work in, (time, batch, features), optionally reversing time
 /// (for `goBackwards`, which processes and returns steps last to first).
 enum SequenceLayout {
-    /// (B, T, F) → (T, B, F); with `reversed`, processing step s reads time T − 1 − s. `steps` limits
-    /// the copy to some processing steps.
+    /// (B, T, F) → (T, B, F); with `reversed`, processing step s reads time T − 1 − s. `steps` and
+    /// `rows` limit the copy to some processing steps and batch rows.
     static func timeMajor(_ x: UnsafePointer<Float>, batch: Int, time: Int, features: Int, reversed: Bool,
-                          into out: UnsafeMutablePointer<Float>, steps: Range<Int>? = nil) {
+                          into out: UnsafeMutablePointer<Float>, steps: Range<Int>? = nil, rows: Range<Int>? = nil) {
         for s in steps ?? 0..<time {
             let t = reversed ? time - 1 - s : s
-            for b in 0..<batch {
+            for b in rows ?? 0..<batch {
                 (out + (s * batch + b) * features).update(from: x + (b * time + t) * features, count: features)
             }
         }
