@@ -146,10 +146,13 @@ extension Model {
             let (predictions, masks) = try forwardWithMasks(x, training: true)
             let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks, sampleWeight: sampleWeight)
             let objective = share == 1 ? total : total.scaled(by: share)
-            return (total, perOutput, predictions, masks, try gradients(of: objective, wrt: variables.map(\.value)))
+            let grads = try gradients(of: objective, wrt: variables.map(\.value))
+            // Detached here, the graph goes before the update, which then finds the weights' storage
+            // unshared and updates it in place instead of copying it.
+            return (total.detached, perOutput.map(\.detached), predictions.map(\.detached), masks, grads)
         }()
         try compiled.optimizer.apply(try collective?.allReduceSum(grads) ?? grads, to: variables)
-        return (total.scalar, perOutput.map(\.scalar), predictions.map(\.detached), masks)
+        return (total.scalar, perOutput.map(\.scalar), predictions, masks)
     }
 
     /// Keras's `train_on_batch`: one update; returns the batch's logs (computed before the update).
