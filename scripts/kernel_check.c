@@ -35,7 +35,7 @@ int main(void) {
     __builtin_cpu_init();
     printf("cpu: avx512f=%d avx2=%d fma=%d\n", __builtin_cpu_supports("avx512f"), __builtin_cpu_supports("avx2"),
            __builtin_cpu_supports("fma"));
-    enum { N = 1000, B = 5, U = 37, K = 29 };
+    enum { N = 1000, B = 5, U = 101, K = 29 };
     float x[N], y[N], z[N], g[N]; double w[N];
     fill(x, N, -9, 9); fill(z, N, -3, 3); fill(g, N, -1, 1);
     recur_exp(x, y, N); for (int i = 0; i < N; i++) w[i] = exp(x[i]) / fmax(1, exp(x[i])); for (int i = 0; i < N; i++) y[i] /= fmax(1, exp(x[i]));
@@ -66,9 +66,10 @@ int main(void) {
     /* LSTM gates: forward and backward against the formulas. */
     float gates[B * 4 * U], pre[B * 4 * U], cp[B * U], c[B * U], tc[B * U], h[B * U];
     fill(pre, B * 4 * U, -2, 2); fill(cp, B * U, -1, 1);
-    /* Saturating pre-activations in every gate, in a full vector and in the masked tail (U = 37). */
+    /* Saturating pre-activations in every gate, in a full vector and in the masked tail (U = 101: two
+       groups of four vectors, the second with a partial and an empty vector). */
     const float extremes[] = {-1e4f, -120, -90, 90, 120, 1e4f};
-    for (int e = 0; e < 6; e++) for (int gate = 0; gate < 4; gate++) { pre[gate * U + e] = extremes[e]; pre[gate * U + 33 + e % 4] = extremes[5 - e]; }
+    for (int e = 0; e < 6; e++) for (int gate = 0; gate < 4; gate++) { pre[gate * U + e] = extremes[e]; pre[gate * U + 97 + e % 4] = extremes[5 - e]; }
     for (int i = 0; i < B * 4 * U; i++) gates[i] = pre[i];
     recur_lstm_gates_forward(gates, cp, c, tc, h, B, U);
     double wc[B * U], wh[B * U];

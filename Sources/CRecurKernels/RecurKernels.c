@@ -182,23 +182,37 @@ double recur_sum(const float *x, long n) {
 }
 
 #if RECUR_AVX512
-/* The same with AVX-512 activations, 16 units a vector, the last ones under a mask. */
+/* The same with AVX-512 activations, 16 units a vector, the last ones under a mask: four vectors at
+   a time (a fixed count, unrolled), so that their activations' dependency chains overlap. A single
+   sample's step has only four vectors of 64 units, and one at a time ran its chains one after another
+   (about 195 → 150 ns a step measured before). Vectors past the row's end are masked out entirely. */
+#define GATE_VECTORS 4
 AVX512_TARGET static void lstm_gates_forward_avx512(float *gates, const float *c_prev, float *c, float *tanh_c, float *h,
                                                     long batch, long units) {
     for (long b = 0; b < batch; b++) {
         float *gi = gates + b * 4 * units, *gf = gi + units, *gg = gf + units, *go = gg + units;
         const float *cp = c_prev + b * units;
         float *cb = c + b * units, *tb = tanh_c + b * units, *hb = h + b * units;
-        for (long k = 0; k < units; k += 16) {
-            const __mmask16 m = vector_lanes(units - k);
-            __m512 i = sigmoid_avx512(_mm512_maskz_loadu_ps(m, gi + k)), f = sigmoid_avx512(_mm512_maskz_loadu_ps(m, gf + k));
-            __m512 g = tanh_avx512(_mm512_maskz_loadu_ps(m, gg + k)), o = sigmoid_avx512(_mm512_maskz_loadu_ps(m, go + k));
-            __m512 cn = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(m, cp + k), _mm512_mul_ps(i, g));
-            __m512 tc = tanh_avx512(cn);
-            _mm512_mask_storeu_ps(gi + k, m, i); _mm512_mask_storeu_ps(gf + k, m, f);
-            _mm512_mask_storeu_ps(gg + k, m, g); _mm512_mask_storeu_ps(go + k, m, o);
-            _mm512_mask_storeu_ps(cb + k, m, cn); _mm512_mask_storeu_ps(tb + k, m, tc);
-            _mm512_mask_storeu_ps(hb + k, m, _mm512_mul_ps(o, tc));
+        for (long k0 = 0; k0 < units; k0 += GATE_VECTORS * 16) {
+            __mmask16 m[GATE_VECTORS];
+            __m512 i[GATE_VECTORS], f[GATE_VECTORS], g[GATE_VECTORS], o[GATE_VECTORS], cn[GATE_VECTORS], tc[GATE_VECTORS];
+            for (int v = 0; v < GATE_VECTORS; v++) {
+                const long k = k0 + 16 * v;
+                m[v] = vector_lanes(units - k);
+                i[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], gi + k)); f[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], gf + k));
+                g[v] = tanh_avx512(_mm512_maskz_loadu_ps(m[v], gg + k)); o[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], go + k));
+            }
+            for (int v = 0; v < GATE_VECTORS; v++) {
+                cn[v] = _mm512_fmadd_ps(f[v], _mm512_maskz_loadu_ps(m[v], cp + k0 + 16 * v), _mm512_mul_ps(i[v], g[v]));
+                tc[v] = tanh_avx512(cn[v]);
+            }
+            for (int v = 0; v < GATE_VECTORS; v++) {
+                const long k = k0 + 16 * v;
+                _mm512_mask_storeu_ps(gi + k, m[v], i[v]); _mm512_mask_storeu_ps(gf + k, m[v], f[v]);
+                _mm512_mask_storeu_ps(gg + k, m[v], g[v]); _mm512_mask_storeu_ps(go + k, m[v], o[v]);
+                _mm512_mask_storeu_ps(cb + k, m[v], cn[v]); _mm512_mask_storeu_ps(tb + k, m[v], tc[v]);
+                _mm512_mask_storeu_ps(hb + k, m[v], _mm512_mul_ps(o[v], tc[v]));
+            }
         }
     }
 }

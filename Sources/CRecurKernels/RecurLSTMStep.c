@@ -56,11 +56,39 @@ typedef struct {
         }                                                                                         \
     }
 
+/* The gates and cell update of a tile's `rows` rows from their products z, stored. Called with the
+   constant STEP_ROWS for a full tile, its loops are unrolled: the 30 activations' long dependency
+   chains (exp, then a division) then sit side by side and overlap, where a loop to a run-time count
+   ran about one row's chains at a time (the step about 4% slower, measured at 64 rows). */
+AVX512_TARGET static inline __attribute__((always_inline)) void tile_gates(const StepOperands *s, __m512 z[STEP_ROWS][GATES],
+                                                                           const long *row, const int rows, long u0, __mmask16 lanes) {
+    const long U = s->units, G = GATES * U;
+    __m512 act[STEP_ROWS][GATES], c[STEP_ROWS], tanh_c[STEP_ROWS];
+    for (int r = 0; r < rows; r++) {
+        act[r][0] = sigmoid_avx512(z[r][0]); act[r][1] = sigmoid_avx512(z[r][1]);
+        act[r][2] = tanh_avx512(z[r][2]); act[r][3] = sigmoid_avx512(z[r][3]);
+    }
+    for (int r = 0; r < rows; r++) {
+        c[r] = _mm512_fmadd_ps(act[r][1], _mm512_maskz_loadu_ps(lanes, s->c_prev + row[r] * U + u0), _mm512_mul_ps(act[r][0], act[r][2]));
+        tanh_c[r] = tanh_avx512(c[r]);
+    }
+    for (int r = 0; r < rows; r++) {
+        const long unit = row[r] * U + u0;
+        _mm512_mask_storeu_ps(s->c + unit, lanes, c[r]);
+        _mm512_mask_storeu_ps(s->h + unit, lanes, _mm512_mul_ps(act[r][3], tanh_c[r]));
+        if (s->tanh_c) _mm512_mask_storeu_ps(s->tanh_c + unit, lanes, tanh_c[r]);
+        if (s->gates) {
+            float *out = s->gates + row[r] * G + u0;
+            for (int g = 0; g < GATES; g++) _mm512_mask_storeu_ps(out + g * U, lanes, act[r][g]);
+        }
+    }
+}
+
 /* Rows r0 ..< r0 + rows (at most STEP_ROWS) of units u0 ..< u0 + 16 (the lanes in `lanes`). Rows of
    the tile past `rows` read the last row again; their results are not stored. */
 AVX512_TARGET static void lstm_step_tile(const StepOperands *s, long r0, int rows, long u0, __mmask16 lanes,
                                          const float *w_block, const float *u_block) {
-    const long U = s->units, G = GATES * U;
+    const long U = s->units;
     const float *x_rows[STEP_ROWS], *h_rows[STEP_ROWS];
     long row[STEP_ROWS];
     for (int r = 0; r < STEP_ROWS; r++) {
@@ -79,23 +107,8 @@ AVX512_TARGET static void lstm_step_tile(const StepOperands *s, long r0, int row
        would keep them in memory through the products. */
     __m512 z[STEP_ROWS][GATES];
     for (int r = 0; r < STEP_ROWS; r++) for (int g = 0; g < GATES; g++) z[r][g] = acc[r][g];
-    for (int r = 0; r < rows; r++) {
-        const long unit = row[r] * U + u0;
-        __m512 i = sigmoid_avx512(z[r][0]), f = sigmoid_avx512(z[r][1]);
-        __m512 g = tanh_avx512(z[r][2]), o = sigmoid_avx512(z[r][3]);
-        __m512 c = _mm512_fmadd_ps(f, _mm512_maskz_loadu_ps(lanes, s->c_prev + unit), _mm512_mul_ps(i, g));
-        __m512 tanh_c = tanh_avx512(c);
-        _mm512_mask_storeu_ps(s->c + unit, lanes, c);
-        _mm512_mask_storeu_ps(s->h + unit, lanes, _mm512_mul_ps(o, tanh_c));
-        if (s->tanh_c) _mm512_mask_storeu_ps(s->tanh_c + unit, lanes, tanh_c);
-        if (s->gates) {
-            float *out = s->gates + row[r] * G + u0;
-            _mm512_mask_storeu_ps(out, lanes, i);
-            _mm512_mask_storeu_ps(out + U, lanes, f);
-            _mm512_mask_storeu_ps(out + 2 * U, lanes, g);
-            _mm512_mask_storeu_ps(out + 3 * U, lanes, o);
-        }
-    }
+    if (rows == STEP_ROWS) tile_gates(s, z, row, STEP_ROWS, u0, lanes);
+    else tile_gates(s, z, row, rows, u0, lanes);
 }
 
 /* Unit blocks outermost: a block's packed U (k × 64 floats, 16 KiB for 64 units) and W stay in L1
