@@ -78,6 +78,18 @@ final class CountingBackend: Backend, @unchecked Sendable {
     }
     func reversed(_ x: Tensor, outer: Int, n: Int, inner: Int) -> Tensor { count("reversed"); return wrap(cpu.reversed(host(x), outer: outer, n: n, inner: inner)) }
     func logSoftmax(_ x: Tensor, classes: Int) -> Tensor { count("logSoftmax"); return wrap(cpu.logSoftmax(host(x), classes: classes)) }
+    func batchNormalization(_ x: Tensor, features: Int, gamma: Tensor?, beta: Tensor?, epsilon: Float) -> (y: Tensor, mean: Tensor, variance: Tensor) {
+        count("batchNormalization")
+        let (y, mean, variance) = cpu.batchNormalization(host(x), features: features, gamma: gamma.map(host), beta: beta.map(host), epsilon: epsilon)
+        return (wrap(y), wrap(mean), wrap(variance))
+    }
+    func batchNormalizationGradients(_ x: Tensor, gradient: Tensor, features: Int, mean: Tensor, variance: Tensor, gamma: Tensor?,
+                                     epsilon: Float) -> (x: Tensor, gamma: Tensor, beta: Tensor) {
+        count("batchNormalizationGradients")
+        let (dx, dGamma, dBeta) = cpu.batchNormalizationGradients(host(x), gradient: host(gradient), features: features, mean: host(mean),
+                                                                  variance: host(variance), gamma: gamma.map(host), epsilon: epsilon)
+        return (wrap(dx), wrap(dGamma), wrap(dBeta))
+    }
     func random(_ distribution: RandomDistribution, shape: [Int], generator: inout SeededGenerator) -> Tensor {
         count("random"); return wrap(cpu.random(distribution, shape: shape, generator: &generator))
     }

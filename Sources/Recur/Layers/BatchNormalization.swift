@@ -51,11 +51,17 @@ public final class BatchNormalization: Layer {
         }
         // A frozen BatchNormalization normalises with its moving statistics even in training, as Keras.
         if input.training && isTrainable {
-            let (mean, variance) = try batchStatistics(x)
+            let output: Tensor, mean: Tensor, variance: Tensor
+            if synchronized, let collective = DataParallelContext.current, collective.size > 1 {
+                (mean, variance) = try synchronizedStatistics(x, over: collective)
+                let (scale, shift) = try fold(mean: mean, variance: variance)
+                output = try x * scale + shift
+            } else {
+                (output, mean, variance) = try x.batchNormalized(gamma: gamma?.value, beta: beta?.value, epsilon: epsilon)
+            }
             movingMean.value = try movingMean.value * momentum + mean.detached * (1 - momentum)
             movingVariance.value = try movingVariance.value * momentum + variance.detached * (1 - momentum)
-            let (scale, shift) = try fold(mean: mean, variance: variance)
-            return LayerOutput([try x * scale + shift], mask: input.mask)
+            return LayerOutput([output], mask: input.mask)
         }
         let sources = [movingMean.value, movingVariance.value] + [gamma, beta].compactMap { $0?.value }
         if let fold = inferenceFold, fold.sources.count == sources.count,
@@ -77,14 +83,10 @@ public final class BatchNormalization: Layer {
         return (scale, shift)
     }
 
-    /// The mean and (biased) variance over every axis but the last: of this batch, or with
-    /// `synchronized` during data-parallel training, of every rank's rows together.
-    private func batchStatistics(_ x: Tensor) throws -> (mean: Tensor, variance: Tensor) {
+    /// The mean and (biased) variance over every axis but the last of every rank's rows together, for
+    /// `synchronized` during data-parallel training.
+    private func synchronizedStatistics(_ x: Tensor, over collective: any Collective) throws -> (mean: Tensor, variance: Tensor) {
         let axes = Array(0..<(x.rank - 1))
-        guard synchronized, let collective = DataParallelContext.current, collective.size > 1 else {
-            let mean = try x.mean(alongAxes: axes)
-            return (mean, try (x - mean).squared().mean(alongAxes: axes))
-        }
         var count: [Float] = [Float(x.count / max(x.shape.last ?? 1, 1))]
         try collective.allReduceSum(&count)
         let mean = try collective.differentiableSum(x.sum(alongAxes: axes)).scaled(by: 1 / max(count[0], 1))

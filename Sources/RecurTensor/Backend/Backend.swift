@@ -72,6 +72,14 @@ public protocol Backend: AnyObject, Sendable {
     // Neural-network ops
     /// log(softmax) over the last axis of length `classes`.
     func logSoftmax(_ x: Tensor, classes: Int) -> Tensor
+    /// Batch normalization of x's rows (every axis but the last, of length `features`) by their own
+    /// statistics: per feature the mean μ = Σx/N and biased variance σ² = Σ(x − μ)²/N, and
+    /// y = x·s + (β − μ·s) with s = γ/√(σ² + ε) (γ = 1 and β = 0 when nil). Returns y (x's shape), μ and σ².
+    func batchNormalization(_ x: Tensor, features: Int, gamma: Tensor?, beta: Tensor?, epsilon: Float) -> (y: Tensor, mean: Tensor, variance: Tensor)
+    /// Its gradients from g = ∂L/∂y, with x̂ = (x − μ)/√(σ² + ε): ∂L/∂β = Σg, ∂L/∂γ = Σg·x̂ and
+    /// ∂L/∂x = γ/(N·√(σ² + ε)) · (N·g − ∂L/∂β − x̂·∂L/∂γ), sums over the N rows.
+    func batchNormalizationGradients(_ x: Tensor, gradient: Tensor, features: Int, mean: Tensor, variance: Tensor, gamma: Tensor?,
+                                     epsilon: Float) -> (x: Tensor, gamma: Tensor, beta: Tensor)
     /// Scalars drawn from `generator` (a host generator, so that every device draws the same numbers).
     func random(_ distribution: RandomDistribution, shape: [Int], generator: inout SeededGenerator) -> Tensor
     func update(_ value: inout Tensor, by rule: UpdateRule, gradient: Tensor, slots: inout [Tensor]) throws

@@ -233,6 +233,54 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         return out
     }
 
+    public func batchNormalization(_ x: Tensor, features: Int, gamma: Tensor?, beta: Tensor?, epsilon: Float) -> (y: Tensor, mean: Tensor, variance: Tensor) {
+        let rows = x.count / features, inverseCount = 1 / Float(Swift.max(rows, 1))
+        let mean = Tensor(uninitializedShape: [features]), variance = Tensor(uninitializedShape: [features])
+        let y = Tensor(uninitializedShape: x.shape), scale = Tensor(uninitializedShape: [features])
+        // The mean and variance as the unfused ops compute them: column sums (recur_sum_rows) times 1/N,
+        // the variance from the squared deviations, which y holds until it is written.
+        recur_sum_rows(x.base, rows, features, features, mean.base)
+        for f in 0..<features { mean.base[f] *= inverseCount }
+        for r in 0..<rows {
+            let source = x.base + r * features, deviation = y.base + r * features
+            for f in 0..<features { let d = source[f] - mean.base[f]; deviation[f] = d * d }
+        }
+        recur_sum_rows(y.base, rows, features, features, variance.base)
+        for f in 0..<features {
+            variance.base[f] *= inverseCount
+            scale.base[f] = 1 / (variance.base[f] + epsilon).squareRoot() * (gamma?.base[f] ?? 1)
+        }
+        for r in 0..<rows {
+            let source = x.base + r * features, out = y.base + r * features
+            for f in 0..<features { out[f] = source[f] * scale.base[f] + (-(mean.base[f] * scale.base[f]) + (beta?.base[f] ?? 0)) }
+        }
+        return (y, mean, variance)
+    }
+
+    public func batchNormalizationGradients(_ x: Tensor, gradient: Tensor, features: Int, mean: Tensor, variance: Tensor, gamma: Tensor?,
+                                            epsilon: Float) -> (x: Tensor, gamma: Tensor, beta: Tensor) {
+        let rows = x.count / features, count = Float(rows)
+        let dx = Tensor(uninitializedShape: x.shape), dGamma = Tensor.zeros([features]), dBeta = Tensor.zeros([features])
+        var inverseDeviation = [Float](repeating: 0, count: features)
+        for f in 0..<features { inverseDeviation[f] = 1 / (variance.base[f] + epsilon).squareRoot() }
+        for r in 0..<rows {
+            let source = x.base + r * features, g = gradient.base + r * features
+            for f in 0..<features {
+                dBeta.base[f] += g[f]
+                dGamma.base[f] += g[f] * (source[f] - mean.base[f]) * inverseDeviation[f]
+            }
+        }
+        for r in 0..<rows {
+            let source = x.base + r * features, g = gradient.base + r * features, out = dx.base + r * features
+            for f in 0..<features {
+                let normalized = (source[f] - mean.base[f]) * inverseDeviation[f]
+                let factor = (gamma?.base[f] ?? 1) * inverseDeviation[f] / count
+                out[f] = factor * (count * g[f] - dBeta.base[f] - normalized * dGamma.base[f])
+            }
+        }
+        return (dx, dGamma, dBeta)
+    }
+
     public func random(_ distribution: RandomDistribution, shape: [Int], generator: inout SeededGenerator) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
         switch distribution {
