@@ -92,7 +92,7 @@ struct DataParallelTests {
         let reference = try Self.train(ranks: nil, in: dir)[0]
         let fakessh = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/fakessh").path
-        let (status, _, errorTail) = try Self.run([Self.mpirun!, "--timeout", "60", "--mca", "plm_rsh_agent", fakessh, "-H", "127.0.0.2:1,127.0.0.3:1",
+        let (status, _, errorTail) = try Self.run([Self.mpirun!, "--timeout", "60", "--mca", "plm_rsh_agent", fakessh, "--mca", "routed", "direct", "-H", "127.0.0.2:1,127.0.0.3:1",
                                         "-np", "2", "--bind-to", "none", "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo",
                                         Self.check.path, dir.path, "--distributed"])
         try #require(status == 0, "the two-host job exited with \(status):\n\(errorTail)")
