@@ -81,3 +81,32 @@ struct SampleWeightTests {
         #expect(abs((history.history["loss"]?.first ?? .nan) - Float(c["fit_class_weight_loss"]!.double!)) < 1e-6)
     }
 }
+
+/// `picking(alongLastAxis:)`, which the sparse cross-entropy reads a label's log-probability with:
+/// the same values and gradients as the one-hot product it replaced, and refused labels.
+@Suite("Picking along the last axis")
+struct PickingTests {
+    @Test func matchesTheOneHotProduct() throws {
+        var g = SeededGenerator(seed: 8)
+        let x = Tensor.randomUniform([2, 3, 5], low: -2, high: 2, generator: &g).requiringGradient()
+        let labels = try Tensor(shape: [2, 3], scalars: [4, 0, 2, 1, 3, 4])
+        let weights = Tensor.randomUniform([2, 3], low: -1, high: 1, generator: &g)
+        let picked = try x.picking(alongLastAxis: labels)
+        let product = try (labels.oneHot(depth: 5) * x).sum(alongAxis: -1)
+        #expect(picked.shape == [2, 3])
+        #expect(try picked.hostScalars() == product.hostScalars())
+        let got = try gradients(of: (picked * weights).sum(), wrt: [x])[0]
+        let want = try gradients(of: (product * weights).sum(), wrt: [x])[0]
+        #expect(try got.hostScalars() == want.hostScalars())
+    }
+
+    @Test func refusesLabelsOutOfRangeOrOfAnotherShape() throws {
+        let x = Tensor.zeros([2, 3])
+        #expect(throws: RecurError.self) { _ = try x.picking(alongLastAxis: Tensor([0, 3])) }
+        #expect(throws: RecurError.self) { _ = try x.picking(alongLastAxis: Tensor([0, 1.5])) }
+        #expect(throws: RecurError.self) { _ = try x.picking(alongLastAxis: Tensor([0, -1])) }
+        #expect(throws: RecurError.self) { _ = try x.picking(alongLastAxis: Tensor([0, 1, 2])) }
+        let loss = SparseCategoricalCrossentropy(fromLogits: true)
+        #expect(throws: RecurError.self) { _ = try loss.perSample(Tensor([0, 7]), x) }
+    }
+}

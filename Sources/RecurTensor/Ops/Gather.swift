@@ -21,6 +21,29 @@ extension Tensor {
         return out
     }
 
+    /// The element of each row's last axis that `indices` names: this tensor (..., n) and whole-number
+    /// `indices` of shape (...) give (...), as a sparse label's log-probability. The gradient goes to the
+    /// picked elements only. Throws for an index that is not a whole number in `0..<n`.
+    public func picking(alongLastAxis indices: Tensor) throws -> Tensor {
+        guard rank >= 1, let n = shape.last, n > 0, indices.shape == Array(shape.dropLast()) else {
+            throw RecurError.shapeMismatch(op: "picking", expected: "indices of shape \(describeShape(Array(shape.dropLast()))) for a tensor of shape \(describeShape(shape))",
+                                           actual: describeShape(indices.shape))
+        }
+        // Checked on the host, as `gather`'s: a device's kernel must never read outside the rows.
+        for (i, v) in try indices.hostScalars().enumerated() where !(v == v.rounded() && v >= 0 && v < Float(n)) {
+            throw RecurError.invalidArgument(op: "picking", message: "index \(v) at position \(i) is out of range 0..<\(n)")
+        }
+        Tensor.untraceable([self, indices], "picking")
+        let (backend, operands) = try Tensor.onCommonDevice([self, indices], op: "picking")
+        let rows = count / n, index = operands[1].detached
+        var out = backend.pick(operands[0].detached, indices: index, outer: rows, n: n, inner: 1, shape: indices.shape)
+        let inputShape = shape
+        Tensor.record(&out, inputs: [self]) { g, _ in
+            [g.deviceBackend.unpick(g.detached, indices: index, outer: rows, n: n, inner: 1, shape: inputShape)]
+        }
+        return out
+    }
+
     /// One-hot encoding of whole-number class ids: shape `shape + [depth]`, on this tensor's device.
     public func oneHot(depth: Int) throws -> Tensor {
         var eye = [Float](repeating: 0, count: depth * depth)
