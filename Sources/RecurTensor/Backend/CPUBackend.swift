@@ -236,23 +236,30 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func batchNormalization(_ x: Tensor, features: Int, gamma: Tensor?, beta: Tensor?, epsilon: Float) -> (y: Tensor, mean: Tensor, variance: Tensor) {
         let rows = x.count / features, inverseCount = 1 / Float(Swift.max(rows, 1))
         let mean = Tensor(uninitializedShape: [features]), variance = Tensor(uninitializedShape: [features])
-        let y = Tensor(uninitializedShape: x.shape), scale = Tensor(uninitializedShape: [features])
+        let y = Tensor(uninitializedShape: x.shape)
+        let (source, out, m, v) = (x.base, y.base, mean.base, variance.base)
         // The mean and variance as the unfused ops compute them: column sums (recur_sum_rows) times 1/N,
         // the variance from the squared deviations, which y holds until it is written.
-        recur_sum_rows(x.base, rows, features, features, mean.base)
-        for f in 0..<features { mean.base[f] *= inverseCount }
+        recur_sum_rows(source, rows, features, features, m)
+        for f in 0..<features { m[f] *= inverseCount }
         for r in 0..<rows {
-            let source = x.base + r * features, deviation = y.base + r * features
-            for f in 0..<features { let d = source[f] - mean.base[f]; deviation[f] = d * d }
+            let row = source + r * features, deviation = out + r * features
+            for f in 0..<features { let d = row[f] - m[f]; deviation[f] = d * d }
         }
-        recur_sum_rows(y.base, rows, features, features, variance.base)
+        recur_sum_rows(out, rows, features, features, v)
+        var scale = [Float](repeating: 0, count: features), shift = [Float](repeating: 0, count: features)
         for f in 0..<features {
-            variance.base[f] *= inverseCount
-            scale.base[f] = 1 / (variance.base[f] + epsilon).squareRoot() * (gamma?.base[f] ?? 1)
+            v[f] *= inverseCount
+            scale[f] = 1 / (v[f] + epsilon).squareRoot() * (gamma?.base[f] ?? 1)
+            shift[f] = -(m[f] * scale[f]) + (beta?.base[f] ?? 0)
         }
-        for r in 0..<rows {
-            let source = x.base + r * features, out = y.base + r * features
-            for f in 0..<features { out[f] = source[f] * scale.base[f] + (-(mean.base[f] * scale.base[f]) + (beta?.base[f] ?? 0)) }
+        scale.withUnsafeBufferPointer { scale in
+            shift.withUnsafeBufferPointer { shift in
+                for r in 0..<rows {
+                    let row = source + r * features, outRow = out + r * features
+                    for f in 0..<features { outRow[f] = row[f] * scale[f] + shift[f] }
+                }
+            }
         }
         return (y, mean, variance)
     }
@@ -261,21 +268,28 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                                             epsilon: Float) -> (x: Tensor, gamma: Tensor, beta: Tensor) {
         let rows = x.count / features, count = Float(rows)
         let dx = Tensor(uninitializedShape: x.shape), dGamma = Tensor.zeros([features]), dBeta = Tensor.zeros([features])
-        var inverseDeviation = [Float](repeating: 0, count: features)
-        for f in 0..<features { inverseDeviation[f] = 1 / (variance.base[f] + epsilon).squareRoot() }
-        for r in 0..<rows {
-            let source = x.base + r * features, g = gradient.base + r * features
-            for f in 0..<features {
-                dBeta.base[f] += g[f]
-                dGamma.base[f] += g[f] * (source[f] - mean.base[f]) * inverseDeviation[f]
-            }
+        let (source, g, out, m, dg, db) = (x.base, gradient.base, dx.base, mean.base, dGamma.base, dBeta.base)
+        var inverseDeviation = [Float](repeating: 0, count: features), factor = [Float](repeating: 0, count: features)
+        for f in 0..<features {
+            inverseDeviation[f] = 1 / (variance.base[f] + epsilon).squareRoot()
+            factor[f] = (gamma?.base[f] ?? 1) * inverseDeviation[f] / count
         }
-        for r in 0..<rows {
-            let source = x.base + r * features, g = gradient.base + r * features, out = dx.base + r * features
-            for f in 0..<features {
-                let normalized = (source[f] - mean.base[f]) * inverseDeviation[f]
-                let factor = (gamma?.base[f] ?? 1) * inverseDeviation[f] / count
-                out[f] = factor * (count * g[f] - dBeta.base[f] - normalized * dGamma.base[f])
+        inverseDeviation.withUnsafeBufferPointer { inverseDeviation in
+            factor.withUnsafeBufferPointer { factor in
+                for r in 0..<rows {
+                    let row = source + r * features, gRow = g + r * features
+                    for f in 0..<features {
+                        db[f] += gRow[f]
+                        dg[f] += gRow[f] * (row[f] - m[f]) * inverseDeviation[f]
+                    }
+                }
+                for r in 0..<rows {
+                    let row = source + r * features, gRow = g + r * features, outRow = out + r * features
+                    for f in 0..<features {
+                        let normalized = (row[f] - m[f]) * inverseDeviation[f]
+                        outRow[f] = factor[f] * (count * gRow[f] - db[f] - normalized * dg[f])
+                    }
+                }
             }
         }
         return (dx, dGamma, dBeta)
