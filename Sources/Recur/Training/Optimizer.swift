@@ -40,11 +40,11 @@ open class Optimizer {
                 throw RecurError.shapeMismatch(op: "\(name) gradient for \(v.name)", expected: describeShape(v.shape), actual: describeShape(g.shape))
             }
             let key = ObjectIdentifier(v)
-            var state = try slots[key] ?? (0..<slotCount).map { _ in try Tensor.zeros(v.shape, on: v.value.device) }
-            var value = v.value
-            try update(&value, gradient: try clipped(g), slots: &state, step: iterations)
-            v.value = value
-            slots[key] = state
+            // The slots and the value are updated where they are kept, each its storage's only holder:
+            // a second reference (a local copy) made every update copy them first.
+            var state = try slots.removeValue(forKey: key) ?? (0..<slotCount).map { _ in try Tensor.zeros(v.shape, on: v.value.device) }
+            defer { slots[key] = state }
+            try update(&v.value, gradient: try clipped(g), slots: &state, step: iterations)
         }
     }
 
