@@ -185,7 +185,7 @@ double recur_sum(const float *x, long n) {
 /* The same with AVX-512 activations, 16 units a vector, the last ones under a mask: four vectors at
    a time (a fixed count, unrolled), so that their activations' dependency chains overlap. A single
    sample's step has only four vectors of 64 units, and one at a time ran its chains one after another
-   (158–174 → 141–148 ns a step for 64 units, alternated runs). Vectors past the row's end are masked out entirely. */
+   (158–174 → 141–148 ns a step for 64 units, alternated runs). */
 #define GATE_VECTORS 4
 AVX512_TARGET static void lstm_gates_forward_avx512(float *gates, const float *c_prev, float *c, float *tanh_c, float *h,
                                                     long batch, long units) {
@@ -194,20 +194,24 @@ AVX512_TARGET static void lstm_gates_forward_avx512(float *gates, const float *c
         const float *cp = c_prev + b * units;
         float *cb = c + b * units, *tb = tanh_c + b * units, *hb = h + b * units;
         for (long k0 = 0; k0 < units; k0 += GATE_VECTORS * 16) {
+            /* A vector wholly past the row's end (no lanes) addresses the row's first: a pointer past the
+               buffer must not even be formed, and its masked loads and stores touch nothing. */
             __mmask16 m[GATE_VECTORS];
+            long at[GATE_VECTORS];
             __m512 i[GATE_VECTORS], f[GATE_VECTORS], g[GATE_VECTORS], o[GATE_VECTORS], cn[GATE_VECTORS], tc[GATE_VECTORS];
             for (int v = 0; v < GATE_VECTORS; v++) {
-                const long k = k0 + 16 * v;
-                m[v] = vector_lanes(units - k);
+                m[v] = vector_lanes(units - (k0 + 16 * v));
+                at[v] = m[v] ? k0 + 16 * v : 0;
+                const long k = at[v];
                 i[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], gi + k)); f[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], gf + k));
                 g[v] = tanh_avx512(_mm512_maskz_loadu_ps(m[v], gg + k)); o[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], go + k));
             }
             for (int v = 0; v < GATE_VECTORS; v++) {
-                cn[v] = _mm512_fmadd_ps(f[v], _mm512_maskz_loadu_ps(m[v], cp + k0 + 16 * v), _mm512_mul_ps(i[v], g[v]));
+                cn[v] = _mm512_fmadd_ps(f[v], _mm512_maskz_loadu_ps(m[v], cp + at[v]), _mm512_mul_ps(i[v], g[v]));
                 tc[v] = tanh_avx512(cn[v]);
             }
             for (int v = 0; v < GATE_VECTORS; v++) {
-                const long k = k0 + 16 * v;
+                const long k = at[v];
                 _mm512_mask_storeu_ps(gi + k, m[v], i[v]); _mm512_mask_storeu_ps(gf + k, m[v], f[v]);
                 _mm512_mask_storeu_ps(gg + k, m[v], g[v]); _mm512_mask_storeu_ps(go + k, m[v], o[v]);
                 _mm512_mask_storeu_ps(cb + k, m[v], cn[v]); _mm512_mask_storeu_ps(tb + k, m[v], tc[v]);
