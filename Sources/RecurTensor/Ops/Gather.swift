@@ -6,14 +6,7 @@ extension Tensor {
         guard rank >= 1 else {
             throw RecurError.shapeMismatch(op: "gather", expected: "a table of rank ≥ 1", actual: describeShape(shape))
         }
-        let n = shape[0]
-        // The indices are checked on the host: a device's kernel must never read outside the table.
-        let rows = try indices.hostScalars().enumerated().map { i, v in
-            guard v == v.rounded(), v >= 0, v < Float(n) else {
-                throw RecurError.invalidArgument(op: "gather", message: "index \(v) at position \(i) is out of range 0..<\(n) for table \(describeShape(shape))")
-            }
-            return Int(v)
-        }
+        let rows = try Tensor.checkedIndices(indices, below: shape[0], op: "gather", of: "table \(describeShape(shape))")
         Tensor.untraceable([self, indices], "gather")
         var out = deviceBackend.gatherRows(detached, rows: rows, shape: indices.shape + shape.dropFirst())
         let tableShape = shape
@@ -29,10 +22,7 @@ extension Tensor {
             throw RecurError.shapeMismatch(op: "picking", expected: "indices of shape \(describeShape(Array(shape.dropLast()))) for a tensor of shape \(describeShape(shape))",
                                            actual: describeShape(indices.shape))
         }
-        // Checked on the host, as `gather`'s: a device's kernel must never read outside the rows.
-        for (i, v) in try indices.hostScalars().enumerated() where !(v == v.rounded() && v >= 0 && v < Float(n)) {
-            throw RecurError.invalidArgument(op: "picking", message: "index \(v) at position \(i) is out of range 0..<\(n)")
-        }
+        _ = try Tensor.checkedIndices(indices, below: n, op: "picking", of: "rows of \(describeShape(shape))")
         Tensor.untraceable([self, indices], "picking")
         let (backend, operands) = try Tensor.onCommonDevice([self, indices], op: "picking")
         let rows = count / n, index = operands[1].detached
@@ -42,6 +32,17 @@ extension Tensor {
             [g.deviceBackend.unpick(g.detached, indices: index, outer: rows, n: n, inner: 1, shape: inputShape)]
         }
         return out
+    }
+
+    /// `indices`' scalars as whole numbers in `0..<n`, read and checked on the host: a device's kernel
+    /// must never read outside what it indexes. Throws naming `op`, the index, its position and `what`.
+    static func checkedIndices(_ indices: Tensor, below n: Int, op: String, of what: String) throws -> [Int] {
+        try indices.hostScalars().enumerated().map { i, v in
+            guard v == v.rounded(), v >= 0, v < Float(n) else {
+                throw RecurError.invalidArgument(op: op, message: "index \(v) at position \(i) is out of range 0..<\(n) for \(what)")
+            }
+            return Int(v)
+        }
     }
 
     /// One-hot encoding of whole-number class ids: shape `shape + [depth]`, on this tensor's device.
