@@ -140,6 +140,21 @@ struct OptimizerExtensionTests {
         #expect(optimizer.iterations == 1)
     }
 
+    /// A variable's value and its optimizer slots are updated where they are kept: an update made a local
+    /// copy of the value first, which shared its storage and so copied every weight at every step.
+    @Test func updatesWriteTheVariablesStorageInPlace() throws {
+        let v = Variable(name: "w", value: try Tensor([1, 2, 3]))
+        let optimizer = SGD(learningRate: 0.5, momentum: 0.9)
+        try optimizer.apply([Tensor.ones([3])], to: [v])
+        func address(_ t: Tensor) throws -> UnsafePointer<Float>? { try t.withUnsafeBufferPointer { $0.baseAddress } }
+        let (value, slot) = (try address(v.value), try address(optimizer.slotState(for: [v])[0][0]))
+        try optimizer.apply([Tensor.ones([3])], to: [v])
+        #expect(try address(v.value) == value, "the value's storage was replaced by a copy")
+        #expect(try address(optimizer.slotState(for: [v])[0][0]) == slot, "the momentum slot's storage was replaced by a copy")
+        // v = 0.9·(−0.5) − 0.5 = −0.95 after the second step, so w = 1 − 0.5 − 0.95.
+        for (got, want) in zip(v.value.scalars, [-0.45, 0.55, 1.55] as [Float]) { #expect(abs(got - want) < 1e-6) }
+    }
+
     @Test func updateRulesCheckShapesAndSlots() throws {
         var w = Tensor.ones([3])
         var none: [Tensor] = []

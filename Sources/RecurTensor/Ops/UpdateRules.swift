@@ -45,6 +45,11 @@ extension Tensor {
         let g = gradient.base
         let n = count
         var first = slots.first ?? Tensor.zeros([0]), second = slots.count > 1 ? slots[1] : Tensor.zeros([0])
+        // Out of the array while they are updated, the slots' storage has one holder and is written in
+        // place; left in it as well, every update copied it first.
+        let slotCount = slots.count
+        slots.removeAll()
+        defer { slots = Array([first, second].prefix(slotCount)) }
         try withUnsafeMutableBufferPointer { w in
             try first.withUnsafeMutableBufferPointer { s0 in
                 try second.withUnsafeMutableBufferPointer { s1 in
@@ -83,7 +88,5 @@ extension Tensor {
                 }
             }
         }
-        if !slots.isEmpty { slots[0] = first }
-        if slots.count > 1 { slots[1] = second }
     }
 }
