@@ -11,7 +11,9 @@ nn.LSTM(32, 256) over 100 steps -> Linear(10) at batch 32. Training: SGD(lr=0.01
 random float32 data; ms per step = mean over `--steps` timed steps after warm-up steps.
 Inference (eval mode, torch.no_grad()): median ms for one sample and for 10,000 samples in batches of 32
 and of 1024. `--inference-only` skips the training models (as `recur bench inference`).
-Runs on CPU only (CUDA is never used).
+`--device cuda` runs the training models on the GPU (cuDNN; TF32 off unless `--tf32`), reads the loss
+back every step (`loss.item()`, as a training loop that logs it does), synchronises around the timed
+steps, and adds `lstm512_t100_b256_train_ms_per_step`: nn.LSTM(32, 512) over 100 steps at batch 256.
 """
 import argparse
 import json
@@ -29,12 +31,23 @@ parser.add_argument("--warmup", type=int, default=10, help="untimed training ste
 parser.add_argument("--inference-repeats", type=int, default=1000, help="timed single-sample calls")
 parser.add_argument("--predict-repeats", type=int, default=3, help="timed predict(10k) calls")
 parser.add_argument("--inference-only", action="store_true", help="measure only the inference keys")
+parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where the models run")
+parser.add_argument("--tf32", action="store_true", help="with --device cuda: allow TF32 in cuDNN and cuBLAS")
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
 torch.manual_seed(7)
 rng = np.random.default_rng(2)
-device = torch.device("cpu")
+device = torch.device(args.device)
+cuda = args.device == "cuda"
+if cuda:
+    torch.backends.cudnn.allow_tf32 = args.tf32
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+
+
+def synchronize():
+    if cuda:
+        torch.cuda.synchronize()
 
 
 class Recurrent(nn.Module):
@@ -69,10 +82,11 @@ def guide_model(kind, cell_loop=False):
 def random_batch(batch, timesteps, features):
     x = torch.from_numpy(rng.random((batch, timesteps, features), dtype=np.float32))
     y = torch.arange(batch) % 10
-    return x, y
+    return x.to(device), y.to(device)
 
 
 def train_ms_per_step(model, x, y):
+    model.to(device)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
@@ -82,12 +96,16 @@ def train_ms_per_step(model, x, y):
         loss = loss_fn(model(x), y)
         loss.backward()
         optimizer.step()
+        if cuda:
+            loss.item()
 
     for _ in range(args.warmup):
         step()
+    synchronize()
     start = time.perf_counter()
     for _ in range(args.steps):
         step()
+    synchronize()
     return (time.perf_counter() - start) / args.steps * 1e3
 
 
@@ -98,6 +116,7 @@ def median_ms(fn, repeats, warmup=3):
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        synchronize()
         samples.append(time.perf_counter() - start)
     return float(np.median(samples)) * 1e3
 
@@ -124,10 +143,14 @@ if not args.inference_only:
     result["lstm256_t100_b32_train_ms_per_step"] = train_ms_per_step(long_model, x_long, y_long)
     print(f"lstm256_t100_b32_train_ms_per_step: {result['lstm256_t100_b32_train_ms_per_step']:.3f}",
           file=sys.stderr, flush=True)
+    if cuda:
+        wide_model = nn.Sequential(Recurrent("lstm", 32, 512, False), nn.Linear(512, 10))
+        x_wide, y_wide = random_batch(256, 100, 32)
+        result["lstm512_t100_b256_train_ms_per_step"] = train_ms_per_step(wide_model, x_wide, y_wide)
 
-guide_lstm.eval()
+guide_lstm.to(device).eval()
 sample = x[:1]
-x10k = torch.from_numpy(rng.random((10_000, 28, 28), dtype=np.float32))
+x10k = torch.from_numpy(rng.random((10_000, 28, 28), dtype=np.float32)).to(device)
 
 
 def predict_10k(batch):

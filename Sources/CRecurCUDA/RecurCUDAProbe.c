@@ -15,6 +15,9 @@ typedef size_t (*cudnn_version_fn)(void);
 
 enum { CUDA_SUCCESS = 0, CUDA_ERROR_NO_DEVICE = 100 };
 
+/* The libraries a successful probe opened, for `recur_cuda_bind` (RecurCUDAAPI.c). */
+void *recur_cuda_driver_library, *recur_cuda_cublas_library, *recur_cuda_cudnn_library;
+
 /* snprintf into reason, with any newline of a dlerror() text turned into a space. */
 #define SAY(...) do { snprintf(reason, reason_size, __VA_ARGS__); one_line(reason); } while (0)
 
@@ -55,7 +58,9 @@ static int load_cublas(const char *folder, char *reason, size_t reason_size) {
         char lt[64], blas[64];
         snprintf(lt, sizeof lt, "libcublasLt.so.%s", versions[v]);
         snprintf(blas, sizeof blas, "libcublas.so.%s", versions[v]);
-        if (open_library(folder, lt, error, sizeof error) && open_library(folder, blas, error, sizeof error)) return 0;
+        if (!open_library(folder, lt, error, sizeof error)) continue;
+        recur_cuda_cublas_library = open_library(folder, blas, error, sizeof error);
+        if (recur_cuda_cublas_library) return 0;
     }
     SAY("cuBLAS 13 or 12 not found (%s)", error);
     return 1;
@@ -83,6 +88,7 @@ static int load_cudnn(const char *folder, size_t *version, char *reason, size_t 
     cudnn_version_fn get_version = (cudnn_version_fn)dlsym(cudnn, "cudnnGetVersion");
     if (!get_version) { SAY("cuDNN 9: libcudnn.so.9 has no cudnnGetVersion"); return 1; }
     *version = get_version();
+    recur_cuda_cudnn_library = cudnn;
     if (*version < 90000 || *version >= 100000) { SAY("cuDNN %zu found; Recur needs cuDNN 9", *version); return 1; }
     return 0;
 }
@@ -107,5 +113,6 @@ int recur_cuda_probe(const char *folder, recur_cuda_info *info, char *reason, si
     if (info->device_count < 1) { SAY("no CUDA device (the driver counts none)"); return 1; }
     if (load_cublas(folder, reason, reason_size) != 0) return 1;
     if (load_cudnn(folder, &info->cudnn_version, reason, reason_size) != 0) return 1;
+    recur_cuda_driver_library = driver;
     return 0;
 }

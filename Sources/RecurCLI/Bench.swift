@@ -34,6 +34,14 @@ struct Bench: ParsableCommand {
                 ])
             }
             result = inference
+        case "rnn" where device.device != .cpu:
+            var rnn = try GuideTiming(device: device.device, steps: steps).measure()
+            if let python {
+                rnn["peers"] = try comparePeers(python: python, recur: rnn, runs: [
+                    ("torch_cuda", ["scripts/bench_torch.py", "--device", "cuda", "--steps", String(steps)]),
+                ])
+            }
+            result = rnn
         case "rnn":
             var rnn = try rnnBenchmark()
             if let python {

@@ -40,6 +40,7 @@ struct Predict: ParsableCommand {
                                                actual: describeShape(array.shape.map(Optional.some)))
             }
         }
+        try loaded.move(to: device.device)
         let outputs = try loaded.predict(arrays, batchSize: batchSize)
         try NumpyFile.saveNpz(outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: output)
     }

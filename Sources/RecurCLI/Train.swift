@@ -112,7 +112,9 @@ struct Train: ParsableCommand {
                                               compiled: CompiledLoopMode(rawValue: compiled)!, synchronizedBatchNorm: syncBatchNorm)
         setBLASThreads(1)
         try model.compile(optimizer: optimizerNamed(optimizer), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+        try model.move(to: device.device)
         if chief { model.summary() }
+        if chief && model.device != .cpu { print("Training on \(model.device) (\(CUDAStatus.current))") }
         if let distribution, chief { print("Data-parallel over \(distribution.size) MPI rank(s), global batch \(batchSize)") }
         let start = Date()
         var callbacks: [any Callback] = []

@@ -42,6 +42,44 @@ struct BackendTests {
         }
     }
 
+    /// `fit`, `evaluate` and `predict` take host arrays for a model whose weights are on a device: each
+    /// batch moves there and the outputs come back, with the same numbers as on the host.
+    @Test func hostDataTrainsAModelOnADevice() throws {
+        let device = Self.counting.device
+        var g = SeededGenerator(seed: 23)
+        let x = Tensor.randomUniform([24, 28, 28], generator: &g)
+        let y = Tensor((0..<24).map { Float($0 % 10) })
+        func run(on device: Device) throws -> (history: [String: [Float]], evaluation: Logs, predictions: Tensor, weights: [Tensor]) {
+            try withRandomSeed(5) { try withFreshLayerNames {
+                let model = try GuideModels.mnistRows(cell: .gru)
+                try model.compile(optimizer: Adam(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
+                try model.move(to: device)
+                #expect(model.device == device)
+                let history = try model.fit(x, y, batchSize: 8, epochs: 2, verbose: 0)
+                let evaluation = try model.evaluate(x, y, batchSize: 10, verbose: 0)
+                let predictions = try model.predict(x, batchSize: 16)
+                #expect(predictions.device == .cpu, "host inputs give host outputs")
+                return (history.history, evaluation, predictions, try model.getWeights().map { try $0.to(.cpu) })
+            } }
+        }
+        let host = try run(on: .cpu)
+        let uploadsBefore = Self.counting.calls["upload", default: 0]
+        let onDevice = try run(on: device)
+        #expect(Self.counting.calls["upload", default: 0] - uploadsBefore >= 6 + 2 + 2, "every batch was uploaded")
+        #expect(host.history == onDevice.history)
+        #expect(host.evaluation.values == onDevice.evaluation.values)
+        #expect(host.predictions.maxAbsDifference(onDevice.predictions) == 0)
+        for (a, b) in zip(host.weights, onDevice.weights) { #expect(a.maxAbsDifference(b) == 0) }
+    }
+
+    /// Without a usable NVIDIA GPU (CI), a CUDA device cannot be used, and says why in one line.
+    @Test func aCUDADeviceWithoutAGPUThrowsTheReason() throws {
+        guard case .unavailable(let reason) = CUDAStatus.current else { return }
+        #expect { try Tensor([1, 2]).to(.cuda(0)) } throws: { "\($0)".contains(reason) && !"\($0)".contains("\n") }
+        #expect(throws: RecurError.self) { try Tensor.zeros([2], on: .cuda(1)) }
+        #expect(CUDAStatus.current.whyCUDACannotRun == reason)
+    }
+
     /// A user cell on a device whose backend runs no step programs: the layer runs it op by op (the
     /// same numbers as on the host), and `compiled: .always` says why it cannot compile.
     @Test func aBackendWithoutStepProgramsRunsTheCellOpByOp() throws {

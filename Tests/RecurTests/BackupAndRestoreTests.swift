@@ -75,7 +75,7 @@ struct TrainOptionTests {
         (["--units=-1"], "--units must be in 1...65536"), (["--units", "0"], "--units must be in 1...65536"),
         (["--limit=-5"], "--limit must be 0"), (["--batch-size", "0"], "--batch-size must be at least 1"),
         (["--save", "/nonexistent-dir/m.keras"], "does not exist"), (["--save", "m.txt"], "--save must end in"),
-        // No CUDA backend in this build: refused with the reason (no driver, no device, ...) on any machine.
+        // On a machine without a usable NVIDIA GPU (CI): refused with the reason (no driver, no device, ...).
         (["--device", "cuda"], "--device cuda: "), (["--device", "gpu"], "'auto', 'cpu' or 'cuda'"),
     ])
     func badOptionsFailBeforeAnyWork(_ options: [String], _ message: String) throws {

@@ -164,7 +164,7 @@ open class Model: Layer {
 
     /// Keras's `predict_on_batch`: one forward pass in inference mode.
     public func predictOnBatch(_ x: [Tensor]) throws -> [Tensor] {
-        try GradientRecording.disabled { try forward(x, training: false) }
+        try GradientRecording.disabled { try inferenceForward(x).outputs }
     }
 
     public func predictOnBatch(_ x: Tensor) throws -> Tensor {

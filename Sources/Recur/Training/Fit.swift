@@ -139,6 +139,10 @@ extension Model {
     func trainStep(_ x: [Tensor], _ y: [Tensor], sampleWeight: Tensor? = nil, compiled: CompiledState,
                    share: Float = 1, collective: (any Collective)? = nil) throws -> (Float, [Float], [Tensor], [Tensor?]) {
         let variables = trainableVariables
+        // A host batch for weights on a device moves there; its results come back for the metrics.
+        let moves = movesHostBatches(x)
+        let (x, y) = moves ? (try toWeightsDevice(x), try toWeightsDevice(y)) : (x, y)
+        let sampleWeight = moves ? try sampleWeight.map { try $0.to(device) } : sampleWeight
         let (total, perOutput, predictions, masks, grads) = try {
             // The weights take part in the graph only until their gradients are known, whatever is thrown.
             for v in variables { v.value = v.value.requiringGradient() }
@@ -152,7 +156,27 @@ extension Model {
             return (total.detached, perOutput.map(\.detached), predictions.map(\.detached), masks, grads)
         }()
         try compiled.optimizer.apply(try collective?.allReduceSum(grads) ?? grads, to: variables)
+        if moves { return (total.scalar, perOutput.map(\.scalar), try toHost(predictions), try masks.map { try $0?.to(.cpu) }) }
         return (total.scalar, perOutput.map(\.scalar), predictions, masks)
+    }
+
+    /// The device of the model's weights (`move(to:)`), the CPU for a model without weights.
+    public var device: Device { variables.first?.value.device ?? .cpu }
+
+    /// Whether a batch is on the host while the weights are on a device: `fit`, `evaluate` and
+    /// `predict` then move it to the weights' device and bring the outputs back.
+    func movesHostBatches(_ x: [Tensor]) -> Bool { device != .cpu && x.allSatisfy { $0.device == .cpu } }
+
+    func toWeightsDevice(_ tensors: [Tensor]) throws -> [Tensor] { try tensors.map { try $0.to(device) } }
+
+    func toHost(_ tensors: [Tensor]) throws -> [Tensor] { try tensors.map { try $0.to(.cpu) } }
+
+    /// The inference forward pass of a batch, on the weights' device: a host batch moves there and its
+    /// outputs and masks come back to the host.
+    func inferenceForward(_ x: [Tensor]) throws -> (outputs: [Tensor], masks: [Tensor?]) {
+        guard movesHostBatches(x) else { return try forwardWithMasks(x, training: false) }
+        let (outputs, masks) = try forwardWithMasks(toWeightsDevice(x), training: false)
+        return (try toHost(outputs), try masks.map { try $0?.to(.cpu) })
     }
 
     /// Keras's `train_on_batch`: one update; returns the batch's logs (computed before the update).
@@ -399,7 +423,7 @@ extension Model {
                 let indices = (step * batchSize)..<min(n, (step + 1) * batchSize)
                 let xb = try x.map { try $0.slice(alongAxis: 0, indices) }, yb = try y.map { try $0.slice(alongAxis: 0, indices) }
                 let wb = try weights?.slice(alongAxis: 0, indices)
-                let (predictions, masks) = try forwardWithMasks(xb, training: false)
+                let (predictions, masks) = try inferenceForward(xb)
                 let (total, perOutput) = try computeLoss(compiled, targets: yb, predictions: predictions, masks: masks, sampleWeight: wb)
                 try tracker.update(total: total.scalar, perOutput: perOutput.map(\.scalar), targets: yb, predictions: predictions, masks: masks,
                                    sampleWeight: wb, batch: indices.count)
@@ -422,10 +446,10 @@ extension Model {
         try GradientRecording.disabled {
             for start in stride(from: 0, to: n, by: batchSize) {
                 let indices = start..<min(n, start + batchSize)
-                pieces.append(try forward(x.map { try $0.slice(alongAxis: 0, indices) }, training: false))
+                pieces.append(try inferenceForward(x.map { try $0.slice(alongAxis: 0, indices) }).outputs)
             }
         }
-        guard let first = pieces.first else { return try forward(x, training: false) }
+        guard let first = pieces.first else { return try inferenceForward(x).outputs }
         return try (0..<first.count).map { k in try Tensor.concatenate(pieces.map { $0[k] }, alongAxis: 0) }
     }
 

@@ -16,8 +16,8 @@ public enum BinaryOp: Sendable, Hashable {
 /// already checked. Axis-wise ops see a tensor as (outer, n, inner): `n` the extent of the axis, `outer`
 /// the product of the extents before it and `inner` of those after.
 ///
-/// `CPUBackend` is the one conformer of the library; another device registers its own with
-/// `Backends.register(_:)`.
+/// `CPUBackend` computes on the host and `CUDABackend` on NVIDIA GPUs (opened on first use of
+/// `Device.cuda(_:)`); another device registers its own with `Backends.register(_:)`.
 public protocol Backend: AnyObject, Sendable {
     var device: Device { get }
 
@@ -150,12 +150,17 @@ public enum Backends {
     /// The backend of `device`; throws when none is registered.
     public static func backend(for device: Device) throws -> any Backend {
         if device == .cpu { return CPUBackend.shared }
-        lock.lock(); defer { lock.unlock() }
-        guard let backend = registered[device] else {
-            if device.isCUDA { throw RecurError.unsupported(op: "\(device)", message: CUDAStatus.current.whyCUDACannotRun) }
-            throw RecurError.unsupported(op: "\(device)", message: "no backend is registered for device \(device)")
+        lock.lock()
+        let backend = registered[device]
+        lock.unlock()
+        if let backend { return backend }
+        // A CUDA device opens on first use (and registers its backend), or says why it cannot.
+        if let ordinal = device.cudaOrdinal {
+            do { return try CUDABackend.shared(ordinal: ordinal) } catch let error as RecurError {
+                throw RecurError.unsupported(op: "\(device)", message: error.message)
+            }
         }
-        return backend
+        throw RecurError.unsupported(op: "\(device)", message: "no backend is registered for device \(device)")
     }
 }
 

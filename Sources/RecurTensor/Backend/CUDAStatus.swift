@@ -2,11 +2,8 @@ import CRecurCUDA
 import Foundation
 
 /// Whether this machine could run Recur on an NVIDIA GPU: the driver, cuBLAS and cuDNN 9 are looked
-/// for at run time (`dlopen`), so the same binary runs on machines with and without them.
-///
-/// Recur has no CUDA backend yet: on a machine where `current` is `.available`, `Device.cuda(0)` still
-/// has no backend, and the error says so. The probe is what that backend will stand on, and what
-/// `recur … --device cuda` reports from today.
+/// for at run time (`dlopen`), so the same binary runs on machines with and without them. Where it is
+/// `.available`, `Device.cuda(_:)` runs on `CUDABackend`; elsewhere using it throws this reason.
 public enum CUDAStatus: Sendable, Equatable, CustomStringConvertible {
     /// A usable device: the driver's CUDA version (e.g. 13000), its device count and cuDNN's version
     /// (e.g. 91400).
@@ -30,12 +27,17 @@ public enum CUDAStatus: Sendable, Equatable, CustomStringConvertible {
         return .available(driverVersion: Int(info.driver_version), devices: Int(info.device_count), cuDNNVersion: Int(info.cudnn_version))
     }
 
-    /// Why a CUDA device cannot run here, in one line: the probe's reason, or — on a machine with a
-    /// usable GPU — that this build of Recur has no CUDA backend.
-    public var whyCUDACannotRun: String {
-        switch self {
-        case .unavailable(let reason): reason
-        case .available: "this machine has \(self), but this build of Recur has no CUDA backend yet"
+    /// Why a CUDA device cannot run here, in one line: the probe's reason, or — where the libraries
+    /// are usable — why the device does not open (`CUDABackend.shared(ordinal:)`); nil when it opens.
+    public var whyCUDACannotRun: String? {
+        if case .unavailable(let reason) = self { return reason }
+        do {
+            _ = try CUDABackend.shared(ordinal: 0)
+            return nil
+        } catch let error as RecurError {
+            return error.message
+        } catch {
+            return "\(error)"
         }
     }
 
@@ -49,12 +51,16 @@ public enum CUDAStatus: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Device {
-    /// The CUDA device with this ordinal (PyTorch's `cuda:0`). Recur has no CUDA backend yet: ops on it
-    /// throw with `CUDAStatus.current`'s reason, or say that the backend is missing.
+    /// The CUDA device with this ordinal (PyTorch's `cuda:0`), computed by `CUDABackend`; where CUDA
+    /// cannot run, using it throws `CUDAStatus.current`'s reason.
     public static func cuda(_ ordinal: Int = 0) -> Device { .accelerator("cuda:\(ordinal)") }
 
     /// Whether this is a CUDA device (`Device.cuda(_:)`).
-    public var isCUDA: Bool {
-        if case .accelerator(let name) = self { name.hasPrefix("cuda:") } else { false }
+    public var isCUDA: Bool { cudaOrdinal != nil }
+
+    /// The ordinal of a CUDA device.
+    var cudaOrdinal: Int? {
+        guard case .accelerator(let name) = self, name.hasPrefix("cuda:") else { return nil }
+        return Int(name.dropFirst(5))
     }
 }

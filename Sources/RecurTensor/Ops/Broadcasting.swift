@@ -19,7 +19,7 @@ func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
 }
 
 /// Row-major strides of `shape` laid out in `rank` dimensions, with 0 for broadcast dimensions.
-private func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
+func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
     let padded = Array(repeating: 1, count: out.count - shape.count) + shape
     var strides = [Int](repeating: 0, count: out.count)
     var step = 1
