@@ -179,55 +179,20 @@ __global__ void recur_reverse(const float *x, float *y, int outer, int n, int in
     }
 }
 
-/// Where a recurrent layer's Keras weights lie in cuDNN's weight space: per linear layer L (linLayerID
-/// order; the first `layers / 2` read the input kernel, the rest the recurrent one) the Keras gate
-/// column block it takes, the scalar offsets of its matrix and bias in the space, and the offset in
-/// Keras's bias of its bias (−1: a slot cuDNN adds that Keras does not have, kept zero).
-struct RNNWeightLayout {
-    int layers;
-    int inputs;
-    int units;
-    int gate[8];
-    int matrixOffset[8];
-    int biasOffset[8];
-    int kerasBiasOffset[8];
-};
-
-/// Every layer's matrix and bias into the weight space in one launch: thread j handles layer
-/// j / (units·(width + 1)) with width = max(inputs, units), unit u and column r (r = width: the bias).
-/// The matrix of layer L is row-major (units, rows) with rows = inputs or units: the transpose of the
-/// Keras column block, space[m + u·rows + r] = W[r, gate·units + u]. total = layers·units·(width + 1).
-__global__ void recur_rnn_pack_weights(const float *kernel, const float *recurrent, const float *bias, float *space,
-                                       RNNWeightLayout w) {
-    int width = max(w.inputs, w.units), perLayer = w.units * (width + 1), columns = (w.layers / 2) * w.units;
-    EACH(j, w.layers * perLayer) {
-        int layer = j / perLayer, u = j % perLayer / (width + 1), r = j % perLayer % (width + 1);
-        bool input = layer < w.layers / 2;
-        int rows = input ? w.inputs : w.units;
-        if (r < rows) {
-            const float *source = input ? kernel : recurrent;
-            space[w.matrixOffset[layer] + u * rows + r] = source[(long long)r * columns + w.gate[layer] * w.units + u];
-        } else if (r == width) {
-            int k = w.kerasBiasOffset[layer];
-            space[w.biasOffset[layer] + u] = k >= 0 ? bias[k + u] : 0.0f;
-        }
+/// cuDNN's row-major (units, rows) matrix from a Keras column block: dst[u·rows + r] =
+/// src[r·columns + offset + u]; total = units·rows.
+__global__ void recur_block_transpose(const float *src, int columns, int offset, int rows, int units, float *dst) {
+    EACH(j, units * rows) {
+        int u = j / rows, r = j % rows;
+        dst[j] = src[(long long)r * columns + offset + u];
     }
 }
 
-/// The inverse for gradients: Keras's dKernel, dRecurrent and dBias from a weight-space gradient (a
-/// Keras bias takes the gradient of the slot it was packed into). total = layers·units·(width + 1).
-__global__ void recur_rnn_unpack_gradients(const float *space, float *dKernel, float *dRecurrent, float *dBias, RNNWeightLayout w) {
-    int width = max(w.inputs, w.units), perLayer = w.units * (width + 1), columns = (w.layers / 2) * w.units;
-    EACH(j, w.layers * perLayer) {
-        int layer = j / perLayer, u = j % perLayer / (width + 1), r = j % perLayer % (width + 1);
-        bool input = layer < w.layers / 2;
-        int rows = input ? w.inputs : w.units;
-        if (r < rows) {
-            float *target = input ? dKernel : dRecurrent;
-            target[(long long)r * columns + w.gate[layer] * w.units + u] = space[w.matrixOffset[layer] + u * rows + r];
-        } else if (r == width && w.kerasBiasOffset[layer] >= 0) {
-            dBias[w.kerasBiasOffset[layer] + u] = space[w.biasOffset[layer] + u];
-        }
+/// The inverse: dst[r·columns + offset + u] = src[u·rows + r]; total = units·rows.
+__global__ void recur_block_untranspose(const float *src, float *dst, int columns, int offset, int rows, int units) {
+    EACH(j, units * rows) {
+        int u = j / rows, r = j % rows;
+        dst[(long long)r * columns + offset + u] = src[j];
     }
 }
 

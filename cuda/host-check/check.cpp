@@ -530,99 +530,133 @@ void check_reverse() {
 
 // ---- cuDNN weight packing ----
 
-/// A recurrent layer's RNNWeightLayout as the backend builds it (CuDNNRNN.layout): `gates` per side
-/// (SimpleRNN 1, GRU 3, LSTM 4), each layer's Keras gate block and Keras bias offset; the matrices and
-/// biases placed in a weight space in `order`, with a gap of 3 scalars before each (cuDNN's own
-/// placement is its business: the kernels must follow the offsets, whatever they are).
-struct WeightCase {
-    const char *kind;
-    int inputs, units;
-    Ints gate, kerasBias, order;
+/// Sentinels on each side of every buffer these kernels write, to see any write outside it (ASan sees
+/// none inside a vector that holds the guards too).
+constexpr size_t guard = 7;
+
+/// n scalars of `fill` between `guard` sentinels on each side; a kernel gets data() + guard.
+Floats guarded(size_t n, float fill = sentinel) {
+    Floats v(n + 2 * guard, sentinel);
+    std::fill(v.begin() + guard, v.end() - guard, fill);
+    return v;
+}
+Floats guarded(const Floats &inside) {
+    Floats v(inside.size() + 2 * guard, sentinel);
+    std::copy(inside.begin(), inside.end(), v.begin() + guard);
+    return v;
+}
+
+/// recur_block_transpose and recur_block_untranspose on their own: a Keras matrix of `rows` rows and
+/// `columns` columns, its block of `units` columns from `offset`.
+struct BlockCase {
+    int columns, offset, rows, units;
 };
 
-void check_rnn_weights_case(const WeightCase &k) {
-    const int layers = (int)k.gate.size(), sides = layers / 2, U = k.units, columns = sides * U;
-    RNNWeightLayout w{};
-    w.layers = layers;
-    w.inputs = k.inputs;
-    w.units = U;
-    int next = 0;
-    Ints matrixOffset(layers), biasOffset(layers);
-    for (int L : k.order) {
-        next += 3;
-        matrixOffset[L] = next;
-        next += U * (L < sides ? k.inputs : U);
+void check_block_transpose_case(const BlockCase &k) {
+    const size_t matrix = (size_t)k.rows * k.columns, block = (size_t)k.units * k.rows;
+    const std::string shape = describe(" (rows %d, columns %d) block of %d at %d", k.rows, k.columns, k.units, k.offset);
+    // recur_block_transpose: the (units, rows) matrix dst[u·rows + r] = src[r·columns + offset + u],
+    // every scalar of dst written, nothing around it.
+    const Floats src = uniforms(matrix);
+    Floats transposed = guarded(block);
+    for (int r = 0; r < k.rows; r++)
+        for (int u = 0; u < k.units; u++) transposed[guard + (size_t)u * k.rows + r] = src[(size_t)r * k.columns + k.offset + u];
+    // recur_block_untranspose: dst[r·columns + offset + u] = src[u·rows + r], the rest of dst (the other
+    // columns) left as it was.
+    const Floats packed = uniforms(block), before = uniforms(matrix);
+    Floats untransposed = guarded(before);
+    for (int u = 0; u < k.units; u++)
+        for (int r = 0; r < k.rows; r++) untransposed[guard + (size_t)r * k.columns + k.offset + u] = packed[(size_t)u * k.rows + r];
+    for (Config c : element_configs((long)block)) {
+        Floats y = guarded(block);
+        LAUNCH(recur_block_transpose, c.grid, c.block, src.data(), k.columns, k.offset, k.rows, k.units, y.data() + guard);
+        expect("recur_block_transpose" + shape + describe(c), y, transposed);
+        Floats x = guarded(before);
+        LAUNCH(recur_block_untranspose, c.grid, c.block, packed.data(), x.data() + guard, k.columns, k.offset, k.rows, k.units);
+        expect("recur_block_untranspose" + shape + describe(c), x, untransposed);
     }
-    for (int L : k.order) {
-        next += 3;
-        biasOffset[L] = next;
-        next += U;
-    }
-    const size_t spaceSize = (size_t)next + 3;
-    for (int L = 0; L < layers; L++) {
-        w.gate[L] = k.gate[L];
-        w.matrixOffset[L] = matrixOffset[L];
-        w.biasOffset[L] = biasOffset[L];
-        w.kerasBiasOffset[L] = k.kerasBias[L];
-    }
-    size_t biasSize = 0;
-    for (int b : k.kerasBias) biasSize = std::max(biasSize, (size_t)(b + U));
-    const Floats kernel = uniforms((size_t)k.inputs * columns), recurrent = uniforms((size_t)U * columns), bias = uniforms(biasSize);
+}
 
-    // Layer L's matrix, row-major (units, rows), is the transpose of its Keras gate column block:
-    // space[m + u·rows + r] = W[r, gate·units + u], W the kernel for the first half of the layers, the
-    // recurrent kernel for the rest; its bias space[b + u] = bias[kerasBias + u], or 0 for none.
-    Floats packed(spaceSize, sentinel);
-    Floats dKernel((size_t)k.inputs * columns, sentinel), dRecurrent((size_t)U * columns, sentinel), dBias(biasSize, sentinel);
-    const Floats gradient = uniforms(spaceSize);
-    for (int L = 0; L < layers; L++) {
-        bool input = L < sides;
-        int rows = input ? k.inputs : U;
-        const Floats &W = input ? kernel : recurrent;
-        Floats &dW = input ? dKernel : dRecurrent;
-        for (int u = 0; u < U; u++) {
-            for (int r = 0; r < rows; r++) {
-                packed[matrixOffset[L] + (size_t)u * rows + r] = W[(size_t)r * columns + k.gate[L] * U + u];
-                dW[(size_t)r * columns + k.gate[L] * U + u] = gradient[matrixOffset[L] + (size_t)u * rows + r];
-            }
-            packed[biasOffset[L] + u] = k.kerasBias[L] >= 0 ? bias[k.kerasBias[L] + u] : 0.0f;
-            if (k.kerasBias[L] >= 0) dBias[k.kerasBias[L] + u] = gradient[biasOffset[L] + u];
-        }
+/// A recurrent layer's weights through cuDNN and back as the backend moves them (CuDNNRNN.packedWeights
+/// and kerasGradients): Keras's kernel (inputs, G) and recurrent kernel (units, G), G = gates·units;
+/// cuDNN's layer id < gates takes the input-side block of Keras gate kerasGates[id] (rows = inputs), id
+/// ≥ gates the recurrent-side one of kerasGates[id − gates] (rows = units). The matrices lie in a weight
+/// space in reverse order, 3 sentinels between (cuDNN's own placement is its business: the kernels
+/// must keep to where they are pointed). Biases are copied with memcpy, no kernel.
+void check_block_round_trip(const char *kind, const Ints &kerasGates, int inputs, int units) {
+    const int n = (int)kerasGates.size(), G = n * units, layers = 2 * n;
+    const Floats kernel = uniforms((size_t)inputs * G), recurrent = uniforms((size_t)units * G);
+    auto rowsOf = [&](int id) { return id < n ? inputs : units; };
+    Ints matrixOffset(layers);
+    size_t next = guard;
+    for (int id = layers; id-- > 0;) {
+        matrixOffset[id] = (int)next;
+        next += (size_t)units * rowsOf(id) + 3;
     }
-    const long total = (long)layers * U * (std::max(k.inputs, U) + 1);
-    std::string shape = describe(" %s (inputs %d, units %d)", k.kind, k.inputs, U);
-    for (Config c : element_configs(total)) {
+    const size_t spaceSize = next - 3 + guard;
+    // The packed space, from the doc comment: layer id's matrix holds the transpose of its block.
+    Floats packed(spaceSize, sentinel);
+    for (int id = 0; id < layers; id++) {
+        const Floats &W = id < n ? kernel : recurrent;
+        const int rows = rowsOf(id), offset = kerasGates[id % n] * units;
+        for (int r = 0; r < rows; r++)
+            for (int u = 0; u < units; u++) packed[matrixOffset[id] + (size_t)u * rows + r] = W[(size_t)r * G + offset + u];
+    }
+    const std::string shape = describe(" %s (inputs %d, units %d)", kind, inputs, units);
+    // Each launch under the backend's configuration for its total, then all under each of the others.
+    for (int policy = 0; policy < 4; policy++) {
+        auto config = [&](long total) {
+            const Config others[] = {{1, 256}, {3, 256}, {2, 32}};
+            return policy == 0 ? element_configs(total)[0] : others[policy - 1];
+        };
+        const std::string how = policy == 0 ? std::string(" <<<backend's>>>") : describe(config(1));
         Floats space(spaceSize, sentinel);
-        LAUNCH(recur_rnn_pack_weights, c.grid, c.block, kernel.data(), recurrent.data(), bias.data(), space.data(), w);
-        expect("recur_rnn_pack_weights" + shape + describe(c), space, packed);
-        Floats gk(dKernel.size(), sentinel), gr(dRecurrent.size(), sentinel), gb(dBias.size(), sentinel);
-        LAUNCH(recur_rnn_unpack_gradients, c.grid, c.block, gradient.data(), gk.data(), gr.data(), gb.data(), w);
-        // Every Keras scalar comes from exactly one slot, so no sentinel is left.
-        expect("recur_rnn_unpack_gradients dKernel" + shape + describe(c), gk, dKernel);
-        expect("recur_rnn_unpack_gradients dRecurrent" + shape + describe(c), gr, dRecurrent);
-        expect("recur_rnn_unpack_gradients dBias" + shape + describe(c), gb, dBias);
-        // Unpacking what was packed gives the Keras weights back.
-        gk.assign(gk.size(), sentinel);
-        gr.assign(gr.size(), sentinel);
-        gb.assign(gb.size(), sentinel);
-        LAUNCH(recur_rnn_unpack_gradients, c.grid, c.block, space.data(), gk.data(), gr.data(), gb.data(), w);
-        expect("recur_rnn_unpack_gradients ∘ recur_rnn_pack_weights kernel" + shape + describe(c), gk, kernel);
-        expect("recur_rnn_unpack_gradients ∘ recur_rnn_pack_weights recurrent" + shape + describe(c), gr, recurrent);
-        expect("recur_rnn_unpack_gradients ∘ recur_rnn_pack_weights bias" + shape + describe(c), gb, bias);
+        for (int id = 0; id < layers; id++) {
+            const int rows = rowsOf(id);
+            Config c = config((long)units * rows);
+            LAUNCH(recur_block_transpose, c.grid, c.block, (id < n ? kernel : recurrent).data(), G, kerasGates[id % n] * units, rows, units,
+                   space.data() + matrixOffset[id]);
+        }
+        expect("recur_block_transpose over every layer" + shape + how, space, packed);
+        // Back into fresh matrices, all sentinels: after each launch exactly the blocks unpacked so far
+        // hold Keras's values, the rest and the guards are still sentinels; at the end every scalar is
+        // Keras's.
+        const Floats read = space;
+        Floats dKernel = guarded((size_t)inputs * G), dRecurrent = guarded((size_t)units * G);
+        Floats wantKernel = dKernel, wantRecurrent = dRecurrent;
+        for (int id = 0; id < layers; id++) {
+            const bool input = id < n;
+            const int rows = rowsOf(id), offset = kerasGates[id % n] * units;
+            Floats &target = input ? dKernel : dRecurrent, &want = input ? wantKernel : wantRecurrent;
+            const Floats &W = input ? kernel : recurrent;
+            Config c = config((long)units * rows);
+            LAUNCH(recur_block_untranspose, c.grid, c.block, space.data() + matrixOffset[id], target.data() + guard, G, offset, rows, units);
+            for (int r = 0; r < rows; r++)
+                for (int u = 0; u < units; u++) want[guard + (size_t)r * G + offset + u] = W[(size_t)r * G + offset + u];
+            std::string step = describe(" after layer %d (Keras gate %d, %s)", id, kerasGates[id % n], input ? "kernel" : "recurrent");
+            expect("recur_block_untranspose" + step + shape + how, dKernel, wantKernel);
+            expect("recur_block_untranspose" + step + shape + how, dRecurrent, wantRecurrent);
+        }
+        expect("recur_block_untranspose ∘ recur_block_transpose restores the kernel" + shape + how, dKernel, guarded(kernel));
+        expect("recur_block_untranspose ∘ recur_block_transpose restores the recurrent kernel" + shape + how, dRecurrent, guarded(recurrent));
+        // And the space it read is as it was.
+        expect("recur_block_untranspose leaves its source" + shape + how, space, read);
     }
 }
 
 void check_rnn_weights() {
-    for (auto [inputs, units] : {std::pair{5, 3}, {2, 7}, {4, 4}, {13, 11}, {1, 1}}) {
-        // SimpleRNN: Keras's bias in the input slot.
-        check_rnn_weights_case({"SimpleRNN", inputs, units, {0, 0}, {0, -1}, {1, 0}});
-        // LSTM: gates [i, f, g, o] as Keras's, Keras's bias in the recurrent slots.
-        check_rnn_weights_case({"LSTM", inputs, units, {0, 1, 2, 3, 0, 1, 2, 3}, {-1, -1, -1, -1, 0, units, 2 * units, 3 * units},
-                                {0, 1, 2, 3, 4, 5, 6, 7}});
-        // GRU: cuDNN's [r, z, h′] from Keras's [z, r, h]; bias row 0 to the input slots, row 1 to the
-        // recurrent ones. Placed out of order.
-        check_rnn_weights_case({"GRU", inputs, units, {1, 0, 2, 1, 0, 2}, {units, 0, 2 * units, 4 * units, 3 * units, 5 * units},
-                                {5, 2, 0, 4, 1, 3}});
+    // Odd shapes, rows < = > units, blocks at the start, middle and end, one not at a multiple of units,
+    // totals 1, below 256 and above 768 (the grid-stride loops).
+    for (BlockCase k : {BlockCase{21, 7, 5, 7}, {15, 6, 9, 3}, {16, 12, 4, 4}, {44, 33, 13, 11}, {4, 3, 1, 1}, {9, 0, 1, 9}, {10, 2, 9, 5},
+                        {3, 1, 300, 1}, {148, 74, 29, 37}, {87, 0, 37, 29}}) {
+        check_block_transpose_case(k);
+    }
+    for (auto [inputs, units] : {std::pair{5, 3}, {2, 7}, {4, 4}, {13, 11}, {1, 1}, {37, 29}, {3, 40}}) {
+        check_block_round_trip("SimpleRNN", {0}, inputs, units);
+        // LSTM: cuDNN's gates [i, f, g, o] as Keras's.
+        check_block_round_trip("LSTM", {0, 1, 2, 3}, inputs, units);
+        // GRU: cuDNN's [r, z, h′] from Keras's [z, r, h].
+        check_block_round_trip("GRU", {1, 0, 2}, inputs, units);
     }
 }
 

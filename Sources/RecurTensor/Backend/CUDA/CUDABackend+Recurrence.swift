@@ -30,15 +30,15 @@ extension CUDABackend {
         context.makeCurrent()
         let rnn = try self.rnn(kind, inputs: D, units: U)
         let padded = lengths.contains { Int($0) < T }
-        let call = try rnn.callShape(batch: B, time: T, lengths: lengths)
-        let deviceLengths = call.deviceLengths
+        let deviceLengths = deviceIntegers(lengths)
         let lengthsPointer = devicePointer(deviceLengths)?.assumingMemoryBound(to: Int32.self)
-        let (xD, yD, stateDescriptor) = (call.input, call.output, call.state)
+        let (xD, yD) = try (rnn.sequence(features: D, lengths: lengths, time: T), rnn.sequence(features: U, lengths: lengths, time: T))
+        let stateDescriptor = try rnn.stateDescriptor(batch: B)
         let weights = try rnn.packedWeights(kernel: kernel, recurrentKernel: recurrentKernel, bias: bias)
         // cuDNN runs forward in time: a reversed recurrence gets each row's valid steps reversed.
         let input = reverse ? reversedSteps(x, lengths: deviceLengths, padded: padded) : x
         let mode: Int32 = savingForBackward ? 1 : 0
-        let (workspace, reserve) = try call.temporarySpaces(mode: mode)
+        let (workspace, reserve) = try rnn.temporarySpaces(mode: mode, data: xD.descriptor)
         let y = make([B, T, U]), hy = make([B, U])
         let (hx, cx) = (initialStates[0], kind == .lstm ? initialStates[1] : nil)
         let cy = kind == .lstm ? make([B, U]) : nil

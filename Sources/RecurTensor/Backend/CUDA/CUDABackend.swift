@@ -34,14 +34,11 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         self.device = .cuda(context.ordinal)
     }
 
-    /// The cuDNN RNN algorithm of recurrences from now on (`automatic` unless set).
-    public var recurrentAlgorithm = CuDNNRNNAlgorithm.automatic
-
-    /// The cuDNN configuration of `kind` with `inputs` features and `units` units, made once per algorithm.
+    /// The cuDNN configuration of `kind` with `inputs` features and `units` units, made once.
     func rnn(_ kind: RecurrenceKind, inputs: Int, units: Int) throws -> CuDNNRNN {
-        let key = "\(kind) \(inputs) \(units) \(recurrentAlgorithm)"
+        let key = "\(kind) \(inputs) \(units)"
         if let made = rnnConfigurations[key] { return made }
-        let made = try CuDNNRNN(self, kind: kind, inputs: inputs, units: units, algorithm: recurrentAlgorithm)
+        let made = try CuDNNRNN(self, kind: kind, inputs: inputs, units: units)
         rnnConfigurations[key] = made
         return made
     }
@@ -55,6 +52,9 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         dropout = d
         return d!
     }
+
+    /// Kernels launched (Recur's own, not cuBLAS's or cuDNN's) and waits for the device so far.
+    public var counts: (launches: Int, synchronizations: Int) { (context.launches, context.synchronizations) }
 
     /// Waits until every op queued so far has run (for timing).
     public func synchronize() throws { try context.synchronize() }
@@ -92,12 +92,10 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         if host.count > 0 {
             try CUDAContext.check(recur_cuMemcpyHtoDAsync_v2(address(t), host.base, host.count * 4, context.stream), "cuMemcpyHtoD")
         }
-        if host.count <= CUDAMemory.mirroredScalars { memory(t).hostMirror = host.detached }
         return t
     }
 
     public func download(_ x: Tensor) throws -> Tensor {
-        if let mirror = memory(x).hostMirror { return try mirror.reshaped(to: x.shape) }
         context.makeCurrent()
         let host = Tensor(uninitializedShape: x.shape)
         if x.count > 0 {
@@ -178,11 +176,11 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         return y
     }
 
-    /// A kernel's struct of 32-bit integers (`Broadcast`, `Permutation`, `RNNWeightLayout` in
-    /// cuda/tensor.cu): the leading scalars, then each array padded to eight.
-    static func smallIntegers(_ leading: [Int], _ arrays: [Int]...) -> [Int32] {
+    /// A kernel's struct of a rank and up to eight extents and strides per operand (`Broadcast`,
+    /// `Permutation` in cuda/tensor.cu): each array padded to eight.
+    static func smallIntegers(_ rank: [Int], _ arrays: [Int]...) -> [Int32] {
         precondition(arrays.allSatisfy { $0.count <= 8 }, "the CUDA kernels take tensors of rank 8 at most")
-        return leading.map(Int32.init) + arrays.flatMap { $0.map(Int32.init) + Array(repeating: 0, count: 8 - $0.count) }
+        return rank.map(Int32.init) + arrays.flatMap { $0.map(Int32.init) + Array(repeating: 0, count: 8 - $0.count) }
     }
 
     // MARK: Linear algebra
@@ -332,7 +330,6 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         // Written in place: storage shared with another tensor is copied first, as copy-on-write would.
         if !isKnownUniquelyReferenced(&value.buffer) { value = copy(value) }
         for i in slots.indices where !isKnownUniquelyReferenced(&slots[i].buffer) { slots[i] = copy(slots[i]) }
-        for written in [value] + slots { memory(written).hostMirror = nil }
         let n = value.count
         let (w, g) = (address(value), address(gradient))
         let first = slots.first.map(address) ?? 0, second = slots.count > 1 ? address(slots[1]) : 0

@@ -11,6 +11,8 @@ final class CUDAContext: @unchecked Sendable {
     let stream: recur_cu_stream
     let cublas: recur_cublas_handle
     let cudnn: recur_cudnn_handle
+    /// Kernels launched and waits for the device so far (for `recur bench`'s per-step counts).
+    private(set) var launches = 0, synchronizations = 0
     private var modules: [recur_cu_module] = []
     private var functions: [String: recur_cu_function] = [:]
     private let lock = NSLock()
@@ -78,25 +80,28 @@ final class CUDAContext: @unchecked Sendable {
     }
 
     /// Launches kernel `name` with its arguments: over `total` elements with a grid stride (element
-    /// kernels), or one block of 256 threads per output for `outputs` (reduce kernels). The argument
-    /// values are laid out in one buffer, each at an 8-byte boundary, and passed by address.
+    /// kernels), or one block of 256 threads per output for `outputs` (reduce kernels).
     func launch(_ name: String, total: Int, reduceOver outputs: Int? = nil, _ arguments: [CUDAArgument]) {
         let work = outputs ?? (total + 255) / 256
         guard work > 0 else { return }
         let blocks = UInt32(Swift.min(work, 4096))
-        let offsets = arguments.reduce(into: [0]) { $0.append($0.last! + ($1.byteCount + 7) / 8 * 8) }
-        let values = UnsafeMutableRawPointer.allocate(byteCount: offsets.last!, alignment: 8)
-        let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: arguments.count)
-        defer { values.deallocate(); pointers.deallocate() }
-        for (i, argument) in arguments.enumerated() {
-            argument.store(at: values + offsets[i])
-            pointers[i] = values + offsets[i]
+        var storage = arguments.map { $0.bytes }
+        let status = storage.withUnsafeMutableBufferPointer { values -> Int32 in
+            let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: values.count)
+            defer { pointers.deallocate() }
+            return withArgumentPointers(values, 0, pointers) {
+                recur_cuda_launch(function(name), blocks, 256, stream, pointers)
+            }
         }
-        CUDAContext.require(recur_cuda_launch(function(name), blocks, 256, stream, pointers), "launch of \(name)")
+        CUDAContext.require(status, "launch of \(name)")
+        launches += 1
     }
 
     /// Waits for every queued op.
-    func synchronize() throws { try CUDAContext.check(recur_cuStreamSynchronize(stream), "cuStreamSynchronize") }
+    func synchronize() throws {
+        synchronizations += 1
+        try CUDAContext.check(recur_cuStreamSynchronize(stream), "cuStreamSynchronize")
+    }
 
     static func unavailable(_ reason: String) -> RecurError { .unsupported(op: "CUDA", message: reason) }
 
@@ -134,21 +139,22 @@ enum CUDAArgument {
     /// A struct of 32-bit integers (`Broadcast`, `Permutation` in cuda/tensor.cu).
     case ints([Int32])
 
-    var byteCount: Int {
+    var bytes: [UInt8] {
         switch self {
-        case .pointer: 8
-        case .int, .float: 4
-        case .ints(let values): 4 * values.count
+        case .pointer(let p): withUnsafeBytes(of: p) { Array($0) }
+        case .int(let v): withUnsafeBytes(of: Int32(v)) { Array($0) }
+        case .float(let v): withUnsafeBytes(of: v) { Array($0) }
+        case .ints(let values): values.withUnsafeBytes { Array($0) }
         }
     }
+}
 
-    /// Writes the value's bytes at `address`.
-    func store(at address: UnsafeMutableRawPointer) {
-        switch self {
-        case .pointer(let p): address.storeBytes(of: p, as: recur_devptr.self)
-        case .int(let v): address.storeBytes(of: Int32(v), as: Int32.self)
-        case .float(let v): address.storeBytes(of: v, as: Float.self)
-        case .ints(let values): values.withUnsafeBytes { address.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        }
+/// Calls `body` with `pointers[i]` addressing `values[i]`'s bytes (kept alive meanwhile).
+private func withArgumentPointers<R>(_ values: UnsafeMutableBufferPointer<[UInt8]>, _ index: Int,
+                                     _ pointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ body: () -> R) -> R {
+    guard index < values.count else { return body() }
+    return values[index].withUnsafeMutableBytes { bytes in
+        pointers[index] = bytes.baseAddress
+        return withArgumentPointers(values, index + 1, pointers, body)
     }
 }

@@ -7,13 +7,7 @@ final class CUDAMemory: DeviceMemory {
     let device: Device
     let count: Int
     let address: recur_devptr
-    /// The host scalars a small upload (labels, indices) came from, kept so that reading it back — a
-    /// check of labels on the host — needs no wait for the device. Dropped by a write in place.
-    var hostMirror: Tensor?
     private let pool: CUDAMemoryPool
-
-    /// The most scalars of an upload whose host scalars are kept (`hostMirror`).
-    static let mirroredScalars = 4096
 
     init(device: Device, count: Int, pool: CUDAMemoryPool) {
         self.device = device
