@@ -76,7 +76,7 @@ struct DeviceComparison {
             let moved = try inputs.enumerated().map { i, x in wrt[i] ? try x.to(target).requiringGradient() : try x.to(target) }
             let outputs = try f(moved)
             var g = generator
-            let seedsHere = try seeds ?? outputs.map { Tensor.randomUniform($0.shape, low: -1, high: 1, generator: &g) }
+            let seedsHere = seeds ?? outputs.map { Tensor.randomUniform($0.shape, low: -1, high: 1, generator: &g) }
             let grads = try gradients(of: outputs, seeds: seedsHere.map { try $0.to(target) }, wrt: moved.enumerated().filter { wrt[$0.offset] }.map(\.element))
             return (outputs, grads, seedsHere)
         }
@@ -315,8 +315,8 @@ extension DeviceComparison {
 /// Training and inference speed on a device (`recur bench rnn --device cuda`), as `scripts/bench_torch.py
 /// --device cuda` measures PyTorch, with the same keys: the guide's models on random batches of 64 with
 /// SGD, ms per step over timed steps after ten warm-up steps, the loss read back every step; one sample's
-/// `predictOnBatch`; `predict` over 10,000 samples at batch 1024; LSTM(512) over 100 steps at batch 256.
-/// Keys with an algorithm's name time that cuDNN algorithm instead of the automatic choice.
+/// `predictOnBatch`; `predict` over 10,000 samples at batch 1024; LSTM(512) over 100 steps at batch 256;
+/// and Recur's own kernel launches and waits for the device per training step.
 struct GuideTiming {
     let device: Device
     let steps: Int
@@ -327,34 +327,29 @@ struct GuideTiming {
         var g = SeededGenerator(seed: 2)
         let x = try Tensor.randomUniform([64, 28, 28], generator: &g).to(device)
         let y = try Tensor((0..<64).map { Float($0 % 10) }).to(device)
-        for algorithm in [CuDNNRNNAlgorithm.automatic, .standard] {
-            backend.recurrentAlgorithm = algorithm
-            let suffix = algorithm == .automatic ? "" : "_\(algorithm.rawValue)"
-            for cell in [GuideModels.RowCell.lstm, .gru] {
-                let model = try GuideModels.mnistRows(cell: cell)
-                try model.compile(optimizer: SGD(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true))
-                try model.move(to: device)
-                result["guide_\(cell.rawValue)_fused_train_ms_per_step\(suffix)"] = try msPerCall(steps) { _ = try model.trainOnBatch([x], [y]) }
-                if cell == .lstm {
-                    let sample = try x.slice(alongAxis: 0, 0..<1)
-                    result["guide_single_sample_inference_ms\(suffix)"] = try msPerCall(300) { _ = try model.predictOnBatch(sample).to(.cpu) }
-                    let x10k = try Tensor.randomUniform([10_000, 28, 28], generator: &g)
-                    result["guide_predict_10k_b1024_ms\(suffix)"] = try msPerCall(5) { _ = try model.predict(x10k, batchSize: 1024) }
-                }
+        for cell in [GuideModels.RowCell.lstm, .gru] {
+            let model = try GuideModels.mnistRows(cell: cell)
+            try model.compile(optimizer: SGD(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true))
+            try model.move(to: device)
+            let before = backend.counts
+            result["guide_\(cell.rawValue)_fused_train_ms_per_step"] = try msPerCall(steps) { _ = try model.trainOnBatch([x], [y]) }
+            let after = backend.counts, calls = Double(steps + 10)
+            result["guide_\(cell.rawValue)_kernel_launches_per_step"] = Double(after.launches - before.launches) / calls
+            result["guide_\(cell.rawValue)_synchronizations_per_step"] = Double(after.synchronizations - before.synchronizations) / calls
+            if cell == .lstm {
+                let sample = try x.slice(alongAxis: 0, 0..<1)
+                result["guide_single_sample_inference_ms"] = try msPerCall(300) { _ = try model.predictOnBatch(sample).to(.cpu) }
+                let x10k = Tensor.randomUniform([10_000, 28, 28], generator: &g)
+                result["guide_predict_10k_b1024_ms"] = try msPerCall(5) { _ = try model.predict(x10k, batchSize: 1024) }
             }
         }
+        let wide = Sequential([LSTM(512), Dense(10)])
+        try wide.build(inputShape: [nil, 100, 32])
+        try wide.compile(optimizer: SGD(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        try wide.move(to: device)
         let xWide = try Tensor.randomUniform([256, 100, 32], generator: &g).to(device)
         let yWide = try Tensor((0..<256).map { Float($0 % 10) }).to(device)
-        for algorithm in [CuDNNRNNAlgorithm.automatic, .persistStatic] {
-            backend.recurrentAlgorithm = algorithm
-            let suffix = algorithm == .automatic ? "" : "_\(algorithm.rawValue)"
-            let wide = Sequential([LSTM(512), Dense(10)])
-            try wide.build(inputShape: [nil, 100, 32])
-            try wide.compile(optimizer: SGD(learningRate: 0.01), loss: SparseCategoricalCrossentropy(fromLogits: true))
-            try wide.move(to: device)
-            result["lstm512_t100_b256_train_ms_per_step\(suffix)"] = try msPerCall(50) { _ = try wide.trainOnBatch([xWide], [yWide]) }
-        }
-        backend.recurrentAlgorithm = .automatic
+        result["lstm512_t100_b256_train_ms_per_step"] = try msPerCall(50) { _ = try wide.trainOnBatch([xWide], [yWide]) }
         return result
     }
 

@@ -72,6 +72,28 @@ struct BackendTests {
         for (a, b) in zip(host.weights, onDevice.weights) { #expect(a.maxAbsDifference(b) == 0) }
     }
 
+    /// A model moved before it is built (no input shape: it builds on its first call) makes its weights
+    /// on the device, and trains there with the host's numbers.
+    @Test func aModelBuiltAfterMovingMakesItsWeightsOnTheDevice() throws {
+        let device = Self.counting.device
+        var g = SeededGenerator(seed: 24)
+        let x = Tensor.randomUniform([12, 6, 4], generator: &g), y = Tensor.randomUniform([12, 3], generator: &g)
+        func run(on device: Device) throws -> (weights: [Tensor], loss: [Float]) {
+            try withRandomSeed(6) { try withFreshLayerNames {
+                let model = Sequential { Bidirectional(GRU(5, returnSequences: true)); LSTM(7); Dense(3) }
+                try model.compile(optimizer: "adam", loss: "mse")
+                try model.move(to: device)
+                #expect(model.variables.isEmpty && model.device == device)
+                let history = try model.fit(x, y, batchSize: 4, epochs: 2, verbose: 0)
+                #expect(!model.variables.isEmpty && model.variables.allSatisfy { $0.value.device == device })
+                return (try model.getWeights().map { try $0.to(.cpu) }, history.history["loss"] ?? [])
+            } }
+        }
+        let host = try run(on: .cpu), onDevice = try run(on: device)
+        #expect(host.loss == onDevice.loss && host.loss.count == 2)
+        for (a, b) in zip(host.weights, onDevice.weights) { #expect(a.maxAbsDifference(b) == 0) }
+    }
+
     /// Without a usable NVIDIA GPU (CI), a CUDA device cannot be used, and says why in one line.
     @Test func aCUDADeviceWithoutAGPUThrowsTheReason() throws {
         guard case .unavailable(let reason) = CUDAStatus.current else { return }

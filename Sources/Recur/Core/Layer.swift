@@ -143,11 +143,12 @@ open class Layer {
         fatalError("\(className) must override call(_:)")
     }
 
-    /// Builds once, checking the shapes.
+    /// Builds once, checking the shapes; weights it makes go to the layer's `device`.
     public func buildIfNeeded(inputShapes: [[Int?]]) throws {
         guard !isBuilt else { return }
         try build(inputShapes: inputShapes)
         isBuilt = true
+        try placeWeights()
     }
 
     /// Runs the layer on concrete tensors, building it from their shapes the first time.
@@ -159,10 +160,25 @@ open class Layer {
     /// The number of scalars in all weights (Keras's `count_params()`).
     public var parameterCount: Int { variables.reduce(0) { $0 + $1.value.count } }
 
+    /// The device the layer's weights live on (`move(to:)`); the CPU unless moved.
+    public private(set) var device = Device.cpu
+
     /// Moves every weight to `device` (PyTorch's `module.to(device)`): the layer then runs there, on
-    /// inputs of that device. Stateful layers start their next call from zeros.
+    /// inputs of that device. Weights made later — a layer or model built on its first call — are made
+    /// there too. Stateful layers start their next call from zeros.
     public func move(to device: Device) throws {
-        for v in variables { v.value = try v.value.detached.to(device) }
+        setDevice(device)
+        try placeWeights()
+    }
+
+    private func setDevice(_ target: Device) {
+        device = target
+        for layer in sublayers { layer.setDevice(target) }
+    }
+
+    /// Moves any weight not on the layer's device there.
+    func placeWeights() throws {
+        for v in variables where v.value.device != device { v.value = try v.value.detached.to(device) }
     }
 
     /// Keras's `get_weights()`: copies of every weight in order.

@@ -71,6 +71,7 @@ public final class Sequential: Model {
             current = try infer(layer, from: current)
             layerOutputShapes.append(current)
         }
+        try placeWeights()
     }
 
     public override func outputLayer(_ k: Int) -> Layer? { k == 0 ? stack.last : nil }

@@ -160,9 +160,6 @@ extension Model {
         return (total.scalar, perOutput.map(\.scalar), predictions, masks)
     }
 
-    /// The device of the model's weights (`move(to:)`), the CPU for a model without weights.
-    public var device: Device { variables.first?.value.device ?? .cpu }
-
     /// Whether a batch is on the host while the weights are on a device: `fit`, `evaluate` and
     /// `predict` then move it to the weights' device and bring the outputs back.
     func movesHostBatches(_ x: [Tensor]) -> Bool { device != .cpu && x.allSatisfy { $0.device == .cpu } }

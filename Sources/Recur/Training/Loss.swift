@@ -79,7 +79,7 @@ public struct SparseCategoricalCrossentropy: Loss, Sendable {
         do { picked = try logProbabilities.picking(alongLastAxis: labels) } catch {
             throw RecurError.invalidArgument(op: "SparseCategoricalCrossentropy", message: "labels must be whole numbers in 0..<\(classes)")
         }
-        return try -picked
+        return -picked
     }
 }
 
