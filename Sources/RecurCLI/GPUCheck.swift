@@ -15,7 +15,10 @@ struct GPUCheck: ParsableCommand {
 
     func run() throws {
         print("CUDA: \(CUDAStatus.current)")
-        if let reason = CUDAStatus.current.whyCUDACannotRun { throw ValidationError("gpu-check: \(reason)") }
+        if let reason = CUDAStatus.current.whyCUDACannotRun {
+            FileHandle.standardError.write(Data("gpu-check: CUDA cannot run here: \(reason)\n".utf8))
+            throw ExitCode(2)
+        }
         var check = DeviceComparison(device: .cuda(0))
         try check.ops()
         try check.recurrences()

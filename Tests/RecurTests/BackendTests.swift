@@ -140,6 +140,28 @@ struct BackendTests {
     }
 }
 
+/// Without a usable NVIDIA GPU (CI), the GPU commands exit non-zero with the reason in one line.
+@Suite("GPU commands without a GPU")
+struct GPUCommandTests {
+    @Test(arguments: [(["gpu-check"], "gpu-check: CUDA cannot run here: "), (["bench", "rnn", "--device", "cuda"], "--device cuda: "),
+                      (["predict", "m.keras", "--input", "x.npy", "--output", "o.npz", "--device", "cuda"], "--device cuda: ")])
+    func refuseWithTheReason(_ arguments: [String], _ message: String) throws {
+        guard case .unavailable(let reason) = CUDAStatus.current else { return }
+        try #require(FileManager.default.fileExists(atPath: BackupAndRestoreTests.recur.path), "build the recur executable first (swift build)")
+        let process = Process()
+        process.executableURL = BackupAndRestoreTests.recur
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus != 0)
+        #expect(text.contains(message + reason), "\(arguments): \(text)")
+    }
+}
+
 @Suite("Masks for backends")
 struct MaskShapeTests {
     @Test func rightPaddingIsRecognised() throws {
