@@ -61,6 +61,9 @@ struct Train: ParsableCommand {
         #endif
         guard backupSteps >= 0 else { throw ValidationError("--backup-steps must be 0 or positive, got \(backupSteps)") }
         try device.validate()
+        if distributed && device == .cuda {
+            throw ValidationError("--distributed trains on the CPU, one process per rank; --device cuda cannot be combined with it")
+        }
         for (flag, dir) in [("--resume", resume), ("--checkpoint", checkpoint), ("--tensorboard", tensorboard)] {
             guard let dir else { continue }
             var isDirectory: ObjCBool = false
@@ -112,7 +115,8 @@ struct Train: ParsableCommand {
                                               compiled: CompiledLoopMode(rawValue: compiled)!, synchronizedBatchNorm: syncBatchNorm)
         setBLASThreads(1)
         try model.compile(optimizer: optimizerNamed(optimizer), loss: SparseCategoricalCrossentropy(fromLogits: true), metrics: ["accuracy"])
-        try model.move(to: device.device)
+        // Data-parallel ranks reduce their gradients in host memory: they train on the CPU.
+        try model.move(to: distributed ? .cpu : device.device)
         if chief { model.summary() }
         if chief && model.device != .cpu { print("Training on \(model.device) (\(CUDAStatus.current))") }
         if let distribution, chief { print("Data-parallel over \(distribution.size) MPI rank(s), global batch \(batchSize)") }
