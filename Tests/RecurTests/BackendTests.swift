@@ -147,17 +147,8 @@ struct GPUCommandTests {
                       (["predict", "m.keras", "--input", "x.npy", "--output", "o.npz", "--device", "cuda"], "--device cuda: ")])
     func refuseWithTheReason(_ arguments: [String], _ message: String) throws {
         guard case .unavailable(let reason) = CUDAStatus.current else { return }
-        try #require(FileManager.default.fileExists(atPath: BackupAndRestoreTests.recur.path), "build the recur executable first (swift build)")
-        let process = Process()
-        process.executableURL = BackupAndRestoreTests.recur
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus != 0)
+        let (failed, text) = try BackupAndRestoreTests.refusal(arguments)
+        #expect(failed)
         #expect(text.contains(message + reason), "\(arguments): \(text)")
     }
 }

@@ -30,6 +30,22 @@ struct BackupAndRestoreTests {
         return (process.terminationStatus, String(decoding: try Data(contentsOf: log), as: UTF8.self))
     }
 
+    /// Runs `recur` to its end and returns whether it exited with a non-zero status and its standard
+    /// error (for commands that must refuse before doing any work).
+    static func refusal(_ arguments: [String]) throws -> (failed: Bool, standardError: String) {
+        try #require(FileManager.default.fileExists(atPath: recur.path), "build the recur executable first (swift build)")
+        let process = Process()
+        process.executableURL = recur
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationReason == .exit && process.terminationStatus != 0, text)
+    }
+
     @Test func aKilledRunResumesBitExact() throws {
         try #require(FileManager.default.fileExists(atPath: Self.recur.path), "build the recur executable first (swift build)")
         try #require(FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory), "needs Debian's dataset-fashion-mnist")
@@ -79,17 +95,8 @@ struct TrainOptionTests {
         (["--device", "cuda"], "--device cuda: "), (["--device", "gpu"], "'auto', 'cpu' or 'cuda'"),
     ])
     func badOptionsFailBeforeAnyWork(_ options: [String], _ message: String) throws {
-        try #require(FileManager.default.fileExists(atPath: BackupAndRestoreTests.recur.path), "build the recur executable first (swift build)")
-        let process = Process()
-        process.executableURL = BackupAndRestoreTests.recur
-        process.arguments = ["train", "--data-dir", "/nonexistent-data"] + options
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus != 0)
+        let (failed, text) = try BackupAndRestoreTests.refusal(["train", "--data-dir", "/nonexistent-data"] + options)
+        #expect(failed)
         // The data directory does not exist: the option error comes first, so nothing was read.
         #expect(text.contains(message), "\(options): \(text)")
     }

@@ -156,8 +156,8 @@ extension Model {
             return (total.detached, perOutput.map(\.detached), predictions.map(\.detached), masks, grads)
         }()
         try compiled.optimizer.apply(try collective?.allReduceSum(grads) ?? grads, to: variables)
-        if moves { return (total.scalar, perOutput.map(\.scalar), try toHost(predictions), try masks.map { try $0?.to(.cpu) }) }
-        return (total.scalar, perOutput.map(\.scalar), predictions, masks)
+        let (outputs, outputMasks) = moves ? try toHost(predictions, masks) : (predictions, masks)
+        return (total.scalar, perOutput.map(\.scalar), outputs, outputMasks)
     }
 
     /// Whether a batch is on the host while the weights are on a device: `fit`, `evaluate` and
@@ -166,14 +166,17 @@ extension Model {
 
     func toWeightsDevice(_ tensors: [Tensor]) throws -> [Tensor] { try tensors.map { try $0.to(device) } }
 
-    func toHost(_ tensors: [Tensor]) throws -> [Tensor] { try tensors.map { try $0.to(.cpu) } }
+    /// Outputs and their masks moved to the host.
+    func toHost(_ outputs: [Tensor], _ masks: [Tensor?]) throws -> ([Tensor], [Tensor?]) {
+        (try outputs.map { try $0.to(.cpu) }, try masks.map { try $0?.to(.cpu) })
+    }
 
     /// The inference forward pass of a batch, on the weights' device: a host batch moves there and its
     /// outputs and masks come back to the host.
     func inferenceForward(_ x: [Tensor]) throws -> (outputs: [Tensor], masks: [Tensor?]) {
         guard movesHostBatches(x) else { return try forwardWithMasks(x, training: false) }
         let (outputs, masks) = try forwardWithMasks(toWeightsDevice(x), training: false)
-        return (try toHost(outputs), try masks.map { try $0?.to(.cpu) })
+        return try toHost(outputs, masks)
     }
 
     /// Keras's `train_on_batch`: one update; returns the batch's logs (computed before the update).
