@@ -111,7 +111,48 @@ AVX512_TARGET static inline __m512 tanh_avx512(__m512 x) {
     __m512 e = exp_avx512(_mm512_mul_ps(_mm512_set1_ps(-2.0f), x));
     return _mm512_fmsub_ps(two, _mm512_div_ps(one, _mm512_add_ps(one, e)), one);
 }
+/* AVX2 forms of the same, for the kernels' AVX2 paths (CPUs without AVX-512, such as AMD's Zen 3):
+   2^n is assembled in the exponent bits, so x is clamped to [-87, 88.3] first, as in fast_expf. */
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
+
+AVX2_TARGET static inline __m256 exp_avx2(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.3f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
+}
+
+/* 1/(1 + e^-x) */
+AVX2_TARGET static inline __m256 sigmoid_avx2(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+/* 2/(1 + e^-2x) - 1 */
+AVX2_TARGET static inline __m256 tanh_avx2(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f);
+    __m256 e = exp_avx2(_mm256_mul_ps(_mm256_set1_ps(-2.0f), x));
+    return _mm256_fmsub_ps(two, _mm256_div_ps(one, _mm256_add_ps(one, e)), one);
+}
+
+/* The lanes of an 8-float AVX2 vector that hold data when `left` floats are left from its first, as a
+   mask for maskload/maskstore (all 8, the first `left`, or none). */
+AVX2_TARGET static inline __m256i vector_lanes_avx2(long left) {
+    const int count = left > 8 ? 8 : left < 0 ? 0 : (int)left;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
 #endif
+
 
 /* y[k] = EXPR(u, v) for k < n with u = a[k·sa] and v = b[k·sb], each stride 0 (one broadcast value) or
    1: one loop per case, so that every case vectorises. */

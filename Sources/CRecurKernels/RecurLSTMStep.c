@@ -4,6 +4,8 @@
 #include "RecurLSTMStep.h"
 #include <string.h>
 
+#include "RecurGemm.h"
+
 #include "KernelSupport.h"
 
 #define UNIT_BLOCK 16
@@ -28,7 +30,11 @@ void recur_lstm_pack(const float *w, long k, long units, float *out) {
 
 #if RECUR_AVX512
 
-int recur_lstm_step_available(void) { return recur_has_avx512() && recur_gemm_avx512(); }
+/* The AVX-512 kernel where the CPU has it (and neither RECUR_GEMM_AVX512=0 nor RECUR_GATES_AVX512=0
+   asks otherwise), else the AVX2 one where the CPU has AVX2 and FMA. */
+static int use_avx512(void) { return recur_has_avx512() && recur_gemm_avx512(); }
+
+int recur_lstm_step_available(void) { return use_avx512() || recur_gemm_available(); }
 
 /* Rows of a tile: 6 rows × 4 gates = 24 accumulators, with 4 registers of the packed matrix and one
    broadcast of the row's value (29 of the 32 registers); each step of k loads 10 registers for 24 FMAs. */
@@ -38,7 +44,7 @@ int recur_lstm_step_available(void) { return recur_has_avx512() && recur_gemm_av
 typedef struct {
     const float *x; long ldx; const float *packed_w; long features; const float *bias;
     const float *h_prev; const float *packed_u; const float *c_prev;
-    float *c; float *h; float *gates; float *tanh_c; long units;
+    float *c; float *h; float *gates; float *tanh_c; long units; long rows;
 } StepOperands;
 
 /* acc[r][g] += Σₚ a_r[p] · panel[p][g] over k, for the tile's rows `a` (row pointers). */
@@ -113,20 +119,122 @@ AVX512_TARGET static void lstm_step_tile(const StepOperands *s, long r0, int row
 
 /* Unit blocks outermost: a block's packed U (k × 64 floats, 16 KiB for 64 units) and W stay in L1
    while every row tile reads them. */
+static void lstm_step_avx512(const StepOperands *s) {
+    for (long u0 = 0; u0 < s->units; u0 += UNIT_BLOCK) {
+        const __mmask16 lanes = vector_lanes(s->units - u0);
+        const long block = u0 / UNIT_BLOCK;
+        const float *w_block = s->packed_w + block * s->features * BLOCK_WIDTH;
+        const float *u_block = s->packed_u + block * s->units * BLOCK_WIDTH;
+        for (long r0 = 0; r0 < s->rows; r0 += STEP_ROWS) {
+            const int count = (int)(s->rows - r0 < STEP_ROWS ? s->rows - r0 : STEP_ROWS);
+            lstm_step_tile(s, r0, count, u0, lanes, w_block, u_block);
+        }
+    }
+}
+
+/* The AVX2 kernel: a tile is 3 rows × the 4 gates of 8 units (one half of a packed 16-unit block), 12
+   accumulators; with the 3 broadcasts of the rows' values that leaves one of the 16 registers to load
+   the packed matrix, a gate at a time. Each step of k then loads 7 values for 12 FMAs. */
+#define STEP_ROWS_AVX2 3
+#define HALF_BLOCK 8
+
+/* acc[r][g] += Σₚ a_r[p] · panel[p][g] over k, for 8 units of each gate starting at `half`. */
+#define ACCUMULATE_PRODUCTS_AVX2(a, panel, k, half)                                               \
+    for (long p = 0; p < (k); p++) {                                                              \
+        const float *bp = (panel) + p * BLOCK_WIDTH + (half);                                     \
+        __m256 v[STEP_ROWS_AVX2];                                                                 \
+        for (int r = 0; r < STEP_ROWS_AVX2; r++) v[r] = _mm256_broadcast_ss((a)[r] + p);          \
+        for (int g = 0; g < GATES; g++) {                                                         \
+            const __m256 b = _mm256_loadu_ps(bp + g * UNIT_BLOCK);                                \
+            for (int r = 0; r < STEP_ROWS_AVX2; r++) acc[r][g] = _mm256_fmadd_ps(v[r], b, acc[r][g]); \
+        }                                                                                         \
+    }
+
+/* Loads and stores of a tile's 8 units: plain when all 8 lanes hold data, masked only for a row's last,
+   partial vector (AMD's Zen cores run vmaskmovps stores as slow microcode). */
+AVX2_TARGET static inline __attribute__((always_inline)) __m256 load_lanes(const float *p, __m256i lanes, int full) {
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes);
+}
+
+AVX2_TARGET static inline __attribute__((always_inline)) void store_lanes(float *p, __m256i lanes, int full, __m256 v) {
+    if (full) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, lanes, v);
+}
+
+/* The gates and cell update of a tile's `rows` rows, as tile_gates (unrolled for full tiles). */
+AVX2_TARGET static inline __attribute__((always_inline)) void tile_gates_avx2(const StepOperands *s, __m256 z[STEP_ROWS_AVX2][GATES],
+                                                                              const long *row, const int rows, long u0,
+                                                                              __m256i lanes, int full) {
+    const long U = s->units, G = GATES * U;
+    __m256 act[STEP_ROWS_AVX2][GATES], c[STEP_ROWS_AVX2], tanh_c[STEP_ROWS_AVX2];
+    for (int r = 0; r < rows; r++) {
+        act[r][0] = sigmoid_avx2(z[r][0]); act[r][1] = sigmoid_avx2(z[r][1]);
+        act[r][2] = tanh_avx2(z[r][2]); act[r][3] = sigmoid_avx2(z[r][3]);
+    }
+    for (int r = 0; r < rows; r++) {
+        c[r] = _mm256_fmadd_ps(act[r][1], load_lanes(s->c_prev + row[r] * U + u0, lanes, full), _mm256_mul_ps(act[r][0], act[r][2]));
+        tanh_c[r] = tanh_avx2(c[r]);
+    }
+    for (int r = 0; r < rows; r++) {
+        const long unit = row[r] * U + u0;
+        store_lanes(s->c + unit, lanes, full, c[r]);
+        store_lanes(s->h + unit, lanes, full, _mm256_mul_ps(act[r][3], tanh_c[r]));
+        if (s->tanh_c) store_lanes(s->tanh_c + unit, lanes, full, tanh_c[r]);
+        if (s->gates) {
+            float *out = s->gates + row[r] * G + u0;
+            for (int g = 0; g < GATES; g++) store_lanes(out + g * U, lanes, full, act[r][g]);
+        }
+    }
+}
+
+/* Rows r0 ..< r0 + rows (at most 3) of units u0 + half ..< u0 + half + 8 (the lanes in `lanes`); rows
+   past `rows` read the last row again and are not stored. */
+AVX2_TARGET static void lstm_step_tile_avx2(const StepOperands *s, long r0, int rows, long u0, long half, __m256i lanes,
+                                            const float *w_block, const float *u_block) {
+    const long U = s->units, unit0 = u0 + half;
+    const int full = U - unit0 >= HALF_BLOCK;
+    const float *x_rows[STEP_ROWS_AVX2], *h_rows[STEP_ROWS_AVX2];
+    long row[STEP_ROWS_AVX2];
+    for (int r = 0; r < STEP_ROWS_AVX2; r++) {
+        row[r] = r0 + (r < rows ? r : rows - 1);
+        x_rows[r] = s->x + row[r] * s->ldx;
+        h_rows[r] = s->h_prev + row[r] * U;
+    }
+    __m256 acc[STEP_ROWS_AVX2][GATES];
+    for (int g = 0; g < GATES; g++) {
+        const __m256 bias = load_lanes(s->bias + g * U + unit0, lanes, full);
+        for (int r = 0; r < STEP_ROWS_AVX2; r++) acc[r][g] = bias;
+    }
+    ACCUMULATE_PRODUCTS_AVX2(x_rows, w_block, s->features, half)
+    ACCUMULATE_PRODUCTS_AVX2(h_rows, u_block, U, half)
+    __m256 z[STEP_ROWS_AVX2][GATES];
+    for (int r = 0; r < STEP_ROWS_AVX2; r++) for (int g = 0; g < GATES; g++) z[r][g] = acc[r][g];
+    if (rows == STEP_ROWS_AVX2) tile_gates_avx2(s, z, row, STEP_ROWS_AVX2, unit0, lanes, full);
+    else tile_gates_avx2(s, z, row, rows, unit0, lanes, full);
+}
+
+/* The same order as the AVX-512 kernel: a packed block's two halves, then its row tiles. */
+AVX2_TARGET static void lstm_step_avx2(const StepOperands *s) {
+    for (long u0 = 0; u0 < s->units; u0 += UNIT_BLOCK) {
+        const long block = u0 / UNIT_BLOCK;
+        const float *w_block = s->packed_w + block * s->features * BLOCK_WIDTH;
+        const float *u_block = s->packed_u + block * s->units * BLOCK_WIDTH;
+        for (long half = 0; half < UNIT_BLOCK && u0 + half < s->units; half += HALF_BLOCK) {
+            const __m256i lanes = vector_lanes_avx2(s->units - u0 - half);
+            for (long r0 = 0; r0 < s->rows; r0 += STEP_ROWS_AVX2) {
+                const int count = (int)(s->rows - r0 < STEP_ROWS_AVX2 ? s->rows - r0 : STEP_ROWS_AVX2);
+                lstm_step_tile_avx2(s, r0, count, u0, half, lanes, w_block, u_block);
+            }
+        }
+    }
+}
+
 void recur_lstm_step(const float *x, long ldx, const float *packed_w, long features, const float *bias,
                      const float *h_prev, const float *packed_u, const float *c_prev,
                      float *c, float *h, float *gates, float *tanh_c, long rows, long units) {
-    const StepOperands s = {x, ldx, packed_w, features, bias, h_prev, packed_u, c_prev, c, h, gates, tanh_c, units};
-    for (long u0 = 0; u0 < units; u0 += UNIT_BLOCK) {
-        const __mmask16 lanes = vector_lanes(units - u0);
-        const long block = u0 / UNIT_BLOCK;
-        const float *w_block = packed_w + block * features * BLOCK_WIDTH;
-        const float *u_block = packed_u + block * units * BLOCK_WIDTH;
-        for (long r0 = 0; r0 < rows; r0 += STEP_ROWS) {
-            const int count = (int)(rows - r0 < STEP_ROWS ? rows - r0 : STEP_ROWS);
-            lstm_step_tile(&s, r0, count, u0, lanes, w_block, u_block);
-        }
-    }
+    const StepOperands s = {x, ldx, packed_w, features, bias, h_prev, packed_u, c_prev, c, h, gates, tanh_c, units, rows};
+    if (use_avx512()) lstm_step_avx512(&s);
+    else lstm_step_avx2(&s);
 }
 
 #else

@@ -1,7 +1,7 @@
 #ifndef RECUR_LSTM_STEP_H
 #define RECUR_LSTM_STEP_H
 /*
- * The LSTM step as one kernel (AVX-512): the products of a block of rows and the gates in registers,
+ * The LSTM step as one kernel (AVX-512, or AVX2 and FMA): the products of a block of rows and the gates in registers,
  *   z = x·W + b + h_prev·U
  *   i, f, o = σ(z_i, z_f, z_o), g = tanh(z_g), c = f·c_prev + i·g, h = o·tanh(c)
  * with Keras's gate order [i, f, c, o]. Where a projection GEMM, a step product and a gate kernel write
@@ -12,7 +12,8 @@
  * matrix, the 16 columns of each gate, i f g o (64 floats, zero past the last unit).
  */
 
-/* 1 when this CPU runs the kernel (AVX-512, and neither RECUR_GEMM_AVX512=0 nor RECUR_GATES_AVX512=0). */
+/* 1 when this CPU runs the kernel: AVX-512 (unless RECUR_GEMM_AVX512=0 or RECUR_GATES_AVX512=0 asks for
+   the AVX2 form), or AVX2 and FMA. */
 int recur_lstm_step_available(void);
 
 /* Floats needed to pack a k × 4·units gate matrix: k · 64 · ceil(units / 16). */

@@ -1,6 +1,6 @@
 import CRecurKernels
 
-/// The LSTM step as one C kernel (`recur_lstm_step`, AVX-512), for blocks of more than a few rows: a
+/// The LSTM step as one C kernel (`recur_lstm_step`, AVX-512 or AVX2), for blocks of more than a few rows: a
 /// tile's gate pre-activations z = x·W + b + hₜ₋₁·U, from x read in place, stay in registers and go
 /// straight through the gates, where a projection GEMM, the step product and the gate kernel write
 /// x·W + b and z (4·units floats a row each) to memory and read them back. W and U are packed once per
