@@ -140,3 +140,24 @@ int recur_parallel_run(long parts, recur_part_function function, void *context) 
 }
 
 long recur_claim_next(long *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }
+
+/* state[0] counts the arrivals of the current round, state[1] numbers the rounds: the last to arrive
+   resets the count and starts the next round, which releases the others (acquire/release, so what a
+   part wrote before it arrived is visible to every part after the barrier). */
+void recur_barrier_wait(long *state, long parties) {
+    long *arrived = state, *round = state + 1;
+    const long mine = __atomic_load_n(round, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(arrived, 1, __ATOMIC_ACQ_REL) == parties) {
+        __atomic_store_n(arrived, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(round, mine + 1, __ATOMIC_RELEASE);
+        return;
+    }
+    uint64_t wait_start = 0;
+    int yielding = 0;
+    for (unsigned spins = 1; __atomic_load_n(round, __ATOMIC_ACQUIRE) == mine; spins++) {
+        if (yielding) sched_yield(); else relax();
+        if (spins % 128 != 0) continue;
+        if (wait_start == 0) wait_start = now_nanoseconds();
+        else yielding = now_nanoseconds() - wait_start >= YIELD_AFTER_NANOSECONDS;
+    }
+}

@@ -99,6 +99,40 @@ func parallelParts(_ ranges: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
     }
 }
 
+/// Runs `body(part)` for every part in `0..<parts` at the same time, on Recur's worker threads (part 0
+/// on the calling thread), so that parts may wait for each other (`StepBarrier`); returns false, having
+/// run nothing, when those threads are busy (a region inside a region, or another thread's region) or
+/// there is one part: the caller then does the work another way.
+func parallelPartsTogether(_ parts: Int, _ body: (Int) -> Void) -> Bool {
+    guard parts > 1 else { return false }
+    let ranges = (0..<parts).map { $0..<($0 + 1) }
+    return withoutActuallyEscaping(body) { body in
+        var job = ParallelJob(ranges: ranges, body: { part, _ in body(part) })
+        return withUnsafeMutablePointer(to: &job) { pointer in
+            recur_parallel_run(parts, { context, part in
+                let job = context!.assumingMemoryBound(to: ParallelJob.self)
+                job.pointee.body(Int(part), job.pointee.ranges[Int(part)])
+            }, pointer)
+        } == 0
+    }
+}
+
+/// Where the parts of one `parallelPartsTogether` region meet: `wait()` returns in each part once every
+/// part has called it (`recur_barrier_wait`), as often as the parts need.
+final class StepBarrier: @unchecked Sendable {
+    private let state = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+    private let parties: Int
+
+    init(parties: Int) {
+        self.parties = parties
+        state.initialize(repeating: 0, count: 2)
+    }
+
+    deinit { state.deallocate() }
+
+    func wait() { recur_barrier_wait(state, parties) }
+}
+
 /// A parallel region's parts and body, handed to the worker threads by pointer for the duration of
 /// `recur_parallel_run` (which returns only when every part has run).
 private struct ParallelJob {

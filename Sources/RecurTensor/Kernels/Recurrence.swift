@@ -117,28 +117,36 @@ extension CPUBackend {
             t < 0 ? initial[k].base : states[k].base + (t % keptSteps) * B * U
         }
         let wholeProjection = input.wholeProjection, saved = input.saved
-        parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B), smallestBlock: recurrenceSmallestBlockRows) { block in
-            let (b0, n) = (block.lowerBound, block.count)
-            for t in 0..<T {
-                let previous = StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) }
-                let current = StepCarries(carries) { carry($0, step: t) + b0 * U }
-                if let projecting {
-                    if let saved {
-                        // The block's rows of xs for this step, laid out as the step reads them.
-                        SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: saved.xs.base,
-                                                 steps: t..<(t + 1), rows: block)
-                        projecting.forward(step: t, firstRow: b0, rows: n, input: saved.xs.base + (t * B + b0) * D, inputStride: D,
-                                           saving: saved.projection.base + (t * B + b0) * G, previous: previous, current: current)
+        // A few rows' inference splits the units across threads where it can (`UnitSplit`), else the
+        // rows go in blocks to the threads.
+        let splitByUnits = !savingForBackward && wholeProjection.map { projection in
+            UnitSplit.forward(stepper, projection: projection, batch: B, time: T, units: U, gateWidth: G, carries: carries, steps: steps,
+                              carry: { k, t in carry(k, step: t) })
+        } ?? false
+        if !splitByUnits {
+            parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B), smallestBlock: recurrenceSmallestBlockRows) { block in
+                let (b0, n) = (block.lowerBound, block.count)
+                for t in 0..<T {
+                    let previous = StepCarries(carries) { UnsafePointer(carry($0, step: t - 1) + b0 * U) }
+                    let current = StepCarries(carries) { carry($0, step: t) + b0 * U }
+                    if let projecting {
+                        if let saved {
+                            // The block's rows of xs for this step, laid out as the step reads them.
+                            SequenceLayout.timeMajor(x.base, batch: B, time: T, features: D, reversed: reverse, into: saved.xs.base,
+                                                     steps: t..<(t + 1), rows: block)
+                            projecting.forward(step: t, firstRow: b0, rows: n, input: saved.xs.base + (t * B + b0) * D, inputStride: D,
+                                               saving: saved.projection.base + (t * B + b0) * G, previous: previous, current: current)
+                        } else {
+                            projecting.forward(step: t, firstRow: b0, rows: n, input: x.base + (b0 * T + (reverse ? T - 1 - t : t)) * D,
+                                               inputStride: T * D, saving: nil, previous: previous, current: current)
+                        }
                     } else {
-                        projecting.forward(step: t, firstRow: b0, rows: n, input: x.base + (b0 * T + (reverse ? T - 1 - t : t)) * D,
-                                           inputStride: T * D, saving: nil, previous: previous, current: current)
+                        let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: block, reverse: reverse)
+                        stepper.forward(step: t, firstRow: b0, rows: n, projection: projection, previous: previous, current: current)
                     }
-                } else {
-                    let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: block, reverse: reverse)
-                    stepper.forward(step: t, firstRow: b0, rows: n, projection: projection, previous: previous, current: current)
-                }
-                for b in steps.maskedRows(step: t, in: block) {
-                    for k in 0..<carries { copyRow(b, count: U, from: carry(k, step: t - 1), to: carry(k, step: t)) }
+                    for b in steps.maskedRows(step: t, in: block) {
+                        for k in 0..<carries { copyRow(b, count: U, from: carry(k, step: t - 1), to: carry(k, step: t)) }
+                    }
                 }
             }
         }

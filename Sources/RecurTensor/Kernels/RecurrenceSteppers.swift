@@ -36,16 +36,19 @@ final class SimpleRNNStepper: RecurrenceStepper {
 /// the driver's projection, a product and one vectorised gate pass (`recur_lstm_gates_forward`) that
 /// leaves the activations in the projection.
 final class LSTMStepper: InputProjectingStepper {
-    private let recurrentKernel: Tensor
+    let recurrentKernel: Tensor
     /// The step kernel, or else the forward product's U.
     private let stepKernel: LSTMStepKernel?
     private let forwardMatrix: StepMatrix?
     private var backwardMatrix: StepMatrix?
-    private let units: Int, batch: Int
+    let units: Int
+    private let batch: Int
     private let rowsPerProduct: Int
     /// tanh(cₜ) of every saved step, (savedSteps, batch, units).
     private let tanhC: Tensor
     private let savedSteps: Int
+    /// The threads' slices of the units when a few rows' inference splits by units (`UnitSplit`).
+    var unitSlices: [LSTMUnitSlice] = []
 
     init(recurrentKernel: Tensor, inputKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached
@@ -61,7 +64,7 @@ final class LSTMStepper: InputProjectingStepper {
     var projectsInput: Bool { stepKernel != nil }
 
     /// Where step `t`'s tanh(c) of the block starting at row `b0` is kept.
-    private func savedTanhC(step t: Int, firstRow b0: Int) -> UnsafeMutablePointer<Float> {
+    func savedTanhC(step t: Int, firstRow b0: Int) -> UnsafeMutablePointer<Float> {
         tanhC.base + ((t % savedSteps) * batch + b0) * units
     }
 

@@ -1,0 +1,138 @@
+import CRecurKernels
+import Foundation
+
+/// Inference on a few batch rows (single samples) with the units split across threads instead of the
+/// rows: a batch of one gives threads nothing to share, so each thread takes a slice of the units — its
+/// columns of every gate — and the threads meet after every step (`StepBarrier`), since each needs all
+/// of hₜ₋₁ for the next. Each thread then reads only its slice of U, from its own core's cache: a
+/// 64-unit LSTM's U is 64 KiB, larger than a core's L1, and a thread's half is 32 KiB.
+enum UnitSplit {
+    /// The most batch rows that split by units (`recur_gemm_few_rows`' products); more rows split by rows.
+    static let mostRows = 4
+    /// The fewest units of a slice: fewer make the step products too short to pay for the meeting.
+    static let fewestUnits = 16
+
+    /// How many forward passes have run split by units (for tests: a pass falls back to rows when the
+    /// worker threads are busy).
+    static var completedPasses: Int {
+        passLock.lock(); defer { passLock.unlock() }
+        return passes
+    }
+    private static let passLock = NSLock()
+    nonisolated(unsafe) private static var passes = 0
+
+    /// The units' slices, one a thread, each a multiple of 8 units but the last; nil for more than
+    /// `mostRows` rows, one thread, or too few units for two slices.
+    static func slices(units: Int, rows: Int, threads: Int) -> [Range<Int>]? {
+        guard rows <= mostRows else { return nil }
+        let parts = Swift.min(threads, units / fewestUnits)
+        guard parts > 1 else { return nil }
+        let width = (units + parts - 1) / parts
+        let aligned = (width + 7) / 8 * 8
+        let slices = stride(from: 0, to: units, by: aligned).map { $0..<Swift.min(units, $0 + aligned) }
+        return slices.count > 1 ? slices : nil
+    }
+
+    /// The forward time loop of an inference pass split by units, when `stepper` can and `slices` gives
+    /// slices for this shape and the threads are free; false, having run nothing, otherwise.
+    /// `projection` holds every step's x·W + b, (time, batch, gateWidth); `carry(k, t)` is where carry k
+    /// of step t goes (t = −1: the initial state), (batch, units) each. A masked row's slice of the carries
+    /// is copied forward by the thread that owns the slice.
+    static func forward(_ stepper: any RecurrenceStepper, projection: UnsafeMutablePointer<Float>, batch: Int, time: Int,
+                        units: Int, gateWidth: Int, carries: Int, steps: StepMask,
+                        carry: (Int, Int) -> UnsafeMutablePointer<Float>) -> Bool {
+        guard let splitting = stepper as? UnitSplittingStepper,
+              let slices = slices(units: units, rows: batch, threads: Parallelism.threads) else { return false }
+        splitting.prepare(slices: slices, rows: batch)
+        let barrier = StepBarrier(parties: slices.count)
+        let ran = parallelPartsTogether(slices.count) { part in
+            splitting.prepareSlice(part)
+            let slice = slices[part]
+            for t in 0..<time {
+                splitting.forward(step: t, rows: batch, slice: part, projection: projection + t * batch * gateWidth,
+                                  previous: StepCarries(carries) { UnsafePointer(carry($0, t - 1)) },
+                                  current: StepCarries(carries) { carry($0, t) })
+                for b in steps.maskedRows(step: t, in: 0..<batch) {
+                    for k in 0..<carries {
+                        let row = b * units + slice.lowerBound
+                        (carry(k, t) + row).update(from: carry(k, t - 1) + row, count: slice.count)
+                    }
+                }
+                // Step t + 1 reads every slice's hₜ, and (with two steps' carries kept in turn) writes
+                // where step t read: no thread goes on before all are done with step t.
+                barrier.wait()
+            }
+        }
+        if ran {
+            passLock.lock()
+            passes += 1
+            passLock.unlock()
+        }
+        return ran
+    }
+}
+
+/// A stepper whose inference step can be split by units (`UnitSplit`): before the region the driver
+/// hands it the slices, then each thread prepares its slice and runs its units' part of every step.
+protocol UnitSplittingStepper: RecurrenceStepper {
+    /// Makes room for `slices` over `rows` rows (called once, before the threads start).
+    func prepare(slices: [Range<Int>], rows: Int)
+
+    /// Readies slice `part` (called on the thread that runs it, before its first step).
+    func prepareSlice(_ part: Int)
+
+    /// Step `t` for slice `part`'s units of all `n` rows: from the step's projection (n × G, every
+    /// unit's) and all of the previous carries, writes the slice's units of the current carries.
+    func forward(step t: Int, rows n: Int, slice part: Int, projection: UnsafePointer<Float>,
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>)
+}
+
+/// One thread's units of an LSTM step: U's columns of those units in each gate, packed side by side
+/// (units × 4·width), and the rows' pre-activations of those columns.
+final class LSTMUnitSlice {
+    let units: Range<Int>
+    let kernel: Tensor
+    let preactivations: Tensor
+
+    init(units: Range<Int>, inputs: Int, rows: Int) {
+        self.units = units
+        kernel = Tensor(uninitializedShape: [inputs, 4 * units.count])
+        preactivations = Tensor(uninitializedShape: [rows, 4 * units.count])
+    }
+
+    /// Copies the slice's columns of U (inputs × 4·allUnits, gates [i, f, c, o]).
+    func pack(_ recurrentKernel: Tensor) {
+        let (inputs, all, width) = (recurrentKernel.shape[0], recurrentKernel.shape[1] / 4, units.count)
+        for p in 0..<inputs {
+            for g in 0..<4 {
+                (kernel.base + (p * 4 + g) * width).update(from: recurrentKernel.base + p * 4 * all + g * all + units.lowerBound, count: width)
+            }
+        }
+    }
+}
+
+extension LSTMStepper: UnitSplittingStepper {
+    func prepare(slices: [Range<Int>], rows: Int) {
+        unitSlices = slices.map { LSTMUnitSlice(units: $0, inputs: units, rows: rows) }
+    }
+
+    func prepareSlice(_ part: Int) { unitSlices[part].pack(recurrentKernel) }
+
+    /// z = projection + hₜ₋₁·U for the slice's columns (one few-row product), then the gates of its units.
+    func forward(step t: Int, rows n: Int, slice part: Int, projection: UnsafePointer<Float>,
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
+        let slice = unitSlices[part]
+        let (u0, width) = (slice.units.lowerBound, slice.units.count)
+        let z = slice.preactivations.base
+        for b in 0..<n {
+            for g in 0..<4 { (z + (b * 4 + g) * width).update(from: projection + (b * 4 + g) * units + u0, count: width) }
+        }
+        gemm(previous[0], transposeA: false, slice.kernel.base, transposeB: false, z, m: n, n: 4 * width, k: units, beta: 1,
+             descending: t % 2 == 1)
+        for b in 0..<n {
+            let unit = b * units + u0
+            recur_lstm_gates_forward(z + b * 4 * width, previous[1] + unit, current[1] + unit, savedTanhC(step: t, firstRow: b) + u0,
+                                     current[0] + unit, 1, width)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import RecurTensor
+
+/// A few rows' LSTM inference split by units across threads (`UnitSplit`) computes what the same
+/// recurrence computes split by rows, which it runs when it records for a backward pass.
+@Suite("Inference split by units")
+struct UnitSplitTests {
+    @Test func slicesAreMultiplesOfEightUnitsOnePerThread() {
+        #expect(UnitSplit.slices(units: 64, rows: 1, threads: 2) == [0..<32, 32..<64])
+        #expect(UnitSplit.slices(units: 40, rows: 4, threads: 2) == [0..<24, 24..<40])
+        #expect(UnitSplit.slices(units: 100, rows: 1, threads: 8) == [0..<24, 24..<48, 48..<72, 72..<96, 96..<100])
+        #expect(UnitSplit.slices(units: 64, rows: 5, threads: 2) == nil, "more rows split by rows")
+        #expect(UnitSplit.slices(units: 31, rows: 1, threads: 2) == nil, "too few units for two slices")
+        #expect(UnitSplit.slices(units: 64, rows: 1, threads: 1) == nil, "one thread")
+    }
+
+    static func random(_ shape: [Int], seed: UInt64) -> Tensor {
+        var generator = SeededGenerator(seed: seed)
+        return Tensor.randomUniform(shape, low: -0.5, high: 0.5, generator: &generator)
+    }
+
+    /// Every row count that splits, units that split evenly and unevenly, both directions, with a mask
+    /// whose rows skip different steps; outputs, last output and both final states.
+    @Test(arguments: [1, 2, 3, 4], [40, 64])
+    func splitByUnitsMatchesSplitByRows(rows: Int, units: Int) throws {
+        let (time, features) = (9, 5)
+        let seed = UInt64(rows * 100 + units)
+        let x = Self.random([rows, time, features], seed: seed)
+        let kernel = Self.random([features, 4 * units], seed: seed + 1), recurrent = Self.random([units, 4 * units], seed: seed + 2)
+        let bias = Self.random([4 * units], seed: seed + 3)
+        let states = [Self.random([rows, units], seed: seed + 4), Self.random([rows, units], seed: seed + 5)]
+        let mask = try Tensor(shape: [rows, time], scalars: (0..<rows * time).map { Float(($0 % (rows + 2)) == 1 ? 0 : 1) })
+        #expect(UnitSplit.slices(units: units, rows: rows, threads: 2) != nil)
+        for reverse in [false, true] {
+            for masked in [false, true] {
+                func run(recording: Bool) throws -> RecurrenceOutputs {
+                    // A recurrent kernel that requires a gradient makes the forward pass save for a backward
+                    // pass, which never splits by units.
+                    try Tensor.recurrence(.lstm, x, kernel: kernel, recurrentKernel: recording ? recurrent.requiringGradient() : recurrent,
+                                          bias: bias, initialStates: states, mask: masked ? mask : nil, reverse: reverse)
+                }
+                // A pass falls back to rows while another test's region holds the worker threads: retried,
+                // a millisecond apart for up to about 3 s, until one has split (another test's split pass
+                // could count too, rarely).
+                var split = try GradientRecording.disabled { try run(recording: false) }
+                var didSplit = false
+                for attempt in 0..<3000 where !didSplit && Parallelism.threads > 1 {
+                    if attempt > 0 { Thread.sleep(forTimeInterval: 0.001) }
+                    let before = UnitSplit.completedPasses
+                    split = try GradientRecording.disabled { try run(recording: false) }
+                    didSplit = UnitSplit.completedPasses > before
+                }
+                let rowsPath = try run(recording: true)
+                let label = "rows \(rows) units \(units) reverse \(reverse) masked \(masked)"
+                #expect(didSplit || Parallelism.threads == 1, "\(label): never split by units")
+                let pairs = [(split.sequence!, rowsPath.sequence!), (split.last, rowsPath.last),
+                             (split.finalStates[0], rowsPath.finalStates[0]), (split.finalStates[1], rowsPath.finalStates[1])]
+                for (a, b) in pairs {
+                    let difference = zip(try a.hostScalars(), try b.hostScalars()).map { abs($0 - $1) }.max() ?? 0
+                    #expect(difference <= 1e-6, "\(label): differs by \(difference)")
+                }
+            }
+        }
+    }
+}
