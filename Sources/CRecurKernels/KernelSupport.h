@@ -84,18 +84,29 @@ static inline int recur_has_avx512(void) {
     return known;
 }
 
+/* The vector forms' shared core, for W = 256 (AVX2) or 512 (AVX-512) bits: from x and n = round(x/ln2),
+   p = e^r for r = x − n·ln2 (reduced with ln2 split in two, as fast_expf, and the same polynomial),
+   so that e^x = p·2^n. */
+#define VECTOR_OP(W, op) _mm##W##_##op
+#define EXP_OF_REDUCED(W, x, n, p)                                                                \
+    do {                                                                                          \
+        __typeof__(x) r_ = VECTOR_OP(W, fnmadd_ps)(n, VECTOR_OP(W, set1_ps)(0.693359375f), x);    \
+        r_ = VECTOR_OP(W, fnmadd_ps)(n, VECTOR_OP(W, set1_ps)(-2.12194440e-4f), r_);              \
+        p = VECTOR_OP(W, set1_ps)(1.9875691500e-4f);                                              \
+        p = VECTOR_OP(W, fmadd_ps)(p, r_, VECTOR_OP(W, set1_ps)(1.3981999507e-3f));               \
+        p = VECTOR_OP(W, fmadd_ps)(p, r_, VECTOR_OP(W, set1_ps)(8.3334519073e-3f));               \
+        p = VECTOR_OP(W, fmadd_ps)(p, r_, VECTOR_OP(W, set1_ps)(4.1665795894e-2f));               \
+        p = VECTOR_OP(W, fmadd_ps)(p, r_, VECTOR_OP(W, set1_ps)(1.6666665459e-1f));               \
+        p = VECTOR_OP(W, fmadd_ps)(p, r_, VECTOR_OP(W, set1_ps)(5.0000001201e-1f));               \
+        p = VECTOR_OP(W, fmadd_ps)(p, VECTOR_OP(W, mul_ps)(r_, r_),                               \
+                                   VECTOR_OP(W, add_ps)(r_, VECTOR_OP(W, set1_ps)(1.0f)));        \
+    } while (0)
+
 AVX512_TARGET static inline __m512 exp_avx512(__m512 x) {
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512 p;
+    EXP_OF_REDUCED(512, x, n, p);
     return _mm512_scalef_ps(p, n);
 }
 
@@ -119,15 +130,8 @@ AVX2_TARGET static inline __m256 exp_avx2(__m256 x) {
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.3f));
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256 p;
+    EXP_OF_REDUCED(256, x, n, p);
     __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
 }
