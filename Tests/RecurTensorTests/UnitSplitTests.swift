@@ -8,10 +8,11 @@ import Testing
 struct UnitSplitTests {
     @Test func slicesAreMultiplesOfEightUnitsOnePerThread() {
         #expect(UnitSplit.slices(units: 64, rows: 1, threads: 2) == [0..<32, 32..<64])
-        #expect(UnitSplit.slices(units: 40, rows: 4, threads: 2) == [0..<24, 24..<40])
-        #expect(UnitSplit.slices(units: 100, rows: 1, threads: 8) == [0..<24, 24..<48, 48..<72, 72..<96, 96..<100])
+        #expect(UnitSplit.slices(units: 64, rows: 1, threads: 8) == [0..<32, 32..<64])
+        #expect(UnitSplit.slices(units: 72, rows: 4, threads: 2) == [0..<40, 40..<72])
+        #expect(UnitSplit.slices(units: 100, rows: 1, threads: 8) == [0..<40, 40..<80, 80..<100])
         #expect(UnitSplit.slices(units: 64, rows: 5, threads: 2) == nil, "more rows split by rows")
-        #expect(UnitSplit.slices(units: 31, rows: 1, threads: 2) == nil, "too few units for two slices")
+        #expect(UnitSplit.slices(units: 63, rows: 1, threads: 2) == nil, "too few units for two slices")
         #expect(UnitSplit.slices(units: 64, rows: 1, threads: 1) == nil, "one thread")
     }
 
@@ -22,7 +23,7 @@ struct UnitSplitTests {
 
     /// Every row count that splits, units that split evenly and unevenly, both directions, with a mask
     /// whose rows skip different steps; outputs, last output and both final states.
-    @Test(arguments: [1, 2, 3, 4], [40, 64])
+    @Test(arguments: [1, 2, 3, 4], [72, 64])
     func splitByUnitsMatchesSplitByRows(rows: Int, units: Int) throws {
         let (time, features) = (9, 5)
         let seed = UInt64(rows * 100 + units)

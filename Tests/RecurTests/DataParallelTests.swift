@@ -8,7 +8,8 @@ let mpirunPath: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { F
 /// Data-parallel `fit` over MPI: `recur-mpi-check` (Sources/RecurMPICheck) trains the guide's model
 /// with synchronized BatchNormalization for 20 steps, once as one plain process and then under
 /// `mpirun -np 1/2/3`, on loopback only. MPI is never initialised in the test process itself.
-@Suite("Data-parallel fit over MPI", .enabled(if: mpirunPath != nil, "needs Open MPI's mpirun (openmpi-bin)"))
+/// Serialized: several mpirun jobs at once, each starting daemons, made Open MPI's launch fail under load.
+@Suite("Data-parallel fit over MPI", .serialized, .enabled(if: mpirunPath != nil, "needs Open MPI's mpirun (openmpi-bin)"))
 struct DataParallelTests {
     static let mpirun = mpirunPath
     static let check = BackupAndRestoreTests.recur.deletingLastPathComponent().appendingPathComponent("RecurMPICheck")
@@ -92,9 +93,14 @@ struct DataParallelTests {
         let reference = try Self.train(ranks: nil, in: dir)[0]
         let fakessh = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/fakessh").path
-        let (status, _, errorTail) = try Self.run([Self.mpirun!, "--timeout", "60", "--mca", "plm_rsh_agent", fakessh, "--mca", "routed", "direct", "-H", "127.0.0.2:1,127.0.0.3:1",
-                                        "-np", "2", "--bind-to", "none", "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo",
-                                        Self.check.path, dir.path, "--distributed"])
+        let launch = [Self.mpirun!, "--timeout", "60", "--mca", "plm_rsh_agent", fakessh, "--mca", "routed", "direct", "-H", "127.0.0.2:1,127.0.0.3:1",
+                      "-np", "2", "--bind-to", "none", "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo",
+                      Self.check.path, dir.path, "--distributed"]
+        var (status, _, errorTail) = try Self.run(launch)
+        // Open MPI's launch itself can lose a daemon under load (exit 213, "does not know how to route a
+        // message to the specified daemon", in one of five full test runs on a two-core machine, with routed=direct):
+        // such a launch, which never ran Recur, is tried once more.
+        if status == 213, errorTail.contains("does not know how to route") { (status, _, errorTail) = try Self.run(launch) }
         try #require(status == 0, "the two-host job exited with \(status):\n\(errorTail)")
         let weights = try (0..<2).map { rank in
             let arrays = try NumpyFile.loadNpz(path: dir.appendingPathComponent("rank-\(rank).npz").path)

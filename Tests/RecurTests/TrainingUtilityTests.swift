@@ -143,7 +143,7 @@ struct OptimizerExtensionTests {
     /// A variable's value and its optimizer slots are updated where they are kept: an update made a local
     /// copy of the value first, which shared its storage and so copied every weight at every step.
     @Test func updatesWriteTheVariablesStorageInPlace() throws {
-        let v = Variable(name: "w", value: try Tensor([1, 2, 3]))
+        let v = Variable(name: "w", value: Tensor([1, 2, 3]))
         let optimizer = SGD(learningRate: 0.5, momentum: 0.9)
         try optimizer.apply([Tensor.ones([3])], to: [v])
         func address(_ t: Tensor) throws -> UnsafePointer<Float>? { try t.withUnsafeBufferPointer { $0.baseAddress } }

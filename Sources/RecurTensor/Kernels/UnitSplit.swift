@@ -9,8 +9,9 @@ import Foundation
 enum UnitSplit {
     /// The most batch rows that split by units (`recur_gemm_few_rows`' products); more rows split by rows.
     static let mostRows = 4
-    /// The fewest units of a slice: fewer make the step products too short to pay for the meeting.
-    static let fewestUnits = 16
+    /// The fewest units of a slice: fewer make each thread's step too short to pay for the meeting
+    /// (measured only for two threads of 32 units; 64-unit LSTMs on more cores still take two).
+    static let fewestUnits = 32
 
     /// How many forward passes have run split by units (for tests: a pass falls back to rows when the
     /// worker threads are busy).
