@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import RecurTensor
 
-/// A few rows' LSTM inference split by units across threads (`UnitSplit`) computes what the same
-/// recurrence computes split by rows, which it runs when it records for a backward pass.
+/// A few rows' LSTM and GRU inference split by units across threads (`UnitSplit`) computes what the
+/// same recurrence computes split by rows, which it runs when it records for a backward pass.
 @Suite("Inference split by units")
 struct UnitSplitTests {
     @Test func slicesAreMultiplesOfEightUnitsOnePerThread() {
@@ -22,15 +22,15 @@ struct UnitSplitTests {
     }
 
     /// Every row count that splits, units that split evenly and unevenly, both directions, with a mask
-    /// whose rows skip different steps; outputs, last output and both final states.
-    @Test(arguments: [1, 2, 3, 4], [72, 64])
-    func splitByUnitsMatchesSplitByRows(rows: Int, units: Int) throws {
-        let (time, features) = (9, 5)
-        let seed = UInt64(rows * 100 + units)
+    /// whose rows skip different steps; outputs, last output and the final states.
+    @Test(arguments: [RecurrenceKind.lstm, .gru(resetAfter: true)], [(1, 72), (2, 64), (3, 72), (4, 64), (1, 64), (4, 72)])
+    func splitByUnitsMatchesSplitByRows(kind: RecurrenceKind, shape: (rows: Int, units: Int)) throws {
+        let ((rows, units), (time, features), gates) = (shape, (9, 5), kind.gatesPerUnit)
+        let seed = UInt64(rows * 100 + units + 7 * gates)
         let x = Self.random([rows, time, features], seed: seed)
-        let kernel = Self.random([features, 4 * units], seed: seed + 1), recurrent = Self.random([units, 4 * units], seed: seed + 2)
-        let bias = Self.random([4 * units], seed: seed + 3)
-        let states = [Self.random([rows, units], seed: seed + 4), Self.random([rows, units], seed: seed + 5)]
+        let kernel = Self.random([features, gates * units], seed: seed + 1), recurrent = Self.random([units, gates * units], seed: seed + 2)
+        let bias = Self.random(kind.biasShape(gateWidth: gates * units), seed: seed + 3)
+        let states = (0..<kind.carryCount).map { Self.random([rows, units], seed: seed + 4 + UInt64($0)) }
         let mask = try Tensor(shape: [rows, time], scalars: (0..<rows * time).map { Float(($0 % (rows + 2)) == 1 ? 0 : 1) })
         #expect(UnitSplit.slices(units: units, rows: rows, threads: 2) != nil)
         for reverse in [false, true] {
@@ -38,7 +38,7 @@ struct UnitSplitTests {
                 func run(recording: Bool) throws -> RecurrenceOutputs {
                     // A recurrent kernel that requires a gradient makes the forward pass save for a backward
                     // pass, which never splits by units.
-                    try Tensor.recurrence(.lstm, x, kernel: kernel, recurrentKernel: recording ? recurrent.requiringGradient() : recurrent,
+                    try Tensor.recurrence(kind, x, kernel: kernel, recurrentKernel: recording ? recurrent.requiringGradient() : recurrent,
                                           bias: bias, initialStates: states, mask: masked ? mask : nil, reverse: reverse)
                 }
                 // A pass falls back to rows while another test's region holds the worker threads: retried,
@@ -53,10 +53,10 @@ struct UnitSplitTests {
                     didSplit = UnitSplit.completedPasses > before
                 }
                 let rowsPath = try run(recording: true)
-                let label = "rows \(rows) units \(units) reverse \(reverse) masked \(masked)"
+                let label = "\(kind) rows \(rows) units \(units) reverse \(reverse) masked \(masked)"
                 #expect(didSplit || Parallelism.threads == 1, "\(label): never split by units")
-                let pairs = [(split.sequence!, rowsPath.sequence!), (split.last, rowsPath.last),
-                             (split.finalStates[0], rowsPath.finalStates[0]), (split.finalStates[1], rowsPath.finalStates[1])]
+                let pairs = [(split.sequence!, rowsPath.sequence!), (split.last, rowsPath.last)] + Array(zip(split.finalStates, rowsPath.finalStates))
+                #expect(split.finalStates.count == kind.carryCount)
                 for (a, b) in pairs {
                     let difference = zip(try a.hostScalars(), try b.hostScalars()).map { abs($0 - $1) }.max() ?? 0
                     #expect(difference <= 1e-6, "\(label): differs by \(difference)")

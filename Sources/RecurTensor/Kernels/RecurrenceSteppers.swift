@@ -48,7 +48,7 @@ final class LSTMStepper: InputProjectingStepper {
     private let tanhC: Tensor
     private let savedSteps: Int
     /// The threads' slices of the units when a few rows' inference splits by units (`UnitSplit`).
-    var unitSlices: [LSTMUnitSlice] = []
+    var unitSlices: [UnitSlice] = []
 
     init(recurrentKernel: Tensor, inputKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached
@@ -96,16 +96,19 @@ final class LSTMStepper: InputProjectingStepper {
 /// The GRU in its `resetAfter` (cuDNN) form: hproj = hₜ₋₁·U + b_rec by one GEMM, then the gates in one
 /// pass (`recur_gru_gates_forward`). Bias (2, 3U) = [input bias; recurrent bias].
 final class GRUStepper: RecurrenceStepper {
-    private let recurrentKernel: Tensor
-    private let recurrentBias: Tensor
+    let recurrentKernel: Tensor
+    let recurrentBias: Tensor
     private let forwardMatrix: StepMatrix
     private var backwardMatrix: StepMatrix?
-    private let units: Int, batch: Int
+    let units: Int
+    private let batch: Int
     private let rowsPerProduct: Int
     /// hₜ₋₁·U + b_rec and the activations [z, r, ĥ] of every saved step, (savedSteps, batch, 3U) each.
     private let hproj: Tensor, act: Tensor
     private var dhproj: Tensor?
     private let savedSteps: Int
+    /// The threads' slices of the units when a few rows' inference splits by units (`UnitSplit`).
+    var unitSlices: [UnitSlice] = []
 
     init(recurrentKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached

@@ -1,8 +1,8 @@
 import CRecurKernels
 import Foundation
 
-/// Inference on a few batch rows (single samples) with the units split across threads instead of the
-/// rows: a batch of one gives threads nothing to share, so each thread takes a slice of the units — its
+/// Inference on a few batch rows (single samples) of an LSTM or a GRU (`resetAfter`) with the units
+/// split across threads instead of the rows: a batch of one gives threads nothing to share, so each thread takes a slice of the units — its
 /// columns of every gate — and the threads meet after every step (`StepBarrier`), since each needs all
 /// of hₜ₋₁ for the next. Each thread then reads only its slice of U, from its own core's cache: a
 /// 64-unit LSTM's U is 64 KiB, larger than a core's L1, and a thread's half is 32 KiB.
@@ -74,13 +74,15 @@ enum UnitSplit {
 }
 
 /// A stepper whose inference step can be split by units (`UnitSplit`): before the region the driver
-/// hands it the slices, then each thread prepares its slice and runs its units' part of every step.
+/// makes its slices, then each thread packs its slice of U and runs its units' part of every step.
 protocol UnitSplittingStepper: RecurrenceStepper {
-    /// Makes room for `slices` over `rows` rows (called once, before the threads start).
-    func prepare(slices: [Range<Int>], rows: Int)
-
-    /// Readies slice `part` (called on the thread that runs it, before its first step).
-    func prepareSlice(_ part: Int)
+    /// The recurrent kernel U, (units, gates·units).
+    var recurrentKernel: Tensor { get }
+    var units: Int { get }
+    /// A slice's gates per unit and the scratch buffers its steps need.
+    var sliceLayout: (gates: Int, scratchBuffers: Int) { get }
+    /// The threads' slices (`prepare`).
+    var unitSlices: [UnitSlice] { get set }
 
     /// Step `t` for slice `part`'s units of all `n` rows: from the step's projection (n × G, every
     /// unit's) and all of the previous carries, writes the slice's units of the current carries.
@@ -88,52 +90,92 @@ protocol UnitSplittingStepper: RecurrenceStepper {
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>)
 }
 
-/// One thread's units of an LSTM step: U's columns of those units in each gate, packed side by side
-/// (units × 4·width), and the rows' pre-activations of those columns.
-final class LSTMUnitSlice {
-    let units: Range<Int>
-    let kernel: Tensor
-    let preactivations: Tensor
-
-    init(units: Range<Int>, inputs: Int, rows: Int) {
-        self.units = units
-        kernel = Tensor(uninitializedShape: [inputs, 4 * units.count])
-        preactivations = Tensor(uninitializedShape: [rows, 4 * units.count])
+extension UnitSplittingStepper {
+    /// Makes room for `slices` over `rows` rows (called once, before the threads start).
+    func prepare(slices: [Range<Int>], rows: Int) {
+        let layout = sliceLayout
+        unitSlices = slices.map { UnitSlice(units: $0, gates: layout.gates, inputs: units, rows: rows, scratchBuffers: layout.scratchBuffers) }
     }
 
-    /// Copies the slice's columns of U (inputs × 4·allUnits, gates [i, f, c, o]).
-    func pack(_ recurrentKernel: Tensor) {
-        let (inputs, all, width) = (recurrentKernel.shape[0], recurrentKernel.shape[1] / 4, units.count)
-        for p in 0..<inputs {
-            for g in 0..<4 {
-                (kernel.base + (p * 4 + g) * width).update(from: recurrentKernel.base + p * 4 * all + g * all + units.lowerBound, count: width)
+    /// Packs slice `part`'s columns of U (called on the thread that runs it, before its first step).
+    func prepareSlice(_ part: Int) { unitSlices[part].pack(recurrentKernel) }
+}
+
+/// One thread's units of a gated step: a matrix's columns of those units in each of its `gates` gates,
+/// packed side by side (rows × gates·width), and scratch rows of that width for the step's values.
+final class UnitSlice {
+    let units: Range<Int>
+    let gates: Int
+    let kernel: Tensor
+    /// (rows, gates·width) each: the step's pre-activations, and for the GRU its recurrent products and
+    /// activations.
+    let scratch: [Tensor]
+
+    init(units: Range<Int>, gates: Int, inputs: Int, rows: Int, scratchBuffers: Int) {
+        self.units = units
+        self.gates = gates
+        kernel = Tensor(uninitializedShape: [inputs, gates * units.count])
+        scratch = (0..<scratchBuffers).map { _ in Tensor(uninitializedShape: [rows, gates * units.count]) }
+    }
+
+    /// Copies the slice's columns of a (count × gates·allUnits) row-major matrix into `to` (count × gates·width).
+    func gather(_ matrix: UnsafePointer<Float>, rows count: Int, allUnits: Int, to: UnsafeMutablePointer<Float>) {
+        let width = units.count
+        for p in 0..<count {
+            for g in 0..<gates {
+                (to + (p * gates + g) * width).update(from: matrix + (p * gates + g) * allUnits + units.lowerBound, count: width)
             }
         }
+    }
+
+    /// Packs the slice's columns of U (inputs × gates·allUnits).
+    func pack(_ recurrentKernel: Tensor) {
+        gather(recurrentKernel.base, rows: recurrentKernel.shape[0], allUnits: recurrentKernel.shape[1] / gates, to: kernel.base)
+    }
+
+    /// out += h·U for the slice's columns: `rows` rows of h (inputs floats each) into (rows × gates·width),
+    /// one few-row product reading U's rows last to first at odd steps (`recur_gemm_few_rows`).
+    func addProduct(of h: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>, step t: Int) {
+        gemm(h, transposeA: false, kernel.base, transposeB: false, out, m: rows, n: kernel.shape[1], k: kernel.shape[0], beta: 1,
+             descending: t % 2 == 1)
     }
 }
 
 extension LSTMStepper: UnitSplittingStepper {
-    func prepare(slices: [Range<Int>], rows: Int) {
-        unitSlices = slices.map { LSTMUnitSlice(units: $0, inputs: units, rows: rows) }
-    }
-
-    func prepareSlice(_ part: Int) { unitSlices[part].pack(recurrentKernel) }
+    var sliceLayout: (gates: Int, scratchBuffers: Int) { (4, 1) }
 
     /// z = projection + hₜ₋₁·U for the slice's columns (one few-row product), then the gates of its units.
     func forward(step t: Int, rows n: Int, slice part: Int, projection: UnsafePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         let slice = unitSlices[part]
         let (u0, width) = (slice.units.lowerBound, slice.units.count)
-        let z = slice.preactivations.base
-        for b in 0..<n {
-            for g in 0..<4 { (z + (b * 4 + g) * width).update(from: projection + (b * 4 + g) * units + u0, count: width) }
-        }
-        gemm(previous[0], transposeA: false, slice.kernel.base, transposeB: false, z, m: n, n: 4 * width, k: units, beta: 1,
-             descending: t % 2 == 1)
+        let z = slice.scratch[0].base
+        slice.gather(projection, rows: n, allUnits: units, to: z)
+        slice.addProduct(of: previous[0], rows: n, into: z, step: t)
         for b in 0..<n {
             let unit = b * units + u0
             recur_lstm_gates_forward(z + b * 4 * width, previous[1] + unit, current[1] + unit, savedTanhC(step: t, firstRow: b) + u0,
                                      current[0] + unit, 1, width)
+        }
+    }
+}
+
+extension GRUStepper: UnitSplittingStepper {
+    var sliceLayout: (gates: Int, scratchBuffers: Int) { (3, 3) }
+
+    /// hproj = hₜ₋₁·U + b_rec for the slice's columns (one few-row product), then the gates of its units
+    /// from the slice's columns of the projection.
+    func forward(step t: Int, rows n: Int, slice part: Int, projection: UnsafePointer<Float>,
+                 previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
+        let slice = unitSlices[part]
+        let (u0, width) = (slice.units.lowerBound, slice.units.count)
+        let (xproj, hproj, activations) = (slice.scratch[0].base, slice.scratch[1].base, slice.scratch[2].base)
+        slice.gather(projection, rows: n, allUnits: units, to: xproj)
+        for b in 0..<n { slice.gather(recurrentBias.base, rows: 1, allUnits: units, to: hproj + b * 3 * width) }
+        slice.addProduct(of: previous[0], rows: n, into: hproj, step: t)
+        for b in 0..<n {
+            recur_gru_gates_forward(xproj + b * 3 * width, hproj + b * 3 * width, previous[0] + b * units + u0,
+                                    activations + b * 3 * width, current[0] + b * units + u0, 1, width)
         }
     }
 }
