@@ -13,6 +13,9 @@ enum UnitSplit {
     /// (measured only for two threads of 32 units; 64-unit LSTMs on more cores still take two).
     static let fewestUnits = 32
 
+    /// The CPUs this process may run on (its affinity mask, read once).
+    static let usableCPUs = Int(recur_usable_cpu_count())
+
     /// How many forward passes have run split by units (for tests: a pass falls back to rows when the
     /// worker threads are busy).
     static var completedPasses: Int {
@@ -42,8 +45,10 @@ enum UnitSplit {
     static func forward(_ stepper: any RecurrenceStepper, projection: UnsafeMutablePointer<Float>, batch: Int, time: Int,
                         units: Int, gateWidth: Int, carries: Int, steps: StepMask,
                         carry: (Int, Int) -> UnsafeMutablePointer<Float>) -> Bool {
+        // Threads that wait for each other at every step need a CPU each: never more of them than this
+        // process may run on, even when `Parallelism.threads` asks for more.
         guard let splitting = stepper as? UnitSplittingStepper,
-              let slices = slices(units: units, rows: batch, threads: Parallelism.threads) else { return false }
+              let slices = slices(units: units, rows: batch, threads: Swift.min(Parallelism.threads, usableCPUs)) else { return false }
         splitting.prepare(slices: slices, rows: batch)
         let barrier = StepBarrier(parties: slices.count)
         let ran = parallelPartsTogether(slices.count) { part in
