@@ -2,10 +2,11 @@ import CRecurKernels
 import Foundation
 
 /// Inference on a few batch rows (single samples) of an LSTM or a GRU (`resetAfter`) with the units
-/// split across threads instead of the rows: a batch of one gives threads nothing to share, so each thread takes a slice of the units — its
-/// columns of every gate — and the threads meet after every step (`StepBarrier`), since each needs all
-/// of hₜ₋₁ for the next. Each thread then reads only its slice of U, from its own core's cache: a
-/// 64-unit LSTM's U is 64 KiB, larger than a core's L1, and a thread's half is 32 KiB.
+/// split across threads instead of the rows: a batch of one gives threads nothing to share, so each
+/// thread takes a slice of the units — its columns of every gate — and the threads meet after every
+/// step (`StepBarrier`), since each needs all of hₜ₋₁ for the next. Each thread then reads only its
+/// slice of U, from its own core's cache: a 64-unit LSTM's U is 64 KiB, larger than a core's L1, and a
+/// thread's half is 32 KiB.
 enum UnitSplit {
     /// The most batch rows that split by units (`recur_gemm_few_rows`' products); more rows split by rows.
     static let mostRows = 4
