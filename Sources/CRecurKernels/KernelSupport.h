@@ -122,6 +122,7 @@ AVX512_TARGET static inline __m512 tanh_avx512(__m512 x) {
     __m512 e = exp_avx512(_mm512_mul_ps(_mm512_set1_ps(-2.0f), x));
     return _mm512_fmsub_ps(two, _mm512_div_ps(one, _mm512_add_ps(one, e)), one);
 }
+
 /* AVX2 forms of the same, for the kernels' AVX2 paths (CPUs without AVX-512, such as AMD's Zen 3):
    2^n is assembled in the exponent bits, so x is clamped to [-87, 88.3] first, as in fast_expf. */
 #define AVX2_TARGET __attribute__((target("avx2,fma")))

@@ -47,6 +47,17 @@ typedef struct {
     float *c; float *h; float *gates; float *tanh_c; long units; long rows;
 } StepOperands;
 
+/* The rows of a tile `height` rows high from row r0, of which the first `rows` exist: their indices and
+   their rows of x and hₜ₋₁; rows past `rows` repeat the last one (computed, never stored). */
+static inline void tile_rows(const StepOperands *s, long r0, int rows, int height, long *row, const float **x_rows,
+                             const float **h_rows) {
+    for (int r = 0; r < height; r++) {
+        row[r] = r0 + (r < rows ? r : rows - 1);
+        x_rows[r] = s->x + row[r] * s->ldx;
+        h_rows[r] = s->h_prev + row[r] * s->units;
+    }
+}
+
 /* acc[r][g] += Σₚ a_r[p] · panel[p][g] over k, for the tile's rows `a` (row pointers). */
 #define ACCUMULATE_PRODUCTS(a, panel, k)                                                          \
     for (long p = 0; p < (k); p++) {                                                              \
@@ -97,11 +108,7 @@ AVX512_TARGET static void lstm_step_tile(const StepOperands *s, long r0, int row
     const long U = s->units;
     const float *x_rows[STEP_ROWS], *h_rows[STEP_ROWS];
     long row[STEP_ROWS];
-    for (int r = 0; r < STEP_ROWS; r++) {
-        row[r] = r0 + (r < rows ? r : rows - 1);
-        x_rows[r] = s->x + row[r] * s->ldx;
-        h_rows[r] = s->h_prev + row[r] * U;
-    }
+    tile_rows(s, r0, rows, STEP_ROWS, row, x_rows, h_rows);
     __m512 acc[STEP_ROWS][GATES];
     for (int g = 0; g < GATES; g++) {
         const __m512 bias = _mm512_maskz_loadu_ps(lanes, s->bias + g * U + u0);
@@ -195,11 +202,7 @@ AVX2_TARGET static void lstm_step_tile_avx2(const StepOperands *s, long r0, int 
     const int full = U - unit0 >= HALF_BLOCK;
     const float *x_rows[STEP_ROWS_AVX2], *h_rows[STEP_ROWS_AVX2];
     long row[STEP_ROWS_AVX2];
-    for (int r = 0; r < STEP_ROWS_AVX2; r++) {
-        row[r] = r0 + (r < rows ? r : rows - 1);
-        x_rows[r] = s->x + row[r] * s->ldx;
-        h_rows[r] = s->h_prev + row[r] * U;
-    }
+    tile_rows(s, r0, rows, STEP_ROWS_AVX2, row, x_rows, h_rows);
     __m256 acc[STEP_ROWS_AVX2][GATES];
     for (int g = 0; g < GATES; g++) {
         const __m256 bias = load_lanes(s->bias + g * U + unit0, lanes, full);
