@@ -64,10 +64,9 @@ void recur_relu_backward(const float *x, const float *dy, float *dx, long n) {
     for (long k = 0; k < n; k++) dx[k] = x[k] > 0.0f ? dy[k] : 0.0f;
 }
 
-/* ROWS rows of C (at most 4) times a WIDTH-column block of B: the ROWS·WIDTH accumulators (16 zmm
-   registers) stay in registers over the whole k loop, so each B element is loaded once per call and C
-   is read and written once, instead of once per k. One row takes 256 columns, so B is read in whole
-   rows of 1 KiB for the common 4·64-unit gate width. `descending` reads B's rows last to first. */
+/* ROWS rows of C (at most 4) times a WIDTH-column block of B: the ROWS·WIDTH accumulators stay in
+   registers over the whole k loop, so each B element is loaded once per call and C is read and written
+   once, instead of once per k. `descending` reads B's rows last to first. */
 #define FEW_ROWS_KERNEL(ROWS, WIDTH)                                                              \
 static inline __attribute__((always_inline))                                                     \
 void few_rows_##ROWS##x##WIDTH(const float *a, long lda, const float *b, float *c, long n, long k, int accumulate, \
@@ -97,52 +96,92 @@ FEW_ROWS_KERNEL(1, 64)
 FEW_ROWS_KERNEL(2, 64)
 FEW_ROWS_KERNEL(3, 64)
 FEW_ROWS_KERNEL(4, 64)
+FEW_ROWS_KERNEL(2, 32)
+FEW_ROWS_KERNEL(3, 16)
+FEW_ROWS_KERNEL(4, 16)
+FEW_ROWS_KERNEL(1, 8)
+FEW_ROWS_KERNEL(2, 8)
+FEW_ROWS_KERNEL(3, 8)
+FEW_ROWS_KERNEL(4, 8)
+
+/* Columns j0..<j1 of `rows` rows, row by row, with C in memory (the columns past the last block). */
+static inline __attribute__((always_inline))
+void few_rows_columns(long rows, const float *a, long lda, const float *b, float *c, long n, long k, long j0, long j1,
+                      int accumulate, int descending) {
+    for (long i = 0; i < rows; i++) {
+        float *ci = c + i * n;
+        if (!accumulate) {
+            for (long j = j0; j < j1; j++) ci[j] = 0.0f;
+        }
+        for (long q = 0; q < k; q++) {
+            const long p = descending ? k - 1 - q : q;
+            const float aip = a[i * lda + p];
+            const float *bp = b + p * n;
+            VECTORIZE
+            for (long j = j0; j < j1; j++) ci[j] += aip * bp[j];
+        }
+    }
+}
+
+/* One block: `rows` rows times the `width` columns of B from bj, with the kernel of that shape (every
+   width few_rows_widths gives has one; any other shape would take the columns one by one). */
+static inline __attribute__((always_inline))
+void few_rows_block(long rows, long width, const float *a, long lda, const float *bj, float *cj, long n, long k,
+                    int accumulate, int descending) {
+#define FEW_ROWS_CASE(ROWS, WIDTH) \
+    if (rows == ROWS && width == WIDTH) { few_rows_##ROWS##x##WIDTH(a, lda, bj, cj, n, k, accumulate, descending); return; }
+    FEW_ROWS_CASE(1, 256) FEW_ROWS_CASE(2, 128) FEW_ROWS_CASE(1, 64) FEW_ROWS_CASE(2, 64)
+    FEW_ROWS_CASE(3, 64) FEW_ROWS_CASE(4, 64) FEW_ROWS_CASE(2, 32) FEW_ROWS_CASE(3, 16) FEW_ROWS_CASE(4, 16)
+    FEW_ROWS_CASE(1, 8) FEW_ROWS_CASE(2, 8) FEW_ROWS_CASE(3, 8) FEW_ROWS_CASE(4, 8)
+#undef FEW_ROWS_CASE
+    few_rows_columns(rows, a, lda, bj, cj, n, k, 0, width, accumulate, descending);
+}
+
+/* The column block widths for `rows` rows, widest first: as many accumulators as the vector registers
+   hold — 16 zmm with AVX-512; with 16 ymm (AVX2) or NEON's 32 q registers, 8 to 12 of them, the rest
+   left for a's broadcasts and B's loads: on a Zen 3 (AVX2), a 1 × 256 block spills its accumulators
+   to the stack and took 1.7 µs for k = 64 against 0.8 µs as four 1 × 64 blocks; 3 × 32 blocks took
+   2.5 µs for n = 256, 3 × 16 ones 1.6 µs. */
+static void few_rows_widths(long rows, long widths[3]) {
+    static const long zmm[5] = {0, 256, 128, 64, 64}, ymm[5] = {0, 64, 32, 16, 16};
+#if RECUR_AVX512
+    const int wide = recur_has_avx512();
+#else
+    const int wide = 0;
+#endif
+    widths[0] = wide ? zmm[rows] : ymm[rows];
+    widths[1] = widths[0] < 64 ? widths[0] : 64;
+    widths[2] = 8;
+}
 
 MULTIVERSION
 void recur_gemm_few_rows(const float *a, long lda, const float *b, float *c, long m, long n, long k, int accumulate,
                          int descending) {
     for (long i0 = 0; i0 < m; i0 += 4) {
         const long rows = m - i0 < 4 ? m - i0 : 4;
-        const long width = rows == 1 ? 256 : (rows == 2 ? 128 : 64);
         const float *ai = a + i0 * lda;
         float *ci = c + i0 * n;
-        /* Blocks of `width` columns, then what is left of n in blocks of 64 (a slice of a gate
-           matrix's columns); descending takes the blocks last to first as well. */
-        const long wide = n / width, narrow = (n - wide * width) / 64, blocks = wide + narrow;
-        const long j0 = wide * width + narrow * 64;
+        /* n in blocks of the widest width, what is left in blocks of the next (a slice of a gate
+           matrix's columns), then of 8; descending takes the blocks last to first as well. */
+        long widths[3], counts[3], j0 = 0;
+        few_rows_widths(rows, widths);
+        for (int tier = 0; tier < 3; tier++) {
+            counts[tier] = (n - j0) / widths[tier];
+            j0 += counts[tier] * widths[tier];
+        }
+        const long blocks = counts[0] + counts[1] + counts[2];
         for (long q = 0; q < blocks; q++) {
-            const long block = descending ? blocks - 1 - q : q;
-            const long w = block < wide ? width : 64;
-            const long start = block < wide ? block * width : wide * width + (block - wide) * 64;
-            const float *bj = b + start;
-            float *cj = ci + start;
-            switch (rows) {
-            case 1:
-                if (w == 256) few_rows_1x256(ai, lda, bj, cj, n, k, accumulate, descending);
-                else few_rows_1x64(ai, lda, bj, cj, n, k, accumulate, descending);
-                break;
-            case 2:
-                if (w == 128) few_rows_2x128(ai, lda, bj, cj, n, k, accumulate, descending);
-                else few_rows_2x64(ai, lda, bj, cj, n, k, accumulate, descending);
-                break;
-            case 3: few_rows_3x64(ai, lda, bj, cj, n, k, accumulate, descending); break;
-            default: few_rows_4x64(ai, lda, bj, cj, n, k, accumulate, descending); break;
+            long block = descending ? blocks - 1 - q : q, start = 0, tier = 0;
+            while (block >= counts[tier]) {
+                start += counts[tier] * widths[tier];
+                block -= counts[tier];
+                tier++;
             }
+            start += block * widths[tier];
+            few_rows_block(rows, widths[tier], ai, lda, b + start, ci + start, n, k, accumulate, descending);
         }
-        /* The last columns (n not a multiple of the block), row by row. */
-        for (long i = 0; i < rows && j0 < n; i++) {
-            float *cij = ci + i * n;
-            if (!accumulate) {
-                for (long j = j0; j < n; j++) cij[j] = 0.0f;
-            }
-            for (long q = 0; q < k; q++) {
-                const long p = descending ? k - 1 - q : q;
-                const float aip = ai[i * lda + p];
-                const float *bp = b + p * n;
-                VECTORIZE
-                for (long j = j0; j < n; j++) cij[j] += aip * bp[j];
-            }
-        }
+        /* The last columns (n not a multiple of 8). */
+        few_rows_columns(rows, ai, lda, b, ci, n, k, j0, n, accumulate, descending);
     }
 }
 
