@@ -137,11 +137,11 @@ void few_rows_block(long rows, long width, const float *a, long lda, const float
     few_rows_columns(rows, a, lda, bj, cj, n, k, 0, width, accumulate, descending);
 }
 
-/* The column block widths for `rows` rows, widest first: as many accumulators as the vector registers
-   hold — 16 zmm with AVX-512; with 16 ymm (AVX2) or NEON's 32 q registers, 8 to 12 of them, the rest
-   left for a's broadcasts and B's loads: on a Zen 3 (AVX2), a 1 × 256 block spills its accumulators
-   to the stack and took 1.7 µs for k = 64 against 0.8 µs as four 1 × 64 blocks; 3 × 32 blocks took
-   2.5 µs for n = 256, 3 × 16 ones 1.6 µs. */
+/* The column block widths for `rows` rows, widest first, so that the accumulators stay in registers
+   with room left for a's broadcasts and B's loads: 16 of AVX-512's 32 zmm; 6 to 8 of AVX2's 16 ymm
+   (the same widths take 12 to 16 of NEON's 32 q registers). On a Zen 3 (AVX2) a 1 × 256 block spilled
+   its accumulators to the stack and took 1.7 µs for k = 64 against 0.8 µs as four 1 × 64 blocks;
+   3 × 32 blocks took 2.5 µs for n = 256, 3 × 16 ones 1.6 µs. */
 static void few_rows_widths(long rows, long widths[3]) {
     static const long zmm[5] = {0, 256, 128, 64, 64}, ymm[5] = {0, 64, 32, 16, 16};
 #if RECUR_AVX512
