@@ -78,7 +78,7 @@ public final class KerasArguments {
     public func activation(_ key: String, default defaultValue: Activation) throws -> Activation {
         guard let v = value(key) else { return defaultValue }
         if v.isNull { return .linear }
-        guard let s = v.string, let a = Activation(rawValue: s) else {
+        guard let s = v.string, let a = Activation(kerasName: s) else {
             throw RecurError.unsupported(op: layer, message: "\(key) \(KerasConfig.compactJSON(v)) (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return a
