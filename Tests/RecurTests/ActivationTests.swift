@@ -27,7 +27,7 @@ struct ActivationTests {
     /// Every activation on a Dense layer and on an LSTM's two activations survives the .keras round
     /// trip: written under its Keras name, read back, the same outputs bit for bit.
     @Test func everyActivationRoundTripsThroughAKerasFile() throws {
-        let models: [(String, Model, [Tensor])] = try withRandomSeed(3) { try withFreshLayerNames {
+        let models: [(String, Model, [Tensor])] = withRandomSeed(3) { withFreshLayerNames {
             var g = SeededGenerator(seed: 8)
             let x = Tensor.randomUniform([2, 3, 4], low: -1, high: 1, generator: &g)
             return Activation.allCases.map { activation in

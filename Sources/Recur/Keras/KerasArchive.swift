@@ -6,8 +6,8 @@ enum KerasArchive {
     /// The Keras version whose archive layout Recur writes (and has been checked against).
     static let kerasVersion = "3.15.1"
 
-    static func load(path: String) throws -> Model {
-        try load(ZipArchive(path: path), path: path)
+    static func load(path: String, compile: Bool = true) throws -> Model {
+        try load(ZipArchive(path: path), path: path, compile: compile)
     }
 
     /// Loads the archive whose bytes are `data`; `label` names it in errors.
@@ -15,7 +15,7 @@ enum KerasArchive {
         try load(ZipArchive(data: data, path: label), path: label)
     }
 
-    private static func load(_ archive: ZipArchive, path: String) throws -> Model {
+    private static func load(_ archive: ZipArchive, path: String, compile: Bool = true) throws -> Model {
         guard archive.entry(named: "config.json") != nil else {
             throw RecurError.io(path: path, message: "not a Keras archive: config.json is missing")
         }
@@ -31,6 +31,14 @@ enum KerasArchive {
             try withFreshLayerNames { try KerasConfig.model(from: root) }
         }
         try KerasWeightsFile.load(into: model, image: archive.contents(of: weightsEntry), label: weightsLabel)
+        if compile, let compileConfig = root["compile_config"], !compileConfig.isNull {
+            do {
+                try KerasCompileConfig.compile(model, from: compileConfig, label: path)
+            } catch {
+                // As Keras: a model that cannot be compiled as saved still loads, uncompiled, with a warning.
+                FileHandle.standardError.write(Data("recur: \(path): loaded without compiling it: \(error)\n".utf8))
+            }
+        }
         return model
     }
 
@@ -54,12 +62,15 @@ enum KerasArchive {
 
 /// Loads a Keras 3 `.keras` archive (`model.save("m.keras")`): rebuilds the Sequential or
 /// functional model from its config, then sets its weights. Throws, naming it, on a layer or
-/// argument Recur does not support.
-public func loadModel(path: String) throws -> Model {
+/// argument Recur does not support. With `compile` (Keras's default), a model that was compiled when
+/// Keras saved it comes back compiled with the same optimizer, losses and metrics
+/// (`KerasCompileConfig`), ready for `fit`; one whose compile options Recur lacks loads uncompiled,
+/// with a warning on standard error.
+public func loadModel(path: String, compile: Bool = true) throws -> Model {
     guard path.hasSuffix(".keras") else {
         throw RecurError.unsupported(op: "loadModel", message: "file type of \(path) (use a .keras archive; for .weights.h5 build the model and call loadKerasWeights(from:))")
     }
-    return try KerasArchive.load(path: path)
+    return try KerasArchive.load(path: path, compile: compile)
 }
 
 extension Model {

@@ -1,0 +1,179 @@
+/// The `compile_config` that Keras writes into a compiled model's config.json: the optimizer (its
+/// class, hyperparameters and learning-rate schedule), the losses, loss weights and metrics of
+/// `model.compile(...)`. Keras's `load_model` compiles the model it loads with them, so that `fit`
+/// goes on training it; `loadModel` does the same with Recur's equivalents.
+///
+/// What Recur has no equivalent for (an optimizer option such as `use_ema`, a loss option such as
+/// `label_smoothing`, per-output metric lists, a custom object) makes `compile` throw an error that
+/// names it; the loader then leaves the model uncompiled and says why, as Keras warns and returns an
+/// uncompiled model when it cannot compile one.
+enum KerasCompileConfig {
+    /// Compiles `model` as `compileConfig` says; `label` names the file in errors.
+    static func compile(_ model: Model, from compileConfig: JSONValue, label: String) throws {
+        let context = Reader(label: "\(label) compile_config")
+        let optimizer = try context.optimizer(compileConfig["optimizer"] ?? .string("rmsprop"))
+        let metrics = try context.metrics(compileConfig["metrics"], key: "metrics")
+        let weightedMetrics = try context.metrics(compileConfig["weighted_metrics"], key: "weighted_metrics")
+        let loss = compileConfig["loss"] ?? .null
+        let lossWeights = compileConfig["loss_weights"] ?? .null
+        if let byName = loss.object, loss["class_name"] == nil {
+            var weights: [String: Float]?
+            if !lossWeights.isNull {
+                guard let named = lossWeights.object else {
+                    throw context.unsupported("loss_weights \(KerasConfig.compactJSON(lossWeights)) with losses by output name")
+                }
+                weights = try named.mapValues { try context.number($0, "loss_weights") }
+            }
+            try model.compile(optimizer: optimizer, loss: try byName.mapValues { try context.loss($0) }, lossWeights: weights,
+                              metrics: metrics, weightedMetrics: weightedMetrics)
+            return
+        }
+        let losses = try (loss.array ?? [loss]).map { try context.loss($0) }
+        let weights = try lossWeights.isNull ? nil : (lossWeights.array ?? [lossWeights]).map { try context.number($0, "loss_weights") }
+        try model.compile(optimizer: optimizer, loss: losses.count == 1 ? Array(repeating: losses[0], count: max(model.outputShapes.count, 1)) : losses,
+                          lossWeights: weights, metrics: metrics, weightedMetrics: weightedMetrics)
+    }
+
+    /// Reads the parts of a compile config, naming the file in its errors.
+    private struct Reader {
+        let label: String
+
+        func unsupported(_ what: String) -> RecurError {
+            RecurError.unsupported(op: label, message: what)
+        }
+
+        func number(_ value: JSONValue?, _ key: String) throws -> Float {
+            guard let number = value?.double, number.isFinite else {
+                throw RecurError.invalidArgument(op: label, message: "'\(key)' must be a finite number, got \(value.map(KerasConfig.compactJSON) ?? "nothing")")
+            }
+            return Float(number)
+        }
+
+        func integer(_ value: JSONValue?, _ key: String, atLeast least: Int = Int.min) throws -> Int {
+            guard let number = value?.double, number.isFinite, number.rounded() == number, abs(number) < 1e15, Int(number) >= least else {
+                let bound = least == Int.min ? "" : " of at least \(least)"
+                throw RecurError.invalidArgument(op: label, message: "'\(key)' must be an integer\(bound), got \(value.map(KerasConfig.compactJSON) ?? "nothing")")
+            }
+            return Int(number)
+        }
+
+        /// An optimizer by name, or a Keras optimizer object: SGD, Adam, AdamW or RMSprop with the
+        /// options Recur implements; any other option must have its default.
+        func optimizer(_ value: JSONValue) throws -> Optimizer {
+            if let name = value.string { return try optimizerNamed(name) }
+            guard let className = value["class_name"]?.string, let config = value["config"]?.object else {
+                throw unsupported("optimizer \(KerasConfig.compactJSON(value))")
+            }
+            func option(_ key: String, _ fallback: Float) throws -> Float {
+                guard let v = config[key], !v.isNull else { return fallback }
+                return try number(v, key)
+            }
+            let unsupportedOptions: [(String, (JSONValue) -> Bool)] = [
+                ("use_ema", { $0.bool == true }), ("global_clipnorm", { !$0.isNull }), ("loss_scale_factor", { !$0.isNull }),
+                ("gradient_accumulation_steps", { !$0.isNull }), ("amsgrad", { $0.bool == true }), ("centered", { $0.bool == true }),
+                ("weight_decay", { !$0.isNull && className != "AdamW" }),
+            ]
+            for (key, isSet) in unsupportedOptions {
+                if let v = config[key], isSet(v) { throw unsupported("\(className) option \(key) \(KerasConfig.compactJSON(v))") }
+            }
+            let clipNorm = try config["clipnorm"].flatMap { $0.isNull ? nil : try number($0, "clipnorm") }
+            let clipValue = try config["clipvalue"].flatMap { $0.isNull ? nil : try number($0, "clipvalue") }
+            let rate = config["learning_rate"] ?? .null
+            let learningRate = rate.object == nil ? try option("learning_rate", 0.001) : 0.001
+            let optimizer: Optimizer
+            switch className {
+            case "SGD":
+                optimizer = SGD(learningRate: rate.object == nil ? try option("learning_rate", 0.01) : 0.01, momentum: try option("momentum", 0),
+                                nesterov: config["nesterov"]?.bool ?? false, clipNorm: clipNorm, clipValue: clipValue)
+            case "Adam":
+                optimizer = Adam(learningRate: learningRate, beta1: try option("beta_1", 0.9), beta2: try option("beta_2", 0.999),
+                                 epsilon: try option("epsilon", 1e-7), clipNorm: clipNorm, clipValue: clipValue)
+            case "AdamW":
+                optimizer = AdamW(learningRate: learningRate, weightDecay: try option("weight_decay", 0.004), beta1: try option("beta_1", 0.9),
+                                  beta2: try option("beta_2", 0.999), epsilon: try option("epsilon", 1e-7), clipNorm: clipNorm, clipValue: clipValue)
+            case "RMSprop":
+                optimizer = RMSprop(learningRate: learningRate, rho: try option("rho", 0.9), momentum: try option("momentum", 0),
+                                    epsilon: try option("epsilon", 1e-7), clipNorm: clipNorm, clipValue: clipValue)
+            default:
+                throw unsupported("optimizer \(className) (supported: SGD, Adam, AdamW, RMSprop)")
+            }
+            if rate.object != nil { return optimizer.scheduled(by: try schedule(rate)) }
+            return optimizer
+        }
+
+        /// A Keras learning-rate schedule object: ExponentialDecay, CosineDecay or PiecewiseConstantDecay.
+        func schedule(_ value: JSONValue) throws -> any LearningRateSchedule {
+            guard let className = value["class_name"]?.string, let config = value["config"] else {
+                throw unsupported("learning_rate \(KerasConfig.compactJSON(value))")
+            }
+            switch className {
+            case "ExponentialDecay":
+                return ExponentialDecay(initialLearningRate: try number(config["initial_learning_rate"], "initial_learning_rate"),
+                                        decaySteps: try integer(config["decay_steps"], "decay_steps", atLeast: 1),
+                                        decayRate: try number(config["decay_rate"], "decay_rate"), staircase: config["staircase"]?.bool ?? false)
+            case "CosineDecay":
+                let target = config["warmup_target"]
+                return CosineDecay(initialLearningRate: try number(config["initial_learning_rate"], "initial_learning_rate"),
+                                   decaySteps: try integer(config["decay_steps"], "decay_steps", atLeast: 1),
+                                   alpha: try config["alpha"].map { try number($0, "alpha") } ?? 0,
+                                   warmupTarget: target == nil || target!.isNull ? nil : try number(target, "warmup_target"),
+                                   warmupSteps: try config["warmup_steps"].map { try integer($0, "warmup_steps", atLeast: 0) } ?? 0)
+            case "PiecewiseConstantDecay":
+                let boundaries = try (config["boundaries"]?.array ?? []).map { try integer($0, "boundaries") }
+                let values = try (config["values"]?.array ?? []).map { try number($0, "values") }
+                guard values.count == boundaries.count + 1 else {
+                    throw RecurError.invalidArgument(op: label, message: "PiecewiseConstantDecay: expected \(boundaries.count + 1) values for \(boundaries.count) boundaries, got \(values.count)")
+                }
+                return PiecewiseConstantDecay(boundaries: boundaries, values: values)
+            default:
+                throw unsupported("learning-rate schedule \(className) (supported: ExponentialDecay, CosineDecay, PiecewiseConstantDecay)")
+            }
+        }
+
+        /// A loss by name, or a Keras loss object with its options at the values Recur implements.
+        func loss(_ value: JSONValue) throws -> any LossConvertible {
+            if let name = value.string { return name }
+            if value.isNull { return ZeroLoss() }
+            guard let className = value["class_name"]?.string, let config = value["config"] else {
+                throw unsupported("loss \(KerasConfig.compactJSON(value))")
+            }
+            if let reduction = config["reduction"]?.string, reduction != "sum_over_batch_size" {
+                throw unsupported("\(className) reduction '\(reduction)' (Recur averages over the batch, Keras's sum_over_batch_size)")
+            }
+            for key in ["label_smoothing", "ignore_class"] {
+                if let v = config[key], !v.isNull, v.double != 0 { throw unsupported("\(className) option \(key) \(KerasConfig.compactJSON(v))") }
+            }
+            if let axis = config["axis"], axis.double != -1 { throw unsupported("\(className) option axis \(KerasConfig.compactJSON(axis))") }
+            let fromLogits = config["from_logits"]?.bool ?? false
+            switch className {
+            case "SparseCategoricalCrossentropy": return SparseCategoricalCrossentropy(fromLogits: fromLogits)
+            case "CategoricalCrossentropy": return CategoricalCrossentropy(fromLogits: fromLogits)
+            case "BinaryCrossentropy": return BinaryCrossentropy(fromLogits: fromLogits)
+            case "MeanSquaredError": return MeanSquaredError()
+            case "MeanAbsoluteError": return MeanAbsoluteError()
+            default: throw unsupported("loss \(className)")
+            }
+        }
+
+        /// Metrics for every output: a flat list of names or Keras metric objects (which read as the
+        /// name they are logged under by default).
+        func metrics(_ value: JSONValue?, key: String) throws -> [any MetricConvertible] {
+            guard let value, !value.isNull else { return [] }
+            guard let list = value.array else { throw unsupported("\(key) \(KerasConfig.compactJSON(value)) (Recur takes one list for every output)") }
+            let names: [String: String] = [
+                "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "CategoricalAccuracy": "categorical_accuracy",
+                "BinaryAccuracy": "binary_accuracy", "MeanAbsoluteError": "mean_absolute_error", "MeanSquaredError": "mean_squared_error",
+            ]
+            return try list.map { metric in
+                if let name = metric.string { return name }
+                guard let className = metric["class_name"]?.string, let name = names[className] else {
+                    throw unsupported("\(key) entry \(KerasConfig.compactJSON(metric))")
+                }
+                if let threshold = metric["config"]?["threshold"], threshold.double != 0.5 {
+                    throw unsupported("\(className) threshold \(KerasConfig.compactJSON(threshold))")
+                }
+                return name
+            }
+        }
+    }
+}

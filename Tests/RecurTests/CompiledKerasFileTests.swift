@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import Recur
+
+/// Models Keras saved compiled load compiled (`KerasCompileConfig`) and train on as in Keras
+/// (fixtures from scripts/make_keras_compile_fixtures.py: Keras's `load_model` then `fit`).
+@Suite("Compiled Keras files train on as in Keras")
+struct CompiledKerasFileTests {
+    @Test(arguments: ["adam_sparse", "sgd_nesterov_mse", "rmsprop_decay_binary", "adamw_clipnorm"])
+    func fitAfterLoadingMatchesKeras(_ name: String) throws {
+        let fixture = try ParityFixtures.json("compiled_\(name).json")
+        let model = try loadModel(path: ParityFixtures.path("compiled_\(name).keras"))
+        #expect(model.compiled != nil, "\(name) loads compiled")
+        let (x, y) = (try fixture["x"]!.fixtureTensor, try fixture["y"]!.fixtureTensor)
+        let history = try model.fit(x, y, batchSize: 8, epochs: 3, shuffle: false, verbose: 0)
+        let expected = fixture["history"]!.object!
+        #expect(Set(history.history.keys) == Set(expected.keys), "\(name): logged \(history.history.keys.sorted())")
+        for (key, values) in expected {
+            let want = values.array!.compactMap(\.double).map(Float.init)
+            let got = history.history[key] ?? []
+            #expect(got.count == want.count && zip(got, want).allSatisfy { abs($0 - $1) <= 2e-5 * max(1, abs($1)) },
+                    "\(name) \(key): \(got) vs Keras \(want)")
+        }
+        expectClose(try model.predict(x), try fixture["predictions"]!.fixtureTensor, tolerance: 2e-5, "\(name) predictions after fit")
+    }
+
+    /// A compile option Recur lacks (Adam's amsgrad) leaves the model uncompiled, as Keras leaves a
+    /// model it cannot compile; it still predicts, and `compile(loadModel(..., compile: false))` is
+    /// uncompiled by request.
+    @Test func anOptionRecurLacksLoadsTheModelUncompiled() throws {
+        let path = ParityFixtures.path("compiled_amsgrad_unsupported.keras")
+        let model = try loadModel(path: path)
+        #expect(model.compiled == nil)
+        let x = try ParityFixtures.json("compiled_amsgrad_unsupported.json")["x"]!.fixtureTensor
+        #expect(try model.predict(x).shape == [16, 3])
+        #expect(thrownMessage { _ = try model.fit(x, Tensor.zeros([16]), verbose: 0) }.contains("compile"))
+        #expect(try loadModel(path: ParityFixtures.path("compiled_adam_sparse.keras"), compile: false).compiled == nil)
+    }
+
+    /// Every part of a compile config that Recur reads is checked: an optimizer or schedule option out
+    /// of range throws naming the file and the option, never traps.
+    @Test func malformedCompileConfigsThrowNamingTheOption() throws {
+        let model = Sequential([Dense(2)], inputShape: [3])
+        func message(_ json: String) -> String {
+            thrownMessage { try KerasCompileConfig.compile(model, from: try JSONValue.parse(Data(json.utf8), label: "t"), label: "m.keras") }
+        }
+        let schedule = #"{"optimizer": {"class_name": "SGD", "config": {"learning_rate": {"class_name": "PiecewiseConstantDecay", "config": {"boundaries": [1, 2], "values": [0.1]}}}}, "loss": "mse"}"#
+        #expect(message(schedule).contains("m.keras") && message(schedule).contains("3 values"))
+        let decay = #"{"optimizer": {"class_name": "Adam", "config": {"learning_rate": {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 0, "decay_rate": 0.5}}}}, "loss": "mse"}"#
+        #expect(message(decay).contains("decay_steps"))
+        let warmup = #"{"optimizer": {"class_name": "Adam", "config": {"learning_rate": {"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "warmup_target": 0.2, "warmup_steps": -3}}}}, "loss": "mse"}"#
+        #expect(message(warmup).contains("warmup_steps"))
+        let rate = #"{"optimizer": {"class_name": "Adam", "config": {"learning_rate": "fast"}}, "loss": "mse"}"#
+        #expect(message(rate).contains("learning_rate"))
+        let ema = #"{"optimizer": {"class_name": "Adam", "config": {"use_ema": true}}, "loss": "mse"}"#
+        #expect(message(ema).contains("use_ema"))
+        let smoothing = #"{"optimizer": "adam", "loss": {"class_name": "CategoricalCrossentropy", "config": {"label_smoothing": 0.1}}}"#
+        #expect(message(smoothing).contains("label_smoothing"))
+        let perOutput = #"{"optimizer": "adam", "loss": "mse", "metrics": {"dense": ["mae"]}}"#
+        #expect(message(perOutput).contains("metrics"))
+        #expect(message(#"{"optimizer": "adam", "loss": "mse", "metrics": ["mae"]}"#) == "")
+        #expect(model.compiled != nil)
+    }
+}
