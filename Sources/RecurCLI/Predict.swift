@@ -25,7 +25,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         RecurFileIO.removeTemporaryFilesOnSignals()
-        let loaded = try loadModel(path: model)
+        let loaded = try loadModel(path: model, compile: false)
         let expected = loaded.inputShapes
         guard inputs.count == max(expected.count, 1) else {
             throw RecurError.invalidArgument(op: model, message: "the model takes \(max(expected.count, 1)) input(s); got \(inputs.count) --input")
@@ -53,6 +53,6 @@ struct Summary: ParsableCommand {
     @Argument(help: "The model, a Keras 3 .keras archive.") var model: String
 
     func run() throws {
-        print(try loadModel(path: model).summaryText())
+        print(try loadModel(path: model, compile: false).summaryText())
     }
 }
