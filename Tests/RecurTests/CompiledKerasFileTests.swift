@@ -61,4 +61,47 @@ struct CompiledKerasFileTests {
         #expect(message(#"{"optimizer": "adam", "loss": "mse", "metrics": ["mae"]}"#) == "")
         #expect(model.compiled != nil)
     }
+
+    /// A model Recur compiled is saved with its compile config and loads compiled the same way: the
+    /// reloaded copy trains exactly as the original (both from the saved weights, neither trained yet).
+    @Test(arguments: 0..<5)
+    func compileConfigRoundTrips(_ variant: Int) throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("compiled.keras").path
+        var g = SeededGenerator(seed: UInt64(variant + 1))
+        let x = Tensor.randomUniform([12, 4, 3], low: -1, high: 1, generator: &g)
+        let classes = Tensor((0..<12).map { Float($0 % 3) })
+        let model = withRandomSeed(UInt64(variant)) { Sequential([GRU(5), Dense(3)], inputShape: [4, 3]) }
+        let optimizers: [Optimizer] = [
+            Adam(learningRate: 0.02, beta1: 0.8, clipNorm: 0.7),
+            SGD(learningRate: 0.1, momentum: 0.5, nesterov: true).scheduled(by: ExponentialDecay(initialLearningRate: 0.1, decaySteps: 2, decayRate: 0.7)),
+            RMSprop(learningRate: 0.01, rho: 0.8, momentum: 0.1, clipValue: 0.2),
+            AdamW(learningRate: 0.01, weightDecay: 0.02).scheduled(by: CosineDecay(initialLearningRate: 0.01, decaySteps: 4, alpha: 0.1)),
+            Adam().scheduled(by: PiecewiseConstantDecay(boundaries: [1, 3], values: [0.05, 0.02, 0.01])),
+        ]
+        let losses: [any Loss] = [SparseCategoricalCrossentropy(fromLogits: true), SparseCategoricalCrossentropy(), MeanSquaredError(),
+                                  SparseCategoricalCrossentropy(fromLogits: true), MeanAbsoluteError()]
+        let y = losses[variant] is SparseCategoricalCrossentropy ? classes : Tensor.randomUniform([12, 3], generator: &g)
+        try model.compile(optimizer: optimizers[variant], loss: losses[variant], metrics: variant == 2 ? ["mae"] : ["accuracy"])
+        try model.save(to: path)
+        let reloaded = try loadModel(path: path)
+        #expect(reloaded.compiled != nil)
+        #expect(reloaded.compiled.map { type(of: $0.optimizer) == type(of: optimizers[variant]) } == true)
+        let original = try model.fit(x, y, batchSize: 4, epochs: 2, shuffle: false, verbose: 0)
+        let again = try reloaded.fit(x, y, batchSize: 4, epochs: 2, shuffle: false, verbose: 0)
+        #expect(original.history == again.history, "variant \(variant): \(original.history) vs \(again.history)")
+    }
+
+    /// A compiled model with a part Keras has no name for (a metric of the user's) is saved without a
+    /// compile config, and loads uncompiled.
+    @Test func aCustomMetricLeavesTheCompileConfigOut() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("custom.keras").path
+        let model = Sequential([Dense(2)], inputShape: [3])
+        try model.compile(optimizer: "adam", loss: "mse", metrics: [Metric(name: "mine") { y, p in try (y - p).abs().mean(alongAxis: -1) }])
+        try model.save(to: path)
+        #expect(try loadModel(path: path).compiled == nil)
+    }
 }

@@ -43,7 +43,11 @@ enum KerasArchive {
     }
 
     static func save(_ model: Model, path: String) throws {
-        let config = try KerasConfig.config(of: model)
+        var config = try KerasConfig.config(of: model)
+        if let compiled = model.compiled, let compileConfig = KerasCompileConfig.config(of: compiled), case .object(var entries) = config {
+            entries["compile_config"] = compileConfig
+            config = .object(entries)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let configData = try encoder.encode(config)
@@ -75,7 +79,8 @@ public func loadModel(path: String, compile: Bool = true) throws -> Model {
 
 extension Model {
     /// Saves the model as a Keras 3 `.keras` archive that `keras.saving.load_model` reads (config and
-    /// weights; no optimizer state). Written atomically.
+    /// weights, and a compiled model's compile config — its optimizer's hyperparameters, not its
+    /// state). Written atomically.
     public func save(to path: String) throws {
         guard path.hasSuffix(".keras") else {
             throw RecurError.unsupported(errorSubject, "save: file type of \(path) (use .keras; saveWeights(to:) writes .npz or .weights.h5)")

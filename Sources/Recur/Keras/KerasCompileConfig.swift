@@ -1,7 +1,9 @@
 /// The `compile_config` that Keras writes into a compiled model's config.json: the optimizer (its
 /// class, hyperparameters and learning-rate schedule), the losses, loss weights and metrics of
 /// `model.compile(...)`. Keras's `load_model` compiles the model it loads with them, so that `fit`
-/// goes on training it; `loadModel` does the same with Recur's equivalents.
+/// goes on training it; `loadModel` does the same with Recur's equivalents, and `save(to:)` writes
+/// one for a compiled model whose every part Keras has (not for a user's own optimizer subclass,
+/// loss, metric or schedule: then the file is written without one, and loads uncompiled).
 ///
 /// What Recur has no equivalent for (an optimizer option such as `use_ema`, a loss option such as
 /// `label_smoothing`, per-output metric lists, a custom object) makes `compile` throw an error that
@@ -32,6 +34,102 @@ enum KerasCompileConfig {
         let weights = try lossWeights.isNull ? nil : (lossWeights.array ?? [lossWeights]).map { try context.number($0, "loss_weights") }
         try model.compile(optimizer: optimizer, loss: losses.count == 1 ? Array(repeating: losses[0], count: max(model.outputShapes.count, 1)) : losses,
                           lossWeights: weights, metrics: metrics, weightedMetrics: weightedMetrics)
+    }
+
+    /// The compile config of `compiled` in Keras's form, or nil when a part of it has none.
+    static func config(of compiled: CompiledState) -> JSONValue? {
+        guard let optimizer = optimizerConfig(compiled.optimizer) else { return nil }
+        var losses: [JSONValue] = []
+        for loss in compiled.losses {
+            guard let config = lossConfig(loss) else { return nil }
+            losses.append(config)
+        }
+        func metricNames(_ perOutput: [[Metric]], weighted: Bool) -> JSONValue? {
+            var names: [JSONValue] = []
+            for metric in perOutput.first ?? [] {
+                let name = weighted && metric.name.hasPrefix("weighted_") ? String(metric.name.dropFirst("weighted_".count)) : metric.name
+                guard (try? Metric.named(name)) != nil else { return nil }
+                names.append(.string(name))
+            }
+            return names.isEmpty ? .null : .array(names)
+        }
+        guard let metrics = metricNames(compiled.metrics, weighted: false),
+              let weightedMetrics = metricNames(compiled.weightedMetrics, weighted: true) else { return nil }
+        return .object([
+            "optimizer": optimizer, "loss": losses.count == 1 ? losses[0] : .array(losses),
+            "loss_weights": compiled.lossWeights.allSatisfy { $0 == 1 } ? .null : .array(compiled.lossWeights.map { .number(Double($0)) }),
+            "metrics": metrics, "weighted_metrics": weightedMetrics,
+            "run_eagerly": .bool(false), "steps_per_execution": .number(1), "jit_compile": .bool(false),
+        ])
+    }
+
+    private static func object(_ module: String, _ className: String, _ config: [String: JSONValue]) -> JSONValue {
+        .object(["module": .string(module), "class_name": .string(className), "config": .object(config), "registered_name": .null])
+    }
+
+    private static func number(_ value: Float?) -> JSONValue { value.map { .number(Double($0)) } ?? .null }
+
+    /// Keras's form of Recur's four optimizers (their exact classes: a subclass may update differently).
+    private static func optimizerConfig(_ optimizer: Optimizer) -> JSONValue? {
+        var learningRate = number(optimizer.learningRate)
+        if let schedule = optimizer.learningRateSchedule {
+            guard let config = scheduleConfig(schedule) else { return nil }
+            learningRate = config
+        }
+        var config: [String: JSONValue] = ["learning_rate": learningRate, "clipnorm": number(optimizer.clipNorm),
+                                           "clipvalue": number(optimizer.clipValue)]
+        let className: String
+        switch optimizer {
+        case let sgd as SGD where type(of: optimizer) == SGD.self:
+            (className, config["momentum"], config["nesterov"]) = ("SGD", number(sgd.momentum), .bool(sgd.nesterov))
+        case let adamW as AdamW where type(of: optimizer) == AdamW.self:
+            className = "AdamW"
+            config["weight_decay"] = number(adamW.weightDecay)
+            (config["beta_1"], config["beta_2"], config["epsilon"]) = (number(adamW.beta1), number(adamW.beta2), number(adamW.epsilon))
+        case let adam as Adam where type(of: optimizer) == Adam.self:
+            className = "Adam"
+            (config["beta_1"], config["beta_2"], config["epsilon"]) = (number(adam.beta1), number(adam.beta2), number(adam.epsilon))
+        case let rmsprop as RMSprop where type(of: optimizer) == RMSprop.self:
+            className = "RMSprop"
+            (config["rho"], config["momentum"], config["epsilon"]) = (number(rmsprop.rho), number(rmsprop.momentum), number(rmsprop.epsilon))
+        default:
+            return nil
+        }
+        return object("keras.optimizers", className, config)
+    }
+
+    private static func scheduleConfig(_ schedule: any LearningRateSchedule) -> JSONValue? {
+        let module = "keras.optimizers.schedules"
+        switch schedule {
+        case let s as ExponentialDecay:
+            return object(module, "ExponentialDecay", ["initial_learning_rate": number(s.initialLearningRate), "decay_steps": .number(Double(s.decaySteps)),
+                                                       "decay_rate": number(s.decayRate), "staircase": .bool(s.staircase)])
+        case let s as CosineDecay:
+            return object(module, "CosineDecay", ["initial_learning_rate": number(s.initialLearningRate), "decay_steps": .number(Double(s.decaySteps)),
+                                                  "alpha": number(s.alpha), "warmup_target": number(s.warmupTarget),
+                                                  "warmup_steps": .number(Double(s.warmupSteps))])
+        case let s as PiecewiseConstantDecay:
+            return object(module, "PiecewiseConstantDecay", ["boundaries": .array(s.boundaries.map { .number(Double($0)) }),
+                                                             "values": .array(s.values.map { number($0) })])
+        default:
+            return nil
+        }
+    }
+
+    private static func lossConfig(_ loss: any Loss) -> JSONValue? {
+        let module = "keras.losses", reduction = JSONValue.string("sum_over_batch_size")
+        func withLogits(_ className: String, _ fromLogits: Bool) -> JSONValue {
+            object(module, className, ["name": .string(loss.name), "reduction": reduction, "from_logits": .bool(fromLogits)])
+        }
+        switch loss {
+        case let l as SparseCategoricalCrossentropy: return withLogits("SparseCategoricalCrossentropy", l.fromLogits)
+        case let l as CategoricalCrossentropy: return withLogits("CategoricalCrossentropy", l.fromLogits)
+        case let l as BinaryCrossentropy: return withLogits("BinaryCrossentropy", l.fromLogits)
+        case is MeanSquaredError: return object(module, "MeanSquaredError", ["name": .string(loss.name), "reduction": reduction])
+        case is MeanAbsoluteError: return object(module, "MeanAbsoluteError", ["name": .string(loss.name), "reduction": reduction])
+        case is ZeroLoss: return .null
+        default: return nil
+        }
     }
 
     /// Reads the parts of a compile config, naming the file in its errors.
