@@ -11,6 +11,11 @@ Writes, under out_dir (default Tests/RecurTests/Fixtures/parity), for each case 
                           fit(x, y, batch_size=8, epochs=3, shuffle=False): the per-epoch history
                           (loss and metrics) and the predictions afterwards; "compiles": false for a
                           case whose options Recur lacks (it must load uncompiled).
+    resumed_NAME.keras    a model with a Bidirectional LSTM, BatchNormalization, a frozen Dense and a
+                          GRU, fitted for 2 epochs before saving, so the file holds the optimizer state
+                          (Adam, SGD with momentum, RMSprop with momentum);
+    resumed_NAME.json     x, y, and from load_model then fit(batch_size=8, epochs=1, shuffle=False):
+                          the history and the predictions afterwards.
 Inputs are rounded to 6 significant digits (exact in JSON); results are written with 8.
 """
 import json
@@ -61,6 +66,33 @@ def case(name, outputs, optimizer, loss, metrics, y, compiles=True, **compile_kw
     print("wrote", name, sorted(history))
 
 
+def resumed(name, optimizer, y):
+    keras.utils.set_random_seed(6)
+    x = r6(RNG.uniform(-1, 1, (16, 5, 3)))
+    inp = keras.Input((5, 3))
+    h = layers.Bidirectional(layers.LSTM(3, return_sequences=True))(inp)
+    h = layers.BatchNormalization()(h)
+    frozen = layers.Dense(4, name="frozen")
+    h = layers.GRU(4)(frozen(h))
+    model = keras.Model(inp, layers.Dense(y.shape[-1] if y.ndim > 1 else 3)(h))
+    for w in model.weights:
+        v = RNG.uniform(-0.5, 0.5, w.shape)
+        w.assign(r6(np.abs(v) + 0.5 if "variance" in w.path else v))
+    frozen.trainable = False
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy" if y.ndim == 1 else "mse")
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    path = os.path.join(OUT, f"resumed_{name}.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    history = loaded.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0).history
+    fixture = {"x": tensor(x), "y": tensor(y), "history": {k: [float(f"{v:.8g}") for v in vs] for k, vs in history.items()},
+               "predictions": tensor(loaded.predict(x, verbose=0))}
+    with open(os.path.join(OUT, f"resumed_{name}.json"), "w") as f:
+        json.dump(fixture, f, separators=(",", ":"))
+        f.write("\n")
+    print("wrote resumed", name)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     classes = r6(RNG.integers(0, 3, (16,)).astype(np.float32))
@@ -76,6 +108,9 @@ def main():
          None, targets)
     case("amsgrad_unsupported", 3, keras.optimizers.Adam(0.01, amsgrad=True), "sparse_categorical_crossentropy",
          ["accuracy"], classes, compiles=False)
+    resumed("adam", keras.optimizers.Adam(0.02), classes)
+    resumed("sgd_momentum", keras.optimizers.SGD(0.1, momentum=0.8), targets)
+    resumed("rmsprop_momentum", keras.optimizers.RMSprop(0.01, momentum=0.5), targets)
 
 
 if __name__ == "__main__":

@@ -104,4 +104,42 @@ struct CompiledKerasFileTests {
         try model.save(to: path)
         #expect(try loadModel(path: path).compiled == nil)
     }
+
+    /// A model Keras trained and saved holds its optimizer's state; loaded, it trains on as Keras's
+    /// loaded copy does (Adam's moments, SGD's and RMSprop's momenta, a Bidirectional layer and a frozen
+    /// one in the variable order).
+    @Test(arguments: ["adam", "sgd_momentum", "rmsprop_momentum"])
+    func trainingResumesWithKerasOptimizerState(_ name: String) throws {
+        let fixture = try ParityFixtures.json("resumed_\(name).json")
+        let model = try loadModel(path: ParityFixtures.path("resumed_\(name).keras"))
+        #expect(model.compiled?.optimizer.iterations == 4, "\(name): 2 epochs of 2 steps")
+        let (x, y) = (try fixture["x"]!.fixtureTensor, try fixture["y"]!.fixtureTensor)
+        let history = try model.fit(x, y, batchSize: 8, epochs: 1, shuffle: false, verbose: 0)
+        let want = fixture["history"]!["loss"]!.array!.compactMap(\.double).map(Float.init)
+        let got = history.history["loss"] ?? []
+        #expect(got.count == 1 && abs(got[0] - want[0]) <= 2e-5 * max(1, abs(want[0])), "\(name) loss \(got) vs Keras \(want)")
+        expectClose(try model.predict(x), try fixture["predictions"]!.fixtureTensor, tolerance: 2e-5, "\(name) predictions after resuming")
+    }
+
+    /// Recur's own saved state: a model trained, saved and reloaded goes on exactly as the original.
+    @Test func recurSavedOptimizerStateResumesExactly() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("trained.keras").path
+        var g = SeededGenerator(seed: 4)
+        let x = Tensor.randomUniform([12, 4, 3], low: -1, high: 1, generator: &g)
+        let y = Tensor((0..<12).map { Float($0 % 3) })
+        for optimizer in [Adam(learningRate: 0.02), SGD(learningRate: 0.1, momentum: 0.7), RMSprop(learningRate: 0.01, momentum: 0.3),
+                          AdamW(learningRate: 0.01).scheduled(by: ExponentialDecay(initialLearningRate: 0.02, decaySteps: 2, decayRate: 0.5))] as [Optimizer] {
+            let model = withRandomSeed(2) { Sequential([Bidirectional(LSTM(3)), Dense(3)], inputShape: [4, 3]) }
+            try model.compile(optimizer: optimizer, loss: SparseCategoricalCrossentropy(fromLogits: true))
+            _ = try model.fit(x, y, batchSize: 4, epochs: 1, shuffle: false, verbose: 0)
+            try model.save(to: path)
+            let reloaded = try loadModel(path: path)
+            #expect(reloaded.compiled?.optimizer.iterations == 3)
+            let original = try model.fit(x, y, batchSize: 4, epochs: 2, shuffle: false, verbose: 0)
+            let again = try reloaded.fit(x, y, batchSize: 4, epochs: 2, shuffle: false, verbose: 0)
+            #expect(original.history == again.history, "\(optimizer.name): \(original.history) vs \(again.history)")
+        }
+    }
 }

@@ -38,6 +38,14 @@ enum KerasArchive {
                 // As Keras: a model that cannot be compiled as saved still loads, uncompiled, with a warning.
                 FileHandle.standardError.write(Data("recur: \(path): loaded without compiling it: \(error)\n".utf8))
             }
+            do {
+                try HDF5File.withLock {
+                    try KerasOptimizerState.read(HDF5File.open(image: archive.contents(of: weightsEntry), label: weightsLabel), into: model, label: weightsLabel)
+                }
+            } catch {
+                // As Keras, which skips an optimizer state that does not fit and warns.
+                FileHandle.standardError.write(Data("recur: \(path): the optimizer starts afresh: \(error)\n".utf8))
+            }
         }
         return model
     }
@@ -59,7 +67,7 @@ enum KerasArchive {
         var writer = ZipWriter(path: path)
         try writer.add(name: "metadata.json", data: metadata)
         try writer.add(name: "config.json", data: configData)
-        try writer.add(name: "model.weights.h5", data: KerasWeightsFile.image(of: model, label: path))
+        try writer.add(name: "model.weights.h5", data: KerasWeightsFile.image(of: model, label: path, optimizer: true))
         try RecurFileIO.writeAtomically(writer.finish(), path: path)
     }
 }
@@ -79,8 +87,8 @@ public func loadModel(path: String, compile: Bool = true) throws -> Model {
 
 extension Model {
     /// Saves the model as a Keras 3 `.keras` archive that `keras.saving.load_model` reads (config and
-    /// weights, and a compiled model's compile config — its optimizer's hyperparameters, not its
-    /// state). Written atomically.
+    /// weights, and a compiled model's compile config and, once it has trained, its optimizer's state,
+    /// so that Keras and Recur both go on training it where it stopped). Written atomically.
     public func save(to path: String) throws {
         guard path.hasSuffix(".keras") else {
             throw RecurError.unsupported(errorSubject, "save: file type of \(path) (use .keras; saveWeights(to:) writes .npz or .weights.h5)")

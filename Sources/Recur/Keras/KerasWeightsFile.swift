@@ -188,8 +188,9 @@ enum KerasWeightsFile {
         for (v, t) in assignments { v.value = t }
     }
 
-    /// `root`'s weights in Keras 3's layout, as the bytes of an HDF5 file (built in memory).
-    static func image(of root: Layer, label: String) throws -> Data {
+    /// `root`'s weights in Keras 3's layout, as the bytes of an HDF5 file (built in memory); with
+    /// `optimizer`, a trained model's optimizer state too (`KerasOptimizerState`).
+    static func image(of root: Layer, label: String, optimizer: Bool = false) throws -> Data {
         let tree = try saveables(of: root)
         return try HDF5File.withLock {
             let file = try HDF5File.createInMemory(label: label)
@@ -208,6 +209,7 @@ enum KerasWeightsFile {
                     try file.writeTensor(v.value, at: "\(group)/\(i)")
                 }
             }
+            if optimizer, let model = root as? Model { try KerasOptimizerState.write(model, into: file) }
             let bytes = try file.image()
             try file.close()
             return bytes

@@ -1,0 +1,94 @@
+/// The optimizer's state in a `.keras` archive's weights file, `optimizer/vars/<i>`: Keras saves it with
+/// a model it has trained, and its `load_model` restores it into the compiled model, so that `fit` goes
+/// on exactly where it stopped (Adam's moments, momentum). Keras 3's layout: 0 is the step count
+/// (`iterations`), 1 the learning rate unless a schedule sets it (then it is no variable), then the
+/// slots of `model.trainable_variables` — for Adam and
+/// AdamW each variable's momentum then velocity, variable after variable; for SGD with momentum one
+/// momentum a variable; for RMSprop every variable's velocity, then (with momentum) every variable's
+/// momentum. Recur's slots hold the same quantities ([m, v], [v], [a, s]), so they map one to one.
+enum KerasOptimizerState {
+    static let group = "optimizer/vars"
+
+    /// The trainable variables in Keras's `model.trainable_variables` order: layers in the model's
+    /// Keras order, a Bidirectional's forward layer before its backward one, nothing of a frozen layer.
+    static func trainableVariables(of root: Layer) -> [Variable] {
+        guard root.isTrainable else { return [] }
+        switch root {
+        case let model as Model: return KerasWeightsFile.kerasLayerOrder(model).flatMap(trainableVariables(of:))
+        case let bidirectional as Bidirectional:
+            return trainableVariables(of: bidirectional.forwardLayer) + trainableVariables(of: bidirectional.backwardLayer)
+        default:
+            let nested = root.sublayers
+            return nested.isEmpty ? root.variables.filter(\.isTrainable) : nested.flatMap(trainableVariables(of:))
+        }
+    }
+
+    /// The datasets before the slots: the step count, and the learning rate unless a schedule sets it.
+    static func headCount(_ optimizer: Optimizer) -> Int { optimizer.learningRateSchedule == nil ? 2 : 1 }
+
+    /// For each variable's slots in Recur's order, the index of its dataset after the head; nil
+    /// for an optimizer whose Keras layout Recur does not know (a subclass of the user's).
+    static func slotIndices(_ optimizer: Optimizer, variables count: Int) -> [[Int]]? {
+        let slots = optimizer.slotCount
+        switch optimizer {
+        case is Adam where type(of: optimizer) == Adam.self || type(of: optimizer) == AdamW.self:
+            return (0..<count).map { [2 * $0, 2 * $0 + 1] }
+        case is SGD where type(of: optimizer) == SGD.self, is RMSprop where type(of: optimizer) == RMSprop.self:
+            return (0..<count).map { v in (0..<slots).map { s in s * count + v } }
+        default:
+            return nil
+        }
+    }
+
+    /// Reads the state from `file`, if it holds one, into `model`'s optimizer (the model is compiled);
+    /// everything is checked before the optimizer changes. A file without one leaves it fresh, as Keras.
+    static func read(_ file: HDF5File, into model: Model, label: String) throws {
+        guard let optimizer = model.compiled?.optimizer, try file.kind(of: group) == .group else { return }
+        func fail(_ message: String) -> RecurError { .io(path: label, message: "optimizer state: \(message)") }
+        let variables = trainableVariables(of: model)
+        guard let indices = slotIndices(optimizer, variables: variables.count) else {
+            throw fail("\(optimizer.name) is not one of Keras's optimizers")
+        }
+        let names = Set(try file.memberNames(group))
+        // An optimizer that has not run yet is saved unbuilt: its step count and learning rate only.
+        let head = headCount(optimizer)
+        let built = names.count != head
+        let expected = head + (built ? variables.count * optimizer.slotCount : 0)
+        guard names == Set((0..<expected).map(String.init)) else {
+            throw fail("\(names.count) variables in '\(group)', expected \(expected) for \(optimizer.name) over \(variables.count) trainable weights")
+        }
+        let step = try file.readTensor("\(group)/0", expectedShape: [], weight: "\(optimizer.name).iterations").scalar
+        guard step >= 0, step < 1e9, step.rounded() == step else { throw fail("iterations \(step) is not a count") }
+        var rate = optimizer.learningRate
+        if head == 2 {
+            rate = try file.readTensor("\(group)/1", expectedShape: [], weight: "\(optimizer.name).learning_rate").scalar
+            guard rate.isFinite else { throw fail("learning rate \(rate) is not finite") }
+        }
+        let slots = try zip(variables, indices).map { variable, slotIndices in
+            try (built ? slotIndices : []).map { try file.readTensor("\(group)/\(head + $0)", expectedShape: variable.shape, weight: "\(optimizer.name) slot of \(variable.name)") }
+        }
+        try optimizer.restore(slots: slots, for: variables, iterations: Int(step), learningRate: rate)
+    }
+
+    /// Writes `model`'s optimizer state into `file` when the model is compiled with one of Keras's
+    /// optimizers and has trained (an untrained optimizer has none in Keras's files either).
+    static func write(_ model: Model, into file: HDF5File) throws {
+        guard let optimizer = model.compiled?.optimizer, optimizer.iterations > 0 else { return }
+        let variables = trainableVariables(of: model)
+        guard let indices = slotIndices(optimizer, variables: variables.count) else { return }
+        let state = optimizer.slotState(for: variables)
+        var tensors = [Tensor](repeating: Tensor(0), count: variables.count * optimizer.slotCount)
+        for v in variables.indices {
+            // A variable without slots yet (no gradient reached it) has zeros, as Keras's fresh ones.
+            for (s, index) in indices[v].enumerated() {
+                tensors[index] = s < state[v].count ? state[v][s] : Tensor.zeros(variables[v].shape)
+            }
+        }
+        try file.createGroup("optimizer")
+        try file.createGroup(group)
+        let head = headCount(optimizer)
+        try file.writeTensor(Tensor(Float(optimizer.iterations)), at: "\(group)/0")
+        if head == 2 { try file.writeTensor(Tensor(optimizer.learningRate), at: "\(group)/1") }
+        for (k, t) in tensors.enumerated() { try file.writeTensor(t, at: "\(group)/\(head + k)") }
+    }
+}
