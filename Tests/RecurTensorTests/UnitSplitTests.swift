@@ -41,14 +41,17 @@ struct UnitSplitTests {
                     try Tensor.recurrence(kind, x, kernel: kernel, recurrentKernel: recording ? recurrent.requiringGradient() : recurrent,
                                           bias: bias, initialStates: states, mask: masked ? mask : nil, reverse: reverse)
                 }
-                // A pass falls back to rows while another test's region holds the worker threads: retried,
-                // a millisecond apart for up to about 3 s, until one has split (another test's split pass
-                // could count too, rarely).
+                // A pass falls back to rows while another test's region holds the worker threads (a
+                // training test can hold them for seconds on two cores): retried, a millisecond apart for
+                // up to 60 s, until one has split (another test's split pass could count too, rarely).
                 var split = try GradientRecording.disabled { try run(recording: false) }
                 var didSplit = false
                 let canSplit = Swift.min(Parallelism.threads, UnitSplit.usableCPUs) > 1
-                for attempt in 0..<3000 where !didSplit && canSplit {
+                let deadline = Date().addingTimeInterval(60)
+                var attempt = 0
+                while canSplit && !didSplit && Date() < deadline {
                     if attempt > 0 { Thread.sleep(forTimeInterval: 0.001) }
+                    attempt += 1
                     let before = UnitSplit.completedPasses
                     split = try GradientRecording.disabled { try run(recording: false) }
                     didSplit = UnitSplit.completedPasses > before
