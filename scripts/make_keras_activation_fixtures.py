@@ -10,7 +10,8 @@ that KerasLayerFixtureTests reads (outputs and gradients for random cotangents):
     activation_<name>.json   an Activation layer with that activation on inputs spread over [-6, 6]
                              (so both sides of every kink and the saturated ends are sampled);
     rnn_activation_*.json    LSTM, GRU and SimpleRNN layers whose activation and recurrent activation
-                             are ones the fused kernels do not take (the cell loop runs them).
+                             are ones the fused kernels do not take (the cell loop runs them);
+    activation_layer_*.json  the ReLU (max_value, negative_slope, threshold), LeakyReLU and ELU layers.
 """
 import os
 import sys
@@ -47,6 +48,19 @@ def make():
         keras.backend.clear_session()
         layer = getattr(layers, cls)(**config)
         base.layer_case(name, cls, config, layer, [base.unif((base.B, base.T, base.F))])
+
+    activation_layers = [
+        ("activation_layer_relu", "ReLU", {}),
+        ("activation_layer_relu_all", "ReLU", {"max_value": 2.5, "negative_slope": 0.1, "threshold": 0.5}),
+        ("activation_layer_relu_max", "ReLU", {"max_value": 1.0}),
+        ("activation_layer_leaky_relu", "LeakyReLU", {}),
+        ("activation_layer_leaky_relu_slope", "LeakyReLU", {"negative_slope": 0.05}),
+        ("activation_layer_elu", "ELU", {"alpha": 0.7}),
+    ]
+    for name, cls, config in activation_layers:
+        keras.backend.clear_session()
+        x = base.unif((3, 12), -6.0, 6.0)
+        base.layer_case(name, cls, config, getattr(layers, cls)(**config), [x])
 
 
 if __name__ == "__main__":

@@ -41,4 +41,26 @@ struct ActivationTests {
         }
         try expectKerasRoundTrip(models)
     }
+
+    /// The ReLU, LeakyReLU and ELU layers read Keras's configs (LeakyReLU also Keras 2's `alpha`), are
+    /// named as Keras names them, refuse negative parameters naming the layer, and round-trip.
+    @Test func activationLayersReadKerasConfigs() throws {
+        func layer(_ className: String, _ config: [String: JSONValue]) throws -> Layer {
+            try KerasLayerRegistry.layer(className: className, config: config)
+        }
+        let relu = try #require(try layer("ReLU", ["max_value": .null, "negative_slope": .number(0.1), "threshold": .number(0.5)]) as? ReLU)
+        #expect(relu.maxValue == nil && relu.negativeSlope == 0.1 && relu.threshold == 0.5)
+        #expect((try layer("LeakyReLU", ["alpha": .number(0.25)]) as? LeakyReLU)?.negativeSlope == 0.25)
+        #expect((try layer("LeakyReLU", [:]) as? LeakyReLU)?.negativeSlope == 0.3)
+        #expect((try layer("ELU", [:]) as? ELU)?.alpha == 1)
+        #expect(thrownMessage { _ = try layer("ReLU", ["max_value": .number(-1), "name": .string("clip")]) }.contains("clip"))
+        #expect(thrownMessage { _ = try layer("LeakyReLU", ["negative_slope": .number(-0.5)]) }.contains("-0.5"))
+        withFreshLayerNames {
+            #expect(ReLU().name == "re_lu" && LeakyReLU().name == "leaky_re_lu" && ELU().name == "elu")
+        }
+        let model = withRandomSeed(4) { Sequential([Dense(4), ReLU(maxValue: 3, negativeSlope: 0.2, threshold: 0.1), LeakyReLU(negativeSlope: 0.1),
+                                                    Dense(3), ELU(alpha: 0.5)], inputShape: [2]) }
+        var g = SeededGenerator(seed: 1)
+        try expectKerasRoundTrip([("activation_layers", model, [Tensor.randomUniform([5, 2], low: -3, high: 3, generator: &g)])])
+    }
 }

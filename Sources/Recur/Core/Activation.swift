@@ -79,7 +79,7 @@ public enum Activation: String, Sendable, CaseIterable {
         case .hardSilu: return try x * Activation.hardSigmoid.callAsFunction(x)
         case .mish: return try x * Self.logOnePlusExp(x).tanh()
         case .relu6: return try x.clipped(min: 0, max: 6)
-        case .leakyRelu: return try Tensor.select(x.greaterEqual(Tensor(0)), x, x * 0.2)
+        case .leakyRelu: return try Self.leakyRelu(x, negativeSlope: 0.2)
         case .hardTanh: return try x.clipped(min: -1, max: 1)
         case .tanhShrink: return try x - x.tanh()
         case .softShrink:
@@ -98,9 +98,14 @@ public enum Activation: String, Sendable, CaseIterable {
         try x.relu() + ((-(try x.abs())).exp() + 1).log()
     }
 
-    /// x for x > 0, α(eˣ − 1) elsewhere; eˣ is taken of min(x, 0), so that a large x, which the other
-    /// branch discards, cannot overflow to infinity and turn the selection into NaN.
-    private static func elu(_ x: Tensor, alpha: Float) throws -> Tensor {
+    /// x for x ≥ 0, slope·x below (also Keras's `LeakyReLU` layer).
+    static func leakyRelu(_ x: Tensor, negativeSlope: Float) throws -> Tensor {
+        try Tensor.select(x.greaterEqual(Tensor(0)), x, x * negativeSlope)
+    }
+
+    /// x for x > 0, α(eˣ − 1) elsewhere (also Keras's `ELU` layer); eˣ is taken of min(x, 0), so that a
+    /// large x, which the other branch discards, cannot overflow to infinity and turn the selection into NaN.
+    static func elu(_ x: Tensor, alpha: Float) throws -> Tensor {
         let negative = try (x.minimum(Tensor(0)).exp() - 1) * alpha
         return try Tensor.select(x.greater(Tensor(0)), x, negative)
     }
