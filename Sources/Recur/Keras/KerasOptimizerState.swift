@@ -2,10 +2,10 @@
 /// a model it has trained, and its `load_model` restores it into the compiled model, so that `fit` goes
 /// on exactly where it stopped (Adam's moments, momentum). Keras 3's layout: 0 is the step count
 /// (`iterations`), 1 the learning rate unless a schedule sets it (then it is no variable), then the
-/// slots of `model.trainable_variables` — for Adam and
-/// AdamW each variable's momentum then velocity, variable after variable; for SGD with momentum one
-/// momentum a variable; for RMSprop every variable's velocity, then (with momentum) every variable's
-/// momentum. Recur's slots hold the same quantities ([m, v], [v], [a, s]), so they map one to one.
+/// slots of `model.trainable_variables`: for Adam and AdamW each variable's momentum then velocity,
+/// variable after variable; for SGD with momentum one momentum a variable; for RMSprop every
+/// variable's velocity, then (with momentum) every variable's momentum. Recur's slots hold the same
+/// quantities ([m, v], [v], [a, s]), so they map one to one.
 enum KerasOptimizerState {
     static let group = "optimizer/vars"
 
