@@ -58,6 +58,7 @@ struct CompiledKerasFileTests {
         #expect(message(smoothing).contains("label_smoothing"))
         let perOutput = #"{"optimizer": "adam", "loss": "mse", "metrics": {"dense": ["mae"]}}"#
         #expect(message(perOutput).contains("metrics"))
+        #expect(message(#"{"optimizer": "adam", "loss": null}"#).contains("without a loss"))
         #expect(message(#"{"optimizer": "adam", "loss": "mse", "metrics": ["mae"]}"#) == "")
         #expect(model.compiled != nil)
     }

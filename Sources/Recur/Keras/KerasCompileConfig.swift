@@ -30,6 +30,8 @@ enum KerasCompileConfig {
                               metrics: metrics, weightedMetrics: weightedMetrics)
             return
         }
+        // No loss at all would train nothing (Keras's fit refuses it); a null in a list is an output without one.
+        guard !loss.isNull else { throw context.unsupported("a compile config without a loss") }
         let losses = try (loss.array ?? [loss]).map { try context.loss($0) }
         let weights = try lossWeights.isNull ? nil : (lossWeights.array ?? [lossWeights]).map { try context.number($0, "loss_weights") }
         try model.compile(optimizer: optimizer, loss: losses.count == 1 ? Array(repeating: losses[0], count: max(model.outputShapes.count, 1)) : losses,
