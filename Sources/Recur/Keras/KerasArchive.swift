@@ -30,7 +30,6 @@ enum KerasArchive {
         let model = try WeightsFromFile.building(source: weightsLabel, bytes: weightsEntry.uncompressedSize) {
             try withFreshLayerNames { try KerasConfig.model(from: root) }
         }
-        try KerasWeightsFile.load(into: model, image: archive.contents(of: weightsEntry), label: weightsLabel)
         if compile, let compileConfig = root["compile_config"], !compileConfig.isNull {
             do {
                 try KerasCompileConfig.compile(model, from: compileConfig, label: path)
@@ -38,10 +37,11 @@ enum KerasArchive {
                 // As Keras: a model that cannot be compiled as saved still loads, uncompiled, with a warning.
                 FileHandle.standardError.write(Data("recur: \(path): loaded without compiling it: \(error)\n".utf8))
             }
+        }
+        // A compiled model's optimizer state comes from the same weights file, read once.
+        try KerasWeightsFile.load(into: model, image: archive.contents(of: weightsEntry), label: weightsLabel) { file in
             do {
-                try HDF5File.withLock {
-                    try KerasOptimizerState.read(HDF5File.open(image: archive.contents(of: weightsEntry), label: weightsLabel), into: model, label: weightsLabel)
-                }
+                try KerasOptimizerState.read(file, into: model, label: weightsLabel)
             } catch {
                 // As Keras, which skips an optimizer state that does not fit and warns.
                 FileHandle.standardError.write(Data("recur: \(path): the optimizer starts afresh: \(error)\n".utf8))

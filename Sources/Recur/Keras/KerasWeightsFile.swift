@@ -140,8 +140,11 @@ enum KerasWeightsFile {
     }
 
     /// The weights in the HDF5 file whose bytes are `image` for `root`'s saving tree, checked against
-    /// every variable's shape; nothing is assigned. `label` names the file in errors.
-    static func read(for root: Layer, image: Data, label: String) throws -> [(Variable, Tensor)] {
+    /// every variable's shape; nothing is assigned. `label` names the file in errors. `alsoReading`, when
+    /// given, reads more from the same open file once the weights have been read and checked (a
+    /// `.keras` archive's optimizer state), so the file is decoded and probed once.
+    static func read(for root: Layer, image: Data, label: String,
+                     alsoReading: ((HDF5File) throws -> Void)? = nil) throws -> [(Variable, Tensor)] {
         let tree = try saveables(of: root)
         return try HDF5File.withLock {
             let file = try HDF5File.open(image: image, label: label)
@@ -173,6 +176,7 @@ enum KerasWeightsFile {
                     throw fail("weights at '\(group)' match no layer of \(root.name) (the file is for a different architecture?)")
                 }
             }
+            try alsoReading?(file)
             return assignments
         }
     }
@@ -182,9 +186,10 @@ enum KerasWeightsFile {
         try load(into: root, image: RecurFileIO.read(path: path), label: path)
     }
 
-    /// Loads the HDF5 bytes `image` into `root` atomically; `label` names them in errors.
-    static func load(into root: Layer, image: Data, label: String) throws {
-        let assignments = try read(for: root, image: image, label: label)
+    /// Loads the HDF5 bytes `image` into `root` atomically; `label` names them in errors. `alsoReading`:
+    /// as in `read(for:image:label:alsoReading:)`.
+    static func load(into root: Layer, image: Data, label: String, alsoReading: ((HDF5File) throws -> Void)? = nil) throws {
+        let assignments = try read(for: root, image: image, label: label, alsoReading: alsoReading)
         for (v, t) in assignments { v.value = t }
     }
 

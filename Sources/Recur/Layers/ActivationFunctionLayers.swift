@@ -42,7 +42,7 @@ public final class ReLU: Layer {
     }
 
     public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
-        let maxValue = a.config["max_value"].flatMap { $0.isNull ? nil : $0 } == nil ? nil : try a.float("max_value", default: 0)
+        let maxValue = a.config["max_value"]?.isNull ?? true ? nil : try a.float("max_value", default: 0)
         let layer = ReLU(maxValue: maxValue, negativeSlope: try a.float("negative_slope", default: 0),
                          threshold: try a.float("threshold", default: 0), name: a.name)
         try layer.build(inputShapes: [])
