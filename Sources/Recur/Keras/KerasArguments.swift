@@ -123,6 +123,30 @@ public final class KerasArguments {
         return ints
     }
 
+    /// A 1-D window argument (`kernel_size`, `strides`, `pool_size`, `dilation_rate`): an integer or
+    /// Keras's one-element tuple, in 1...`UntrustedLimits.maxRepeats`. A missing or `null` key takes
+    /// `defaultValue` (an error when there is none).
+    public func windowLength(_ key: String, default defaultValue: Int? = nil) throws -> Int {
+        guard let v = value(key), !v.isNull else {
+            if let defaultValue { return defaultValue }
+            throw invalid("config is missing '\(key)'")
+        }
+        let range = 1...UntrustedLimits.maxRepeats
+        guard let n = v.int ?? (v.array?.count == 1 ? v.array?[0].int : nil), range.contains(n) else {
+            throw invalid("'\(key)' must be an integer in \(range.lowerBound)...\(range.upperBound) or a list of one, got \(KerasConfig.compactJSON(v))")
+        }
+        return n
+    }
+
+    /// Keras's `padding` of a 1-D convolution or pooling, case-insensitive; `causal` only where allowed.
+    public func timePadding(allowingCausal: Bool) throws -> TimePadding {
+        guard let v = value("padding"), !v.isNull else { return .valid }
+        guard let p = v.string.flatMap({ TimePadding(rawValue: $0.lowercased()) }), allowingCausal || p != .causal else {
+            throw invalid("'padding' must be \(allowingCausal ? "\"valid\", \"same\" or \"causal\"" : "\"valid\" or \"same\""), got \(KerasConfig.compactJSON(v))")
+        }
+        return p
+    }
+
     /// Recur's layers work on channels-last data only.
     public func requireChannelsLast() throws {
         if let v = value("data_format"), !v.isNull, v.string != "channels_last" {

@@ -15,6 +15,7 @@ public enum KerasLayerRegistry {
         ("Activation", ActivationLayer.self), ("ReLU", ReLU.self), ("LeakyReLU", LeakyReLU.self), ("ELU", ELU.self), ("Flatten", Flatten.self), ("Reshape", Reshape.self),
         ("RepeatVector", RepeatVector.self), ("Permute", Permute.self), ("TimeDistributed", TimeDistributed.self),
         ("GlobalAveragePooling1D", GlobalAveragePooling1D.self), ("GlobalMaxPooling1D", GlobalMaxPooling1D.self),
+        ("Conv1D", Conv1D.self), ("MaxPooling1D", MaxPooling1D.self), ("AveragePooling1D", AveragePooling1D.self),
         ("Concatenate", Concatenate.self), ("Add", Add.self), ("Subtract", Subtract.self), ("Multiply", Multiply.self),
         ("Average", Average.self), ("Maximum", Maximum.self), ("Minimum", Minimum.self),
         ("SimpleRNN", SimpleRNN.self), ("GRU", GRU.self), ("LSTM", LSTM.self), ("RNN", RNN.self),
