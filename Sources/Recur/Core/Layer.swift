@@ -124,6 +124,11 @@ open class Layer {
                                      + "(a layer class of your own overrides kerasConfig() and fromKerasConfig(_:) and is registered with KerasLayerRegistry)")
     }
 
+    /// Whether Keras's `from_config` for this class takes `trainable` (all but a few, such as
+    /// `SpatialDropout1D`, whose constructor has no `**kwargs`): when false, `KerasLayerRegistry`
+    /// leaves it out of the config it writes, so that Keras can read the file.
+    open class var kerasConfigHasTrainable: Bool { true }
+
     /// A layer from its Keras arguments (Keras's `from_config`); reading an argument marks it as
     /// supported, and arguments no one reads are refused after this returns.
     open class func fromKerasConfig(_ arguments: KerasArguments) throws -> Layer {

@@ -138,6 +138,18 @@ public final class KerasArguments {
         return n
     }
 
+    /// Steps before and after (`ZeroPadding1D`'s `padding`, `Cropping1D`'s `cropping`): an integer for
+    /// both or a list of two, each in 0...`UntrustedLimits.maxRepeats`.
+    public func stepPair(_ key: String, default defaultValue: (Int, Int)) throws -> (before: Int, after: Int) {
+        guard let v = value(key), !v.isNull else { return defaultValue }
+        let range = 0...UntrustedLimits.maxRepeats
+        let pair = v.int.map { ($0, $0) } ?? (v.array?.count == 2 ? v.array.flatMap { a in a[0].int.flatMap { l in a[1].int.map { (l, $0) } } } : nil)
+        guard let pair, range.contains(pair.0), range.contains(pair.1) else {
+            throw invalid("'\(key)' must be an integer or a list of two, each in \(range.lowerBound)...\(range.upperBound), got \(KerasConfig.compactJSON(v))")
+        }
+        return pair
+    }
+
     /// Keras's `padding` of a 1-D convolution or pooling, case-insensitive; `causal` only where allowed.
     public func timePadding(allowingCausal: Bool) throws -> TimePadding {
         guard let v = value("padding"), !v.isNull else { return .valid }

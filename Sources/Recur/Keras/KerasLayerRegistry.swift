@@ -16,6 +16,9 @@ public enum KerasLayerRegistry {
         ("RepeatVector", RepeatVector.self), ("Permute", Permute.self), ("TimeDistributed", TimeDistributed.self),
         ("GlobalAveragePooling1D", GlobalAveragePooling1D.self), ("GlobalMaxPooling1D", GlobalMaxPooling1D.self),
         ("Conv1D", Conv1D.self), ("MaxPooling1D", MaxPooling1D.self), ("AveragePooling1D", AveragePooling1D.self),
+        ("ZeroPadding1D", ZeroPadding1D.self), ("Cropping1D", Cropping1D.self), ("UpSampling1D", UpSampling1D.self),
+        ("Softmax", Softmax.self), ("PReLU", PReLU.self), ("Identity", Identity.self),
+        ("SpatialDropout1D", SpatialDropout1D.self), ("GaussianNoise", GaussianNoise.self), ("GaussianDropout", GaussianDropout.self),
         ("Concatenate", Concatenate.self), ("Add", Add.self), ("Subtract", Subtract.self), ("Multiply", Multiply.self),
         ("Average", Average.self), ("Maximum", Maximum.self), ("Minimum", Minimum.self),
         ("SimpleRNN", SimpleRNN.self), ("GRU", GRU.self), ("LSTM", LSTM.self), ("RNN", RNN.self),
@@ -80,7 +83,7 @@ public enum KerasLayerRegistry {
         if let model = layer as? Model { return try KerasConfig.config(of: model) }
         var config = try layer.kerasConfig()
         config["name"] = .string(layer.name)
-        config["trainable"] = .bool(layer.isTrainable)
+        if Swift.type(of: layer).kerasConfigHasTrainable { config["trainable"] = .bool(layer.isTrainable) }
         config["dtype"] = KerasConfig.float32Policy
         let builtIn = builtIn.contains { $0.0 == layer.className && $0.1 == Swift.type(of: layer) }
         return .object(["module": builtIn ? "keras.layers" : .null, "class_name": .string(layer.className),

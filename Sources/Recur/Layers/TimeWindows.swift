@@ -73,8 +73,15 @@ struct TimeWindows {
         let steps = (0..<count).flatMap { w in
             (0..<size).map { k in Float(Swift.min(Swift.max(w * stride - leftPadding + k * dilation, 0), time - 1)) }
         }
-        let indices = try Tensor(shape: [count, size], scalars: steps)
-        // The time axis first, so that the gather picks rows; then back to batch first.
-        return try x.transposed([1, 0, 2]).gather(indices).transposed([2, 0, 1, 3])
+        return try gatherTimeSteps(x, try Tensor(shape: [count, size], scalars: steps))
     }
+}
+
+/// x (batch, time, channels) at the time steps `steps` names (whole numbers in 0..<time, any shape S):
+/// (batch, S..., channels), differentiable (gradients scatter-add back to the steps read).
+func gatherTimeSteps(_ x: Tensor, _ steps: Tensor) throws -> Tensor {
+    // The time axis first, so that the gather picks rows; then the batch axis back in front.
+    let picked = try x.transposed([1, 0, 2]).gather(steps)
+    let s = steps.rank
+    return try picked.transposed([s] + Array(0..<s) + [s + 1])
 }

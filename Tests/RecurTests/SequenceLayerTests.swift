@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+@testable import Recur
+
+/// The layers sequence models put around recurrent ones (convolution, pooling, time-step, softmax,
+/// PReLU, noise, identity) beyond the layer fixtures (which compare each layer's outputs and
+/// gradients with Keras's): whole Keras models with them, Recur's own files, Keras's names, shapes,
+/// training-time noise and the errors for arguments and inputs that cannot work.
+@Suite("Sequence layers around recurrent layers")
+struct SequenceLayerTests {
+    /// Models Keras saved (convolutions and pooling before recurrent layers; every other layer here
+    /// around an LSTM) load and predict what Keras predicted, and round-trip through Recur's own
+    /// `.keras` files.
+    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers"])
+    func kerasModelsMatchKeras(_ name: String) throws {
+        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+        let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
+        let input = try #require(arrays["input_0"]), expected = try #require(arrays["output_0"])
+        expectClose(try model.predict(input), expected, "\(name) output")
+        try expectKerasRoundTrip([(name, model, [input])])
+    }
+
+    /// Keras's default names, the output shapes Keras computes (an unknown time length stays
+    /// unknown) and the parameter count of a grouped convolution.
+    @Test func namesShapesAndParameters() throws {
+        withFreshLayerNames {
+            #expect(Conv1D(2, kernelSize: 3).name == "conv1d")
+            #expect(MaxPooling1D().name == "max_pooling1d" && AveragePooling1D().name == "average_pooling1d")
+            let others: [Layer] = [Softmax(), PReLU(), Identity(), SpatialDropout1D(0.1), GaussianNoise(stddev: 0.1), GaussianDropout(0.1),
+                                   ZeroPadding1D(), Cropping1D(), UpSampling1D()]
+            #expect(others.map(\.name) == ["softmax", "p_re_lu", "identity", "spatial_dropout1d", "gaussian_noise", "gaussian_dropout",
+                                           "zero_padding1d", "cropping1d", "up_sampling1d"])
+        }
+        let model = Sequential([Conv1D(8, kernelSize: 4, strides: 2, padding: .same, groups: 2),
+                                MaxPooling1D(poolSize: 3, strides: 1, padding: .same),
+                                Conv1D(3, kernelSize: 2, padding: .causal, dilationRate: 3),
+                                AveragePooling1D(poolSize: 2)])
+        try model.build(inputShape: [nil, 9, 4])
+        #expect(model.outputShapes == [[nil, 2, 3]])
+        // (4 taps · 2 channels a group · 8 filters + 8) + (2 · 8 · 3 + 3)
+        #expect(model.parameterCount == 72 + 51)
+        let open = Sequential([Conv1D(2, kernelSize: 3, padding: .valid), MaxPooling1D()])
+        try open.build(inputShape: [nil, nil, 3])
+        #expect(open.outputShapes == [[nil, nil, 2]])
+        #expect(try open.predict(Tensor.zeros([1, 7, 3])).shape == [1, 2, 2])
+    }
+
+    /// Arguments Keras refuses, and inputs too short for one window, are errors that name the layer
+    /// and the values.
+    @Test func impossibleArgumentsAndInputsAreNamedErrors() throws {
+        func config(_ className: String, _ entries: [String: JSONValue]) throws -> Layer {
+            try KerasLayerRegistry.layer(className: className, config: entries)
+        }
+        func building(_ layer: Layer, time: Int? = 5) -> String {
+            thrownMessage { try Sequential([layer]).build(inputShape: [nil, time, 4]) }
+        }
+        #expect(building(Conv1D(3, kernelSize: 2, groups: 2, name: "grouped")).contains("grouped"))
+        #expect(building(Conv1D(2, kernelSize: 2, strides: 2, dilationRate: 2)).contains("dilationRate (2)"))
+        #expect(building(AveragePooling1D(poolSize: 6)).contains("5 steps"))
+        #expect(thrownMessage { _ = try config("MaxPooling1D", ["pool_size": .array([.number(2)]), "padding": "causal"]) }.contains("causal"))
+        #expect(thrownMessage { _ = try config("Conv1D", ["filters": .number(2), "kernel_size": .array([.number(0)])]) }.contains("kernel_size"))
+        #expect(thrownMessage { _ = try config("Conv1D", ["filters": .number(2), "kernel_size": .array([.number(2), .number(2)])]) }.contains("kernel_size"))
+        #expect(thrownMessage { _ = try config("Conv1D", ["filters": .number(2), "kernel_size": .number(2), "data_format": "channels_first"]) }
+            .contains("channels_first"))
+        let short = Sequential([Conv1D(2, kernelSize: 5, name: "wide")])
+        try short.build(inputShape: [nil, nil, 3])
+        let message = thrownMessage { _ = try short.predict(Tensor.zeros([1, 4, 3])) }
+        #expect(message.contains("wide") && message.contains("4 steps") && message.contains("at least 5 steps"))
+    }
+
+    /// A window far larger than the input, with `same` padding, would gather more values than
+    /// Recur allows: an error, not an allocation.
+    @Test func hugeWindowsAreRefusedBeforeAllocating() throws {
+        let model = Sequential([MaxPooling1D(poolSize: 60_000, strides: 1, padding: .same, name: "vast")])
+        try model.build(inputShape: [nil, nil, 4])
+        let message = thrownMessage { _ = try model.predict(Tensor.zeros([2, 5_000, 4])) }
+        #expect(message.contains("vast") && message.contains("more than"))
+    }
+
+    /// Trained by `fit`, a convolution in front of an LSTM learns (the loss falls), as a use of the
+    /// gradients the layer fixtures check.
+    @Test func trainsInFrontOfAnLSTM() throws {
+        let model = withRandomSeed(7) {
+            Sequential([Conv1D(6, kernelSize: 3, padding: .causal, activation: .relu), MaxPooling1D(), LSTM(5), Dense(2)])
+        }
+        var g = SeededGenerator(seed: 2)
+        let x = Tensor.randomUniform([64, 8, 3], generator: &g)
+        // Whether a sample's first channel averages above 0.5 over time: a sum a convolution sees.
+        let y = try x.slice(alongAxis: 2, 0..<1).mean(alongAxes: [1, 2]).greater(Tensor(0.5))
+        try model.compile(optimizer: Adam(learningRate: 0.02), loss: SparseCategoricalCrossentropy(fromLogits: true))
+        let history = try model.fit(x, y, batchSize: 16, epochs: 15, verbose: 0)
+        let losses = try #require(history.history["loss"])
+        #expect(losses.last! < losses.first! * 0.7, "losses \(losses)")
+    }
+
+    /// Keras's `SpatialDropout1D` constructor takes no `trainable`: Recur's files leave it out there
+    /// (Keras could not read them otherwise) and write it for every other layer.
+    @Test func spatialDropoutConfigsHaveNoTrainable() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("spatial.keras").path
+        try Sequential([SpatialDropout1D(0.2), GaussianDropout(0.1), LSTM(2)], inputShape: [4, 3]).save(to: path)
+        let config = try JSONSerialization.jsonObject(with: ZipArchive(path: path).contents(named: "config.json")) as? [String: Any]
+        let layers = try #require((config?["config"] as? [String: Any])?["layers"] as? [[String: Any]])
+        let keys = Dictionary(uniqueKeysWithValues: layers.compactMap { entry in
+            (entry["class_name"] as? String).map { ($0, (entry["config"] as? [String: Any])?.keys.contains("trainable") ?? false) }
+        })
+        #expect(keys["SpatialDropout1D"] == false && keys["GaussianDropout"] == true && keys["LSTM"] == true, "\(keys)")
+    }
+
+    /// In training, SpatialDropout1D drops whole channels (the same at every step) and scales the
+    /// rest by 1/(1 − rate); GaussianNoise adds N(0, σ²) and GaussianDropout multiplies by
+    /// N(1, rate/(1 − rate)); in inference all three are the identity.
+    @Test func noiseLayersAreRandomInTrainingOnly() throws {
+        let x = Tensor.ones([8, 50, 40])
+        for layer in [SpatialDropout1D(0.5), GaussianNoise(stddev: 0.5), GaussianDropout(0.5)] as [Layer] {
+            #expect(try layer.outputs(x, training: false)[0].scalars == x.scalars, "\(layer.name) in inference")
+        }
+        let dropped = try SpatialDropout1D(0.5).outputs(x, training: true)[0]
+        var zeroChannels = 0
+        for b in 0..<8 {
+            for c in 0..<40 {
+                let steps = (0..<50).map { dropped.scalars[(b * 50 + $0) * 40 + c] }
+                #expect(Set(steps).count == 1 && (steps[0] == 0 || steps[0] == 2), "sample \(b) channel \(c): \(Set(steps))")
+                if steps[0] == 0 { zeroChannels += 1 }
+            }
+        }
+        #expect((100...220).contains(zeroChannels), "\(zeroChannels) of 320 channels dropped at rate 0.5")
+        func moments(_ t: Tensor) -> (mean: Double, std: Double) {
+            let v = t.scalars.map(Double.init), mean = v.reduce(0, +) / Double(v.count)
+            return (mean, (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)).squareRoot())
+        }
+        let noisy = moments(try GaussianNoise(stddev: 0.5).outputs(x, training: true)[0])
+        #expect(abs(noisy.mean - 1) < 0.02 && abs(noisy.std - 0.5) < 0.02, "GaussianNoise: \(noisy)")
+        let scaled = moments(try GaussianDropout(0.2).outputs(x, training: true)[0])
+        #expect(abs(scaled.mean - 1) < 0.02 && abs(scaled.std - 0.5) < 0.02, "GaussianDropout: \(scaled)")
+    }
+
+    /// Softmax refuses a mask that does not broadcast to its input (as Keras), and PReLU an axis
+    /// whose size is unknown unless alpha is shared along it; the time-step layers check their sizes.
+    @Test func softmaxPReLUAndTimeStepErrorsNameTheLayer() throws {
+        let message = thrownMessage { _ = try Softmax(name: "probabilities").outputs(Tensor.zeros([2, 3, 4]), mask: Tensor.ones([2, 3])) }
+        #expect(message.contains("probabilities") && message.contains("(2, 3)"))
+        #expect(try Softmax().outputs(Tensor.zeros([2, 3, 4]), mask: Tensor.ones([2, 1, 4]))[0].shape == [2, 3, 4])
+        #expect(thrownMessage { try Sequential([PReLU(name: "leaky")]).build(inputShape: [nil, nil, 3]) }.contains("leaky"))
+        let shared = Sequential([PReLU(sharedAxes: [1])])
+        try shared.build(inputShape: [nil, nil, 3])
+        #expect(shared.parameterCount == 3)
+        let crop = thrownMessage { try Sequential([Cropping1D(before: 2, after: 3, name: "trim")]).build(inputShape: [nil, 5, 2]) }
+        #expect(crop.contains("trim") && crop.contains("5 steps"))
+        #expect(thrownMessage { _ = try KerasLayerRegistry.layer(className: "ZeroPadding1D", config: ["padding": .array([.number(1)])]) }
+            .contains("padding"))
+        let vast = Sequential([UpSampling1D(size: 60_000, name: "stretch")])
+        try vast.build(inputShape: [nil, nil, 4])
+        #expect(thrownMessage { _ = try vast.predict(Tensor.zeros([2, 10_000, 4])) }.contains("stretch"))
+    }
+}
