@@ -94,6 +94,29 @@ struct CompiledKerasFileTests {
         #expect(original.history == again.history, "variant \(variant): \(original.history) vs \(again.history)")
     }
 
+    /// Keras refuses an optimizer whose `learning_rate` or SGD `momentum` reads as a Python int (Keras
+    /// 3.15 raised "`momentum` must be a float" loading a Recur file with plain `SGD()`): they are
+    /// written with a decimal point. An untrained optimizer is saved as Keras saves it unbuilt, with
+    /// its step count and learning rate (Keras warned about a missing state before).
+    @Test func optimizerHyperparametersAreFloatsAndUntrainedStateIsSaved() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("sgd.keras").path
+        let model = Sequential([Dense(2)], inputShape: [3])
+        try model.compile(optimizer: SGD(learningRate: 1), loss: "mse")
+        try model.save(to: path)
+        let archive = try ZipArchive(path: path)
+        let text = String(decoding: try archive.contents(named: "config.json"), as: UTF8.self)
+        #expect(text.contains(#""learning_rate":1.0"#) && text.contains(#""momentum":0.0"#), "\(text)")
+        #expect(text.contains(#""units":2,"#), "whole numbers elsewhere stay integers: \(text)")
+        let image = try archive.contents(named: "model.weights.h5")
+        // The HDF5 library is not thread-safe: the file is opened, read and closed under Recur's lock.
+        let stateNames = try HDF5File.withLock { try HDF5File.open(image: image, label: path).memberNames(KerasOptimizerState.group) }
+        #expect(Set(stateNames) == ["0", "1"])
+        let reloaded = try loadModel(path: path)
+        #expect(reloaded.compiled?.optimizer.iterations == 0 && reloaded.compiled?.optimizer.learningRate == 1)
+    }
+
     /// A compiled model with a part Keras has no name for (a metric of the user's) is saved without a
     /// compile config, and loads uncompiled.
     @Test func aCustomMetricLeavesTheCompileConfigOut() throws {

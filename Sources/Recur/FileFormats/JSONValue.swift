@@ -4,7 +4,12 @@ import Foundation
 public enum JSONValue: Codable, Equatable, Sendable {
     case null
     case bool(Bool)
+    /// A number; one that is whole is written as an integer (`64`), as Keras writes `units`.
     case number(Double)
+    /// A number Keras must read as a Python float (an optimizer's `momentum`, which Keras refuses as
+    /// an int): `jsonText` writes it with a decimal point even when it is whole (`0.0`). Parsing
+    /// never makes one, and it equals the `.number` of the same value.
+    case float(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -26,6 +31,7 @@ public enum JSONValue: Codable, Equatable, Sendable {
         case .bool(let b): try c.encode(b)
         case .number(let n):
             if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int(n)) } else { try c.encode(n) }
+        case .float(let n): try c.encode(n)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
@@ -38,7 +44,12 @@ public enum JSONValue: Codable, Equatable, Sendable {
     }
 
     public var string: String? { if case .string(let s) = self { return s }; return nil }
-    public var double: Double? { if case .number(let n) = self { return n }; return nil }
+    public var double: Double? {
+        switch self {
+        case .number(let n), .float(let n): n
+        default: nil
+        }
+    }
     /// The number as an integer, when it is a whole number that JSON represents exactly (|n| ≤ 2⁵³);
     /// nil for fractions, NaN, infinities and numbers beyond that, never a trap.
     public var int: Int? {
@@ -76,6 +87,38 @@ public enum JSONValue: Codable, Equatable, Sendable {
             self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
         case is NSNull: self = .null
         default: throw RecurError.io(path: label, message: "unexpected JSON value \(type(of: value))")
+        }
+    }
+}
+
+extension JSONValue {
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): true
+        case let (.bool(x), .bool(y)): x == y
+        case let (.string(x), .string(y)): x == y
+        case let (.array(x), .array(y)): x == y
+        case let (.object(x), .object(y)): x == y
+        default: a.double != nil && a.double == b.double
+        }
+    }
+
+    /// The JSON text of this value with object keys sorted, as a file Recur writes holds it. Written
+    /// here rather than by `JSONEncoder` because that writes a whole Double as an integer (`0`), and
+    /// Keras refuses some arguments unless they read as Python floats (`.float`: `0.0`); strings and
+    /// other numbers still go through `JSONEncoder`, for its escaping and number formatting.
+    public func jsonText() throws -> String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .float(let n) where n == n.rounded() && abs(n) < 1e15: return "\(Int(n)).0"
+        case .number, .float, .string: return String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
+        case .array(let items): return "[" + (try items.map { try $0.jsonText() }).joined(separator: ",") + "]"
+        case .object(let entries):
+            let members = try entries.keys.sorted().map { key in
+                try JSONValue.string(key).jsonText() + ":" + entries[key]!.jsonText()
+            }
+            return "{" + members.joined(separator: ",") + "}"
         }
     }
 }

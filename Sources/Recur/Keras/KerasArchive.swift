@@ -56,14 +56,12 @@ enum KerasArchive {
             entries["compile_config"] = compileConfig
             config = .object(entries)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let configData = try encoder.encode(config)
+        let configData = Data(try config.jsonText().utf8)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyy-MM-dd@HH:mm:ss"
-        let metadata = try encoder.encode(JSONValue.object(["keras_version": .string(kerasVersion),
-                                                            "date_saved": .string(formatter.string(from: Date()))]))
+        let metadata = Data(try JSONValue.object(["keras_version": .string(kerasVersion),
+                                                  "date_saved": .string(formatter.string(from: Date()))]).jsonText().utf8)
         var writer = ZipWriter(path: path)
         try writer.add(name: "metadata.json", data: metadata)
         try writer.add(name: "config.json", data: configData)

@@ -59,7 +59,7 @@ enum KerasCompileConfig {
               let weightedMetrics = metricNames(compiled.weightedMetrics, weighted: true) else { return nil }
         return .object([
             "optimizer": optimizer, "loss": losses.count == 1 ? losses[0] : .array(losses),
-            "loss_weights": compiled.lossWeights.allSatisfy { $0 == 1 } ? .null : .array(compiled.lossWeights.map { .number(Double($0)) }),
+            "loss_weights": compiled.lossWeights.allSatisfy { $0 == 1 } ? .null : .array(compiled.lossWeights.map { .float(Double($0)) }),
             "metrics": metrics, "weighted_metrics": weightedMetrics,
             "run_eagerly": .bool(false), "steps_per_execution": .number(1), "jit_compile": .bool(false),
         ])
@@ -69,7 +69,9 @@ enum KerasCompileConfig {
         .object(["module": .string(module), "class_name": .string(className), "config": .object(config), "registered_name": .null])
     }
 
-    private static func number(_ value: Float?) -> JSONValue { value.map { .number(Double($0)) } ?? .null }
+    /// An optimizer hyperparameter: Keras reads them as Python floats and refuses an int for
+    /// `learning_rate` and SGD's `momentum`.
+    private static func number(_ value: Float?) -> JSONValue { value.map { .float(Double($0)) } ?? .null }
 
     /// Keras's form of Recur's four optimizers (their exact classes: a subclass may update differently).
     private static func optimizerConfig(_ optimizer: Optimizer) -> JSONValue? {
@@ -129,6 +131,11 @@ enum KerasCompileConfig {
         case let l as BinaryCrossentropy: return withLogits("BinaryCrossentropy", l.fromLogits)
         case is MeanSquaredError: return object(module, "MeanSquaredError", ["name": .string(loss.name), "reduction": reduction])
         case is MeanAbsoluteError: return object(module, "MeanAbsoluteError", ["name": .string(loss.name), "reduction": reduction])
+        case let l as Huber: return object(module, "Huber", ["name": .string(loss.name), "reduction": reduction, "delta": .float(Double(l.delta))])
+        case is CosineSimilarity: return object(module, "CosineSimilarity", ["name": .string(loss.name), "reduction": reduction, "axis": .number(-1)])
+        case is LogCosh, is MeanSquaredLogarithmicError, is MeanAbsolutePercentageError, is KLDivergence, is Poisson, is Hinge,
+             is SquaredHinge, is CategoricalHinge:
+            return object(module, String(describing: type(of: loss)), ["name": .string(loss.name), "reduction": reduction])
         case is ZeroLoss: return .null
         default: return nil
         }
@@ -251,6 +258,16 @@ enum KerasCompileConfig {
             case "BinaryCrossentropy": return BinaryCrossentropy(fromLogits: fromLogits)
             case "MeanSquaredError": return MeanSquaredError()
             case "MeanAbsoluteError": return MeanAbsoluteError()
+            case "Huber": return Huber(delta: try config["delta"].map { try number($0, "Huber delta") } ?? 1)
+            case "LogCosh": return LogCosh()
+            case "MeanSquaredLogarithmicError": return MeanSquaredLogarithmicError()
+            case "MeanAbsolutePercentageError": return MeanAbsolutePercentageError()
+            case "CosineSimilarity": return CosineSimilarity()
+            case "KLDivergence": return KLDivergence()
+            case "Poisson": return Poisson()
+            case "Hinge": return Hinge()
+            case "SquaredHinge": return SquaredHinge()
+            case "CategoricalHinge": return CategoricalHinge()
             default: throw unsupported("loss \(className)")
             }
         }
@@ -263,14 +280,27 @@ enum KerasCompileConfig {
             let names: [String: String] = [
                 "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "CategoricalAccuracy": "categorical_accuracy",
                 "BinaryAccuracy": "binary_accuracy", "MeanAbsoluteError": "mean_absolute_error", "MeanSquaredError": "mean_squared_error",
+                "RootMeanSquaredError": "root_mean_squared_error", "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
+                "MeanSquaredLogarithmicError": "mean_squared_logarithmic_error", "CosineSimilarity": "cosine_similarity",
+                "KLDivergence": "kl_divergence", "Poisson": "poisson", "Hinge": "hinge", "SquaredHinge": "squared_hinge",
+                "CategoricalHinge": "categorical_hinge", "BinaryCrossentropy": "binary_crossentropy",
+                "CategoricalCrossentropy": "categorical_crossentropy", "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+                "Precision": "precision", "Recall": "recall",
             ]
             return try list.map { metric in
                 if let name = metric.string { return name }
                 guard let className = metric["class_name"]?.string, let name = names[className] else {
                     throw unsupported("\(key) entry \(KerasConfig.compactJSON(metric))")
                 }
-                if let threshold = metric["config"]?["threshold"], threshold.double != 0.5 {
-                    throw unsupported("\(className) threshold \(KerasConfig.compactJSON(threshold))")
+                // Options Recur's metrics of that name lack, unless at the values they implement.
+                let config = metric["config"]
+                let defaults: [(String, (JSONValue) -> Bool)] = [
+                    ("threshold", { $0.double == 0.5 }), ("thresholds", { $0.isNull || $0.double == 0.5 }), ("from_logits", { $0.bool == false }),
+                    ("top_k", \.isNull), ("class_id", \.isNull), ("axis", { $0.double == -1 }), ("label_smoothing", { $0.double == 0 }),
+                    ("ignore_class", \.isNull),
+                ]
+                for (key, isDefault) in defaults {
+                    if let value = config?[key], !isDefault(value) { throw unsupported("\(className) \(key) \(KerasConfig.compactJSON(value))") }
                 }
                 return name
             }

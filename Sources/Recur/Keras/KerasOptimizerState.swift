@@ -71,10 +71,12 @@ enum KerasOptimizerState {
     }
 
     /// Writes `model`'s optimizer state into `file` when the model is compiled with one of Keras's
-    /// optimizers and has trained (an untrained optimizer has none in Keras's files either).
+    /// optimizers: an untrained one as Keras writes it unbuilt (its step count and learning rate),
+    /// else with its slots.
     static func write(_ model: Model, into file: HDF5File) throws {
-        guard let optimizer = model.compiled?.optimizer, optimizer.iterations > 0 else { return }
-        let variables = trainableVariables(of: model)
+        guard let optimizer = model.compiled?.optimizer else { return }
+        let trained = optimizer.iterations > 0
+        let variables = trained ? trainableVariables(of: model) : []
         guard let indices = slotIndices(optimizer, variables: variables.count) else { return }
         let state = optimizer.slotState(for: variables)
         var tensors = [Tensor](repeating: Tensor(0), count: variables.count * optimizer.slotCount)

@@ -23,7 +23,7 @@ extension String: OptimizerConvertible, LossConvertible, MetricConvertible {
     public func makeLoss() throws -> any Loss { try lossNamed(self) }
     public func metric(output: Int, weighted: Bool, alongside names: [String]) throws -> Metric {
         let m = try Metric.named(self)
-        return weighted && names.contains(self) ? Metric(name: "weighted_" + m.name, perSample: m.perSample) : m
+        return weighted && names.contains(self) ? m.renamed("weighted_" + m.name) : m
     }
 }
 

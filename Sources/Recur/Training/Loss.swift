@@ -167,11 +167,21 @@ public struct MeanAbsoluteError: Loss, Sendable {
 /// The loss Keras means by a string name.
 public func lossNamed(_ name: String) throws -> any Loss {
     switch name {
-    case "mse", "mean_squared_error", "MeanSquaredError": return MeanSquaredError()
-    case "mae", "mean_absolute_error", "MeanAbsoluteError": return MeanAbsoluteError()
+    case "mse", "MSE", "mean_squared_error", "MeanSquaredError": return MeanSquaredError()
+    case "mae", "MAE", "mean_absolute_error", "MeanAbsoluteError": return MeanAbsoluteError()
     case "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy": return SparseCategoricalCrossentropy()
     case "categorical_crossentropy", "CategoricalCrossentropy": return CategoricalCrossentropy()
-    case "binary_crossentropy", "BinaryCrossentropy": return BinaryCrossentropy()
+    case "binary_crossentropy", "BinaryCrossentropy", "bce", "BCE": return BinaryCrossentropy()
+    case "huber", "huber_loss", "Huber": return Huber()
+    case "log_cosh", "logcosh", "LogCosh": return LogCosh()
+    case "msle", "MSLE", "mean_squared_logarithmic_error", "MeanSquaredLogarithmicError": return MeanSquaredLogarithmicError()
+    case "mape", "MAPE", "mean_absolute_percentage_error", "MeanAbsolutePercentageError": return MeanAbsolutePercentageError()
+    case "cosine_similarity", "CosineSimilarity": return CosineSimilarity()
+    case "kld", "KLD", "kl_divergence", "KLDivergence": return KLDivergence()
+    case "poisson", "Poisson": return Poisson()
+    case "hinge", "Hinge": return Hinge()
+    case "squared_hinge", "SquaredHinge": return SquaredHinge()
+    case "categorical_hinge", "CategoricalHinge": return CategoricalHinge()
     default: throw RecurError.invalidArgument(op: "compile", message: "unknown loss '\(name)'")
     }
 }

@@ -30,6 +30,12 @@ open class Metric: MetricConvertible {
         perSampleFunction.map { Metric(name: name, perSample: $0) } ?? self
     }
 
+    /// The same metric with fresh state, logged as `name` (a Keras metric string names its metric;
+    /// `weightedMetrics` add `weighted_`). Recur's stateful metrics override it.
+    func renamed(_ name: String) -> Metric {
+        Metric(name: name, perSample: { try self.perSample($0, $1) })
+    }
+
     /// The running mean (subclasses: the metric's value).
     open var result: Float { runningCount > 0 ? Float(runningTotal / runningCount) : 0 }
 
@@ -114,17 +120,33 @@ open class Metric: MetricConvertible {
         return try categoricalAccuracy.perSample(y, p)
     } }
 
-    /// The metric a Keras metric string means; "mae"/"mse" keep the short name in logs.
+    /// The metric a Keras metric string means, logged under that string, as Keras logs it ("mae",
+    /// "acc", "mape", ...): Keras's snake-case class names and its short aliases.
     public static func named(_ name: String) throws -> Metric {
-        func renamed(_ m: Metric) -> Metric { Metric(name: name, perSample: m.perSample) }
+        let metric: Metric
         switch name {
-        case "accuracy", "acc": return renamed(accuracy)
-        case "sparse_categorical_accuracy": return sparseCategoricalAccuracy
-        case "categorical_accuracy": return categoricalAccuracy
-        case "binary_accuracy": return binaryAccuracy
-        case "mae", "mean_absolute_error": return renamed(meanAbsoluteError)
-        case "mse", "mean_squared_error": return renamed(meanSquaredError)
+        case "accuracy", "acc": metric = accuracy
+        case "sparse_categorical_accuracy": metric = sparseCategoricalAccuracy
+        case "categorical_accuracy": metric = categoricalAccuracy
+        case "binary_accuracy": metric = binaryAccuracy
+        case "mae", "MAE", "mean_absolute_error": metric = meanAbsoluteError
+        case "mse", "MSE", "mean_squared_error": metric = meanSquaredError
+        case "root_mean_squared_error": metric = rootMeanSquaredError
+        case "mape", "MAPE", "mean_absolute_percentage_error": metric = meanAbsolutePercentageError
+        case "msle", "MSLE", "mean_squared_logarithmic_error": metric = meanSquaredLogarithmicError
+        case "cosine_similarity": metric = cosineSimilarity
+        case "kl_divergence": metric = klDivergence
+        case "poisson": metric = poisson
+        case "hinge": metric = hinge
+        case "squared_hinge": metric = squaredHinge
+        case "categorical_hinge": metric = categoricalHinge
+        case "bce", "BCE", "binary_crossentropy": metric = binaryCrossentropy
+        case "categorical_crossentropy": metric = categoricalCrossentropy
+        case "sparse_categorical_crossentropy": metric = sparseCategoricalCrossentropy
+        case "precision": metric = precision
+        case "recall": metric = recall
         default: throw RecurError.invalidArgument(op: "compile", message: "unknown metric '\(name)'")
         }
+        return metric.name == name ? metric : metric.renamed(name)
     }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import Recur
+
+struct WeightedMetricFixture: Decodable {
+    let metric: String
+    let y_true: FixtureTensor
+    let y_pred: FixtureTensor
+    let sample_weight: FixtureTensor?
+    let value: Float
+}
+
+/// Keras's losses beyond the cross-entropies, MSE and MAE, and its metrics beyond accuracy, MAE and
+/// MSE, against Keras's numbers (`scripts/make_keras_loss_metric_fixtures.py`), by their Keras
+/// names too, and through a compiled `.keras` file's compile config.
+@Suite("More Keras losses and metrics match real Keras")
+struct MoreLossesAndMetricsTests {
+    static let losses = try! JSONDecoder().decode([LossFixture].self, from: Fixtures.data("losses_more.json"))
+    static let metrics = try! JSONDecoder().decode([WeightedMetricFixture].self, from: Fixtures.data("metrics_more.json"))
+
+    /// Each loss by its Keras class name (as `lossNamed` reads it), with the fixture's options.
+    static func loss(_ f: LossFixture) throws -> any Loss {
+        if f.loss == "Huber", let delta = f.config["delta"]?.double { return Huber(delta: Float(delta)) }
+        return try lossNamed(f.loss)
+    }
+
+    @Test(arguments: 0..<losses.count)
+    func lossValueAndGradientMatchKeras(_ index: Int) throws {
+        let f = Self.losses[index]
+        let loss = try Self.loss(f)
+        let prediction = f.y_pred.tensor.requiringGradient()
+        let value = try loss(f.y_true.tensor, prediction)
+        #expect(abs(value.scalar - f.value) <= 1e-5 * max(1, abs(f.value)), "\(f.loss) \(f.config): \(value.scalar) vs \(f.value)")
+        let g = try gradients(of: value, wrt: [prediction])[0]
+        expectClose(g, f.grad_y_pred.tensor, "\(f.loss) \(f.config) gradient")
+    }
+
+    /// Each metric by the snake-case name Keras resolves its class from, logged under that name.
+    @Test(arguments: 0..<metrics.count)
+    func metricMatchesKeras(_ index: Int) throws {
+        let f = Self.metrics[index]
+        let snake = f.metric.replacingOccurrences(of: "([a-z])([A-Z])", with: "$1_$2", options: .regularExpression).lowercased()
+        let name = ["kldivergence": "kl_divergence"][snake] ?? snake
+        let metric = try Metric.named(name)
+        #expect(metric.name == name)
+        try metric.update(f.y_true.tensor, f.y_pred.tensor, sampleWeight: f.sample_weight?.tensor)
+        #expect(abs(metric.result - f.value) <= 2e-6 * max(1, abs(f.value)), "\(f.metric): \(metric.result) vs \(f.value)")
+        metric.reset()
+        #expect(metric.result == 0, "\(f.metric) after reset")
+    }
+
+    /// Keras's short names read as Keras reads them and log under the short name; Hinge maps
+    /// {0, 1} labels to {−1, 1} only when every label is 0 or 1.
+    @Test func aliasesAndHingeLabels() throws {
+        #expect(try lossNamed("mape") is MeanAbsolutePercentageError && lossNamed("msle") is MeanSquaredLogarithmicError)
+        #expect(try lossNamed("kld") is KLDivergence && lossNamed("huber") is Huber && lossNamed("log_cosh") is LogCosh)
+        #expect(try Metric.named("mape").name == "mape" && Metric.named("root_mean_squared_error").name == "root_mean_squared_error")
+        #expect(thrownMessage { _ = try Metric.named("auc") }.contains("auc"))
+        // Labels 0/1 → −1/1: margins 1 − (−1)(0.5) = 1.5 and 1 − (1)(0.5) = 0.5, mean 1.
+        #expect(try Hinge()(Tensor([[0, 1]]), Tensor([[0.5, 0.5]])).scalar == 1)
+        // A label of 2 keeps all as they are: 1 − 0 = 1 and max(1 − 2·0.5, 0) = 0, mean 0.5.
+        #expect(try Hinge()(Tensor([[0, 2]]), Tensor([[0.5, 0.5]])).scalar == 0.5)
+    }
+
+    /// A model compiled with these losses and metrics saves a compile config that loads back to the
+    /// same losses, metrics and logs (Keras reads the same config: class names and metric strings).
+    @Test func compiledFilesKeepTheLossesAndMetrics() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var g = SeededGenerator(seed: 3)
+        let x = Tensor.randomUniform([16, 5, 2], generator: &g), y = Tensor.randomUniform([16, 1], generator: &g)
+        for (loss, metrics) in [(Huber(delta: 0.3) as any Loss, ["mape", "root_mean_squared_error"]),
+                                (LogCosh(), ["cosine_similarity", "msle"]), (Poisson(), ["poisson", "kl_divergence"]),
+                                (SquaredHinge(), ["precision", "recall", "hinge"])] {
+            let model = withRandomSeed(2) { Sequential([LSTM(3), Dense(1, activation: .sigmoid)], inputShape: [5, 2]) }
+            try model.compile(optimizer: SGD(learningRate: 0.1), loss: loss, metrics: metrics)
+            let path = dir.appendingPathComponent("\(loss.name).keras").path
+            try model.save(to: path)
+            let reloaded = try loadModel(path: path)
+            let compiled = try #require(reloaded.compiled, "\(loss.name) loads compiled")
+            #expect(compiled.losses.map(\.name) == [loss.name])
+            #expect(compiled.metrics.first?.map(\.name) == metrics)
+            let a = try model.evaluate(x, y, verbose: 0), b = try reloaded.evaluate(x, y, verbose: 0)
+            #expect(a.description == b.description, "\(loss.name): \(a) vs \(b)")
+        }
+        let huber = try #require(try loadModel(path: dir.appendingPathComponent("huber_loss.keras").path).compiled?.losses.first as? Huber)
+        #expect(huber.delta == 0.3)
+    }
+}

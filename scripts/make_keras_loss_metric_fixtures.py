@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Fixtures for Keras's losses and metrics beyond the cross-entropies, MSE and MAE (make_keras_fixtures.py
+writes those): Huber, LogCosh, MeanSquaredLogarithmicError, MeanAbsolutePercentageError, CosineSimilarity,
+KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge as losses (value and gradient) and as
+metrics, and the metrics RootMeanSquaredError, Precision, Recall and the cross-entropies.
+
+Usage (run by hand, not in CI; same setup as make_keras_fixtures.py, whose helpers it uses):
+    pip install keras jax jaxlib
+    KERAS_BACKEND=jax python3 scripts/make_keras_loss_metric_fixtures.py [fixtures_dir]
+
+Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
+    losses_more.json   per case: the loss class, its config, y_true, y_pred, Keras's value and the
+                       gradient of the value with respect to y_pred (the format of losses.json);
+    metrics_more.json  per case: the metric class, y_true, y_pred, an optional sample_weight and the
+                       result after one update_state (the format of metrics.json).
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_keras_fixtures as base  # noqa: E402  (sets KERAS_BACKEND before importing keras)
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+N, C = 4, 3
+RNG = np.random.default_rng(4321)
+
+
+def unif(shape, lo=-1.0, hi=1.0):
+    return base.r6(RNG.uniform(lo, hi, size=shape).astype(np.float32))
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return base.r6(e / e.sum(axis=-1, keepdims=True))
+
+
+def make_losses():
+    out = []
+
+    def add(cls, cfg, y_true, y_pred):
+        loss = getattr(keras.losses, cls)(**cfg)
+        yt = jnp.asarray(y_true)
+        value, grad = jax.value_and_grad(lambda p: loss(yt, p))(jnp.asarray(y_pred))
+        out.append({"loss": cls, "config": cfg, "y_true": base.tensor(y_true), "y_pred": base.tensor(y_pred),
+                    "value": base.num(value), "grad_y_pred": base.tensor(grad)})
+
+    add("Huber", {}, unif((N, C), -2, 2), unif((N, C), -2, 2))
+    add("Huber", {"delta": 0.4}, unif((N,)), unif((N, 1), -2, 2))
+    add("LogCosh", {}, unif((N, C), -3, 3), unif((N, C), -3, 3))
+    add("MeanSquaredLogarithmicError", {}, unif((N, C), 0, 3), unif((N, C), -0.5, 3))
+    signs = np.where(RNG.uniform(size=(N, C)) < 0.5, -1, 1).astype(np.float32)
+    add("MeanAbsolutePercentageError", {}, base.r6(signs * unif((N, C), 0.5, 2)), unif((N, C), -2, 2))
+    add("CosineSimilarity", {}, unif((N, C)), unif((N, C)))
+    add("KLDivergence", {}, softmax(unif((N, C), -2, 2)), softmax(unif((N, C), -2, 2)))
+    add("Poisson", {}, RNG.integers(0, 5, size=(N, C)).astype(np.float32), unif((N, C), 0.1, 3))
+    add("Hinge", {}, RNG.integers(0, 2, size=(N, C)).astype(np.float32), unif((N, C), -2, 2))
+    add("Hinge", {}, np.where(RNG.uniform(size=(N, C)) < 0.5, -1, 1).astype(np.float32), unif((N, C), -2, 2))
+    add("SquaredHinge", {}, RNG.integers(0, 2, size=(N, C)).astype(np.float32), unif((N, C), -2, 2))
+    add("CategoricalHinge", {}, np.eye(C, dtype=np.float32)[RNG.integers(0, C, size=N)], unif((N, C), -2, 2))
+    base.dump(os.path.join(base.OUT, "losses_more.json"), out)
+
+
+def make_metrics():
+    out = []
+
+    def add(cls, y_true, y_pred, sample_weight=None, cfg=None):
+        metric = getattr(keras.metrics, cls)(**(cfg or {}))
+        kw = {} if sample_weight is None else {"sample_weight": jnp.asarray(sample_weight)}
+        metric.update_state(jnp.asarray(y_true), jnp.asarray(y_pred), **kw)
+        case = {"metric": cls, "config": cfg or {}, "y_true": base.tensor(y_true), "y_pred": base.tensor(y_pred),
+                "value": base.num(metric.result())}
+        if sample_weight is not None:
+            case["sample_weight"] = base.tensor(sample_weight)
+        out.append(case)
+
+    weights = unif((N,), 0, 2)
+    add("RootMeanSquaredError", unif((N, C)), unif((N, C)))
+    add("RootMeanSquaredError", unif((N, C)), unif((N, C)), weights)
+    add("MeanAbsolutePercentageError", unif((N, C), 0.5, 2), unif((N, C), -2, 2))
+    add("MeanSquaredLogarithmicError", unif((N, C), 0, 3), unif((N, C), 0, 3), weights)
+    add("CosineSimilarity", unif((N, C)), unif((N, C)))
+    add("KLDivergence", softmax(unif((N, C), -2, 2)), softmax(unif((N, C), -2, 2)))
+    add("Poisson", RNG.integers(0, 5, size=(N, C)).astype(np.float32), unif((N, C), 0.1, 3))
+    add("Hinge", RNG.integers(0, 2, size=(N, C)).astype(np.float32), unif((N, C), -2, 2))
+    add("SquaredHinge", RNG.integers(0, 2, size=(N, C)).astype(np.float32), unif((N, C), -2, 2), weights)
+    add("CategoricalHinge", np.eye(C, dtype=np.float32)[RNG.integers(0, C, size=N)], unif((N, C), -2, 2))
+    add("BinaryCrossentropy", RNG.integers(0, 2, size=(N, C)).astype(np.float32), unif((N, C), 0.05, 0.95))
+    add("CategoricalCrossentropy", np.eye(C, dtype=np.float32)[RNG.integers(0, C, size=N)], softmax(unif((N, C), -2, 2)))
+    add("SparseCategoricalCrossentropy", RNG.integers(0, C, size=N).astype(np.float32), softmax(unif((N, C), -2, 2)), weights)
+    labels = RNG.integers(0, 2, size=(8, 2)).astype(np.float32)
+    scores = unif((8, 2), 0, 1)
+    add("Precision", labels, scores)
+    add("Precision", labels, scores, unif((8,), 0, 2))
+    add("Recall", labels, scores)
+    add("Recall", labels, scores, unif((8,), 0, 2))
+    base.dump(os.path.join(base.OUT, "metrics_more.json"), out)
+
+
+if __name__ == "__main__":
+    print("keras", keras.__version__)
+    make_losses()
+    make_metrics()
