@@ -96,8 +96,8 @@ struct CompiledKerasFileTests {
 
     /// Keras refuses an optimizer whose `learning_rate` or SGD `momentum` reads as a Python int (Keras
     /// 3.15 raised "`momentum` must be a float" loading a Recur file with plain `SGD()`): they are
-    /// written with a decimal point. An untrained optimizer is saved as Keras saves it unbuilt, with
-    /// its step count and learning rate (Keras warned about a missing state before).
+    /// written with a decimal point. An untrained optimizer is saved whole (zero slots), as the
+    /// optimizer Keras's `load_model` builds (Keras warned about a missing state before).
     @Test func optimizerHyperparametersAreFloatsAndUntrainedStateIsSaved() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -112,7 +112,16 @@ struct CompiledKerasFileTests {
         let image = try archive.contents(named: "model.weights.h5")
         // The HDF5 library is not thread-safe: the file is opened, read and closed under Recur's lock.
         let stateNames = try HDF5File.withLock { try HDF5File.open(image: image, label: path).memberNames(KerasOptimizerState.group) }
+        // Step count, learning rate, and SGD without momentum has no slots; Adam has two a weight.
         #expect(Set(stateNames) == ["0", "1"])
+        let adam = Sequential([Dense(2)], inputShape: [3])
+        try adam.compile(optimizer: Adam(), loss: "mse")
+        let adamPath = dir.appendingPathComponent("adam.keras").path
+        try adam.save(to: adamPath)
+        let adamImage = try ZipArchive(path: adamPath).contents(named: "model.weights.h5")
+        let adamNames = try HDF5File.withLock { try HDF5File.open(image: adamImage, label: adamPath).memberNames(KerasOptimizerState.group) }
+        #expect(Set(adamNames) == Set((0..<6).map(String.init)))
+        #expect(try loadModel(path: adamPath).compiled?.optimizer.iterations == 0)
         let reloaded = try loadModel(path: path)
         #expect(reloaded.compiled?.optimizer.iterations == 0 && reloaded.compiled?.optimizer.learningRate == 1)
     }

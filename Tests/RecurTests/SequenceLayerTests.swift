@@ -154,4 +154,52 @@ struct SequenceLayerTests {
         try vast.build(inputShape: [nil, nil, 4])
         #expect(thrownMessage { _ = try vast.predict(Tensor.zeros([2, 10_000, 4])) }.contains("stretch"))
     }
+
+    /// With RECUR_KERAS_EXPORT_DIR set, writes models with these layers, and compiled models with
+    /// every optimizer, loss and metric Recur writes in compile configs (untrained and trained), as
+    /// Recur saves them with Recur's outputs, for `scripts/make_keras_file_fixtures.py --check-recur
+    /// DIR`, which loads each in Keras and fails on an error, a warning or other outputs.
+    @Test(.enabled(if: kerasExportDirectory != nil))
+    func exportForKerasCheck() throws {
+        let dir = kerasExportDirectory!
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var g = SeededGenerator(seed: 9)
+        var models: [(String, Model, Tensor)] = []
+        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers"] {
+            let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
+            models.append(("sequence_\(name)", try loadModel(path: ParityFixtures.path("\(name).keras")), try #require(arrays["input_0"])))
+        }
+        let built = withRandomSeed(4) {
+            Sequential([GaussianNoise(stddev: 0.2), Conv1D(6, kernelSize: 3, strides: 2, padding: .same, activation: .relu),
+                        MaxPooling1D(poolSize: 3, strides: 1, padding: .same), ZeroPadding1D(before: 1, after: 2), SpatialDropout1D(0.3),
+                        PReLU(alphaInitializer: .constant(0.2), sharedAxes: [1]), UpSampling1D(size: 2), Cropping1D(before: 2, after: 1),
+                        Conv1D(4, kernelSize: 2, padding: .causal, dilationRate: 2, groups: 2, useBias: false),
+                        AveragePooling1D(poolSize: 2, padding: .same), GaussianDropout(0.1), Identity(), GRU(4, returnSequences: true),
+                        Softmax(axes: [1]), Softmax(axes: [1, 2]), GlobalMaxPooling1D()], inputShape: [11, 4])
+        }
+        models.append(("sequence_built", built, Tensor.randomUniform([3, 11, 4], low: -1, high: 1, generator: &g)))
+        let x = Tensor.randomUniform([8, 5, 2], generator: &g), y = Tensor.randomUniform([8, 1], generator: &g)
+        let compilations: [(Optimizer, any Loss, [String])] = [
+            (SGD(), Huber(delta: 0.3), ["mape", "root_mean_squared_error", "precision", "recall"]),
+            (SGD(learningRate: 1, momentum: 0.5, nesterov: true), LogCosh(), ["cosine_similarity", "msle", "kl_divergence"]),
+            (Adam(), Poisson(), ["poisson", "hinge", "squared_hinge"]), (AdamW(), CategoricalHinge(), ["binary_crossentropy", "mse"]),
+            (RMSprop(), MeanAbsolutePercentageError(), ["mae"]), (RMSprop(momentum: 0.2), KLDivergence(), ["categorical_hinge"]),
+            (Adam().scheduled(by: ExponentialDecay(initialLearningRate: 1, decaySteps: 2, decayRate: 0.5)), CosineSimilarity(), ["accuracy"]),
+            (SGD(), Hinge(), []), (SGD(), MeanSquaredLogarithmicError(), []),
+        ]
+        for (k, (optimizer, loss, metrics)) in compilations.enumerated() {
+            let model = withRandomSeed(2) { Sequential([LSTM(3), Dense(1, activation: .sigmoid)], inputShape: [5, 2]) }
+            try model.compile(optimizer: optimizer, loss: loss, metrics: metrics)
+            // Every other one trained, so that the optimizer state has slots.
+            if k % 2 == 1 { _ = try model.fit(x, y, batchSize: 4, epochs: 1, verbose: 0) }
+            models.append(("compiled_\(loss.name)", model, x))
+        }
+        for (name, model, input) in models {
+            try model.save(to: "\(dir)/\(name).keras")
+            try model.saveKerasWeights(to: "\(dir)/\(name).weights.h5")
+            let outputs = try model.predictOnBatch([input])
+            try NumpyFile.saveNpz([("input_0", input)] + outputs.enumerated().map { ("output_\($0.offset)", $0.element) },
+                                  path: "\(dir)/\(name).npz")
+        }
+    }
 }

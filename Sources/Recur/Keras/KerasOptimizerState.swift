@@ -71,12 +71,13 @@ enum KerasOptimizerState {
     }
 
     /// Writes `model`'s optimizer state into `file` when the model is compiled with one of Keras's
-    /// optimizers: an untrained one as Keras writes it unbuilt (its step count and learning rate),
-    /// else with its slots.
+    /// optimizers, with every slot, zeros where none exists yet. An untrained optimizer too: Keras's
+    /// `load_model` builds the optimizer of the model it compiles and skips a saved state of another
+    /// size with a warning (which its own files of untrained models, holding only the step count and
+    /// learning rate, then get).
     static func write(_ model: Model, into file: HDF5File) throws {
         guard let optimizer = model.compiled?.optimizer else { return }
-        let trained = optimizer.iterations > 0
-        let variables = trained ? trainableVariables(of: model) : []
+        let variables = trainableVariables(of: model)
         guard let indices = slotIndices(optimizer, variables: variables.count) else { return }
         let state = optimizer.slotState(for: variables)
         var tensors = [Tensor](repeating: Tensor(0), count: variables.count * optimizer.slotCount)
