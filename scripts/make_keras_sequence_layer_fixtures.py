@@ -2,7 +2,8 @@
 """Fixtures for Keras's layers that sequence models put around recurrent layers, from Keras itself (JAX
 backend): 1-D convolution and pooling (Conv1D, MaxPooling1D, AveragePooling1D), time-step layers
 (ZeroPadding1D, Cropping1D, UpSampling1D), Softmax, PReLU, and the noise layers and Identity (the
-identity in inference).
+identity in inference), and Attention and AdditiveAttention (layers/attention_*.json, called on
+[query, value(, key)] with masks per input and Keras's call arguments; a saved encoder-decoder).
 
 Usage (run by hand, not in CI; same setup as make_keras_fixtures.py, whose helpers it uses):
     pip install keras jax jaxlib
@@ -16,7 +17,8 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         strides, dilation, groups and no bias; pooling windows that do and do not divide the input,
         with both paddings; padding, cropping and repeating steps; softmax over the last, another and
         two axes, and under a mask with a wholly masked row; PReLU with and without shared axes.
-    parity/conv_lstm.keras/.npz, parity/conv_bidirectional.keras/.npz, parity/sequence_layers.keras/.npz
+    parity/conv_lstm.keras/.npz, parity/conv_bidirectional.keras/.npz, parity/sequence_layers.keras/.npz,
+    parity/attention_seq2seq.keras/.npz
         whole models saved by Keras (convolutions and pooling in front of recurrent layers, one with
         an unknown time length; every other layer above around an LSTM) with inputs and Keras's
         outputs (input_0, output_0), as the parity script's model files.
@@ -86,6 +88,44 @@ def masked_softmax_case():
                     call_fn=call_fn, extra=lambda *a: extra)
 
 
+def attention_case(name, cls, config, shapes, masks=None, causal=False, scores=False):
+    """A layer called on [query, value(, key)]: every input gets a gradient; masks per input."""
+    keras.backend.clear_session()
+    layer = getattr(layers, cls)(**config)
+    inputs = [base.unif(s) for s in shapes]
+    layer([jnp.asarray(x) for x in inputs])
+    mask_j = None if masks is None else [None if m is None else jnp.asarray(np.asarray(m, dtype=bool)) for m in masks]
+    arguments = {"use_causal_mask": causal, "return_attention_scores": scores}
+
+    def call_fn(layer, tv, ntv, ins):
+        kw = dict(arguments)
+        if mask_j is not None:
+            kw["mask"] = mask_j
+        return layer.stateless_call(tv, ntv, list(ins), **kw)
+
+    extra = {"multi_input": True, "call_arguments": arguments,
+             "input_masks": None if masks is None else [
+                 None if m is None else {"shape": list(np.shape(m)), "values": [int(v) for v in np.ravel(m)]} for m in masks]}
+    base.layer_case(name, cls, config, layer, inputs, call_fn=call_fn, extra=lambda *a: extra)
+
+
+ATTENTION_MASKS = [[[1, 1, 1, 0], [1, 1, 0, 0]], [[1, 1, 0, 0, 0], [1, 1, 1, 1, 1]]]
+
+
+def make_attention():
+    q, v = (2, 4, 3), (2, 5, 3)
+    attention_case("attention_dot", "Attention", {}, [q, v])
+    attention_case("attention_dot_scaled_key", "Attention", {"use_scale": True}, [q, (2, 5, 2), v])
+    attention_case("attention_concat", "Attention", {"score_mode": "concat"}, [q, v], scores=True)
+    attention_case("attention_concat_scaled_masked", "Attention", {"score_mode": "concat", "use_scale": True}, [q, v],
+                   masks=ATTENTION_MASKS)
+    attention_case("attention_dot_causal", "Attention", {}, [(2, 4, 3), (2, 4, 2), (2, 4, 3)], causal=True, scores=True)
+    attention_case("attention_dot_value_mask_causal", "Attention", {}, [(2, 5, 3), v], masks=[None, ATTENTION_MASKS[1]],
+                   causal=True)
+    attention_case("attention_additive", "AdditiveAttention", {}, [q, v], masks=ATTENTION_MASKS, scores=True)
+    attention_case("attention_additive_unscaled_key", "AdditiveAttention", {"use_scale": False}, [q, (2, 5, 4), v])
+
+
 def make_layers():
     for name, config, shape in CONV:
         keras.backend.clear_session()
@@ -100,6 +140,7 @@ def make_layers():
         keras.backend.clear_session()
         base.layer_case(name, cls, config, getattr(layers, cls)(**config), [base.unif(shape, -2.0, 2.0)])
     masked_softmax_case()
+    make_attention()
 
 
 def make_models(out):
@@ -137,6 +178,24 @@ def make_models(out):
         layers.GlobalAveragePooling1D(),
     ], name="sequence_layers")
     parity.save_case(out, "sequence_layers", model, [parity.seq(3, 6, 3)])
+
+    # An encoder-decoder with attention: masks from Embedding(mask_zero) reach both attention layers
+    # as a list (query, value), one returns its scores, the other attends causally to the decoder.
+    parity.fresh()
+    source = keras.Input((6,), dtype="int32", name="source")
+    target = keras.Input((5,), dtype="int32", name="target")
+    encoded = layers.LSTM(4, return_sequences=True)(layers.Embedding(12, 3, mask_zero=True)(source))
+    decoded = layers.LSTM(4, return_sequences=True)(layers.Embedding(12, 3, mask_zero=True)(target))
+    context, scores = layers.Attention(use_scale=True)([decoded, encoded], return_attention_scores=True)
+    itself = layers.AdditiveAttention()([decoded, decoded], use_causal_mask=True)
+    y = layers.Dense(3)(layers.Add()([context, itself]))
+    ids = parity.RNG.integers(1, 12, size=(4, 6)).astype(np.int32)
+    tokens = parity.RNG.integers(1, 12, size=(4, 5)).astype(np.int32)
+    for row, n in enumerate([6, 4, 2, 5]):
+        ids[row, n:] = 0
+    for row, n in enumerate([5, 3, 5, 1]):
+        tokens[row, n:] = 0
+    parity.save_case(out, "attention_seq2seq", keras.Model([source, target], [y, scores], name="attention_seq2seq"), [ids, tokens])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ struct LayerFixture: Decodable {
     let grad_weights: [FixtureTensor]
     let updated_weights: [FixtureTensor]?
     let mask: FixtureTensor?
+    /// A layer called on a list of inputs (Attention): every input is one, none an initial state,
+    /// with a mask per input (nil for none) and Keras call arguments.
+    let multi_input: Bool?
+    let input_masks: [FixtureTensor?]?
+    let call_arguments: [String: JSONValue]?
 }
 
 enum Fixtures {

@@ -10,14 +10,17 @@ struct KerasLayerFixtureTests {
         let isEmbedding = fixture.class == "Embedding"
         // The first input is the data; any further ones are initial states.
         let inputs = fixture.inputs.map(\.tensor)
-        try layer.buildIfNeeded(inputShapes: [inputs[0].shape.map(Optional.some)])
+        let multiInput = fixture.multi_input ?? false
+        for (key, value) in fixture.call_arguments ?? [:] { #expect(try layer.readKerasCallArgument(key, value), "\(name): \(key)") }
+        try layer.buildIfNeeded(inputShapes: (multiInput ? inputs : [inputs[0]]).map { $0.shape.map(Optional.some) })
         try layer.setWeights(fixture.weights.map(\.tensor))
 
         let leafInputs = isEmbedding ? inputs : inputs.map { $0.requiringGradient() }
         let trainable = layer.trainableVariables
         for v in trainable { v.value = v.value.requiringGradient() }
-        let outputs = try layer.outputs(leafInputs[0], initialState: Array(leafInputs.dropFirst()),
-                                        mask: fixture.mask?.tensor, training: fixture.training)
+        let outputs = multiInput
+            ? try layer.run(LayerInput(leafInputs, masks: fixture.input_masks?.map { $0?.tensor }, training: fixture.training)).tensors
+            : try layer.outputs(leafInputs[0], initialState: Array(leafInputs.dropFirst()), mask: fixture.mask?.tensor, training: fixture.training)
         #expect(outputs.count == fixture.outputs.count)
         for (k, (out, expected)) in zip(outputs, fixture.outputs).enumerated() {
             expectClose(out, expected.tensor, "\(name) output \(k)")

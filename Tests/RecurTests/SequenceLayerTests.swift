@@ -9,15 +9,19 @@ import Testing
 @Suite("Sequence layers around recurrent layers")
 struct SequenceLayerTests {
     /// Models Keras saved (convolutions and pooling before recurrent layers; every other layer here
-    /// around an LSTM) load and predict what Keras predicted, and round-trip through Recur's own
-    /// `.keras` files.
-    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers"])
+    /// around an LSTM; an encoder-decoder whose attention layers get masks per input, return their
+    /// scores and attend causally) load and predict what Keras predicted, and round-trip through
+    /// Recur's own `.keras` files.
+    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq"])
     func kerasModelsMatchKeras(_ name: String) throws {
         let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
         let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
-        let input = try #require(arrays["input_0"]), expected = try #require(arrays["output_0"])
-        expectClose(try model.predict(input), expected, "\(name) output")
-        try expectKerasRoundTrip([(name, model, [input])])
+        let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
+        let expected = (0..<arrays.count).compactMap { arrays["output_\($0)"] }
+        let outputs = try model.predict(inputs)
+        #expect(outputs.count == expected.count)
+        for (k, (out, want)) in zip(outputs, expected).enumerated() { expectClose(out, want, "\(name) output \(k)") }
+        try expectKerasRoundTrip([(name, model, inputs)])
     }
 
     /// Keras's default names, the output shapes Keras computes (an unknown time length stays
@@ -164,10 +168,11 @@ struct SequenceLayerTests {
         let dir = kerasExportDirectory!
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var g = SeededGenerator(seed: 9)
-        var models: [(String, Model, Tensor)] = []
-        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers"] {
+        var models: [(String, Model, [Tensor])] = []
+        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq"] {
             let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
-            models.append(("sequence_\(name)", try loadModel(path: ParityFixtures.path("\(name).keras")), try #require(arrays["input_0"])))
+            models.append(("sequence_\(name)", try loadModel(path: ParityFixtures.path("\(name).keras")),
+                           (0..<arrays.count).compactMap { arrays["input_\($0)"] }))
         }
         let built = withRandomSeed(4) {
             Sequential([GaussianNoise(stddev: 0.2), Conv1D(6, kernelSize: 3, strides: 2, padding: .same, activation: .relu),
@@ -177,7 +182,7 @@ struct SequenceLayerTests {
                         AveragePooling1D(poolSize: 2, padding: .same), GaussianDropout(0.1), Identity(), GRU(4, returnSequences: true),
                         Softmax(axes: [1]), Softmax(axes: [1, 2]), GlobalMaxPooling1D()], inputShape: [11, 4])
         }
-        models.append(("sequence_built", built, Tensor.randomUniform([3, 11, 4], low: -1, high: 1, generator: &g)))
+        models.append(("sequence_built", built, [Tensor.randomUniform([3, 11, 4], low: -1, high: 1, generator: &g)]))
         let x = Tensor.randomUniform([8, 5, 2], generator: &g), y = Tensor.randomUniform([8, 1], generator: &g)
         let compilations: [(Optimizer, any Loss, [String])] = [
             (SGD(), Huber(delta: 0.3), ["mape", "root_mean_squared_error", "precision", "recall"]),
@@ -192,14 +197,14 @@ struct SequenceLayerTests {
             try model.compile(optimizer: optimizer, loss: loss, metrics: metrics)
             // Every other one trained, so that the optimizer state has slots.
             if k % 2 == 1 { _ = try model.fit(x, y, batchSize: 4, epochs: 1, verbose: 0) }
-            models.append(("compiled_\(loss.name)", model, x))
+            models.append(("compiled_\(loss.name)", model, [x]))
         }
-        for (name, model, input) in models {
+        for (name, model, inputs) in models {
             try model.save(to: "\(dir)/\(name).keras")
             try model.saveKerasWeights(to: "\(dir)/\(name).weights.h5")
-            let outputs = try model.predictOnBatch([input])
-            try NumpyFile.saveNpz([("input_0", input)] + outputs.enumerated().map { ("output_\($0.offset)", $0.element) },
-                                  path: "\(dir)/\(name).npz")
+            let outputs = try model.predictOnBatch(inputs)
+            try NumpyFile.saveNpz(inputs.enumerated().map { ("input_\($0.offset)", $0.element) }
+                                  + outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: "\(dir)/\(name).npz")
         }
     }
 }

@@ -124,6 +124,15 @@ open class Layer {
                                      + "(a layer class of your own overrides kerasConfig() and fromKerasConfig(_:) and is registered with KerasLayerRegistry)")
     }
 
+    /// Keras call arguments this layer's calls pass (beyond the inputs, `initial_state`, `mask` and
+    /// `training`), as a `.keras` file's inbound nodes record them: Recur keeps them as options of
+    /// the layer (`Attention`'s `use_causal_mask`). Empty for most layers.
+    open var kerasCallArguments: [String: JSONValue] { [:] }
+
+    /// Takes call argument `key` from a `.keras` file's call of this layer, before the call; false
+    /// for an argument the layer does not know (the file is then refused, naming it).
+    open func readKerasCallArgument(_ key: String, _ value: JSONValue) throws -> Bool { false }
+
     /// Whether Keras's `from_config` for this class takes `trainable` (all but a few, such as
     /// `SpatialDropout1D`, whose constructor has no `**kwargs`): when false, `KerasLayerRegistry`
     /// leaves it out of the config it writes, so that Keras can read the file.

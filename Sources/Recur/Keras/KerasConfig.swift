@@ -220,15 +220,24 @@ enum KerasConfig {
                     case "training": continue
                     case "mask" where value.isNull: continue
                     case "mask":
-                        guard let first = inputs.first else { ready = false; break }
+                        guard !inputs.isEmpty else { ready = false; break }
                         let fail = { RecurError.unsupported(op: "layer '\(p.name)'", message: "an explicit mask argument \(compactJSON(value)) that is not the mask Recur propagates to this call (Recur computes masks itself, by Keras's rules for Embedding(mask_zero), Masking and merge layers)") }
-                        guard let recorded = try KerasMaskGraph.evaluate(value, ops: maskOps, tensor: tensor, fail: fail) else { ready = false; break }
-                        guard recorded.asMask == KerasMaskGraph.recurMask(of: first) else { throw fail() }
+                        // One mask, or (a layer called on a list, such as Attention) one per input, null for none.
+                        let recordedMasks = value.array ?? [value]
+                        guard recordedMasks.count <= inputs.count else { throw fail() }
+                        for (recordedMask, input) in zip(recordedMasks, inputs) {
+                            guard !recordedMask.isNull else {
+                                if KerasMaskGraph.recurMask(of: input) != nil { throw fail() }
+                                continue
+                            }
+                            guard let recorded = try KerasMaskGraph.evaluate(recordedMask, ops: maskOps, tensor: tensor, fail: fail) else { ready = false; break }
+                            guard recorded.asMask == KerasMaskGraph.recurMask(of: input) else { throw fail() }
+                        }
                     case "initial_state" where !value.isNull:
                         guard let ts = try tensors(value, what: "initial_state", layer: p.name) else { ready = false; break }
                         initialState = ts
                     default:
-                        if value.isNull { continue }
+                        if try value.isNull || p.layer!.readKerasCallArgument(key, value) { continue }
                         throw RecurError.unsupported(op: "layer '\(p.name)'", message: "call argument \(key)=\(compactJSON(value))")
                     }
                 }

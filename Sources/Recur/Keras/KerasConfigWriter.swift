@@ -57,7 +57,7 @@ extension KerasConfig {
                     // Merge layers take a list even of one tensor.
                     let asList = node.inputs.count != 1 || layer is Merge || layer is Concatenate
                     let args: [JSONValue] = asList ? [.array(node.inputs.map(kerasTensor))] : [kerasTensor(node.inputs[0])]
-                    var kwargs: [String: JSONValue] = [:]
+                    var kwargs = layer.kerasCallArguments
                     if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(kerasTensor)) }
                     return .object(["args": .array(args), "kwargs": .object(kwargs)])
                 })
