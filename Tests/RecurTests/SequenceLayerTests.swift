@@ -154,6 +154,9 @@ struct SequenceLayerTests {
         #expect(crop.contains("trim") && crop.contains("5 steps"))
         #expect(thrownMessage { _ = try KerasLayerRegistry.layer(className: "ZeroPadding1D", config: ["padding": .array([.number(1)])]) }
             .contains("padding"))
+        let attention = AdditiveAttention(name: "attend")
+        let huge = Tensor.zeros([1, 40_000, 1])
+        #expect(thrownMessage { _ = try attention.outputs([huge, huge]) }.contains("attend"))
         let vast = Sequential([UpSampling1D(size: 60_000, name: "stretch")])
         try vast.build(inputShape: [nil, nil, 4])
         #expect(thrownMessage { _ = try vast.predict(Tensor.zeros([2, 10_000, 4])) }.contains("stretch"))

@@ -79,8 +79,13 @@ open class Attention: Layer {
         guard v[0] == query.shape[0] else {
             throw RecurError.shapeMismatch(errorSubject, expected: "query and value of the same batch", actual: "\(query.shape[0]) and \(value.shape[0])")
         }
-        var scores = try self.scores(query: query, key: key)
         let (tq, tv) = (query.shape[1], key.shape[1])
+        // Concat and additive scores pass through (batch, Tq, Tv, dim) before the sum over dim.
+        let largest = [query.shape[0], tq, tv] + (scoreMode == .concat ? [query.shape[2]] : [])
+        guard UntrustedLimits.elementCount(largest.map { Swift.max($0, 1) }) != nil else {
+            throw RecurError.invalidArgument(errorSubject, "its scores \(describeShape(largest)) would hold more than \(UntrustedLimits.maxElements) values")
+        }
+        var scores = try self.scores(query: query, key: key)
         // 1 where step j of the value may be attended to from step i of the query, (batch or 1, Tq or 1, Tv).
         var visible: Tensor?
         if let valueMask = input.masks.count > 1 ? input.masks[1] : nil {
