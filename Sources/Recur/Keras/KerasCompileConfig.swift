@@ -285,7 +285,7 @@ enum KerasCompileConfig {
                 "KLDivergence": "kl_divergence", "Poisson": "poisson", "Hinge": "hinge", "SquaredHinge": "squared_hinge",
                 "CategoricalHinge": "categorical_hinge", "BinaryCrossentropy": "binary_crossentropy",
                 "CategoricalCrossentropy": "categorical_crossentropy", "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
-                "Precision": "precision", "Recall": "recall",
+                "Precision": "precision", "Recall": "recall", "AUC": "auc",
             ]
             return try list.map { metric in
                 if let name = metric.string { return name }
@@ -297,7 +297,9 @@ enum KerasCompileConfig {
                 let defaults: [(String, (JSONValue) -> Bool)] = [
                     ("threshold", { $0.double == 0.5 }), ("thresholds", { $0.isNull || $0.double == 0.5 }), ("from_logits", { $0.bool == false }),
                     ("top_k", \.isNull), ("class_id", \.isNull), ("axis", { $0.double == -1 }), ("label_smoothing", { $0.double == 0 }),
-                    ("ignore_class", \.isNull),
+                    ("ignore_class", \.isNull), ("num_thresholds", { $0.int == 200 }), ("curve", { $0.string == "ROC" }),
+                    ("summation_method", { $0.string == "interpolation" }), ("multi_label", { $0.bool == false }),
+                    ("num_labels", \.isNull), ("label_weights", \.isNull),
                 ]
                 for (key, isDefault) in defaults {
                     if let value = config?[key], !isDefault(value) { throw unsupported("\(className) \(key) \(KerasConfig.compactJSON(value))") }

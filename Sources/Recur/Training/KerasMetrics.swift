@@ -1,6 +1,6 @@
 /// Keras's metrics beyond accuracy, MAE and MSE: the running means of the losses of the same name
 /// (Keras's `MeanMetricWrapper`s; `cosineSimilarity` with the opposite sign of the loss, +1 for the
-/// same direction), and the stateful `RootMeanSquaredError`, `Precision` and `Recall`.
+/// same direction), and the stateful `RootMeanSquaredError`, `Precision`, `Recall` and `AUC`.
 extension Metric {
     public static var meanAbsolutePercentageError: Metric { wrapping(MeanAbsolutePercentageError()) }
     public static var meanSquaredLogarithmicError: Metric { wrapping(MeanSquaredLogarithmicError()) }
@@ -20,6 +20,7 @@ extension Metric {
     public static var rootMeanSquaredError: Metric { RootMeanSquaredError() }
     public static var precision: Metric { Precision() }
     public static var recall: Metric { Recall() }
+    public static var auc: Metric { AUC() }
 
     /// The running mean of `loss`'s per-sample values, under the loss's Keras name.
     private static func wrapping(_ loss: some Loss) -> Metric {
@@ -87,4 +88,72 @@ public final class Precision: ConfusionMetric {
 public final class Recall: ConfusionMetric {
     public convenience init(threshold: Float = 0.5) { self.init(name: "recall", threshold: threshold) }
     public override var result: Float { Self.ratio(truePositives, truePositives + falseNegatives) }
+}
+
+/// The area under the ROC curve (Keras's `AUC` with its defaults: `curve="ROC"`,
+/// `summation_method="interpolation"`): predictions above each of `numThresholds` thresholds — 0 − ε,
+/// then (1 … numThresholds − 2)/(numThresholds − 1), then 1 + ε, ε = 10⁻⁷ — count as positive, targets
+/// that are not 0 as positive, every element of every batch since the last reset (weighted by its
+/// sample's weight and mask); the area is the trapezoid sum of the true-positive rate over the
+/// false-positive rate between neighbouring thresholds.
+public final class AUC: Metric {
+    public let numThresholds: Int
+    private let thresholds: [Float]
+    private var truePositives: [Double], falsePositives: [Double], trueNegatives: [Double], falseNegatives: [Double]
+
+    /// `numThresholds` is at least 2 (a precondition, as Keras's "num_thresholds must be > 1").
+    public init(numThresholds: Int = 200, name: String = "auc") {
+        precondition(numThresholds > 1, "AUC needs more than one threshold")
+        self.numThresholds = numThresholds
+        let inner: [Float] = (1..<(numThresholds - 1)).map { k in Float(Double(k) / Double(numThresholds - 1)) }
+        thresholds = [-probabilityEpsilon] + inner + [1 + probabilityEpsilon]
+        (truePositives, falsePositives, trueNegatives, falseNegatives) = ([], [], [], [])
+        super.init(name: name)
+        reset()
+    }
+
+    public override func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws {
+        let labels = try sameShapeTargets(yTrue, yPred, op: name).to(.cpu).scalars
+        let predictions = try yPred.to(.cpu).scalars
+        var weights = [Float](repeating: 1, count: predictions.count)
+        for w in [mask, sampleWeight].compactMap({ $0 }) {
+            guard w.rank <= yPred.rank, Array(yPred.shape.prefix(w.rank)) == w.shape else {
+                throw RecurError.shapeMismatch(op: "\(name) weights", expected: "a prefix of \(describeShape(yPred.shape))", actual: describeShape(w.shape))
+            }
+            let values = try w.to(.cpu).scalars, repeats = predictions.count / Swift.max(values.count, 1)
+            for i in weights.indices { weights[i] *= values[i / Swift.max(repeats, 1)] }
+        }
+        for (i, p) in predictions.enumerated() {
+            let positive = labels[i] != 0, w = Double(weights[i])
+            for (k, t) in thresholds.enumerated() {
+                switch (p > t, positive) {
+                case (true, true): truePositives[k] += w
+                case (true, false): falsePositives[k] += w
+                case (false, true): falseNegatives[k] += w
+                case (false, false): trueNegatives[k] += w
+                }
+            }
+        }
+    }
+
+    public override var result: Float {
+        func rate(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
+        let recall = thresholds.indices.map { rate(truePositives[$0], truePositives[$0] + falseNegatives[$0]) }
+        let falsePositiveRate = thresholds.indices.map { rate(falsePositives[$0], falsePositives[$0] + trueNegatives[$0]) }
+        var area = 0.0
+        for k in 0..<(numThresholds - 1) {
+            let width: Double = falsePositiveRate[k] - falsePositiveRate[k + 1]
+            let height: Double = (recall[k] + recall[k + 1]) / 2
+            area += width * height
+        }
+        return Float(area)
+    }
+
+    public override func reset() {
+        let zeros = [Double](repeating: 0, count: numThresholds)
+        (truePositives, falsePositives, trueNegatives, falseNegatives) = (zeros, zeros, zeros, zeros)
+    }
+
+    override func independentCopy() -> Metric { AUC(numThresholds: numThresholds, name: name) }
+    override func renamed(_ name: String) -> Metric { AUC(numThresholds: numThresholds, name: name) }
 }

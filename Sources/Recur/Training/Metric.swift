@@ -145,6 +145,7 @@ open class Metric: MetricConvertible {
         case "sparse_categorical_crossentropy": metric = sparseCategoricalCrossentropy
         case "precision": metric = precision
         case "recall": metric = recall
+        case "auc": metric = auc
         default: throw RecurError.invalidArgument(op: "compile", message: "unknown metric '\(name)'")
         }
         return metric.name == name ? metric : metric.renamed(name)
