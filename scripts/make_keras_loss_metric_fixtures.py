@@ -2,7 +2,7 @@
 """Fixtures for Keras's losses and metrics beyond the cross-entropies, MSE and MAE (make_keras_fixtures.py
 writes those): Huber, LogCosh, MeanSquaredLogarithmicError, MeanAbsolutePercentageError, CosineSimilarity,
 KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge as losses (value and gradient) and as
-metrics, and the metrics RootMeanSquaredError, Precision, Recall, AUC (ROC) and the cross-entropies.
+metrics, and the metrics RootMeanSquaredError, Precision, Recall, AUC (ROC), the top-5 accuracies and the cross-entropies.
 
 Usage (run by hand, not in CI; same setup as make_keras_fixtures.py, whose helpers it uses):
     pip install keras jax jaxlib
@@ -101,6 +101,11 @@ def make_metrics():
     auc_scores = base.r6(np.clip(0.3 * auc_labels + RNG.uniform(0, 0.7, size=(40, 1)), 0, 1).astype(np.float32))
     add("AUC", auc_labels, auc_scores)
     add("AUC", auc_labels, auc_scores, unif((40,), 0, 2))
+    scores8 = unif((12, 8))
+    ids8 = RNG.integers(0, 8, size=12).astype(np.float32)
+    add("SparseTopKCategoricalAccuracy", ids8, scores8)
+    add("SparseTopKCategoricalAccuracy", ids8.reshape(12, 1), scores8, unif((12,), 0, 2))
+    add("TopKCategoricalAccuracy", np.eye(8, dtype=np.float32)[ids8.astype(int)], scores8)
     base.dump(os.path.join(base.OUT, "metrics_more.json"), out)
 
 

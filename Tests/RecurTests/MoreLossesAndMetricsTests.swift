@@ -40,7 +40,8 @@ struct MoreLossesAndMetricsTests {
     func metricMatchesKeras(_ index: Int) throws {
         let f = Self.metrics[index]
         let snake = f.metric.replacingOccurrences(of: "([a-z])([A-Z])", with: "$1_$2", options: .regularExpression).lowercased()
-        let name = ["kldivergence": "kl_divergence"][snake] ?? snake
+        let name = ["kldivergence": "kl_divergence", "sparse_top_kcategorical_accuracy": "sparse_top_k_categorical_accuracy",
+                    "top_kcategorical_accuracy": "top_k_categorical_accuracy"][snake] ?? snake
         let metric = try Metric.named(name)
         #expect(metric.name == name)
         try metric.update(f.y_true.tensor, f.y_pred.tensor, sampleWeight: f.sample_weight?.tensor)

@@ -286,6 +286,7 @@ enum KerasCompileConfig {
                 "CategoricalHinge": "categorical_hinge", "BinaryCrossentropy": "binary_crossentropy",
                 "CategoricalCrossentropy": "categorical_crossentropy", "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
                 "Precision": "precision", "Recall": "recall", "AUC": "auc",
+                "TopKCategoricalAccuracy": "top_k_categorical_accuracy", "SparseTopKCategoricalAccuracy": "sparse_top_k_categorical_accuracy",
             ]
             return try list.map { metric in
                 if let name = metric.string { return name }
@@ -299,7 +300,7 @@ enum KerasCompileConfig {
                     ("top_k", \.isNull), ("class_id", \.isNull), ("axis", { $0.double == -1 }), ("label_smoothing", { $0.double == 0 }),
                     ("ignore_class", \.isNull), ("num_thresholds", { $0.int == 200 }), ("curve", { $0.string == "ROC" }),
                     ("summation_method", { $0.string == "interpolation" }), ("multi_label", { $0.bool == false }),
-                    ("num_labels", \.isNull), ("label_weights", \.isNull),
+                    ("num_labels", \.isNull), ("label_weights", \.isNull), ("k", { $0.int == 5 }), ("from_sorted_ids", { $0.bool == false }),
                 ]
                 for (key, isDefault) in defaults {
                     if let value = config?[key], !isDefault(value) { throw unsupported("\(className) \(key) \(KerasConfig.compactJSON(value))") }

@@ -21,6 +21,28 @@ extension Metric {
     public static var precision: Metric { Precision() }
     public static var recall: Metric { Recall() }
     public static var auc: Metric { AUC() }
+    /// Whether the class id y is among the k highest scores: its rank, 1 + the number of scores
+    /// strictly above its own, is at most k (Keras's `SparseTopKCategoricalAccuracy`, `in_top_k`).
+    public static func sparseTopKCategoricalAccuracy(k: Int = 5) -> Metric {
+        Metric(name: "sparse_top_k_categorical_accuracy") { y, p in try classRankAtMost(k, labels: y, scores: p) }
+    }
+    /// The same for one-hot targets, whose class is their argmax (Keras's `TopKCategoricalAccuracy`).
+    public static func topKCategoricalAccuracy(k: Int = 5) -> Metric {
+        Metric(name: "top_k_categorical_accuracy") { y, p in
+            guard y.shape == p.shape else {
+                throw RecurError.shapeMismatch(op: "top_k_categorical_accuracy", expected: describeShape(p.shape), actual: describeShape(y.shape))
+            }
+            return try classRankAtMost(k, labels: y.argmax(alongAxis: -1), scores: p)
+        }
+    }
+
+    private static func classRankAtMost(_ k: Int, labels y: Tensor, scores p: Tensor) throws -> Tensor {
+        var labels = y
+        if labels.rank == p.rank, labels.shape.last == 1 { labels = try labels.reshaped(to: Array(labels.shape.dropLast())) }
+        let own = try p.picking(alongLastAxis: labels).expandingDimensions(at: -1)
+        let above = try p.greater(own).sum(alongAxis: -1)
+        return try above.less(Tensor(Float(k)))
+    }
 
     /// The running mean of `loss`'s per-sample values, under the loss's Keras name.
     private static func wrapping(_ loss: some Loss) -> Metric {

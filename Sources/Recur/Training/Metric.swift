@@ -146,6 +146,8 @@ open class Metric: MetricConvertible {
         case "precision": metric = precision
         case "recall": metric = recall
         case "auc": metric = auc
+        case "top_k_categorical_accuracy": metric = topKCategoricalAccuracy()
+        case "sparse_top_k_categorical_accuracy": metric = sparseTopKCategoricalAccuracy()
         default: throw RecurError.invalidArgument(op: "compile", message: "unknown metric '\(name)'")
         }
         return metric.name == name ? metric : metric.renamed(name)
