@@ -106,6 +106,19 @@ func expectKerasRoundTrip(_ models: [(String, Model, [Tensor])], sourceLocation:
 /// Set to a directory to export Recur-written files for the fixture scripts' `--check-recur DIR` (Keras loads them).
 let kerasExportDirectory = ProcessInfo.processInfo.environment["RECUR_KERAS_EXPORT_DIR"]
 
+/// Writes each model as Recur saves it (NAME.keras, NAME.weights.h5) with its inputs and Recur's
+/// outputs (NAME.npz: input_i, output_i) into `dir`, for `--check-recur DIR`.
+func writeForKerasCheck(_ models: [(String, Model, [Tensor])], to dir: String) throws {
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    for (name, model, inputs) in models {
+        try model.save(to: "\(dir)/\(name).keras")
+        try model.saveKerasWeights(to: "\(dir)/\(name).weights.h5")
+        let outputs = try model.predictOnBatch(inputs)
+        try NumpyFile.saveNpz(inputs.enumerated().map { ("input_\($0.offset)", $0.element) }
+                              + outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: "\(dir)/\(name).npz")
+    }
+}
+
 func expectBitExact(_ a: [Tensor], _ b: [Tensor], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(a.count == b.count, "\(what): \(a.count) vs \(b.count) tensors", sourceLocation: sourceLocation)
     for (k, (x, y)) in zip(a, b).enumerated() {
@@ -157,20 +170,13 @@ struct KerasFileTests {
     @Test(.enabled(if: kerasExportDirectory != nil))
     func exportForKerasCheck() throws {
         let dir = kerasExportDirectory!
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var models: [(String, Model, [Tensor])] = try recurBuiltModels()
         for name in KerasFileFixtures.names {
             let model = try loadModel(path: KerasFileFixtures.modelPath(name))
             perturbWeights(model)
             models.append((name, model, try KerasFileFixtures.arrays(name).inputs))
         }
-        for (name, model, inputs) in models {
-            try model.save(to: "\(dir)/\(name).keras")
-            try model.saveKerasWeights(to: "\(dir)/\(name).weights.h5")
-            let outputs = try model.predictOnBatch(inputs)
-            try NumpyFile.saveNpz(inputs.enumerated().map { ("input_\($0.offset)", $0.element) }
-                                  + outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: "\(dir)/\(name).npz")
-        }
+        try writeForKerasCheck(models, to: dir)
     }
 
     func recurBuiltModels() throws -> [(String, Model, [Tensor])] {

@@ -236,19 +236,12 @@ struct MergeShapeAndWrapperLayerTests {
     @Test(.enabled(if: kerasExportDirectory != nil))
     func exportForKerasCheck() throws {
         let dir = kerasExportDirectory!
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var models = try recurBuiltModels()
         for name in MergeShapeWrapperFixtures.names {
             let model = try loadModel(path: MergeShapeWrapperFixtures.path("\(name).keras"))
             perturbWeights(model)
             models.append((name, model, try MergeShapeWrapperFixtures.arrays(name).inputs))
         }
-        for (name, model, inputs) in models {
-            try model.save(to: "\(dir)/\(name).keras")
-            try model.saveKerasWeights(to: "\(dir)/\(name).weights.h5")
-            let outputs = try model.predictOnBatch(inputs)
-            try NumpyFile.saveNpz(inputs.enumerated().map { ("input_\($0.offset)", $0.element) }
-                                  + outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: "\(dir)/\(name).npz")
-        }
+        try writeForKerasCheck(models, to: dir)
     }
 }

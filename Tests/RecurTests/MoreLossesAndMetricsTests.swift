@@ -27,12 +27,7 @@ struct MoreLossesAndMetricsTests {
     @Test(arguments: 0..<losses.count)
     func lossValueAndGradientMatchKeras(_ index: Int) throws {
         let f = Self.losses[index]
-        let loss = try Self.loss(f)
-        let prediction = f.y_pred.tensor.requiringGradient()
-        let value = try loss(f.y_true.tensor, prediction)
-        #expect(abs(value.scalar - f.value) <= 1e-5 * max(1, abs(f.value)), "\(f.loss) \(f.config): \(value.scalar) vs \(f.value)")
-        let g = try gradients(of: value, wrt: [prediction])[0]
-        expectClose(g, f.grad_y_pred.tensor, "\(f.loss) \(f.config) gradient")
+        try expectLossMatchesKeras(Self.loss(f), f)
     }
 
     /// Each metric by the snake-case name Keras resolves its class from, logged under that name.

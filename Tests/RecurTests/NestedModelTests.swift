@@ -99,16 +99,10 @@ extension NestedModelTests {
     @Test(.enabled(if: kerasExportDirectory != nil))
     func exportParityModelsForKerasCheck() throws {
         let dir = kerasExportDirectory!
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for name in ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks", "merged_masks_add"] {
-            let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+        let models = try ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks", "merged_masks_add"].map { name in
             let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
-            let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
-            try model.save(to: "\(dir)/parity_\(name).keras")
-            try model.saveKerasWeights(to: "\(dir)/parity_\(name).weights.h5")
-            let outputs = try model.predictOnBatch(inputs)
-            try NumpyFile.saveNpz(inputs.enumerated().map { ("input_\($0.offset)", $0.element) }
-                                  + outputs.enumerated().map { ("output_\($0.offset)", $0.element) }, path: "\(dir)/parity_\(name).npz")
+            return ("parity_\(name)", try loadModel(path: ParityFixtures.path("\(name).keras")), (0..<arrays.count).compactMap { arrays["input_\($0)"] })
         }
+        try writeForKerasCheck(models, to: dir)
     }
 }

@@ -41,6 +41,16 @@ func makeOptimizer(_ f: OptimizerFixture) -> Optimizer {
     }
 }
 
+/// The loss's value and gradient with respect to the predictions on the fixture's data, against Keras's.
+func expectLossMatchesKeras(_ loss: any Loss, _ f: LossFixture, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let prediction = f.y_pred.tensor.requiringGradient()
+    let value = try loss(f.y_true.tensor, prediction)
+    #expect(abs(value.scalar - f.value) <= 1e-5 * max(1, abs(f.value)), "\(f.loss) \(f.config): \(value.scalar) vs \(f.value)",
+            sourceLocation: sourceLocation)
+    let g = try gradients(of: value, wrt: [prediction])[0]
+    expectClose(g, f.grad_y_pred.tensor, "\(f.loss) \(f.config) gradient", sourceLocation: sourceLocation)
+}
+
 func makeLoss(_ name: String, fromLogits: Bool) -> any Loss {
     switch name {
     case "SparseCategoricalCrossentropy": return SparseCategoricalCrossentropy(fromLogits: fromLogits)
@@ -71,12 +81,7 @@ struct TrainingFixtureTests {
     @Test(arguments: 0..<losses.count)
     func lossValueAndGradientMatchKeras(_ index: Int) throws {
         let f = Self.losses[index]
-        let loss = makeLoss(f.loss, fromLogits: f.config["from_logits"]?.bool ?? false)
-        let prediction = f.y_pred.tensor.requiringGradient()
-        let value = try loss(f.y_true.tensor, prediction)
-        #expect(abs(value.scalar - f.value) <= 1e-5 * max(1, abs(f.value)), "\(f.loss) \(f.config): \(value.scalar) vs \(f.value)")
-        let g = try gradients(of: value, wrt: [prediction])[0]
-        expectClose(g, f.grad_y_pred.tensor, "\(f.loss) \(f.config) gradient")
+        try expectLossMatchesKeras(makeLoss(f.loss, fromLogits: f.config["from_logits"]?.bool ?? false), f)
     }
 
     @Test(arguments: 0..<metrics.count)
