@@ -80,6 +80,14 @@ enum ParityFixtures {
     static func json(_ name: String) throws -> JSONValue {
         try JSONValue.parse(Data(contentsOf: directory.appendingPathComponent(name)), label: name)
     }
+
+    /// The model Keras saved as NAME.keras, loaded, with the inputs and Keras's outputs of NAME.npz
+    /// (input_i, output_i).
+    static func model(_ name: String) throws -> (model: Model, inputs: [Tensor], outputs: [Tensor]) {
+        let arrays = try NumpyFile.loadNpz(path: path("\(name).npz"))
+        return (try loadModel(path: path("\(name).keras")), (0..<arrays.count).compactMap { arrays["input_\($0)"] },
+                (0..<arrays.count).compactMap { arrays["output_\($0)"] })
+    }
 }
 
 extension JSONValue {

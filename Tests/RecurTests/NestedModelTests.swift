@@ -7,10 +7,7 @@ struct NestedModelTests {
     /// Each `.keras` file loads and predicts what Keras predicted (its `.npz`: input_i, output_i).
     @Test(arguments: ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks", "merged_masks_add"])
     func loadsAndMatchesKeras(_ name: String) throws {
-        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
-        let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
-        let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
-        let expected = (0..<arrays.count).compactMap { arrays["output_\($0)"] }
+        let (model, inputs, expected) = try ParityFixtures.model(name)
         let outputs = try model.predict(inputs)
         #expect(outputs.count == expected.count, "\(name): \(outputs.count) outputs, Keras \(expected.count)")
         for (k, (out, exp)) in zip(outputs, expected).enumerated() {
@@ -45,12 +42,10 @@ extension NestedModelTests {
     func roundTripsThroughRecursOwnSave(_ name: String) throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+        let (model, inputs, _) = try ParityFixtures.model(name)
         let path = dir.appendingPathComponent("\(name).keras").path
         try model.save(to: path)
         let again = try loadModel(path: path)
-        let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
-        let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
         let a = try model.predict(inputs), b = try again.predict(inputs)
         #expect(a.map(\.scalars) == b.map(\.scalars))
     }
@@ -100,8 +95,8 @@ extension NestedModelTests {
     func exportParityModelsForKerasCheck() throws {
         let dir = kerasExportDirectory!
         let models = try ["nested_sequential", "nested_functional", "nested_output_rnn", "merged_masks", "merged_masks_add"].map { name in
-            let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
-            return ("parity_\(name)", try loadModel(path: ParityFixtures.path("\(name).keras")), (0..<arrays.count).compactMap { arrays["input_\($0)"] })
+            let (model, inputs, _) = try ParityFixtures.model(name)
+            return ("parity_\(name)", model, inputs)
         }
         try writeForKerasCheck(models, to: dir)
     }

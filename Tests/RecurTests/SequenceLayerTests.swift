@@ -14,10 +14,7 @@ struct SequenceLayerTests {
     /// Recur's own `.keras` files.
     @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq"])
     func kerasModelsMatchKeras(_ name: String) throws {
-        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
-        let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
-        let inputs = (0..<arrays.count).compactMap { arrays["input_\($0)"] }
-        let expected = (0..<arrays.count).compactMap { arrays["output_\($0)"] }
+        let (model, inputs, expected) = try ParityFixtures.model(name)
         let outputs = try model.predict(inputs)
         #expect(outputs.count == expected.count)
         for (k, (out, want)) in zip(outputs, expected).enumerated() { expectClose(out, want, "\(name) output \(k)") }
@@ -172,9 +169,8 @@ struct SequenceLayerTests {
         var g = SeededGenerator(seed: 9)
         var models: [(String, Model, [Tensor])] = []
         for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq"] {
-            let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("\(name).npz"))
-            models.append(("sequence_\(name)", try loadModel(path: ParityFixtures.path("\(name).keras")),
-                           (0..<arrays.count).compactMap { arrays["input_\($0)"] }))
+            let (model, inputs, _) = try ParityFixtures.model(name)
+            models.append(("sequence_\(name)", model, inputs))
         }
         let built = withRandomSeed(4) {
             Sequential([GaussianNoise(stddev: 0.2), Conv1D(6, kernelSize: 3, strides: 2, padding: .same, activation: .relu),

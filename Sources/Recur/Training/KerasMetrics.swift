@@ -78,14 +78,7 @@ public class ConfusionMetric: Metric {
     public override func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws {
         let labels = try sameShapeTargets(yTrue, yPred, op: name).notEqual(Tensor(0))
         let predicted = try yPred.greater(Tensor(threshold))
-        var weights = Tensor.ones(yPred.shape)
-        for w in [mask, sampleWeight].compactMap({ $0 }) {
-            guard w.rank <= yPred.rank, Array(yPred.shape.prefix(w.rank)) == w.shape else {
-                throw RecurError.shapeMismatch(op: "\(name) weights", expected: "a prefix of \(describeShape(yPred.shape))",
-                                               actual: describeShape(w.shape))
-            }
-            weights = try weights * w.reshaped(to: w.shape + Array(repeating: 1, count: yPred.rank - w.rank))
-        }
+        let weights = try elementWeights(of: yPred, mask: mask, sampleWeight: sampleWeight, metric: name)
         truePositives += Double(try (predicted * labels * weights).sum().scalar)
         falsePositives += Double(try (predicted * (1 - labels) * weights).sum().scalar)
         falseNegatives += Double(try ((1 - predicted) * labels * weights).sum().scalar)
@@ -137,14 +130,7 @@ public final class AUC: Metric {
     public override func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws {
         let labels = try sameShapeTargets(yTrue, yPred, op: name).to(.cpu).scalars
         let predictions = try yPred.to(.cpu).scalars
-        var weights = [Float](repeating: 1, count: predictions.count)
-        for w in [mask, sampleWeight].compactMap({ $0 }) {
-            guard w.rank <= yPred.rank, Array(yPred.shape.prefix(w.rank)) == w.shape else {
-                throw RecurError.shapeMismatch(op: "\(name) weights", expected: "a prefix of \(describeShape(yPred.shape))", actual: describeShape(w.shape))
-            }
-            let values = try w.to(.cpu).scalars, repeats = predictions.count / Swift.max(values.count, 1)
-            for i in weights.indices { weights[i] *= values[i / Swift.max(repeats, 1)] }
-        }
+        let weights = try elementWeights(of: yPred, mask: mask, sampleWeight: sampleWeight, metric: name).to(.cpu).scalars
         for (i, p) in predictions.enumerated() {
             let positive = labels[i] != 0, w = Double(weights[i])
             for (k, t) in thresholds.enumerated() {
@@ -178,4 +164,18 @@ public final class AUC: Metric {
 
     override func independentCopy() -> Metric { AUC(numThresholds: numThresholds, name: name) }
     override func renamed(_ name: String) -> Metric { AUC(numThresholds: numThresholds, name: name) }
+}
+
+/// The weight of every element of `yPred` for the confusion-matrix metrics: the product of the mask
+/// and the sample weights, each of a shape that begins `yPred`'s (batch, or batch and time),
+/// broadcast over the rest; 1 without either. Throws, naming `metric`, for another shape.
+private func elementWeights(of yPred: Tensor, mask: Tensor?, sampleWeight: Tensor?, metric: String) throws -> Tensor {
+    var weights = Tensor.ones(yPred.shape)
+    for w in [mask, sampleWeight].compactMap({ $0 }) {
+        guard w.rank <= yPred.rank, Array(yPred.shape.prefix(w.rank)) == w.shape else {
+            throw RecurError.shapeMismatch(op: "\(metric) weights", expected: "a prefix of \(describeShape(yPred.shape))", actual: describeShape(w.shape))
+        }
+        weights = try weights * w.reshaped(to: w.shape + Array(repeating: 1, count: yPred.rank - w.rank))
+    }
+    return weights
 }

@@ -42,9 +42,8 @@ public struct MeanAbsolutePercentageError: Loss, Sendable {
     public init() {}
     public var name: String { "mean_absolute_percentage_error" }
     public func perSample(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor {
-        let e = try regressionError(yTrue, yPred, op: "MeanAbsolutePercentageError")
         let y = try sameShapeTargets(yTrue, yPred, op: "MeanAbsolutePercentageError")
-        return try (e / y.abs().maximum(Tensor(probabilityEpsilon))).abs().mean(alongAxis: -1) * 100
+        return try ((yPred - y) / y.abs().maximum(Tensor(probabilityEpsilon))).abs().mean(alongAxis: -1) * 100
     }
 }
 
