@@ -133,6 +133,12 @@ open class Layer {
     /// for an argument the layer does not know (the file is then refused, naming it).
     open func readKerasCallArgument(_ key: String, _ value: JSONValue) throws -> Bool { false }
 
+    /// The names of the Keras call parameters that take the layer's inputs one each, and how many of
+    /// them Recur writes positionally (the rest by keyword): `MultiHeadAttention`'s
+    /// `(query, value, key=...)`. nil (most layers): Keras passes the inputs as one argument, a list
+    /// when there are several.
+    open class var kerasInputParameters: (names: [String], positional: Int)? { nil }
+
     /// Whether Keras's `from_config` for this class takes `trainable` (all but a few, such as
     /// `SpatialDropout1D`, whose constructor has no `**kwargs`): when false, `KerasLayerRegistry`
     /// leaves it out of the config it writes, so that Keras can read the file.

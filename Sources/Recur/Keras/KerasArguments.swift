@@ -52,6 +52,12 @@ public final class KerasArguments {
         try int(key, in: 1...UntrustedLimits.maxUnits)
     }
 
+    /// A width that may be `null` or absent (nil then).
+    public func optionalWidth(_ key: String) throws -> Int? {
+        guard let v = value(key), !v.isNull else { return nil }
+        return try width(key)
+    }
+
     /// A rate (`dropout`, `rate`): a number in [0, 1].
     public func rate(_ key: String) throws -> Float {
         let r = try float(key, default: 0)

@@ -215,6 +215,8 @@ enum KerasConfig {
                     guard let ts = try tensors(arg, what: "argument", layer: p.name) else { ready = false; break }
                     inputs += ts
                 }
+                // Inputs passed by name (`key=` of MultiHeadAttention), by their parameter's position.
+                var namedInputs: [Int: SymbolicTensor] = [:]
                 for (key, value) in node["kwargs"]?.object ?? [:] where ready {
                     switch key {
                     case "training": continue
@@ -237,9 +239,25 @@ enum KerasConfig {
                         guard let ts = try tensors(value, what: "initial_state", layer: p.name) else { ready = false; break }
                         initialState = ts
                     default:
+                        if let slot = type(of: p.layer!).kerasInputParameters?.names.firstIndex(of: key), !value.isNull {
+                            guard let ts = try tensors(value, what: key, layer: p.name) else { ready = false; break }
+                            guard ts.count == 1 else {
+                                throw RecurError.invalidArgument(op: op, message: "layer '\(p.name)': call argument \(key) must be one tensor, got \(ts.count)")
+                            }
+                            namedInputs[slot] = ts[0]
+                            continue
+                        }
                         if try value.isNull || p.layer!.readKerasCallArgument(key, value) { continue }
                         throw RecurError.unsupported(op: "layer '\(p.name)'", message: "call argument \(key)=\(compactJSON(value))")
                     }
+                }
+                for slot in namedInputs.keys.sorted() where ready {
+                    let names = type(of: p.layer!).kerasInputParameters!.names
+                    guard slot == inputs.count else {
+                        throw RecurError.invalidArgument(op: op, message: "layer '\(p.name)' is called with \(names[slot]) "
+                                                         + (slot < inputs.count ? "twice" : "but without \(names[inputs.count])"))
+                    }
+                    inputs.append(namedInputs[slot]!)
                 }
             } else if let legacy = node.array {
                 // Keras 2: [[layer_name, node_index, tensor_index, kwargs], ...]

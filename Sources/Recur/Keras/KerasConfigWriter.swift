@@ -56,8 +56,13 @@ extension KerasConfig {
                 e["inbound_nodes"] = .array((nodesOf[ObjectIdentifier(layer)] ?? []).map { node in
                     // Merge layers take a list even of one tensor.
                     let asList = node.inputs.count != 1 || layer is Merge || layer is Concatenate
-                    let args: [JSONValue] = asList ? [.array(node.inputs.map(kerasTensor))] : [kerasTensor(node.inputs[0])]
+                    var args: [JSONValue] = asList ? [.array(node.inputs.map(kerasTensor))] : [kerasTensor(node.inputs[0])]
                     var kwargs = layer.kerasCallArguments
+                    // Inputs Keras takes one per parameter: the first positionally, the rest by name.
+                    if let parameters = type(of: layer).kerasInputParameters {
+                        args = node.inputs.prefix(parameters.positional).map(kerasTensor)
+                        for (name, input) in zip(parameters.names, node.inputs).dropFirst(parameters.positional) { kwargs[name] = kerasTensor(input) }
+                    }
                     if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(kerasTensor)) }
                     return .object(["args": .array(args), "kwargs": .object(kwargs)])
                 })

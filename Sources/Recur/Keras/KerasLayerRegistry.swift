@@ -18,7 +18,7 @@ public enum KerasLayerRegistry {
         ("Conv1D", Conv1D.self), ("MaxPooling1D", MaxPooling1D.self), ("AveragePooling1D", AveragePooling1D.self),
         ("ZeroPadding1D", ZeroPadding1D.self), ("Cropping1D", Cropping1D.self), ("UpSampling1D", UpSampling1D.self),
         ("Softmax", Softmax.self), ("PReLU", PReLU.self), ("Identity", Identity.self),
-        ("Attention", Attention.self), ("AdditiveAttention", AdditiveAttention.self),
+        ("Attention", Attention.self), ("AdditiveAttention", AdditiveAttention.self), ("MultiHeadAttention", MultiHeadAttention.self),
         ("SpatialDropout1D", SpatialDropout1D.self), ("GaussianNoise", GaussianNoise.self), ("GaussianDropout", GaussianDropout.self),
         ("Concatenate", Concatenate.self), ("Add", Add.self), ("Subtract", Subtract.self), ("Multiply", Multiply.self),
         ("Average", Average.self), ("Maximum", Maximum.self), ("Minimum", Minimum.self),

@@ -25,6 +25,8 @@ enum KerasWeightsFile {
         let path: String
         let layer: Layer
         let variables: [Variable]
+        /// The group's `name` attribute when it is not the layer's (a `MultiHeadAttention`'s projections).
+        var groupName: String? = nil
     }
 
     /// The saving tree of `root`, parents before children.
@@ -64,6 +66,11 @@ enum KerasWeightsFile {
             case let td as TimeDistributed:
                 out.append(Saveable(path: path, layer: layer, variables: []))
                 try visit(td.layer, join(path, "layer"))
+            case let attention as MultiHeadAttention:
+                out.append(Saveable(path: path, layer: layer, variables: []))
+                for projection in attention.projections {
+                    out.append(Saveable(path: join(path, projection.group), layer: layer, variables: projection.variables, groupName: projection.kerasName))
+                }
             case let stacked as StackedRNNCells:
                 out.append(Saveable(path: path, layer: layer, variables: []))
                 try container(stacked.cells, at: join(path, "cells"))
@@ -209,7 +216,7 @@ enum KerasWeightsFile {
             for item in tree {
                 let group = item.path.isEmpty ? "vars" : "\(item.path)/vars"
                 try ensure(group)
-                try file.setStringAttribute("name", item.layer.name, on: group)
+                try file.setStringAttribute("name", item.groupName ?? item.layer.name, on: group)
                 for (i, v) in item.variables.enumerated() {
                     try file.writeTensor(v.value, at: "\(group)/\(i)")
                 }

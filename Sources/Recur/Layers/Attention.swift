@@ -17,15 +17,17 @@ open class Attention: Layer {
     public let useScale: Bool
     public let scoreMode: ScoreMode
     public let dropout: Float
-    public private(set) var useCausalMask: Bool
-    public private(set) var returnAttentionScores: Bool
+    /// Keras's call arguments `use_causal_mask` and `return_attention_scores`, options here.
+    var callOptions: AttentionCallOptions
+    public var useCausalMask: Bool { callOptions.useCausalMask }
+    public var returnAttentionScores: Bool { callOptions.returnAttentionScores }
     public internal(set) var scale: Variable?
     public private(set) var concatScoreWeight: Variable?
 
     public init(useScale: Bool = false, scoreMode: ScoreMode = .dot, dropout: Float = 0, useCausalMask: Bool = false,
                 returnAttentionScores: Bool = false, name: String? = nil) {
         (self.useScale, self.scoreMode, self.dropout) = (useScale, scoreMode, dropout)
-        (self.useCausalMask, self.returnAttentionScores) = (useCausalMask, returnAttentionScores)
+        callOptions = AttentionCallOptions(useCausalMask: useCausalMask, returnAttentionScores: returnAttentionScores)
         super.init(name: name)
     }
 
@@ -34,13 +36,8 @@ open class Attention: Layer {
     /// The query, value and key shapes, checked: rank 3, the same batch, the key's Tv the value's and
     /// its last dimension the query's (known ones).
     func checkedShapes(_ shapes: [[Int?]]) throws -> (query: [Int?], value: [Int?], key: [Int?]) {
-        guard shapes.count == 2 || shapes.count == 3 else {
-            throw RecurError.invalidArgument(errorSubject, "takes [query, value] or [query, value, key], got \(shapes.count) inputs")
-        }
-        for s in shapes { try requireRank(s, 3, of: self) }
-        let (q, v) = (shapes[0], shapes[1]), k = shapes.count == 3 ? shapes[2] : shapes[1]
-        func differ(_ a: Int?, _ b: Int?) -> Bool { a != nil && b != nil && a != b }
-        if differ(k[1], v[1]) || differ(q[2], k[2]) || differ(q[0], v[0]) || differ(k[0], v[0]) {
+        let (q, v, k) = try attentionInputShapes(shapes, of: self)
+        if knownAndDifferent(k[1], v[1]) || knownAndDifferent(q[2], k[2]) || knownAndDifferent(q[0], v[0]) || knownAndDifferent(k[0], v[0]) {
             throw RecurError.shapeMismatch(errorSubject, expected: "query (batch, Tq, dim), value (batch, Tv, dv) and key (batch, Tv, dim)",
                                            actual: shapes.map(describeShape).joined(separator: ", "))
         }
@@ -110,21 +107,10 @@ open class Attention: Layer {
         ["use_scale": .bool(useScale), "score_mode": .string(scoreMode.rawValue), "dropout": KerasValue.number(dropout), "seed": .null]
     }
 
-    public override var kerasCallArguments: [String: JSONValue] {
-        ["use_causal_mask": .bool(useCausalMask), "return_attention_scores": .bool(returnAttentionScores)]
-    }
+    public override var kerasCallArguments: [String: JSONValue] { callOptions.kerasCallArguments }
 
-    /// Keras's `use_causal_mask` and `return_attention_scores` from a file's call; every call of the
-    /// layer must pass the same ones (they are options of the layer here).
     public override func readKerasCallArgument(_ key: String, _ value: JSONValue) throws -> Bool {
-        guard key == "use_causal_mask" || key == "return_attention_scores" else { return false }
-        guard let flag = value.bool else { throw RecurError.invalidArgument(errorSubject, "call argument \(key) must be true or false") }
-        let current = key == "use_causal_mask" ? useCausalMask : returnAttentionScores
-        if isBuilt && flag != current {
-            throw RecurError.unsupported(op: "\(className) '\(name)'", message: "calls with different \(key) (one value for every call of the layer)")
-        }
-        if key == "use_causal_mask" { useCausalMask = flag } else { returnAttentionScores = flag }
-        return true
+        try callOptions.read(key, value, of: self)
     }
 
     open override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
@@ -165,3 +151,40 @@ public final class AdditiveAttention: Attention {
         AdditiveAttention(useScale: try a.bool("use_scale", default: true), dropout: try a.rate("dropout"), name: a.name)
     }
 }
+
+/// The call arguments of Keras's attention layers that Recur keeps as options of the layer:
+/// `use_causal_mask` and `return_attention_scores`.
+struct AttentionCallOptions {
+    var useCausalMask: Bool
+    var returnAttentionScores: Bool
+
+    var kerasCallArguments: [String: JSONValue] {
+        ["use_causal_mask": .bool(useCausalMask), "return_attention_scores": .bool(returnAttentionScores)]
+    }
+
+    /// Takes `key` from a file's call of `layer`; false for other arguments. Every call of the layer
+    /// must pass the same values (they are options of the layer here).
+    mutating func read(_ key: String, _ value: JSONValue, of layer: Layer) throws -> Bool {
+        guard key == "use_causal_mask" || key == "return_attention_scores" else { return false }
+        guard let flag = value.bool else { throw RecurError.invalidArgument(layer.errorSubject, "call argument \(key) must be true or false") }
+        let current = key == "use_causal_mask" ? useCausalMask : returnAttentionScores
+        if layer.isBuilt && flag != current {
+            throw RecurError.unsupported(op: "\(layer.className) '\(layer.name)'", message: "calls with different \(key) (one value for every call of the layer)")
+        }
+        if key == "use_causal_mask" { useCausalMask = flag } else { returnAttentionScores = flag }
+        return true
+    }
+}
+
+/// The query, value and key shapes of an attention layer called on `[query, value]` or
+/// `[query, value, key]` (key = value when absent), each checked to be of rank 3.
+func attentionInputShapes(_ shapes: [[Int?]], of layer: Layer) throws -> (query: [Int?], value: [Int?], key: [Int?]) {
+    guard shapes.count == 2 || shapes.count == 3 else {
+        throw RecurError.invalidArgument(layer.errorSubject, "takes [query, value] or [query, value, key], got \(shapes.count) inputs")
+    }
+    for s in shapes { try requireRank(s, 3, of: layer) }
+    return (shapes[0], shapes[1], shapes.count == 3 ? shapes[2] : shapes[1])
+}
+
+/// Whether two dimensions are both known and differ.
+func knownAndDifferent(_ a: Int?, _ b: Int?) -> Bool { a != nil && b != nil && a != b }

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Fixtures for Keras's MultiHeadAttention, from Keras itself (JAX backend).
+
+Usage (run by hand, not in CI; same setup as make_keras_fixtures.py, whose helpers it uses):
+    pip install keras jax jaxlib
+    KERAS_BACKEND=jax python3 scripts/make_keras_multi_head_attention_fixtures.py [fixtures_dir]
+
+Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
+    layers/mha_*.json
+        layer fixtures (outputs and gradients for random cotangents, for query, value, key and every
+        weight; the multi-input format KerasLayerFixtureTests reads): self- and cross-attention,
+        a separate key, value_dim and output_shape, no bias, value and key masks, the causal mask, a
+        sliding window, the attention scores as a second output.
+    parity/mha_seq2seq.keras/.npz
+        a saved encoder-decoder: Embedding(mask_zero) -> GRU encoder, Masking -> LSTM decoder, cross
+        attention with a separate key returning its scores, causal self-attention over its output
+        (the query's mask reaches both), pooling and a Dense head; inputs and Keras's outputs.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_keras_fixtures as base  # noqa: E402  (sets KERAS_BACKEND before importing keras)
+import make_keras_parity_fixtures as parity  # noqa: E402
+
+import jax.numpy as jnp  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+
+def mha_case(name, config, shapes, value_mask=None, key_mask=None, causal=False, scores=False):
+    """MultiHeadAttention called on query, value (and key=): every input gets a gradient. Masks of the
+    value and key only: Keras reads the query's mask from the tensor, which a JAX array cannot carry
+    (the saved model below covers it)."""
+    keras.backend.clear_session()
+    layer = layers.MultiHeadAttention(**config)
+    inputs = [base.unif(s) for s in shapes]
+    # Built through Keras's explicit path (returning scores): its fused JAX path refuses value_dim != key_dim.
+    layer(*[jnp.asarray(x) for x in inputs[:2]], return_attention_scores=True,
+          **({"key": jnp.asarray(inputs[2])} if len(inputs) == 3 else {}))
+    arguments = {"use_causal_mask": causal, "return_attention_scores": scores}
+    masks = [None, value_mask, key_mask if len(shapes) == 3 else None]
+
+    def call_fn(layer, tv, ntv, ins):
+        kw = dict(arguments)
+        if len(ins) == 3:
+            kw["key"] = ins[2]
+        if value_mask is not None:
+            kw["value_mask"] = jnp.asarray(np.asarray(value_mask, dtype=bool))
+        if masks[2] is not None:
+            kw["key_mask"] = jnp.asarray(np.asarray(key_mask, dtype=bool))
+        return layer.stateless_call(tv, ntv, ins[0], ins[1], **kw)
+
+    extra = {"multi_input": True, "call_arguments": arguments,
+             "input_masks": None if value_mask is None and masks[2] is None else [
+                 None if m is None else {"shape": list(np.shape(m)), "values": [int(v) for v in np.ravel(m)]}
+                 for m in masks[:len(shapes)]]}
+    base.layer_case(name, "MultiHeadAttention", config, layer, inputs, call_fn=call_fn, extra=lambda *a: extra)
+
+
+def make_layers():
+    q, v = (2, 4, 5), (2, 3, 6)
+    mha_case("mha_cross", {"num_heads": 2, "key_dim": 3}, [q, v])
+    mha_case("mha_key_value_dim_output", {"num_heads": 3, "key_dim": 2, "value_dim": 4, "output_shape": 7},
+             [q, v, (2, 3, 4)], scores=True)
+    mha_case("mha_self_causal_masked", {"num_heads": 2, "key_dim": 4}, [(2, 5, 3), (2, 5, 3)],
+             value_mask=[[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], causal=True, scores=True)
+    mha_case("mha_sliding_window_key_mask", {"num_heads": 1, "key_dim": 3, "sliding_window": 2}, [(2, 4, 3), (2, 4, 2), (2, 4, 3)],
+             value_mask=[[1, 1, 1, 1], [1, 0, 1, 1]], key_mask=[[1, 1, 0, 1], [1, 1, 1, 1]])
+    mha_case("mha_no_bias", {"num_heads": 2, "key_dim": 2, "use_bias": False}, [(1, 3, 4), (1, 6, 4)])
+
+
+def make_models(out):
+    parity.fresh()
+    source = keras.Input((6,), dtype="int32", name="source")
+    target = keras.Input((5, 3), name="target")
+    encoded = layers.GRU(4, return_sequences=True)(layers.Embedding(12, 3, mask_zero=True)(source))
+    decoded = layers.LSTM(4, return_sequences=True)(layers.Masking()(target))
+    context, scores = layers.MultiHeadAttention(2, 3, value_dim=2, name="cross")(decoded, encoded, key=encoded,
+                                                                                 return_attention_scores=True)
+    itself = layers.MultiHeadAttention(2, 2, output_shape=3, name="self")(context, context, use_causal_mask=True)
+    y = layers.Dense(2)(layers.GlobalAveragePooling1D()(itself))
+    ids = parity.RNG.integers(1, 12, size=(4, 6)).astype(np.int32)
+    for row, n in enumerate([6, 4, 2, 5]):
+        ids[row, n:] = 0
+    steps = parity.seq(4, 5, 3)
+    for row, n in enumerate([5, 3, 5, 1]):
+        steps[row, n:] = 0
+    parity.save_case(out, "mha_seq2seq", keras.Model([source, target], [y, scores], name="mha_seq2seq"), [ids, steps])
+
+
+if __name__ == "__main__":
+    print("keras", keras.__version__)
+    keras.utils.set_random_seed(parity.SEED)
+    make_layers()
+    make_models(os.path.join(base.OUT, "parity"))
