@@ -49,7 +49,7 @@ for path in sorted(glob.glob(os.path.join(FIX, "keras", "*.keras")))[:8] + sorte
     with zipfile.ZipFile(path) as z:
         put("config", os.path.basename(path).replace(".keras", ".json"), z.read("config.json"))
 # Convolution, pooling, time-step, noise, softmax, PReLU and attention layers (and call arguments, inputs by keyword).
-for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "mha_seq2seq"]:
+for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "mha_seq2seq", "dot_attention"]:
     with zipfile.ZipFile(os.path.join(FIX, "parity", f"{name}.keras")) as z:
         put("config", f"parity_{name}.json", z.read("config.json"))
 

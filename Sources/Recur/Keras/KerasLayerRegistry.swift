@@ -20,7 +20,7 @@ public enum KerasLayerRegistry {
         ("Softmax", Softmax.self), ("PReLU", PReLU.self), ("Identity", Identity.self),
         ("Attention", Attention.self), ("AdditiveAttention", AdditiveAttention.self), ("MultiHeadAttention", MultiHeadAttention.self),
         ("SpatialDropout1D", SpatialDropout1D.self), ("GaussianNoise", GaussianNoise.self), ("GaussianDropout", GaussianDropout.self),
-        ("Concatenate", Concatenate.self), ("Add", Add.self), ("Subtract", Subtract.self), ("Multiply", Multiply.self),
+        ("Concatenate", Concatenate.self), ("Dot", Dot.self), ("Add", Add.self), ("Subtract", Subtract.self), ("Multiply", Multiply.self),
         ("Average", Average.self), ("Maximum", Maximum.self), ("Minimum", Minimum.self),
         ("SimpleRNN", SimpleRNN.self), ("GRU", GRU.self), ("LSTM", LSTM.self), ("RNN", RNN.self),
         ("Bidirectional", Bidirectional.self),

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Fixtures for Keras's MultiHeadAttention, from Keras itself (JAX backend).
+"""Fixtures for Keras's MultiHeadAttention and Dot (the layer of Keras's Luong-style attention
+examples), from Keras itself (JAX backend).
 
 Usage (run by hand, not in CI; same setup as make_keras_fixtures.py, whose helpers it uses):
     pip install keras jax jaxlib
-    KERAS_BACKEND=jax python3 scripts/make_keras_multi_head_attention_fixtures.py [fixtures_dir]
+    KERAS_BACKEND=jax python3 scripts/make_keras_attention_layer_fixtures.py [fixtures_dir]
 
 Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
     layers/mha_*.json
@@ -11,10 +12,15 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         weight; the multi-input format KerasLayerFixtureTests reads): self- and cross-attention,
         a separate key, value_dim and output_shape, no bias, value and key masks, the causal mask, a
         sliding window, the attention scores as a second output.
+    layers/dot_*.json
+        Dot on [x, y]: one axis for both, one each, negative axes, rank 2, 3 and 4 inputs, normalize.
     parity/mha_seq2seq.keras/.npz
         a saved encoder-decoder: Embedding(mask_zero) -> GRU encoder, Masking -> LSTM decoder, cross
         attention with a separate key returning its scores, causal self-attention over its output
         (the query's mask reaches both), pooling and a Dense head; inputs and Keras's outputs.
+    parity/dot_attention.keras/.npz
+        Luong attention from Dot layers: scores = Dot(axes=2), softmax, context = Dot(axes=[2, 1]),
+        concatenated with the decoder and through TimeDistributed(Dense); a cosine Dot(normalize) too.
 """
 import os
 import sys
@@ -71,6 +77,29 @@ def make_layers():
     mha_case("mha_no_bias", {"num_heads": 2, "key_dim": 2, "use_bias": False}, [(1, 3, 4), (1, 6, 4)])
 
 
+DOT = [
+    ("dot_scores", 2, False, [(2, 4, 3), (2, 5, 3)]),
+    ("dot_context", [2, 1], False, [(2, 4, 5), (2, 5, 3)]),
+    ("dot_rank2_normalized", 1, True, [(3, 4), (3, 4)]),
+    ("dot_negative_mixed_ranks", [-1, -1], False, [(2, 4), (2, 5, 4)]),
+    ("dot_rank4_normalized", [3, 1], True, [(2, 3, 2, 4), (2, 4, 3)]),
+]
+
+
+def make_dot():
+    for name, axes, normalize, shapes in DOT:
+        keras.backend.clear_session()
+        layer = layers.Dot(axes=axes, normalize=normalize)
+        inputs = [base.unif(s, -1.0, 1.0) for s in shapes]
+        layer([jnp.asarray(x) for x in inputs])
+
+        def call_fn(layer, tv, ntv, ins):
+            return layer.stateless_call(tv, ntv, list(ins))
+
+        base.layer_case(name, "Dot", {"axes": axes, "normalize": normalize}, layer, inputs, call_fn=call_fn,
+                        extra=lambda *a: {"multi_input": True})
+
+
 def make_models(out):
     parity.fresh()
     source = keras.Input((6,), dtype="int32", name="source")
@@ -89,9 +118,22 @@ def make_models(out):
         steps[row, n:] = 0
     parity.save_case(out, "mha_seq2seq", keras.Model([source, target], [y, scores], name="mha_seq2seq"), [ids, steps])
 
+    parity.fresh()
+    source = keras.Input((6, 3), name="source")
+    target = keras.Input((4, 2), name="target")
+    encoded = layers.LSTM(5, return_sequences=True)(source)
+    decoded = layers.GRU(5, return_sequences=True)(target)
+    weights = layers.Activation("softmax")(layers.Dot(axes=2)([decoded, encoded]))
+    context = layers.Dot(axes=[2, 1])([weights, encoded])
+    combined = layers.TimeDistributed(layers.Dense(4, activation="tanh"))(layers.Concatenate()([context, decoded]))
+    cosine = layers.Dot(axes=-1, normalize=True)([layers.GlobalAveragePooling1D()(combined), layers.Dense(4)(layers.LSTM(3)(source))])
+    parity.save_case(out, "dot_attention", keras.Model([source, target], [combined, cosine], name="dot_attention"),
+                     [parity.seq(3, 6, 3), parity.seq(3, 4, 2)])
+
 
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
     make_layers()
+    make_dot()
     make_models(os.path.join(base.OUT, "parity"))
