@@ -48,8 +48,10 @@ for method, name in [(zipfile.ZIP_STORED, "stored.npz"), (zipfile.ZIP_DEFLATED, 
 for path in sorted(glob.glob(os.path.join(FIX, "keras", "*.keras")))[:8] + sorted(glob.glob(os.path.join(FIX, "merge_shape_wrapper_layers", "*.keras")))[:4]:
     with zipfile.ZipFile(path) as z:
         put("config", os.path.basename(path).replace(".keras", ".json"), z.read("config.json"))
-# Convolution, pooling, time-step, noise, softmax, PReLU and attention layers (and call arguments, inputs by keyword).
-for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "mha_seq2seq", "dot_attention"]:
+# Convolution, pooling, time-step, noise, softmax, PReLU and attention layers (and call arguments, inputs by
+# keyword), regularizers and constraints.
+for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "mha_seq2seq", "dot_attention",
+             "regularized_lstm_dense", "regularized_embedding_bidirectional"]:
     with zipfile.ZipFile(os.path.join(FIX, "parity", f"{name}.keras")) as z:
         put("config", f"parity_{name}.json", z.read("config.json"))
 

@@ -100,6 +100,17 @@ open class Layer {
     /// Whether the layer, or one inside it, keeps states across batches (a `stateful` RNN).
     open var isStateful: Bool { sublayers.contains { $0.isStateful } }
 
+    /// Penalties added to the loss in training and evaluation, by weight name (`kernel`,
+    /// `recurrent_kernel`, `bias`, `embeddings`, `gamma`, `beta`, `alpha`): Keras's
+    /// `kernel_regularizer` and kin. Every trainable weight of the layer with that name is penalized
+    /// (all four kernels of a `MultiHeadAttention`).
+    public var weightRegularizers: [String: Regularizer] = [:]
+    /// Constraints applied after every optimizer step, by weight name: Keras's `kernel_constraint` and kin.
+    public var weightConstraints: [String: WeightConstraint] = [:]
+    /// A penalty on the layer's outputs (each divided by its batch size), added to the loss in
+    /// training and evaluation: Keras's `activity_regularizer`.
+    public var activityRegularizer: Regularizer?
+
     /// Whether the layer passes the mask of its input on to its output unchanged (Keras's
     /// `supports_masking` for layers that do not make their own mask).
     open var supportsMasking: Bool { false }
@@ -171,10 +182,13 @@ open class Layer {
         try placeWeights()
     }
 
-    /// Runs the layer on concrete tensors, building it from their shapes the first time.
+    /// Runs the layer on concrete tensors, building it from their shapes the first time. Inside a
+    /// training or evaluation step, an `activityRegularizer`'s penalty on the outputs is recorded.
     public func run(_ input: LayerInput) throws -> LayerOutput {
         if !isBuilt { try buildIfNeeded(inputShapes: input.tensors.map { $0.shape.map(Optional.some) }) }
-        return try call(input)
+        let output = try call(input)
+        if let activityRegularizer, let penalties = ActivityPenalties.current { try penalties.record(activityRegularizer, on: output.tensors) }
+        return output
     }
 
     /// The number of scalars in all weights (Keras's `count_params()`).

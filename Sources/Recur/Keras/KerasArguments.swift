@@ -2,7 +2,7 @@
 /// range checks: what a layer's `fromKerasConfig(_:)` receives (Keras's `from_config`).
 ///
 /// Every read marks its key as used; after the layer is built, `KerasLayerRegistry` refuses any key
-/// no one read whose value would change the computation (a regularizer, a constraint, LoRA, ...), so
+/// no one read whose value would change the computation (LoRA, a quantization mode, ...), so
 /// a layer declares what it supports simply by reading it. Keys that have no effect on the
 /// computation are passed to `ignore(_:)`. Errors name the layer (`LSTM 'encoder'`), the key and the
 /// value found.

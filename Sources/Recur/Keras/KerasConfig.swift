@@ -4,8 +4,8 @@ import Foundation
 /// KerasConfigWriter.swift.
 ///
 /// Each layer reads its own arguments (`Layer.fromKerasConfig`, through `KerasLayerRegistry`): an
-/// argument Recur does not implement (a regularizer, a constraint, a non-float32 dtype policy, LoRA,
-/// ...) throws an error that names it; arguments without effect on the computation (seeds,
+/// argument Recur does not implement (a regularizer other than L1/L2/L1L2, an unknown constraint, a
+/// non-float32 dtype policy, LoRA, ...) throws an error that names it; arguments without effect on the computation (seeds,
 /// initializers Recur lacks, which the loaded weights replace anyway) are ignored.
 enum KerasConfig {
     /// Builds a (non-input) layer, or a model used as a layer, from its config entry.

@@ -74,15 +74,44 @@ public enum KerasLayerRegistry {
         }
         arguments.ignore(commonKeys)
         let layer = try type.fromKerasConfig(arguments)
+        try readWeightRules(arguments, into: layer)
         try arguments.refuseUnusedArguments()
         if config["trainable"]?.bool == false { layer.isTrainable = false }
         return layer
+    }
+
+    /// The weight a `<prefix>_regularizer` / `<prefix>_constraint` argument is about (`recurrent`: the
+    /// recurrent kernel), as Keras's layers name their arguments and weights.
+    private static func weightName(prefix: String) -> String { prefix == "recurrent" ? "recurrent_kernel" : prefix }
+
+    private static func argumentPrefix(weight: String) -> String { weight == "recurrent_kernel" ? "recurrent" : weight }
+
+    /// Reads every `*_regularizer` and `*_constraint` argument of a config into the layer's
+    /// `weightRegularizers`, `weightConstraints` and `activityRegularizer` (a name that matches none of
+    /// the layer's weights is refused when the rules are first used).
+    private static func readWeightRules(_ arguments: KerasArguments, into layer: Layer) throws {
+        for key in arguments.config.keys.sorted() {
+            for suffix in ["_regularizer", "_constraint"] where key.hasSuffix(suffix) {
+                guard let value = arguments.value(key), !value.isNull else { continue }
+                let prefix = String(key.dropLast(suffix.count)), what = "\(arguments.layer) \(key)"
+                if suffix == "_constraint" {
+                    layer.weightConstraints[weightName(prefix: prefix)] = try WeightConstraint(keras: value, what: what)
+                } else if prefix == "activity" {
+                    layer.activityRegularizer = try Regularizer(keras: value, what: what)
+                } else {
+                    layer.weightRegularizers[weightName(prefix: prefix)] = try Regularizer(keras: value, what: what)
+                }
+            }
+        }
     }
 
     /// A layer's config entry as Keras writes it (`module`, `class_name`, `config`, `registered_name`).
     static func entry(of layer: Layer) throws -> JSONValue {
         if let model = layer as? Model { return try KerasConfig.config(of: model) }
         var config = try layer.kerasConfig()
+        for (weight, regularizer) in layer.weightRegularizers { config["\(argumentPrefix(weight: weight))_regularizer"] = regularizer.kerasConfig }
+        for (weight, constraint) in layer.weightConstraints { config["\(argumentPrefix(weight: weight))_constraint"] = constraint.kerasConfig }
+        if let activity = layer.activityRegularizer { config["activity_regularizer"] = activity.kerasConfig }
         config["name"] = .string(layer.name)
         if Swift.type(of: layer).kerasConfigHasTrainable { config["trainable"] = .bool(layer.isTrainable) }
         config["dtype"] = KerasConfig.float32Policy

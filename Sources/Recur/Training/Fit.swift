@@ -132,6 +132,14 @@ extension Model {
         return (total, perOutput)
     }
 
+    /// The loss plus the weight penalties and a forward pass's activity penalties (Keras's `model.losses`),
+    /// as Keras's training and evaluation losses include them; the outputs' own losses leave them out.
+    func withPenalties(_ loss: Tensor, activity: Tensor?) throws -> Tensor {
+        var total = loss
+        for penalty in [try weightPenalty(), activity].compactMap({ $0 }) { total = try total + penalty.to(total.device) }
+        return total
+    }
+
     /// One gradient step on one batch; returns the losses and the predictions. In data-parallel
     /// training `x` holds this rank's rows of the global batch and `share` their fraction of it: the
     /// loss is scaled by it and the gradients summed over the ranks in one buffer, so every rank
@@ -147,8 +155,9 @@ extension Model {
             // The weights take part in the graph only until their gradients are known, whatever is thrown.
             for v in variables { v.value = v.value.requiringGradient() }
             defer { for v in variables { v.value = v.value.detached } }
-            let (predictions, masks) = try forwardWithMasks(x, training: true)
-            let (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks, sampleWeight: sampleWeight)
+            let ((predictions, masks), activity) = try ActivityPenalties.collecting { try forwardWithMasks(x, training: true) }
+            var (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks, sampleWeight: sampleWeight)
+            total = try withPenalties(total, activity: activity)
             let objective = share == 1 ? total : total.scaled(by: share)
             let grads = try gradients(of: objective, wrt: variables.map(\.value))
             // Detached here, the graph goes before the update, which then finds the weights' storage
@@ -156,6 +165,7 @@ extension Model {
             return (total.detached, perOutput.map(\.detached), predictions.map(\.detached), masks, grads)
         }()
         try compiled.optimizer.apply(try collective?.allReduceSum(grads) ?? grads, to: variables)
+        try applyWeightConstraints()
         let (outputs, outputMasks) = moves ? try toHost(predictions, masks) : (predictions, masks)
         return (total.scalar, perOutput.map(\.scalar), outputs, outputMasks)
     }
@@ -423,8 +433,9 @@ extension Model {
                 let indices = (step * batchSize)..<min(n, (step + 1) * batchSize)
                 let xb = try x.map { try $0.slice(alongAxis: 0, indices) }, yb = try y.map { try $0.slice(alongAxis: 0, indices) }
                 let wb = try weights?.slice(alongAxis: 0, indices)
-                let (predictions, masks) = try inferenceForward(xb)
-                let (total, perOutput) = try computeLoss(compiled, targets: yb, predictions: predictions, masks: masks, sampleWeight: wb)
+                let ((predictions, masks), activity) = try ActivityPenalties.collecting { try inferenceForward(xb) }
+                var (total, perOutput) = try computeLoss(compiled, targets: yb, predictions: predictions, masks: masks, sampleWeight: wb)
+                total = try withPenalties(total, activity: activity)
                 try tracker.update(total: total.scalar, perOutput: perOutput.map(\.scalar), targets: yb, predictions: predictions, masks: masks,
                                    sampleWeight: wb, batch: indices.count)
             }
