@@ -101,3 +101,43 @@ extension NestedModelTests {
         try writeForKerasCheck(models, to: dir)
     }
 }
+
+extension NestedModelTests {
+    /// A mask that comes through a Concatenate is written as Keras writes it: the mask ops, and the
+    /// consumer's `mask` argument referring to them (Keras refuses the file without them: its own
+    /// concatenate op takes the layer's name "concatenate"). Recur reads the ops back to the same
+    /// outputs; a Masking branch, an unmasked branch and an Add of masked branches are covered.
+    @Test func masksThroughConcatenateAreWrittenAsKerasOps() throws {
+        let (model, inputs) = try withFreshLayerNames {
+            try withRandomSeed(5) {
+                let ids = Input(shape: [6], dtype: .int32), steps = Input(shape: [6, 2]), plain = Input(shape: [6, 3])
+                let embedded = try Embedding(inputDim: 9, outputDim: 3, maskZero: true)(ids)
+                let masked = try Masking()(steps)
+                let joined = try Concatenate()([try LSTM(4, returnSequences: true)(embedded), try Dropout(0.1)(masked), plain])
+                let summed = try Add()([try GRU(2, returnSequences: true)(embedded), try SimpleRNN(2, returnSequences: true)(masked)])
+                let y = try Concatenate()([try LSTM(3)(joined), try GlobalAveragePooling1D()(summed)])
+                var g = SeededGenerator(seed: 6)
+                let idValues = try Tensor(shape: [3, 6], scalars: [1, 2, 3, 0, 0, 0, 4, 5, 6, 7, 8, 1, 2, 0, 0, 0, 0, 0])
+                var stepValues = Tensor.randomUniform([3, 6, 2], low: -1, high: 1, generator: &g).scalars
+                for t in 4..<6 { stepValues[(0 * 6 + t) * 2] = 0; stepValues[(0 * 6 + t) * 2 + 1] = 0 }
+                return (try Model(inputs: [ids, steps, plain], outputs: y),
+                        [idValues, try Tensor(shape: [3, 6, 2], scalars: stepValues), Tensor.randomUniform([3, 6, 3], generator: &g)])
+            }
+        }
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("concatenated_masks.keras").path
+        try model.save(to: path)
+        let config = try #require(JSONSerialization.jsonObject(with: ZipArchive(path: path).contents(named: "config.json")) as? [String: Any])
+        let layers = try #require((config["config"] as? [String: Any])?["layers"] as? [[String: Any]])
+        let ops = layers.filter { ($0["module"] as? String) == "keras.src.ops.numpy" }.compactMap { $0["class_name"] as? String }
+        #expect(Set(ops) == ["NotEqual", "Any", "ExpandDims", "ZerosLike", "LogicalOr", "OnesLike", "Concatenate"], "\(ops)")
+        let lstm = try #require(layers.first { ($0["name"] as? String) == "lstm_1" })
+        let kwargs = (lstm["inbound_nodes"] as? [[String: Any]])?.first?["kwargs"] as? [String: Any]
+        let history = ((kwargs?["mask"] as? [String: Any])?["config"] as? [String: Any])?["keras_history"] as? [Any]
+        #expect(history?.first as? String == "any_1", "\(String(describing: kwargs))")
+        let again = try loadModel(path: path)
+        #expect(try again.predict(inputs).map(\.scalars) == (try model.predict(inputs)).map(\.scalars))
+        if let dir = kerasExportDirectory { try writeForKerasCheck([("concatenated_masks", model, inputs)], to: dir) }
+    }
+}

@@ -41,6 +41,7 @@ extension KerasConfig {
         }
         var names = Set<String>()
         var layers: [JSONValue] = []
+        var maskOps = KerasMaskOpWriter(layerNames: Set(order.map(\.name)), tensorReference: kerasTensor)
         for layer in order {
             guard names.insert(layer.name).inserted else {
                 throw RecurError.invalidArgument(op: model.name, message: "two layers are named '\(layer.name)'; Keras needs unique names")
@@ -53,7 +54,7 @@ extension KerasConfig {
                 e["inbound_nodes"] = .array([])
             } else {
                 e = try KerasLayerRegistry.entry(of: layer).object!
-                e["inbound_nodes"] = .array((nodesOf[ObjectIdentifier(layer)] ?? []).map { node in
+                e["inbound_nodes"] = .array(try (nodesOf[ObjectIdentifier(layer)] ?? []).map { node in
                     // Merge layers take a list even of one tensor.
                     let asList = node.inputs.count != 1 || layer is Merge || layer is Concatenate
                     var args: [JSONValue] = asList ? [.array(node.inputs.map(kerasTensor))] : [kerasTensor(node.inputs[0])]
@@ -64,8 +65,13 @@ extension KerasConfig {
                         for (name, input) in zip(parameters.names, node.inputs).dropFirst(parameters.positional) { kwargs[name] = kerasTensor(input) }
                     }
                     if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(kerasTensor)) }
+                    // A mask goes in explicitly, with its ops, as Keras records it (KerasMaskOpWriter).
+                    if KerasMaskOpWriter.recordsMask(layer), node.inputs.count == 1, let mask = try maskOps.maskReference(of: node.inputs[0]) {
+                        kwargs["mask"] = mask
+                    }
                     return .object(["args": .array(args), "kwargs": .object(kwargs)])
                 })
+                layers += maskOps.takeEntries()
             }
             e["name"] = .string(layer.name)
             layers.append(.object(e))
