@@ -51,7 +51,7 @@ for path in sorted(glob.glob(os.path.join(FIX, "keras", "*.keras")))[:8] + sorte
 # Convolution, pooling, time-step, noise, softmax, PReLU and attention layers (and call arguments, inputs by
 # keyword), regularizers and constraints.
 for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "mha_seq2seq", "dot_attention",
-             "regularized_lstm_dense", "regularized_embedding_bidirectional"]:
+             "regularized_lstm_dense", "regularized_embedding_bidirectional", "normalization_adapted"]:
     with zipfile.ZipFile(os.path.join(FIX, "parity", f"{name}.keras")) as z:
         put("config", f"parity_{name}.json", z.read("config.json"))
 

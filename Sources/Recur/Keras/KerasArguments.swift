@@ -219,6 +219,44 @@ public enum KerasValue {
     public static func shape(_ s: [Int?]) -> JSONValue { .array(s.map { $0.map { .number(Double($0)) } ?? .null }) }
     public static func ints(_ values: [Int]) -> JSONValue { .array(values.map { .number(Double($0)) }) }
 
+    /// A tensor as nested lists (NumPy's `tolist()`), a scalar as a number.
+    public static func nestedArray(_ t: Tensor) -> JSONValue {
+        let scalars = t.scalars
+        func level(_ axis: Int, _ offset: Int) -> JSONValue {
+            guard axis < t.rank else { return number(scalars[offset]) }
+            let stride = t.shape[(axis + 1)...].reduce(1, *)
+            return .array((0..<t.shape[axis]).map { level(axis + 1, offset + $0 * stride) })
+        }
+        return level(0, 0)
+    }
+
+    /// A tensor from nested lists of numbers of one rectangular shape (or a number), its size checked
+    /// before it is made; `what` names the value in errors.
+    static func tensor(fromNestedArray value: JSONValue, what: String) throws -> Tensor {
+        func fail(_ message: String) -> RecurError { .invalidArgument(op: what, message: message) }
+        var shape: [Int] = []
+        var probe = value
+        while let list = probe.array {
+            guard shape.count < UntrustedLimits.maxRank, let first = list.first else { throw fail("must be a number or non-empty nested lists of at most \(UntrustedLimits.maxRank) levels") }
+            shape.append(list.count)
+            probe = first
+        }
+        guard let count = UntrustedLimits.elementCount(shape) else { throw fail("holds more than \(UntrustedLimits.maxElements) values") }
+        var scalars: [Float] = []
+        scalars.reserveCapacity(count)
+        func collect(_ v: JSONValue, _ axis: Int) throws {
+            if axis == shape.count {
+                guard let d = v.double, Float(d).isFinite else { throw fail("must hold finite numbers, got \(KerasConfig.compactJSON(v))") }
+                scalars.append(Float(d))
+                return
+            }
+            guard let list = v.array, list.count == shape[axis] else { throw fail("must be rectangular nested lists of shape \(describeShape(shape))") }
+            for item in list { try collect(item, axis + 1) }
+        }
+        try collect(value, 0)
+        return try Tensor(shape: shape, scalars: scalars)
+    }
+
     /// A serialised initializer (`{"module": "keras.initializers", "class_name": "Orthogonal", ...}`).
     public static func initializer(_ i: Initializer) -> JSONValue {
         let (name, config): (String, [String: JSONValue])

@@ -11,7 +11,7 @@ public enum KerasLayerRegistry {
     /// Recur's layers and cells under the names Keras writes.
     private static let builtIn: [(String, Layer.Type)] = [
         ("Dense", Dense.self), ("Embedding", Embedding.self), ("BatchNormalization", BatchNormalization.self),
-        ("LayerNormalization", LayerNormalization.self), ("Dropout", Dropout.self), ("Masking", Masking.self),
+        ("LayerNormalization", LayerNormalization.self), ("Normalization", Normalization.self), ("Dropout", Dropout.self), ("Masking", Masking.self),
         ("Activation", ActivationLayer.self), ("ReLU", ReLU.self), ("LeakyReLU", LeakyReLU.self), ("ELU", ELU.self), ("Flatten", Flatten.self), ("Reshape", Reshape.self),
         ("RepeatVector", RepeatVector.self), ("Permute", Permute.self), ("TimeDistributed", TimeDistributed.self),
         ("GlobalAveragePooling1D", GlobalAveragePooling1D.self), ("GlobalMaxPooling1D", GlobalMaxPooling1D.self),
