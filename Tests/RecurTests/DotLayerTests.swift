@@ -9,11 +9,7 @@ struct DotLayerTests {
     /// Scores = Dot(axes=2), softmax, context = Dot(axes=[2, 1]), concatenated with the decoder, and a
     /// cosine Dot(normalize): the Keras model predicts what Keras predicted and round-trips.
     @Test func kerasAttentionModelMatchesKeras() throws {
-        let (model, inputs, expected) = try ParityFixtures.model("dot_attention")
-        let outputs = try model.predict(inputs)
-        #expect(outputs.count == expected.count)
-        for (k, (out, want)) in zip(outputs, expected).enumerated() { expectClose(out, want, "dot_attention output \(k)") }
-        try expectKerasRoundTrip([("dot_attention", model, inputs)])
+        try expectParityModelMatchesKeras("dot_attention")
     }
 
     /// Keras's name and output shapes (x's other axes, then y's; a rank-1 result as (batch, 1)), no

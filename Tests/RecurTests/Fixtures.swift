@@ -90,6 +90,15 @@ enum ParityFixtures {
     }
 }
 
+/// Parity model NAME (Keras's file) predicts what Keras predicted and round-trips through Recur's own files.
+func expectParityModelMatchesKeras(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let (model, inputs, expected) = try ParityFixtures.model(name)
+    let outputs = try model.predict(inputs)
+    #expect(outputs.count == expected.count, sourceLocation: sourceLocation)
+    for (k, (out, want)) in zip(outputs, expected).enumerated() { expectClose(out, want, "\(name) output \(k)", sourceLocation: sourceLocation) }
+    try expectKerasRoundTrip([(name, model, inputs)], sourceLocation: sourceLocation)
+}
+
 extension JSONValue {
     /// A `{"shape", "values"}` fixture array.
     var fixtureTensor: Tensor {

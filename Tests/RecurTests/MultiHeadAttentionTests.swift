@@ -11,11 +11,7 @@ struct MultiHeadAttentionTests {
     /// a separate key and causal self-attention) loads, predicts what Keras predicted and round-trips
     /// through Recur's own `.keras` files.
     @Test func kerasModelMatchesKeras() throws {
-        let (model, inputs, expected) = try ParityFixtures.model("mha_seq2seq")
-        let outputs = try model.predict(inputs)
-        #expect(outputs.count == expected.count)
-        for (k, (out, want)) in zip(outputs, expected).enumerated() { expectClose(out, want, "mha_seq2seq output \(k)") }
-        try expectKerasRoundTrip([("mha_seq2seq", model, inputs)])
+        try expectParityModelMatchesKeras("mha_seq2seq")
     }
 
     /// Keras's call `(query, value, key=key)` is what Recur writes and reads back, and the weights

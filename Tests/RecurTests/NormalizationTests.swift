@@ -8,11 +8,7 @@ import Testing
 @Suite("Normalization")
 struct NormalizationTests {
     @Test func kerasModelMatchesKeras() throws {
-        let (model, inputs, expected) = try ParityFixtures.model("normalization_adapted")
-        let outputs = try model.predict(inputs)
-        #expect(outputs.count == expected.count)
-        for (k, (out, want)) in zip(outputs, expected).enumerated() { expectClose(out, want, "normalization_adapted output \(k)") }
-        try expectKerasRoundTrip([("normalization_adapted", model, inputs)])
+        try expectParityModelMatchesKeras("normalization_adapted")
     }
 
     /// `adapt(_:)` learns Keras's mean and (population) variance, per feature and per (step, feature),

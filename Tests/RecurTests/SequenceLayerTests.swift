@@ -14,11 +14,7 @@ struct SequenceLayerTests {
     /// Recur's own `.keras` files.
     @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq"])
     func kerasModelsMatchKeras(_ name: String) throws {
-        let (model, inputs, expected) = try ParityFixtures.model(name)
-        let outputs = try model.predict(inputs)
-        #expect(outputs.count == expected.count)
-        for (k, (out, want)) in zip(outputs, expected).enumerated() { expectClose(out, want, "\(name) output \(k)") }
-        try expectKerasRoundTrip([(name, model, inputs)])
+        try expectParityModelMatchesKeras(name)
     }
 
     /// Keras's default names, the output shapes Keras computes (an unknown time length stays
