@@ -141,3 +141,15 @@ extension NestedModelTests {
         if let dir = kerasExportDirectory { try writeForKerasCheck([("concatenated_masks", model, inputs)], to: dir) }
     }
 }
+
+extension NestedModelTests {
+    /// Keras's `model.layers` order counts the mask ops in its graph, which can put a shallower layer
+    /// first: a model read from a Keras file keeps that file's order for its weights (two SimpleRNNs
+    /// of one kernel shape would otherwise swap their weights without an error).
+    @Test func weightsFollowTheKerasFilesLayerOrder() throws {
+        try expectParityModelMatchesKeras("layer_order_masked_concatenate")
+        let (model, _, _) = try ParityFixtures.model("layer_order_masked_concatenate")
+        let recurrent = KerasWeightsFile.kerasLayerOrder(model).filter { $0 is SimpleRNN }.map(\.name)
+        #expect(recurrent == ["simple_rnn", "simple_rnn_1"])
+    }
+}

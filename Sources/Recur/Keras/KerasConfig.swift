@@ -306,6 +306,9 @@ enum KerasConfig {
             }
         }
         let model = try Model(inputs: try endpoints("input_layers"), outputs: try endpoints("output_layers"), name: modelName)
+        // Keras lists the layers as `model.layers` orders them; its depths count the mask ops, which
+        // Recur's graph does not hold, so its weight files are read in this order.
+        model.kerasFileLayerOrder = specs.filter { !KerasMaskGraph.isMaskOp($0) }.compactMap { $0["name"]?.string ?? $0["config"]?["name"]?.string }
         for node in model.nodes {
             for t in node.inputs + node.initialState {
                 guard let input = t.node.layer as? InputLayer, input.dtype.isInteger, !InputDType.layerComputesInFloat(node.layer) else { continue }

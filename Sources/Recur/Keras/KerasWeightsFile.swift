@@ -96,6 +96,18 @@ enum KerasWeightsFile {
     /// decreasing depth, ties in order of discovery, model inputs not otherwise reached last.
     static func kerasLayerOrder(_ model: Model) -> [Layer] {
         if let s = model as? Sequential { return s.stack }
+        let computed = graphLayerOrder(model)
+        // A model read from a Keras file keeps that file's order (Keras's own, mask ops counted).
+        if let names = model.kerasFileLayerOrder, names.count == computed.count {
+            let byName = Dictionary(computed.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            let ordered = names.compactMap { byName[$0] }
+            if ordered.count == computed.count, Set(ordered.map(ObjectIdentifier.init)).count == computed.count { return ordered }
+        }
+        return computed
+    }
+
+    /// Keras's order computed from Recur's graph (`kerasLayerOrder` without a file's order).
+    private static func graphLayerOrder(_ model: Model) -> [Layer] {
         let inputTensors = Set(model.inputs.map { ObjectIdentifier($0) })
         var finished = Set<ObjectIdentifier>()
         var decreasing: [GraphNode] = []

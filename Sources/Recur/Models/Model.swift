@@ -6,6 +6,9 @@ open class Model: Layer {
     public internal(set) var outputs: [SymbolicTensor] = []
     /// Layer calls in execution order.
     var nodes: [GraphNode] = []
+    /// The layers' names in the order of the Keras file the model was read from (Keras's `model.layers`,
+    /// which its weight files follow); nil for a model built in Swift.
+    var kerasFileLayerOrder: [String]?
     /// Training configuration and state, set by `compile`.
     public internal(set) var compiled: CompiledState?
     /// Set by callbacks (EarlyStopping, TerminateOnNaN) to end `fit` after the current batch.

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""A fixture for the order of a functional model's layers in Keras's weight files, from Keras itself
+(JAX backend), where the mask ops Keras puts in the graph change that order.
+
+Usage (run by hand, not in CI; same setup as make_keras_fixtures.py, whose helpers it uses):
+    pip install keras jax jaxlib
+    KERAS_BACKEND=jax python3 scripts/make_keras_layer_order_fixtures.py [fixtures_dir]
+
+Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
+    parity/layer_order_masked_concatenate.keras/.npz
+        Embedding(mask_zero) -> SimpleRNN, Input -> SimpleRNN -> Dropout and Input -> Dropout meet in
+        a Concatenate before an LSTM. Counted without the mask ops, the second SimpleRNN is deeper and
+        would come first; Keras's graph holds the mask ops (not_equal, expand_dims, zeros_like,
+        logical_or, ones_like, concatenate, any), which make the first one as deep, so Keras lists it
+        first. Both SimpleRNNs have kernels of one shape: read in the wrong order, their weights swap
+        without an error. Inputs and Keras's outputs.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_keras_fixtures as base  # noqa: E402  (sets KERAS_BACKEND before importing keras)
+import make_keras_parity_fixtures as parity  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+
+def make_models(out):
+    parity.fresh()
+    ids = keras.Input((5,), dtype="int32", name="ids")
+    plain = keras.Input((5, 2), name="plain")
+    steps = keras.Input((5, 4), name="steps")
+    first = layers.SimpleRNN(3, return_sequences=True)(layers.Embedding(12, 4, mask_zero=True)(ids))
+    second = layers.Dropout(0.1)(layers.SimpleRNN(3, return_sequences=True)(steps))
+    joined = layers.Concatenate()([first, layers.Dropout(0.1)(plain), second])
+    model = keras.Model([ids, plain, steps], layers.Dense(2)(layers.LSTM(3)(joined)), name="layer_order_masked_concatenate")
+    tokens = parity.RNG.integers(1, 12, size=(3, 5)).astype(np.int32)
+    tokens[0, 3:] = 0
+    tokens[2, 1:] = 0
+    parity.save_case(out, "layer_order_masked_concatenate", model, [tokens, parity.seq(3, 5, 2), parity.seq(3, 5, 4)])
+    print("Keras's layer order:", [l.name for l in model.layers])
+
+
+if __name__ == "__main__":
+    print("keras", keras.__version__)
+    keras.utils.set_random_seed(parity.SEED)
+    make_models(os.path.join(base.OUT, "parity"))
