@@ -62,12 +62,19 @@ struct RegularizationTests {
         #expect(abs(mixed.scalar - 2) < 1e-5)
     }
 
-    /// A rule for a weight the layer does not have, and unknown or invalid rules in a file, are refused by name.
+    /// A rule for a weight Keras does not name, and unknown or invalid rules in a file, are refused by name.
     @Test func refusals() throws {
-        let model = Sequential([Dense(2)], inputShape: [3])
-        model.layers[0].weightRegularizers["recurrent_kernel"] = .l2()
+        // A misspelt weight name is refused; a bias regularizer without a bias is ignored, as in Keras.
+        let model = Sequential([Dense(2, useBias: false)], inputShape: [3])
+        model.layers[0].weightRegularizers["kernal"] = .l2()
         try model.compile(optimizer: SGD(), loss: MeanSquaredError())
         #expect(throws: RecurError.self) { try model.trainOnBatch([Tensor.zeros([2, 3])], [Tensor.zeros([2, 2])]) }
+        model.layers[0].weightRegularizers = ["bias": .l2(), "kernel": .l1()]
+        let kernel = try #require(model.layers[0].variables.first).value
+        let predictions = try Tensor.ones([2, 3]).matmul(kernel)
+        let expected = try (predictions * predictions).mean().scalar + 0.01 * kernel.abs().sum().scalar
+        let logs = try model.trainOnBatch([Tensor.ones([2, 3])], [Tensor.zeros([2, 2])])
+        #expect(abs((logs["loss"] ?? .nan) - expected) < 1e-5, "\(logs)")
         let refused: [(String, JSONValue)] = [
             ("kernel_regularizer", .object(["class_name": "OrthogonalRegularizer", "config": .object([:])])),
             ("kernel_regularizer", .object(["class_name": "L2", "config": .object(["l2": .number(-1)])])),

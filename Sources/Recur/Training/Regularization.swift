@@ -41,14 +41,19 @@ extension Layer {
         return out
     }
 
+    /// The weights Keras's layers name in `*_regularizer` / `*_constraint` arguments. A rule for one of
+    /// them that a layer lacks is ignored, as Keras ignores `bias_regularizer` without a bias.
+    private static let kerasRuleWeights: Set<String> = ["kernel", "recurrent_kernel", "bias", "embeddings", "gamma", "beta", "alpha"]
+
     /// Each regularized or constrained trainable weight of the layer tree once, with its rule; throws
-    /// for a rule that names no weight of its layer (Keras's argument would then be ignored silently).
+    /// for a rule that names no weight Keras knows and none of its layer's (a misspelt name would
+    /// otherwise be ignored silently).
     private func weightRules<Rule>(_ rules: (Layer) -> [String: Rule], kind: String) throws -> [(Variable, Rule)] {
         var seen = Set<ObjectIdentifier>(), out: [(Variable, Rule)] = []
         for layer in layerTree where !rules(layer).isEmpty && layer.isBuilt {
             for (name, rule) in rules(layer).sorted(by: { $0.key < $1.key }) {
                 let matching = layer.variables.filter { $0.name == name }
-                guard !matching.isEmpty else {
+                guard !matching.isEmpty || Self.kerasRuleWeights.contains(name) else {
                     throw RecurError.invalidArgument(layer.errorSubject, "has a \(kind) for weight '\(name)' but no weight of that name "
                                                      + "(its weights: \(layer.variables.map(\.name).joined(separator: ", ")))")
                 }
