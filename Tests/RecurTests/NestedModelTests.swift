@@ -153,3 +153,28 @@ extension NestedModelTests {
         #expect(recurrent == ["simple_rnn", "simple_rnn_1"])
     }
 }
+
+extension NestedModelTests {
+    /// The same graph built in Swift: its files list the layers in the order Keras computes from
+    /// them, mask ops counted (the embedding's SimpleRNN first), so that Keras reads its weights into
+    /// the right layers (`--check-recur` with RECUR_KERAS_EXPORT_DIR).
+    @Test func swiftBuiltModelsFollowKerasOrderWithMaskOps() throws {
+        let (model, inputs) = try withFreshLayerNames {
+            try withRandomSeed(8) {
+                let ids = Input(shape: [5], dtype: .int32), plain = Input(shape: [5, 2]), steps = Input(shape: [5, 4])
+                let first = SimpleRNN(3, returnSequences: true, name: "first")
+                let second = SimpleRNN(3, returnSequences: true, name: "second")
+                let joined = try Concatenate()([try first(try Embedding(inputDim: 12, outputDim: 4, maskZero: true)(ids)),
+                                                try Dropout(0.1)(plain), try Dropout(0.1)(try second(steps))])
+                let model = try Model(inputs: [ids, plain, steps], outputs: try Dense(2)(try LSTM(3)(joined)))
+                var g = SeededGenerator(seed: 9)
+                let tokens = try Tensor(shape: [3, 5], scalars: [1, 2, 3, 0, 0, 4, 0, 0, 0, 0, 5, 6, 7, 8, 9])
+                return (model, [tokens, Tensor.randomUniform([3, 5, 2], generator: &g), Tensor.randomUniform([3, 5, 4], generator: &g)])
+            }
+        }
+        let recurrent = KerasWeightsFile.kerasLayerOrder(model).filter { $0 is SimpleRNN }.map(\.name)
+        #expect(recurrent == ["first", "second"])
+        try expectKerasRoundTrip([("swift_masked_concatenate", model, inputs)])
+        if let dir = kerasExportDirectory { try writeForKerasCheck([("swift_masked_concatenate", model, inputs)], to: dir) }
+    }
+}

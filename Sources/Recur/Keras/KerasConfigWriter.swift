@@ -28,8 +28,12 @@ extension KerasConfig {
                                                "layers": .array(layers)]),
                             "build_config": .object(["input_shape": KerasValue.shape(input)])])
         }
-        // Functional: layers in Keras's order, each with its calls ("inbound_nodes").
-        let order = KerasWeightsFile.kerasLayerOrder(model)
+        return try functionalConfig(of: model, order: KerasWeightsFile.kerasLayerOrder(model))
+    }
+
+    /// The `config.json` object of a functional model with its layers listed in `order`, each with its
+    /// calls ("inbound_nodes") and the mask ops they use.
+    static func functionalConfig(of model: Model, order: [Layer]) throws -> JSONValue {
         let nodesOf = model.callsByLayer
         func history(_ t: SymbolicTensor) -> JSONValue {
             let index = nodesOf[ObjectIdentifier(t.node.layer)]?.firstIndex { $0 === t.node } ?? 0

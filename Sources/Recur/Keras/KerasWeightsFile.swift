@@ -98,12 +98,25 @@ enum KerasWeightsFile {
         if let s = model as? Sequential { return s.stack }
         let computed = graphLayerOrder(model)
         // A model read from a Keras file keeps that file's order (Keras's own, mask ops counted).
-        if let names = model.kerasFileLayerOrder, names.count == computed.count {
+        // One built in Swift whose masks Keras computes with ops: the order Keras computes from the file
+        // Recur writes (KerasMaskOpWriter), as the ops make some layers deeper.
+        var names = model.kerasFileLayerOrder
+        if names == nil, hasMaskOps(model), let draft = try? KerasConfig.functionalConfig(of: model, order: computed) {
+            names = KerasLayerOrder.names(functionalConfig: draft)
+        }
+        if let names, names.count == computed.count {
             let byName = Dictionary(computed.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             let ordered = names.compactMap { byName[$0] }
             if ordered.count == computed.count, Set(ordered.map(ObjectIdentifier.init)).count == computed.count { return ordered }
         }
         return computed
+    }
+
+    /// Whether a Keras file of `model` holds mask ops: a masked call of a layer whose Keras call takes a mask.
+    private static func hasMaskOps(_ model: Model) -> Bool {
+        model.nodes.contains { node in
+            KerasMaskOpWriter.recordsMask(node.layer) && node.inputs.count == 1 && KerasMaskGraph.recurMask(of: node.inputs[0]) != nil
+        }
     }
 
     /// Keras's order computed from Recur's graph (`kerasLayerOrder` without a file's order).

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+@testable import Recur
+
+/// `KerasLayerOrder` computes from a functional config the order Keras lists its layers in (the
+/// order of its weight files): for every functional model Keras saved among the fixtures (mask ops,
+/// nested models and outputs, shared layers, merges), it is the order Keras wrote.
+@Suite("Keras's layer order from a config")
+struct KerasLayerOrderTests {
+    @Test func matchesTheOrderKerasWrote() throws {
+        var checked = 0
+        for folder in ["parity", "keras", "merge_shape_wrapper_layers"] {
+            let dir = Fixtures.directory.appendingPathComponent(folder).path
+            for file in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where file.hasSuffix(".keras") {
+                let config = try JSONValue.parse(try ZipArchive(path: "\(dir)/\(file)").contents(named: "config.json"), label: file)
+                guard config["class_name"]?.string == "Functional" else { continue }
+                let listed = (config["config"]?["layers"]?.array ?? []).filter { !KerasMaskGraph.isMaskOp($0) }.compactMap { $0["name"]?.string }
+                #expect(KerasLayerOrder.names(functionalConfig: config) == listed, "\(folder)/\(file)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 20, "only \(checked) functional fixtures")
+    }
+
+    /// A graph that is not one (a call of a missing layer, a cycle) gives no order.
+    @Test func malformedGraphsGiveNoOrder() throws {
+        func config(_ layers: [JSONValue]) -> JSONValue {
+            .object(["class_name": "Functional", "config": .object(["layers": .array(layers), "input_layers": .array([.string("x"), .number(0), .number(0)]),
+                                                                    "output_layers": .array([.string("a"), .number(0), .number(0)])])])
+        }
+        func call(_ producer: String) -> JSONValue {
+            .array([.object(["args": .array([.object(["class_name": "__keras_tensor__",
+                                                      "config": .object(["keras_history": .array([.string(producer), .number(0), .number(0)])])])]),
+                             "kwargs": .object([:])])])
+        }
+        let input: JSONValue = .object(["class_name": "InputLayer", "name": "x", "inbound_nodes": .array([])])
+        let cycle = config([input, .object(["class_name": "Dense", "name": "a", "inbound_nodes": call("b")]),
+                            .object(["class_name": "Dense", "name": "b", "inbound_nodes": call("a")])])
+        let missing = config([input, .object(["class_name": "Dense", "name": "a", "inbound_nodes": call("nowhere")])])
+        #expect(KerasLayerOrder.names(functionalConfig: cycle) == nil)
+        #expect(KerasLayerOrder.names(functionalConfig: missing) == nil)
+        let fine = config([input, .object(["class_name": "Dense", "name": "a", "inbound_nodes": call("x")])])
+        #expect(KerasLayerOrder.names(functionalConfig: fine) == ["x", "a"])
+    }
+}
