@@ -91,9 +91,9 @@ enum KerasWeightsFile {
         layer is Model && !(layer is Sequential) ? "Functional" : layer.className
     }
 
-    /// Keras's `model.layers` order (keras/src/ops/function.py `map_graph`): nodes found depth first
-    /// from the outputs, each layer's depth being its longest distance to an output; layers sorted by
-    /// decreasing depth, ties in order of discovery, model inputs not otherwise reached last.
+    /// Keras's `model.layers` order, which its weight files follow: a Sequential's layers; a model read
+    /// from a Keras file, that file's; one whose file holds mask ops, the order Keras computes from that
+    /// file (`KerasLayerOrder`); else `graphLayerOrder`.
     static func kerasLayerOrder(_ model: Model) -> [Layer] {
         if let s = model as? Sequential { return s.stack }
         let computed = graphLayerOrder(model)
@@ -119,7 +119,10 @@ enum KerasWeightsFile {
         }
     }
 
-    /// Keras's order computed from Recur's graph (`kerasLayerOrder` without a file's order).
+    /// Keras's order (keras/src/ops/function.py `map_graph`) computed from Recur's graph, which has no
+    /// mask ops: nodes found depth first from the outputs, each layer's depth being its longest distance
+    /// to an output; layers sorted by decreasing depth, ties in order of discovery, model inputs not
+    /// otherwise reached last.
     private static func graphLayerOrder(_ model: Model) -> [Layer] {
         let inputTensors = Set(model.inputs.map { ObjectIdentifier($0) })
         var finished = Set<ObjectIdentifier>()
