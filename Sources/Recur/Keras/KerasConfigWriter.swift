@@ -70,7 +70,7 @@ extension KerasConfig {
                     }
                     if !node.initialState.isEmpty { kwargs["initial_state"] = .array(node.initialState.map(kerasTensor)) }
                     // A mask goes in explicitly, with its ops, as Keras records it (KerasMaskOpWriter).
-                    if KerasMaskOpWriter.recordsMask(layer), node.inputs.count == 1, let mask = try maskOps.maskReference(of: node.inputs[0]) {
+                    if let masked = KerasMaskOpWriter.recordedMaskInput(of: node), let mask = try maskOps.maskReference(of: masked) {
                         kwargs["mask"] = mask
                     }
                     return .object(["args": .array(args), "kwargs": .object(kwargs)])

@@ -87,8 +87,8 @@ public enum KerasLayerRegistry {
     private static func argumentPrefix(weight: String) -> String { weight == "recurrent_kernel" ? "recurrent" : weight }
 
     /// Reads every `*_regularizer` and `*_constraint` argument of a config into the layer's
-    /// `weightRegularizers`, `weightConstraints` and `activityRegularizer` (a name that matches none of
-    /// the layer's weights is refused when the rules are first used).
+    /// `weightRegularizers`, `weightConstraints` and `activityRegularizer` (a weight name Keras does not
+    /// know, and the layer lacks, is refused when the rules are first used).
     private static func readWeightRules(_ arguments: KerasArguments, into layer: Layer) throws {
         for key in arguments.config.keys.sorted() {
             for suffix in ["_regularizer", "_constraint"] where key.hasSuffix(suffix) {

@@ -34,6 +34,13 @@ struct KerasMaskOpWriter {
             || layer is Softmax || layer is BatchNormalization
     }
 
+    /// The input of `node` whose mask Keras records as the call's `mask` argument (the call of a layer
+    /// whose Keras call takes a mask, on one masked input); nil when the call records none.
+    static func recordedMaskInput(of node: GraphNode) -> SymbolicTensor? {
+        guard recordsMask(node.layer), node.inputs.count == 1, KerasMaskGraph.recurMask(of: node.inputs[0]) != nil else { return nil }
+        return node.inputs[0]
+    }
+
     /// The op entries written since the last call, to go before the layer that uses them.
     mutating func takeEntries() -> [JSONValue] {
         defer { pending = [] }

@@ -114,9 +114,7 @@ enum KerasWeightsFile {
 
     /// Whether a Keras file of `model` holds mask ops: a masked call of a layer whose Keras call takes a mask.
     private static func hasMaskOps(_ model: Model) -> Bool {
-        model.nodes.contains { node in
-            KerasMaskOpWriter.recordsMask(node.layer) && node.inputs.count == 1 && KerasMaskGraph.recurMask(of: node.inputs[0]) != nil
-        }
+        model.nodes.contains { KerasMaskOpWriter.recordedMaskInput(of: $0) != nil }
     }
 
     /// Keras's order (keras/src/ops/function.py `map_graph`) computed from Recur's graph, which has no
