@@ -106,7 +106,9 @@ def main():
          keras.losses.BinaryCrossentropy(from_logits=True), [keras.metrics.BinaryAccuracy()], binary)
     case("adamw_clipnorm", 2, keras.optimizers.AdamW(0.02, weight_decay=0.01, clipnorm=0.5), "mean_absolute_error",
          None, targets)
-    case("amsgrad_unsupported", 3, keras.optimizers.Adam(0.01, amsgrad=True), "sparse_categorical_crossentropy",
+    case("adam_amsgrad", 3, keras.optimizers.Adam(0.01, amsgrad=True), "sparse_categorical_crossentropy",
+         ["accuracy"], classes)
+    case("ema_unsupported", 3, keras.optimizers.Adam(0.01, use_ema=True), "sparse_categorical_crossentropy",
          ["accuracy"], classes, compiles=False)
     resumed("adam", keras.optimizers.Adam(0.02), classes)
     resumed("sgd_momentum", keras.optimizers.SGD(0.1, momentum=0.8), targets)

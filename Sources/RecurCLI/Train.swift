@@ -16,7 +16,8 @@ struct Train: ParsableCommand {
     var cell = "lstm"
     @Option(help: "Units of the recurrent layer.") var units = 64
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 64
-    @Option(help: "Optimizer: sgd, adam or rmsprop (Keras defaults).") var optimizer = "sgd"
+    @Option(help: "Optimizer, by its Keras name with Keras's defaults: sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam, lamb, lion or ftrl.")
+    var optimizer = "sgd"
     @Option(help: "Fused kernel: auto or never (never runs the generic cell loop).") var fused = "auto"
     @Option(help: "Cell loop: auto (a traced, compiled step program when the step allows), always or never (op by op).") var compiled = "auto"
     @Option(help: "Random seed for weights and shuffling.") var seed: UInt64 = 1337
@@ -53,9 +54,7 @@ struct Train: ParsableCommand {
         guard let mode = FusedKernelMode(rawValue: fused), mode != .always else {
             throw ValidationError("--fused must be auto or never, got \(fused)")
         }
-        guard ["sgd", "adam", "rmsprop"].contains(optimizer) else {
-            throw ValidationError("--optimizer must be sgd, adam or rmsprop, got \(optimizer)")
-        }
+        do { _ = try optimizerNamed(optimizer) } catch { throw ValidationError("--optimizer: \(error)") }
         #if !MPI
         if distributed { throw ValidationError("--distributed: this recur was built without MPI (./run.sh dist); use a build with the default MPI trait") }
         #endif

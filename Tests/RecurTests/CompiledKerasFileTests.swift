@@ -6,7 +6,7 @@ import Testing
 /// (fixtures from scripts/make_keras_compile_fixtures.py: Keras's `load_model` then `fit`).
 @Suite("Compiled Keras files train on as in Keras")
 struct CompiledKerasFileTests {
-    @Test(arguments: ["adam_sparse", "sgd_nesterov_mse", "rmsprop_decay_binary", "adamw_clipnorm"])
+    @Test(arguments: ["adam_sparse", "sgd_nesterov_mse", "rmsprop_decay_binary", "adamw_clipnorm", "adam_amsgrad"])
     func fitAfterLoadingMatchesKeras(_ name: String) throws {
         let fixture = try ParityFixtures.json("compiled_\(name).json")
         let model = try loadModel(path: ParityFixtures.path("compiled_\(name).keras"))
@@ -24,14 +24,14 @@ struct CompiledKerasFileTests {
         expectClose(try model.predict(x), try fixture["predictions"]!.fixtureTensor, tolerance: 2e-5, "\(name) predictions after fit")
     }
 
-    /// A compile option Recur lacks (Adam's amsgrad) leaves the model uncompiled, as Keras leaves a
-    /// model it cannot compile; it still predicts, and `compile(loadModel(..., compile: false))` is
-    /// uncompiled by request.
+    /// A compile option Recur lacks (an optimizer's `use_ema`) leaves the model uncompiled, as Keras
+    /// leaves a model it cannot compile; it still predicts, and `compile(loadModel(..., compile: false))`
+    /// is uncompiled by request.
     @Test func anOptionRecurLacksLoadsTheModelUncompiled() throws {
-        let path = ParityFixtures.path("compiled_amsgrad_unsupported.keras")
+        let path = ParityFixtures.path("compiled_ema_unsupported.keras")
         let model = try loadModel(path: path)
         #expect(model.compiled == nil)
-        let x = try ParityFixtures.json("compiled_amsgrad_unsupported.json")["x"]!.fixtureTensor
+        let x = try ParityFixtures.json("compiled_ema_unsupported.json")["x"]!.fixtureTensor
         #expect(try model.predict(x).shape == [16, 3])
         #expect(thrownMessage { _ = try model.fit(x, Tensor.zeros([16]), verbose: 0) }.contains("compile"))
         #expect(try loadModel(path: ParityFixtures.path("compiled_adam_sparse.keras"), compile: false).compiled == nil)

@@ -145,6 +145,20 @@ struct OptimizerHandTests {
         #expect((try optimizerNamed("sgd") as? SGD)?.learningRate == 0.01)
         #expect((try optimizerNamed("adam") as? Adam)?.epsilon == 1e-7)
         #expect((try optimizerNamed("rmsprop") as? RMSprop)?.rho == 0.9)
-        #expect(throws: RecurError.self) { try optimizerNamed("adagrad") }
+        #expect(throws: RecurError.self) { try optimizerNamed("adafactor") }
+    }
+
+    /// Keras's global clipping scales all the gradients together to the bound, and a bound of zero
+    /// clips nothing (Keras's `if clipnorm and clipnorm > 0`).
+    @Test func globalClippingAndZeroBounds() throws {
+        let (a, b) = (Variable(name: "a", value: Tensor([0, 0])), Variable(name: "b", value: Tensor([0])))
+        try SGD(learningRate: 1, globalClipNorm: 6.5).apply([Tensor([3, 4]), Tensor([12])], to: [a, b])
+        #expect(a.value.isAlmostEqual(to: Tensor([-1.5, -2])) && b.value.isAlmostEqual(to: Tensor([-6])))
+        let unclipped = Variable(name: "w", value: Tensor([0, 0]))
+        try SGD(learningRate: 1, clipNorm: 0, clipValue: 0).apply([Tensor([3, 4])], to: [unclipped])
+        #expect(unclipped.value.isAlmostEqual(to: Tensor([-3, -4])))
+        let decayed = Variable(name: "w", value: Tensor([2, -4]))
+        try SGD(learningRate: 0.5, weightDecay: 0.1).apply([Tensor([0, 0])], to: [decayed])
+        #expect(decayed.value.isAlmostEqual(to: Tensor([1.9, -3.8])))
     }
 }

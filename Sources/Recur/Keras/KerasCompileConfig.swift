@@ -73,7 +73,7 @@ enum KerasCompileConfig {
     /// `learning_rate` and SGD's `momentum`.
     private static func number(_ value: Float?) -> JSONValue { value.map { .float(Double($0)) } ?? .null }
 
-    /// Keras's form of Recur's four optimizers (their exact classes: a subclass may update differently).
+    /// Keras's form of Recur's built-in optimizers (their exact classes: a subclass may update differently).
     private static func optimizerConfig(_ optimizer: Optimizer) -> JSONValue? {
         var learningRate = number(optimizer.learningRate)
         if let schedule = optimizer.learningRateSchedule {
@@ -81,25 +81,50 @@ enum KerasCompileConfig {
             learningRate = config
         }
         var config: [String: JSONValue] = ["learning_rate": learningRate, "clipnorm": number(optimizer.clipNorm),
-                                           "clipvalue": number(optimizer.clipValue)]
-        let className: String
+                                           "clipvalue": number(optimizer.clipValue), "global_clipnorm": number(optimizer.globalClipNorm),
+                                           "weight_decay": number(optimizer.weightDecay)]
+        func betas(_ beta1: Float, _ beta2: Float, _ epsilon: Float?) {
+            (config["beta_1"], config["beta_2"]) = (number(beta1), number(beta2))
+            if let epsilon { config["epsilon"] = number(epsilon) }
+        }
+        guard let className = kerasClassName(optimizer) else { return nil }
         switch optimizer {
-        case let sgd as SGD where type(of: optimizer) == SGD.self:
-            (className, config["momentum"], config["nesterov"]) = ("SGD", number(sgd.momentum), .bool(sgd.nesterov))
-        case let adamW as AdamW where type(of: optimizer) == AdamW.self:
-            className = "AdamW"
-            config["weight_decay"] = number(adamW.weightDecay)
-            (config["beta_1"], config["beta_2"], config["epsilon"]) = (number(adamW.beta1), number(adamW.beta2), number(adamW.epsilon))
-        case let adam as Adam where type(of: optimizer) == Adam.self:
-            className = "Adam"
-            (config["beta_1"], config["beta_2"], config["epsilon"]) = (number(adam.beta1), number(adam.beta2), number(adam.epsilon))
-        case let rmsprop as RMSprop where type(of: optimizer) == RMSprop.self:
-            className = "RMSprop"
+        case let sgd as SGD:
+            (config["momentum"], config["nesterov"]) = (number(sgd.momentum), .bool(sgd.nesterov))
+        case let adam as Adam:
+            betas(adam.beta1, adam.beta2, adam.epsilon)
+            config["amsgrad"] = .bool(adam.amsgrad)
+        case let rmsprop as RMSprop:
             (config["rho"], config["momentum"], config["epsilon"]) = (number(rmsprop.rho), number(rmsprop.momentum), number(rmsprop.epsilon))
+            config["centered"] = .bool(rmsprop.centered)
+        case let adagrad as Adagrad:
+            (config["initial_accumulator_value"], config["epsilon"]) = (number(adagrad.initialAccumulatorValue), number(adagrad.epsilon))
+        case let adadelta as Adadelta:
+            (config["rho"], config["epsilon"]) = (number(adadelta.rho), number(adadelta.epsilon))
+        case let adamax as Adamax: betas(adamax.beta1, adamax.beta2, adamax.epsilon)
+        case let nadam as Nadam: betas(nadam.beta1, nadam.beta2, nadam.epsilon)
+        case let lamb as Lamb: betas(lamb.beta1, lamb.beta2, lamb.epsilon)
+        case let lion as Lion: betas(lion.beta1, lion.beta2, nil)
+        case let ftrl as Ftrl:
+            config["learning_rate_power"] = number(ftrl.learningRatePower)
+            config["initial_accumulator_value"] = number(ftrl.initialAccumulatorValue)
+            config["l1_regularization_strength"] = number(ftrl.l1RegularizationStrength)
+            config["l2_regularization_strength"] = number(ftrl.l2RegularizationStrength)
+            config["l2_shrinkage_regularization_strength"] = number(ftrl.l2ShrinkageRegularizationStrength)
+            config["beta"] = number(ftrl.beta)
         default:
             return nil
         }
         return object("keras.optimizers", className, config)
+    }
+
+    /// The Keras class of one of Recur's built-in optimizers, nil for a subclass (which may update
+    /// differently from the class Keras would build).
+    static func kerasClassName(_ optimizer: Optimizer) -> String? {
+        let builtIn: [Optimizer.Type] = [SGD.self, Adam.self, AdamW.self, RMSprop.self, Adagrad.self, Adadelta.self, Adamax.self, Nadam.self,
+                                         Lamb.self, Lion.self, Ftrl.self]
+        guard builtIn.contains(where: { $0 == type(of: optimizer) }) else { return nil }
+        return optimizer.name
     }
 
     private static func scheduleConfig(_ schedule: any LearningRateSchedule) -> JSONValue? {
@@ -164,8 +189,8 @@ enum KerasCompileConfig {
             return Int(number)
         }
 
-        /// An optimizer by name, or a Keras optimizer object: SGD, Adam, AdamW or RMSprop with the
-        /// options Recur implements; any other option must have its default.
+        /// An optimizer by name, or a Keras optimizer object (`optimizerNamed`'s eleven) with the options
+        /// Recur implements; any other option must have its default.
         func optimizer(_ value: JSONValue) throws -> Optimizer {
             if let name = value.string { return try optimizerNamed(name) }
             guard let className = value["class_name"]?.string, let config = value["config"]?.object else {
@@ -175,34 +200,70 @@ enum KerasCompileConfig {
                 guard let v = config[key], !v.isNull else { return fallback }
                 return try number(v, key)
             }
+            /// An option Keras refuses below `least` (or above `most`), refused here too.
+            func bounded(_ key: String, _ fallback: Float, least: Float = -.infinity, most: Float = .infinity) throws -> Float {
+                let v = try option(key, fallback)
+                guard v >= least, v <= most else {
+                    throw RecurError.invalidArgument(op: label, message: "\(className) '\(key)' must be in [\(least), \(most)], got \(v)")
+                }
+                return v
+            }
+            func flag(_ key: String) -> Bool { config[key]?.bool ?? false }
             let unsupportedOptions: [(String, (JSONValue) -> Bool)] = [
-                ("use_ema", { $0.bool == true }), ("global_clipnorm", { !$0.isNull }), ("loss_scale_factor", { !$0.isNull }),
-                ("gradient_accumulation_steps", { !$0.isNull }), ("amsgrad", { $0.bool == true }), ("centered", { $0.bool == true }),
-                ("weight_decay", { !$0.isNull && className != "AdamW" }),
+                ("use_ema", { $0.bool == true }), ("loss_scale_factor", { !$0.isNull }), ("gradient_accumulation_steps", { !$0.isNull }),
             ]
             for (key, isSet) in unsupportedOptions {
                 if let v = config[key], isSet(v) { throw unsupported("\(className) option \(key) \(KerasConfig.compactJSON(v))") }
             }
-            let clipNorm = try config["clipnorm"].flatMap { $0.isNull ? nil : try number($0, "clipnorm") }
-            let clipValue = try config["clipvalue"].flatMap { $0.isNull ? nil : try number($0, "clipvalue") }
+            func optional(_ key: String) throws -> Float? { try config[key].flatMap { $0.isNull ? nil : try number($0, key) } }
+            let (clipNorm, clipValue, globalClipNorm) = (try optional("clipnorm"), try optional("clipvalue"), try optional("global_clipnorm"))
+            let weightDecay = try optional("weight_decay")
             let rate = config["learning_rate"] ?? .null
-            let learningRate = rate.object == nil ? try option("learning_rate", 0.001) : 0.001
+            let learningRate = rate.object == nil ? try option("learning_rate", className == "SGD" ? 0.01 : 0.001) : 0.001
+            let (beta1, beta2, epsilon) = (try option("beta_1", 0.9), try option("beta_2", className == "Lion" ? 0.99 : 0.999), try option("epsilon", 1e-7))
             let optimizer: Optimizer
             switch className {
             case "SGD":
-                optimizer = SGD(learningRate: rate.object == nil ? try option("learning_rate", 0.01) : 0.01, momentum: try option("momentum", 0),
-                                nesterov: config["nesterov"]?.bool ?? false, clipNorm: clipNorm, clipValue: clipValue)
+                optimizer = SGD(learningRate: learningRate, momentum: try option("momentum", 0), nesterov: flag("nesterov"), clipNorm: clipNorm,
+                                clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
             case "Adam":
-                optimizer = Adam(learningRate: learningRate, beta1: try option("beta_1", 0.9), beta2: try option("beta_2", 0.999),
-                                 epsilon: try option("epsilon", 1e-7), clipNorm: clipNorm, clipValue: clipValue)
+                optimizer = Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: flag("amsgrad"), clipNorm: clipNorm,
+                                 clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
             case "AdamW":
-                optimizer = AdamW(learningRate: learningRate, weightDecay: try option("weight_decay", 0.004), beta1: try option("beta_1", 0.9),
-                                  beta2: try option("beta_2", 0.999), epsilon: try option("epsilon", 1e-7), clipNorm: clipNorm, clipValue: clipValue)
+                optimizer = AdamW(learningRate: learningRate, weightDecay: try option("weight_decay", 0.004), beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                  amsgrad: flag("amsgrad"), clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm)
             case "RMSprop":
-                optimizer = RMSprop(learningRate: learningRate, rho: try option("rho", 0.9), momentum: try option("momentum", 0),
-                                    epsilon: try option("epsilon", 1e-7), clipNorm: clipNorm, clipValue: clipValue)
+                optimizer = RMSprop(learningRate: learningRate, rho: try option("rho", 0.9), momentum: try option("momentum", 0), epsilon: epsilon,
+                                    centered: flag("centered"), clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm,
+                                    weightDecay: weightDecay)
+            case "Adagrad":
+                optimizer = Adagrad(learningRate: learningRate, initialAccumulatorValue: try bounded("initial_accumulator_value", 0.1, least: 0),
+                                    epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+            case "Adadelta":
+                optimizer = Adadelta(learningRate: learningRate, rho: try option("rho", 0.95), epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue,
+                                     globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+            case "Adamax":
+                optimizer = Adamax(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue,
+                                   globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+            case "Nadam":
+                optimizer = Nadam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue,
+                                  globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+            case "Lamb":
+                optimizer = Lamb(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue,
+                                 globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+            case "Lion":
+                optimizer = Lion(learningRate: learningRate, beta1: try bounded("beta_1", 0.9, least: .ulpOfOne, most: 1), beta2: beta2,
+                                 clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+            case "Ftrl":
+                optimizer = Ftrl(learningRate: learningRate, learningRatePower: try bounded("learning_rate_power", -0.5, most: 0),
+                                 initialAccumulatorValue: try bounded("initial_accumulator_value", 0.1, least: 0),
+                                 l1RegularizationStrength: try bounded("l1_regularization_strength", 0, least: 0),
+                                 l2RegularizationStrength: try bounded("l2_regularization_strength", 0, least: 0),
+                                 l2ShrinkageRegularizationStrength: try bounded("l2_shrinkage_regularization_strength", 0, least: 0),
+                                 beta: try option("beta", 0), clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm,
+                                 weightDecay: weightDecay)
             default:
-                throw unsupported("optimizer \(className) (supported: SGD, Adam, AdamW, RMSprop)")
+                throw unsupported("optimizer \(className) (supported: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lamb, Lion, Ftrl)")
             }
             if rate.object != nil { return optimizer.scheduled(by: try schedule(rate)) }
             return optimizer

@@ -2,10 +2,12 @@
 /// a model it has trained, and its `load_model` restores it into the compiled model, so that `fit` goes
 /// on exactly where it stopped (Adam's moments, momentum). Keras 3's layout: 0 is the step count
 /// (`iterations`), 1 the learning rate unless a schedule sets it (then it is no variable), then the
-/// slots of `model.trainable_variables`: for Adam and AdamW each variable's momentum then velocity,
-/// variable after variable; for SGD with momentum one momentum a variable; for RMSprop every
-/// variable's velocity, then (with momentum) every variable's momentum. Recur's slots hold the same
-/// quantities ([m, v], [v], [a, s]), so they map one to one.
+/// slots of `model.trainable_variables` in groups (`slotGroups`): within a group each variable's slots
+/// in turn, variable after variable — Adam's momentum and velocity, Ftrl's accumulator and linear —
+/// and the groups one after another: Adam's `amsgrad` maxima after all the moments, RMSprop's
+/// velocities, then momenta, then average gradients. Nadam keeps one more scalar after the slots, the
+/// product of its momentum schedule (which Recur derives from the step count). Recur's slots hold the
+/// same quantities in the groups' order, so they map one to one.
 enum KerasOptimizerState {
     static let group = "optimizer/vars"
 
@@ -26,17 +28,34 @@ enum KerasOptimizerState {
     /// The datasets before the slots: the step count, and the learning rate unless a schedule sets it.
     static func headCount(_ optimizer: Optimizer) -> Int { optimizer.learningRateSchedule == nil ? 2 : 1 }
 
-    /// For each variable's slots in Recur's order, the index of its dataset after the head; nil
-    /// for an optimizer whose Keras layout Recur does not know (a subclass of the user's).
-    static func slotIndices(_ optimizer: Optimizer, variables count: Int) -> [[Int]]? {
-        let slots = optimizer.slotCount
+    /// The sizes of the groups Keras writes a built-in optimizer's slots in (see the type's comment);
+    /// nil for an optimizer whose Keras layout Recur does not know (a subclass of the user's).
+    static func slotGroups(_ optimizer: Optimizer) -> [Int]? {
+        guard KerasCompileConfig.kerasClassName(optimizer) != nil else { return nil }
         switch optimizer {
-        case is Adam where type(of: optimizer) == Adam.self || type(of: optimizer) == AdamW.self:
-            return (0..<count).map { [2 * $0, 2 * $0 + 1] }
-        case is SGD where type(of: optimizer) == SGD.self, is RMSprop where type(of: optimizer) == RMSprop.self:
-            return (0..<count).map { v in (0..<slots).map { s in s * count + v } }
-        default:
-            return nil
+        case let adam as Adam: return adam.amsgrad ? [2, 1] : [2]
+        case is RMSprop, is SGD, is Adagrad, is Lion: return Array(repeating: 1, count: optimizer.slotCount)
+        default: return [optimizer.slotCount]
+        }
+    }
+
+    /// The scalars Keras keeps after a built optimizer's slots: Nadam's momentum-schedule product.
+    static func trailingScalars(_ optimizer: Optimizer) -> [Float] {
+        guard let nadam = optimizer as? Nadam else { return [] }
+        return [Float(nadam.momentumProduct(optimizer.iterations))]
+    }
+
+    /// For each variable's slots in Recur's order, the index of its dataset after the head; nil
+    /// for an optimizer whose Keras layout Recur does not know.
+    static func slotIndices(_ optimizer: Optimizer, variables count: Int) -> [[Int]]? {
+        guard let groups = slotGroups(optimizer) else { return nil }
+        return (0..<count).map { v in
+            var indices: [Int] = [], offset = 0
+            for size in groups {
+                indices += (0..<size).map { offset + v * size + $0 }
+                offset += size * count
+            }
+            return indices
         }
     }
 
@@ -53,7 +72,8 @@ enum KerasOptimizerState {
         // An optimizer that has not run yet is saved unbuilt: its step count and learning rate only.
         let head = headCount(optimizer)
         let built = names.count != head
-        let expected = head + (built ? variables.count * optimizer.slotCount : 0)
+        let trailing = built ? trailingScalars(optimizer).count : 0
+        let expected = head + (built ? variables.count * optimizer.slotCount : 0) + trailing
         guard names == Set((0..<expected).map(String.init)) else {
             throw fail("\(names.count) variables in '\(group)', expected \(expected) for \(optimizer.name) over \(variables.count) trainable weights")
         }
@@ -67,11 +87,16 @@ enum KerasOptimizerState {
         let slots = try zip(variables, indices).map { variable, slotIndices in
             try (built ? slotIndices : []).map { try file.readTensor("\(group)/\(head + $0)", expectedShape: variable.shape, weight: "\(optimizer.name) slot of \(variable.name)") }
         }
+        for k in 0..<trailing {
+            let index = head + variables.count * optimizer.slotCount + k
+            let value = try file.readTensor("\(group)/\(index)", expectedShape: [], weight: "\(optimizer.name) variable \(index)").scalar
+            guard value.isFinite else { throw fail("variable \(index) (\(value)) is not finite") }
+        }
         try optimizer.restore(slots: slots, for: variables, iterations: Int(step), learningRate: rate)
     }
 
     /// Writes `model`'s optimizer state into `file` when the model is compiled with one of Keras's
-    /// optimizers, with every slot, zeros where none exists yet. An untrained optimizer too: Keras's
+    /// optimizers, with every slot, fresh ones (zeros, or an initial accumulator) where none exists yet. An untrained optimizer too: Keras's
     /// `load_model` builds the optimizer of the model it compiles and skips a saved state of another
     /// size with a warning (which its own files of untrained models, holding only the step count and
     /// learning rate, then get).
@@ -82,10 +107,9 @@ enum KerasOptimizerState {
         let state = optimizer.slotState(for: variables)
         var tensors = [Tensor](repeating: Tensor(0), count: variables.count * optimizer.slotCount)
         for v in variables.indices {
-            // A variable without slots yet (no gradient reached it) has zeros, as Keras's fresh ones.
-            for (s, index) in indices[v].enumerated() {
-                tensors[index] = s < state[v].count ? state[v][s] : Tensor.zeros(variables[v].shape)
-            }
+            // A variable without slots yet (no gradient reached it) has fresh ones, as Keras's.
+            let slots = state[v].isEmpty ? try optimizer.initialSlots(for: variables[v].value) : state[v]
+            for (s, index) in indices[v].enumerated() { tensors[index] = slots[s] }
         }
         try file.createGroup("optimizer")
         try file.createGroup(group)
@@ -93,5 +117,6 @@ enum KerasOptimizerState {
         try file.writeTensor(Tensor(Float(optimizer.iterations)), at: "\(group)/0")
         if head == 2 { try file.writeTensor(Tensor(optimizer.learningRate), at: "\(group)/1") }
         for (k, t) in tensors.enumerated() { try file.writeTensor(t, at: "\(group)/\(head + k)") }
+        for (k, value) in trailingScalars(optimizer).enumerated() { try file.writeTensor(Tensor(value), at: "\(group)/\(head + tensors.count + k)") }
     }
 }

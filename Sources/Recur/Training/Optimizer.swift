@@ -1,25 +1,31 @@
 import Foundation
 
 /// A Keras optimizer: updates variables in place from their gradients.
-/// Slots (momentum, moments) are kept per variable; `clipnorm` clips each gradient to that L2 norm,
-/// `clipvalue` clips each element to [−v, v] (both applied before the update, as Keras).
+/// Slots (momentum, moments) are kept per variable. Before the update, as Keras: `clipValue` clips each
+/// gradient element to [−v, v], `clipNorm` each gradient to that L2 norm, `globalClipNorm` all the
+/// gradients together to that joint L2 norm; then `weightDecay` λ shrinks every weight, w ← w − η·λ·w
+/// (decoupled weight decay, Keras's `weight_decay` of every optimizer), with the step's learning rate η.
 open class Optimizer {
     public var learningRate: Float
     public let clipNorm: Float?
     public let clipValue: Float?
+    public let globalClipNorm: Float?
+    public let weightDecay: Float?
     /// Number of updates applied so far (Keras's `iterations`).
     public internal(set) var iterations = 0
     /// When set, `learningRate` is taken from it before every update (Keras's `learning_rate=schedule`).
     public var learningRateSchedule: (any LearningRateSchedule)?
     private var slots: [ObjectIdentifier: [Tensor]] = [:]
 
-    public init(learningRate: Float, clipNorm: Float? = nil, clipValue: Float? = nil) {
+    public init(learningRate: Float, clipNorm: Float? = nil, clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
         self.learningRate = learningRate
         self.clipNorm = clipNorm
         self.clipValue = clipValue
+        self.globalClipNorm = globalClipNorm
+        self.weightDecay = weightDecay
     }
 
-    /// The Keras config name: "SGD", "Adam", "RMSprop".
+    /// The Keras config name: "SGD", "Adam", "RMSprop"...
     open var name: String { String(describing: type(of: self)) }
     /// How many slot tensors (each of the variable's shape) the update keeps.
     open var slotCount: Int { updateRule(step: 1)?.slotCount ?? 0 }
@@ -28,23 +34,34 @@ open class Optimizer {
     /// overrides `update(_:gradient:slots:step:)` instead.
     open func updateRule(step: Int) -> UpdateRule? { nil }
 
+    /// The slots of a variable before its first update: `slotCount` tensors of its shape on its
+    /// device, zeros unless an optimizer starts an accumulator elsewhere (Adagrad, Ftrl).
+    open func initialSlots(for value: Tensor) throws -> [Tensor] {
+        try (0..<slotCount).map { _ in try Tensor.zeros(value.shape, on: value.device) }
+    }
+
     /// Applies one update to every variable from its gradient.
     public func apply(_ gradients: [Tensor], to variables: [Variable]) throws {
         guard gradients.count == variables.count else {
             throw RecurError.invalidArgument(op: name, message: "\(gradients.count) gradients for \(variables.count) variables")
         }
+        for (g, v) in zip(gradients, variables) where g.shape != v.shape {
+            throw RecurError.shapeMismatch(op: "\(name) gradient for \(v.name)", expected: describeShape(v.shape), actual: describeShape(g.shape))
+        }
         if let learningRateSchedule { learningRate = learningRateSchedule.learningRate(atStep: iterations) }
         iterations += 1
-        for (g, v) in zip(gradients, variables) {
-            guard g.shape == v.shape else {
-                throw RecurError.shapeMismatch(op: "\(name) gradient for \(v.name)", expected: describeShape(v.shape), actual: describeShape(g.shape))
-            }
+        let clippedGradients = try globallyClipped(gradients.map(clipped))
+        for (g, v) in zip(clippedGradients, variables) {
             let key = ObjectIdentifier(v)
             // The slots and the value are updated where they are kept, each its storage's only holder:
             // a second reference (a local copy) made every update copy them first.
-            var state = try slots.removeValue(forKey: key) ?? (0..<slotCount).map { _ in try Tensor.zeros(v.shape, on: v.value.device) }
+            var state = try slots.removeValue(forKey: key) ?? initialSlots(for: v.value)
             defer { slots[key] = state }
-            try update(&v.value, gradient: try clipped(g), slots: &state, step: iterations)
+            if let weightDecay {
+                var none: [Tensor] = []
+                try v.value.update(by: .weightDecay(learningRate * weightDecay), gradient: g, slots: &none)
+            }
+            try update(&v.value, gradient: g, slots: &state, step: iterations)
         }
     }
 
@@ -78,10 +95,21 @@ open class Optimizer {
         return self
     }
 
+    /// The gradients scaled together so that their joint L2 norm is at most `globalClipNorm` (Keras's
+    /// `clip_by_global_norm`: a norm that is not finite makes every gradient NaN).
+    private func globallyClipped(_ gradients: [Tensor]) throws -> [Tensor] {
+        guard let globalClipNorm, globalClipNorm > 0 else { return gradients }
+        let norm = try gradients.reduce(0) { try $0 + $1.sumOfSquares() }.squareRoot()
+        guard norm.isFinite else { return gradients.map { $0.scaled(by: .nan) } }
+        guard norm > Double(globalClipNorm) else { return gradients }
+        return gradients.map { $0.scaled(by: Float(Double(globalClipNorm) / norm)) }
+    }
+
+    /// `g` clipped by `clipValue` and `clipNorm`; as in Keras, a bound of zero or less clips nothing.
     private func clipped(_ g: Tensor) throws -> Tensor {
         var g = g
-        if let clipValue { g = try g.clipped(min: -clipValue, max: clipValue) }
-        if let clipNorm {
+        if let clipValue, clipValue > 0 { g = try g.clipped(min: -clipValue, max: clipValue) }
+        if let clipNorm, clipNorm > 0 {
             let norm = try g.sumOfSquares().squareRoot()
             if norm > Double(clipNorm) { g = g.scaled(by: Float(Double(clipNorm) / norm)) }
         }
@@ -105,10 +133,11 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let nesterov: Bool
 
-    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, clipNorm: Float? = nil, clipValue: Float? = nil) {
+    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, clipNorm: Float? = nil, clipValue: Float? = nil,
+                globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
         self.momentum = momentum
         self.nesterov = nesterov
-        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue)
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
     public override func updateRule(step: Int) -> UpdateRule? {
@@ -118,61 +147,87 @@ public final class SGD: Optimizer {
 
 /// Adam (Keras defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7):
 /// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂); w ← w − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m/(√v + ε).
+/// With `amsgrad` the step divides by the largest v so far, v̂ ← max(v̂, v), instead of v (a third slot).
 public class Adam: Optimizer {
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
+    public let amsgrad: Bool
 
-    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
-                clipNorm: Float? = nil, clipValue: Float? = nil) {
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, amsgrad: Bool = false,
+                clipNorm: Float? = nil, clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
-        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue)
+        self.amsgrad = amsgrad
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
+    public override var slotCount: Int { amsgrad ? 3 : 2 }
+
     public override func updateRule(step: Int) -> UpdateRule? {
-        .adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step)
+        amsgrad ? nil : .adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step)
+    }
+
+    public override func update(_ value: inout Tensor, gradient g: Tensor, slots: inout [Tensor], step: Int) throws {
+        guard amsgrad else { return try super.update(&value, gradient: g, slots: &slots, step: step) }
+        let t = Double(step)
+        let alpha = Float(Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
+        slots[0] = try slots[0] + (g - slots[0]) * (1 - beta1)
+        slots[1] = try slots[1] + (g * g - slots[1]) * (1 - beta2)
+        slots[2] = try slots[2].maximum(slots[1])
+        value = try value - slots[0] * alpha / (slots[2].sqrt() + epsilon)
     }
 }
 
 /// AdamW (Keras defaults: learning rate 0.001, weight decay 0.004, β₁ 0.9, β₂ 0.999, ε 1e-7): Adam
-/// after decoupled weight decay w ← w − η·λ·w on every trainable weight, biases included, with the
-/// step's learning rate η.
+/// whose decoupled weight decay (`Optimizer.weightDecay`) is on by default.
 public final class AdamW: Adam {
-    public let weightDecay: Float
-
     public init(learningRate: Float = 0.001, weightDecay: Float = 0.004, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-7, clipNorm: Float? = nil, clipValue: Float? = nil) {
-        self.weightDecay = weightDecay
-        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue)
-    }
-
-    public override func update(_ value: inout Tensor, gradient: Tensor, slots: inout [Tensor], step: Int) throws {
-        var none: [Tensor] = []
-        try value.update(by: .weightDecay(learningRate * weightDecay), gradient: gradient, slots: &none)
-        try super.update(&value, gradient: gradient, slots: &slots, step: step)
+                epsilon: Float = 1e-7, amsgrad: Bool = false, clipNorm: Float? = nil, clipValue: Float? = nil, globalClipNorm: Float? = nil) {
+        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad, clipNorm: clipNorm,
+                   clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 }
 
 /// RMSprop (Keras defaults: learning rate 0.001, ρ 0.9, no momentum, ε 1e-7):
 /// a ← ρa + (1 − ρ)g²; Δ = ηg/√(a + ε); with momentum: s ← μs + Δ, w ← w − s; else w ← w − Δ.
+/// `centered` divides by an estimate of the variance instead: ḡ ← ρḡ + (1 − ρ)g, Δ = ηg/√(a − ḡ² + ε)
+/// (slots [a, s, ḡ], or [a, ḡ] without momentum).
 public final class RMSprop: Optimizer {
     public let rho: Float
     public let momentum: Float
     public let epsilon: Float
+    public let centered: Bool
 
-    public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,
-                clipNorm: Float? = nil, clipValue: Float? = nil) {
+    public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7, centered: Bool = false,
+                clipNorm: Float? = nil, clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon
-        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue)
+        self.centered = centered
+        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
     public override var name: String { "RMSprop" }
+    public override var slotCount: Int { 1 + (momentum > 0 ? 1 : 0) + (centered ? 1 : 0) }
+
     public override func updateRule(step: Int) -> UpdateRule? {
-        .rmsprop(learningRate: learningRate, rho: rho, momentum: momentum, epsilon: epsilon)
+        centered ? nil : .rmsprop(learningRate: learningRate, rho: rho, momentum: momentum, epsilon: epsilon)
+    }
+
+    public override func update(_ value: inout Tensor, gradient g: Tensor, slots: inout [Tensor], step: Int) throws {
+        guard centered else { return try super.update(&value, gradient: g, slots: &slots, step: step) }
+        let average = slots.count - 1
+        slots[0] = try slots[0] * rho + g * g * (1 - rho)
+        slots[average] = try slots[average] * rho + g * (1 - rho)
+        let increment = try g * learningRate / (slots[0] - slots[average] * slots[average] + epsilon).sqrt()
+        if momentum > 0 {
+            slots[1] = try slots[1] * momentum + increment
+            value = try value - slots[1]
+        } else {
+            value = try value - increment
+        }
     }
 }
 
@@ -183,6 +238,15 @@ public func optimizerNamed(_ name: String) throws -> Optimizer {
     case "adam": return Adam()
     case "adamw": return AdamW()
     case "rmsprop": return RMSprop()
-    default: throw RecurError.invalidArgument(op: "compile", message: "unknown optimizer '\(name)' (expected sgd, adam, adamw or rmsprop)")
+    case "adagrad": return Adagrad()
+    case "adadelta": return Adadelta()
+    case "adamax": return Adamax()
+    case "nadam": return Nadam()
+    case "lamb": return Lamb()
+    case "lion": return Lion()
+    case "ftrl": return Ftrl()
+    default:
+        throw RecurError.invalidArgument(op: "compile", message: "unknown optimizer '\(name)' (expected sgd, adam, adamw, rmsprop, adagrad, "
+                                         + "adadelta, adamax, nadam, lamb, lion or ftrl)")
     }
 }
