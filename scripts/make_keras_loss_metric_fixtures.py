@@ -12,7 +12,12 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
     losses_more.json   per case: the loss class, its config, y_true, y_pred, Keras's value and the
                        gradient of the value with respect to y_pred (the format of losses.json);
     metrics_more.json  per case: the metric class, y_true, y_pred, an optional sample_weight and the
-                       result after one update_state (the format of metrics.json).
+                       result after one update_state (the format of metrics.json);
+    metrics_configured.json  per case: a metric object as a compile config holds it (Keras's
+                       serialize_keras_object: class_name, config with its options), two batches
+                       (y_true, y_pred, optional sample_weight) and the result after both update_state
+                       calls: F1Score/FBetaScore averages and thresholds, R2Score aggregations and
+                       adjusted scores, Precision/Recall thresholds, AUC thresholds and logits.
 """
 import os
 import sys
@@ -109,7 +114,47 @@ def make_metrics():
     base.dump(os.path.join(base.OUT, "metrics_more.json"), out)
 
 
+def make_configured_metrics():
+    out = []
+
+    def add(metric, batches):
+        for y_true, y_pred, sample_weight in batches:
+            kw = {} if sample_weight is None else {"sample_weight": jnp.asarray(sample_weight)}
+            metric.update_state(jnp.asarray(y_true), jnp.asarray(y_pred), **kw)
+        serialized = keras.saving.serialize_keras_object(metric)
+        out.append({"object": serialized, "value": base.num(metric.result()),
+                    "batches": [{"y_true": base.tensor(t), "y_pred": base.tensor(p),
+                                 **({} if w is None else {"sample_weight": base.tensor(w)})} for t, p, w in batches]})
+
+    def classes(n=6, c=4, weighted=False):
+        labels = np.eye(c, dtype=np.float32)[RNG.integers(0, c, size=n)]
+        return labels, softmax(unif((n, c), -2, 2)), (unif((n,), 0, 2) if weighted else None)
+
+    add(keras.metrics.F1Score(average="macro"), [classes(), classes()])
+    add(keras.metrics.F1Score(average="micro", threshold=0.3), [classes(weighted=True), classes()])
+    add(keras.metrics.F1Score(average="weighted", name="f1"), [classes(), classes(weighted=True)])
+    add(keras.metrics.FBetaScore(average="macro", beta=2.0, threshold=0.25), [classes(), classes()])
+    multi = [(RNG.integers(0, 2, size=(6, 3)).astype(np.float32), unif((6, 3), 0, 1), None) for _ in range(2)]
+    add(keras.metrics.F1Score(average="micro", threshold=0.5), multi)
+
+    def regression(n=7, outputs=2, weighted=False):
+        return unif((n, outputs), -2, 2), unif((n, outputs), -2, 2), (unif((n,), 0, 2) if weighted else None)
+
+    add(keras.metrics.R2Score(), [regression(), regression()])
+    add(keras.metrics.R2Score(class_aggregation="variance_weighted_average"), [regression(weighted=True), regression()])
+    add(keras.metrics.R2Score(num_regressors=3, name="adjusted_r2"), [regression(outputs=1), regression(outputs=1, weighted=True)])
+    labels, scores = RNG.integers(0, 2, size=(10, 2)).astype(np.float32), unif((10, 2), 0, 1)
+    add(keras.metrics.Precision(thresholds=0.7), [(labels, scores, None), (labels[::-1], scores, unif((10,), 0, 2))])
+    add(keras.metrics.Recall(thresholds=0.3, name="recall_at_0.3"), [(labels, scores, None), (labels[::-1], scores, None)])
+    auc_labels = RNG.integers(0, 2, size=(30, 1)).astype(np.float32)
+    logits = base.r6((2 * auc_labels - 1) * 0.8 + RNG.normal(0, 1.5, size=(30, 1)).astype(np.float32))
+    add(keras.metrics.AUC(num_thresholds=50, from_logits=True), [(auc_labels, logits, None), (auc_labels[::-1], logits, unif((30,), 0, 2))])
+    add(keras.metrics.BinaryAccuracy(name="bin_acc"), [(labels, scores, None), (labels, scores[::-1], None)])
+    base.dump(os.path.join(base.OUT, "metrics_configured.json"), out)
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     make_losses()
     make_metrics()
+    make_configured_metrics()

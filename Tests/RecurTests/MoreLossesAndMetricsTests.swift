@@ -45,6 +45,71 @@ struct MoreLossesAndMetricsTests {
         #expect(metric.result == 0, "\(f.metric) after reset")
     }
 
+    static let configured = try! JSONValue.parse(Fixtures.data("metrics_configured.json"), label: "metrics_configured.json").array!
+
+    /// Keras metric objects as a compile config holds them (F1/F-beta averages and thresholds, R2
+    /// aggregations and adjusted scores, Precision/Recall thresholds, AUC from logits, custom names)
+    /// build Recur's metric with those options, logged under the config's name, and give Keras's
+    /// result after two batches.
+    @Test(arguments: 0..<configured.count)
+    func configuredMetricMatchesKeras(_ index: Int) throws {
+        let case_ = Self.configured[index]
+        let object = case_["object"]!
+        let metric = try KerasMetricConfig.read(object, key: "metrics", label: "t").metric(output: 0, weighted: false, alongside: [])
+        let className = object["class_name"]!.string!
+        #expect(metric.name == object["config"]!["name"]!.string!, "\(className) logged as \(metric.name)")
+        for batch in case_["batches"]!.array! {
+            try metric.update(try batch["y_true"]!.fixtureTensor, try batch["y_pred"]!.fixtureTensor,
+                              sampleWeight: try batch["sample_weight"].map { try $0.fixtureTensor })
+        }
+        let want = Float(case_["value"]!.double!)
+        #expect(abs(metric.result - want) <= 2e-6 * max(1, abs(want)), "\(className) \(object["config"]!): \(metric.result) vs Keras \(want)")
+        // Written back as Keras's object with the same options, it reads as the same metric.
+        let written = try #require(KerasMetricConfig.write(metric, loggedName: metric.name), "\(className) is written")
+        let again = try KerasMetricConfig.read(written, key: "metrics", label: "t").metric(output: 0, weighted: false, alongside: [])
+        #expect(again.name == metric.name && type(of: again) == type(of: metric))
+    }
+
+    /// A model compiled with configured metrics saves them as Keras objects and loads back with the
+    /// same names and results; with RECUR_KERAS_EXPORT_DIR set, also writes it for `--check-recur`
+    /// (Keras loads the compile config without a warning).
+    @Test func configuredMetricsRoundTripThroughFiles() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var g = SeededGenerator(seed: 5)
+        let x = Tensor.randomUniform([12, 4, 2], generator: &g)
+        let oneHot = try Tensor.stack((0..<12).map { i in Tensor((0..<3).map { Float($0 == i % 3 ? 1 : 0) }) })
+        let model = withRandomSeed(3) { Sequential([LSTM(4), Dense(3, activation: .softmax)], inputShape: [4, 2]) }
+        let metrics: [any MetricConvertible] = [FBetaScore(average: .macro, beta: 0.5, name: "f_half"), "r2_score",
+                                                Precision(name: "strict_precision", threshold: 0.7), AUC(numThresholds: 40, fromLogits: true),
+                                                try Metric.named("categorical_accuracy").renamed("cat_acc"), RootMeanSquaredError(name: "rmse")]
+        try model.compile(optimizer: Nadam(), loss: CategoricalCrossentropy(), metrics: metrics)
+        _ = try model.fit(x, oneHot, batchSize: 4, epochs: 1, verbose: 0)
+        let path = dir.appendingPathComponent("metrics.keras").path
+        try model.save(to: path)
+        let reloaded = try loadModel(path: path)
+        let names = try #require(reloaded.compiled?.metrics.first).map(\.name)
+        #expect(names == ["f_half", "r2_score", "strict_precision", "auc", "cat_acc", "rmse"])
+        let a = try model.evaluate(x, oneHot, verbose: 0), b = try reloaded.evaluate(x, oneHot, verbose: 0)
+        #expect(a.description == b.description, "\(a) vs \(b)")
+        if let export = kerasExportDirectory { try writeForKerasCheck([("compiled_configured_metrics", model, [x])], to: export) }
+    }
+
+    /// Options Recur's metrics lack are refused by name, and an AUC's thresholds are bounded.
+    @Test func configuredMetricOptionsRecurLacksAreRefused() {
+        func message(_ json: String) -> String {
+            thrownMessage { _ = try KerasMetricConfig.read(try JSONValue.parse(Data(json.utf8), label: "t"), key: "metrics", label: "m.keras") }
+        }
+        #expect(message(#"{"class_name": "F1Score", "config": {"average": null}}"#).contains("one score per class"))
+        #expect(message(#"{"class_name": "R2Score", "config": {"class_aggregation": null}}"#).contains("class_aggregation"))
+        #expect(message(#"{"class_name": "AUC", "config": {"curve": "PR"}}"#).contains("curve"))
+        #expect(message(#"{"class_name": "AUC", "config": {"num_thresholds": 1e12}}"#).contains("num_thresholds"))
+        #expect(message(#"{"class_name": "Precision", "config": {"top_k": 2}}"#).contains("top_k"))
+        #expect(message(#"{"class_name": "Precision", "config": {"thresholds": [0.2, 0.4]}}"#).contains("one threshold"))
+        #expect(message(#"{"class_name": "BinaryAccuracy", "config": {"threshold": 0.7}}"#).contains("threshold"))
+        #expect(message(#"{"class_name": "MeanIoU", "config": {}}"#).contains("MeanIoU"))
+    }
+
     /// Keras's short names read as Keras reads them and log under the short name; Hinge maps
     /// {0, 1} labels to {−1, 1} only when every label is 0 or 1.
     @Test func aliasesAndHingeLabels() throws {

@@ -50,8 +50,8 @@ enum KerasCompileConfig {
             var names: [JSONValue] = []
             for metric in perOutput.first ?? [] {
                 let name = weighted && metric.name.hasPrefix("weighted_") ? String(metric.name.dropFirst("weighted_".count)) : metric.name
-                guard (try? Metric.named(name)) != nil else { return nil }
-                names.append(.string(name))
+                guard let entry = KerasMetricConfig.write(metric, loggedName: name) else { return nil }
+                names.append(entry)
             }
             return names.isEmpty ? .null : .array(names)
         }
@@ -333,41 +333,11 @@ enum KerasCompileConfig {
             }
         }
 
-        /// Metrics for every output: a flat list of names or Keras metric objects (which read as the
-        /// name they are logged under by default).
+        /// Metrics for every output: a flat list of names or Keras metric objects (`KerasMetricConfig`).
         func metrics(_ value: JSONValue?, key: String) throws -> [any MetricConvertible] {
             guard let value, !value.isNull else { return [] }
             guard let list = value.array else { throw unsupported("\(key) \(KerasConfig.compactJSON(value)) (Recur takes one list for every output)") }
-            let names: [String: String] = [
-                "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "CategoricalAccuracy": "categorical_accuracy",
-                "BinaryAccuracy": "binary_accuracy", "MeanAbsoluteError": "mean_absolute_error", "MeanSquaredError": "mean_squared_error",
-                "RootMeanSquaredError": "root_mean_squared_error", "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
-                "MeanSquaredLogarithmicError": "mean_squared_logarithmic_error", "CosineSimilarity": "cosine_similarity",
-                "KLDivergence": "kl_divergence", "Poisson": "poisson", "Hinge": "hinge", "SquaredHinge": "squared_hinge",
-                "CategoricalHinge": "categorical_hinge", "BinaryCrossentropy": "binary_crossentropy",
-                "CategoricalCrossentropy": "categorical_crossentropy", "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
-                "Precision": "precision", "Recall": "recall", "AUC": "auc",
-                "TopKCategoricalAccuracy": "top_k_categorical_accuracy", "SparseTopKCategoricalAccuracy": "sparse_top_k_categorical_accuracy",
-            ]
-            return try list.map { metric in
-                if let name = metric.string { return name }
-                guard let className = metric["class_name"]?.string, let name = names[className] else {
-                    throw unsupported("\(key) entry \(KerasConfig.compactJSON(metric))")
-                }
-                // Options Recur's metrics of that name lack, unless at the values they implement.
-                let config = metric["config"]
-                let defaults: [(String, (JSONValue) -> Bool)] = [
-                    ("threshold", { $0.double == 0.5 }), ("thresholds", { $0.isNull || $0.double == 0.5 }), ("from_logits", { $0.bool == false }),
-                    ("top_k", \.isNull), ("class_id", \.isNull), ("axis", { $0.double == -1 }), ("label_smoothing", { $0.double == 0 }),
-                    ("ignore_class", \.isNull), ("num_thresholds", { $0.int == 200 }), ("curve", { $0.string == "ROC" }),
-                    ("summation_method", { $0.string == "interpolation" }), ("multi_label", { $0.bool == false }),
-                    ("num_labels", \.isNull), ("label_weights", \.isNull), ("k", { $0.int == 5 }), ("from_sorted_ids", { $0.bool == false }),
-                ]
-                for (key, isDefault) in defaults {
-                    if let value = config?[key], !isDefault(value) { throw unsupported("\(className) \(key) \(KerasConfig.compactJSON(value))") }
-                }
-                return name
-            }
+            return try list.map { try KerasMetricConfig.read($0, key: key, label: label) }
         }
     }
 }

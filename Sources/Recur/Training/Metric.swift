@@ -10,6 +10,9 @@ open class Metric: MetricConvertible {
     let perSampleFunction: ((Tensor, Tensor) throws -> Tensor)?
     var runningTotal: Double = 0
     var runningCount: Double = 0
+    /// The name of the built-in metric this one is (`named`), under whatever name it is logged: how a
+    /// compile config names its Keras class.
+    var kerasBaseName: String?
 
     /// A mean of per-sample values: `perSample(yTrue, yPred)` returns one value per sample (or per
     /// sample and time step).
@@ -33,7 +36,9 @@ open class Metric: MetricConvertible {
     /// The same metric with fresh state, logged as `name` (a Keras metric string names its metric;
     /// `weightedMetrics` add `weighted_`). Recur's stateful metrics override it.
     func renamed(_ name: String) -> Metric {
-        Metric(name: name, perSample: { try self.perSample($0, $1) })
+        let copy = Metric(name: name, perSample: { try self.perSample($0, $1) })
+        copy.kerasBaseName = kerasBaseName
+        return copy
     }
 
     /// The running mean (subclasses: the metric's value).
@@ -146,10 +151,12 @@ open class Metric: MetricConvertible {
         case "precision": metric = precision
         case "recall": metric = recall
         case "auc": metric = auc
+        case "r2_score": metric = R2Score()
         case "top_k_categorical_accuracy": metric = topKCategoricalAccuracy()
         case "sparse_top_k_categorical_accuracy": metric = sparseTopKCategoricalAccuracy()
         default: throw RecurError.invalidArgument(op: "compile", message: "unknown metric '\(name)'")
         }
+        metric.kerasBaseName = metric.name
         return metric.name == name ? metric : metric.renamed(name)
     }
 }

@@ -1,0 +1,131 @@
+/// The metrics of a `compile_config`: names, or Keras metric objects (`class_name` and `config`), which
+/// build Recur's metric of that class with the options it implements, logged under the config's
+/// `name`. Every option is checked: one Recur lacks (a `top_k`, a PR curve, one score per class) is
+/// refused by name, and sizes are bounded before anything is allocated.
+enum KerasMetricConfig {
+    /// Keras's classes whose metric Recur builds from its name, and that name.
+    static let namesByClass: [String: String] = [
+        "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "CategoricalAccuracy": "categorical_accuracy",
+        "BinaryAccuracy": "binary_accuracy", "MeanAbsoluteError": "mean_absolute_error", "MeanSquaredError": "mean_squared_error",
+        "RootMeanSquaredError": "root_mean_squared_error", "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
+        "MeanSquaredLogarithmicError": "mean_squared_logarithmic_error", "CosineSimilarity": "cosine_similarity",
+        "KLDivergence": "kl_divergence", "Poisson": "poisson", "Hinge": "hinge", "SquaredHinge": "squared_hinge",
+        "CategoricalHinge": "categorical_hinge", "BinaryCrossentropy": "binary_crossentropy",
+        "CategoricalCrossentropy": "categorical_crossentropy", "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+        "TopKCategoricalAccuracy": "top_k_categorical_accuracy", "SparseTopKCategoricalAccuracy": "sparse_top_k_categorical_accuracy",
+    ]
+
+    /// The most thresholds an AUC read from a file may have (each costs four running sums).
+    static let mostThresholds = 100_000
+
+    /// A metric a config describes: a fresh one for every output it measures.
+    struct Entry: MetricConvertible {
+        let name: String
+        let make: () throws -> Metric
+
+        func metric(output: Int, weighted: Bool, alongside names: [String]) throws -> Metric {
+            let metric = try make()
+            return weighted && names.contains(name) ? metric.renamed("weighted_" + name) : metric
+        }
+    }
+
+    /// One entry of a `metrics` list: a name as it is, an object as the metric it configures.
+    static func read(_ entry: JSONValue, key: String, label: String) throws -> any MetricConvertible {
+        if let name = entry.string { return name }
+        func unsupported(_ what: String) -> RecurError { .unsupported(op: label, message: "\(key) entry \(what)") }
+        guard let className = entry["class_name"]?.string else { throw unsupported(KerasConfig.compactJSON(entry)) }
+        let config = entry["config"]?.object ?? [:]
+        func invalid(_ option: String, _ expected: String) -> RecurError {
+            .invalidArgument(op: label, message: "\(className) '\(option)' must be \(expected), got \(config[option].map(KerasConfig.compactJSON) ?? "nothing")")
+        }
+        func number(_ option: String) throws -> Float? {
+            guard let value = config[option], !value.isNull else { return nil }
+            guard let number = value.double, number.isFinite else { throw invalid(option, "a finite number") }
+            return Float(number)
+        }
+        /// Options Recur's metric lacks, unless at the values it implements.
+        func requireDefaults(_ defaults: [(String, (JSONValue) -> Bool)]) throws {
+            for (option, isDefault) in defaults {
+                if let value = config[option], !isDefault(value) { throw unsupported("\(className) \(option) \(KerasConfig.compactJSON(value))") }
+            }
+        }
+        let name = config["name"]?.string
+        switch className {
+        case "F1Score", "FBetaScore":
+            guard let text = config["average"]?.string else {
+                throw unsupported("\(className) average \(config["average"].map(KerasConfig.compactJSON) ?? "null") (one score per class; Recur logs one number: use micro, macro or weighted)")
+            }
+            guard let average = FBetaScore.Average(rawValue: text) else { throw invalid("average", "micro, macro or weighted") }
+            let beta = className == "F1Score" ? 1 : try number("beta") ?? 1
+            guard beta > 0 else { throw invalid("beta", "positive") }
+            let threshold = try number("threshold")
+            let metricName = name ?? (className == "F1Score" ? "f1_score" : "fbeta_score")
+            return Entry(name: metricName) { FBetaScore(average: average, beta: beta, threshold: threshold, name: metricName) }
+        case "R2Score":
+            guard let aggregation = config["class_aggregation"].map({ $0.string.flatMap(R2Score.Aggregation.init) }) ?? .uniformAverage else {
+                throw unsupported("R2Score class_aggregation \(KerasConfig.compactJSON(config["class_aggregation"]!)) (one score per output; Recur logs one number)")
+            }
+            let regressors = try number("num_regressors") ?? 0
+            guard regressors >= 0, regressors < 1e9, regressors.rounded() == regressors else { throw invalid("num_regressors", "a count") }
+            let metricName = name ?? "r2_score"
+            return Entry(name: metricName) { R2Score(aggregation: aggregation, numRegressors: Int(regressors), name: metricName) }
+        case "Precision", "Recall":
+            try requireDefaults([("top_k", \.isNull), ("class_id", \.isNull)])
+            var threshold: Float = 0.5
+            if let thresholds = config["thresholds"], !thresholds.isNull {
+                guard let value = thresholds.double ?? thresholds.array?.first?.double, thresholds.array.map({ $0.count == 1 }) ?? true,
+                      value.isFinite else { throw invalid("thresholds", "one threshold") }
+                threshold = Float(value)
+            }
+            let metricName = name ?? className.lowercased()
+            return Entry(name: metricName) {
+                className == "Precision" ? Precision(name: metricName, threshold: threshold) : Recall(name: metricName, threshold: threshold)
+            }
+        case "AUC":
+            try requireDefaults([("curve", { $0.string == "ROC" }), ("summation_method", { $0.string == "interpolation" }),
+                                 ("multi_label", { $0.bool == false }), ("num_labels", \.isNull), ("label_weights", \.isNull), ("thresholds", \.isNull)])
+            let count = try number("num_thresholds") ?? 200
+            guard count > 1, count <= Float(mostThresholds), count.rounded() == count else { throw invalid("num_thresholds", "a count in 2...\(mostThresholds)") }
+            let fromLogits = config["from_logits"]?.bool ?? false
+            let metricName = name ?? "auc"
+            return Entry(name: metricName) { AUC(numThresholds: Int(count), fromLogits: fromLogits, name: metricName) }
+        default:
+            guard let defaultName = namesByClass[className] else { throw unsupported(KerasConfig.compactJSON(entry)) }
+            try requireDefaults([
+                ("threshold", { $0.double == 0.5 }), ("from_logits", { $0.bool == false }), ("axis", { $0.double == -1 }),
+                ("label_smoothing", { $0.double == 0 }), ("ignore_class", \.isNull), ("k", { $0.int == 5 }), ("from_sorted_ids", { $0.bool == false }),
+            ])
+            guard let name, name != defaultName else { return defaultName }
+            return Entry(name: name) { try Metric.named(defaultName).renamed(name) }
+        }
+    }
+
+    /// The config entry of `metric` (logged as `loggedName`): a Keras object for the metrics with
+    /// options, the name for the others; nil for a metric Keras has no equivalent of.
+    static func write(_ metric: Metric, loggedName: String) -> JSONValue? {
+        func object(_ className: String, _ config: [String: JSONValue]) -> JSONValue {
+            .object(["module": .string("keras.metrics"), "class_name": .string(className),
+                     "config": .object(config.merging(["name": .string(loggedName), "dtype": .string("float32")]) { $1 }),
+                     "registered_name": .null])
+        }
+        switch metric {
+        case let f as FBetaScore:
+            return object("FBetaScore", ["average": .string(f.average.rawValue), "beta": .float(Double(f.beta)),
+                                         "threshold": f.threshold.map { .float(Double($0)) } ?? .null])
+        case let r as R2Score:
+            return object("R2Score", ["class_aggregation": .string(r.aggregation.rawValue), "num_regressors": .number(Double(r.numRegressors))])
+        case let c as ConfusionMetric where c is Precision || c is Recall:
+            return object(c is Precision ? "Precision" : "Recall", ["thresholds": .float(Double(c.threshold)), "top_k": .null, "class_id": .null])
+        case is RootMeanSquaredError:
+            return object("RootMeanSquaredError", [:])
+        case let auc as AUC:
+            return object("AUC", ["num_thresholds": .number(Double(auc.numThresholds)), "curve": .string("ROC"),
+                                  "summation_method": .string("interpolation"), "multi_label": .bool(false), "from_logits": .bool(auc.fromLogits)])
+        default:
+            if (try? Metric.named(loggedName)) != nil { return .string(loggedName) }
+            // A built-in metric under a name of its own: its Keras class with that name.
+            guard let base = metric.kerasBaseName, let className = namesByClass.first(where: { $0.value == base })?.key else { return nil }
+            return object(className, [:])
+        }
+    }
+}
