@@ -9,7 +9,8 @@ files taken from the Keras fixtures, Keras .weights.h5 files for the harness's m
 (Sequential([Input((4, 3)), LSTM(4), Dense(2)]), taken from the crafted .keras fixtures) and IDX
 files raw and gzipped.
 """
-import glob, gzip, io, os, struct, zipfile
+import glob
+import json, gzip, io, os, struct, zipfile
 import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -54,6 +55,17 @@ for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_se
              "regularized_lstm_dense", "regularized_embedding_bidirectional", "normalization_adapted"]:
     with zipfile.ZipFile(os.path.join(FIX, "parity", f"{name}.keras")) as z:
         put("config", f"parity_{name}.json", z.read("config.json"))
+
+# Compile configs: Keras's optimizers (and their options) and metric objects with options.
+for name in ["optimizer_ftrl", "optimizer_nadam_schedule", "optimizer_adamw_amsgrad_clipvalue", "optimizer_rmsprop_centered",
+             "compiled_rmsprop_decay_binary", "compiled_adam_sparse"]:
+    with zipfile.ZipFile(os.path.join(FIX, "parity", f"{name}.keras")) as z:
+        put("config", f"parity_{name}.json", z.read("config.json"))
+with zipfile.ZipFile(os.path.join(FIX, "parity", "optimizer_lamb.keras")) as z:
+    compiled = json.loads(z.read("config.json"))
+compiled["compile_config"]["metrics"] = [json.loads(json.dumps(case["object"])) for case in
+                                         json.load(open(os.path.join(FIX, "metrics_configured.json")))]
+put("config", "parity_metric_objects.json", json.dumps(compiled).encode())
 
 with zipfile.ZipFile(os.path.join(FIX, "crafted", "null_recurrent_activation.keras")) as z:
     put("weights", "lstm_dense.weights.h5", z.read("model.weights.h5"))

@@ -17,7 +17,8 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
                        serialize_keras_object: class_name, config with its options), two batches
                        (y_true, y_pred, optional sample_weight) and the result after both update_state
                        calls: F1Score/FBetaScore averages and thresholds, R2Score aggregations and
-                       adjusted scores, Precision/Recall thresholds, AUC thresholds and logits.
+                       adjusted scores, Precision/Recall thresholds, AUC thresholds, logits, curves
+                       (ROC, PR, PR gain) and summation methods.
 """
 import os
 import sys
@@ -149,6 +150,10 @@ def make_configured_metrics():
     auc_labels = RNG.integers(0, 2, size=(30, 1)).astype(np.float32)
     logits = base.r6((2 * auc_labels - 1) * 0.8 + RNG.normal(0, 1.5, size=(30, 1)).astype(np.float32))
     add(keras.metrics.AUC(num_thresholds=50, from_logits=True), [(auc_labels, logits, None), (auc_labels[::-1], logits, unif((30,), 0, 2))])
+    pr_scores = base.r6(np.clip(0.25 * auc_labels + RNG.uniform(0, 0.75, size=(30, 1)), 0, 1).astype(np.float32))
+    for curve, summation in [("PR", "interpolation"), ("PR", "minoring"), ("ROC", "majoring"), ("PRGAIN", "interpolation")]:
+        add(keras.metrics.AUC(num_thresholds=25, curve=curve, summation_method=summation),
+            [(auc_labels, pr_scores, None), (auc_labels[::-1], pr_scores, unif((30,), 0, 2))])
     add(keras.metrics.BinaryAccuracy(name="bin_acc"), [(labels, scores, None), (labels, scores[::-1], None)])
     base.dump(os.path.join(base.OUT, "metrics_configured.json"), out)
 

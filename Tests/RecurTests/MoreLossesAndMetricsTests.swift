@@ -102,7 +102,8 @@ struct MoreLossesAndMetricsTests {
         }
         #expect(message(#"{"class_name": "F1Score", "config": {"average": null}}"#).contains("one score per class"))
         #expect(message(#"{"class_name": "R2Score", "config": {"class_aggregation": null}}"#).contains("class_aggregation"))
-        #expect(message(#"{"class_name": "AUC", "config": {"curve": "PR"}}"#).contains("curve"))
+        #expect(message(#"{"class_name": "AUC", "config": {"curve": "DET"}}"#).contains("curve"))
+        #expect(message(#"{"class_name": "AUC", "config": {"multi_label": true}}"#).contains("multi_label"))
         #expect(message(#"{"class_name": "AUC", "config": {"num_thresholds": 1e12}}"#).contains("num_thresholds"))
         #expect(message(#"{"class_name": "Precision", "config": {"top_k": 2}}"#).contains("top_k"))
         #expect(message(#"{"class_name": "Precision", "config": {"thresholds": [0.2, 0.4]}}"#).contains("one threshold"))

@@ -1,6 +1,6 @@
 /// The metrics of a `compile_config`: names, or Keras metric objects (`class_name` and `config`), which
 /// build Recur's metric of that class with the options it implements, logged under the config's
-/// `name`. Every option is checked: one Recur lacks (a `top_k`, a PR curve, one score per class) is
+/// `name`. Every option is checked: one Recur lacks (a `top_k`, several labels, one score per class) is
 /// refused by name, and sizes are bounded before anything is allocated.
 enum KerasMetricConfig {
     /// Keras's classes whose metric Recur builds from its name, and that name.
@@ -82,13 +82,16 @@ enum KerasMetricConfig {
                 className == "Precision" ? Precision(name: metricName, threshold: threshold) : Recall(name: metricName, threshold: threshold)
             }
         case "AUC":
-            try requireDefaults([("curve", { $0.string == "ROC" }), ("summation_method", { $0.string == "interpolation" }),
-                                 ("multi_label", { $0.bool == false }), ("num_labels", \.isNull), ("label_weights", \.isNull), ("thresholds", \.isNull)])
+            try requireDefaults([("multi_label", { $0.bool == false }), ("num_labels", \.isNull), ("label_weights", \.isNull), ("thresholds", \.isNull)])
+            guard let curve = AUC.Curve(rawValue: config["curve"]?.string ?? "ROC") else { throw invalid("curve", "ROC, PR or PRGAIN") }
+            guard let summation = AUC.Summation(rawValue: config["summation_method"]?.string ?? "interpolation") else {
+                throw invalid("summation_method", "interpolation, minoring or majoring")
+            }
             let count = try number("num_thresholds") ?? 200
             guard count > 1, count <= Float(mostThresholds), count.rounded() == count else { throw invalid("num_thresholds", "a count in 2...\(mostThresholds)") }
             let fromLogits = config["from_logits"]?.bool ?? false
             let metricName = name ?? "auc"
-            return Entry(name: metricName) { AUC(numThresholds: Int(count), fromLogits: fromLogits, name: metricName) }
+            return Entry(name: metricName) { AUC(numThresholds: Int(count), curve: curve, summation: summation, fromLogits: fromLogits, name: metricName) }
         default:
             guard let defaultName = namesByClass[className] else { throw unsupported(KerasConfig.compactJSON(entry)) }
             try requireDefaults([
@@ -119,8 +122,8 @@ enum KerasMetricConfig {
         case is RootMeanSquaredError:
             return object("RootMeanSquaredError", [:])
         case let auc as AUC:
-            return object("AUC", ["num_thresholds": .number(Double(auc.numThresholds)), "curve": .string("ROC"),
-                                  "summation_method": .string("interpolation"), "multi_label": .bool(false), "from_logits": .bool(auc.fromLogits)])
+            return object("AUC", ["num_thresholds": .number(Double(auc.numThresholds)), "curve": .string(auc.curve.rawValue),
+                                  "summation_method": .string(auc.summation.rawValue), "multi_label": .bool(false), "from_logits": .bool(auc.fromLogits)])
         default:
             if (try? Metric.named(loggedName)) != nil { return .string(loggedName) }
             // A built-in metric under a name of its own: its Keras class with that name.

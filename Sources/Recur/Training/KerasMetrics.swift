@@ -105,74 +105,10 @@ public final class Recall: ConfusionMetric {
     public override var result: Float { Self.ratio(truePositives, truePositives + falseNegatives) }
 }
 
-/// The area under the ROC curve (Keras's `AUC` with `curve="ROC"`, `summation_method="interpolation"`;
-/// with `fromLogits` the predictions go through a sigmoid first): predictions above each of
-/// `numThresholds` thresholds — 0 − ε,
-/// then (1 … numThresholds − 2)/(numThresholds − 1), then 1 + ε, ε = 10⁻⁷ — count as positive, targets
-/// that are not 0 as positive, every element of every batch since the last reset (weighted by its
-/// sample's weight and mask); the area is the trapezoid sum of the true-positive rate over the
-/// false-positive rate between neighbouring thresholds.
-public final class AUC: Metric {
-    public let numThresholds: Int
-    public let fromLogits: Bool
-    private let thresholds: [Float]
-    private var truePositives: [Double], falsePositives: [Double], trueNegatives: [Double], falseNegatives: [Double]
-
-    /// `numThresholds` is at least 2 (a precondition, as Keras's "num_thresholds must be > 1").
-    public init(numThresholds: Int = 200, fromLogits: Bool = false, name: String = "auc") {
-        precondition(numThresholds > 1, "AUC needs more than one threshold")
-        self.numThresholds = numThresholds
-        self.fromLogits = fromLogits
-        let inner: [Float] = (1..<(numThresholds - 1)).map { k in Float(Double(k) / Double(numThresholds - 1)) }
-        thresholds = [-probabilityEpsilon] + inner + [1 + probabilityEpsilon]
-        (truePositives, falsePositives, trueNegatives, falseNegatives) = ([], [], [], [])
-        super.init(name: name)
-        reset()
-    }
-
-    public override func update(_ yTrue: Tensor, _ yPred: Tensor, mask: Tensor? = nil, sampleWeight: Tensor? = nil) throws {
-        let labels = try sameShapeTargets(yTrue, yPred, op: name).to(.cpu).scalars
-        let predictions = try (fromLogits ? yPred.sigmoid() : yPred).to(.cpu).scalars
-        let weights = try elementWeights(of: yPred, mask: mask, sampleWeight: sampleWeight, metric: name).to(.cpu).scalars
-        for (i, p) in predictions.enumerated() {
-            let positive = labels[i] != 0, w = Double(weights[i])
-            for (k, t) in thresholds.enumerated() {
-                switch (p > t, positive) {
-                case (true, true): truePositives[k] += w
-                case (true, false): falsePositives[k] += w
-                case (false, true): falseNegatives[k] += w
-                case (false, false): trueNegatives[k] += w
-                }
-            }
-        }
-    }
-
-    public override var result: Float {
-        func rate(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
-        let recall = thresholds.indices.map { rate(truePositives[$0], truePositives[$0] + falseNegatives[$0]) }
-        let falsePositiveRate = thresholds.indices.map { rate(falsePositives[$0], falsePositives[$0] + trueNegatives[$0]) }
-        var area = 0.0
-        for k in 0..<(numThresholds - 1) {
-            let width: Double = falsePositiveRate[k] - falsePositiveRate[k + 1]
-            let height: Double = (recall[k] + recall[k + 1]) / 2
-            area += width * height
-        }
-        return Float(area)
-    }
-
-    public override func reset() {
-        let zeros = [Double](repeating: 0, count: numThresholds)
-        (truePositives, falsePositives, trueNegatives, falseNegatives) = (zeros, zeros, zeros, zeros)
-    }
-
-    override func independentCopy() -> Metric { renamed(name) }
-    override func renamed(_ name: String) -> Metric { AUC(numThresholds: numThresholds, fromLogits: fromLogits, name: name) }
-}
-
 /// The weight of every element of `yPred` for the confusion-matrix metrics: the product of the mask
 /// and the sample weights, each of a shape that begins `yPred`'s (batch, or batch and time),
 /// broadcast over the rest; 1 without either. Throws, naming `metric`, for another shape.
-private func elementWeights(of yPred: Tensor, mask: Tensor?, sampleWeight: Tensor?, metric: String) throws -> Tensor {
+func elementWeights(of yPred: Tensor, mask: Tensor?, sampleWeight: Tensor?, metric: String) throws -> Tensor {
     var weights = Tensor.ones(yPred.shape)
     for w in [mask, sampleWeight].compactMap({ $0 }) {
         guard w.rank <= yPred.rank, Array(yPred.shape.prefix(w.rank)) == w.shape else {
