@@ -14,7 +14,15 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         logical_or, ones_like, concatenate, any), which make the first one as deep, so Keras lists it
         first. Both SimpleRNNs have kernels of one shape: read in the wrong order, their weights swap
         without an error. Inputs and Keras's outputs.
+    parity/summary_embedding_lstm.keras/.npz, parity/summary_masking_bidirectional.keras/.npz
+        Functional models whose masks Keras computes with ops: Embedding(mask_zero) -> LSTM (a
+        not_equal op), and Masking -> Bidirectional(GRU) -> Dense (not_equal and any).
+    parity/masked_summaries.json
+        For each of the three files, Keras's model.summary() text of the model as load_model reads
+        it (in a fresh session): the mask ops are rows of their own, and the layers that take a mask
+        list it among their inputs.
 """
+import json
 import os
 import sys
 
@@ -41,6 +49,32 @@ def make_models(out):
     tokens[2, 1:] = 0
     parity.save_case(out, "layer_order_masked_concatenate", model, [tokens, parity.seq(3, 5, 2), parity.seq(3, 5, 4)])
     print("Keras's layer order:", [l.name for l in model.layers])
+
+    parity.fresh()
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    model = keras.Model(ids, layers.Dense(2)(layers.LSTM(3)(layers.Embedding(9, 4, mask_zero=True)(ids))), name="summary_embedding_lstm")
+    tokens = parity.RNG.integers(1, 9, size=(2, 6)).astype(np.int32)
+    tokens[1, 4:] = 0
+    parity.save_case(out, "summary_embedding_lstm", model, [tokens])
+
+    parity.fresh()
+    x = keras.Input((5, 3), name="x")
+    hidden = layers.Bidirectional(layers.GRU(2, return_sequences=True))(layers.Masking(0.0)(x))
+    model = keras.Model(x, layers.Dense(2)(hidden), name="summary_masking_bidirectional")
+    values = parity.seq(2, 5, 3)
+    values[0, 3:] = 0
+    parity.save_case(out, "summary_masking_bidirectional", model, [values])
+
+    summaries = {}
+    for name in ["layer_order_masked_concatenate", "summary_embedding_lstm", "summary_masking_bidirectional"]:
+        keras.backend.clear_session()
+        lines = []
+        keras.saving.load_model(os.path.join(out, f"{name}.keras")).summary(print_fn=lambda text, *a, **k: lines.append(text))
+        summaries[name] = "\n".join(lines)
+        print(summaries[name])
+    with open(os.path.join(out, "masked_summaries.json"), "w") as f:
+        json.dump(summaries, f, indent=1, ensure_ascii=False)
+        f.write("\n")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,18 @@ struct KerasLayerOrderTests {
         #expect(checked >= 20, "only \(checked) functional fixtures")
     }
 
+    /// Keras lists the mask ops of a functional model in its summary (`NotEqual`, `Any`, ... rows), and
+    /// the mask among the inputs of the layers that take one; so does Recur, for models read from
+    /// Keras's files (layers and ops in Keras's order, each op's shape and inputs), which also predict
+    /// as Keras does.
+    @Test(arguments: ["layer_order_masked_concatenate", "summary_embedding_lstm", "summary_masking_bidirectional"])
+    func summariesListTheMaskOps(_ name: String) throws {
+        let texts = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: ParityFixtures.path("masked_summaries.json"))), label: "masked_summaries.json")
+        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+        #expect(model.summaryText() == texts[name]!.string!.trimmingCharacters(in: .newlines))
+        if name != "layer_order_masked_concatenate" { try expectParityModelMatchesKeras(name) }
+    }
+
     /// A graph that is not one (a call of a missing layer, a cycle) gives no order.
     @Test func malformedGraphsGiveNoOrder() throws {
         func config(_ layers: [JSONValue]) -> JSONValue {

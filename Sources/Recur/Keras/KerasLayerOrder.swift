@@ -12,9 +12,49 @@ enum KerasLayerOrder {
     /// One call of an operation: its entry's name and the call's index.
     private struct NodeKey: Hashable { let name: String; let index: Int }
 
-    /// The names of the config's non-op entries (InputLayers included) in Keras's order; nil when the
-    /// config is not a graph this can order (a reference to a missing call, a cycle).
-    static func names(functionalConfig config: JSONValue) -> [String]? {
+    /// A Keras tensor an inbound node refers to: its producer's name, the producer's call and output
+    /// index, and its shape.
+    struct TensorReference {
+        let producer: String
+        let call: Int
+        let index: Int
+        let shape: [Int?]?
+
+        /// As Keras's summary lists it: `producer[call][index]`.
+        var description: String { "\(producer)[\(call)][\(index)]" }
+    }
+
+    /// The Keras tensors `value` (a node's `args` or `kwargs`) refers to, in Keras's order: lists in
+    /// order, objects by sorted key (`tree.flatten`).
+    static func tensorReferences(in value: JSONValue) -> [TensorReference] {
+        var found: [TensorReference] = []
+        func collect(_ value: JSONValue, _ depth: Int) {
+            guard depth < UntrustedLimits.maxNestingDepth else { return }
+            if value["class_name"]?.string == "__keras_tensor__", let history = value["config"]?["keras_history"]?.array,
+               let producer = history.first?.string, let call = history.count > 1 ? history[1].int : 0,
+               let index = history.count > 2 ? history[2].int : 0 {
+                let shape = value["config"]?["shape"]?.array.map { $0.map(\.int) }
+                found.append(TensorReference(producer: producer, call: call, index: index, shape: shape))
+            } else if let list = value.array {
+                list.forEach { collect($0, depth + 1) }
+            } else if let object = value.object {
+                for key in object.keys.sorted() { collect(object[key]!, depth + 1) }
+            }
+        }
+        collect(value, 0)
+        return found
+    }
+
+    /// The Keras tensors each call of `entry` takes, call by call: positional arguments, then keyword
+    /// arguments by sorted key.
+    static func callInputs(of entry: JSONValue) -> [[TensorReference]] {
+        (entry["inbound_nodes"]?.array ?? []).map { tensorReferences(in: .array([$0["args"] ?? .array([]), $0["kwargs"] ?? .object([:])])) }
+    }
+
+    /// The names of the config's non-op entries (InputLayers included; with `includingOps`, the mask
+    /// ops too) in Keras's order; nil when the config is not a graph this can order (a reference to a
+    /// missing call, a cycle).
+    static func names(functionalConfig config: JSONValue, includingOps: Bool = false) -> [String]? {
         guard let entries = config["config"]?["layers"]?.array else { return nil }
         var inputsOf: [NodeKey: [NodeKey]] = [:]
         var isOp: [String: Bool] = [:], isInput: [String: Bool] = [:]
@@ -22,21 +62,8 @@ enum KerasLayerOrder {
             guard let name = entry["name"]?.string ?? entry["config"]?["name"]?.string else { return nil }
             isOp[name] = KerasMaskGraph.isMaskOp(entry)
             isInput[name] = entry["class_name"]?.string == "InputLayer"
-            for (index, node) in (entry["inbound_nodes"]?.array ?? []).enumerated() {
-                var parents: [NodeKey] = []
-                func collect(_ value: JSONValue) {
-                    if value["class_name"]?.string == "__keras_tensor__", let history = value["config"]?["keras_history"]?.array,
-                       let producer = history.first?.string, let call = history.count > 1 ? history[1].int : 0 {
-                        parents.append(NodeKey(name: producer, index: call))
-                    } else if let list = value.array {
-                        list.forEach(collect)
-                    } else if let object = value.object {
-                        for key in object.keys.sorted() { collect(object[key]!) }
-                    }
-                }
-                collect(node["args"] ?? .array([]))
-                collect(node["kwargs"] ?? .object([:]))
-                inputsOf[NodeKey(name: name, index: index)] = parents
+            for (index, references) in callInputs(of: entry).enumerated() {
+                inputsOf[NodeKey(name: name, index: index)] = references.map { NodeKey(name: $0.producer, index: $0.call) }
             }
         }
         /// The [name, call, index] triples of `input_layers` / `output_layers`, in order, however nested.
@@ -88,7 +115,7 @@ enum KerasLayerOrder {
             depth[input.name] = 0
             number[input.name] = -1
         }
-        return depth.keys.filter { isOp[$0] == false }.sorted { a, b in
+        return depth.keys.filter { includingOps || isOp[$0] == false }.sorted { a, b in
             depth[a]! != depth[b]! ? depth[a]! > depth[b]! : number[a]! < number[b]!
         }
     }

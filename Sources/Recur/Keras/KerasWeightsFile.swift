@@ -113,7 +113,7 @@ enum KerasWeightsFile {
     }
 
     /// Whether a Keras file of `model` holds mask ops: a masked call of a layer whose Keras call takes a mask.
-    private static func hasMaskOps(_ model: Model) -> Bool {
+    static func hasMaskOps(_ model: Model) -> Bool {
         model.nodes.contains { KerasMaskOpWriter.recordedMaskInput(of: $0) != nil }
     }
 

@@ -61,7 +61,8 @@ extension Model {
         let connections: [String]
     }
 
-    /// One row per layer (per node for functional models, InputLayers included; none for a Sequential's input).
+    /// One row per layer (per node for functional models, InputLayers included; none for a Sequential's
+    /// input), and for a functional model whose masks Keras computes with ops, one per op as well.
     func summaryRows() -> [SummaryRow] {
         if let sequential = self as? Sequential {
             return sequential.layers.enumerated().map { i, layer in
@@ -70,8 +71,10 @@ extension Model {
             }
         }
         // Keras's `model.layers` order; a layer called several times lists the inputs of every call.
+        let order = KerasWeightsFile.kerasLayerOrder(self)
+        if KerasWeightsFile.hasMaskOps(self), let rows = rowsWithMaskOps(order: order) { return rows }
         let callsOf = callsByLayer
-        return KerasWeightsFile.kerasLayerOrder(self).compactMap { layer in
+        return order.compactMap { layer in
             guard let calls = callsOf[ObjectIdentifier(layer)] else { return nil }
             let links = calls.flatMap { node in
                 (node.inputs + node.initialState).map { "\($0.node.layer.name)[\($0.node.callIndex)][\($0.index)]" }
@@ -79,6 +82,41 @@ extension Model {
             return SummaryRow(name: layer.name, className: layer.className, shape: describeShapes(calls[0].outputShapes),
                               parameters: layer.parameterCount, connections: links)
         }
+    }
+}
+
+extension Model {
+    /// The rows Keras lists for a functional model whose masks it computes with ops (`NotEqual`, `Any`,
+    /// ... as `KerasMaskOpWriter` writes them): from the config Recur writes, every entry in Keras's
+    /// order with the mask ops among the layers, and each call's inputs the mask arguments included.
+    /// nil when that config cannot be written or ordered.
+    func rowsWithMaskOps(order: [Layer]) -> [SummaryRow]? {
+        guard let config = try? KerasConfig.functionalConfig(of: self, order: order), let entries = config["config"]?["layers"]?.array,
+              let names = KerasLayerOrder.names(functionalConfig: config, includingOps: true) else { return nil }
+        var entryNamed: [String: JSONValue] = [:], outputShape: [String: [Int?]] = [:]
+        for entry in entries {
+            guard let name = entry["name"]?.string ?? entry["config"]?["name"]?.string else { return nil }
+            entryNamed[name] = entry
+            for reference in KerasLayerOrder.callInputs(of: entry).joined() where reference.call == 0 && reference.index == 0 {
+                if let shape = reference.shape { outputShape[reference.producer] = shape }
+            }
+        }
+        let layerNamed = Dictionary(order.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let callsOf = callsByLayer
+        var rows: [SummaryRow] = []
+        for name in names {
+            guard let entry = entryNamed[name] else { return nil }
+            let links = KerasLayerOrder.callInputs(of: entry).joined().map(\.description)
+            if KerasMaskGraph.isMaskOp(entry) {
+                guard let className = entry["class_name"]?.string, let shape = outputShape[name] else { return nil }
+                rows.append(SummaryRow(name: name, className: className, shape: describeShape(shape), parameters: 0, connections: links))
+            } else {
+                guard let layer = layerNamed[name], let calls = callsOf[ObjectIdentifier(layer)] else { return nil }
+                rows.append(SummaryRow(name: name, className: layer.className, shape: describeShapes(calls[0].outputShapes),
+                                       parameters: layer.parameterCount, connections: links))
+            }
+        }
+        return rows
     }
 }
 
