@@ -108,7 +108,7 @@ def main():
          None, targets)
     case("adam_amsgrad", 3, keras.optimizers.Adam(0.01, amsgrad=True), "sparse_categorical_crossentropy",
          ["accuracy"], classes)
-    case("ema_unsupported", 3, keras.optimizers.Adam(0.01, use_ema=True), "sparse_categorical_crossentropy",
+    case("ignore_class_unsupported", 3, keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
          ["accuracy"], classes, compiles=False)
     resumed("adam", keras.optimizers.Adam(0.02), classes)
     resumed("sgd_momentum", keras.optimizers.SGD(0.1, momentum=0.8), targets)

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Fixtures for Keras's optimizers beyond SGD, Adam, AdamW and RMSprop, and for the options every
-Keras optimizer has (weight_decay, global_clipnorm) or some have (Adam's amsgrad, RMSprop's centered).
+Keras optimizer has (weight_decay, global_clipnorm, use_ema with ema_momentum and
+ema_overwrite_frequency, gradient_accumulation_steps, loss_scale_factor) or some have (Adam's amsgrad,
+RMSprop's centered).
 
 Usage (run by hand, not in CI; same setup as make_keras_fixtures.py):
     KERAS_BACKEND=jax python3 scripts/make_keras_optimizer_fixtures.py [out_dir]
@@ -50,6 +52,12 @@ CASES = {
     "rmsprop_centered": lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
     "rmsprop_centered_plain": lambda: optimizers.RMSprop(0.01, centered=True),
     "sgd_weight_decay_global_clipnorm": lambda: optimizers.SGD(0.1, momentum=0.9, weight_decay=0.05, global_clipnorm=0.5),
+    "adam_accumulate": lambda: optimizers.Adam(0.02, gradient_accumulation_steps=2),
+    "sgd_ema": lambda: optimizers.SGD(0.1, momentum=0.5, use_ema=True, ema_momentum=0.9),
+    "rmsprop_ema_overwrite": lambda: optimizers.RMSprop(0.01, use_ema=True, ema_momentum=0.8, ema_overwrite_frequency=3),
+    "nadam_accumulate_ema": lambda: optimizers.Nadam(optimizers.schedules.ExponentialDecay(0.03, 1, 0.7), gradient_accumulation_steps=3,
+                                                     use_ema=True),
+    "adam_loss_scale": lambda: optimizers.Adam(0.02, loss_scale_factor=4.0),
 }
 
 

@@ -24,14 +24,14 @@ struct CompiledKerasFileTests {
         expectClose(try model.predict(x), try fixture["predictions"]!.fixtureTensor, tolerance: 2e-5, "\(name) predictions after fit")
     }
 
-    /// A compile option Recur lacks (an optimizer's `use_ema`) leaves the model uncompiled, as Keras
+    /// A compile option Recur lacks (a loss's `ignore_class`) leaves the model uncompiled, as Keras
     /// leaves a model it cannot compile; it still predicts, and `compile(loadModel(..., compile: false))`
     /// is uncompiled by request.
     @Test func anOptionRecurLacksLoadsTheModelUncompiled() throws {
-        let path = ParityFixtures.path("compiled_ema_unsupported.keras")
+        let path = ParityFixtures.path("compiled_ignore_class_unsupported.keras")
         let model = try loadModel(path: path)
         #expect(model.compiled == nil)
-        let x = try ParityFixtures.json("compiled_ema_unsupported.json")["x"]!.fixtureTensor
+        let x = try ParityFixtures.json("compiled_ignore_class_unsupported.json")["x"]!.fixtureTensor
         #expect(try model.predict(x).shape == [16, 3])
         #expect(thrownMessage { _ = try model.fit(x, Tensor.zeros([16]), verbose: 0) }.contains("compile"))
         #expect(try loadModel(path: ParityFixtures.path("compiled_adam_sparse.keras"), compile: false).compiled == nil)
@@ -52,8 +52,8 @@ struct CompiledKerasFileTests {
         #expect(message(warmup).contains("warmup_steps"))
         let rate = #"{"optimizer": {"class_name": "Adam", "config": {"learning_rate": "fast"}}, "loss": "mse"}"#
         #expect(message(rate).contains("learning_rate"))
-        let ema = #"{"optimizer": {"class_name": "Adam", "config": {"use_ema": true}}, "loss": "mse"}"#
-        #expect(message(ema).contains("use_ema"))
+        let ema = #"{"optimizer": {"class_name": "Adam", "config": {"use_ema": true, "ema_momentum": -1}}, "loss": "mse"}"#
+        #expect(message(ema).contains("ema_momentum"))
         let smoothing = #"{"optimizer": "adam", "loss": {"class_name": "CategoricalCrossentropy", "config": {"label_smoothing": 0.1}}}"#
         #expect(message(smoothing).contains("label_smoothing"))
         let perOutput = #"{"optimizer": "adam", "loss": "mse", "metrics": {"dense": ["mae"]}}"#

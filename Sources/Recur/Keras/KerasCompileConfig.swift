@@ -82,7 +82,11 @@ enum KerasCompileConfig {
         }
         var config: [String: JSONValue] = ["learning_rate": learningRate, "clipnorm": number(optimizer.clipNorm),
                                            "clipvalue": number(optimizer.clipValue), "global_clipnorm": number(optimizer.globalClipNorm),
-                                           "weight_decay": number(optimizer.weightDecay)]
+                                           "weight_decay": number(optimizer.weightDecay), "use_ema": .bool(optimizer.movingAverage != nil),
+                                           "ema_momentum": number(optimizer.movingAverage?.momentum ?? 0.99),
+                                           "ema_overwrite_frequency": optimizer.movingAverage?.overwriteFrequency.map { .number(Double($0)) } ?? .null,
+                                           "gradient_accumulation_steps": optimizer.gradientAccumulationSteps.map { .number(Double($0)) } ?? .null,
+                                           "loss_scale_factor": number(optimizer.lossScaleFactor)]
         func betas(_ beta1: Float, _ beta2: Float, _ epsilon: Float?) {
             (config["beta_1"], config["beta_2"]) = (number(beta1), number(beta2))
             if let epsilon { config["epsilon"] = number(epsilon) }
@@ -209,13 +213,11 @@ enum KerasCompileConfig {
                 return v
             }
             func flag(_ key: String) -> Bool { config[key]?.bool ?? false }
-            let unsupportedOptions: [(String, (JSONValue) -> Bool)] = [
-                ("use_ema", { $0.bool == true }), ("loss_scale_factor", { !$0.isNull }), ("gradient_accumulation_steps", { !$0.isNull }),
-            ]
-            for (key, isSet) in unsupportedOptions {
-                if let v = config[key], isSet(v) { throw unsupported("\(className) option \(key) \(KerasConfig.compactJSON(v))") }
-            }
             func optional(_ key: String) throws -> Float? { try config[key].flatMap { $0.isNull ? nil : try number($0, key) } }
+            func count(_ key: String, atLeast least: Int) throws -> Int? {
+                guard let v = config[key], !v.isNull else { return nil }
+                return try integer(v, "\(className) \(key)", atLeast: least)
+            }
             let (clipNorm, clipValue, globalClipNorm) = (try optional("clipnorm"), try optional("clipvalue"), try optional("global_clipnorm"))
             let weightDecay = try optional("weight_decay")
             let rate = config["learning_rate"] ?? .null
@@ -265,6 +267,15 @@ enum KerasCompileConfig {
             default:
                 throw unsupported("optimizer \(className) (supported: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lamb, Lion, Ftrl)")
             }
+            optimizer.gradientAccumulationSteps = try count("gradient_accumulation_steps", atLeast: 2)
+            if let factor = try optional("loss_scale_factor") {
+                guard factor > 0 else { throw RecurError.invalidArgument(op: label, message: "\(className) 'loss_scale_factor' must be positive, got \(factor)") }
+                optimizer.lossScaleFactor = factor
+            }
+            if config["use_ema"]?.bool == true {
+                let momentum = try bounded("ema_momentum", 0.99, least: 0, most: 1)
+                optimizer.movingAverage = .init(momentum: momentum, overwriteFrequency: try count("ema_overwrite_frequency", atLeast: 1))
+            }
             if rate.object != nil { return optimizer.scheduled(by: try schedule(rate)) }
             return optimizer
         }
@@ -308,9 +319,9 @@ enum KerasCompileConfig {
             if let reduction = config["reduction"]?.string, reduction != "sum_over_batch_size" {
                 throw unsupported("\(className) reduction '\(reduction)' (Recur averages over the batch, Keras's sum_over_batch_size)")
             }
-            for key in ["label_smoothing", "ignore_class"] {
-                if let v = config[key], !v.isNull, v.double != 0 { throw unsupported("\(className) option \(key) \(KerasConfig.compactJSON(v))") }
-            }
+            // A label smoothing of 0 is none; an ignored class of 0 is class 0.
+            if let v = config["label_smoothing"], !v.isNull, v.double != 0 { throw unsupported("\(className) option label_smoothing \(KerasConfig.compactJSON(v))") }
+            if let v = config["ignore_class"], !v.isNull { throw unsupported("\(className) option ignore_class \(KerasConfig.compactJSON(v))") }
             if let axis = config["axis"], axis.double != -1 { throw unsupported("\(className) option axis \(KerasConfig.compactJSON(axis))") }
             let fromLogits = config["from_logits"]?.bool ?? false
             switch className {

@@ -30,12 +30,15 @@ enum KerasOptimizerState {
 
     /// The sizes of the groups Keras writes a built-in optimizer's slots in (see the type's comment);
     /// nil for an optimizer whose Keras layout Recur does not know (a subclass of the user's).
+    /// The moving averages and accumulated gradients (`Optimizer.leadingSlotCount`) come first, one
+    /// group each.
     static func slotGroups(_ optimizer: Optimizer) -> [Int]? {
         guard KerasCompileConfig.kerasClassName(optimizer) != nil else { return nil }
+        let leading = Array(repeating: 1, count: optimizer.leadingSlotCount)
         switch optimizer {
-        case let adam as Adam: return adam.amsgrad ? [2, 1] : [2]
-        case is RMSprop, is SGD, is Adagrad, is Lion: return Array(repeating: 1, count: optimizer.slotCount)
-        default: return [optimizer.slotCount]
+        case let adam as Adam: return leading + (adam.amsgrad ? [2, 1] : [2])
+        case is RMSprop, is SGD, is Adagrad, is Lion: return leading + Array(repeating: 1, count: optimizer.slotCount)
+        default: return leading + [optimizer.slotCount]
         }
     }
 
@@ -73,12 +76,13 @@ enum KerasOptimizerState {
         let head = headCount(optimizer)
         let built = names.count != head
         let trailing = built ? trailingScalars(optimizer).count : 0
-        let expected = head + (built ? variables.count * optimizer.slotCount : 0) + trailing
+        let expected = head + (built ? variables.count * optimizer.stateCount : 0) + trailing
         guard names == Set((0..<expected).map(String.init)) else {
             throw fail("\(names.count) variables in '\(group)', expected \(expected) for \(optimizer.name) over \(variables.count) trainable weights")
         }
         let step = try file.readTensor("\(group)/0", expectedShape: [], weight: "\(optimizer.name).iterations").scalar
         guard step >= 0, step < 1e9, step.rounded() == step else { throw fail("iterations \(step) is not a count") }
+        // Keras saves the batches applied (`_iterations`), accumulating ones included.
         var rate = optimizer.learningRate
         if head == 2 {
             rate = try file.readTensor("\(group)/1", expectedShape: [], weight: "\(optimizer.name).learning_rate").scalar
@@ -88,11 +92,11 @@ enum KerasOptimizerState {
             try (built ? slotIndices : []).map { try file.readTensor("\(group)/\(head + $0)", expectedShape: variable.shape, weight: "\(optimizer.name) slot of \(variable.name)") }
         }
         for k in 0..<trailing {
-            let index = head + variables.count * optimizer.slotCount + k
+            let index = head + variables.count * optimizer.stateCount + k
             let value = try file.readTensor("\(group)/\(index)", expectedShape: [], weight: "\(optimizer.name) variable \(index)").scalar
             guard value.isFinite else { throw fail("variable \(index) (\(value)) is not finite") }
         }
-        try optimizer.restore(slots: slots, for: variables, iterations: Int(step), learningRate: rate)
+        try optimizer.restore(slots: slots, for: variables, appliedBatches: Int(step), learningRate: rate)
     }
 
     /// Writes `model`'s optimizer state into `file` when the model is compiled with one of Keras's
@@ -105,16 +109,16 @@ enum KerasOptimizerState {
         let variables = trainableVariables(of: model)
         guard let indices = slotIndices(optimizer, variables: variables.count) else { return }
         let state = optimizer.slotState(for: variables)
-        var tensors = [Tensor](repeating: Tensor(0), count: variables.count * optimizer.slotCount)
+        var tensors = [Tensor](repeating: Tensor(0), count: variables.count * optimizer.stateCount)
         for v in variables.indices {
             // A variable without slots yet (no gradient reached it) has fresh ones, as Keras's.
-            let slots = state[v].isEmpty ? try optimizer.initialSlots(for: variables[v].value) : state[v]
+            let slots = state[v].isEmpty ? try optimizer.freshState(for: variables[v].value) : state[v]
             for (s, index) in indices[v].enumerated() { tensors[index] = slots[s] }
         }
         try file.createGroup("optimizer")
         try file.createGroup(group)
         let head = headCount(optimizer)
-        try file.writeTensor(Tensor(Float(optimizer.iterations)), at: "\(group)/0")
+        try file.writeTensor(Tensor(Float(optimizer.appliedBatches)), at: "\(group)/0")
         if head == 2 { try file.writeTensor(Tensor(optimizer.learningRate), at: "\(group)/1") }
         for (k, t) in tensors.enumerated() { try file.writeTensor(t, at: "\(group)/\(head + k)") }
         for (k, value) in trailingScalars(optimizer).enumerated() { try file.writeTensor(Tensor(value), at: "\(group)/\(head + tensors.count + k)") }

@@ -40,7 +40,7 @@ public final class BackupAndRestore: Callback {
         }
         let meta: JSONValue = .object([
             "format": "recur-backup-1", "epoch": .number(Double(position.epoch)), "step": .number(Double(position.step)),
-            "iterations": .number(Double(optimizer.iterations)), "learning_rate": .number(Double(optimizer.learningRate)),
+            "iterations": .number(Double(optimizer.appliedBatches)), "learning_rate": .number(Double(optimizer.learningRate)),
             "random": .array(GlobalRandom.shared.state.map { .string(String($0)) }),
             "tracker": .array(position.tracker.map { .string(String($0)) }),
         ])
@@ -74,10 +74,10 @@ public final class BackupAndRestore: Callback {
         }
         let weights = try model.getWeights().indices.map { try array("weight_\($0).npy") }
         let slots = try variables.indices.map { i in
-            try (0..<optimizer.slotCount).compactMap { j in archive.entry(named: "slot_\(i)_\(j).npy") == nil ? nil : try array("slot_\(i)_\(j).npy") }
+            try (0..<optimizer.stateCount).compactMap { j in archive.entry(named: "slot_\(i)_\(j).npy") == nil ? nil : try array("slot_\(i)_\(j).npy") }
         }
         try model.setWeights(weights)
-        try optimizer.restore(slots: slots, for: variables, iterations: iterations, learningRate: Float(rate))
+        try optimizer.restore(slots: slots, for: variables, appliedBatches: iterations, learningRate: Float(rate))
         GlobalRandom.shared.state = random
         return Position(epoch: epoch, step: step, order: order, tracker: tracker)
     }

@@ -158,7 +158,8 @@ extension Model {
             let ((predictions, masks), activity) = try ActivityPenalties.collecting { try forwardWithMasks(x, training: true) }
             var (total, perOutput) = try computeLoss(compiled, targets: y, predictions: predictions, masks: masks, sampleWeight: sampleWeight)
             total = try withPenalties(total, activity: activity)
-            let objective = share == 1 ? total : total.scaled(by: share)
+            // Keras's loss scaling: the optimizer divides the gradients by the factor again.
+            let objective = total.scaled(by: share * (compiled.optimizer.lossScaleFactor ?? 1))
             let grads = try gradients(of: objective, wrt: variables.map(\.value))
             // Detached here, the graph goes before the update, which then finds the weights' storage
             // unshared and updates it in place instead of copying it.
@@ -389,6 +390,8 @@ extension Model {
                                 position: .init(epoch: epoch + 1, step: 0, order: Array(0..<n), tracker: []))
             }
         }
+        // Keras's `finalize_variable_values`: a moving average replaces the weights.
+        if epochs > 0 { compiled.optimizer.finishTraining(trainableVariables) }
         for cb in callbacks { try cb.onTrainEnd(model: self, logs: lastLogs) }
         return history
     }

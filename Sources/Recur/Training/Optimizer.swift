@@ -5,14 +5,40 @@ import Foundation
 /// gradient element to [−v, v], `clipNorm` each gradient to that L2 norm, `globalClipNorm` all the
 /// gradients together to that joint L2 norm; then `weightDecay` λ shrinks every weight, w ← w − η·λ·w
 /// (decoupled weight decay, Keras's `weight_decay` of every optimizer), with the step's learning rate η.
+///
+/// Keras's options of every optimizer that change how often and what it updates are properties:
+/// `gradientAccumulationSteps` N (≥ 2) sums N batches' gradients and updates with their mean at every
+/// Nth batch; `movingAverage` keeps an exponential moving average of every weight, which replaces the
+/// weights at the end of `fit` (and every `overwriteFrequency` updates); `lossScaleFactor` s trains on
+/// the loss times s and divides the gradients by s (Keras's loss scaling).
 open class Optimizer {
     public var learningRate: Float
     public let clipNorm: Float?
     public let clipValue: Float?
     public let globalClipNorm: Float?
     public let weightDecay: Float?
-    /// Number of updates applied so far (Keras's `iterations`).
-    public internal(set) var iterations = 0
+    /// Keras's `use_ema`, `ema_momentum` and `ema_overwrite_frequency`: after every batch, a ← μa + (1 − μ)w
+    /// for every weight w (a ← w at the first update).
+    public struct MovingAverage: Sendable, Equatable {
+        public var momentum: Float
+        public var overwriteFrequency: Int?
+
+        public init(momentum: Float = 0.99, overwriteFrequency: Int? = nil) {
+            self.momentum = momentum
+            self.overwriteFrequency = overwriteFrequency
+        }
+    }
+    /// Set before the first update (the averages are part of the optimizer's state).
+    public var movingAverage: MovingAverage?
+    /// Keras's `gradient_accumulation_steps` (at least 2; set before the first update).
+    public var gradientAccumulationSteps: Int?
+    /// Keras's `loss_scale_factor`.
+    public var lossScaleFactor: Float?
+    /// Batches applied so far, accumulating ones included (Keras's `_iterations`, which its files save).
+    public internal(set) var appliedBatches = 0
+    /// Number of updates applied so far (Keras's `iterations`): batches applied, or with gradient
+    /// accumulation over N batches, batches / N.
+    public var iterations: Int { appliedBatches / Swift.max(gradientAccumulationSteps ?? 1, 1) }
     /// When set, `learningRate` is taken from it before every update (Keras's `learning_rate=schedule`).
     public var learningRateSchedule: (any LearningRateSchedule)?
     private var slots: [ObjectIdentifier: [Tensor]] = [:]
@@ -40,7 +66,20 @@ open class Optimizer {
         try (0..<slotCount).map { _ in try Tensor.zeros(value.shape, on: value.device) }
     }
 
-    /// Applies one update to every variable from its gradient.
+    /// The tensors kept per variable before the update rule's slots: the moving average, then the
+    /// accumulated gradients (Keras's order).
+    var leadingSlotCount: Int { (movingAverage != nil ? 1 : 0) + (accumulatesGradients ? 1 : 0) }
+    /// Every tensor kept per variable: the leading ones, then the rule's slots.
+    var stateCount: Int { leadingSlotCount + slotCount }
+    private var accumulatesGradients: Bool { (gradientAccumulationSteps ?? 0) > 1 }
+
+    /// A variable's state before its first batch: zeros for the leading tensors, then `initialSlots`.
+    func freshState(for value: Tensor) throws -> [Tensor] {
+        try (0..<leadingSlotCount).map { _ in try Tensor.zeros(value.shape, on: value.device) } + initialSlots(for: value)
+    }
+
+    /// Applies one batch's gradients to every variable: an update, or with gradient accumulation one
+    /// batch of it; then the moving averages.
     public func apply(_ gradients: [Tensor], to variables: [Variable]) throws {
         guard gradients.count == variables.count else {
             throw RecurError.invalidArgument(op: name, message: "\(gradients.count) gradients for \(variables.count) variables")
@@ -48,42 +87,78 @@ open class Optimizer {
         for (g, v) in zip(gradients, variables) where g.shape != v.shape {
             throw RecurError.shapeMismatch(op: "\(name) gradient for \(v.name)", expected: describeShape(v.shape), actual: describeShape(g.shape))
         }
-        if let learningRateSchedule { learningRate = learningRateSchedule.learningRate(atStep: iterations) }
-        iterations += 1
-        let clippedGradients = try globallyClipped(gradients.map(clipped))
-        for (g, v) in zip(clippedGradients, variables) {
-            let key = ObjectIdentifier(v)
-            // The slots and the value are updated where they are kept, each its storage's only holder:
-            // a second reference (a local copy) made every update copy them first.
-            var state = try slots.removeValue(forKey: key) ?? initialSlots(for: v.value)
-            defer { slots[key] = state }
-            if let weightDecay {
-                var none: [Tensor] = []
-                try v.value.update(by: .weightDecay(learningRate * weightDecay), gradient: g, slots: &none)
+        let updatesBefore = iterations
+        // Keras evaluates a schedule at the batches applied (`_iterations`), not at the updates.
+        if let learningRateSchedule { learningRate = learningRateSchedule.learningRate(atStep: appliedBatches) }
+        // The slots and the values are updated where they are kept, each its storage's only holder: a
+        // second reference (a local copy) made every update copy them first.
+        var states = try variables.map { v in try slots.removeValue(forKey: ObjectIdentifier(v)) ?? freshState(for: v.value) }
+        defer { for (v, state) in zip(variables, states) { slots[ObjectIdentifier(v)] = state } }
+        var batchGradients = gradients
+        if let lossScaleFactor { batchGradients = batchGradients.map { $0.scaled(by: 1 / lossScaleFactor) } }
+        var updates = true
+        if accumulatesGradients, let steps = gradientAccumulationSteps {
+            let slot = movingAverage != nil ? 1 : 0
+            updates = (appliedBatches + 1) % steps == 0
+            for i in states.indices {
+                if updates {
+                    batchGradients[i] = try (batchGradients[i] + states[i][slot]) / Float(steps)
+                    states[i][slot] = try Tensor.zeros(variables[i].shape, on: variables[i].value.device)
+                } else {
+                    states[i][slot] = try states[i][slot] + batchGradients[i]
+                }
             }
-            try update(&v.value, gradient: g, slots: &state, step: iterations)
         }
+        if updates {
+            let clippedGradients = try globallyClipped(batchGradients.map(clipped))
+            for (i, (g, v)) in zip(clippedGradients, variables).enumerated() {
+                if let weightDecay {
+                    var none: [Tensor] = []
+                    try v.value.update(by: .weightDecay(learningRate * weightDecay), gradient: g, slots: &none)
+                }
+                var ruleSlots = Array(states[i][leadingSlotCount...])
+                states[i].removeSubrange(leadingSlotCount...)
+                defer { states[i] += ruleSlots }
+                try update(&v.value, gradient: g, slots: &ruleSlots, step: updatesBefore + 1)
+            }
+        }
+        if let movingAverage {
+            let momentum = updatesBefore == 0 ? 0 : movingAverage.momentum
+            let overwrites = movingAverage.overwriteFrequency.map { (updatesBefore + 1) % Swift.max($0, 1) == 0 } ?? false
+            for (i, v) in variables.enumerated() {
+                states[i][0] = try states[i][0] * momentum + v.value * (1 - momentum)
+                if overwrites { v.value = states[i][0] }
+            }
+        }
+        appliedBatches += 1
     }
 
-    /// The state of the updates of `variables` (each variable's slot tensors, in order), to save a
-    /// run and resume it exactly.
+    /// The end of training (Keras's `finalize_variable_values`): with a moving average, every weight
+    /// takes its average.
+    func finishTraining(_ variables: [Variable]) {
+        guard movingAverage != nil else { return }
+        for v in variables { if let average = slots[ObjectIdentifier(v)]?.first { v.value = average } }
+    }
+
+    /// The state of the updates of `variables` (each variable's tensors: the leading ones, then the
+    /// rule's slots), to save a run and resume it exactly.
     func slotState(for variables: [Variable]) -> [[Tensor]] {
         variables.map { slots[ObjectIdentifier($0)] ?? [] }
     }
 
-    /// Restores what `slotState(for:)` returned, with the step count and learning rate.
-    func restore(slots saved: [[Tensor]], for variables: [Variable], iterations: Int, learningRate: Float) throws {
+    /// Restores what `slotState(for:)` returned, with the batch count and learning rate.
+    func restore(slots saved: [[Tensor]], for variables: [Variable], appliedBatches: Int, learningRate: Float) throws {
         guard saved.count == variables.count else {
             throw RecurError.invalidArgument(op: name, message: "saved state holds \(saved.count) variables, the model trains \(variables.count)")
         }
         for (state, v) in zip(saved, variables) {
-            guard state.isEmpty || (state.count == slotCount && state.allSatisfy { $0.shape == v.shape }) else {
+            guard state.isEmpty || (state.count == stateCount && state.allSatisfy { $0.shape == v.shape }) else {
                 throw RecurError.invalidArgument(op: name, message: "saved state for \(v.name) does not fit its shape \(describeShape(v.shape))")
             }
         }
         slots = [:]
         for (state, v) in zip(saved, variables) where !state.isEmpty { slots[ObjectIdentifier(v)] = state }
-        self.iterations = iterations
+        self.appliedBatches = appliedBatches
         self.learningRate = learningRate
     }
 
@@ -91,7 +166,7 @@ open class Optimizer {
     @discardableResult
     public func scheduled(by schedule: any LearningRateSchedule) -> Self {
         learningRateSchedule = schedule
-        learningRate = schedule.learningRate(atStep: iterations)
+        learningRate = schedule.learningRate(atStep: appliedBatches)
         return self
     }
 
