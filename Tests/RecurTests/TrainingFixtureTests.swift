@@ -157,6 +157,11 @@ struct OptimizerHandTests {
         let unclipped = Variable(name: "w", value: Tensor([0, 0]))
         try SGD(learningRate: 1, clipNorm: 0, clipValue: 0).apply([Tensor([3, 4])], to: [unclipped])
         #expect(unclipped.value.isAlmostEqual(to: Tensor([-3, -4])))
+        // Options that add state must come before the first update.
+        let late = SGD(learningRate: 0.1, momentum: 0.5), w = Variable(name: "w", value: Tensor([1]))
+        try late.apply([Tensor([1])], to: [w])
+        late.movingAverage = .init()
+        #expect(thrownMessage { try late.apply([Tensor([1])], to: [w]) }.contains("before the first update"))
         let decayed = Variable(name: "w", value: Tensor([2, -4]))
         try SGD(learningRate: 0.5, weightDecay: 0.1).apply([Tensor([0, 0])], to: [decayed])
         #expect(decayed.value.isAlmostEqual(to: Tensor([1.9, -3.8])))

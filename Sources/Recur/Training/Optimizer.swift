@@ -92,6 +92,12 @@ open class Optimizer {
         if let learningRateSchedule { learningRate = learningRateSchedule.learningRate(atStep: appliedBatches) }
         // The slots and the values are updated where they are kept, each its storage's only holder: a
         // second reference (a local copy) made every update copy them first.
+        for v in variables {
+            if let kept = slots[ObjectIdentifier(v)], kept.count != stateCount {
+                throw RecurError.invalidArgument(op: name, message: "\(v.name) has \(kept.count) state tensors, the options ask for \(stateCount): "
+                                                 + "set movingAverage and gradientAccumulationSteps before the first update")
+            }
+        }
         var states = try variables.map { v in try slots.removeValue(forKey: ObjectIdentifier(v)) ?? freshState(for: v.value) }
         defer { for (v, state) in zip(variables, states) { slots[ObjectIdentifier(v)] = state } }
         var batchGradients = gradients
@@ -137,7 +143,9 @@ open class Optimizer {
     /// takes its average.
     func finishTraining(_ variables: [Variable]) {
         guard movingAverage != nil else { return }
-        for v in variables { if let average = slots[ObjectIdentifier(v)]?.first { v.value = average } }
+        for v in variables {
+            if let state = slots[ObjectIdentifier(v)], state.count == stateCount, let average = state.first { v.value = average }
+        }
     }
 
     /// The state of the updates of `variables` (each variable's tensors: the leading ones, then the
