@@ -85,7 +85,7 @@ enum KerasCompileConfig {
                                            "weight_decay": number(optimizer.weightDecay), "use_ema": .bool(optimizer.movingAverage != nil),
                                            "ema_momentum": number(optimizer.movingAverage?.momentum ?? 0.99),
                                            "ema_overwrite_frequency": optimizer.movingAverage?.overwriteFrequency.map { .number(Double($0)) } ?? .null,
-                                           "gradient_accumulation_steps": optimizer.gradientAccumulationSteps.map { .number(Double($0)) } ?? .null,
+                                           "gradient_accumulation_steps": optimizer.gradientAccumulationSteps.flatMap { $0 > 1 ? .number(Double($0)) : nil } ?? .null,
                                            "loss_scale_factor": number(optimizer.lossScaleFactor)]
         func betas(_ beta1: Float, _ beta2: Float, _ epsilon: Float?) {
             (config["beta_1"], config["beta_2"]) = (number(beta1), number(beta2))

@@ -2,12 +2,13 @@ import Foundation
 
 /// Keras's `FBetaScore`: the F-beta score of (batch, classes) predictions over everything seen since
 /// the last reset. A prediction counts as positive above `threshold`, or, without one, where it is its
-/// row's largest (and not zero); a target that is not 0 is positive. Per class, with ε = 10⁻⁷,
+/// row's largest (and not zero); targets count by their value y (1 positive, 0 negative: a predicted
+/// positive adds y to TP and 1 − y to FP, a predicted negative y to FN). Per class, with ε = 10⁻⁷,
 /// P = TP/(TP + FP + ε), R = TP/(TP + FN + ε) and F = (1 + β²)·P·R/(β²P + R + ε), each count weighted
 /// by its sample's weight; the result averages the classes' F (`macro`), weights them by their
 /// positives (`weighted`), or first sums the counts over the classes (`micro`). Keras's default,
 /// one score per class, is not a scalar to log: Recur refuses it (`average` has no such case).
-public class FBetaScore: Metric {
+public final class FBetaScore: Metric {
     /// How the classes' scores make one number.
     public enum Average: String, Sendable {
         case micro, macro, weighted
@@ -44,10 +45,9 @@ public class FBetaScore: Metric {
             for c in 0..<classes {
                 let p = row[r * classes + c]
                 let predicted = threshold.map { p > $0 } ?? (p >= largest && abs(p) > 1e-9)
-                let positive = labels[r * classes + c] != 0
                 let y = Double(labels[r * classes + c])
                 if predicted { truePositives[c] += y * w; falsePositives[c] += (1 - y) * w } else { falseNegatives[c] += y * w }
-                if positive { positives[c] += y * w }
+                positives[c] += y * w
             }
         }
     }
