@@ -28,7 +28,8 @@ import os
 import sys
 import warnings
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_keras_fixtures as base  # noqa: E402  (sets KERAS_BACKEND before importing keras; r6, tensor)
 
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
@@ -61,16 +62,6 @@ CASES = {
 }
 
 
-def r6(a):
-    a = np.asarray(a, dtype=np.float64)
-    return np.array([float(f"{v:.6g}") for v in a.ravel()]).reshape(a.shape).astype(np.float32)
-
-
-def tensor(a):
-    a = np.asarray(a, dtype=np.float64)
-    return {"shape": list(a.shape), "values": [float(f"{v:.8g}") for v in a.ravel()]}
-
-
 def model_for(optimizer):
     keras.utils.set_random_seed(8)
     inp = keras.Input((4, 3))
@@ -80,7 +71,7 @@ def model_for(optimizer):
     model = keras.Model(inp, layers.Dense(3)(frozen(h)))
     for w in model.weights:
         v = RNG.uniform(-0.5, 0.5, w.shape)
-        w.assign(r6(np.abs(v) + 0.5 if "variance" in w.path else v))
+        w.assign(base.r6(np.abs(v) + 0.5 if "variance" in w.path else v))
     frozen.trainable = False
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
@@ -88,12 +79,12 @@ def model_for(optimizer):
 
 def epoch(model, x, y):
     history = model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0).history
-    return {"loss": [float(f"{v:.8g}") for v in history["loss"]], "predictions": tensor(model.predict(x, verbose=0))}
+    return {"loss": [base.num(v) for v in history["loss"]], "predictions": base.tensor(model.predict(x, verbose=0))}
 
 
 def make(out):
     os.makedirs(out, exist_ok=True)
-    x = r6(RNG.uniform(-1, 1, (16, 4, 3)))
+    x = base.r6(RNG.uniform(-1, 1, (16, 4, 3)))
     y = RNG.integers(0, 3, (16,)).astype(np.float32)
     for name, make_optimizer in CASES.items():
         model = model_for(make_optimizer())
@@ -103,7 +94,7 @@ def make(out):
         resumed = keras.saving.load_model(path)
         fresh = keras.saving.load_model(path, compile=False)
         fresh.compile(optimizer=make_optimizer(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        fixture = {"x": tensor(x), "y": tensor(y), "resumed": epoch(resumed, x, y), "fresh": epoch(fresh, x, y)}
+        fixture = {"x": base.tensor(x), "y": base.tensor(y), "resumed": epoch(resumed, x, y), "fresh": epoch(fresh, x, y)}
         with open(os.path.join(out, f"optimizer_{name}.json"), "w") as f:
             json.dump(fixture, f, separators=(",", ":"))
             f.write("\n")
