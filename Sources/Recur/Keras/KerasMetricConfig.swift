@@ -20,12 +20,10 @@ enum KerasMetricConfig {
 
     /// A metric a config describes: a fresh one for every output it measures.
     struct Entry: MetricConvertible {
-        let name: String
         let make: () throws -> Metric
 
         func metric(output: Int, weighted: Bool, alongside names: [String]) throws -> Metric {
-            let metric = try make()
-            return weighted && names.contains(name) ? metric.renamed("weighted_" + name) : metric
+            try make().logged(weighted: weighted, alongside: names)
         }
     }
 
@@ -60,7 +58,7 @@ enum KerasMetricConfig {
             guard beta > 0 else { throw invalid("beta", "positive") }
             let threshold = try number("threshold")
             let metricName = name ?? (className == "F1Score" ? "f1_score" : "fbeta_score")
-            return Entry(name: metricName) { FBetaScore(average: average, beta: beta, threshold: threshold, name: metricName) }
+            return Entry { FBetaScore(average: average, beta: beta, threshold: threshold, name: metricName) }
         case "R2Score":
             guard let aggregation = config["class_aggregation"].map({ $0.string.flatMap(R2Score.Aggregation.init) }) ?? .uniformAverage else {
                 throw unsupported("R2Score class_aggregation \(KerasConfig.compactJSON(config["class_aggregation"]!)) (one score per output; Recur logs one number)")
@@ -68,7 +66,7 @@ enum KerasMetricConfig {
             let regressors = try number("num_regressors") ?? 0
             guard regressors >= 0, regressors < 1e9, regressors.rounded() == regressors else { throw invalid("num_regressors", "a count") }
             let metricName = name ?? "r2_score"
-            return Entry(name: metricName) { R2Score(aggregation: aggregation, numRegressors: Int(regressors), name: metricName) }
+            return Entry { R2Score(aggregation: aggregation, numRegressors: Int(regressors), name: metricName) }
         case "Precision", "Recall":
             try requireDefaults([("top_k", \.isNull), ("class_id", \.isNull)])
             var threshold: Float = 0.5
@@ -78,7 +76,7 @@ enum KerasMetricConfig {
                 threshold = Float(value)
             }
             let metricName = name ?? className.lowercased()
-            return Entry(name: metricName) {
+            return Entry {
                 className == "Precision" ? Precision(name: metricName, threshold: threshold) : Recall(name: metricName, threshold: threshold)
             }
         case "AUC":
@@ -91,7 +89,7 @@ enum KerasMetricConfig {
             guard count > 1, count <= Float(mostThresholds), count.rounded() == count else { throw invalid("num_thresholds", "a count in 2...\(mostThresholds)") }
             let fromLogits = config["from_logits"]?.bool ?? false
             let metricName = name ?? "auc"
-            return Entry(name: metricName) { AUC(numThresholds: Int(count), curve: curve, summation: summation, fromLogits: fromLogits, name: metricName) }
+            return Entry { AUC(numThresholds: Int(count), curve: curve, summation: summation, fromLogits: fromLogits, name: metricName) }
         default:
             guard let defaultName = namesByClass[className] else { throw unsupported(KerasConfig.compactJSON(entry)) }
             try requireDefaults([
@@ -99,7 +97,7 @@ enum KerasMetricConfig {
                 ("label_smoothing", { $0.double == 0 }), ("ignore_class", \.isNull), ("k", { $0.int == 5 }), ("from_sorted_ids", { $0.bool == false }),
             ])
             guard let name, name != defaultName else { return defaultName }
-            return Entry(name: name) { try Metric.named(defaultName).renamed(name) }
+            return Entry { try Metric.named(defaultName).renamed(name) }
         }
     }
 

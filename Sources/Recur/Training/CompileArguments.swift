@@ -22,8 +22,7 @@ extension String: OptimizerConvertible, LossConvertible, MetricConvertible {
     public func makeOptimizer() throws -> Optimizer { try optimizerNamed(self) }
     public func makeLoss() throws -> any Loss { try lossNamed(self) }
     public func metric(output: Int, weighted: Bool, alongside names: [String]) throws -> Metric {
-        let m = try Metric.named(self)
-        return weighted && names.contains(self) ? m.renamed("weighted_" + m.name) : m
+        try Metric.named(self).logged(weighted: weighted, alongside: names)
     }
 }
 

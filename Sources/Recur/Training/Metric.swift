@@ -41,6 +41,12 @@ open class Metric: MetricConvertible {
         return copy
     }
 
+    /// This metric as one of `weightedMetrics` is logged: `weighted_<name>` when an unweighted metric
+    /// of its name (`names`) is logged too, else as it is.
+    func logged(weighted: Bool, alongside names: [String]) -> Metric {
+        weighted && names.contains(name) ? renamed("weighted_" + name) : self
+    }
+
     /// The running mean (subclasses: the metric's value).
     open var result: Float { runningCount > 0 ? Float(runningTotal / runningCount) : 0 }
 
