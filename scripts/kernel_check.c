@@ -14,6 +14,7 @@
 #include "RecurGemm.h"
 #include "RecurElementwise.h"
 #include "RecurLSTMStep.h"
+#include "../KernelSupport.h"
 
 static int failures = 0;
 static unsigned long long state = 88172645463325252ULL;
@@ -31,6 +32,34 @@ static void check(const char *name, const float *got, const double *want, long n
 }
 static double sig(double x) { return 1 / (1 + exp(-x)); }
 
+/* The gate activations (KernelSupport.h) at every 1/1000 over [-20, 20], scalar and vector forms: their
+   absolute error bounds, 3.6e-7 for tanh and 1.8e-7 for σ. */
+enum { GATE_POINTS = 40001 };
+#if RECUR_AVX512 /* x86-64 with clang, where KernelSupport.h has the vector forms */
+AVX2_TARGET static void gate_activations_avx2(const float *x, float *t, float *s) {
+    for (int i = 0; i + 8 <= GATE_POINTS; i += 8) {
+        _mm256_storeu_ps(t + i, gate_tanh_avx2(_mm256_loadu_ps(x + i)));
+        _mm256_storeu_ps(s + i, gate_sigmoid_avx2(_mm256_loadu_ps(x + i)));
+    }
+}
+#endif
+static void check_gate_activations(void) {
+    static float x[GATE_POINTS], t[GATE_POINTS], s[GATE_POINTS];
+    static double wt[GATE_POINTS], ws[GATE_POINTS];
+    for (int i = 0; i < GATE_POINTS; i++) { x[i] = -20.0f + 0.001f * (float)i; wt[i] = tanh(x[i]); ws[i] = sig(x[i]); }
+    for (int i = 0; i < GATE_POINTS; i++) { t[i] = gate_tanhf(x[i]); s[i] = gate_sigmoidf(x[i]); }
+    check("gate tanh", t, wt, GATE_POINTS, 3.6e-7);
+    check("gate sigmoid", s, ws, GATE_POINTS, 1.8e-7);
+#if RECUR_AVX512
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        const int whole = GATE_POINTS / 8 * 8;
+        gate_activations_avx2(x, t, s);
+        check("gate tanh, AVX2", t, wt, whole, 3.6e-7);
+        check("gate sigmoid, AVX2", s, ws, whole, 1.8e-7);
+    }
+#endif
+}
+
 int main(void) {
     __builtin_cpu_init();
     printf("cpu: avx512f=%d avx2=%d fma=%d\n", __builtin_cpu_supports("avx512f"), __builtin_cpu_supports("avx2"),
@@ -42,6 +71,7 @@ int main(void) {
     check("exp (relative)", y, w, N, 1e-6);
     recur_tanh(x, y, N); for (int i = 0; i < N; i++) w[i] = tanh(x[i]); check("tanh", y, w, N, 1e-6);
     recur_sigmoid(x, y, N); for (int i = 0; i < N; i++) w[i] = sig(x[i]); check("sigmoid", y, w, N, 1e-6);
+    check_gate_activations();
     recur_relu(x, y, N); for (int i = 0; i < N; i++) w[i] = x[i] > 0 ? x[i] : 0; check("relu", y, w, N, 0);
     const char *ops[] = {"add", "sub", "mul", "div", "max", "min"};
     for (int op = 0; op < 6; op++) {
@@ -78,8 +108,8 @@ int main(void) {
         double i = sig(p[k]), f = sig(p[U + k]), gg = tanh(p[2 * U + k]), o = sig(p[3 * U + k]);
         wc[b * U + k] = f * cp[b * U + k] + i * gg; wh[b * U + k] = o * tanh(wc[b * U + k]);
     }
-    check("lstm gates forward c", c, wc, B * U, 1e-5);
-    check("lstm gates forward h", h, wh, B * U, 1e-5);
+    check("lstm gates forward c", c, wc, B * U, 1e-6);
+    check("lstm gates forward h", h, wh, B * U, 1e-6);
     float dh[B * U], dc[B * U], dg[B * 4 * U]; fill(dh, B * U, -1, 1); fill(dc, B * U, -1, 1);
     double wdc[B * U], wdg[B * 4 * U];
     for (int b = 0; b < B; b++) for (int k = 0; k < U; k++) {
@@ -104,7 +134,7 @@ int main(void) {
         double zz = sig(a[k] + r[k]), rr = sig(a[U + k] + r[U + k]), cc = tanh(a[2 * U + k] + rr * r[2 * U + k]);
         wg[b * U + k] = zz * hprev[b * U + k] + (1 - zz) * cc;
     }
-    check("gru gates forward", hg, wg, B * U, 1e-5);
+    check("gru gates forward", hg, wg, B * U, 1e-6);
 
     /* Few-row and packed GEMMs against a double-precision product. */
     /* 29 rows: three full 8-row AVX-512 tiles (or four 6-row AVX2 tiles) and a partial one; 45 columns:
@@ -273,14 +303,14 @@ int main(void) {
             }
         }
         recur_lstm_step(sx, 2 * SD, pw, SD, sb, sh0, pu, sc0, sc, sh, NULL, NULL, SR, SU);
-        check("lstm step: c", sc, wsc, SR * SU, 1e-5);
-        check("lstm step: h", sh, wsh, SR * SU, 1e-5);
+        check("lstm step: c", sc, wsc, SR * SU, 2e-6);
+        check("lstm step: h", sh, wsh, SR * SU, 2e-6);
         for (int i = 0; i < SR * SU; i++) sc[i] = sh[i] = 0;
         recur_lstm_step(sx, 2 * SD, pw, SD, sb, sh0, pu, sc0, sc, sh, act, stc, SR, SU);
-        check("lstm step, saving: c", sc, wsc, SR * SU, 1e-5);
-        check("lstm step, saving: h", sh, wsh, SR * SU, 1e-5);
-        check("lstm step, saving: tanh c", stc, wtc, SR * SU, 1e-5);
-        check("lstm step, saving: gates", act, wact, SR * SG, 1e-5);
+        check("lstm step, saving: c", sc, wsc, SR * SU, 2e-6);
+        check("lstm step, saving: h", sh, wsh, SR * SU, 2e-6);
+        check("lstm step, saving: tanh c", stc, wtc, SR * SU, 2e-6);
+        check("lstm step, saving: gates", act, wact, SR * SG, 2e-6);
     } else {
         printf("lstm step                    not available on this CPU (product and gate kernels are used)\n");
     }

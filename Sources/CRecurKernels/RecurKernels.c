@@ -242,12 +242,12 @@ AVX512_TARGET static void lstm_gates_forward_avx512(float *gates, const float *c
                 m[v] = vector_lanes(units - (k0 + 16 * v));
                 at[v] = m[v] ? k0 + 16 * v : 0;
                 const long k = at[v];
-                i[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], gi + k)); f[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], gf + k));
-                g[v] = tanh_avx512(_mm512_maskz_loadu_ps(m[v], gg + k)); o[v] = sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], go + k));
+                i[v] = gate_sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], gi + k)); f[v] = gate_sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], gf + k));
+                g[v] = gate_tanh_avx512(_mm512_maskz_loadu_ps(m[v], gg + k)); o[v] = gate_sigmoid_avx512(_mm512_maskz_loadu_ps(m[v], go + k));
             }
             for (int v = 0; v < GATE_VECTORS; v++) {
                 cn[v] = _mm512_fmadd_ps(f[v], _mm512_maskz_loadu_ps(m[v], cp + at[v]), _mm512_mul_ps(i[v], g[v]));
-                tc[v] = tanh_avx512(cn[v]);
+                tc[v] = gate_tanh_avx512(cn[v]);
             }
             for (int v = 0; v < GATE_VECTORS; v++) {
                 const long k = at[v];
@@ -270,10 +270,10 @@ static void lstm_gates_forward_portable(float *gates, const float *c_prev, float
         float *cb = c + b * units, *tb = tanh_c + b * units, *hb = h + b * units;
         VECTORIZE
         for (long k = 0; k < units; k++) {
-            float i = fast_sigmoidf(gi[k]), f = fast_sigmoidf(gf[k]);
-            float g = fast_tanhf(gg[k]), o = fast_sigmoidf(go[k]);
+            float i = gate_sigmoidf(gi[k]), f = gate_sigmoidf(gf[k]);
+            float g = gate_tanhf(gg[k]), o = gate_sigmoidf(go[k]);
             float cn = f * cp[k] + i * g;
-            float tc = fast_tanhf(cn);
+            float tc = gate_tanhf(cn);
             gi[k] = i; gf[k] = f; gg[k] = g; go[k] = o;
             cb[k] = cn; tb[k] = tc; hb[k] = o * tc;
         }
@@ -320,9 +320,9 @@ void recur_gru_gates_forward(const float *xproj, const float *hproj, const float
         float *hb = h + b * units;
         VECTORIZE
         for (long k = 0; k < units; k++) {
-            float z = fast_sigmoidf(xz[k] + hz[k]);
-            float r = fast_sigmoidf(xr[k] + hr[k]);
-            float c = fast_tanhf(xh[k] + r * hn[k]);
+            float z = gate_sigmoidf(xz[k] + hz[k]);
+            float r = gate_sigmoidf(xr[k] + hr[k]);
+            float c = gate_tanhf(xh[k] + r * hn[k]);
             az[k] = z; ar[k] = r; ah[k] = c;
             hb[k] = z * hp[k] + (1.0f - z) * c;
         }
@@ -362,7 +362,7 @@ void recur_gru_rb_gates(const float *xproj, const float *hzr, const float *h_pre
         float *az = act + b * 3 * units, *ar = az + units, *rhb = rh + b * units;
         VECTORIZE
         for (long k = 0; k < units; k++) {
-            float z = fast_sigmoidf(xz[k] + hz[k]), r = fast_sigmoidf(xr[k] + hr[k]);
+            float z = gate_sigmoidf(xz[k] + hz[k]), r = gate_sigmoidf(xr[k] + hr[k]);
             az[k] = z; ar[k] = r;
             rhb[k] = r * hp[k];
         }
@@ -377,7 +377,7 @@ void recur_gru_rb_output(const float *xproj, const float *cand, const float *h_p
         float *az = act + b * 3 * units, *ah = az + 2 * units, *hb = h + b * units;
         VECTORIZE
         for (long k = 0; k < units; k++) {
-            float c = fast_tanhf(xh[k] + cb[k]), z = az[k];
+            float c = gate_tanhf(xh[k] + cb[k]), z = az[k];
             ah[k] = c;
             hb[k] = z * hp[k] + (1.0f - z) * c;
         }

@@ -75,19 +75,19 @@ static inline void tile_rows(const StepOperands *s, long r0, int rows, int heigh
 
 /* The gates and cell update of a tile's `rows` rows from their products z, stored. Called with the
    constant STEP_ROWS for a full tile, its loops are unrolled: the 30 activations' long dependency
-   chains (exp, then a division) then sit side by side and overlap, where a loop to a run-time count
+   chains (two polynomials, then a division) then sit side by side and overlap, where a loop to a run-time count
    ran about one row's chains at a time (the step about 4% slower, measured at 64 rows). */
 AVX512_TARGET static inline __attribute__((always_inline)) void tile_gates(const StepOperands *s, __m512 z[STEP_ROWS][GATES],
                                                                            const long *row, const int rows, long u0, __mmask16 lanes) {
     const long U = s->units, G = GATES * U;
     __m512 act[STEP_ROWS][GATES], c[STEP_ROWS], tanh_c[STEP_ROWS];
     for (int r = 0; r < rows; r++) {
-        act[r][0] = sigmoid_avx512(z[r][0]); act[r][1] = sigmoid_avx512(z[r][1]);
-        act[r][2] = tanh_avx512(z[r][2]); act[r][3] = sigmoid_avx512(z[r][3]);
+        act[r][0] = gate_sigmoid_avx512(z[r][0]); act[r][1] = gate_sigmoid_avx512(z[r][1]);
+        act[r][2] = gate_tanh_avx512(z[r][2]); act[r][3] = gate_sigmoid_avx512(z[r][3]);
     }
     for (int r = 0; r < rows; r++) {
         c[r] = _mm512_fmadd_ps(act[r][1], _mm512_maskz_loadu_ps(lanes, s->c_prev + row[r] * U + u0), _mm512_mul_ps(act[r][0], act[r][2]));
-        tanh_c[r] = tanh_avx512(c[r]);
+        tanh_c[r] = gate_tanh_avx512(c[r]);
     }
     for (int r = 0; r < rows; r++) {
         const long unit = row[r] * U + u0;
@@ -175,12 +175,12 @@ AVX2_TARGET static inline __attribute__((always_inline)) void tile_gates_avx2(co
     const long U = s->units, G = GATES * U;
     __m256 act[STEP_ROWS_AVX2][GATES], c[STEP_ROWS_AVX2], tanh_c[STEP_ROWS_AVX2];
     for (int r = 0; r < rows; r++) {
-        act[r][0] = sigmoid_avx2(z[r][0]); act[r][1] = sigmoid_avx2(z[r][1]);
-        act[r][2] = tanh_avx2(z[r][2]); act[r][3] = sigmoid_avx2(z[r][3]);
+        act[r][0] = gate_sigmoid_avx2(z[r][0]); act[r][1] = gate_sigmoid_avx2(z[r][1]);
+        act[r][2] = gate_tanh_avx2(z[r][2]); act[r][3] = gate_sigmoid_avx2(z[r][3]);
     }
     for (int r = 0; r < rows; r++) {
         c[r] = _mm256_fmadd_ps(act[r][1], load_lanes(s->c_prev + row[r] * U + u0, lanes, full), _mm256_mul_ps(act[r][0], act[r][2]));
-        tanh_c[r] = tanh_avx2(c[r]);
+        tanh_c[r] = gate_tanh_avx2(c[r]);
     }
     for (int r = 0; r < rows; r++) {
         const long unit = row[r] * U + u0;
