@@ -90,24 +90,6 @@ extension CPUBackend {
         // Inference keeps one step of the stepper's values, and two of the carries unless the sequence is returned.
         let stepper = try kind.stepper(inputKernel: kernel, recurrentKernel: recurrentKernel, bias: bias, batch: B,
                                        savedSteps: savingForBackward ? T : 1)
-        // A stepper that can compute x·W + b inside its step kernel does so, from x read in place (in
-        // training from its time-major copy, which the backward pass needs), leaving what its backward
-        // pass reads in a (T, B, G) buffer. Else a backward pass needs x·W + b of every step up front
-        // (the gate kernels leave their activations there); inference computes each step's just before
-        // the step, reading x in place, so the products stay in cache instead of streaming a (T, B, G)
-        // buffer through memory — unless that buffer is small (single samples): then one GEMM reads W
-        // once instead of at every step.
-        let projecting = (stepper as? InputProjectingStepper).flatMap { $0.projectsInput ? $0 : nil }
-        let input: StepInput
-        if projecting != nil {
-            input = .insideSteps(saved: savingForBackward ? (xs: Tensor(uninitializedShape: [T, B, D]), projection: Tensor(uninitializedShape: [T, B, G])) : nil)
-        } else if savingForBackward || T * B * G <= StepInput.smallProjectionScalars {
-            let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
-            input = .wholeSequence(xs: xs, projection: projection)
-        } else {
-            input = .perStep(x: x, kernel: StepMatrix(kernel, transposed: false, rows: recurrenceRowsPerProduct(batch: B)),
-                             projection: Tensor(uninitializedShape: [B, G]), bias: bias)
-        }
         // The carries of every step, (T, B, U) each in processing order: states[k][t] follows step t; or,
         // when neither a backward pass nor the sequence needs them, the last two steps', alternating.
         let keptSteps = savingForBackward || returnSequence ? T : Swift.min(T, 2)
@@ -116,13 +98,31 @@ extension CPUBackend {
         func carry(_ k: Int, step t: Int) -> UnsafeMutablePointer<Float> {
             t < 0 ? initial[k].base : states[k].base + (t % keptSteps) * B * U
         }
+        // A few rows' inference splits the units across threads where it can (`UnitSplit`); else the rows
+        // go in blocks to the threads.
+        let splitByUnits = !savingForBackward
+            && UnitSplit.forward(stepper, x: x, reverse: reverse, carries: carries, steps: steps, carry: { k, t in carry(k, step: t) })
+        // A stepper that can compute x·W + b inside its step kernel does so, from x read in place (in
+        // training from its time-major copy, which the backward pass needs), leaving what its backward
+        // pass reads in a (T, B, G) buffer. Else a backward pass needs x·W + b of every step up front
+        // (the gate kernels leave their activations there); inference computes each step's just before
+        // the step, reading x in place, so the products stay in cache instead of streaming a (T, B, G)
+        // buffer through memory — unless that buffer is small: then one GEMM reads W once instead of at
+        // every step.
+        let projecting = (stepper as? InputProjectingStepper).flatMap { $0.projectsInput ? $0 : nil }
+        let input: StepInput
+        if splitByUnits {
+            input = .insideSteps(saved: nil)  // the threads of the split projected their own units' columns
+        } else if projecting != nil {
+            input = .insideSteps(saved: savingForBackward ? (xs: Tensor(uninitializedShape: [T, B, D]), projection: Tensor(uninitializedShape: [T, B, G])) : nil)
+        } else if savingForBackward || T * B * G <= StepInput.smallProjectionScalars {
+            let (xs, projection) = projectSequence(x, kernel: kernel, bias: bias.base, reverse: reverse)
+            input = .wholeSequence(xs: xs, projection: projection)
+        } else {
+            input = .perStep(x: x, kernel: StepMatrix(kernel, transposed: false, rows: recurrenceRowsPerProduct(batch: B)),
+                             projection: Tensor(uninitializedShape: [B, G]), bias: bias)
+        }
         let wholeProjection = input.wholeProjection, saved = input.saved
-        // A few rows' inference splits the units across threads where it can (`UnitSplit`), else the
-        // rows go in blocks to the threads.
-        let splitByUnits = !savingForBackward && wholeProjection.map { projection in
-            UnitSplit.forward(stepper, projection: projection, batch: B, time: T, units: U, gateWidth: G, carries: carries, steps: steps,
-                              carry: { k, t in carry(k, step: t) })
-        } ?? false
         if !splitByUnits {
             parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B), smallestBlock: recurrenceSmallestBlockRows) { block in
                 let (b0, n) = (block.lowerBound, block.count)

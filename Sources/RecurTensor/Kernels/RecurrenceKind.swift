@@ -41,7 +41,7 @@ public enum RecurrenceKind: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .simpleRNN: SimpleRNNStepper(recurrentKernel: recurrentKernel, batch: batch)
         case .lstm: LSTMStepper(recurrentKernel: recurrentKernel, inputKernel: inputKernel, bias: bias, batch: batch, savedSteps: savedSteps)
-        case .gru(resetAfter: true): GRUStepper(recurrentKernel: recurrentKernel, bias: bias, batch: batch, savedSteps: savedSteps)
+        case .gru(resetAfter: true): GRUStepper(recurrentKernel: recurrentKernel, inputKernel: inputKernel, bias: bias, batch: batch, savedSteps: savedSteps)
         case .gru(resetAfter: false): try GRUResetBeforeStepper(recurrentKernel: recurrentKernel, batch: batch, savedSteps: savedSteps)
         }
     }

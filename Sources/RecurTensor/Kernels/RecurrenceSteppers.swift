@@ -37,6 +37,8 @@ final class SimpleRNNStepper: RecurrenceStepper {
 /// leaves the activations in the projection.
 final class LSTMStepper: InputProjectingStepper {
     let recurrentKernel: Tensor
+    /// W and b, for the steps of a split by units, which project their units' columns themselves.
+    let inputKernel: Tensor, inputBias: Tensor
     /// The step kernel, or else the forward product's U.
     private let stepKernel: LSTMStepKernel?
     private let forwardMatrix: StepMatrix?
@@ -52,6 +54,7 @@ final class LSTMStepper: InputProjectingStepper {
 
     init(recurrentKernel: Tensor, inputKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached
+        (self.inputKernel, inputBias) = (inputKernel.detached, bias.detached)
         units = recurrentKernel.shape[0]
         self.batch = batch
         rowsPerProduct = recurrenceRowsPerProduct(batch: batch)
@@ -98,6 +101,8 @@ final class LSTMStepper: InputProjectingStepper {
 final class GRUStepper: RecurrenceStepper {
     let recurrentKernel: Tensor
     let recurrentBias: Tensor
+    /// W and the input bias, for the steps of a split by units, which project their units' columns themselves.
+    let inputKernel: Tensor, inputBias: Tensor
     private let forwardMatrix: StepMatrix
     private var backwardMatrix: StepMatrix?
     let units: Int
@@ -110,10 +115,12 @@ final class GRUStepper: RecurrenceStepper {
     /// The threads' slices of the units when a few rows' inference splits by units (`UnitSplit`).
     var unitSlices: [UnitSlice] = []
 
-    init(recurrentKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) {
+    init(recurrentKernel: Tensor, inputKernel: Tensor, bias: Tensor, batch: Int, savedSteps: Int) {
         self.recurrentKernel = recurrentKernel.detached
+        self.inputKernel = inputKernel.detached
         units = recurrentKernel.shape[0]
         self.batch = batch
+        inputBias = try! bias.detached.select(alongAxis: 0, index: 0)
         recurrentBias = try! bias.detached.select(alongAxis: 0, index: 1)
         rowsPerProduct = recurrenceRowsPerProduct(batch: batch)
         forwardMatrix = StepMatrix(recurrentKernel, transposed: false, rows: rowsPerProduct)

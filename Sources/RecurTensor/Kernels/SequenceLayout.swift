@@ -14,6 +14,16 @@ enum SequenceLayout {
         }
     }
 
+    /// x (B, T, F) in time-major processing order, (T, B, F): one sample read forwards is time-major
+    /// already, and its storage serves uncopied.
+    static func timeMajor(_ x: Tensor, reversed: Bool) -> Tensor {
+        let (batch, time, features) = (x.shape[0], x.shape[1], x.shape[2])
+        if batch == 1 && !reversed { return x }
+        let out = Tensor(uninitializedShape: [time, batch, features])
+        timeMajor(x.base, batch: batch, time: time, features: features, reversed: reversed, into: out.base)
+        return out
+    }
+
     /// (T, B, F) → (B, T, F) keeping processing order; with `reversed`, processing step s goes back to time T − 1 − s.
     static func batchMajor(_ x: UnsafePointer<Float>, batch: Int, time: Int, features: Int, reversed: Bool,
                            into out: UnsafeMutablePointer<Float>) {

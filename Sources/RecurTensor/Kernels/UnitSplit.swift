@@ -40,23 +40,27 @@ enum UnitSplit {
 
     /// The forward time loop of an inference pass split by units, when `stepper` can and `slices` gives
     /// slices for this shape and the threads are free; false, having run nothing, otherwise.
-    /// `projection` holds every step's x·W + b, (time, batch, gateWidth); `carry(k, t)` is where carry k
-    /// of step t goes (t = −1: the initial state), (batch, units) each. A masked row's slice of the carries
+    /// x is (batch, time, features), processed last step first when `reverse`; each thread projects its
+    /// own units' columns of every step, x·W + b, before its first step. `carry(k, t)` is where carry k of
+    /// step t goes (t = −1: the initial state), (batch, units) each. A masked row's slice of the carries
     /// is copied forward by the thread that owns the slice.
-    static func forward(_ stepper: any RecurrenceStepper, projection: UnsafeMutablePointer<Float>, batch: Int, time: Int,
-                        units: Int, gateWidth: Int, carries: Int, steps: StepMask,
+    static func forward(_ stepper: any RecurrenceStepper, x: Tensor, reverse: Bool, carries: Int, steps: StepMask,
                         carry: (Int, Int) -> UnsafeMutablePointer<Float>) -> Bool {
+        let (batch, time, features) = (x.shape[0], x.shape[1], x.shape[2])
         // Threads that wait for each other at every step need a CPU each: never more of them than this
         // process may run on, even when `Parallelism.threads` asks for more.
         guard let splitting = stepper as? UnitSplittingStepper,
-              let slices = slices(units: units, rows: batch, threads: Swift.min(Parallelism.threads, usableCPUs)) else { return false }
-        splitting.prepare(slices: slices, rows: batch)
+              let slices = slices(units: splitting.units, rows: batch, threads: Swift.min(Parallelism.threads, usableCPUs)) else { return false }
+        let units = splitting.units
+        let xs = SequenceLayout.timeMajor(x, reversed: reverse)
+        splitting.prepare(slices: slices, rows: batch, time: time, features: features)
         let barrier = StepBarrier(parties: slices.count)
         let ran = parallelPartsTogether(slices.count) { part in
-            splitting.prepareSlice(part)
+            splitting.prepareSlice(part, xs: xs.base)
             let slice = slices[part]
+            let projection = splitting.unitSlices[part].projection
             for t in 0..<time {
-                splitting.forward(step: t, rows: batch, slice: part, projection: projection + t * batch * gateWidth,
+                splitting.forward(step: t, rows: batch, slice: part, projection: projection.base + t * batch * projection.shape[1],
                                   previous: StepCarries(carries) { UnsafePointer(carry($0, t - 1)) },
                                   current: StepCarries(carries) { carry($0, t) })
                 for b in steps.maskedRows(step: t, in: 0..<batch) {
@@ -80,8 +84,12 @@ enum UnitSplit {
 }
 
 /// A stepper whose inference step can be split by units (`UnitSplit`): before the region the driver
-/// makes its slices, then each thread packs its slice of U and runs its units' part of every step.
+/// makes its slices, then each thread packs its slice of the weights, projects its units' columns of
+/// every step and runs its units' part of every step.
 protocol UnitSplittingStepper: RecurrenceStepper {
+    /// The input kernel W, (features, gates·units), and the bias its projection adds, (gates·units).
+    var inputKernel: Tensor { get }
+    var inputBias: Tensor { get }
     /// The recurrent kernel U, (units, gates·units).
     var recurrentKernel: Tensor { get }
     var units: Int { get }
@@ -90,37 +98,49 @@ protocol UnitSplittingStepper: RecurrenceStepper {
     /// The threads' slices (`prepare`).
     var unitSlices: [UnitSlice] { get set }
 
-    /// Step `t` for slice `part`'s units of all `n` rows: from the step's projection (n × G, every
-    /// unit's) and all of the previous carries, writes the slice's units of the current carries.
-    func forward(step t: Int, rows n: Int, slice part: Int, projection: UnsafePointer<Float>,
+    /// Step `t` for slice `part`'s units of all `n` rows: from the step's projection of the slice's units
+    /// (n × gates·width, which the step may overwrite) and all of the previous carries, writes the slice's
+    /// units of the current carries.
+    func forward(step t: Int, rows n: Int, slice part: Int, projection: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>)
 }
 
 extension UnitSplittingStepper {
-    /// Makes room for `slices` over `rows` rows (called once, before the threads start).
-    func prepare(slices: [Range<Int>], rows: Int) {
+    /// Makes room for `slices` over `rows` rows and `time` steps of `features` inputs (called once,
+    /// before the threads start).
+    func prepare(slices: [Range<Int>], rows: Int, time: Int, features: Int) {
         let layout = sliceLayout
-        unitSlices = slices.map { UnitSlice(units: $0, gates: layout.gates, inputs: units, rows: rows, scratchBuffers: layout.scratchBuffers) }
+        unitSlices = slices.map {
+            UnitSlice(units: $0, gates: layout.gates, inputs: units, features: features, steps: time, rows: rows,
+                      scratchBuffers: layout.scratchBuffers)
+        }
     }
 
-    /// Packs slice `part`'s columns of U (called on the thread that runs it, before its first step).
-    func prepareSlice(_ part: Int) { unitSlices[part].pack(recurrentKernel) }
+    /// Packs slice `part`'s columns of U and projects its columns of every step from the time-major
+    /// inputs `xs` (time, rows, features) (called on the thread that runs it, before its first step).
+    func prepareSlice(_ part: Int, xs: UnsafePointer<Float>) {
+        unitSlices[part].pack(recurrentKernel)
+        unitSlices[part].project(xs, kernel: inputKernel, bias: inputBias)
+    }
 }
 
 /// One thread's units of a gated step: a matrix's columns of those units in each of its `gates` gates,
-/// packed side by side (rows × gates·width), and scratch rows of that width for the step's values.
+/// packed side by side (rows × gates·width), the projection of every step for those units, and scratch
+/// rows of that width for the step's values.
 final class UnitSlice {
     let units: Range<Int>
     let gates: Int
     let kernel: Tensor
-    /// (rows, gates·width) each: the step's pre-activations, and for the GRU its recurrent products and
-    /// activations.
+    /// (steps·rows, gates·width): x·W + b of every step for the slice's units, time-major.
+    let projection: Tensor
+    /// (rows, gates·width) each: for the GRU its recurrent products and activations.
     let scratch: [Tensor]
 
-    init(units: Range<Int>, gates: Int, inputs: Int, rows: Int, scratchBuffers: Int) {
+    init(units: Range<Int>, gates: Int, inputs: Int, features: Int, steps: Int, rows: Int, scratchBuffers: Int) {
         self.units = units
         self.gates = gates
         kernel = Tensor(uninitializedShape: [inputs, gates * units.count])
+        projection = Tensor(uninitializedShape: [steps * rows, gates * units.count])
         scratch = (0..<scratchBuffers).map { _ in Tensor(uninitializedShape: [rows, gates * units.count]) }
     }
 
@@ -139,6 +159,18 @@ final class UnitSlice {
         gather(recurrentKernel.base, rows: recurrentKernel.shape[0], allUnits: recurrentKernel.shape[1] / gates, to: kernel.base)
     }
 
+    /// projection = xs·W + b for the slice's columns of W (features × gates·allUnits) and b (gates·allUnits),
+    /// from the time-major inputs xs (steps·rows × features).
+    func project(_ xs: UnsafePointer<Float>, kernel inputKernel: Tensor, bias: Tensor) {
+        let (features, allUnits, width) = (inputKernel.shape[0], inputKernel.shape[1] / gates, gates * units.count)
+        let kernelSlice = Tensor(uninitializedShape: [features, width]), biasSlice = Tensor(uninitializedShape: [width])
+        gather(inputKernel.base, rows: features, allUnits: allUnits, to: kernelSlice.base)
+        gather(bias.base, rows: 1, allUnits: allUnits, to: biasSlice.base)
+        let rows = projection.shape[0]
+        StepMatrix(kernelSlice, transposed: false, rows: rows).multiply(xs, rows: rows, into: projection.base, accumulate: false,
+                                                                         step: 0, bias: biasSlice.base)
+    }
+
     /// out += h·U for the slice's columns: `rows` rows of h (inputs floats each) into (rows × gates·width),
     /// one few-row product reading U's rows last to first at odd steps (`recur_gemm_few_rows`).
     func addProduct(of h: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>, step t: Int) {
@@ -148,15 +180,13 @@ final class UnitSlice {
 }
 
 extension LSTMStepper: UnitSplittingStepper {
-    var sliceLayout: (gates: Int, scratchBuffers: Int) { (4, 1) }
+    var sliceLayout: (gates: Int, scratchBuffers: Int) { (4, 0) }
 
-    /// z = projection + hₜ₋₁·U for the slice's columns (one few-row product), then the gates of its units.
-    func forward(step t: Int, rows n: Int, slice part: Int, projection: UnsafePointer<Float>,
+    /// z = projection + hₜ₋₁·U for the slice's columns (one few-row product, in place), then the gates of its units.
+    func forward(step t: Int, rows n: Int, slice part: Int, projection z: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         let slice = unitSlices[part]
         let (u0, width) = (slice.units.lowerBound, slice.units.count)
-        let z = slice.scratch[0].base
-        slice.gather(projection, rows: n, allUnits: units, to: z)
         slice.addProduct(of: previous[0], rows: n, into: z, step: t)
         for b in 0..<n {
             let unit = b * units + u0
@@ -167,16 +197,15 @@ extension LSTMStepper: UnitSplittingStepper {
 }
 
 extension GRUStepper: UnitSplittingStepper {
-    var sliceLayout: (gates: Int, scratchBuffers: Int) { (3, 3) }
+    var sliceLayout: (gates: Int, scratchBuffers: Int) { (3, 2) }
 
     /// hproj = hₜ₋₁·U + b_rec for the slice's columns (one few-row product), then the gates of its units
-    /// from the slice's columns of the projection.
-    func forward(step t: Int, rows n: Int, slice part: Int, projection: UnsafePointer<Float>,
+    /// from the slice's projection.
+    func forward(step t: Int, rows n: Int, slice part: Int, projection xproj: UnsafeMutablePointer<Float>,
                  previous: StepCarries<UnsafePointer<Float>>, current: StepCarries<UnsafeMutablePointer<Float>>) {
         let slice = unitSlices[part]
         let (u0, width) = (slice.units.lowerBound, slice.units.count)
-        let (xproj, hproj, activations) = (slice.scratch[0].base, slice.scratch[1].base, slice.scratch[2].base)
-        slice.gather(projection, rows: n, allUnits: units, to: xproj)
+        let (hproj, activations) = (slice.scratch[0].base, slice.scratch[1].base)
         for b in 0..<n { slice.gather(recurrentBias.base, rows: 1, allUnits: units, to: hproj + b * 3 * width) }
         slice.addProduct(of: previous[0], rows: n, into: hproj, step: t)
         for b in 0..<n {
