@@ -22,11 +22,13 @@ struct UnitSplitTests {
     }
 
     /// Every row count that splits, units that split evenly and unevenly, both directions, with a mask
-    /// whose rows skip different steps; outputs, last output and the final states.
-    @Test(arguments: [RecurrenceKind.lstm, .gru(resetAfter: true)], [(1, 72), (2, 64), (3, 72), (4, 64), (1, 64), (4, 72)])
-    func splitByUnitsMatchesSplitByRows(kind: RecurrenceKind, shape: (rows: Int, units: Int)) throws {
-        let ((rows, units), (time, features), gates) = (shape, (9, 5), kind.gatesPerUnit)
-        let seed = UInt64(rows * 100 + units + 7 * gates)
+    /// whose rows skip different steps, and sequences longer than the steps projected at a time (64);
+    /// outputs, last output and the final states.
+    @Test(arguments: [RecurrenceKind.lstm, .gru(resetAfter: true)],
+          [(1, 72, 9), (2, 64, 9), (3, 72, 9), (4, 64, 9), (1, 64, 9), (4, 72, 9), (1, 64, 150), (3, 72, 130)])
+    func splitByUnitsMatchesSplitByRows(kind: RecurrenceKind, shape: (rows: Int, units: Int, time: Int)) throws {
+        let ((rows, units, time), features, gates) = (shape, 5, kind.gatesPerUnit)
+        let seed = UInt64(rows * 100 + units + 7 * gates + time)
         let x = Self.random([rows, time, features], seed: seed)
         let kernel = Self.random([features, gates * units], seed: seed + 1), recurrent = Self.random([units, gates * units], seed: seed + 2)
         let bias = Self.random(kind.biasShape(gateWidth: gates * units), seed: seed + 3)
@@ -57,7 +59,7 @@ struct UnitSplitTests {
                     didSplit = UnitSplit.completedPasses > before
                 }
                 let rowsPath = try run(recording: true)
-                let label = "\(kind) rows \(rows) units \(units) reverse \(reverse) masked \(masked)"
+                let label = "\(kind) rows \(rows) units \(units) time \(time) reverse \(reverse) masked \(masked)"
                 #expect(didSplit || !canSplit, "\(label): never split by units")
                 let pairs = [(split.sequence!, rowsPath.sequence!), (split.last, rowsPath.last)] + Array(zip(split.finalStates, rowsPath.finalStates))
                 #expect(split.finalStates.count == kind.carryCount)

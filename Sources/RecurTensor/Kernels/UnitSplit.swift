@@ -41,7 +41,8 @@ enum UnitSplit {
     /// The forward time loop of an inference pass split by units, when `stepper` can and `slices` gives
     /// slices for this shape and the threads are free; false, having run nothing, otherwise.
     /// x is (batch, time, features), processed last step first when `reverse`; each thread projects its
-    /// own units' columns of every step, x·W + b, before its first step. `carry(k, t)` is where carry k of
+    /// own units' columns, x·W + b, of `UnitSlice.projectedSteps` steps at a time (one GEMM each, into a
+    /// buffer of that many steps whatever the sequence's length). `carry(k, t)` is where carry k of
     /// step t goes (t = −1: the initial state), (batch, units) each. A masked row's slice of the carries
     /// is copied forward by the thread that owns the slice.
     static func forward(_ stepper: any RecurrenceStepper, x: Tensor, reverse: Bool, carries: Int, steps: StepMask,
@@ -53,14 +54,15 @@ enum UnitSplit {
               let slices = slices(units: splitting.units, rows: batch, threads: Swift.min(Parallelism.threads, usableCPUs)) else { return false }
         let units = splitting.units
         let xs = SequenceLayout.timeMajor(x, reversed: reverse)
-        splitting.prepare(slices: slices, rows: batch, time: time, features: features)
+        splitting.prepare(slices: slices, rows: batch, time: time)
         let barrier = StepBarrier(parties: slices.count)
         let ran = parallelPartsTogether(slices.count) { part in
-            splitting.prepareSlice(part, xs: xs.base)
-            let slice = slices[part]
-            let projection = splitting.unitSlices[part].projection
+            splitting.prepareSlice(part)
+            let (slice, unitSlice) = (slices[part], splitting.unitSlices[part])
+            let (chunk, width) = (unitSlice.projectedSteps, unitSlice.projection.shape[1])
             for t in 0..<time {
-                splitting.forward(step: t, rows: batch, slice: part, projection: projection.base + t * batch * projection.shape[1],
+                if t % chunk == 0 { unitSlice.project(xs.base + t * batch * features, steps: Swift.min(chunk, time - t)) }
+                splitting.forward(step: t, rows: batch, slice: part, projection: unitSlice.projection.base + (t % chunk) * batch * width,
                                   previous: StepCarries(carries) { UnsafePointer(carry($0, t - 1)) },
                                   current: StepCarries(carries) { carry($0, t) })
                 for b in steps.maskedRows(step: t, in: 0..<batch) {
@@ -106,39 +108,45 @@ protocol UnitSplittingStepper: RecurrenceStepper {
 }
 
 extension UnitSplittingStepper {
-    /// Makes room for `slices` over `rows` rows and `time` steps of `features` inputs (called once,
-    /// before the threads start).
-    func prepare(slices: [Range<Int>], rows: Int, time: Int, features: Int) {
+    /// Makes room for `slices` over `rows` rows and `time` steps (called once, before the threads start).
+    func prepare(slices: [Range<Int>], rows: Int, time: Int) {
         let layout = sliceLayout
         unitSlices = slices.map {
-            UnitSlice(units: $0, gates: layout.gates, inputs: units, features: features, steps: time, rows: rows,
+            UnitSlice(units: $0, gates: layout.gates, inputs: units, steps: Swift.min(time, UnitSlice.mostProjectedSteps), rows: rows,
                       scratchBuffers: layout.scratchBuffers)
         }
     }
 
-    /// Packs slice `part`'s columns of U and projects its columns of every step from the time-major
-    /// inputs `xs` (time, rows, features) (called on the thread that runs it, before its first step).
-    func prepareSlice(_ part: Int, xs: UnsafePointer<Float>) {
-        unitSlices[part].pack(recurrentKernel)
-        unitSlices[part].project(xs, kernel: inputKernel, bias: inputBias)
-    }
+    /// Packs slice `part`'s columns of W, b and U (called on the thread that runs it, before its first step).
+    func prepareSlice(_ part: Int) { unitSlices[part].pack(inputKernel: inputKernel, bias: inputBias, recurrentKernel: recurrentKernel) }
 }
 
 /// One thread's units of a gated step: a matrix's columns of those units in each of its `gates` gates,
-/// packed side by side (rows × gates·width), the projection of every step for those units, and scratch
+/// packed side by side (rows × gates·width), the projection of some steps for those units, and scratch
 /// rows of that width for the step's values.
 final class UnitSlice {
+    /// The most steps projected at a time: one GEMM of enough rows to pack W for, and a buffer that
+    /// does not grow with the sequence.
+    static let mostProjectedSteps = 64
+
     let units: Range<Int>
     let gates: Int
     let kernel: Tensor
-    /// (steps·rows, gates·width): x·W + b of every step for the slice's units, time-major.
+    /// (projectedSteps·rows, gates·width): x·W + b of the steps being run for the slice's units, time-major.
     let projection: Tensor
+    let projectedSteps: Int
+    let rows: Int
+    /// The slice's columns of W, (features, gates·width), and of b.
+    private var inputKernel: StepMatrix?
+    private var inputBias: Tensor?
     /// (rows, gates·width) each: for the GRU its recurrent products and activations.
     let scratch: [Tensor]
 
-    init(units: Range<Int>, gates: Int, inputs: Int, features: Int, steps: Int, rows: Int, scratchBuffers: Int) {
+    init(units: Range<Int>, gates: Int, inputs: Int, steps: Int, rows: Int, scratchBuffers: Int) {
         self.units = units
         self.gates = gates
+        self.rows = rows
+        projectedSteps = steps
         kernel = Tensor(uninitializedShape: [inputs, gates * units.count])
         projection = Tensor(uninitializedShape: [steps * rows, gates * units.count])
         scratch = (0..<scratchBuffers).map { _ in Tensor(uninitializedShape: [rows, gates * units.count]) }
@@ -154,21 +162,21 @@ final class UnitSlice {
         }
     }
 
-    /// Packs the slice's columns of U (inputs × gates·allUnits).
-    func pack(_ recurrentKernel: Tensor) {
-        gather(recurrentKernel.base, rows: recurrentKernel.shape[0], allUnits: recurrentKernel.shape[1] / gates, to: kernel.base)
-    }
-
-    /// projection = xs·W + b for the slice's columns of W (features × gates·allUnits) and b (gates·allUnits),
-    /// from the time-major inputs xs (steps·rows × features).
-    func project(_ xs: UnsafePointer<Float>, kernel inputKernel: Tensor, bias: Tensor) {
+    /// Packs the slice's columns of W (features × gates·allUnits), b (gates·allUnits) and U (inputs × gates·allUnits).
+    func pack(inputKernel: Tensor, bias: Tensor, recurrentKernel: Tensor) {
         let (features, allUnits, width) = (inputKernel.shape[0], inputKernel.shape[1] / gates, gates * units.count)
         let kernelSlice = Tensor(uninitializedShape: [features, width]), biasSlice = Tensor(uninitializedShape: [width])
         gather(inputKernel.base, rows: features, allUnits: allUnits, to: kernelSlice.base)
         gather(bias.base, rows: 1, allUnits: allUnits, to: biasSlice.base)
-        let rows = projection.shape[0]
-        StepMatrix(kernelSlice, transposed: false, rows: rows).multiply(xs, rows: rows, into: projection.base, accumulate: false,
-                                                                         step: 0, bias: biasSlice.base)
+        self.inputKernel = StepMatrix(kernelSlice, transposed: false, rows: projection.shape[0])
+        inputBias = biasSlice
+        gather(recurrentKernel.base, rows: recurrentKernel.shape[0], allUnits: allUnits, to: kernel.base)
+    }
+
+    /// The first `steps` (at most `projectedSteps`) steps of `projection` = xs·W + b for the slice's
+    /// columns, from those steps of the time-major inputs xs (steps·rows × features).
+    func project(_ xs: UnsafePointer<Float>, steps: Int) {
+        inputKernel!.multiply(xs, rows: steps * rows, into: projection.base, accumulate: false, step: 0, bias: inputBias!.base)
     }
 
     /// out += h·U for the slice's columns: `rows` rows of h (inputs floats each) into (rows × gates·width),
