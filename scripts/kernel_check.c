@@ -311,6 +311,24 @@ int main(void) {
         check("lstm step, saving: h", sh, wsh, SR * SU, 2e-6);
         check("lstm step, saving: tanh c", stc, wtc, SR * SU, 2e-6);
         check("lstm step, saving: gates", act, wact, SR * SG, 2e-6);
+        /* Fewer rows, for every way they split into tiles (AVX2: of 3, the last 2 or 4 rows in tiles of
+           2; AVX-512: of 6): the first n rows' references, and nothing written past them. */
+        const int counts[] = {1, 2, 4, 5, 7, 11};
+        for (int q = 0; q < 6; q++) {
+            const int n = counts[q];
+            for (int i = 0; i < SR * SU; i++) sc[i] = sh[i] = 7.0f;
+            recur_lstm_step(sx, 2 * SD, pw, SD, sb, sh0, pu, sc0, sc, sh, NULL, NULL, n, SU);
+            char name[48];
+            snprintf(name, sizeof name, "lstm step, %d rows: c", n);
+            check(name, sc, wsc, n * SU, 2e-6);
+            snprintf(name, sizeof name, "lstm step, %d rows: h", n);
+            check(name, sh, wsh, n * SU, 2e-6);
+            int kept = 1;
+            for (int i = n * SU; i < SR * SU; i++) kept &= sc[i] == 7.0f && sh[i] == 7.0f;
+            snprintf(name, sizeof name, "lstm step, %d rows: past", n);
+            printf("%-28s %s\n", name, kept ? "ok" : "FAILED (wrote past its rows)");
+            failures += !kept;
+        }
     } else {
         printf("lstm step                    not available on this CPU (product and gate kernels are used)\n");
     }
