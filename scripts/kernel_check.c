@@ -238,6 +238,13 @@ int main(void) {
     if (recur_gemm_available()) {
         recur_gemm_pack(bm, NN, K, NN, packed);
         recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 0, NULL); check("gemm packed", cm, wm, M * NN, 1e-5);
+        /* The first m rows alone, for every tile height a block's last rows take (AVX2: 6, 4, 2). */
+        const int heights[] = {1, 2, 3, 4, 16};
+        for (int q = 0; q < 5; q++) {
+            char name[40];
+            snprintf(name, sizeof name, "gemm packed, %d rows", heights[q]);
+            recur_gemm_packed(a, K, packed, cm, NN, heights[q], NN, K, 0, NULL); check(name, cm, wm, heights[q] * NN, 1e-5);
+        }
         /* Accumulating into C doubles the product. */
         for (int i = 0; i < M * NN; i++) wm[i] *= 2;
         recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 1, NULL); check("gemm packed, accumulating", cm, wm, M * NN, 1e-5);

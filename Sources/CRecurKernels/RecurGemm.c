@@ -41,24 +41,26 @@ int recur_gemm_available(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-/* One MR×NR tile: `rows` ≤ MR rows of A (row pointers) times one packed panel, into `cols` ≤ NR
-   columns of C, plus C when `accumulate`, plus the `bias` columns when not NULL. Twelve accumulators
-   hide the FMA latency. */
-__attribute__((target("avx2,fma")))
-static void tile(const float *const *a, const float *panel, long k, float *c, long ldc,
-                 int rows, int cols, int accumulate, const float *bias) {
+/* One tile of `height` rows (6, 4 or 2: a constant where it is inlined) × NR columns: `rows` ≤ height
+   rows of A (row pointers) times one packed panel, into `cols` ≤ NR columns of C, plus C when
+   `accumulate`, plus the `bias` columns when not NULL. Six rows' twelve accumulators hide the FMA
+   latency; the shorter tiles take a block's last rows, which a 6-row tile would compute six of. */
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+void tile_of_height(const int height, const float *const *rows_of_a, const float *panel, long k, float *c, long ldc,
+                    int rows, int cols, int accumulate, const float *bias) {
+    const float *a[MR];
     __m256 acc[MR][2];
-    for (int r = 0; r < MR; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); }
-    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+    for (int r = 0; r < height; r++) {
+        a[r] = rows_of_a[r];
+        acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps();
+    }
     for (long p = 0; p < k; p++) {
         __m256 b0 = _mm256_loadu_ps(panel + p * NR), b1 = _mm256_loadu_ps(panel + p * NR + 8);
-        __m256 x;
-        x = _mm256_broadcast_ss(a0 + p); acc[0][0] = _mm256_fmadd_ps(x, b0, acc[0][0]); acc[0][1] = _mm256_fmadd_ps(x, b1, acc[0][1]);
-        x = _mm256_broadcast_ss(a1 + p); acc[1][0] = _mm256_fmadd_ps(x, b0, acc[1][0]); acc[1][1] = _mm256_fmadd_ps(x, b1, acc[1][1]);
-        x = _mm256_broadcast_ss(a2 + p); acc[2][0] = _mm256_fmadd_ps(x, b0, acc[2][0]); acc[2][1] = _mm256_fmadd_ps(x, b1, acc[2][1]);
-        x = _mm256_broadcast_ss(a3 + p); acc[3][0] = _mm256_fmadd_ps(x, b0, acc[3][0]); acc[3][1] = _mm256_fmadd_ps(x, b1, acc[3][1]);
-        x = _mm256_broadcast_ss(a4 + p); acc[4][0] = _mm256_fmadd_ps(x, b0, acc[4][0]); acc[4][1] = _mm256_fmadd_ps(x, b1, acc[4][1]);
-        x = _mm256_broadcast_ss(a5 + p); acc[5][0] = _mm256_fmadd_ps(x, b0, acc[5][0]); acc[5][1] = _mm256_fmadd_ps(x, b1, acc[5][1]);
+        for (int r = 0; r < height; r++) {
+            const __m256 x = _mm256_broadcast_ss(a[r] + p);
+            acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+        }
     }
     float buffer[NR];
     for (int r = 0; r < rows; r++) {
@@ -75,6 +77,15 @@ static void tile(const float *const *a, const float *panel, long k, float *c, lo
             for (int j = 0; j < cols; j++) cr[j] = (accumulate ? cr[j] + buffer[j] : buffer[j]) + (bias ? bias[j] : 0.0f);
         }
     }
+}
+
+/* The tile for `rows` ≤ MR rows: of 6 rows, or of 4 or 2 for fewer. */
+__attribute__((target("avx2,fma")))
+static void tile(const float *const *a, const float *panel, long k, float *c, long ldc, int rows, int cols, int accumulate,
+                 const float *bias) {
+    if (rows > 4) tile_of_height(6, a, panel, k, c, ldc, rows, cols, accumulate, bias);
+    else if (rows > 2) tile_of_height(4, a, panel, k, c, ldc, rows, cols, accumulate, bias);
+    else tile_of_height(2, a, panel, k, c, ldc, rows, cols, accumulate, bias);
 }
 
 /* Stores an AVX-512 tile's accumulators, two registers a row (`lanes0`, `lanes1` of 32 columns), into
