@@ -105,9 +105,7 @@ enum KerasCompileConfig {
             (config["initial_accumulator_value"], config["epsilon"]) = (number(adagrad.initialAccumulatorValue), number(adagrad.epsilon))
         case let adadelta as Adadelta:
             (config["rho"], config["epsilon"]) = (number(adadelta.rho), number(adadelta.epsilon))
-        case let adamax as Adamax: betas(adamax.beta1, adamax.beta2, adamax.epsilon)
-        case let nadam as Nadam: betas(nadam.beta1, nadam.beta2, nadam.epsilon)
-        case let lamb as Lamb: betas(lamb.beta1, lamb.beta2, lamb.epsilon)
+        case let moments as MomentOptimizer: betas(moments.beta1, moments.beta2, moments.epsilon)
         case let lion as Lion: betas(lion.beta1, lion.beta2, nil)
         case let ftrl as Ftrl:
             config["learning_rate_power"] = number(ftrl.learningRatePower)

@@ -52,15 +52,16 @@ public final class Adadelta: Optimizer {
     }
 }
 
-/// Adamax, Adam with the infinity norm (Keras defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7):
-/// m ← m + (g − m)(1 − β₁); u ← max(β₂u, |g|); w ← w − η·m/((1 − β₁ᵗ)(u + ε)). Slots: [m, u].
-public final class Adamax: Optimizer {
+/// An optimizer that keeps moving averages of the gradient (β₁) and of a measure of its size (β₂),
+/// with ε in the denominator of its step: Adam, Adamax, Nadam and LAMB. Slots: [m, v] (Adam's
+/// `amsgrad` adds one).
+public class MomentOptimizer: Optimizer {
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
 
-    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, clipNorm: Float? = nil,
-                clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
+    init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, clipNorm: Float?, clipValue: Float?, globalClipNorm: Float?,
+         weightDecay: Float?) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -68,6 +69,16 @@ public final class Adamax: Optimizer {
     }
 
     public override var slotCount: Int { 2 }
+}
+
+/// Adamax, Adam with the infinity norm (Keras defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7):
+/// m ← m + (g − m)(1 − β₁); u ← max(β₂u, |g|); w ← w − η·m/((1 − β₁ᵗ)(u + ε)). Slots: [m, u].
+public final class Adamax: MomentOptimizer {
+    public override init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, clipNorm: Float? = nil,
+                         clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
+        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue,
+                   globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+    }
 
     public override func update(_ value: inout Tensor, gradient g: Tensor, slots: inout [Tensor], step: Int) throws {
         let correction = Float(1 - pow(Double(beta1), Double(step)))
@@ -81,20 +92,12 @@ public final class Adamax: Optimizer {
 /// with μₜ = β₁(1 − ½·0.96ᵗ) and Πₜ = μ₁⋯μₜ, m ← m + (g − m)(1 − β₁), v ← v + (g² − v)(1 − β₂),
 /// m̂ = μₜ₊₁m/(1 − Πₜ₊₁) + (1 − μₜ)g/(1 − Πₜ), v̂ = v/(1 − β₂ᵗ), w ← w − η·m̂/(√v̂ + ε). Slots: [m, v]
 /// (Πₜ, which Keras keeps as a variable, follows from t).
-public final class Nadam: Optimizer {
-    public let beta1: Float
-    public let beta2: Float
-    public let epsilon: Float
-
-    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, clipNorm: Float? = nil,
-                clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+public final class Nadam: MomentOptimizer {
+    public override init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, clipNorm: Float? = nil,
+                         clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
+        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue,
+                   globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
-
-    public override var slotCount: Int { 2 }
 
     /// μₜ, the momentum of update t.
     func momentumSchedule(_ t: Int) -> Double { Double(beta1) * (1 - 0.5 * pow(0.96, Double(t))) }
@@ -116,20 +119,12 @@ public final class Nadam: Optimizer {
 /// LAMB, Adam with a layer-wise trust ratio (Keras defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999,
 /// ε 1e-7): m and v as Adam's, r = (m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε), and w ← w − η·(‖w‖/‖r‖)·r,
 /// the ratio 1 when either norm is zero. Slots: [m, v].
-public final class Lamb: Optimizer {
-    public let beta1: Float
-    public let beta2: Float
-    public let epsilon: Float
-
-    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, clipNorm: Float? = nil,
-                clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+public final class Lamb: MomentOptimizer {
+    public override init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, clipNorm: Float? = nil,
+                         clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
+        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue,
+                   globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
-
-    public override var slotCount: Int { 2 }
 
     public override func update(_ value: inout Tensor, gradient g: Tensor, slots: inout [Tensor], step: Int) throws {
         let t = Double(step)

@@ -231,19 +231,14 @@ public final class SGD: Optimizer {
 /// Adam (Keras defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7):
 /// m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂); w ← w − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m/(√v + ε).
 /// With `amsgrad` the step divides by the largest v so far, v̂ ← max(v̂, v), instead of v (a third slot).
-public class Adam: Optimizer {
-    public let beta1: Float
-    public let beta2: Float
-    public let epsilon: Float
+public class Adam: MomentOptimizer {
     public let amsgrad: Bool
 
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, amsgrad: Bool = false,
                 clipNorm: Float? = nil, clipValue: Float? = nil, globalClipNorm: Float? = nil, weightDecay: Float? = nil) {
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
         self.amsgrad = amsgrad
-        super.init(learningRate: learningRate, clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm, weightDecay: weightDecay)
+        super.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, clipNorm: clipNorm, clipValue: clipValue,
+                   globalClipNorm: globalClipNorm, weightDecay: weightDecay)
     }
 
     public override var slotCount: Int { amsgrad ? 3 : 2 }
