@@ -252,7 +252,9 @@ static void transposed_tile(const float *a, long lda, const float *b, long ldb, 
 /* k runs in chunks of TRANSPOSED_KC rows, so that a column panel's chunk of B (128 rows of 128 bytes)
    stays in L1 while every row tile of C reads it: one pass over all of k per tile streamed B from L2
    (measured for a thread's dU, 64 × 128 over k = 1764 with B's rows 256 floats apart: 64 → 105
-   GFLOP/s). C takes the chunks' partial sums. */
+   GFLOP/s). C takes the chunks' partial sums. The chunks are the outer loop, so that A's chunk (128
+   rows) stays in cache while every column panel reads it, instead of all of A streaming through once a
+   panel (a thread's dW and dU of a 64-unit LSTM, k = 896: best 0.58–0.64 → 0.54–0.57 ms on a Zen 3). */
 #define TRANSPOSED_KC 128
 
 void recur_gemm_transposed_a(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
@@ -263,10 +265,10 @@ void recur_gemm_transposed_a(const float *a, long lda, const float *b, long ldb,
         if (!accumulate) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
         return;
     }
-    for (long j0 = 0; j0 < n; j0 += tile_cols) {
-        int cols = (int)(n - j0 < tile_cols ? n - j0 : tile_cols);
-        for (long p0 = 0; p0 < k; p0 += TRANSPOSED_KC) {
-            long chunk = k - p0 < TRANSPOSED_KC ? k - p0 : TRANSPOSED_KC;
+    for (long p0 = 0; p0 < k; p0 += TRANSPOSED_KC) {
+        long chunk = k - p0 < TRANSPOSED_KC ? k - p0 : TRANSPOSED_KC;
+        for (long j0 = 0; j0 < n; j0 += tile_cols) {
+            int cols = (int)(n - j0 < tile_cols ? n - j0 : tile_cols);
             int add = accumulate || p0 > 0;
             for (long i0 = 0; i0 < m; i0 += tile_rows) {
                 int rows = (int)(m - i0 < tile_rows ? m - i0 : tile_rows);
