@@ -2,7 +2,7 @@
  * Recur's neural-network kernels for the CUDA backend: the optimizers' update rules, log-softmax, batch
  * normalisation, the LSTM and GRU gate steps and the activations' gradients. Each mirrors one CPU
  * implementation (named in its comment) operation for operation, in the same order, with the same
- * exp/tanh/sigmoid formulas, so that the two backends agree to rounding. scripts/build-ptx.sh compiles
+ * exp/tanh/sigmoid formulas (the gate steps with the gate kernels' rational tanh), so that the two backends agree to rounding. scripts/build-ptx.sh compiles
  * this file to PTX without FMA contraction (-fmad=false): a·b + c rounds twice, as in the CPU code.
  *
  * Launch: every kernel is a grid-stride loop over `total` items, the count its comment names; the host
@@ -14,7 +14,7 @@
 #define FOR_EACH(i, total) \
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (total); i += blockDim.x * gridDim.x)
 
-/* fast_expf, fast_tanhf and fast_sigmoidf of Sources/CRecurKernels/KernelSupport.h: Cody-Waite
+/* fast_expf of Sources/CRecurKernels/KernelSupport.h: Cody-Waite
    reduction x = n·ln2 + r and a degree-6 polynomial, 2^n built in the exponent bits. */
 static __device__ float fast_expf(float x) {
     x = x < -87.0f ? -87.0f : (x > 88.3f ? 88.3f : x);
@@ -31,9 +31,17 @@ static __device__ float fast_expf(float x) {
     return p * __int_as_float(((int)n + 127) << 23);
 }
 
-static __device__ float fast_tanhf(float x) { return 2.0f / (1.0f + fast_expf(-2.0f * x)) - 1.0f; }
+/* gate_tanhf and gate_sigmoidf of KernelSupport.h, the gate kernels' activations: tanh(x) ≈ x·P(x²)/Q(x²)
+   for x clamped to [−9, 9] (coefficients from scripts/fit_gate_tanh.py), σ(x) = ½·tanh(x/2) + ½. */
+static __device__ float gate_tanhf(float x) {
+    x = x < -9.0f ? -9.0f : (x > 9.0f ? 9.0f : x);
+    const float y = x * x;
+    const float p = (((1.318430254e-08f * y + 2.047188173e-05f) * y + 3.486584639e-03f) * y + 1.337320060e-01f) * y + 9.999998808e-01f;
+    const float q = (((7.702694234e-07f * y + 3.271390160e-04f) * y + 2.584199049e-02f) * y + 4.670649767e-01f) * y + 1.0f;
+    return x * p / q;
+}
 
-static __device__ float fast_sigmoidf(float x) { return 1.0f / (1.0f + fast_expf(-x)); }
+static __device__ float gate_sigmoidf(float x) { return 0.5f * gate_tanhf(0.5f * x) + 0.5f; }
 
 /* ---- Update rules (UpdateRule, Tensor.applyOnHost in Sources/RecurTensor/Ops/UpdateRules.swift) ---- */
 
@@ -156,10 +164,10 @@ extern "C" __global__ void recur_lstm_gates_forward(float *gates, const float *c
     FOR_EACH(j, batch * units) {
         int b = j / units, k = j % units;
         float *gi = gates + b * 4 * units + k, *gf = gi + units, *gg = gf + units, *go = gg + units;
-        float i = fast_sigmoidf(*gi), f = fast_sigmoidf(*gf);
-        float g = fast_tanhf(*gg), o = fast_sigmoidf(*go);
+        float i = gate_sigmoidf(*gi), f = gate_sigmoidf(*gf);
+        float g = gate_tanhf(*gg), o = gate_sigmoidf(*go);
         float cn = f * c_prev[j] + i * g;
-        float tc = fast_tanhf(cn);
+        float tc = gate_tanhf(cn);
         *gi = i; *gf = f; *gg = g; *go = o;
         c[j] = cn; tanh_c[j] = tc; h[j] = o * tc;
     }
@@ -189,9 +197,9 @@ extern "C" __global__ void recur_gru_gates_forward(const float *xproj, const flo
                                                    float *act, float *h, int batch, int units) {
     FOR_EACH(j, batch * units) {
         int b = j / units, k = j % units, row = b * 3 * units + k;
-        float z = fast_sigmoidf(xproj[row] + hproj[row]);
-        float r = fast_sigmoidf(xproj[row + units] + hproj[row + units]);
-        float c = fast_tanhf(xproj[row + 2 * units] + r * hproj[row + 2 * units]);
+        float z = gate_sigmoidf(xproj[row] + hproj[row]);
+        float r = gate_sigmoidf(xproj[row + units] + hproj[row + units]);
+        float c = gate_tanhf(xproj[row + 2 * units] + r * hproj[row + 2 * units]);
         act[row] = z; act[row + units] = r; act[row + 2 * units] = c;
         h[j] = z * h_prev[j] + (1.0f - z) * c;
     }
