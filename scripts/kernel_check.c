@@ -50,14 +50,21 @@ static void check_gate_activations(void) {
     for (int i = 0; i < GATE_POINTS; i++) { t[i] = gate_tanhf(x[i]); s[i] = gate_sigmoidf(x[i]); }
     check("gate tanh", t, wt, GATE_POINTS, 3.6e-7);
     check("gate sigmoid", s, ws, GATE_POINTS, 1.8e-7);
+    int nan_kept = isnan(gate_tanhf(NAN)) && isnan(gate_sigmoidf(NAN));
 #if RECUR_AVX512
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         const int whole = GATE_POINTS / 8 * 8;
         gate_activations_avx2(x, t, s);
         check("gate tanh, AVX2", t, wt, whole, 3.6e-7);
         check("gate sigmoid, AVX2", s, ws, whole, 1.8e-7);
+        for (int i = 0; i < 8; i++) x[i] = NAN;
+        gate_activations_avx2(x, t, s);
+        for (int i = 0; i < 8; i++) nan_kept &= isnan(t[i]) && isnan(s[i]);
     }
 #endif
+    /* A NaN stays NaN (the clamp must not turn it into ±9), as Keras's tanh and sigmoid keep it. */
+    printf("%-28s %s\n", "gate activations of NaN", nan_kept ? "ok" : "FAILED (not NaN)");
+    failures += !nan_kept;
 }
 
 int main(void) {

@@ -114,11 +114,12 @@ static inline int recur_has_avx512(void) {
     return known;
 }
 
-/* tanh(x) ≈ x·P(x²)/Q(x²) for W = 256 (AVX2) or 512 (AVX-512) bits, as gate_tanhf. */
+/* tanh(x) ≈ x·P(x²)/Q(x²) for W = 256 (AVX2) or 512 (AVX-512) bits, as gate_tanhf. The clamp's
+   bounds come first: min and max return their second operand when either is NaN, so a NaN stays NaN. */
 #define VECTOR_OP(W, op) _mm##W##_##op
 #define GATE_TANH(W, x)                                                                           \
-    __typeof__(x) c_ = VECTOR_OP(W, min_ps)(VECTOR_OP(W, max_ps)(x, VECTOR_OP(W, set1_ps)(-GATE_CLAMP)), \
-                                            VECTOR_OP(W, set1_ps)(GATE_CLAMP));                   \
+    __typeof__(x) c_ = VECTOR_OP(W, min_ps)(VECTOR_OP(W, set1_ps)(GATE_CLAMP),                    \
+                                            VECTOR_OP(W, max_ps)(VECTOR_OP(W, set1_ps)(-GATE_CLAMP), x)); \
     const __typeof__(x) y_ = VECTOR_OP(W, mul_ps)(c_, c_);                                        \
     __typeof__(x) p_ = VECTOR_OP(W, fmadd_ps)(VECTOR_OP(W, set1_ps)(GATE_P4), y_, VECTOR_OP(W, set1_ps)(GATE_P3)); \
     __typeof__(x) q_ = VECTOR_OP(W, fmadd_ps)(VECTOR_OP(W, set1_ps)(GATE_Q4), y_, VECTOR_OP(W, set1_ps)(GATE_Q3)); \
