@@ -39,7 +39,7 @@ __global__ void recur_unary(int op, const float *x, float *y, int n) {
         case 1: r = logf(v); break;
         case 2: r = tanhf(v); break;
         case 3: r = 1.0f / (1.0f + expf(-v)); break;
-        case 4: r = v > 0.0f ? v : 0.0f; break;
+        case 4: r = v > 0.0f || v != v ? v : 0.0f; break;
         case 5: r = sqrtf(v); break;
         case 6: r = fabsf(v); break;
         default: r = v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f); break;
@@ -70,8 +70,8 @@ __global__ void recur_binary(int op, const float *a, const float *b, float *y, i
         case 1: r = u - v; break;
         case 2: r = u * v; break;
         case 3: r = u / v; break;
-        case 4: r = fmaxf(u, v); break;
-        case 5: r = fminf(u, v); break;
+        case 4: r = u > v || u != u ? u : v; break;  // NaN wins, as RecurKernels.c
+        case 5: r = u < v || u != u ? u : v; break;
         case 6: r = u > v; break;
         case 7: r = u >= v; break;
         case 8: r = u < v; break;

@@ -149,4 +149,20 @@ struct BLASKernelTests {
         _ = try Tensor.ones([4, 4]).matmul(Tensor.ones([4, 4]))
         #expect(!["Prescott", "Core2", "Nehalem", "Sandybridge"].contains(blasKernelName), "OpenBLAS runs \(blasKernelName) kernels")
     }
+
+    /// NaN stays NaN through relu, maximum, minimum and clipping, as Keras's ops keep it, on either side
+    /// of a binary op and for a broadcast operand; other elements are as before.
+    @Test func nanPropagatesThroughReluMaximumAndMinimum() throws {
+        let x = try Tensor(shape: [5], scalars: [.nan, -1, 0, 2, .nan])
+        let y = try Tensor(shape: [5], scalars: [1, .nan, -3, 1, .nan])
+        func same(_ a: Tensor, _ expected: [Float]) throws -> Bool {
+            zip(try a.hostScalars(), expected).allSatisfy { $0.isNaN ? $1.isNaN : $0 == $1 }
+        }
+        #expect(try same(x.relu(), [.nan, 0, 0, 2, .nan]))
+        #expect(try same(x.maximum(y), [.nan, .nan, 0, 2, .nan]))
+        #expect(try same(x.minimum(y), [.nan, .nan, -3, 1, .nan]))
+        #expect(try same(x.maximum(Tensor(0.5)), [.nan, 0.5, 0.5, 2, .nan]))
+        #expect(try same(Tensor(0.5).maximum(x), [.nan, 0.5, 0.5, 2, .nan]))
+        #expect(try same(x.clipped(min: -0.5, max: 1), [.nan, -0.5, 0, 1, .nan]))
+    }
 }
