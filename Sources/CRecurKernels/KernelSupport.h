@@ -153,6 +153,10 @@ AVX2_TARGET static inline __m256i vector_lanes_avx2(long left) {
 #endif
 
 
+/* The larger and the smaller of u and v, NaN when either is NaN, as Keras's maximum, minimum and relu. */
+#define NAN_KEEPING_MAX(u, v) ((u) > (v) || (u) != (u) ? (u) : (v))
+#define NAN_KEEPING_MIN(u, v) ((u) < (v) || (u) != (u) ? (u) : (v))
+
 /* y[k] = EXPR(u, v) for k < n with u = a[k·sa] and v = b[k·sb], each stride 0 (one broadcast value) or
    1: one loop per case, so that every case vectorises. */
 #define BINARY_LOOPS(EXPR)                                                      \

@@ -14,7 +14,7 @@ static inline __attribute__((always_inline)) void forward_scalars(const recur_el
     switch (o->op) {
     case RECUR_EW_TANH: for (long k = 0; k < n; k++) y[k] = fast_tanhf(a[k]); return;
     case RECUR_EW_SIGMOID: for (long k = 0; k < n; k++) y[k] = fast_sigmoidf(a[k]); return;
-    case RECUR_EW_RELU: for (long k = 0; k < n; k++) y[k] = a[k] > 0.0f || a[k] != a[k] ? a[k] : 0.0f; return;
+    case RECUR_EW_RELU: for (long k = 0; k < n; k++) y[k] = NAN_KEEPING_MAX(a[k], 0.0f); return;
     case RECUR_EW_EXP: for (long k = 0; k < n; k++) y[k] = fast_expf(a[k]); return;
     case RECUR_EW_LOG: for (long k = 0; k < n; k++) y[k] = logf(a[k]); return;
     case RECUR_EW_SQRT: for (long k = 0; k < n; k++) y[k] = sqrtf(a[k]); return;
@@ -30,8 +30,8 @@ static inline __attribute__((always_inline)) void forward_scalars(const recur_el
     case RECUR_EW_SUB: BINARY_LOOPS(u - v); break;
     case RECUR_EW_MUL: BINARY_LOOPS(u * v); break;
     case RECUR_EW_DIV: BINARY_LOOPS(u / v); break;
-    case RECUR_EW_MAX: BINARY_LOOPS(u > v || u != u ? u : v); break;  /* NaN wins, as Keras's maximum */
-    case RECUR_EW_MIN: BINARY_LOOPS(u < v || u != u ? u : v); break;
+    case RECUR_EW_MAX: BINARY_LOOPS(NAN_KEEPING_MAX(u, v)); break;
+    case RECUR_EW_MIN: BINARY_LOOPS(NAN_KEEPING_MIN(u, v)); break;
     case RECUR_EW_GREATER: BINARY_LOOPS(u > v ? 1.0f : 0.0f); break;
     case RECUR_EW_GREATER_EQUAL: BINARY_LOOPS(u >= v ? 1.0f : 0.0f); break;
     case RECUR_EW_LESS: BINARY_LOOPS(u < v ? 1.0f : 0.0f); break;

@@ -11,8 +11,8 @@ void recur_binary(int op, const float *a, long sa, const float *b, long sb, floa
     case RECUR_SUB: BINARY_LOOPS(u - v); break;
     case RECUR_MUL: BINARY_LOOPS(u * v); break;
     case RECUR_DIV: BINARY_LOOPS(u / v); break;
-    case RECUR_MAX: BINARY_LOOPS(u > v || u != u ? u : v); break;  /* NaN wins, as Keras's maximum */
-    case RECUR_MIN: BINARY_LOOPS(u < v || u != u ? u : v); break;
+    case RECUR_MAX: BINARY_LOOPS(NAN_KEEPING_MAX(u, v)); break;
+    case RECUR_MIN: BINARY_LOOPS(NAN_KEEPING_MIN(u, v)); break;
     default: break;
     }
 }
@@ -38,7 +38,7 @@ void recur_sigmoid(const float *x, float *y, long n) {
 
 MULTIVERSION
 void recur_relu(const float *x, float *y, long n) {
-    for (long k = 0; k < n; k++) y[k] = x[k] > 0.0f || x[k] != x[k] ? x[k] : 0.0f;  /* relu(NaN) = NaN */
+    for (long k = 0; k < n; k++) y[k] = NAN_KEEPING_MAX(x[k], 0.0f);
 }
 
 MULTIVERSION
