@@ -18,7 +18,9 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
     an activity regularizer, then a Dense with "l2" by name, MinMaxNorm and NonNeg, under SGD and
     MSE; and Embedding (regularized, UnitNorm over axis 1) -> Bidirectional GRU (L1) -> Conv1D (L2,
     MaxNorm over axes [0, 1], an L1 activity regularizer) -> pooling -> LayerNormalization (gamma
-    L2, beta NonNeg) -> Dense softmax under Adam and sparse categorical cross-entropy.
+    L2, beta NonNeg) -> Dense softmax under Adam and sparse categorical cross-entropy; and an LSTM and
+    a Dense with OrthogonalRegularizer on their kernels (rows and columns) and as the Dense's activity
+    regularizer, under SGD and MSE.
 """
 import os
 import sys
@@ -77,7 +79,21 @@ def make_models(out):
     save_trained(out, "embedding_bidirectional", model, [ids], np.asarray([0, 2, 1, 1, 0], dtype=np.int32))
 
 
+def make_orthogonal(out):
+    parity.fresh()
+    model = keras.Sequential([
+        keras.Input((5, 3)),
+        layers.LSTM(4, kernel_regularizer=regularizers.OrthogonalRegularizer(0.05),
+                    recurrent_regularizer=regularizers.OrthogonalRegularizer(0.1, mode="columns")),
+        layers.Dense(3, kernel_regularizer=regularizers.OrthogonalRegularizer(0.2, mode="rows"),
+                     activity_regularizer=regularizers.OrthogonalRegularizer(0.05, mode="columns")),
+    ], name="orthogonal")
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    save_trained(out, "orthogonal", model, [parity.seq(4, 5, 3)], base.unif((4, 3), -1.0, 1.0))
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
     make_models(os.path.join(base.OUT, "parity"))
+    make_orthogonal(os.path.join(base.OUT, "parity"))

@@ -262,7 +262,7 @@ struct KerasFileTests {
 
     @Test func unsupportedArgumentThrows() throws {
         let message = try loadEditedConfig("seq_lstm_dense", "\"kernel_regularizer\": null",
-                                           "\"kernel_regularizer\": {\"class_name\": \"OrthogonalRegularizer\", \"config\": {\"factor\": 0.01}}")
+                                           "\"kernel_regularizer\": {\"class_name\": \"SpectralRegularizer\", \"config\": {\"factor\": 0.01}}")
         #expect(message.contains("kernel_regularizer"), "\(message)")
         let dtype = try loadEditedConfig("seq_lstm_dense", "\"config\": {\"name\": \"float32\"}", "\"config\": {\"name\": \"mixed_float16\"}")
         #expect(dtype.contains("mixed_float16"), "\(dtype)")

@@ -185,7 +185,7 @@ struct MergeShapeAndWrapperLayerTests {
         }
         #expect(message("LayerNormalization", ["rms_scaling": .bool(true)]).contains("rms_scaling"))
         #expect(message("LayerNormalization", ["axis": .array([.number(1), .number(2)])]).contains("axis"))
-        #expect(message("LayerNormalization", ["gamma_regularizer": .object(["class_name": "OrthogonalRegularizer"])]).contains("gamma_regularizer"))
+        #expect(message("LayerNormalization", ["gamma_regularizer": .object(["class_name": "SpectralRegularizer"])]).contains("gamma_regularizer"))
         #expect(message("Flatten", ["data_format": "channels_first"]).contains("data_format"))
         #expect(message("GlobalAveragePooling1D", ["data_format": "channels_first"]).contains("data_format"))
         #expect(message("Activation", ["activation": "sparsemax"]).contains("sparsemax"))

@@ -10,7 +10,7 @@ struct RegularizationTests {
     /// The same steps as Keras's train_on_batch give the losses it reported (penalties included) and
     /// the weights it ended with (constraints applied after every update); evaluate includes the
     /// penalties too.
-    @Test(arguments: ["lstm_dense", "embedding_bidirectional"])
+    @Test(arguments: ["lstm_dense", "embedding_bidirectional", "orthogonal"])
     func trainingMatchesKeras(_ name: String) throws {
         let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("regularized_\(name).npz"))
         let model = try loadModel(path: ParityFixtures.path("regularized_\(name).keras"))
@@ -52,6 +52,12 @@ struct RegularizationTests {
         #expect(abs(try Regularizer.l1(0.5).penalty(of: w).scalar - 4) < 1e-6)
         #expect(abs(try Regularizer.l2(0.1).penalty(of: w).scalar - 2.6) < 1e-6)
         #expect(abs(try Regularizer.l1l2(l1: 1, l2: 1).penalty(of: w).scalar - 34) < 1e-5)
+        // Unit rows (0.6, −0.8) and (0, 1): one pair, |dot| 0.8, counted twice and halved. Unit columns
+        // (1, 0) and (−4, 1)/√17: |dot| 4/√17. A zero row stays zero (its inverse norm is capped at 1/ε).
+        #expect(abs(try Regularizer.orthogonal(factor: 0.5).penalty(of: w).scalar - 0.4) < 1e-6)
+        #expect(abs(try Regularizer.orthogonal(factor: 1, mode: .columns).penalty(of: w).scalar - 4 / Float(17).squareRoot()) < 1e-6)
+        let withZeroRow = try Tensor(shape: [3, 2], scalars: [3, -4, 0, 1, 0, 0])
+        #expect(abs(try Regularizer.orthogonal(factor: 0.5).penalty(of: withZeroRow).scalar - 0.8 / 3 * 0.5) < 1e-6)
         #expect(try WeightConstraint.nonNeg.apply(to: w).scalars == [3, 0, 0, 1])
         // Column norms 3 and √17: MaxNorm(2) scales both to 2, UnitNorm to 1; over axis 1 the rows.
         let root17 = Float(17).squareRoot()
@@ -76,7 +82,10 @@ struct RegularizationTests {
         let logs = try model.trainOnBatch([Tensor.ones([2, 3])], [Tensor.zeros([2, 2])])
         #expect(abs((logs["loss"] ?? .nan) - expected) < 1e-5, "\(logs)")
         let refused: [(String, JSONValue)] = [
-            ("kernel_regularizer", .object(["class_name": "OrthogonalRegularizer", "config": .object([:])])),
+            ("kernel_regularizer", .object(["class_name": "SpectralRegularizer", "config": .object([:])])),
+            ("kernel_regularizer", .object(["class_name": "OrthogonalRegularizer", "config": .object(["mode": "diagonal"])])),
+            ("kernel_regularizer", .object(["class_name": "OrthogonalRegularizer", "config": .object(["factor": .number(-0.1)])])),
+            ("kernel_regularizer", .object(["class_name": "OrthogonalRegularizer", "config": .object(["l2": .number(0.1)])])),
             ("kernel_regularizer", .object(["class_name": "L2", "config": .object(["l2": .number(-1)])])),
             ("kernel_regularizer", .object(["class_name": "L1", "config": .object(["l2": .number(1)])])),
             ("kernel_constraint", .object(["class_name": "MaxNorm", "config": .object(["max_value": .number(1), "axis": .number(99)])])),
@@ -89,11 +98,29 @@ struct RegularizationTests {
         }
     }
 
+    /// An orthogonal regularizer of a weight that is not a matrix throws at the first step, naming the
+    /// layer and the weight (Keras raises a ValueError there too); files keep its factor and mode.
+    @Test func orthogonalRegularizerNeedsAMatrix() throws {
+        let conv = Conv1D(2, kernelSize: 2, name: "conv")
+        conv.weightRegularizers["kernel"] = .orthogonal()
+        let model = Sequential([conv], inputShape: [4, 3])
+        try model.compile(optimizer: SGD(), loss: MeanSquaredError())
+        let message = thrownMessage { try model.trainOnBatch([Tensor.zeros([2, 4, 3])], [Tensor.zeros([2, 3, 2])]) }
+        #expect(message.contains("conv") && message.contains("kernel") && message.contains("(2, 3, 2)"), "\(message)")
+
+        let layer = try KerasLayerRegistry.layer(className: "Dense", config: [
+            "units": .number(2), "kernel_regularizer": .object(["class_name": "OrthogonalRegularizer", "config": .object(["factor": .number(0.3), "mode": "columns"])]),
+        ])
+        #expect(layer.weightRegularizers["kernel"] == .orthogonal(factor: 0.3, mode: .columns))
+        let reread = try Regularizer(keras: try #require(layer.weightRegularizers["kernel"]).kerasConfig, what: "kernel_regularizer")
+        #expect(reread == .orthogonal(factor: 0.3, mode: .columns))
+    }
+
     /// With RECUR_KERAS_EXPORT_DIR set, writes the models as Recur saves them, for `--check-recur DIR`.
     @Test(.enabled(if: kerasExportDirectory != nil))
     func exportForKerasCheck() throws {
         var models: [(String, Model, [Tensor])] = []
-        for name in ["lstm_dense", "embedding_bidirectional"] {
+        for name in ["lstm_dense", "embedding_bidirectional", "orthogonal"] {
             let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("regularized_\(name).npz"))
             models.append(("regularized_\(name)", try loadModel(path: ParityFixtures.path("regularized_\(name).keras")), [try #require(arrays["input_0"])]))
         }

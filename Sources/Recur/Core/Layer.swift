@@ -187,7 +187,13 @@ open class Layer {
     public func run(_ input: LayerInput) throws -> LayerOutput {
         if !isBuilt { try buildIfNeeded(inputShapes: input.tensors.map { $0.shape.map(Optional.some) }) }
         let output = try call(input)
-        if let activityRegularizer, let penalties = ActivityPenalties.current { try penalties.record(activityRegularizer, on: output.tensors) }
+        if let activityRegularizer, let penalties = ActivityPenalties.current {
+            do {
+                try penalties.record(activityRegularizer, on: output.tensors)
+            } catch let error as RecurError {
+                throw RecurError(error.kind, errorSubject, message: "activity regularizer: \(error.description)")
+            }
+        }
         return output
     }
 

@@ -48,8 +48,8 @@ extension Layer {
     /// Each regularized or constrained trainable weight of the layer tree once, with its rule; throws
     /// for a rule that names no weight Keras knows and none of its layer's (a misspelt name would
     /// otherwise be ignored silently).
-    private func weightRules<Rule>(_ rules: (Layer) -> [String: Rule], kind: String) throws -> [(Variable, Rule)] {
-        var seen = Set<ObjectIdentifier>(), out: [(Variable, Rule)] = []
+    private func weightRules<Rule>(_ rules: (Layer) -> [String: Rule], kind: String) throws -> [(layer: Layer, weight: Variable, rule: Rule)] {
+        var seen = Set<ObjectIdentifier>(), out: [(layer: Layer, weight: Variable, rule: Rule)] = []
         for layer in layerTree where !rules(layer).isEmpty && layer.isBuilt {
             for (name, rule) in rules(layer).sorted(by: { $0.key < $1.key }) {
                 let matching = layer.variables.filter { $0.name == name }
@@ -57,23 +57,29 @@ extension Layer {
                     throw RecurError.invalidArgument(layer.errorSubject, "has a \(kind) for weight '\(name)' but no weight of that name "
                                                      + "(its weights: \(layer.variables.map(\.name).joined(separator: ", ")))")
                 }
-                for v in matching where v.isTrainable && seen.insert(ObjectIdentifier(v)).inserted { out.append((v, rule)) }
+                for v in matching where v.isTrainable && seen.insert(ObjectIdentifier(v)).inserted { out.append((layer, v, rule)) }
             }
         }
         return out
     }
 
     /// Σ of the weight penalties (`weightRegularizers`) over the layer tree, each weight once; nil when
-    /// no weight is regularized.
+    /// no weight is regularized. A regularizer that refuses its weight (an orthogonal one of a weight that
+    /// is not a matrix) throws naming the layer and the weight.
     func weightPenalty() throws -> Tensor? {
         try weightRules({ $0.weightRegularizers }, kind: "regularizer").reduce(nil) { total, rule in
-            let penalty = try rule.1.penalty(of: rule.0.value)
+            let penalty: Tensor
+            do {
+                penalty = try rule.rule.penalty(of: rule.weight.value)
+            } catch let error as RecurError {
+                throw RecurError(error.kind, rule.layer.errorSubject, message: "\(rule.weight.name) regularizer: \(error.description)")
+            }
             return try total.map { try $0 + penalty } ?? penalty
         }
     }
 
     /// Replaces each constrained weight (`weightConstraints`) of the layer tree by its constrained value.
     func applyWeightConstraints() throws {
-        for (v, constraint) in try weightRules({ $0.weightConstraints }, kind: "constraint") { v.value = try constraint.apply(to: v.value).detached }
+        for (_, v, constraint) in try weightRules({ $0.weightConstraints }, kind: "constraint") { v.value = try constraint.apply(to: v.value).detached }
     }
 }
