@@ -143,9 +143,10 @@ long recur_claim_next(long *counter) { return __atomic_fetch_add(counter, 1, __A
 
 /* state[0] counts the arrivals of the current round, state[1] numbers the rounds: the last to arrive
    resets the count and starts the next round, which releases the others (acquire/release, so what a
-   part wrote before it arrived is visible to every part after the barrier). */
+   part wrote before it arrived is visible to every part after the barrier). state[2] becomes 1 when a
+   part waits long enough to start yielding: a part was off its CPU. */
 void recur_barrier_wait(long *state, long parties) {
-    long *arrived = state, *round = state + 1;
+    long *arrived = state, *round = state + 1, *starved = state + 2;
     const long mine = __atomic_load_n(round, __ATOMIC_ACQUIRE);
     if (__atomic_add_fetch(arrived, 1, __ATOMIC_ACQ_REL) == parties) {
         __atomic_store_n(arrived, 0, __ATOMIC_RELAXED);
@@ -158,6 +159,9 @@ void recur_barrier_wait(long *state, long parties) {
         if (yielding) sched_yield(); else relax();
         if (spins % 128 != 0) continue;
         if (wait_start == 0) wait_start = now_nanoseconds();
-        else yielding = now_nanoseconds() - wait_start >= YIELD_AFTER_NANOSECONDS;
+        else if (!yielding && now_nanoseconds() - wait_start >= YIELD_AFTER_NANOSECONDS) {
+            yielding = 1;
+            __atomic_store_n(starved, 1, __ATOMIC_RELAXED);
+        }
     }
 }

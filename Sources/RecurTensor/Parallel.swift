@@ -120,17 +120,21 @@ func parallelPartsTogether(_ parts: Int, _ body: (Int) -> Void) -> Bool {
 /// Where the parts of one `parallelPartsTogether` region meet: `wait()` returns in each part once every
 /// part has called it (`recur_barrier_wait`), as often as the parts need.
 final class StepBarrier: @unchecked Sendable {
-    private let state = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+    private let state = UnsafeMutablePointer<Int>.allocate(capacity: 3)
     private let parties: Int
 
     init(parties: Int) {
         self.parties = parties
-        state.initialize(repeating: 0, count: 2)
+        state.initialize(repeating: 0, count: 3)
     }
 
     deinit { state.deallocate() }
 
     func wait() { recur_barrier_wait(state, parties) }
+
+    /// Whether a part waited so long at a meeting that it began to yield its CPU: some part was off its
+    /// CPU (more runnable threads than CPUs). Read after the region.
+    var partsWereStarved: Bool { state[2] != 0 }
 }
 
 /// A parallel region's parts and body, handed to the worker threads by pointer for the duration of

@@ -150,4 +150,32 @@ struct FusedKernelTests {
         _ = try plain.outputs(Tensor.ones([2, 3, 5]))
         #expect(plain.lastRunWasFused)
     }
+
+    /// Single samples (which split the units across threads and keep the packed weights between calls)
+    /// predict what the same samples predict in a batch (split by rows), before and after training
+    /// steps and `setWeights` change the weights.
+    @Test(arguments: ["lstm", "gru"])
+    func singleSamplePredictionsFollowWeightChanges(_ cell: String) throws {
+        var g = SeededGenerator(seed: 12)
+        let recurrent: Layer = cell == "lstm" ? LSTM(64) : GRU(64)
+        let model = Sequential([recurrent, Dense(3)], inputShape: [6, 5])
+        try model.compile(optimizer: Adam(learningRate: 0.05), loss: MeanSquaredError())
+        let x = Tensor.randomUniform([8, 6, 5], generator: &g), y = Tensor.randomUniform([8, 3], generator: &g)
+        func expectSinglesMatchBatch(_ label: String) throws {
+            let batch = try model.predictOnBatch(x).hostScalars()
+            for row in [0, 5] {
+                let single = try model.predictOnBatch(try x.slice(alongAxis: 0, row..<(row + 1))).hostScalars()
+                let again = try model.predictOnBatch(try x.slice(alongAxis: 0, row..<(row + 1))).hostScalars()
+                let expected = Array(batch[(row * 3)..<(row * 3 + 3)])
+                #expect(zip(single, expected).allSatisfy { abs($0 - $1) <= 1e-5 } && single == again, "\(cell) \(label) row \(row): \(single) \(again) vs \(expected)")
+            }
+        }
+        try expectSinglesMatchBatch("before training")
+        for step in 0..<2 {
+            _ = try model.trainOnBatch([x], [y])
+            try expectSinglesMatchBatch("after step \(step)")
+        }
+        try model.setWeights(model.getWeights().map { $0.scaled(by: 0.5) })
+        try expectSinglesMatchBatch("after setWeights")
+    }
 }

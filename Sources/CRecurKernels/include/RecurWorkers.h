@@ -14,11 +14,12 @@ int recur_parallel_run(long parts, recur_part_function function, void *context);
 /* Returns *counter and adds 1 to it, atomically: the threads of a region claim work items with it. */
 long recur_claim_next(long *counter);
 
-/* Waits until all `parties` parts of a region have called it with the same `state` (two longs, zero
+/* Waits until all `parties` parts of a region have called it with the same `state` (three longs, zero
    before the first use), then returns in every one of them; it can be waited on again at once, any
    number of times. Only for the parts of one recur_parallel_run region, which run at the same time:
    parts run one after another would wait for each other forever. A waiting thread spins, then yields
-   its CPU at every check (as the workers do), so more threads than CPUs still make progress. */
+   its CPU at every check (as the workers do), so more threads than CPUs still make progress; it then
+   sets state[2] to 1, which tells the caller that its parts did not all have a CPU. */
 void recur_barrier_wait(long *state, long parties);
 
 #endif

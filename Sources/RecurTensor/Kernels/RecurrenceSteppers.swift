@@ -101,8 +101,9 @@ final class LSTMStepper: InputProjectingStepper {
 final class GRUStepper: RecurrenceStepper {
     let recurrentKernel: Tensor
     let recurrentBias: Tensor
-    /// W and the input bias, for the steps of a split by units, which project their units' columns themselves.
-    let inputKernel: Tensor, inputBias: Tensor
+    /// W, the (2, 3U) bias and its input row, for the steps of a split by units, which project their
+    /// units' columns themselves.
+    let inputKernel: Tensor, bias: Tensor, inputBias: Tensor
     private let forwardMatrix: StepMatrix
     private var backwardMatrix: StepMatrix?
     let units: Int
@@ -120,6 +121,7 @@ final class GRUStepper: RecurrenceStepper {
         self.inputKernel = inputKernel.detached
         units = recurrentKernel.shape[0]
         self.batch = batch
+        self.bias = bias.detached
         inputBias = try! bias.detached.select(alongAxis: 0, index: 0)
         recurrentBias = try! bias.detached.select(alongAxis: 0, index: 1)
         rowsPerProduct = recurrenceRowsPerProduct(batch: batch)

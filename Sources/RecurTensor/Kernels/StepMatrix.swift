@@ -30,6 +30,9 @@ struct StepMatrix {
         packed = buffer
     }
 
+    /// The scalars it holds: W and its packed copy.
+    var scalarCount: Int { weight.count + (packed?.count ?? 0) }
+
     /// C = A·W (or C += A·W with `accumulate`) for `rows` rows of A, `rowStride` apart (packed when
     /// nil), and packed rows of C, plus the row `bias` (n) when given. `step` is the timestep: unpacked
     /// products of odd steps read W's rows last to first, so that a W larger than L1 is partly still

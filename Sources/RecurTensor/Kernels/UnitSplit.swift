@@ -26,6 +26,37 @@ enum UnitSplit {
     private static let passLock = NSLock()
     nonisolated(unsafe) private static var passes = 0
 
+    /// How long passes run on one thread after a pass whose threads did not all have a CPU. Threads that
+    /// meet at every step need a CPU each: with another process busy on one of two cores, a meeting
+    /// waits for the scheduler to run the other thread, and a single sample took 9.5 ms instead of
+    /// 0.05 (measured here); one thread took 0.045. After the pause the split is tried again.
+    static let pauseAfterStarvedPass: UInt64 = 1_000_000_000
+
+    /// Until when splitting is paused, in uptime nanoseconds.
+    struct Pause {
+        private(set) var until: UInt64 = 0
+        func allows(at now: UInt64) -> Bool { now >= until }
+        /// A pass that ended at `now` found its threads without a CPU each.
+        mutating func noteStarvedPass(at now: UInt64) { until = now + pauseAfterStarvedPass }
+    }
+    nonisolated(unsafe) private static var pause = Pause()
+
+    private static func mayRun() -> Bool {
+        passLock.lock(); defer { passLock.unlock() }
+        return pause.allows(at: DispatchTime.now().uptimeNanoseconds)
+    }
+
+    private static func noteStarvedPass() {
+        passLock.lock(); defer { passLock.unlock() }
+        pause.noteStarvedPass(at: DispatchTime.now().uptimeNanoseconds)
+    }
+
+    /// Ends a pause at once (for tests that need a pass to split while other tests load the CPUs).
+    static func endPause() {
+        passLock.lock(); defer { passLock.unlock() }
+        pause = Pause()
+    }
+
     /// The units' slices, one a thread, each a multiple of 8 units but the last; nil for more than
     /// `mostRows` rows, one thread, or too few units for two slices.
     static func slices(units: Int, rows: Int, threads: Int) -> [Range<Int>]? {
@@ -51,13 +82,18 @@ enum UnitSplit {
         // Threads that wait for each other at every step need a CPU each: never more of them than this
         // process may run on, even when `Parallelism.threads` asks for more.
         guard let splitting = stepper as? UnitSplittingStepper,
-              let slices = slices(units: splitting.units, rows: batch, threads: Swift.min(Parallelism.threads, usableCPUs)) else { return false }
+              let slices = slices(units: splitting.units, rows: batch, threads: Swift.min(Parallelism.threads, usableCPUs)),
+              mayRun() else { return false }
         let units = splitting.units
         let xs = SequenceLayout.timeMajor(x, reversed: reverse)
-        splitting.prepare(slices: slices, rows: batch, time: time)
+        let layout = PackedSliceCache.Layout(stepper: ObjectIdentifier(type(of: splitting)), slices: slices, rows: batch,
+                                             projectedSteps: Swift.min(time, UnitSlice.mostProjectedSteps))
+        let sources = splitting.packingSources
+        let packed = PackedSliceCache.shared.take(sources: sources, layout: layout)
+        if let packed { splitting.unitSlices = packed } else { splitting.prepare(slices: slices, rows: batch, time: time) }
         let barrier = StepBarrier(parties: slices.count)
         let ran = parallelPartsTogether(slices.count) { part in
-            splitting.prepareSlice(part)
+            if packed == nil { splitting.prepareSlice(part) }
             let (slice, unitSlice) = (slices[part], splitting.unitSlices[part])
             let (chunk, width) = (unitSlice.projectedSteps, unitSlice.projection.shape[1])
             for t in 0..<time {
@@ -76,6 +112,9 @@ enum UnitSplit {
                 barrier.wait()
             }
         }
+        // Slices that were taken packed, or packed by this pass, go back for the next.
+        if ran || packed != nil { PackedSliceCache.shared.keep(splitting.unitSlices, sources: sources, layout: layout) }
+        if barrier.partsWereStarved { noteStarvedPass() }
         if ran {
             passLock.lock()
             passes += 1
@@ -86,14 +125,19 @@ enum UnitSplit {
 }
 
 /// A stepper whose inference step can be split by units (`UnitSplit`): before the region the driver
-/// makes its slices, then each thread packs its slice of the weights, projects its units' columns of
-/// every step and runs its units' part of every step.
+/// makes its slices (or takes them packed from `PackedSliceCache`), then each thread packs its slice of
+/// the weights (unless taken packed), projects its units' columns of every step and runs its units'
+/// part of every step.
 protocol UnitSplittingStepper: RecurrenceStepper {
     /// The input kernel W, (features, gates·units), and the bias its projection adds, (gates·units).
     var inputKernel: Tensor { get }
     var inputBias: Tensor { get }
     /// The recurrent kernel U, (units, gates·units).
     var recurrentKernel: Tensor { get }
+    /// The tensors the slices' packed weights are computed from (W, U and the bias W's projection adds
+    /// or the tensor it is a row of): packed slices are reused while these keep their storage
+    /// (`PackedSliceCache`).
+    var packingSources: [Tensor] { get }
     var units: Int { get }
     /// A slice's gates per unit and the scratch buffers its steps need.
     var sliceLayout: (gates: Int, scratchBuffers: Int) { get }
@@ -119,6 +163,8 @@ extension UnitSplittingStepper {
 
     /// Packs slice `part`'s columns of W, b and U (called on the thread that runs it, before its first step).
     func prepareSlice(_ part: Int) { unitSlices[part].pack(inputKernel: inputKernel, bias: inputBias, recurrentKernel: recurrentKernel) }
+
+    var packingSources: [Tensor] { [inputKernel, inputBias, recurrentKernel] }
 }
 
 /// One thread's units of a gated step: a matrix's columns of those units in each of its `gates` gates,
@@ -160,6 +206,11 @@ final class UnitSlice {
                 (to + (p * gates + g) * width).update(from: matrix + (p * gates + g) * allUnits + units.lowerBound, count: width)
             }
         }
+    }
+
+    /// The scalars the slice holds (to bound what `PackedSliceCache` keeps).
+    var scalarCount: Int {
+        kernel.count + projection.count + scratch.reduce(0) { $0 + $1.count } + (inputBias?.count ?? 0) + (inputKernel?.scalarCount ?? 0)
     }
 
     /// Packs the slice's columns of W (features × gates·allUnits), b (gates·allUnits) and U (inputs × gates·allUnits).
@@ -206,6 +257,8 @@ extension LSTMStepper: UnitSplittingStepper {
 
 extension GRUStepper: UnitSplittingStepper {
     var sliceLayout: (gates: Int, scratchBuffers: Int) { (3, 2) }
+    /// The input bias is a row of the (2, 3U) bias, copied at every call: the bias itself is the source.
+    var packingSources: [Tensor] { [inputKernel, bias, recurrentKernel] }
 
     /// hproj = hₜ₋₁·U + b_rec for the slice's columns (one few-row product), then the gates of its units
     /// from the slice's projection.
