@@ -17,6 +17,13 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
     parity/summary_embedding_lstm.keras/.npz, parity/summary_masking_bidirectional.keras/.npz
         Functional models whose masks Keras computes with ops: Embedding(mask_zero) -> LSTM (a
         not_equal op), and Masking -> Bidirectional(GRU) -> Dense (not_equal and any).
+    parity/summary_chain_*.keras/.npz and parity/chain_summaries.json
+        Functional models and Keras's summary() of each as load_model reads it: chains from one input,
+        which Keras prints as a Sequential's table (no "Connected to"): Input -> LSTM -> Dense; an LSTM
+        with return_state whose three outputs are the model's; outputs taken along the chain; and a
+        Bidirectional GRU. And two that are not: Masking -> GRU with an initial_state (two inputs;
+        Keras passes that GRU no mask, records no mask ops and runs it unmasked), and Input -> LSTM
+        and Dense called twice (a shared layer).
     parity/masked_summaries.json
         For each of the three files, Keras's model.summary() text of the model as load_model reads
         it (in a fresh session): the mask ops are rows of their own, and the layers that take a mask
@@ -77,7 +84,48 @@ def make_models(out):
         f.write("\n")
 
 
+def make_chain_models(out):
+    cases = []
+    parity.fresh()
+    x = keras.Input((5, 3), name="x")
+    cases.append(("summary_chain_lstm", keras.Model(x, layers.Dense(2)(layers.LSTM(4)(x)), name="summary_chain_lstm"), [parity.seq(2, 5, 3)]))
+    parity.fresh()
+    x = keras.Input((5, 3), name="x")
+    cases.append(("summary_chain_states", keras.Model(x, layers.LSTM(4, return_state=True)(x), name="summary_chain_states"), [parity.seq(2, 5, 3)]))
+    parity.fresh()
+    x = keras.Input((5, 3), name="x")
+    first = layers.LSTM(4, return_sequences=True)(x)
+    last = layers.Dense(2)(layers.GRU(3)(first))
+    cases.append(("summary_chain_outputs_along", keras.Model(x, [first, last], name="summary_chain_outputs_along"), [parity.seq(2, 5, 3)]))
+    parity.fresh()
+    x = keras.Input((5, 3), name="x")
+    cases.append(("summary_chain_bidirectional", keras.Model(x, layers.Dense(2)(layers.Bidirectional(layers.GRU(3))(x)), name="summary_chain_bidirectional"),
+                  [parity.seq(2, 5, 3)]))
+    parity.fresh()
+    x, s0 = keras.Input((5, 2), name="x"), keras.Input((3,), name="s0")
+    values = parity.seq(2, 5, 2)
+    values[0, 3:] = 0
+    gru = layers.GRU(3, return_sequences=True)(layers.Masking(0.0)(x), initial_state=[s0])
+    cases.append(("summary_chain_initial_state", keras.Model([x, s0], gru, name="summary_chain_initial_state"), [values, parity.unif((2, 3), -1.0, 1.0)]))
+    parity.fresh()
+    x = keras.Input((5, 3), name="x")
+    shared = layers.Dense(3)
+    cases.append(("summary_chain_shared", keras.Model(x, shared(shared(layers.LSTM(3)(x))), name="summary_chain_shared"), [parity.seq(2, 5, 3)]))
+    summaries = {}
+    for name, model, inputs in cases:
+        parity.save_case(out, name, model, inputs)
+        keras.backend.clear_session()
+        lines = []
+        keras.saving.load_model(os.path.join(out, f"{name}.keras")).summary(print_fn=lambda text, *a, **k: lines.append(text))
+        summaries[name] = "\n".join(lines)
+        print(summaries[name])
+    with open(os.path.join(out, "chain_summaries.json"), "w") as f:
+        json.dump(summaries, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
     make_models(os.path.join(base.OUT, "parity"))
+    make_chain_models(os.path.join(base.OUT, "parity"))

@@ -34,6 +34,34 @@ struct KerasLayerOrderTests {
         if name != "layer_order_masked_concatenate" { try expectParityModelMatchesKeras(name) }
     }
 
+    /// Keras prints a functional model that is a chain from one input as a Sequential's table (no
+    /// "Connected to"), its outputs taken anywhere along it; one with a call of two tensors (an
+    /// initial state, for which Keras records no mask ops) or a shared layer keeps the column. Each
+    /// predicts as Keras does (the GRU given an initial state runs unmasked, as in Keras).
+    @Test(arguments: ["summary_chain_lstm", "summary_chain_states", "summary_chain_outputs_along", "summary_chain_bidirectional",
+                      "summary_chain_initial_state", "summary_chain_shared"])
+    func chainsPrintAsSequential(_ name: String) throws {
+        let texts = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: ParityFixtures.path("chain_summaries.json"))), label: "chain_summaries.json")
+        let model = try loadModel(path: ParityFixtures.path("\(name).keras"))
+        #expect(model.summaryText() == texts[name]!.string!.trimmingCharacters(in: .newlines))
+        try expectParityModelMatchesKeras(name)
+        if name == "summary_chain_initial_state" {
+            // Nor does Recur's file of it record mask ops or a mask argument, as Keras's does not.
+            let dir = try makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let path = dir.appendingPathComponent("m.keras").path
+            try model.save(to: path)
+            let config = String(decoding: try ZipArchive(path: path).contents(named: "config.json"), as: UTF8.self)
+            #expect(!config.contains("NotEqual") && !config.contains("\"mask\""), "\(config)")
+        }
+        // Built in Swift, the same chains print alike.
+        if name == "summary_chain_lstm" {
+            let x = Input(shape: [5, 3], name: "x")
+            let built = try Model(x, Dense(2, name: "dense")(LSTM(4, name: "lstm")(x)), name: "summary_chain_lstm")
+            #expect(built.summaryText() == model.summaryText())
+        }
+    }
+
     /// A graph that is not one (a call of a missing layer, a cycle) gives no order.
     @Test func malformedGraphsGiveNoOrder() throws {
         func config(_ layers: [JSONValue]) -> JSONValue {

@@ -35,9 +35,12 @@ struct KerasMaskOpWriter {
     }
 
     /// The input of `node` whose mask Keras records as the call's `mask` argument (the call of a layer
-    /// whose Keras call takes a mask, on one masked input); nil when the call records none.
+    /// whose Keras call takes a mask, on one masked input); nil when the call records none. A call with
+    /// an `initial_state` has two tensor arguments, for which Keras's `Layer.__call__` fills in no
+    /// `mask` (the RNN then runs unmasked, in Keras as in Recur's `Model`).
     static func recordedMaskInput(of node: GraphNode) -> SymbolicTensor? {
-        guard recordsMask(node.layer), node.inputs.count == 1, KerasMaskGraph.recurMask(of: node.inputs[0]) != nil else { return nil }
+        guard recordsMask(node.layer), node.inputs.count == 1, node.initialState.isEmpty,
+              KerasMaskGraph.recurMask(of: node.inputs[0]) != nil else { return nil }
         return node.inputs[0]
     }
 

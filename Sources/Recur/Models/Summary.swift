@@ -2,12 +2,12 @@ import Foundation
 
 /// `model.summary()` in Keras 3's table format (as Keras prints it on an 80-column terminal):
 /// one row per layer with "name (Class)", output shape (`None` for unknown), parameter count and, for
-/// functional models, the "Connected to" column; then total, trainable and non-trainable counts with
-/// their memory size.
+/// functional models that are not a plain chain (`isSequentialLike`), the "Connected to" column; then
+/// total, trainable and non-trainable counts with their memory size.
 extension Model {
     /// The summary text.
     public func summaryText() -> String {
-        let functional = !(self is Sequential)
+        let functional = !isSequentialLike
         let columns = functional ? [19, 17, 10, 17] : [31, 22, 13]
         let headers = functional ? ["Layer (type)", "Output Shape", "Param #", "Connected to"] : ["Layer (type)", "Output Shape", "Param #"]
         var lines = ["Model: \"\(name)\""]
@@ -47,6 +47,26 @@ extension Model {
         lines.append(" Trainable params: \(groupedThousands(trainable)) (\(readableBytes(trainable * 4)))")
         lines.append(" Non-trainable params: \(groupedThousands(total - trainable)) (\(readableBytes((total - trainable) * 4)))")
         return lines.joined(separator: "\n")
+    }
+
+    /// Whether Keras prints the summary as a Sequential's, without "Connected to" (its `print_summary`
+    /// rule): a Sequential, or a functional model whose calls each take at most one tensor (no initial
+    /// state, no mask argument: no mask ops in its Keras file), call no layer twice and lie at distinct
+    /// depths (a node's depth is its longest distance to an output) — a chain from one input, whose
+    /// outputs may be taken along the way.
+    var isSequentialLike: Bool {
+        if self is Sequential { return true }
+        guard !KerasWeightsFile.hasMaskOps(self) else { return false }
+        func parents(_ node: GraphNode) -> [SymbolicTensor] { node.layer is InputLayer ? [] : node.inputs + node.initialState }
+        var depth: [ObjectIdentifier: Int] = [:], calledLayers = Set<ObjectIdentifier>()
+        for t in outputs { depth[ObjectIdentifier(t.node)] = 0 }
+        // `nodes` runs parents first: from the last, a node's depth is final before its parents'.
+        for node in nodes.reversed() {
+            guard parents(node).count <= 1, calledLayers.insert(ObjectIdentifier(node.layer)).inserted else { return false }
+            guard let d = depth[ObjectIdentifier(node)] else { continue }
+            for parent in parents(node) { depth[ObjectIdentifier(parent.node)] = Swift.max(depth[ObjectIdentifier(parent.node)] ?? 0, d + 1) }
+        }
+        return Set(depth.values).count == depth.count
     }
 
     /// Prints `summaryText()`.
