@@ -101,8 +101,8 @@ extern "C" __global__ void recur_log_softmax(const float *x, float *y, int rows,
         }
         double s = 0;
         for (int k = 0; k < classes; k++) s += (double)fast_expf(src[k] - m);
-        float logSum = m + (float)log(s);
-        for (int k = 0; k < classes; k++) out[k] = src[k] - logSum;
+        float logSum = (float)log(s);
+        for (int k = 0; k < classes; k++) out[k] = (src[k] - m) - logSum;
     }
 }
 

@@ -18,6 +18,11 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         a saved encoder-decoder: Embedding(mask_zero) -> GRU encoder, Masking -> LSTM decoder, cross
         attention with a separate key returning its scores, causal self-attention over its output
         (the query's mask reaches both), pooling and a Dense head; inputs and Keras's outputs.
+    parity/mha_masked_query_rows.keras/.npz
+        self-attention over Masking (one each) whose padded query steps see no step: Keras's fused
+        dot_product_attention (no dropout, no scores returned) attends to every step alike there,
+        its Softmax-layer path (scores returned, or dropout > 0 even in inference) gives zeros; one
+        layer of each kind, and a sample with no step at all.
     parity/dot_attention.keras/.npz
         Luong attention from Dot layers: scores = Dot(axes=2), softmax, context = Dot(axes=[2, 1]),
         concatenated with the decoder and through TimeDistributed(Dense); a cosine Dot(normalize) too.
@@ -129,6 +134,19 @@ def make_models(out):
     cosine = layers.Dot(axes=-1, normalize=True)([layers.GlobalAveragePooling1D()(combined), layers.Dense(4)(layers.LSTM(3)(source))])
     parity.save_case(out, "dot_attention", keras.Model([source, target], [combined, cosine], name="dot_attention"),
                      [parity.seq(3, 6, 3), parity.seq(3, 4, 2)])
+
+    parity.fresh()
+    x = keras.Input((4, 3), name="x")
+    # A Masking each: Keras's MultiHeadAttention takes the masks off the tensors it is called on, so a
+    # later layer called on the same tensor would see none (in Keras's order of running them).
+    hidden = [layers.Masking(0.0)(x) for _ in range(3)]
+    fused = layers.MultiHeadAttention(2, 2, name="fused")(hidden[0], hidden[0])
+    scored, scores = layers.MultiHeadAttention(1, 3, name="scored")(hidden[1], hidden[1], return_attention_scores=True)
+    dropped = layers.MultiHeadAttention(1, 2, dropout=0.4, name="dropped")(hidden[2], hidden[2])
+    values = parity.seq(3, 4, 3)
+    values[1, 2:] = 0
+    values[2, :] = 0
+    parity.save_case(out, "mha_masked_query_rows", keras.Model(x, [fused, scored, scores, dropped], name="mha_masked_query_rows"), [values])
 
 
 if __name__ == "__main__":

@@ -83,6 +83,18 @@ struct OpValueTests {
         #expect(try a.softmax().sum(alongAxis: 1).isAlmostEqual(to: Tensor([1, 1])))
     }
 
+    /// Softmax of values far from 0 (attention fills hidden steps with −1e9): equal values share the
+    /// mass, and log-softmax keeps the small differences. Computed as x − (m + log Σ), a row of four
+    /// −1e9 came out as 1 each.
+    @Test func softmaxOfLargeMagnitudes() throws {
+        let rows = try Tensor(shape: [3, 4], scalars: [-1e9, -1e9, -1e9, -1e9, 1e9, 1e9, 1e9, 1e9, 3e8, 3e8, -1e9, 3e8])
+        #expect(try rows.softmax().isAlmostEqual(to: Tensor(shape: [3, 4], scalars: [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25,
+                                                                                      1 / 3, 1 / 3, 0, 1 / 3])))
+        let log2: Float = 0.6931472
+        let pair = try Tensor(shape: [1, 2], scalars: [-1e9, -1e9]).logSoftmax()
+        #expect(try pair.isAlmostEqual(to: Tensor(shape: [1, 2], scalars: [-log2, -log2])))
+    }
+
     @Test func copyOnWrite() throws {
         let a = Tensor([1, 2, 3])
         var b = a

@@ -14,6 +14,13 @@ struct MultiHeadAttentionTests {
         try expectParityModelMatchesKeras("mha_seq2seq")
     }
 
+    /// A padded query step sees no step: Keras's fused attention (no dropout, no scores returned)
+    /// attends to every step alike there, its Softmax-layer path (scores returned, dropout > 0 even
+    /// in inference) gives zeros; Recur follows each.
+    @Test func queryStepsThatSeeNothingFollowKeras() throws {
+        try expectParityModelMatchesKeras("mha_masked_query_rows")
+    }
+
     /// Keras's call `(query, value, key=key)` is what Recur writes and reads back, and the weights
     /// sit where Keras keeps them: one group per projection under the layer's.
     @Test func kerasCallAndWeightLayout() throws {

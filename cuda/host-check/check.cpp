@@ -896,8 +896,8 @@ Floats log_softmax_reference(const Floats &x, int rows, int classes) {
         recur_exp(scratch.data(), scratch.data(), classes);
         double s = 0;
         for (int k = 0; k < classes; k++) s += (double)scratch[k];
-        float logSum = m + (float)std::log(s);
-        for (int k = 0; k < classes; k++) out[k] = src[k] - logSum;
+        float logSum = (float)std::log(s);
+        for (int k = 0; k < classes; k++) out[k] = (src[k] - m) - logSum;
     }
     return y;
 }

@@ -5,8 +5,10 @@
 ///     q = query · Wq + bq, k = key · Wk + bk           (batch, T or S, N, H)    Wq (dq, N, H), bq (N, H)
 ///     v = value · Wv + bv                               (batch, S, N, Hv)
 ///     scores  = (q / √H) · kᵀ per head                  (batch, N, T, S)
-///     weights = softmax over S, with Keras's `Softmax` masking: hidden steps take −10⁹ before and
-///               0 after (a query step that sees nothing gets zeros); dropout in training
+///     weights = softmax over S, hidden steps taking −10⁹ first; dropout in training. A query step
+///               that sees no step attends to every step alike (1/S each), as in Keras's fused
+///               `dot_product_attention`; with dropout > 0 or the scores returned, Keras takes its
+///               `Softmax`-layer path, which gives such a step zeros, and so does Recur
 ///     output  = (weights · v, heads side by side) · Wo + bo   (batch, T, O)      Wo (N, Hv, O), bo (O)
 ///
 /// What a step may see: the value's (and key's) mask hides steps of S, the query's mask hides steps
@@ -146,7 +148,8 @@ public final class MultiHeadAttention: Layer {
         var weights: Tensor
         if let visible = try visibility(input, t: t, s: s) {
             let keep = try visible.reshaped(to: [visible.shape[0], 1, visible.shape[1], visible.shape[2]]).greater(Tensor(0.5))
-            weights = try Tensor.select(keep, Tensor.select(keep, scores, Tensor(-1e9)).softmax(), Tensor(0))
+            weights = try Tensor.select(keep, scores, Tensor(-1e9)).softmax()
+            if dropout > 0 || returnAttentionScores { weights = try Tensor.select(keep, weights, Tensor(0)) }
         } else {
             weights = try scores.softmax()
         }

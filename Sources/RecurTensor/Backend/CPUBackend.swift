@@ -227,8 +227,10 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             scratch.withUnsafeMutableBufferPointer { recur_exp($0.baseAddress!, $0.baseAddress!, classes) }
             var s: Double = 0
             for k in 0..<classes { s += Double(scratch[k]) }
-            let logSum = m + Float(Foundation.log(s))
-            for k in 0..<classes { y[k] = src[k] - logSum }
+            // (x − m) − log Σ exp(x − m), not x − (m + log Σ): with |m| large (−1e9, attention's hidden
+            // steps) m + log Σ rounds to m, and a row of equal values came out as 1 each, not 1/n.
+            let logSum = Float(Foundation.log(s))
+            for k in 0..<classes { y[k] = (src[k] - m) - logSum }
         }
         return out
     }
