@@ -24,6 +24,9 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         Bidirectional GRU. And two that are not: Masking -> GRU with an initial_state (two inputs;
         Keras passes that GRU no mask, records no mask ops and runs it unmasked), and Input -> LSTM
         and Dense called twice (a shared layer).
+    parity/mask_convert_to_tensor.keras/.npz
+        Masking -> LSTM -> Attention -> GlobalAveragePooling1D: Keras records the pooling's mask as a
+        convert_to_tensor op of the any op.
     parity/masked_summaries.json
         For each of the three files, Keras's model.summary() text of the model as load_model reads
         it (in a fresh session): the mask ops are rows of their own, and the layers that take a mask
@@ -124,8 +127,21 @@ def make_chain_models(out):
         f.write("\n")
 
 
+def make_convert_to_tensor_model(out):
+    parity.fresh()
+    x = keras.Input((5, 2), name="x")
+    h = layers.LSTM(3, return_sequences=True)(layers.Masking(0.0)(x))
+    y = layers.GlobalAveragePooling1D()(layers.Attention()([h, h]))
+    values = parity.seq(3, 5, 2)
+    values[1, 3:] = 0
+    values[2, 1:] = 0
+    config = parity.save_case(out, "mask_convert_to_tensor", keras.Model(x, y, name="mask_convert_to_tensor"), [values])
+    assert "ConvertToTensor" in [entry["class_name"] for entry in config["config"]["layers"]]
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
     make_models(os.path.join(base.OUT, "parity"))
     make_chain_models(os.path.join(base.OUT, "parity"))
+    make_convert_to_tensor_model(os.path.join(base.OUT, "parity"))

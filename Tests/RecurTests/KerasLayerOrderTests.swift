@@ -62,6 +62,12 @@ struct KerasLayerOrderTests {
         }
     }
 
+    /// Keras records the mask of a pooling after `Attention` as a `convert_to_tensor` of the `any` op:
+    /// read as the mask it converts, the file loads and predicts as in Keras.
+    @Test func convertToTensorMaskOpsAreRead() throws {
+        try expectParityModelMatchesKeras("mask_convert_to_tensor")
+    }
+
     /// A graph that is not one (a call of a missing layer, a cycle) gives no order.
     @Test func malformedGraphsGiveNoOrder() throws {
         func config(_ layers: [JSONValue]) -> JSONValue {

@@ -9,7 +9,7 @@
 /// is what Keras's merge layers produce):
 ///   - `x != 0` for the ids x of an `Embedding(mask_zero=True)`  → source `e:<x>:0`
 ///   - `any(x != v, axis=-1)` for the input x of `Masking(v)`     → source `m:<x>:<v>`
-///   - `expand_dims`, `broadcast_to`                              → the same mask
+///   - `expand_dims`, `broadcast_to`, `convert_to_tensor`         → the same mask
 ///   - `zeros_like` → no source; `ones_like` → everywhere
 ///   - `logical_or`, the `concatenate` op, `any(axis=-1)` over it  → the union
 /// Anything else (another comparison, `logical_and` of two real masks, ...) is refused by name.
@@ -38,7 +38,8 @@ enum KerasMaskGraph {
         }
     }
 
-    static let opClasses: Set<String> = ["NotEqual", "Any", "LogicalOr", "LogicalAnd", "ExpandDims", "ZerosLike", "OnesLike", "BroadcastTo"]
+    static let opClasses: Set<String> = ["NotEqual", "Any", "LogicalOr", "LogicalAnd", "ExpandDims", "ZerosLike", "OnesLike", "BroadcastTo",
+                                         "ConvertToTensor"]
 
     /// Whether a config entry is one of these ops (the `Concatenate` op, module `keras.src.ops.numpy`,
     /// is told from the `Concatenate` layer by its module).
@@ -75,7 +76,7 @@ enum KerasMaskGraph {
             guard let inner = try operand(args[0]) else { return nil }
             if case let .comparison(x, v) = inner { return .sources(["m:\(UInt(bitPattern: x)):\(v)"]) }
             return inner
-        case "ExpandDims", "BroadcastTo":
+        case "ExpandDims", "BroadcastTo", "ConvertToTensor":
             guard let first = args.first else { throw fail() }
             return try operand(first)
         case "ZerosLike": return .sources([])
