@@ -7,7 +7,8 @@ Usage:
 
 Default output dir: Tests/RecurTests/Fixtures. Writes
     layers/<case>.json   -- same format as make_keras_fixtures.py, plus an optional
-                            "mask": {"shape": [batch, time], "values": [0/1...]} passed as mask=
+                            "mask": {"shape": [batch, time], "values": [0/1...]} passed as mask=;
+                            among them *_unroll_zero_output_mask: unroll with zero_output_for_mask
     stateful.json        -- stateful LSTM over 3 chunks vs. one non-stateful pass
     masked_loss.json     -- Embedding(mask_zero) -> LSTM -> Dense, evaluate() with a masked loss
 Helpers (rounding, tensor(), layer_case(), ...) are imported from make_keras_fixtures.py; this
@@ -133,6 +134,15 @@ def make_layer_cases():
     rnn_case("lstm_no_bias", "LSTM", {"units": U, "use_bias": False})
 
 
+def make_unroll_cases():
+    """Keras's unrolled loop outputs the previous output at a masked step whatever
+    zero_output_for_mask says (its scan honours it): LSTM, GRU and SimpleRNN with both."""
+    for cls in ["LSTM", "GRU", "SimpleRNN"]:
+        rnn_case(f"{cls.lower()}_unroll_zero_output_mask", cls,
+                 {"units": U, "return_sequences": True, "unroll": True, "zero_output_for_mask": True},
+                 batch=3, mask=MASK_MIDDLE)
+
+
 # ------------------------------------------------------------------------------ stateful
 def make_stateful():
     keras.backend.clear_session()
@@ -231,3 +241,4 @@ if __name__ == "__main__":
     make_layer_cases()
     make_stateful()
     make_masked_loss()
+    make_unroll_cases()

@@ -56,7 +56,7 @@ extension RNN {
     /// What a masked step outputs: zeros, or the carried state as Keras's scan (`maskedOutputStateIndex`),
     /// or — Keras's unrolled loop, and cells whose output is not a state — the previous output.
     private var maskedStepOutput: MaskedStepOutput {
-        if zeroOutputForMask { return .zeros }
+        if zeroesMaskedOutputs { return .zeros }
         if !unroll, let index = maskedOutputStateIndex { return .state(index) }
         return .previousOutput
     }

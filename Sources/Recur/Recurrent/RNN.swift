@@ -4,7 +4,7 @@
 /// `returnSequences`), followed by the final states with `returnState`. With `goBackwards` the input is
 /// read from the last step to the first and the output sequence is returned in that processing order.
 /// A mask (batch, time) makes masked steps keep the states and output the carried state, as Keras does
-/// (or zeros with `zeroOutputForMask`). `stateful` keeps the final states as the next call's initial states.
+/// (or zeros with `zeroOutputForMask`, unless unrolled, as in Keras). `stateful` keeps the final states as the next call's initial states.
 open class RNN: Layer {
     public let cell: RecurrentCell
     /// The loop's Keras arguments.
@@ -15,6 +15,9 @@ open class RNN: Layer {
     public var stateful: Bool { options.stateful }
     public var unroll: Bool { options.unroll }
     public var zeroOutputForMask: Bool { options.zeroOutputForMask }
+    /// Whether a masked step outputs zeros: `zeroOutputForMask`, but not with `unroll`, where Keras's
+    /// unrolled loop outputs the previous output whatever it says (its scan honours it).
+    var zeroesMaskedOutputs: Bool { zeroOutputForMask && !unroll }
     /// The states a stateful layer carries into its next call: zeros (Keras's) until the first call
     /// and after `resetStates()`, when the batch size is known; nil for a layer that is not stateful.
     public var states: [Tensor]? {
@@ -214,7 +217,7 @@ open class RNN: Layer {
             if let mask {
                 let m = try mask.select(alongAxis: 1, index: t)
                 // A masked step outputs zeros, or the carried state (Keras), or else the previous output.
-                let fallback = zeroOutputForMask ? outputs.map { Tensor.zeros($0.shape) }
+                let fallback = zeroesMaskedOutputs ? outputs.map { Tensor.zeros($0.shape) }
                                                  : carriedState.map { [states[$0]] } ?? previous
                 newStates = try zip(newStates, states).map { try selectRows(m, $0, $1) }
                 outputs = try zip(outputs, fallback).map { try selectRows(m, $0, $1) }

@@ -61,7 +61,7 @@ public class FusedRNN: RNN {
         let run = try Tensor.recurrence(recurrenceKind, try cell.inputDropout.applyPerSequence(sequences[0], training: training),
                                         kernel: cell.kernel!.value, recurrentKernel: cell.recurrentKernel!.value, bias: cell.bias!.value,
                                         initialStates: initialStates, mask: mask, reverse: goBackwards,
-                                        returnSequence: returnSequences, zeroMaskedOutputs: zeroOutputForMask)
+                                        returnSequence: returnSequences, zeroMaskedOutputs: zeroesMaskedOutputs)
         return SequenceResult(sequences: run.sequence.map { [$0] } ?? [], lastOutputs: [run.last], finalStates: run.finalStates)
     }
 
