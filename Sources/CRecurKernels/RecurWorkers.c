@@ -143,8 +143,8 @@ long recur_claim_next(long *counter) { return __atomic_fetch_add(counter, 1, __A
 
 /* state[0] counts the arrivals of the current round, state[1] numbers the rounds: the last to arrive
    resets the count and starts the next round, which releases the others (acquire/release, so what a
-   part wrote before it arrived is visible to every part after the barrier). state[2] becomes 1 when a
-   part waits long enough to start yielding: a part was off its CPU. */
+   part wrote before it arrived is visible to every part after the barrier). state[2] counts the waits
+   long enough to start yielding: a part was off its CPU. */
 void recur_barrier_wait(long *state, long parties) {
     long *arrived = state, *round = state + 1, *starved = state + 2;
     const long mine = __atomic_load_n(round, __ATOMIC_ACQUIRE);
@@ -161,7 +161,7 @@ void recur_barrier_wait(long *state, long parties) {
         if (wait_start == 0) wait_start = now_nanoseconds();
         else if (!yielding && now_nanoseconds() - wait_start >= YIELD_AFTER_NANOSECONDS) {
             yielding = 1;
-            __atomic_store_n(starved, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(starved, 1, __ATOMIC_RELAXED);
         }
     }
 }

@@ -132,9 +132,10 @@ final class StepBarrier: @unchecked Sendable {
 
     func wait() { recur_barrier_wait(state, parties) }
 
-    /// Whether a part waited so long at a meeting that it began to yield its CPU: some part was off its
-    /// CPU (more runnable threads than CPUs). Read after the region.
-    var partsWereStarved: Bool { state[2] != 0 }
+    /// How many waits at the meetings lasted so long that the waiting part began to yield its CPU: some
+    /// part was off its CPU (more runnable threads than CPUs, or a pause of the machine). Read after the
+    /// region.
+    var starvedWaits: Int { state[2] }
 }
 
 /// A parallel region's parts and body, handed to the worker threads by pointer for the duration of

@@ -18,8 +18,8 @@ long recur_claim_next(long *counter);
    before the first use), then returns in every one of them; it can be waited on again at once, any
    number of times. Only for the parts of one recur_parallel_run region, which run at the same time:
    parts run one after another would wait for each other forever. A waiting thread spins, then yields
-   its CPU at every check (as the workers do), so more threads than CPUs still make progress; it then
-   sets state[2] to 1, which tells the caller that its parts did not all have a CPU. */
+   its CPU at every check (as the workers do), so more threads than CPUs still make progress; such a
+   wait adds 1 to state[2], which tells the caller how often its parts did not all have a CPU. */
 void recur_barrier_wait(long *state, long parties);
 
 #endif

@@ -27,10 +27,14 @@ enum UnitSplit {
     nonisolated(unsafe) private static var passes = 0
 
     /// How long passes run on one thread after a pass whose threads did not all have a CPU. Threads that
-    /// meet at every step need a CPU each: with another process busy on one of two cores, a meeting
-    /// waits for the scheduler to run the other thread, and a single sample took 9.5 ms instead of
-    /// 0.05 (measured here); one thread took 0.045. After the pause the split is tried again.
+    /// meet at every step need a CPU each: with other processes busy on both of two cores, a meeting
+    /// waits for the scheduler to run the other thread, and a single sample took 9.5 ms (median)
+    /// instead of 0.05; with this pause 0.058–0.068, as on one thread (measured here with two busy
+    /// loops). After the pause the split is tried again.
     static let pauseAfterStarvedPass: UInt64 = 1_000_000_000
+    /// The starved waits (`StepBarrier.starvedWaits`) that make a pass a starved one: a single one can
+    /// be a brief stall of the machine, while busy cores starve meeting after meeting.
+    static let starvedWaitsOfAStarvedPass = 2
 
     /// Until when splitting is paused, in uptime nanoseconds.
     struct Pause {
@@ -114,7 +118,7 @@ enum UnitSplit {
         }
         // Slices that were taken packed, or packed by this pass, go back for the next.
         if ran || packed != nil { PackedSliceCache.shared.keep(splitting.unitSlices, sources: sources, layout: layout) }
-        if barrier.partsWereStarved { noteStarvedPass() }
+        if barrier.starvedWaits >= starvedWaitsOfAStarvedPass { noteStarvedPass() }
         if ran {
             passLock.lock()
             passes += 1
