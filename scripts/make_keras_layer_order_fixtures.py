@@ -24,6 +24,11 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         Bidirectional GRU. And two that are not: Masking -> GRU with an initial_state (two inputs;
         Keras passes that GRU no mask, records no mask ops and runs it unmasked), and Input -> LSTM
         and Dense called twice (a shared layer).
+    parity/summary_optimizer_*.keras/.npz and parity/optimizer_summaries.json
+        Compiled models and Keras's summary() of each as load_model reads it, which counts the
+        optimizer's variables once it is built: Adam and Nadam (a scalar after the slots) trained a
+        step, SGD with momentum and a frozen layer, RMSprop compiled only (load_model builds it), and
+        Adam under a learning-rate schedule (no learning-rate variable).
     parity/mask_convert_to_tensor.keras/.npz
         Masking -> LSTM -> Attention -> GlobalAveragePooling1D: Keras records the pooling's mask as a
         convert_to_tensor op of the any op.
@@ -139,9 +144,41 @@ def make_convert_to_tensor_model(out):
     assert "ConvertToTensor" in [entry["class_name"] for entry in config["config"]["layers"]]
 
 
+def make_optimizer_summary_models(out):
+    def sequential():
+        return keras.Sequential([keras.Input((5, 3)), layers.LSTM(4), layers.Dense(2)])
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9)
+    cases = [("adam", sequential(), keras.optimizers.Adam(0.01), True), ("nadam", sequential(), keras.optimizers.Nadam(0.01), True),
+             ("rmsprop_untrained", sequential(), keras.optimizers.RMSprop(0.01), False),
+             ("adam_schedule", sequential(), keras.optimizers.Adam(schedule), True)]
+    parity.fresh()
+    x = keras.Input((5, 3), name="x")
+    frozen = layers.LSTM(4, name="frozen")
+    frozen.trainable = False
+    cases.append(("sgd_frozen", keras.Model(x, layers.Dense(2)(frozen(x))), keras.optimizers.SGD(0.1, momentum=0.9), True))
+    summaries = {}
+    for name, model, optimizer, trained in cases:
+        parity.fresh()
+        model.compile(optimizer, "mse")
+        values = parity.seq(2, 5, 3)
+        if trained:
+            model.train_on_batch(values, parity.unif((2, 2), -1.0, 1.0))
+        full = f"summary_optimizer_{name}"
+        parity.save_case(out, full, model, [values])
+        keras.backend.clear_session()
+        lines = []
+        keras.saving.load_model(os.path.join(out, f"{full}.keras")).summary(print_fn=lambda text, *a, **k: lines.append(text))
+        summaries[full] = "\n".join(lines)
+        print(summaries[full])
+    with open(os.path.join(out, "optimizer_summaries.json"), "w") as f:
+        json.dump(summaries, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
     make_models(os.path.join(base.OUT, "parity"))
     make_chain_models(os.path.join(base.OUT, "parity"))
     make_convert_to_tensor_model(os.path.join(base.OUT, "parity"))
+    make_optimizer_summary_models(os.path.join(base.OUT, "parity"))

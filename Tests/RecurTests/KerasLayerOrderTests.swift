@@ -62,6 +62,24 @@ struct KerasLayerOrderTests {
         }
     }
 
+    /// Keras's summary counts a built optimizer's variables (the step count, the learning rate unless
+    /// a schedule sets it, the slots of the trainable weights, Nadam's product) in "Optimizer params"
+    /// and the total; a model loaded compiled has a built optimizer, trained or not. Built in Swift, the
+    /// line appears after the first training step.
+    @Test(arguments: ["adam", "nadam", "rmsprop_untrained", "adam_schedule", "sgd_frozen"])
+    func summariesCountTheOptimizer(_ name: String) throws {
+        let texts = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: ParityFixtures.path("optimizer_summaries.json"))), label: "optimizer_summaries.json")
+        let model = try loadModel(path: ParityFixtures.path("summary_optimizer_\(name).keras"))
+        #expect(model.summaryText() == texts["summary_optimizer_\(name)"]!.string!.trimmingCharacters(in: .newlines))
+        if name == "adam" {
+            let built = Sequential([LSTM(4), Dense(2)], inputShape: [5, 3])
+            try built.compile(optimizer: Adam(), loss: MeanSquaredError())
+            #expect(!built.summaryText().contains("Optimizer params"))
+            _ = try built.trainOnBatch([Tensor.ones([2, 5, 3])], [Tensor.ones([2, 2])])
+            #expect(built.summaryText().hasSuffix(" Optimizer params: 278 (1.09 KB)"), "\(built.summaryText())")
+        }
+    }
+
     /// Keras records the mask of a pooling after `Attention` as a `convert_to_tensor` of the `any` op:
     /// read as the mask it converts, the file loads and predicts as in Keras.
     @Test func convertToTensorMaskOpsAreRead() throws {

@@ -3,7 +3,8 @@ import Foundation
 /// `model.summary()` in Keras 3's table format (as Keras prints it on an 80-column terminal):
 /// one row per layer with "name (Class)", output shape (`None` for unknown), parameter count and, for
 /// functional models that are not a plain chain (`isSequentialLike`), the "Connected to" column; then
-/// total, trainable and non-trainable counts with their memory size.
+/// total, trainable and non-trainable counts with their memory size, and the optimizer's once it is
+/// built (`optimizerParameterCount`).
 extension Model {
     /// The summary text.
     public func summaryText() -> String {
@@ -41,11 +42,13 @@ extension Model {
             lines.append(i < rows.count - 1 ? border("├", "─", "┼", "┤") : border("└", "─", "┴", "┘"))
         }
         if rows.isEmpty { lines.append(border("└", "─", "┴", "┘")) }
-        let total = parameterCount
+        let weights = parameterCount, optimizerScalars = optimizerParameterCount
+        let total = weights + (optimizerScalars ?? 0)
         let trainable = trainableVariables.reduce(0) { $0 + $1.value.count }
         lines.append(" Total params: \(groupedThousands(total)) (\(readableBytes(total * 4)))")
         lines.append(" Trainable params: \(groupedThousands(trainable)) (\(readableBytes(trainable * 4)))")
-        lines.append(" Non-trainable params: \(groupedThousands(total - trainable)) (\(readableBytes((total - trainable) * 4)))")
+        lines.append(" Non-trainable params: \(groupedThousands(weights - trainable)) (\(readableBytes((weights - trainable) * 4)))")
+        if let optimizerScalars { lines.append(" Optimizer params: \(groupedThousands(optimizerScalars)) (\(readableBytes(optimizerScalars * 4)))") }
         return lines.joined(separator: "\n")
     }
 
@@ -69,7 +72,15 @@ extension Model {
         return Set(depth.values).count == depth.count
     }
 
-    /// Prints `summaryText()`.
+    /// The scalars of the optimizer's variables once it is built, which Keras's summary counts (its
+    /// `optimizer.variables`, each 4 bytes): the step count, the learning rate unless a schedule sets
+    /// it, every slot of every trainable weight, Nadam's schedule product. nil while it is not built.
+    var optimizerParameterCount: Int? {
+        guard let optimizer = compiled?.optimizer, optimizer.isBuilt else { return nil }
+        let weights = KerasOptimizerState.trainableVariables(of: self).reduce(0) { $0 + $1.value.count }
+        return KerasOptimizerState.headCount(optimizer) + optimizer.stateCount * weights + KerasOptimizerState.trailingScalars(optimizer).count
+    }
+
     /// Prints the summary (Keras's `summary(print_fn=)`: `printer` receives the whole table).
     public func summary(print printer: (String) -> Void = { Swift.print($0) }) { printer(summaryText()) }
 

@@ -36,6 +36,10 @@ open class Optimizer {
     public var lossScaleFactor: Float?
     /// Batches applied so far, accumulating ones included (Keras's `_iterations`, which its files save).
     public internal(set) var appliedBatches = 0
+    /// Whether its variables exist (Keras's `optimizer.built`): after its first update, or once its state
+    /// is read from a Keras file (Keras builds the optimizer of a model it loads compiled). `summary()`
+    /// then counts them.
+    public internal(set) var isBuilt = false
     /// Number of updates applied so far (Keras's `iterations`): batches applied, or with gradient
     /// accumulation over N batches, batches / N.
     public var iterations: Int { appliedBatches / Swift.max(gradientAccumulationSteps ?? 1, 1) }
@@ -137,6 +141,7 @@ open class Optimizer {
             }
         }
         appliedBatches += 1
+        isBuilt = true
     }
 
     /// The end of training (Keras's `finalize_variable_values`): with a moving average, every weight
@@ -168,6 +173,7 @@ open class Optimizer {
         for (state, v) in zip(saved, variables) where !state.isEmpty { slots[ObjectIdentifier(v)] = state }
         self.appliedBatches = appliedBatches
         self.learningRate = learningRate
+        isBuilt = true
     }
 
     /// This optimizer with its learning rate set by `schedule` at every step.
