@@ -43,6 +43,12 @@ struct GuideSummaryTests {
         }
     }
 
+    /// Keras's summary writes a one-axis shape without Python's trailing comma: `(None)`.
+    @Test func oneAxisShapesHaveNoTrailingComma() throws {
+        #expect(summaryShape([nil]) == "(None)" && summaryShape([nil, 5, 3]) == "(None, 5, 3)" && summaryShape([]) == "()")
+        #expect(describeShapes([[nil], [nil, 2]]) == "[(None), (None, 2)]")
+    }
+
     @Test func guideTotalsAreExact() throws {
         try withFreshLayerNames {
             try #expect(KerasGuide.builtInLayers(log: { _ in }).parameterCount == 164_106)

@@ -160,6 +160,26 @@ struct KerasFileTests {
         expectBitExact(viaGeneric.getWeights(), model.getWeights(), "loadWeights(.weights.h5)")
     }
 
+    /// A weights file after a user block (its superblock at 512, 1024, ... bytes, as h5py writes with
+    /// `userblock_size`) loads as the same file does without one; a signature anywhere else is refused.
+    @Test func weightsFilesWithAUserBlockLoad() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = KerasFileFixtures.directory.appendingPathComponent("seq_lstm_dense.weights.h5")
+        let (inputs, expected) = try KerasFileFixtures.arrays("seq_lstm_dense")
+        for prefix in [512, 1024, 300] {
+            let path = dir.appendingPathComponent("u\(prefix).weights.h5").path
+            try (Data(repeating: 0x55, count: prefix) + Data(contentsOf: source)).write(to: URL(fileURLWithPath: path))
+            let model = withFreshLayerNames { Sequential([LSTM(4), Dense(2, activation: .relu)], inputShape: [5, 3]) }
+            if prefix == 300 {
+                #expect(thrownMessage { try model.loadKerasWeights(from: path) }.contains("not an HDF5 file"))
+            } else {
+                try model.loadKerasWeights(from: path)
+                expectClose(try model.predictOnBatch(inputs[0]), expected[0], "user block of \(prefix) bytes")
+            }
+        }
+    }
+
     /// Models built in Recur (not from Keras files) survive the .keras round trip.
     @Test func recurBuiltModelsRoundTrip() throws {
         try expectKerasRoundTrip(recurBuiltModels())

@@ -140,7 +140,7 @@ extension Model {
             let links = KerasLayerOrder.callInputs(of: entry).joined().map(\.description)
             if KerasMaskGraph.isMaskOp(entry) {
                 guard let className = entry["class_name"]?.string, let shape = outputShape[name] else { return nil }
-                rows.append(SummaryRow(name: name, className: className, shape: describeShape(shape), parameters: 0, connections: links))
+                rows.append(SummaryRow(name: name, className: className, shape: summaryShape(shape), parameters: 0, connections: links))
             } else {
                 guard let layer = layerNamed[name], let calls = callsOf[ObjectIdentifier(layer)] else { return nil }
                 rows.append(SummaryRow(name: name, className: layer.className, shape: describeShapes(calls[0].outputShapes),
@@ -153,8 +153,12 @@ extension Model {
 
 /// `(None, 64)` for one output, `[(None, 64), (None, 64)]` for several.
 func describeShapes(_ shapes: [[Int?]]) -> String {
-    shapes.count == 1 ? describeShape(shapes[0]) : "[" + shapes.map { describeShape($0) }.joined(separator: ", ") + "]"
+    shapes.count == 1 ? summaryShape(shapes[0]) : "[" + shapes.map(summaryShape).joined(separator: ", ") + "]"
 }
+
+/// A shape as Keras's summary writes it: `(None, 64)`, and `(None)` for one axis (its `format_shape`
+/// joins the axes, without Python's trailing comma of a one-element tuple).
+func summaryShape(_ shape: [Int?]) -> String { "(" + shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")" }
 
 /// Greedy word wrap at spaces, as Keras's table (rich) wraps a cell: a word longer than the width
 /// gets a line of its own, cut to width − 1 characters and "…". Linear in the text's length.
