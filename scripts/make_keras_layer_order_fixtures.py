@@ -29,6 +29,9 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         optimizer's variables once it is built: Adam and Nadam (a scalar after the slots) trained a
         step, SGD with momentum and a frozen layer, RMSprop compiled only (load_model builds it), and
         Adam under a learning-rate schedule (no learning-rate variable).
+    parity/functional_dict_io.keras/.npz
+        A functional model of named inputs and outputs (dicts, their keys not in order): Keras
+        flattens them in the order of the keys, as the .npz lists them.
     parity/mask_convert_to_tensor.keras/.npz
         Masking -> LSTM -> Attention -> GlobalAveragePooling1D: Keras records the pooling's mask as a
         convert_to_tensor op of the any op.
@@ -175,6 +178,26 @@ def make_optimizer_summary_models(out):
         f.write("\n")
 
 
+def make_dict_io_model(out):
+    parity.fresh()
+    steps, extra = keras.Input((5, 3), name="steps"), keras.Input((2,), name="extra")
+    h = layers.Concatenate()([layers.LSTM(4)(steps), extra])
+    model = keras.Model({"steps": steps, "extra": extra}, {"y": layers.Dense(1, name="y")(h), "x": layers.Dense(2, name="x")(h)},
+                        name="functional_dict_io")
+    parity.randomize(model)
+    given = {"steps": parity.seq(3, 5, 3), "extra": parity.unif((3, 2), -1.0, 1.0)}
+    flat_inputs = keras.tree.flatten(given)
+    outputs = keras.tree.flatten(model(given, training=False))
+    path = os.path.join(out, "functional_dict_io.keras")
+    model.save(path)
+    again = keras.tree.flatten(keras.saving.load_model(path)(given, training=False))
+    assert max(float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) for a, b in zip(outputs, again)) <= 1e-6
+    arrays = {f"input_{i}": np.asarray(a) for i, a in enumerate(flat_inputs)}
+    arrays.update({f"output_{i}": np.asarray(o, dtype="float32") for i, o in enumerate(outputs)})
+    np.savez(os.path.join(out, "functional_dict_io.npz"), **arrays)
+    print("functional_dict_io", [a.shape for a in flat_inputs], [np.asarray(o).shape for o in outputs])
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
@@ -182,3 +205,4 @@ if __name__ == "__main__":
     make_chain_models(os.path.join(base.OUT, "parity"))
     make_convert_to_tensor_model(os.path.join(base.OUT, "parity"))
     make_optimizer_summary_models(os.path.join(base.OUT, "parity"))
+    make_dict_io_model(os.path.join(base.OUT, "parity"))

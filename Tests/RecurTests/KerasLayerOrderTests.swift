@@ -80,6 +80,15 @@ struct KerasLayerOrderTests {
         }
     }
 
+    /// A Keras model of named inputs and outputs (dicts in its config) loads with both in the order of
+    /// their names, as Keras flattens them, and predicts as Keras does.
+    @Test func dictInputsAndOutputsFlattenByName() throws {
+        let model = try loadModel(path: ParityFixtures.path("functional_dict_io.keras"))
+        #expect(model.inputs.map(\.node.layer.name) == ["extra", "steps"])
+        #expect(model.outputs.map(\.node.layer.name) == ["x", "y"])
+        try expectParityModelMatchesKeras("functional_dict_io")
+    }
+
     /// Keras records the mask of a pooling after `Attention` as a `convert_to_tensor` of the `any` op:
     /// read as the mask it converts, the file loads and predicts as in Keras.
     @Test func convertToTensorMaskOpsAreRead() throws {

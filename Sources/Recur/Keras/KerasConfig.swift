@@ -8,6 +8,11 @@ import Foundation
 /// non-float32 dtype policy, LoRA, ...) throws an error that names it; arguments without effect on the computation (seeds,
 /// initializers Recur lacks, which the loaded weights replace anyway) are ignored.
 enum KerasConfig {
+
+    /// A dict's values in the order of its keys (Keras's `tree.flatten` of a dict); nil for anything else.
+    static func valuesByKey(_ value: JSONValue) -> [JSONValue]? {
+        value.object.map { object in object.keys.sorted().map { object[$0]! } }
+    }
     /// Builds a (non-input) layer, or a model used as a layer, from its config entry.
     static func makeLayer(_ spec: JSONValue) throws -> Layer {
         try KerasLayerRegistry.layer(from: spec)
@@ -289,16 +294,19 @@ enum KerasConfig {
             throw RecurError.invalidArgument(op: op, message: "layer '\(stuck.name)' depends on tensors no layer computes (cycle or missing layer)")
         }
         /// The `[layer, node, index]` triples of a (possibly nested) structure, flattened in order as
-        /// Keras flattens a model's outputs (`RNN(cells, return_state=True)` nests its states per cell).
+        /// Keras flattens a model's outputs (`RNN(cells, return_state=True)` nests its states per cell;
+        /// a model of named inputs or outputs has a dict, flattened in the order of its keys).
         func triples(_ value: JSONValue, depth: Int = 0) throws -> [JSONValue] {
-            guard let list = value.array, depth < UntrustedLimits.maxNestingDepth else {
+            guard depth < UntrustedLimits.maxNestingDepth, let list = value.array ?? KerasConfig.valuesByKey(value) else {
                 throw RecurError.invalidArgument(op: op, message: "bad model input/output entry \(compactJSON(value))")
             }
             if list.first?.string != nil { return [value] }
             return try list.flatMap { try triples($0, depth: depth + 1) }
         }
         func endpoints(_ key: String) throws -> [SymbolicTensor] {
-            guard let value = config[key], !(value.array?.isEmpty ?? true) else { throw RecurError.invalidArgument(op: op, message: "config has no \(key)") }
+            guard let value = config[key], !((value.array ?? KerasConfig.valuesByKey(value))?.isEmpty ?? true) else {
+                throw RecurError.invalidArgument(op: op, message: "config has no \(key)")
+            }
             let entries = try triples(value)
             return try entries.map { e in
                 guard let t = try tensor(e) else { throw RecurError.invalidArgument(op: op, message: "\(key) entry \(compactJSON(e)) is never computed") }

@@ -71,7 +71,7 @@ enum KerasLayerOrder {
             guard let value = config["config"]?[key] else { return nil }
             var out: [NodeKey] = []
             func walk(_ v: JSONValue, _ depth: Int) -> Bool {
-                guard depth < UntrustedLimits.maxNestingDepth, let list = v.array else { return false }
+                guard depth < UntrustedLimits.maxNestingDepth, let list = v.array ?? KerasConfig.valuesByKey(v) else { return false }
                 if let name = list.first?.string {
                     guard let call = list.count > 1 ? list[1].int : 0 else { return false }
                     out.append(NodeKey(name: name, index: call))
