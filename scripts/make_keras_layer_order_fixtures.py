@@ -53,6 +53,22 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 
+def loaded_summary(path):
+    """Keras's summary() of the model at path as load_model reads it, in a fresh session."""
+    keras.backend.clear_session()
+    lines = []
+    keras.saving.load_model(path).summary(print_fn=lambda text, *a, **k: lines.append(text))
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
+def write_summaries(path, summaries):
+    with open(path, "w") as f:
+        json.dump(summaries, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
 def make_models(out):
     parity.fresh()
     ids = keras.Input((5,), dtype="int32", name="ids")
@@ -83,16 +99,8 @@ def make_models(out):
     values[0, 3:] = 0
     parity.save_case(out, "summary_masking_bidirectional", model, [values])
 
-    summaries = {}
-    for name in ["layer_order_masked_concatenate", "summary_embedding_lstm", "summary_masking_bidirectional"]:
-        keras.backend.clear_session()
-        lines = []
-        keras.saving.load_model(os.path.join(out, f"{name}.keras")).summary(print_fn=lambda text, *a, **k: lines.append(text))
-        summaries[name] = "\n".join(lines)
-        print(summaries[name])
-    with open(os.path.join(out, "masked_summaries.json"), "w") as f:
-        json.dump(summaries, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    names = ["layer_order_masked_concatenate", "summary_embedding_lstm", "summary_masking_bidirectional"]
+    write_summaries(os.path.join(out, "masked_summaries.json"), {name: loaded_summary(os.path.join(out, f"{name}.keras")) for name in names})
 
 
 def make_chain_models(out):
@@ -125,14 +133,8 @@ def make_chain_models(out):
     summaries = {}
     for name, model, inputs in cases:
         parity.save_case(out, name, model, inputs)
-        keras.backend.clear_session()
-        lines = []
-        keras.saving.load_model(os.path.join(out, f"{name}.keras")).summary(print_fn=lambda text, *a, **k: lines.append(text))
-        summaries[name] = "\n".join(lines)
-        print(summaries[name])
-    with open(os.path.join(out, "chain_summaries.json"), "w") as f:
-        json.dump(summaries, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+        summaries[name] = loaded_summary(os.path.join(out, f"{name}.keras"))
+    write_summaries(os.path.join(out, "chain_summaries.json"), summaries)
 
 
 def make_convert_to_tensor_model(out):
@@ -168,14 +170,8 @@ def make_optimizer_summary_models(out):
             model.train_on_batch(values, parity.unif((2, 2), -1.0, 1.0))
         full = f"summary_optimizer_{name}"
         parity.save_case(out, full, model, [values])
-        keras.backend.clear_session()
-        lines = []
-        keras.saving.load_model(os.path.join(out, f"{full}.keras")).summary(print_fn=lambda text, *a, **k: lines.append(text))
-        summaries[full] = "\n".join(lines)
-        print(summaries[full])
-    with open(os.path.join(out, "optimizer_summaries.json"), "w") as f:
-        json.dump(summaries, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+        summaries[full] = loaded_summary(os.path.join(out, f"{full}.keras"))
+    write_summaries(os.path.join(out, "optimizer_summaries.json"), summaries)
 
 
 def make_dict_io_model(out):
