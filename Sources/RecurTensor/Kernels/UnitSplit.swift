@@ -28,9 +28,9 @@ enum UnitSplit {
 
     /// How long passes run on one thread after a pass whose threads did not all have a CPU. Threads that
     /// meet at every step need a CPU each: with other processes busy on both of two cores, a meeting
-    /// waits for the scheduler to run the other thread, and a single sample took 9.5 ms (median)
-    /// instead of 0.05; with this pause 0.058–0.068, as on one thread (measured here with two busy
-    /// loops). After the pause the split is tried again.
+    /// waits for the scheduler to run the other thread. Measured here with two busy loops, always split,
+    /// a single sample took 9.5 ms (median) in one of two runs (0.086 in the other); with this pause
+    /// 0.058–0.068, as on one thread. After the pause the split is tried again.
     static let pauseAfterStarvedPass: UInt64 = 1_000_000_000
     /// The starved waits (`StepBarrier.starvedWaits`) that make a pass a starved one: a single one can
     /// be a brief stall of the machine, while busy cores starve meeting after meeting.
