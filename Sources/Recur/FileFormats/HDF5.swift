@@ -38,23 +38,23 @@ final class HDF5File {
         self.bytes = bytes
     }
 
-    /// Where the HDF5 signature (`\x89HDF\r\n\x1a\n`) starts: at 0, or after a user block at 512, 1024,
-    /// 2048, ... bytes, the places libhdf5 looks for the superblock (h5py writes a user block when
-    /// asked to); nil when it is at none of them.
-    static func signatureOffset(_ image: Data) -> Int? {
+    /// Whether the HDF5 signature (`\x89HDF\r\n\x1a\n`) is at 0, or after a user block at 512, 1024,
+    /// 2048, ... bytes: the places libhdf5 looks for the superblock (h5py writes a user block when
+    /// asked to).
+    static func hasSignature(_ image: Data) -> Bool {
         let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
         var offset = 0
         while offset + signature.count <= image.count {
             let start = image.startIndex + offset
-            if image[start..<(start + signature.count)].elementsEqual(signature) { return offset }
+            if image[start..<(start + signature.count)].elementsEqual(signature) { return true }
             offset = offset == 0 ? 512 : offset * 2
         }
-        return nil
+        return false
     }
 
     /// Opens the HDF5 file whose bytes are `image`, read-only.
     static func open(image: Data, label: String) throws -> HDF5File {
-        guard signatureOffset(image) != nil else {
+        guard hasSignature(image) else {
             throw RecurError.io(path: label, message: "not an HDF5 file (bad signature or truncated)")
         }
         // libhdf5 can crash on corrupt files: every call Recur makes runs first in a child process.

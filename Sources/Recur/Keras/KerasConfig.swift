@@ -8,11 +8,11 @@ import Foundation
 /// non-float32 dtype policy, LoRA, ...) throws an error that names it; arguments without effect on the computation (seeds,
 /// initializers Recur lacks, which the loaded weights replace anyway) are ignored.
 enum KerasConfig {
-
     /// A dict's values in the order of its keys (Keras's `tree.flatten` of a dict); nil for anything else.
     static func valuesByKey(_ value: JSONValue) -> [JSONValue]? {
         value.object.map { object in object.keys.sorted().map { object[$0]! } }
     }
+
     /// Builds a (non-input) layer, or a model used as a layer, from its config entry.
     static func makeLayer(_ spec: JSONValue) throws -> Layer {
         try KerasLayerRegistry.layer(from: spec)

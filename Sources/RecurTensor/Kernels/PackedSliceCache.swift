@@ -54,11 +54,4 @@ final class PackedSliceCache: @unchecked Sendable {
         entries.append(Entry(sources: sources, layout: layout, slices: slices))
         if entries.count > Self.capacity { entries.removeFirst(entries.count - Self.capacity) }
     }
-
-    /// Drops every entry (for tests).
-    func removeAll() {
-        lock.lock()
-        defer { lock.unlock() }
-        entries.removeAll()
-    }
 }
