@@ -1,4 +1,5 @@
 import Foundation
+import CRecurKernels
 
 /// The update rules of Keras's optimizers as tensor ops: `Tensor.update(by:gradient:slots:)` applies one
 /// to a variable's value and its slot tensors in place, so optimizers never touch storage themselves.
@@ -55,33 +56,13 @@ extension Tensor {
                 try second.withUnsafeMutableBufferPointer { s1 in
                     switch rule {
                     case let .sgd(lr, mu, nesterov):
-                        if mu == 0 {
-                            for i in 0..<n { w[i] -= lr * g[i] }
-                        } else {
-                            for i in 0..<n {
-                                s0[i] = mu * s0[i] - lr * g[i]
-                                w[i] += nesterov ? mu * s0[i] - lr * g[i] : s0[i]
-                            }
-                        }
+                        recur_update_sgd(w.baseAddress, g, s0.baseAddress, n, lr, mu, nesterov ? 1 : 0)
                     case let .adam(lr, b1, b2, eps, step):
                         let t = Double(step)
                         let alpha = Float(Double(lr) * (1 - pow(Double(b2), t)).squareRoot() / (1 - pow(Double(b1), t)))
-                        for i in 0..<n {
-                            s0[i] += (g[i] - s0[i]) * (1 - b1)
-                            s1[i] += (g[i] * g[i] - s1[i]) * (1 - b2)
-                            w[i] -= alpha * s0[i] / (s1[i].squareRoot() + eps)
-                        }
+                        recur_update_adam(w.baseAddress, g, s0.baseAddress, s1.baseAddress, n, alpha, b1, b2, eps)
                     case let .rmsprop(lr, rho, mu, eps):
-                        for i in 0..<n {
-                            s0[i] = rho * s0[i] + (1 - rho) * g[i] * g[i]
-                            let delta = lr * g[i] / (s0[i] + eps).squareRoot()
-                            if mu > 0 {
-                                s1[i] = mu * s1[i] + delta
-                                w[i] -= s1[i]
-                            } else {
-                                w[i] -= delta
-                            }
-                        }
+                        recur_update_rmsprop(w.baseAddress, g, s0.baseAddress, s1.baseAddress, n, lr, rho, mu, eps)
                     case let .weightDecay(decay):
                         for i in 0..<n { w[i] -= w[i] * decay }
                     }
