@@ -144,7 +144,7 @@ extension CPUBackend {
                         let projection = wholeProjection.map { $0 + (t * B + b0) * G } ?? input.computeProjection(step: t, rows: block, reverse: reverse)
                         stepper.forward(step: t, firstRow: b0, rows: n, projection: projection, previous: previous, current: current)
                     }
-                    for b in steps.maskedRows(step: t, in: block) {
+                    steps.forEachMaskedRow(step: t, in: block) { b in
                         for k in 0..<carries { copyRow(b, count: U, from: carry(k, step: t - 1), to: carry(k, step: t)) }
                     }
                 }
@@ -158,13 +158,13 @@ extension CPUBackend {
             let sequence = Tensor(uninitializedShape: [B, T, U])
             SequenceLayout.batchMajor(states[0].base, batch: B, time: T, features: U, reversed: false, into: sequence.base)
             if zeroed {
-                for t in 0..<T { for b in steps.maskedRows(step: t, in: 0..<B) { (sequence.base + (b * T + t) * U).update(repeating: 0, count: U) } }
+                for t in 0..<T { steps.forEachMaskedRow(step: t, in: 0..<B) { b in (sequence.base + (b * T + t) * U).update(repeating: 0, count: U) } }
             }
             outputs.append(sequence)
         }
         let last = Tensor(uninitializedShape: [B, U])
         last.base.update(from: carry(0, step: T - 1), count: B * U)
-        if zeroed { for b in steps.maskedRows(step: T - 1, in: 0..<B) { (last.base + b * U).update(repeating: 0, count: U) } }
+        if zeroed { steps.forEachMaskedRow(step: T - 1, in: 0..<B) { b in (last.base + b * U).update(repeating: 0, count: U) } }
         outputs.append(last)
         for k in 0..<carries {
             let final = Tensor(uninitializedShape: [B, U])
@@ -189,7 +189,7 @@ extension CPUBackend {
             parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B), smallestBlock: recurrenceSmallestBlockRows) { part in
                 let (b0, n) = (part.lowerBound, part.count)
                 for t in stride(from: T - 1, through: 0, by: -1) {
-                    let skipped = steps.maskedRows(step: t, in: part)
+                    let skipped = steps.isEmpty ? [] : steps.maskedRows(step: t, in: part)
                     // The step's h receives the carried gradient plus its outputs' gradients (none for an
                     // output that was zeroed): the block's rows are contiguous, so whole-block copies and
                     // adds where no row is left out.

@@ -26,6 +26,16 @@ struct StepMask {
     /// Whether `row` is masked at a processing step.
     func isMasked(step: Int, row: Int) -> Bool { !isEmpty && masked[step * batch + row] }
 
+    /// Calls `body` with each row of `rows` masked at a processing step, in order. Without a mask it
+    /// returns at once and builds nothing: the fused kernels' threads call it at every step, and an
+    /// array returned to each (even an empty one) cost a shared reference count's cache line going back
+    /// and forth between their cores (7% of a split single sample's time).
+    @inline(__always)
+    func forEachMaskedRow(step: Int, in rows: Range<Int>, _ body: (Int) -> Void) {
+        guard !isEmpty else { return }
+        for row in rows where masked[step * batch + row] { body(row) }
+    }
+
     /// The rows of `rows` masked at a processing step.
     func maskedRows(step: Int, in rows: Range<Int>) -> [Int] {
         isEmpty ? [] : rows.filter { masked[step * batch + $0] }

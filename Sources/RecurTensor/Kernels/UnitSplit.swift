@@ -105,7 +105,7 @@ enum UnitSplit {
                 splitting.forward(step: t, rows: batch, slice: part, projection: unitSlice.projection.base + (t % chunk) * batch * width,
                                   previous: StepCarries(carries) { UnsafePointer(carry($0, t - 1)) },
                                   current: StepCarries(carries) { carry($0, t) })
-                for b in steps.maskedRows(step: t, in: 0..<batch) {
+                steps.forEachMaskedRow(step: t, in: 0..<batch) { b in
                     for k in 0..<carries {
                         let row = b * units + slice.lowerBound
                         (carry(k, t) + row).update(from: carry(k, t - 1) + row, count: slice.count)

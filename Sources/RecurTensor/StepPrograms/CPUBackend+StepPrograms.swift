@@ -35,13 +35,13 @@ extension CPUBackend {
                     let size = stateSizes[k]
                     let (old, new) = (runner.pointer(stateIDs[k], step: t), runner.pointer(stateIDs[k], step: t + 1))
                     runner.copyDense(v, step: t, samples: samples, to: new)
-                    for b in steps.maskedRows(step: t, in: samples) { (new + b * size).update(from: old + b * size, count: size) }
+                    steps.forEachMaskedRow(step: t, in: samples) { b in (new + b * size).update(from: old + b * size, count: size) }
                 }
                 // Without the sequence only the last step's outputs are returned (and read).
                 for (k, v) in program.outputs.enumerated() where returnSequences || t == time - 1 || maskedOutput == .previousOutput {
                     let size = outputSizes[k], out = outputArenas[k].base + t * batch * size
                     runner.copyDense(v, step: t, samples: samples, to: out)
-                    for b in steps.maskedRows(step: t, in: samples) {
+                    steps.forEachMaskedRow(step: t, in: samples) { b in
                         switch maskedOutput {
                         case .zeros: (out + b * size).update(repeating: 0, count: size)
                         case .state(let i): (out + b * size).update(from: runner.pointer(stateIDs[i], step: t) + b * size, count: size)

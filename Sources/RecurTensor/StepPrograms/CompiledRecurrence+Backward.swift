@@ -119,7 +119,7 @@ struct CompiledBackwardContext {
         if !unmasked {
             for (k, size) in buffers.stateSizes.enumerated() { (buffers.passes[k] + samples.lowerBound * size).update(repeating: 0, count: samples.count * size) }
         }
-        for b in steps.maskedRows(step: t, in: samples) {
+        steps.forEachMaskedRow(step: t, in: samples) { b in
             for (k, size) in buffers.stateSizes.enumerated() {
                 (buffers.passes[k] + b * size).update(from: buffers.carries[k] + b * size, count: size)
                 (buffers.carries[k] + b * size).update(repeating: 0, count: size)
