@@ -30,15 +30,16 @@ struct Predict: ParsableCommand {
         guard inputs.count == max(expected.count, 1) else {
             throw RecurError.invalidArgument(op: model, message: "the model takes \(max(expected.count, 1)) input(s); got \(inputs.count) --input")
         }
-        let arrays = try inputs.map { try NumpyFile.loadNpy(path: $0) }
-        // Each file against the model's input, naming the file (the model checks again per batch).
-        for (k, (path, array)) in zip(inputs, arrays).enumerated() where k < expected.count {
-            let shape = expected[k]
-            let fits = array.rank == shape.count && zip(shape.dropFirst(), array.shape.dropFirst()).allSatisfy { $0 == nil || $0 == $1 }
-            guard fits else {
-                throw RecurError.shapeMismatch(op: "\(path) (input \(k) of \(model))", expected: describeShape([nil] + shape.dropFirst()),
-                                               actual: describeShape(array.shape.map(Optional.some)))
+        var arrays = try inputs.map { try NumpyFile.loadNpy(path: $0) }
+        // Each file against the model's input, naming the file (the model checks again per batch), with
+        // Keras's one-axis leeway (`fittingModelInput`).
+        for (k, path) in inputs.enumerated() where k < expected.count {
+            let shape = [nil] + expected[k].dropFirst()
+            guard let fitted = try arrays[k].fittingModelInput(shape) else {
+                throw RecurError.shapeMismatch(op: "\(path) (input \(k) of \(model))", expected: describeShape(shape),
+                                               actual: describeShape(arrays[k].shape.map(Optional.some)))
             }
+            arrays[k] = fitted
         }
         try loaded.move(to: device.device)
         let outputs = try loaded.predict(arrays, batchSize: batchSize)

@@ -93,6 +93,34 @@ struct SwiftAPITests {
         #expect(try model.predictOnBatch([Tensor.ones([2, 3]), Tensor.zeros([2, 3])])[0].shape == [2, 6])
     }
 
+    @Test func inputsOneAxisShortOrOverFitAsInKeras() throws {
+        // Keras's Functional._adjust_input_rank: a last axis of 1 is added to an input one axis short
+        // of a model whose last axis is 1, and dropped from an input one axis over whose last axis is 1.
+        var g = SeededGenerator(seed: 11)
+        let scalar = Input(shape: [1])
+        let tabular = try Model(scalar, try Dense(2)(scalar))
+        let column = Tensor.randomUniform([5, 1], generator: &g)
+        let flat = try column.reshaped(to: [5])
+        #expect(try tabular.predictOnBatch(flat).scalars == tabular.predictOnBatch(column).scalars)
+        try tabular.compile(optimizer: "sgd", loss: "mse")
+        _ = try tabular.fit(flat, Tensor.zeros([5, 2]), batchSize: 2, epochs: 1, verbose: 0)
+
+        let series = Sequential { LSTM(3, inputShape: [4, 1]) }
+        let steps = Tensor.randomUniform([2, 4], generator: &g)
+        #expect(try series.predictOnBatch(steps).scalars == series.predictOnBatch(steps.reshaped(to: [2, 4, 1])).scalars)
+
+        let rows = Sequential { Dense(2, inputShape: [3]) }
+        let over = Tensor.randomUniform([2, 3, 1], generator: &g)
+        #expect(try rows.predictOnBatch(over).scalars == rows.predictOnBatch(over.reshaped(to: [2, 3])).scalars)
+
+        // Any other difference is refused, naming both shapes: a short input whose missing axis is not 1,
+        // and an extra axis that is not 1.
+        let short = try #require(thrownError { _ = try rows.predictOnBatch(Tensor.zeros([2])) })
+        #expect(short.expectedShape == [nil, 3] && short.actualShape == [2], "\(short)")
+        #expect(throws: RecurError.self) { try series.predictOnBatch(Tensor.zeros([2, 4, 2, 1])) }
+        #expect(throws: RecurError.self) { try rows.predictOnBatch(Tensor.zeros([2, 3, 2])) }
+    }
+
     // MARK: - Messages that name the layer and both shapes
 
     @Test func aLossShapeMismatchNamesTheOutputLayerAndBothShapes() throws {

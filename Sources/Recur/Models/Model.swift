@@ -134,11 +134,10 @@ open class Model: Layer {
         var computed: [ObjectIdentifier: (tensors: [Tensor], mask: Tensor?)] = [:]
         for (symbol, value) in zip(inputs, values) {
             let expected = symbol.shape
-            let fits = expected.count == value.rank && zip(expected, value.shape).allSatisfy { $0 == nil || $0 == $1 }
-            guard fits else {
+            guard let fitted = try value.fittingModelInput(expected) else {
                 throw RecurError.shapeMismatch(errorSubject, what: "input '\(symbol.node.layer.name)'", expected: expected, actual: value.shape.map(Optional.some))
             }
-            let converted = try (symbol.node.layer as? InputLayer)?.dtype.convert(value) ?? value
+            let converted = try (symbol.node.layer as? InputLayer)?.dtype.convert(fitted) ?? fitted
             computed[ObjectIdentifier(symbol.node)] = ([converted], nil)
         }
         func value(_ t: SymbolicTensor) -> Tensor { computed[ObjectIdentifier(t.node)]!.tensors[t.index] }

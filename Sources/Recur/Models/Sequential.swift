@@ -87,13 +87,14 @@ public final class Sequential: Model {
         if inputShape == nil || layerOutputShapes.count != stack.count {
             try build(inputShape: [nil] + values[0].shape.dropFirst().map(Optional.some))
         }
+        var input = values[0]
         if let expected = inputShape {
-            let fits = expected.count == values[0].rank && zip(expected, values[0].shape).allSatisfy { $0 == nil || $0 == $1 }
-            guard fits else {
-                throw RecurError.shapeMismatch(errorSubject, what: "input", expected: expected, actual: values[0].shape.map(Optional.some))
+            guard let fitted = try input.fittingModelInput(expected) else {
+                throw RecurError.shapeMismatch(errorSubject, what: "input", expected: expected, actual: input.shape.map(Optional.some))
             }
+            input = fitted
         }
-        var output = LayerOutput([try inputDType.convert(values[0])])
+        var output = LayerOutput([try inputDType.convert(input)])
         for layer in stack {
             output = try layer.run(LayerInput(output.tensors, mask: output.mask, training: training))
         }
