@@ -58,13 +58,13 @@ static inline void tile_rows(const StepOperands *s, long r0, int rows, int heigh
     }
 }
 
-/* acc[r][g] += Σₚ a_r[p] · panel[p][g] over k, for the tile's rows `a` (row pointers). */
-#define ACCUMULATE_PRODUCTS(a, panel, k)                                                          \
+/* acc[r][g] += Σₚ a_r[p] · panel[p][g] over k, for the tile's `height` rows `a` (row pointers). */
+#define ACCUMULATE_PRODUCTS(a, panel, k, height)                                                  \
     for (long p = 0; p < (k); p++) {                                                              \
         const float *bp = (panel) + p * BLOCK_WIDTH;                                              \
         __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);                           \
         __m512 b2 = _mm512_loadu_ps(bp + 32), b3 = _mm512_loadu_ps(bp + 48);                      \
-        for (int r = 0; r < STEP_ROWS; r++) {                                                     \
+        for (int r = 0; r < (height); r++) {                                                      \
             __m512 v = _mm512_set1_ps((a)[r][p]);                                                 \
             acc[r][0] = _mm512_fmadd_ps(v, b0, acc[r][0]);                                        \
             acc[r][1] = _mm512_fmadd_ps(v, b1, acc[r][1]);                                        \
@@ -101,41 +101,62 @@ AVX512_TARGET static inline __attribute__((always_inline)) void tile_gates(const
     }
 }
 
-/* Rows r0 ..< r0 + rows (at most STEP_ROWS) of units u0 ..< u0 + 16 (the lanes in `lanes`). Rows of
-   the tile past `rows` read the last row again; their results are not stored. */
-AVX512_TARGET static void lstm_step_tile(const StepOperands *s, long r0, int rows, long u0, __mmask16 lanes,
-                                         const float *w_block, const float *u_block) {
+/* Rows r0 ..< r0 + rows (at most `height`: 6, 4 or 2, a constant where it is inlined) of units
+   u0 ..< u0 + 16 (the lanes in `lanes`). Rows of the tile past `rows` read the last row again; their
+   results are not stored. */
+AVX512_TARGET static inline __attribute__((always_inline)) void lstm_step_tile(const StepOperands *s, long r0, int rows, const int height,
+                                                                               long u0, __mmask16 lanes, const float *w_block,
+                                                                               const float *u_block) {
     const long U = s->units;
     const float *x_rows[STEP_ROWS], *h_rows[STEP_ROWS];
     long row[STEP_ROWS];
-    tile_rows(s, r0, rows, STEP_ROWS, row, x_rows, h_rows);
+    tile_rows(s, r0, rows, height, row, x_rows, h_rows);
     __m512 acc[STEP_ROWS][GATES];
     for (int g = 0; g < GATES; g++) {
         const __m512 bias = _mm512_maskz_loadu_ps(lanes, s->bias + g * U + u0);
-        for (int r = 0; r < STEP_ROWS; r++) acc[r][g] = bias;
+        for (int r = 0; r < height; r++) acc[r][g] = bias;
     }
-    ACCUMULATE_PRODUCTS(x_rows, w_block, s->features)
-    ACCUMULATE_PRODUCTS(h_rows, u_block, U)
+    ACCUMULATE_PRODUCTS(x_rows, w_block, s->features, height)
+    ACCUMULATE_PRODUCTS(h_rows, u_block, U, height)
     /* The gates read z from the stack: indexing the accumulators by a row count known only at run time
        would keep them in memory through the products. */
     __m512 z[STEP_ROWS][GATES];
-    for (int r = 0; r < STEP_ROWS; r++) for (int g = 0; g < GATES; g++) z[r][g] = acc[r][g];
-    if (rows == STEP_ROWS) tile_gates(s, z, row, STEP_ROWS, u0, lanes);
+    for (int r = 0; r < height; r++) for (int g = 0; g < GATES; g++) z[r][g] = acc[r][g];
+    if (rows == height) tile_gates(s, z, row, height, u0, lanes);
     else tile_gates(s, z, row, rows, u0, lanes);
 }
 
+AVX512_TARGET static void lstm_step_tile6(const StepOperands *s, long r0, int rows, long u0, __mmask16 lanes,
+                                          const float *w_block, const float *u_block) {
+    lstm_step_tile(s, r0, rows, 6, u0, lanes, w_block, u_block);
+}
+
+AVX512_TARGET static void lstm_step_tile4(const StepOperands *s, long r0, int rows, long u0, __mmask16 lanes,
+                                          const float *w_block, const float *u_block) {
+    lstm_step_tile(s, r0, rows, 4, u0, lanes, w_block, u_block);
+}
+
+AVX512_TARGET static void lstm_step_tile2(const StepOperands *s, long r0, int rows, long u0, __mmask16 lanes,
+                                          const float *w_block, const float *u_block) {
+    lstm_step_tile(s, r0, rows, 2, u0, lanes, w_block, u_block);
+}
+
 /* Unit blocks outermost: a block's packed U (k × 64 floats, 16 KiB for 64 units) and W stay in L1
-   while every row tile reads them. */
+   while every row tile reads them. Rows go in tiles of 6; the last 1–4 in one of 2 or 4 rows, which
+   a 6-row tile would compute six of (a thread's 32 rows of a batch of 64: 36 rows' products as 6
+   tiles of 6, 32 as 5 and one of 2). */
 static void lstm_step_avx512(const StepOperands *s) {
+    const long sixes = s->rows / STEP_ROWS, left = s->rows % STEP_ROWS;
     for (long u0 = 0; u0 < s->units; u0 += UNIT_BLOCK) {
         const __mmask16 lanes = vector_lanes(s->units - u0);
         const long block = u0 / UNIT_BLOCK;
         const float *w_block = s->packed_w + block * s->features * BLOCK_WIDTH;
         const float *u_block = s->packed_u + block * s->units * BLOCK_WIDTH;
-        for (long r0 = 0; r0 < s->rows; r0 += STEP_ROWS) {
-            const int count = (int)(s->rows - r0 < STEP_ROWS ? s->rows - r0 : STEP_ROWS);
-            lstm_step_tile(s, r0, count, u0, lanes, w_block, u_block);
-        }
+        long r0 = 0;
+        for (long tile = 0; tile < sixes; tile++, r0 += STEP_ROWS) lstm_step_tile6(s, r0, STEP_ROWS, u0, lanes, w_block, u_block);
+        if (left == 5) lstm_step_tile6(s, r0, 5, u0, lanes, w_block, u_block);
+        else if (left >= 3) lstm_step_tile4(s, r0, (int)left, u0, lanes, w_block, u_block);
+        else if (left > 0) lstm_step_tile2(s, r0, (int)left, u0, lanes, w_block, u_block);
     }
 }
 
