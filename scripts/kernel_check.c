@@ -262,31 +262,39 @@ int main(void) {
         recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 0, bias); check("gemm packed, bias", cm, wm, M * NN, 1e-5);
         for (int i = 0; i < M; i++) for (int j = 0; j < NN; j++) wm[i * NN + j] = 2 * wm[i * NN + j];
         recur_gemm_packed(a, K, packed, cm, NN, M, NN, K, 1, bias); check("gemm packed, bias, accumulating", cm, wm, M * NN, 1e-5);
-        /* Aᵀ·B read in place: 13 columns of A (a partial row tile), 37 of B (a partial column tile),
-           300 rows (two whole k chunks and a partial one), both with wider row strides. */
-        enum { TM = 13, TN = 37, TK = 300, TLDA = 15, TLDB = 40, TLDC = 41 };
-        static float ta[TK * TLDA], tb[TK * TLDB], tc[TM * TLDC];
-        static double twant[TM * TN];
+        /* Aᵀ·B read in place: 13 or 11 columns of A (a partial row tile of either AVX-512 height: 8 + 5
+           and 8 + 3), 37 of B (a partial column tile), 300 rows (two whole k chunks and a partial one),
+           both with wider row strides. */
+        enum { TMMOST = 13, TN = 37, TK = 300, TLDA = 15, TLDB = 40, TLDC = 41 };
+        static float ta[TK * TLDA], tb[TK * TLDB], tc[TMMOST * TLDC];
+        static double twant[TMMOST * TN];
         fill(ta, TK * TLDA, -1, 1);
         fill(tb, TK * TLDB, -1, 1);
-        for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) {
-            double sum = 0;
-            for (int p = 0; p < TK; p++) sum += (double)ta[p * TLDA + i] * tb[p * TLDB + j];
-            twant[i * TN + j] = sum;
+        const int column_counts[] = {13, 11};
+        for (int q = 0; q < 2; q++) {
+            const int TM = column_counts[q];
+            char name[64];
+            for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) {
+                double sum = 0;
+                for (int p = 0; p < TK; p++) sum += (double)ta[p * TLDA + i] * tb[p * TLDB + j];
+                twant[i * TN + j] = sum;
+            }
+            float tgot[TMMOST * TN];
+            for (int i = 0; i < TM * TLDC; i++) tc[i] = 7.0f;
+            recur_gemm_transposed_a(ta, TLDA, tb, TLDB, tc, TLDC, TM, TN, TK, 0);
+            for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) tgot[i * TN + j] = tc[i * TLDC + j];
+            snprintf(name, sizeof name, "gemm transposed A, m %d", TM);
+            check(name, tgot, twant, TM * TN, 5e-5);
+            /* Accumulating doubles it, and the padding between C's rows is left alone. */
+            recur_gemm_transposed_a(ta, TLDA, tb, TLDB, tc, TLDC, TM, TN, TK, 1);
+            int padding_kept = 1;
+            for (int i = 0; i < TM; i++) for (int j = TN; j < TLDC; j++) padding_kept &= tc[i * TLDC + j] == 7.0f;
+            for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) { tgot[i * TN + j] = tc[i * TLDC + j]; twant[i * TN + j] *= 2; }
+            snprintf(name, sizeof name, "gemm transposed A, m %d, acc", TM);
+            check(name, tgot, twant, TM * TN, 1e-4);
+            printf("gemm transposed A, m %d, padding %s\n", TM, padding_kept ? "ok" : "FAILED (wrote past n)");
+            failures += !padding_kept;
         }
-        float tgot[TM * TN];
-        for (int i = 0; i < TM * TLDC; i++) tc[i] = 7.0f;
-        recur_gemm_transposed_a(ta, TLDA, tb, TLDB, tc, TLDC, TM, TN, TK, 0);
-        for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) tgot[i * TN + j] = tc[i * TLDC + j];
-        check("gemm transposed A", tgot, twant, TM * TN, 5e-5);
-        /* Accumulating doubles it, and the padding between C's rows is left alone. */
-        recur_gemm_transposed_a(ta, TLDA, tb, TLDB, tc, TLDC, TM, TN, TK, 1);
-        int padding_kept = 1;
-        for (int i = 0; i < TM; i++) for (int j = TN; j < TLDC; j++) padding_kept &= tc[i * TLDC + j] == 7.0f;
-        for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) { tgot[i * TN + j] = tc[i * TLDC + j]; twant[i * TN + j] *= 2; }
-        check("gemm transposed A, accumulating", tgot, twant, TM * TN, 1e-4);
-        printf("%-28s %s\n", "gemm transposed A, padding", padding_kept ? "ok" : "FAILED (wrote past n)");
-        failures += !padding_kept;
     } else {
         printf("gemm packed                  not available on this CPU (BLAS is used)\n");
     }

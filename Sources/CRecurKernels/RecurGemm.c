@@ -184,27 +184,37 @@ void recur_gemm_packed(const float *a, long lda, const float *packed, float *c, 
     }
 }
 
-/* Aᵀ·B, one tile of C: `rows` ≤ MR512 columns of A (each step of k reads 8 adjacent floats of an A
-   row) times `cols` ≤ 32 columns of B (two registers of a B row), over k rows of both. Rows of the
-   tile past `rows` read the last valid column again (not stored), so no read passes A's row. */
-__attribute__((target("avx512f")))
-static void transposed_tile512(const float *a, long lda, const float *b, long ldb, long k, float *c, long ldc,
-                               int rows, int cols, int accumulate) {
+/* Aᵀ·B, one tile of C: `rows` ≤ `height` (8 or 4, a constant where it is inlined) columns of A (each
+   step of k reads `height` adjacent floats of an A row) times `cols` ≤ 32 columns of B (two registers
+   of a B row), over k rows of both. Rows of the tile past `rows` read the last valid column again (not
+   stored), so no read passes A's row. */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline))
+void transposed_tile512_of_height(const int height, const float *a, long lda, const float *b, long ldb, long k, float *c,
+                                  long ldc, int rows, int cols, int accumulate) {
     __m512 left[MR512], right[MR512];
-    for (int r = 0; r < MR512; r++) { left[r] = _mm512_setzero_ps(); right[r] = _mm512_setzero_ps(); }
+    for (int r = 0; r < height; r++) { left[r] = _mm512_setzero_ps(); right[r] = _mm512_setzero_ps(); }
     __mmask16 lanes0 = vector_lanes(cols), lanes1 = vector_lanes(cols - NR);
     long column[MR512];
-    for (int r = 0; r < MR512; r++) column[r] = r < rows ? r : rows - 1;
+    for (int r = 0; r < height; r++) column[r] = r < rows ? r : rows - 1;
     for (long p = 0; p < k; p++) {
         __m512 b0 = _mm512_maskz_loadu_ps(lanes0, b + p * ldb), b1 = _mm512_maskz_loadu_ps(lanes1, b + p * ldb + NR);
         const float *ap = a + p * lda;
-        for (int r = 0; r < MR512; r++) {
+        for (int r = 0; r < height; r++) {
             __m512 v = _mm512_set1_ps(ap[column[r]]);
             left[r] = _mm512_fmadd_ps(v, b0, left[r]);
             right[r] = _mm512_fmadd_ps(v, b1, right[r]);
         }
     }
     store_tile512(left, right, c, ldc, rows, lanes0, lanes1, accumulate, NULL);
+}
+
+/* The tile for `rows` ≤ MR512 columns of A: of 8, or of 4 for the last 4 or fewer (a 28-feature dW's
+   last tile computed 8 rows for 4). */
+__attribute__((target("avx512f")))
+static void transposed_tile512(const float *a, long lda, const float *b, long ldb, long k, float *c, long ldc,
+                               int rows, int cols, int accumulate) {
+    if (rows > 4) transposed_tile512_of_height(MR512, a, lda, b, ldb, k, c, ldc, rows, cols, accumulate);
+    else transposed_tile512_of_height(4, a, lda, b, ldb, k, c, ldc, rows, cols, accumulate);
 }
 
 /* The AVX2 form: MR rows of the tile, 16 columns (two registers). Loads and stores are masked only for
