@@ -8,12 +8,14 @@ import Foundation
 ///     (3.0 only allows a UTF-8 header; 1.0/2.0 are Latin-1/ASCII);
 ///   - the header, a Python dict literal such as `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`
 ///     padded with spaces and ended by `\n` so that the data starts at a multiple of 64 bytes;
-///   - the raw array data in C (row-major) order.
+///   - the raw array data in C (row-major) order, or in Fortran (column-major) order when the header's
+///     `fortran_order` is `True`.
 ///
-/// Reading accepts dtypes `f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1` in little-endian (`<`), native (`=`)
-/// or byte (`|`) order, and converts them to Float32 (64-bit integers above 2^24 lose precision).
-/// Big-endian, object, string, structured and complex dtypes and Fortran order are refused.
-/// Writing always produces version 1.0, `<f4`, C order.
+/// Reading accepts dtypes `f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1` in little-endian (`<`), big-endian
+/// (`>`), native (`=`, little-endian on the platforms Recur runs on) or byte (`|`) order, in C or
+/// Fortran order, and converts them to Float32 in C order (64-bit integers above 2^24 lose
+/// precision). Object, string, structured and complex dtypes are refused. Writing always produces
+/// version 1.0, `<f4`, C order.
 ///
 /// `.npz` is a ZIP archive of `.npy` files, one per array, named `KEY.npy` (`np.savez` stores
 /// them, `np.savez_compressed` deflates them; both are read). Writing stores them uncompressed.
@@ -38,7 +40,7 @@ public enum NumpyFile {
         let headerBytes = try b.bytes(headerStart, headerLength, "header")
         let header = major == 3 ? String(decoding: headerBytes, as: UTF8.self)
                                 : String(headerBytes.map { Character(Unicode.Scalar($0)) })
-        let (dtype, shape) = try parseHeader(header, bytes: b)
+        let (dtype, shape, fortranOrder) = try parseHeader(header, bytes: b)
 
         guard shape.count <= UntrustedLimits.maxRank, let count = UntrustedLimits.elementCount(shape) else {
             throw b.fail("shape \(shape) is too large (at most rank \(UntrustedLimits.maxRank) and \(UntrustedLimits.maxElements) elements)")
@@ -53,7 +55,29 @@ public enum NumpyFile {
         let scalars = data.withUnsafeBytes { raw in
             dtype.decode(UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + needed)]), count: count)
         }
-        return try Tensor(shape: shape, scalars: scalars)
+        return try Tensor(shape: shape, scalars: fortranOrder ? rowMajor(columnMajor: scalars, shape: shape) : scalars)
+    }
+
+    /// The scalars of an array of `shape` stored in column-major (Fortran) order, in row-major order:
+    /// element (i₀, …, iₙ₋₁) sits at Σ iₖ·(d₀·…·dₖ₋₁) in the file.
+    static func rowMajor(columnMajor scalars: [Float], shape: [Int]) -> [Float] {
+        guard shape.count > 1, !scalars.isEmpty else { return scalars }
+        var strides = [Int](repeating: 1, count: shape.count)
+        for k in 1..<shape.count { strides[k] = strides[k - 1] * shape[k - 1] }
+        var index = [Int](repeating: 0, count: shape.count)
+        var offset = 0
+        return (0..<scalars.count).map { _ in
+            let value = scalars[offset]
+            // The next index in row-major order: the last axis moves fastest.
+            for k in stride(from: shape.count - 1, through: 0, by: -1) {
+                index[k] += 1
+                offset += strides[k]
+                if index[k] < shape[k] { break }
+                offset -= strides[k] * shape[k]
+                index[k] = 0
+            }
+            return value
+        }
     }
 
     /// Reads the `.npy` file at `path`.
@@ -137,6 +161,7 @@ public enum NumpyFile {
         let descr: String
         let kind: Kind
         let size: Int
+        let bigEndian: Bool
 
         init(_ descr: String, bytes b: BoundedBytes) throws {
             self.descr = descr
@@ -147,53 +172,60 @@ public enum NumpyFile {
             }
             let code = descr[descr.index(after: descr.startIndex)]
             switch (code, size) {
-            case ("f", 4), ("f", 8): kind = .float
+            case ("f", 2), ("f", 4), ("f", 8): kind = .float
             case ("i", 1), ("i", 2), ("i", 4), ("i", 8): kind = .signed
             case ("u", 1), ("u", 2), ("u", 4), ("u", 8): kind = .unsigned
             case ("b", 1): kind = .bool
             case ("O", _): throw b.fail("object arrays (dtype '\(descr)') cannot be read; save numeric arrays")
-            default: throw b.fail("unsupported dtype '\(descr)' (supported: f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)")
-            }
-            if order == ">" && size > 1 {
-                throw b.fail("big-endian dtype '\(descr)' is not supported; convert with arr.astype('<\(code)\(size)')")
+            default: throw b.fail("unsupported dtype '\(descr)' (supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)")
             }
             self.size = size
+            bigEndian = order == ">"
         }
 
-        /// Converts `count` little-endian elements to Float32.
+        /// Converts `count` elements, each `size` bytes in the file's byte order, to Float32.
         func decode(_ raw: UnsafeRawBufferPointer, count: Int) -> [Float] {
             [Float](unsafeUninitializedCapacity: count) { out, initialized in
                 switch (kind, size) {
+                case (.float, 2):
+                    for i in 0..<count { out[i] = Float(Float16(bitPattern: load(raw, i, as: UInt16.self))) }
                 case (.float, 4):
-                    for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                    for i in 0..<count { out[i] = Float(bitPattern: load(raw, i, as: UInt32.self)) }
                 case (.float, _):
-                    for i in 0..<count { out[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+                    for i in 0..<count { out[i] = Float(Double(bitPattern: load(raw, i, as: UInt64.self))) }
                 case (.signed, 1):
                     for i in 0..<count { out[i] = Float(Int8(bitPattern: raw[i])) }
                 case (.signed, 2):
-                    for i in 0..<count { out[i] = Float(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) }
+                    for i in 0..<count { out[i] = Float(Int16(bitPattern: load(raw, i, as: UInt16.self))) }
                 case (.signed, 4):
-                    for i in 0..<count { out[i] = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
+                    for i in 0..<count { out[i] = Float(Int32(bitPattern: load(raw, i, as: UInt32.self))) }
                 case (.signed, _):
-                    for i in 0..<count { out[i] = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
+                    for i in 0..<count { out[i] = Float(Int64(bitPattern: load(raw, i, as: UInt64.self))) }
                 case (.unsigned, 1):
                     for i in 0..<count { out[i] = Float(raw[i]) }
                 case (.bool, _):
                     for i in 0..<count { out[i] = raw[i] == 0 ? 0 : 1 }
                 case (.unsigned, 2):
-                    for i in 0..<count { out[i] = Float(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+                    for i in 0..<count { out[i] = Float(load(raw, i, as: UInt16.self)) }
                 case (.unsigned, 4):
-                    for i in 0..<count { out[i] = Float(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                    for i in 0..<count { out[i] = Float(load(raw, i, as: UInt32.self)) }
                 case (.unsigned, _):
-                    for i in 0..<count { out[i] = Float(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
+                    for i in 0..<count { out[i] = Float(load(raw, i, as: UInt64.self)) }
                 }
                 initialized = count
             }
         }
+
+        /// Element `i`'s bits, read in the file's byte order.
+        @inline(__always)
+        private func load<Bits: FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, _ i: Int, as _: Bits.Type) -> Bits {
+            let stored = raw.loadUnaligned(fromByteOffset: MemoryLayout<Bits>.size * i, as: Bits.self)
+            return bigEndian ? Bits(bigEndian: stored) : Bits(littleEndian: stored)
+        }
     }
 
-    /// Extracts dtype and shape from the header dict, refusing Fortran order.
-    static func parseHeader(_ header: String, bytes b: BoundedBytes) throws -> (DType, [Int]) {
+    /// Extracts dtype, shape and whether the data is in Fortran order from the header dict.
+    static func parseHeader(_ header: String, bytes b: BoundedBytes) throws -> (DType, [Int], fortranOrder: Bool) {
         var parser = PyLiteralParser(text: Array(header.unicodeScalars))
         guard case let .dict(dict)? = try? parser.parseValue() else {
             throw b.fail("malformed header (expected a Python dict literal): \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -205,9 +237,6 @@ public enum NumpyFile {
         guard case let .bool(fortran)? = dict["fortran_order"] else {
             throw b.fail("malformed header: missing 'fortran_order'")
         }
-        guard !fortran else {
-            throw b.fail("Fortran-order arrays are not supported; save with np.ascontiguousarray(arr)")
-        }
         guard case let .tuple(dims)? = dict["shape"] else { throw b.fail("malformed header: missing 'shape' tuple") }
         var shape: [Int] = []
         for d in dims {
@@ -217,7 +246,7 @@ public enum NumpyFile {
             }
             shape.append(n)
         }
-        return (try DType(descr, bytes: b), shape)
+        return (try DType(descr, bytes: b), shape, fortran)
     }
 }
 
