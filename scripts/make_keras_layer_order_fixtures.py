@@ -35,6 +35,9 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
     parity/mask_convert_to_tensor.keras/.npz
         Masking -> LSTM -> Attention -> GlobalAveragePooling1D: Keras records the pooling's mask as a
         convert_to_tensor op of the any op.
+    parity/wide_name_summaries.json
+        Keras's summary() of a Sequential and a functional model whose layer names hold wide (CJK,
+        fullwidth, emoji) and zero-width characters: Rich measures them in terminal cells.
     parity/masked_summaries.json
         For each of the three files, Keras's model.summary() text of the model as load_model reads
         it (in a fresh session): the mask ops are rows of their own, and the layers that take a mask
@@ -194,6 +197,32 @@ def make_dict_io_model(out):
     print("functional_dict_io", [a.shape for a in flat_inputs], [np.asarray(o).shape for o in outputs])
 
 
+WIDE_NAMES = ["循环层", "全连接_输出层_很长的名字很长的名字很长的名字", "ｆｕｌｌｗｉｄｔｈ", "emoji😀dense",
+              "中a文b中c文d中e文f中g文h中i文j中k文l", "a很长的名字很长的名字很长的名字很长名", "👨\u200d👩\u200d👧_family",
+              "☀\ufe0f_sun", "cafe\u0301_layer"]
+
+
+def make_wide_name_summaries(out):
+    """Keras's summary() of models whose names take two terminal cells a character (Rich measures
+    them so): a Sequential chain of them, and a functional model with two inputs."""
+    summaries = {}
+    def summary(model):
+        lines = []
+        model.summary(print_fn=lambda text, *a, **k: lines.append(text))
+        print("\n".join(lines))
+        return "\n".join(lines)
+    parity.fresh()
+    stack = [keras.Input((5, 3)), layers.LSTM(4, name=WIDE_NAMES[0])]
+    stack += [layers.Dense(2, name=name) for name in WIDE_NAMES[1:]]
+    summaries["sequential"] = summary(keras.Sequential(stack, name="宽字符模型"))
+    parity.fresh()
+    first, second = keras.Input((3,), name="入力_一"), keras.Input((2,), name="入力_二")
+    joined = layers.Concatenate(name="結合レイヤー_とても長い名前")([first, second])
+    model = keras.Model([first, second], [layers.Dense(1, name="出力層")(joined), layers.Dense(2, name="ｏｕｔ")(joined)], name="関数型")
+    summaries["functional"] = summary(model)
+    write_summaries(os.path.join(out, "wide_name_summaries.json"), summaries)
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
@@ -202,3 +231,4 @@ if __name__ == "__main__":
     make_convert_to_tensor_model(os.path.join(base.OUT, "parity"))
     make_optimizer_summary_models(os.path.join(base.OUT, "parity"))
     make_dict_io_model(os.path.join(base.OUT, "parity"))
+    make_wide_name_summaries(os.path.join(base.OUT, "parity"))

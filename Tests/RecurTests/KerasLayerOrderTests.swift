@@ -80,6 +80,27 @@ struct KerasLayerOrderTests {
         }
     }
 
+    /// Keras's summary measures names in terminal cells, as Rich does: CJK, fullwidth and emoji
+    /// characters take two, combining marks and joined emoji none; a name wider than its column is cut
+    /// to its width less one, padded where a wide character would straddle the cut, and ended by "…".
+    @Test func namesOfWideCharactersLineUpAsInKeras() throws {
+        let texts = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: ParityFixtures.path("wide_name_summaries.json"))),
+                                        label: "wide_name_summaries.json")
+        let names = ["循环层", "全连接_输出层_很长的名字很长的名字很长的名字", "ｆｕｌｌｗｉｄｔｈ", "emoji😀dense",
+                     "中a文b中c文d中e文f中g文h中i文j中k文l", "a很长的名字很长的名字很长的名字很长名", "👨\u{200D}👩\u{200D}👧_family",
+                     "☀\u{FE0F}_sun", "cafe\u{0301}_layer"]
+        let sequential = Sequential([LSTM(4, name: names[0])] + names.dropFirst().map { Dense(2, name: $0) },
+                                    inputShape: [5, 3], name: "宽字符模型")
+        _ = try sequential.predictOnBatch(Tensor.zeros([1, 5, 3]))
+        #expect(sequential.summaryText() == texts["sequential"]!.string!.trimmingCharacters(in: .newlines), "\(sequential.summaryText())")
+
+        let first = Input(shape: [3], name: "入力_一"), second = Input(shape: [2], name: "入力_二")
+        let joined = try Concatenate(name: "結合レイヤー_とても長い名前")([first, second])
+        let functional = try Model(inputs: [first, second], outputs: [Dense(1, name: "出力層")(joined), Dense(2, name: "ｏｕｔ")(joined)],
+                                   name: "関数型")
+        #expect(functional.summaryText() == texts["functional"]!.string!.trimmingCharacters(in: .newlines), "\(functional.summaryText())")
+    }
+
     /// A Keras model of named inputs and outputs (dicts in its config) loads with both in the order of
     /// their names, as Keras flattens them, and predicts as Keras does.
     @Test func dictInputsAndOutputsFlattenByName() throws {

@@ -20,7 +20,7 @@ extension Model {
             return (0..<height).map { i in
                 let parts = cells.enumerated().map { (k, cell) -> String in
                     let text = i < cell.count ? cell[i] : ""
-                    let pad = String(repeating: " ", count: max(0, columns[k] - text.count))
+                    let pad = String(repeating: " ", count: max(0, columns[k] - TerminalCells.count(Substring(text))))
                     return " " + (k == 2 ? pad + text : text + pad) + " "
                 }
                 return vertical + parts.joined(separator: vertical) + vertical
@@ -160,26 +160,40 @@ func describeShapes(_ shapes: [[Int?]]) -> String {
 /// joins the axes, without Python's trailing comma of a one-element tuple).
 func summaryShape(_ shape: [Int?]) -> String { "(" + shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")" }
 
-/// Greedy word wrap at spaces, as Keras's table (rich) wraps a cell: a word longer than the width
-/// gets a line of its own, cut to width − 1 characters and "…". Linear in the text's length.
+/// Greedy word wrap at spaces, as Keras's table (rich) wraps a cell, measuring in terminal cells
+/// (`TerminalCells`): a word wider than the width gets a line of its own, cut to width − 1 cells and
+/// "…" (a wide character that would straddle the cut becomes a space). Linear in the text's length.
 func wrapWords(_ text: String, width: Int) -> [String] {
     var lines: [String] = []
-    var current = "", currentCount = 0
+    var current = "", currentCells = 0
     for word in text.split(separator: " ", omittingEmptySubsequences: false) {
-        let count = word.count
-        let (fitted, fittedCount) = count > width ? (String(word.prefix(width - 1)) + "…", width) : (String(word), count)
+        let cells = TerminalCells.count(word)
+        let (fitted, fittedCells) = cells > width ? (cut(word, toCells: width - 1) + "…", width) : (String(word), cells)
         if current.isEmpty {
-            (current, currentCount) = (fitted, fittedCount)
-        } else if currentCount + 1 + fittedCount <= width {
+            (current, currentCells) = (fitted, fittedCells)
+        } else if currentCells + 1 + fittedCells <= width {
             current += " " + fitted
-            currentCount += 1 + fittedCount
+            currentCells += 1 + fittedCells
         } else {
             lines.append(current)
-            (current, currentCount) = (fitted, fittedCount)
+            (current, currentCells) = (fitted, fittedCells)
         }
     }
     lines.append(current)
     return lines
+}
+
+/// The longest start of `word` that takes at most `cells` terminal cells, padded with spaces to
+/// exactly `cells` (where the next character is wide and would not fit).
+private func cut(_ word: Substring, toCells cells: Int) -> String {
+    var kept = "", used = 0
+    for character in word {
+        let width = TerminalCells.count(Substring(String(character)))
+        if used + width > cells { break }
+        kept.append(character)
+        used += width
+    }
+    return kept + String(repeating: " ", count: cells - used)
 }
 
 /// 164106 → "164,106".
