@@ -38,6 +38,9 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
     parity/wide_name_summaries.json
         Keras's summary() of a Sequential and a functional model whose layer names hold wide (CJK,
         fullwidth, emoji) and zero-width characters: Rich measures them in terminal cells.
+    parity/mask_ops_suffixed.keras/.npz and parity/suffixed_mask_op_summaries.json
+        Masking -> Bidirectional(GRU) -> Dense built after another masked model in the same session:
+        its mask op is named not_equal_1 in the file and in Keras's summary of it as loaded.
     parity/masked_summaries.json
         For each of the three files, Keras's model.summary() text of the model as load_model reads
         it (in a fresh session): the mask ops are rows of their own, and the layers that take a mask
@@ -223,6 +226,23 @@ def make_wide_name_summaries(out):
     write_summaries(os.path.join(out, "wide_name_summaries.json"), summaries)
 
 
+def make_suffixed_mask_op_model(out):
+    """A masked functional model built after another in the same session: Keras's op names count up
+    across the session (not_equal_1, any_1), and its file and summary keep them."""
+    parity.fresh()
+    ids = keras.Input((4,), dtype="int32")
+    keras.Model(ids, layers.LSTM(2)(layers.Embedding(6, 3, mask_zero=True)(ids)))  # takes not_equal
+    x = keras.Input((5, 2), name="x")
+    h = layers.Bidirectional(layers.GRU(3))(layers.Masking(0.0)(x))
+    values = parity.seq(3, 5, 2)
+    values[1, 3:] = 0
+    config = parity.save_case(out, "mask_ops_suffixed", keras.Model(x, layers.Dense(2)(h), name="mask_ops_suffixed"), [values])
+    ops = [entry["name"] for entry in config["config"]["layers"] if entry["class_name"] in ("NotEqual", "Any")]
+    assert ops == ["not_equal_1", "any"], ops
+    write_summaries(os.path.join(out, "suffixed_mask_op_summaries.json"),
+                    {"mask_ops_suffixed": loaded_summary(os.path.join(out, "mask_ops_suffixed.keras"))})
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
@@ -232,3 +252,4 @@ if __name__ == "__main__":
     make_optimizer_summary_models(os.path.join(base.OUT, "parity"))
     make_dict_io_model(os.path.join(base.OUT, "parity"))
     make_wide_name_summaries(os.path.join(base.OUT, "parity"))
+    make_suffixed_mask_op_model(os.path.join(base.OUT, "parity"))

@@ -80,6 +80,16 @@ struct KerasLayerOrderTests {
         }
     }
 
+    /// Keras names the mask ops of a model built after others in its session with its counters
+    /// (`not_equal_1`); its file keeps the names, and so does the summary of the model read from it.
+    @Test func maskOpsKeepTheirNamesFromTheFile() throws {
+        let texts = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: ParityFixtures.path("suffixed_mask_op_summaries.json"))),
+                                        label: "suffixed_mask_op_summaries.json")
+        let model = try loadModel(path: ParityFixtures.path("mask_ops_suffixed.keras"))
+        #expect(model.summaryText() == texts["mask_ops_suffixed"]!.string!.trimmingCharacters(in: .newlines), "\(model.summaryText())")
+        try expectParityModelMatchesKeras("mask_ops_suffixed")
+    }
+
     /// Keras's summary measures names in terminal cells, as Rich does: CJK, fullwidth and emoji
     /// characters take two, combining marks and joined emoji none; a name wider than its column is cut
     /// to its width less one, padded where a wide character would straddle the cut, and ended by "…".

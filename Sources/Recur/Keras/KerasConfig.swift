@@ -317,6 +317,10 @@ enum KerasConfig {
         // Keras lists the layers as `model.layers` orders them; its depths count the mask ops, which
         // Recur's graph does not hold, so its weight files are read in this order.
         model.kerasFileLayerOrder = specs.filter { !KerasMaskGraph.isMaskOp($0) }.compactMap { $0["name"]?.string ?? $0["config"]?["name"]?.string }
+        model.kerasFileMaskOps = specs.filter(KerasMaskGraph.isMaskOp).compactMap { spec in
+            guard let name = spec["name"]?.string ?? spec["config"]?["name"]?.string, let className = spec["class_name"]?.string else { return nil }
+            return (name, className)
+        }
         for node in model.nodes {
             for t in node.inputs + node.initialState {
                 guard let input = t.node.layer as? InputLayer, input.dtype.isInteger, !InputDType.layerComputesInFloat(node.layer) else { continue }

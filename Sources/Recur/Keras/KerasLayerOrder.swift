@@ -15,7 +15,7 @@ enum KerasLayerOrder {
     /// A Keras tensor an inbound node refers to: its producer's name, the producer's call and output
     /// index, and its shape.
     struct TensorReference {
-        let producer: String
+        var producer: String
         let call: Int
         let index: Int
         let shape: [Int?]?

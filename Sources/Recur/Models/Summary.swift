@@ -134,13 +134,19 @@ extension Model {
         }
         let layerNamed = Dictionary(order.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let callsOf = callsByLayer
+        let opName = fileMaskOpNames(writtenEntries: entries)
         var rows: [SummaryRow] = []
         for name in names {
             guard let entry = entryNamed[name] else { return nil }
-            let links = KerasLayerOrder.callInputs(of: entry).joined().map(\.description)
+            let links = KerasLayerOrder.callInputs(of: entry).joined().map { reference in
+                var renamed = reference
+                renamed.producer = opName[reference.producer] ?? reference.producer
+                return renamed.description
+            }
             if KerasMaskGraph.isMaskOp(entry) {
                 guard let className = entry["class_name"]?.string, let shape = outputShape[name] else { return nil }
-                rows.append(SummaryRow(name: name, className: className, shape: summaryShape(shape), parameters: 0, connections: links))
+                rows.append(SummaryRow(name: opName[name] ?? name, className: className, shape: summaryShape(shape), parameters: 0,
+                                       connections: links))
             } else {
                 guard let layer = layerNamed[name], let calls = callsOf[ObjectIdentifier(layer)] else { return nil }
                 rows.append(SummaryRow(name: name, className: layer.className, shape: describeShapes(calls[0].outputShapes),
@@ -148,6 +154,17 @@ extension Model {
             }
         }
         return rows
+    }
+}
+
+extension Model {
+    /// The names of the mask ops Recur writes (`entries`, its config's layers) as the Keras file the
+    /// model was read from names them, where the two list the same ops in the same order; else none.
+    func fileMaskOpNames(writtenEntries entries: [JSONValue]) -> [String: String] {
+        guard let fileOps = kerasFileMaskOps else { return [:] }
+        let written = entries.filter(KerasMaskGraph.isMaskOp).map { ($0["name"]?.string ?? "", $0["class_name"]?.string ?? "") }
+        guard written.count == fileOps.count, zip(written, fileOps).allSatisfy({ $0.1 == $1.className }) else { return [:] }
+        return Dictionary(zip(written.map(\.0), fileOps.map(\.name)), uniquingKeysWith: { first, _ in first })
     }
 }
 
