@@ -85,7 +85,13 @@ final class TensorBuffer {
 /// so after the first step nearly every allocation is served from here.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
-    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    /// The idle buffers of one size. A class, so that taking and giving change its list in place: a
+    /// list held in the dictionary itself was moved out and back at every take, at a heap allocation
+    /// each (8 a single-sample inference call).
+    private final class Shelf {
+        var buffers: [UnsafeMutablePointer<Float>] = []
+    }
+    private var shelves: [Int: Shelf] = [:]
     private var pooledScalars = 0
     private let lock = NSLock()
     /// The most scalars kept idle (256 MiB); beyond it buffers go back to the allocator.
@@ -97,8 +103,7 @@ final class BufferPool: @unchecked Sendable {
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         let n = max(count, 1)
         lock.lock()
-        // Popped in place: a copy of the list (`if var list = free[n]`) would copy its whole array.
-        if let p = free[n]?.popLast() {
+        if let p = shelves[n]?.buffers.popLast() {
             pooledScalars -= n
             lock.unlock()
             return p
@@ -112,7 +117,9 @@ final class BufferPool: @unchecked Sendable {
         let n = max(count, 1)
         lock.lock()
         if n <= largest && pooledScalars + n <= capacity {
-            free[n, default: []].append(pointer)
+            let shelf: Shelf
+            if let known = shelves[n] { shelf = known } else { shelf = Shelf(); shelves[n] = shelf }
+            shelf.buffers.append(pointer)
             pooledScalars += n
             lock.unlock()
             return
