@@ -38,6 +38,9 @@ arrays = {
 for k, a in arrays.items():
     put("npy", f"{k}.npy", npy(np.asarray(a)))
 put("npy", "v2.npy", npy(np.ones((2, 2), "<f4"), version=(2, 0)))
+put("npy", "f2.npy", npy(np.arange(6, dtype="<f2").reshape(2, 3)))
+put("npy", "be_f8.npy", npy(np.arange(4, dtype=">f8")))
+put("npy", "fortran.npy", npy(np.asfortranarray(np.arange(24, dtype="<f4").reshape(2, 3, 4))))
 
 for method, name in [(zipfile.ZIP_STORED, "stored.npz"), (zipfile.ZIP_DEFLATED, "deflated.npz")]:
     b = io.BytesIO()
