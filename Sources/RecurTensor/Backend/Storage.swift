@@ -85,9 +85,9 @@ final class TensorBuffer {
 /// so after the first step nearly every allocation is served from here.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
-    /// The idle buffers of one size. A class, so that taking and giving change its list in place: a
-    /// list held in the dictionary itself was moved out and back at every take, at a heap allocation
-    /// each (8 a single-sample inference call).
+    /// The idle buffers of one size. A class, so that taking and giving change its list in place: with
+    /// the lists held in the dictionary itself, a single-sample inference call made 98 heap allocations,
+    /// with shelves 59.
     private final class Shelf {
         var buffers: [UnsafeMutablePointer<Float>] = []
     }

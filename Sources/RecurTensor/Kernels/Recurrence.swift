@@ -189,7 +189,7 @@ extension CPUBackend {
             parallelBlocks(B, blockSize: recurrenceBlockRows(batch: B), smallestBlock: recurrenceSmallestBlockRows) { part in
                 let (b0, n) = (part.lowerBound, part.count)
                 for t in stride(from: T - 1, through: 0, by: -1) {
-                    let skipped = steps.isEmpty ? [] : steps.maskedRows(step: t, in: part)
+                    let skipped = steps.maskedRows(step: t, in: part)
                     // The step's h receives the carried gradient plus its outputs' gradients (none for an
                     // output that was zeroed): the block's rows are contiguous, so whole-block copies and
                     // adds where no row is left out.

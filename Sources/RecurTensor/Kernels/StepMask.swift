@@ -36,7 +36,9 @@ struct StepMask {
         for row in rows where masked[step * batch + row] { body(row) }
     }
 
-    /// The rows of `rows` masked at a processing step.
+    /// The rows of `rows` masked at a processing step. Inlined, so that without a mask the caller
+    /// sees the empty array and calls nothing (as `forEachMaskedRow`).
+    @inline(__always)
     func maskedRows(step: Int, in rows: Range<Int>) -> [Int] {
         isEmpty ? [] : rows.filter { masked[step * batch + $0] }
     }
