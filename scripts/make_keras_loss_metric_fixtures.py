@@ -17,7 +17,7 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
                        serialize_keras_object: class_name, config with its options), two batches
                        (y_true, y_pred, optional sample_weight) and the result after both update_state
                        calls: F1Score/FBetaScore averages and thresholds, R2Score aggregations and
-                       adjusted scores, Precision/Recall thresholds, AUC thresholds, logits, curves
+                       adjusted scores, Precision/Recall thresholds, AUC thresholds, logits, curves, multi-label and label weights
                        (ROC, PR, PR gain) and summation methods.
 """
 import os
@@ -155,6 +155,13 @@ def make_configured_metrics():
         add(keras.metrics.AUC(num_thresholds=25, curve=curve, summation_method=summation),
             [(auc_labels, pr_scores, None), (auc_labels[::-1], pr_scores, unif((30,), 0, 2))])
     add(keras.metrics.BinaryAccuracy(name="bin_acc"), [(labels, scores, None), (labels, scores[::-1], None)])
+    # Multi-label AUC (an area per label, averaged, or weighted by label_weights) and label weights
+    # without it (they weigh each label's elements in one set of counts).
+    tags = [(RNG.integers(0, 2, size=(8, 3)).astype(np.float32), unif((8, 3), 0, 1), w) for w in (None, unif((8,), 0, 2))]
+    add(keras.metrics.AUC(num_thresholds=30, multi_label=True), tags)
+    add(keras.metrics.AUC(num_thresholds=30, multi_label=True, label_weights=[0.5, 1.0, 2.0], curve="PR", name="pr_by_label"), tags)
+    add(keras.metrics.AUC(num_thresholds=20, multi_label=True, num_labels=3, summation_method="minoring"), tags)
+    add(keras.metrics.AUC(num_thresholds=20, label_weights=[1.0, 0.25, 2.0], name="weighted_labels_auc"), tags)
     base.dump(os.path.join(base.OUT, "metrics_configured.json"), out)
 
 

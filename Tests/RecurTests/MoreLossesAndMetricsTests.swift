@@ -95,6 +95,15 @@ struct MoreLossesAndMetricsTests {
         if let export = kerasExportDirectory { try writeForKerasCheck([("compiled_configured_metrics", model, [x])], to: export) }
     }
 
+    /// A multi-label AUC takes (batch, labels) predictions, and its labels stay as many as it first saw.
+    @Test func multiLabelAUCKeepsItsLabels() throws {
+        let auc = AUC(numThresholds: 10, multiLabel: true)
+        #expect(throws: RecurError.self) { try auc.update(Tensor.zeros([2, 3, 1]), Tensor.zeros([2, 3, 1])) }
+        try auc.update(Tensor([[1, 0, 1], [0, 1, 0]]), Tensor([[0.9, 0.2, 0.4], [0.1, 0.8, 0.3]]))
+        #expect(auc.numLabels == 3 && auc.result == 1, "\(auc.result)")
+        #expect(throws: RecurError.self) { try auc.update(Tensor.zeros([2, 4]), Tensor.zeros([2, 4])) }
+    }
+
     /// Options Recur's metrics lack are refused by name, and an AUC's thresholds are bounded.
     @Test func configuredMetricOptionsRecurLacksAreRefused() {
         func message(_ json: String) -> String {
@@ -103,7 +112,10 @@ struct MoreLossesAndMetricsTests {
         #expect(message(#"{"class_name": "F1Score", "config": {"average": null}}"#).contains("one score per class"))
         #expect(message(#"{"class_name": "R2Score", "config": {"class_aggregation": null}}"#).contains("class_aggregation"))
         #expect(message(#"{"class_name": "AUC", "config": {"curve": "DET"}}"#).contains("curve"))
-        #expect(message(#"{"class_name": "AUC", "config": {"multi_label": true}}"#).contains("multi_label"))
+        #expect(message(#"{"class_name": "AUC", "config": {"multi_label": "yes"}}"#).contains("multi_label"))
+        #expect(message(#"{"class_name": "AUC", "config": {"num_labels": 3}}"#).contains("num_labels"))
+        #expect(message(#"{"class_name": "AUC", "config": {"multi_label": true, "num_labels": 2, "label_weights": [1, 2, 3]}}"#).contains("label_weights"))
+        #expect(message(#"{"class_name": "AUC", "config": {"label_weights": [1, -2]}}"#).contains("label_weights"))
         #expect(message(#"{"class_name": "AUC", "config": {"num_thresholds": 1e12}}"#).contains("num_thresholds"))
         #expect(message(#"{"class_name": "Precision", "config": {"top_k": 2}}"#).contains("top_k"))
         #expect(message(#"{"class_name": "Precision", "config": {"thresholds": [0.2, 0.4]}}"#).contains("one threshold"))

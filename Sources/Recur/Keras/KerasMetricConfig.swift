@@ -80,7 +80,24 @@ enum KerasMetricConfig {
                 className == "Precision" ? Precision(name: metricName, threshold: threshold) : Recall(name: metricName, threshold: threshold)
             }
         case "AUC":
-            try requireDefaults([("multi_label", { $0.bool == false }), ("num_labels", \.isNull), ("label_weights", \.isNull), ("thresholds", \.isNull)])
+            try requireDefaults([("thresholds", \.isNull)])
+            let multiLabelValue = config["multi_label"] ?? .null
+            guard let multiLabel = multiLabelValue.isNull ? false : multiLabelValue.bool else { throw invalid("multi_label", "true or false") }
+            let labels = try number("num_labels")
+            if let labels, !(labels >= 1 && labels <= Float(mostThresholds) && labels.rounded() == labels) || !multiLabel {
+                throw invalid("num_labels", multiLabel ? "a count in 1...\(mostThresholds)" : "null unless multi_label is true")
+            }
+            var labelWeights: [Float]?
+            if let value = config["label_weights"], !value.isNull {
+                // A list, or the `__tensor__` object Keras writes for the array it keeps.
+                let list = value.array ?? (value["class_name"]?.string == "__tensor__" ? value["config"]?["value"]?.array : nil)
+                let weights = list?.compactMap { $0.double.map(Float.init) } ?? []
+                guard !weights.isEmpty, weights.count == list?.count, weights.count <= mostThresholds,
+                      weights.allSatisfy({ $0.isFinite && $0 >= 0 }), labels.map({ Int($0) == weights.count }) ?? true else {
+                    throw invalid("label_weights", "a list of non-negative numbers, one per label")
+                }
+                labelWeights = weights
+            }
             guard let curve = AUC.Curve(rawValue: config["curve"]?.string ?? "ROC") else { throw invalid("curve", "ROC, PR or PRGAIN") }
             guard let summation = AUC.Summation(rawValue: config["summation_method"]?.string ?? "interpolation") else {
                 throw invalid("summation_method", "interpolation, minoring or majoring")
@@ -89,7 +106,10 @@ enum KerasMetricConfig {
             guard count > 1, count <= Float(mostThresholds), count.rounded() == count else { throw invalid("num_thresholds", "a count in 2...\(mostThresholds)") }
             let fromLogits = config["from_logits"]?.bool ?? false
             let metricName = name ?? "auc"
-            return Entry { AUC(numThresholds: Int(count), curve: curve, summation: summation, fromLogits: fromLogits, name: metricName) }
+            return Entry {
+                AUC(numThresholds: Int(count), curve: curve, summation: summation, fromLogits: fromLogits, multiLabel: multiLabel,
+                    numLabels: labels.map { Int($0) }, labelWeights: labelWeights, name: metricName)
+            }
         default:
             guard let defaultName = namesByClass[className] else { throw unsupported(KerasConfig.compactJSON(entry)) }
             try requireDefaults([
@@ -121,7 +141,10 @@ enum KerasMetricConfig {
             return object("RootMeanSquaredError", [:])
         case let auc as AUC:
             return object("AUC", ["num_thresholds": .number(Double(auc.numThresholds)), "curve": .string(auc.curve.rawValue),
-                                  "summation_method": .string(auc.summation.rawValue), "multi_label": .bool(false), "from_logits": .bool(auc.fromLogits)])
+                                  "summation_method": .string(auc.summation.rawValue), "multi_label": .bool(auc.multiLabel),
+                                  "num_labels": auc.multiLabel ? auc.numLabels.map { .number(Double($0)) } ?? .null : .null,
+                                  "label_weights": auc.labelWeights.map { .array($0.map { .float(Double($0)) }) } ?? .null,
+                                  "from_logits": .bool(auc.fromLogits)])
         default:
             if (try? Metric.named(loggedName)) != nil { return .string(loggedName) }
             // A built-in metric under a name of its own: its Keras class with that name.
