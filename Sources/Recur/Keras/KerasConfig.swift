@@ -8,6 +8,11 @@ import Foundation
 /// non-float32 dtype policy, LoRA, ...) throws an error that names it; arguments without effect on the computation (seeds,
 /// initializers Recur lacks, which the loaded weights replace anyway) are ignored.
 enum KerasConfig {
+    /// The name of a layer or op entry of a functional config: its own `name`, or its config's.
+    static func entryName(_ spec: JSONValue) -> String? {
+        spec["name"]?.string ?? spec["config"]?["name"]?.string
+    }
+
     /// A dict's values in the order of its keys (Keras's `tree.flatten` of a dict); nil for anything else.
     static func valuesByKey(_ value: JSONValue) -> [JSONValue]? {
         value.object.map { object in object.keys.sorted().map { object[$0]! } }
@@ -148,7 +153,7 @@ enum KerasConfig {
         var produced: [String: [[SymbolicTensor]]] = [:]
         var maskOps: [String: JSONValue] = [:]
         for spec in specs {
-            guard let name = spec["name"]?.string ?? spec["config"]?["name"]?.string else {
+            guard let name = entryName(spec) else {
                 throw RecurError.invalidArgument(op: op, message: "a layer entry has no name")
             }
             guard produced[name] == nil, !maskOps.keys.contains(name) else {
@@ -316,9 +321,9 @@ enum KerasConfig {
         let model = try Model(inputs: try endpoints("input_layers"), outputs: try endpoints("output_layers"), name: modelName)
         // Keras lists the layers as `model.layers` orders them; its depths count the mask ops, which
         // Recur's graph does not hold, so its weight files are read in this order.
-        model.kerasFileLayerOrder = specs.filter { !KerasMaskGraph.isMaskOp($0) }.compactMap { $0["name"]?.string ?? $0["config"]?["name"]?.string }
+        model.kerasFileLayerOrder = specs.filter { !KerasMaskGraph.isMaskOp($0) }.compactMap(entryName)
         model.kerasFileMaskOps = specs.filter(KerasMaskGraph.isMaskOp).compactMap { spec in
-            guard let name = spec["name"]?.string ?? spec["config"]?["name"]?.string, let className = spec["class_name"]?.string else { return nil }
+            guard let name = entryName(spec), let className = spec["class_name"]?.string else { return nil }
             return (name, className)
         }
         for node in model.nodes {

@@ -59,7 +59,7 @@ enum KerasLayerOrder {
         var inputsOf: [NodeKey: [NodeKey]] = [:]
         var isOp: [String: Bool] = [:], isInput: [String: Bool] = [:]
         for entry in entries {
-            guard let name = entry["name"]?.string ?? entry["config"]?["name"]?.string else { return nil }
+            guard let name = KerasConfig.entryName(entry) else { return nil }
             isOp[name] = KerasMaskGraph.isMaskOp(entry)
             isInput[name] = entry["class_name"]?.string == "InputLayer"
             for (index, references) in callInputs(of: entry).enumerated() {

@@ -126,7 +126,7 @@ extension Model {
               let names = KerasLayerOrder.names(functionalConfig: config, includingOps: true) else { return nil }
         var entryNamed: [String: JSONValue] = [:], outputShape: [String: [Int?]] = [:]
         for entry in entries {
-            guard let name = entry["name"]?.string ?? entry["config"]?["name"]?.string else { return nil }
+            guard let name = KerasConfig.entryName(entry) else { return nil }
             entryNamed[name] = entry
             for reference in KerasLayerOrder.callInputs(of: entry).joined() where reference.call == 0 && reference.index == 0 {
                 if let shape = reference.shape { outputShape[reference.producer] = shape }
@@ -162,7 +162,7 @@ extension Model {
     /// model was read from names them, where the two list the same ops in the same order; else none.
     func fileMaskOpNames(writtenEntries entries: [JSONValue]) -> [String: String] {
         guard let fileOps = kerasFileMaskOps else { return [:] }
-        let written = entries.filter(KerasMaskGraph.isMaskOp).map { ($0["name"]?.string ?? "", $0["class_name"]?.string ?? "") }
+        let written = entries.filter(KerasMaskGraph.isMaskOp).map { (KerasConfig.entryName($0) ?? "", $0["class_name"]?.string ?? "") }
         guard written.count == fileOps.count, zip(written, fileOps).allSatisfy({ $0.1 == $1.className }) else { return [:] }
         return Dictionary(zip(written.map(\.0), fileOps.map(\.name)), uniquingKeysWith: { first, _ in first })
     }
