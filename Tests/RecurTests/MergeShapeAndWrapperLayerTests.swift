@@ -183,8 +183,8 @@ struct MergeShapeAndWrapperLayerTests {
         func message(_ className: String, _ config: [String: JSONValue]) -> String {
             thrownMessage { _ = try KerasConfig.makeLayer(.object(["class_name": .string(className), "config": .object(config)])) }
         }
-        #expect(message("LayerNormalization", ["rms_scaling": .bool(true)]).contains("rms_scaling"))
-        #expect(message("LayerNormalization", ["axis": .array([.number(1), .number(2)])]).contains("axis"))
+        #expect(message("LayerNormalization", ["axis": .number(12)]).contains("'axis'"))
+        #expect(message("LayerNormalization", ["axis": .array([])]).contains("'axis'"))
         #expect(message("LayerNormalization", ["gamma_regularizer": .object(["class_name": "SpectralRegularizer"])]).contains("gamma_regularizer"))
         #expect(message("Flatten", ["data_format": "channels_first"]).contains("data_format"))
         #expect(message("GlobalAveragePooling1D", ["data_format": "channels_first"]).contains("data_format"))

@@ -10,7 +10,7 @@ struct RegularizationTests {
     /// The same steps as Keras's train_on_batch give the losses it reported (penalties included) and
     /// the weights it ended with (constraints applied after every update); evaluate includes the
     /// penalties too.
-    @Test(arguments: ["lstm_dense", "embedding_bidirectional", "orthogonal"])
+    @Test(arguments: ["lstm_dense", "embedding_bidirectional", "orthogonal", "normalizations"])
     func trainingMatchesKeras(_ name: String) throws {
         let arrays = try NumpyFile.loadNpz(path: ParityFixtures.path("regularized_\(name).npz"))
         let model = try loadModel(path: ParityFixtures.path("regularized_\(name).keras"))

@@ -155,6 +155,10 @@ open class Layer {
     /// leaves it out of the config it writes, so that Keras can read the file.
     open class var kerasConfigHasTrainable: Bool { true }
 
+    /// Whether `activityRegularizer` is written to the config as Keras's `activity_regularizer`
+    /// (all but `ActivityRegularization`, whose config holds it as `l1` and `l2`).
+    open class var kerasConfigHasActivityRegularizer: Bool { true }
+
     /// A layer from its Keras arguments (Keras's `from_config`); reading an argument marks it as
     /// supported, and arguments no one reads are refused after this returns.
     open class func fromKerasConfig(_ arguments: KerasArguments) throws -> Layer {

@@ -11,7 +11,9 @@ public enum KerasLayerRegistry {
     /// Recur's layers and cells under the names Keras writes.
     private static let builtIn: [(String, Layer.Type)] = [
         ("Dense", Dense.self), ("Embedding", Embedding.self), ("BatchNormalization", BatchNormalization.self),
-        ("LayerNormalization", LayerNormalization.self), ("Normalization", Normalization.self), ("Dropout", Dropout.self), ("Masking", Masking.self),
+        ("LayerNormalization", LayerNormalization.self), ("Normalization", Normalization.self),
+        ("GroupNormalization", GroupNormalization.self), ("UnitNormalization", UnitNormalization.self), ("RMSNormalization", RMSNormalization.self),
+        ("Rescaling", Rescaling.self), ("ActivityRegularization", ActivityRegularization.self), ("Dropout", Dropout.self), ("Masking", Masking.self),
         ("Activation", ActivationLayer.self), ("ReLU", ReLU.self), ("LeakyReLU", LeakyReLU.self), ("ELU", ELU.self), ("Flatten", Flatten.self), ("Reshape", Reshape.self),
         ("RepeatVector", RepeatVector.self), ("Permute", Permute.self), ("TimeDistributed", TimeDistributed.self),
         ("GlobalAveragePooling1D", GlobalAveragePooling1D.self), ("GlobalMaxPooling1D", GlobalMaxPooling1D.self),
@@ -111,7 +113,9 @@ public enum KerasLayerRegistry {
         var config = try layer.kerasConfig()
         for (weight, regularizer) in layer.weightRegularizers { config["\(argumentPrefix(weight: weight))_regularizer"] = regularizer.kerasConfig }
         for (weight, constraint) in layer.weightConstraints { config["\(argumentPrefix(weight: weight))_constraint"] = constraint.kerasConfig }
-        if let activity = layer.activityRegularizer { config["activity_regularizer"] = activity.kerasConfig }
+        if let activity = layer.activityRegularizer, Swift.type(of: layer).kerasConfigHasActivityRegularizer {
+            config["activity_regularizer"] = activity.kerasConfig
+        }
         config["name"] = .string(layer.name)
         if Swift.type(of: layer).kerasConfigHasTrainable { config["trainable"] = .bool(layer.isTrainable) }
         config["dtype"] = KerasConfig.float32Policy

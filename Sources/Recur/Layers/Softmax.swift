@@ -13,7 +13,7 @@ public final class Softmax: Layer {
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         var x = input.tensors[0]
-        let axes = try normalizedAxes(rank: x.rank)
+        let axes = try resolvedAxes(self.axes, rank: x.rank)
         var keep: Tensor?
         if let mask = input.mask {
             keep = try broadcastableMask(mask, to: x.shape).greater(Tensor(0.5))
@@ -40,14 +40,6 @@ public final class Softmax: Layer {
         return LayerOutput([y], mask: input.mask)
     }
 
-    private func normalizedAxes(rank: Int) throws -> [Int] {
-        let axes = self.axes.map { $0 < 0 ? $0 + rank : $0 }
-        guard !axes.isEmpty, axes.allSatisfy({ (0..<rank).contains($0) }), Set(axes).count == axes.count else {
-            throw RecurError.invalidArgument(errorSubject, "axes \(self.axes) are not distinct axes of an input of rank \(rank)")
-        }
-        return axes.sorted()
-    }
-
     /// The mask as a tensor of the input's rank, after Keras's check that it broadcasts.
     private func broadcastableMask(_ mask: Tensor, to shape: [Int]) throws -> Tensor {
         let fits = mask.rank <= shape.count && zip(mask.shape.reversed(), shape.reversed()).allSatisfy { $0 == 1 || $0 == $1 }
@@ -62,19 +54,10 @@ public final class Softmax: Layer {
     public override var hasWeights: Bool { false }
 
     public override func kerasConfig() throws -> [String: JSONValue] {
-        ["axis": axes.count == 1 ? KerasValue.number(axes[0]) : KerasValue.ints(axes)]
+        ["axis": KerasValue.axes(axes)]
     }
 
     public override class func fromKerasConfig(_ a: KerasArguments) throws -> Layer {
-        let axes: [Int]
-        if let v = a.value("axis"), !v.isNull, v.array != nil {
-            axes = try a.intList("axis")
-        } else {
-            axes = [try a.int("axis", default: -1, in: -UntrustedLimits.maxRank...UntrustedLimits.maxRank)]
-        }
-        guard !axes.isEmpty, axes.allSatisfy({ (-UntrustedLimits.maxRank...UntrustedLimits.maxRank).contains($0) }) else {
-            throw a.invalid("'axis' must name axes in -\(UntrustedLimits.maxRank)...\(UntrustedLimits.maxRank), got \(axes)")
-        }
-        return Softmax(axes: axes, name: a.name)
+        Softmax(axes: try a.axes(default: [-1]), name: a.name)
     }
 }
