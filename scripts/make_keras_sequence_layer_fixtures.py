@@ -17,6 +17,12 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         strides, dilation, groups and no bias; pooling windows that do and do not divide the input,
         with both paddings; padding, cropping and repeating steps; softmax over the last, another and
         two axes, and under a mask with a wholly masked row; PReLU with and without shared axes.
+    layers/convlstm1d_*.json
+        ConvLSTM1D with valid and same padding (odd and even kernels), strides, dilation, other
+        activations, no bias, go_backwards, return_sequences and return_state (inputs (batch, time,
+        width, channels)).
+    parity/convlstm1d_stack.keras/.npz
+        ConvLSTM1D layers stacked and under Bidirectional, then Flatten and Dense.
     parity/conv_lstm.keras/.npz, parity/conv_bidirectional.keras/.npz, parity/sequence_layers.keras/.npz,
     parity/attention_seq2seq.keras/.npz
         whole models saved by Keras (convolutions and pooling in front of recurrent layers, one with
@@ -198,8 +204,32 @@ def make_models(out):
     parity.save_case(out, "attention_seq2seq", keras.Model([source, target], [y, scores], name="attention_seq2seq"), [ids, tokens])
 
 
+CONV_LSTM = [
+    ("convlstm1d_valid", {"filters": 3, "kernel_size": 3}, (2, 4, 6, 2)),
+    ("convlstm1d_same_even_sequences_state", {"filters": 2, "kernel_size": 2, "padding": "same", "return_sequences": True,
+                                              "return_state": True}, (2, 3, 5, 3)),
+    ("convlstm1d_strides_backwards", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same", "go_backwards": True,
+                                      "return_sequences": True}, (3, 4, 7, 2)),
+    ("convlstm1d_dilation_activations_no_bias", {"filters": 3, "kernel_size": 2, "dilation_rate": 2, "activation": "relu",
+                                                 "recurrent_activation": "hard_sigmoid", "use_bias": False}, (2, 3, 6, 2)),
+]
+
+
+def make_conv_lstm(out):
+    for name, config, shape in CONV_LSTM:
+        base.layer_case(name, "ConvLSTM1D", config, layers.ConvLSTM1D(**config), [base.unif(shape)])
+    parity.fresh()
+    inp = keras.Input((5, 8, 2), name="x")
+    h = layers.ConvLSTM1D(4, 3, padding="same", return_sequences=True)(inp)
+    h = layers.Bidirectional(layers.ConvLSTM1D(2, 2, return_sequences=True))(h)
+    h = layers.ConvLSTM1D(3, 3, strides=2)(h)
+    y = layers.Dense(2)(layers.Flatten()(h))
+    parity.save_case(out, "convlstm1d_stack", keras.Model(inp, y, name="convlstm1d_stack"), [base.unif((3, 5, 8, 2))])
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
     make_layers()
     make_models(os.path.join(base.OUT, "parity"))
+    make_conv_lstm(os.path.join(base.OUT, "parity"))

@@ -12,7 +12,7 @@ struct SequenceLayerTests {
     /// around an LSTM; an encoder-decoder whose attention layers get masks per input, return their
     /// scores and attend causally) load and predict what Keras predicted, and round-trip through
     /// Recur's own `.keras` files.
-    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq"])
+    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack"])
     func kerasModelsMatchKeras(_ name: String) throws {
         try expectParityModelMatchesKeras(name)
     }
@@ -63,6 +63,30 @@ struct SequenceLayerTests {
         try short.build(inputShape: [nil, nil, 3])
         let message = thrownMessage { _ = try short.predict(Tensor.zeros([1, 4, 3])) }
         #expect(message.contains("wide") && message.contains("4 steps") && message.contains("at least 5 steps"))
+    }
+
+    /// ConvLSTM1D: Keras's name, output shapes and parameter count, and its refusals, naming the layer.
+    @Test func convLSTM1DShapesAndErrors() throws {
+        withFreshLayerNames { #expect(ConvLSTM1D(2, kernelSize: 3).name == "conv_lstm1d") }
+        let model = Sequential([ConvLSTM1D(4, kernelSize: 3, padding: .same, returnSequences: true), ConvLSTM1D(2, kernelSize: 2, strides: 2)])
+        try model.build(inputShape: [nil, 5, 8, 3])
+        #expect(model.outputShapes == [[nil, 4, 2]])
+        // (3 taps · 3 channels + 3 taps · 4 filters + 1) · 16 gates, then (2 · 4 + 2 · 2 + 1) · 8
+        #expect(model.parameterCount == 352 + 104)
+        #expect(try model.predict(Tensor.zeros([2, 5, 8, 3])).shape == [2, 4, 2])
+        func building(_ layer: Layer, _ shape: [Int?]) -> String { thrownMessage { try Sequential([layer]).build(inputShape: shape) } }
+        let rank = building(ConvLSTM1D(2, kernelSize: 3, name: "clstm"), [nil, 5, 4])
+        #expect(rank.contains("clstm") && rank.contains("rank 4") && rank.contains("(None, 5, 4)"), "\(rank)")
+        let width = building(ConvLSTM1D(2, kernelSize: 3, name: "open"), [nil, 5, nil, 4])
+        #expect(width.contains("open") && width.contains("width and channels known"), "\(width)")
+        #expect(building(ConvLSTM1D(2, kernelSize: 3, strides: 2, dilationRate: 2), [nil, 5, 8, 4]).contains("dilationRate (2)"))
+        #expect(building(ConvLSTM1D(2, kernelSize: 9, name: "narrow"), [nil, 5, 8, 4]).contains("at least 9 steps"))
+        func config(_ entries: [String: JSONValue]) -> String {
+            thrownMessage { _ = try KerasLayerRegistry.layer(className: "ConvLSTM1D", config: entries) }
+        }
+        #expect(config(["filters": .number(2), "kernel_size": .number(3), "padding": "causal"]).contains("causal"))
+        #expect(config(["filters": .number(2), "kernel_size": .number(3), "data_format": "channels_first"]).contains("channels_first"))
+        #expect(config(["kernel_size": .number(3)]).contains("filters"))
     }
 
     /// A window far larger than the input, with `same` padding, would gather more values than
@@ -164,7 +188,7 @@ struct SequenceLayerTests {
         let dir = kerasExportDirectory!
         var g = SeededGenerator(seed: 9)
         var models: [(String, Model, [Tensor])] = []
-        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq"] {
+        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack"] {
             let (model, inputs, _) = try ParityFixtures.model(name)
             models.append(("sequence_\(name)", model, inputs))
         }

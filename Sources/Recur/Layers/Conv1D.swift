@@ -70,17 +70,12 @@ public final class Conv1D: Layer {
             throw RecurError.shapeMismatch(errorSubject, expected: "(batch, time, \((self.kernel?.shape[1] ?? 0) * groups))", actual: describeShape(x.shape))
         }
         let windows = try TimeWindows(time: x.shape[1], size: kernelSize, stride: strides, dilation: dilationRate, padding: padding, layer: self)
-        var taps = try windows.gather(x, layer: self)
-        if windows.hasPadding { taps = try taps * windows.validTaps }
-        // Each group: its channels of every tap, (batch, windows, size · channels/groups), times its
-        // filters' kernel, (size · channels/groups, filters/groups).
-        let (batch, perGroup, filtersPerGroup) = (x.shape[0], kernel.shape[1], filters / groups)
-        let flatKernel = try kernel.value.reshaped(to: [kernelSize * perGroup, filters])
+        // Each group: its channels convolved with its filters' kernel.
+        let (perGroup, filtersPerGroup) = (kernel.shape[1], filters / groups)
         let outputs = try (0..<groups).map { g in
-            let groupTaps = groups == 1 ? taps : try taps.slice(alongAxis: 3, g * perGroup..<(g + 1) * perGroup)
-            let groupKernel = groups == 1 ? flatKernel : try kernel.value.slice(alongAxis: 2, g * filtersPerGroup..<(g + 1) * filtersPerGroup)
-                .reshaped(to: [kernelSize * perGroup, filtersPerGroup])
-            return try groupTaps.reshaped(to: [batch, windows.count, kernelSize * perGroup]).matmul(groupKernel)
+            guard groups > 1 else { return try windows.convolve(x, kernel: kernel.value, layer: self) }
+            return try windows.convolve(try x.slice(alongAxis: 2, g * perGroup..<(g + 1) * perGroup),
+                                        kernel: try kernel.value.slice(alongAxis: 2, g * filtersPerGroup..<(g + 1) * filtersPerGroup), layer: self)
         }
         var y = groups == 1 ? outputs[0] : try Tensor.concatenate(outputs, alongAxis: 2)
         if let bias { y = try y + bias.value }

@@ -77,6 +77,17 @@ struct TimeWindows {
     }
 }
 
+extension TimeWindows {
+    /// The convolution of x (batch, time, channels) with kernel (size, channels, filters), padding taps
+    /// reading 0: (batch, windows, filters), y[b, w, f] = Σₖ Σ_c x[b, sₖ(w), c] · kernel[k, c, f].
+    func convolve(_ x: Tensor, kernel: Tensor, layer: Layer) throws -> Tensor {
+        var taps = try gather(x, layer: layer)
+        if hasPadding { taps = try taps * validTaps }
+        let (batch, channels, filters) = (x.shape[0], x.shape[2], kernel.shape[2])
+        return try taps.reshaped(to: [batch, count, size * channels]).matmul(kernel.reshaped(to: [size * channels, filters]))
+    }
+}
+
 /// x (batch, time, channels) at the time steps `steps` names (whole numbers in 0..<time, any shape S):
 /// (batch, S..., channels), differentiable (gradients scatter-add back to the steps read).
 func gatherTimeSteps(_ x: Tensor, _ steps: Tensor) throws -> Tensor {

@@ -46,9 +46,10 @@ public enum CellKind: Sendable {
 }
 
 extension CellConfiguration {
-    /// Reads a cell's Keras arguments (also those of the `LSTM`/`GRU`/`SimpleRNN` layer over it).
-    init(_ a: KerasArguments, kind: CellKind) throws {
-        self.init(units: try a.width("units"))
+    /// Reads a cell's Keras arguments (also those of the `LSTM`/`GRU`/`SimpleRNN` layer over it);
+    /// `units` names the width's argument (`filters` for a `ConvLSTM1D`).
+    init(_ a: KerasArguments, kind: CellKind, units unitsKey: String = "units") throws {
+        self.init(units: try a.width(unitsKey))
         activation = try a.activation("activation", default: .tanh)
         useBias = try a.bool("use_bias", default: true)
         kernelInitializer = try a.initializer("kernel_initializer", default: .glorotUniform)
