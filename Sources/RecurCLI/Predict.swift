@@ -47,13 +47,23 @@ struct Predict: ParsableCommand {
     }
 }
 
-/// `recur summary MODEL.keras`: prints the model's summary table.
+/// `recur summary MODEL.keras`: prints the model's summary table, as Keras's
+/// `load_model(path).summary()` does: a compiled model's optimizer is built on loading, so its
+/// parameters are counted. A compile config Recur cannot follow is left out with a warning (Keras
+/// warns too) and the table printed without it.
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the summary of a Keras .keras model.")
 
     @Argument(help: "The model, a Keras 3 .keras archive.") var model: String
 
     func run() throws {
-        print(try loadModel(path: model, compile: false).summaryText())
+        let loaded: Model
+        do {
+            loaded = try loadModel(path: model)
+        } catch {
+            loaded = try loadModel(path: model, compile: false)
+            FileHandle.standardError.write(Data("recur: \(model) loaded without its compile config: \(error)\n".utf8))
+        }
+        print(loaded.summaryText())
     }
 }

@@ -2,7 +2,8 @@
 # Checks the self-contained `recur` (scripts/dist/build.sh): `ldd` lists only glibc, libstdc++ and
 # libgcc; then, with an empty environment and — where a mount namespace can be made (root) — the Swift
 # toolchain's folder hidden under an empty tmpfs, it trains the guide model on 640 samples, saves it,
-# and `recur predict` runs the saved model on a test image.
+# `recur predict` runs the saved model on a test image and `recur summary` prints its table with the
+# optimizer's parameters, as Keras's load_model(path).summary() does.
 #   scripts/dist/check.sh .build/dist/recur
 set -euo pipefail
 binary="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -35,4 +36,6 @@ run_clean "$binary" train --limit 640 --save model.keras | tail -n 1 | tee "$wor
 grep -q '"val_accuracy"' "$work/train.json"
 run_clean "$binary" predict model.keras --input image.npy --output out.npz
 [ -s "$work/out.npz" ] || { echo "dist check: predict wrote no output" >&2; exit 1; }
+run_clean "$binary" summary model.keras | tee "$work/summary.txt"
+grep -q '^ Optimizer params: ' "$work/summary.txt" || { echo "dist check: summary counts no optimizer parameters" >&2; exit 1; }
 echo "dist check: OK ($(du -h "$binary" | cut -f1), toolchain $toolchain hidden)"
