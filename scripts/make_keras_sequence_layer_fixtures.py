@@ -17,12 +17,14 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         strides, dilation, groups and no bias; pooling windows that do and do not divide the input,
         with both paddings; padding, cropping and repeating steps; softmax over the last, another and
         two axes, and under a mask with a wholly masked row; PReLU with and without shared axes.
-    layers/convlstm1d_*.json
+    layers/convlstm1d_*.json, layers/convlstm2d_*.json, layers/convlstm3d_*.json
         ConvLSTM1D with valid and same padding (odd and even kernels), strides, dilation, other
         activations, no bias, go_backwards, return_sequences and return_state (inputs (batch, time,
-        width, channels)).
-    parity/convlstm1d_stack.keras/.npz
-        ConvLSTM1D layers stacked and under Bidirectional, then Flatten and Dense.
+        width, channels)); ConvLSTM2D with rectangular kernels, strides and dilation per axis, same
+        padding and the RNN options; ConvLSTM3D with same padding.
+    parity/convlstm1d_stack.keras/.npz, parity/convlstm2d_stack.keras/.npz
+        ConvLSTM1D layers stacked and under Bidirectional, then Flatten and Dense; ConvLSTM2D layers
+        stacked, then Flatten and Dense.
     parity/conv_lstm.keras/.npz, parity/conv_bidirectional.keras/.npz, parity/sequence_layers.keras/.npz,
     parity/attention_seq2seq.keras/.npz
         whole models saved by Keras (convolutions and pooling in front of recurrent layers, one with
@@ -215,6 +217,17 @@ CONV_LSTM = [
 ]
 
 
+CONV_LSTM_2D_3D = [
+    ("convlstm2d_valid", "ConvLSTM2D", {"filters": 2, "kernel_size": [2, 3]}, (2, 3, 4, 5, 2)),
+    ("convlstm2d_same_strides_backwards_state", "ConvLSTM2D", {"filters": 2, "kernel_size": 3, "strides": [2, 1], "padding": "same",
+                                                             "go_backwards": True, "return_sequences": True, "return_state": True},
+     (2, 3, 5, 4, 2)),
+    ("convlstm2d_dilation_relu", "ConvLSTM2D", {"filters": 3, "kernel_size": [2, 2], "dilation_rate": [2, 1], "activation": "relu"},
+     (2, 2, 5, 4, 1)),
+    ("convlstm3d_same", "ConvLSTM3D", {"filters": 2, "kernel_size": [2, 2, 2], "padding": "same"}, (2, 2, 3, 3, 3, 1)),
+]
+
+
 def make_conv_lstm(out):
     for name, config, shape in CONV_LSTM:
         base.layer_case(name, "ConvLSTM1D", config, layers.ConvLSTM1D(**config), [base.unif(shape)])
@@ -225,6 +238,14 @@ def make_conv_lstm(out):
     h = layers.ConvLSTM1D(3, 3, strides=2)(h)
     y = layers.Dense(2)(layers.Flatten()(h))
     parity.save_case(out, "convlstm1d_stack", keras.Model(inp, y, name="convlstm1d_stack"), [base.unif((3, 5, 8, 2))])
+    for name, cls, config, shape in CONV_LSTM_2D_3D:
+        base.layer_case(name, cls, config, getattr(layers, cls)(**config), [base.unif(shape)])
+    parity.fresh()
+    inp = keras.Input((4, 6, 5, 1), name="frames")
+    h = layers.ConvLSTM2D(3, (3, 3), padding="same", return_sequences=True)(inp)
+    h = layers.ConvLSTM2D(2, (2, 3), strides=(2, 1))(h)
+    y = layers.Dense(2)(layers.Flatten()(h))
+    parity.save_case(out, "convlstm2d_stack", keras.Model(inp, y, name="convlstm2d_stack"), [base.unif((2, 4, 6, 5, 1))])
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ struct SequenceLayerTests {
     /// around an LSTM; an encoder-decoder whose attention layers get masks per input, return their
     /// scores and attend causally) load and predict what Keras predicted, and round-trip through
     /// Recur's own `.keras` files.
-    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack"])
+    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack"])
     func kerasModelsMatchKeras(_ name: String) throws {
         try expectParityModelMatchesKeras(name)
     }
@@ -65,9 +65,23 @@ struct SequenceLayerTests {
         #expect(message.contains("wide") && message.contains("4 steps") && message.contains("at least 5 steps"))
     }
 
-    /// ConvLSTM1D: Keras's name, output shapes and parameter count, and its refusals, naming the layer.
-    @Test func convLSTM1DShapesAndErrors() throws {
-        withFreshLayerNames { #expect(ConvLSTM1D(2, kernelSize: 3).name == "conv_lstm1d") }
+    /// ConvLSTM1D, 2D and 3D: Keras's names, output shapes and parameter counts, and their refusals,
+    /// naming the layer.
+    @Test func convLSTMShapesAndErrors() throws {
+        withFreshLayerNames {
+            #expect([ConvLSTM1D(2, kernelSize: 3), ConvLSTM2D(2, kernelSize: [3, 3]), ConvLSTM3D(2, kernelSize: [1, 2, 3])].map(\.name)
+                    == ["conv_lstm1d", "conv_lstm2d", "conv_lstm3d"])
+        }
+        let video = Sequential([ConvLSTM2D(3, kernelSize: [3, 3], padding: .same, returnSequences: true),
+                                ConvLSTM2D(2, kernelSize: [2, 3], strides: [2, 1])])
+        try video.build(inputShape: [nil, 4, 6, 5, 1])
+        #expect(video.outputShapes == [[nil, 3, 3, 2]])
+        // (9 taps · 1 channel + 9 · 3 filters + 1) · 12 gates, then (6 · 3 + 6 · 2 + 1) · 8
+        #expect(video.parameterCount == 444 + 248)
+        let wrongRank = thrownMessage { try Sequential([ConvLSTM2D(2, kernelSize: [3], name: "flat")]).build(inputShape: [nil, 4, 6, 5, 1]) }
+        #expect(wrongRank.contains("flat") && wrongRank.contains("kernelSize must be 2 lengths"), "\(wrongRank)")
+        let shortInput = thrownMessage { try Sequential([ConvLSTM3D(2, kernelSize: [2, 2, 2], name: "cube")]).build(inputShape: [nil, 4, 6, 5, 1]) }
+        #expect(shortInput.contains("cube") && shortInput.contains("rank 6"), "\(shortInput)")
         let model = Sequential([ConvLSTM1D(4, kernelSize: 3, padding: .same, returnSequences: true), ConvLSTM1D(2, kernelSize: 2, strides: 2)])
         try model.build(inputShape: [nil, 5, 8, 3])
         #expect(model.outputShapes == [[nil, 4, 2]])
@@ -78,8 +92,8 @@ struct SequenceLayerTests {
         let rank = building(ConvLSTM1D(2, kernelSize: 3, name: "clstm"), [nil, 5, 4])
         #expect(rank.contains("clstm") && rank.contains("rank 4") && rank.contains("(None, 5, 4)"), "\(rank)")
         let width = building(ConvLSTM1D(2, kernelSize: 3, name: "open"), [nil, 5, nil, 4])
-        #expect(width.contains("open") && width.contains("width and channels known"), "\(width)")
-        #expect(building(ConvLSTM1D(2, kernelSize: 3, strides: 2, dilationRate: 2), [nil, 5, 8, 4]).contains("dilationRate (2)"))
+        #expect(width.contains("open") && width.contains("spatial sizes and channels known"), "\(width)")
+        #expect(building(ConvLSTM1D(2, kernelSize: 3, strides: 2, dilationRate: 2), [nil, 5, 8, 4]).contains("dilationRate ([2])"))
         #expect(building(ConvLSTM1D(2, kernelSize: 9, name: "narrow"), [nil, 5, 8, 4]).contains("at least 9 steps"))
         func config(_ entries: [String: JSONValue]) -> String {
             thrownMessage { _ = try KerasLayerRegistry.layer(className: "ConvLSTM1D", config: entries) }
@@ -87,6 +101,10 @@ struct SequenceLayerTests {
         #expect(config(["filters": .number(2), "kernel_size": .number(3), "padding": "causal"]).contains("causal"))
         #expect(config(["filters": .number(2), "kernel_size": .number(3), "data_format": "channels_first"]).contains("channels_first"))
         #expect(config(["kernel_size": .number(3)]).contains("filters"))
+        let kernel = thrownMessage {
+            _ = try KerasLayerRegistry.layer(className: "ConvLSTM2D", config: ["filters": .number(2), "kernel_size": .array([.number(3)])])
+        }
+        #expect(kernel.contains("kernel_size") && kernel.contains("list of 2"), "\(kernel)")
     }
 
     /// A window far larger than the input, with `same` padding, would gather more values than
@@ -188,7 +206,7 @@ struct SequenceLayerTests {
         let dir = kerasExportDirectory!
         var g = SeededGenerator(seed: 9)
         var models: [(String, Model, [Tensor])] = []
-        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack"] {
+        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack"] {
             let (model, inputs, _) = try ParityFixtures.model(name)
             models.append(("sequence_\(name)", model, inputs))
         }

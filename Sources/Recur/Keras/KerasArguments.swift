@@ -133,15 +133,26 @@ public final class KerasArguments {
     /// Keras's one-element tuple, in 1...`UntrustedLimits.maxRepeats`. A missing or `null` key takes
     /// `defaultValue` (an error when there is none).
     public func windowLength(_ key: String, default defaultValue: Int? = nil) throws -> Int {
+        try windowLengths(key, rank: 1, default: defaultValue)[0]
+    }
+
+    /// A window argument of a `rank`-D layer: an integer for every axis or a list of `rank`, each in
+    /// 1...`UntrustedLimits.maxRepeats`. A missing or `null` key takes `defaultValue` on every axis
+    /// (an error when there is none).
+    public func windowLengths(_ key: String, rank: Int, default defaultValue: Int? = nil) throws -> [Int] {
         guard let v = value(key), !v.isNull else {
-            if let defaultValue { return defaultValue }
+            if let defaultValue { return Array(repeating: defaultValue, count: rank) }
             throw invalid("config is missing '\(key)'")
         }
         let range = 1...UntrustedLimits.maxRepeats
-        guard let n = v.int ?? (v.array?.count == 1 ? v.array?[0].int : nil), range.contains(n) else {
-            throw invalid("'\(key)' must be an integer in \(range.lowerBound)...\(range.upperBound) or a list of one, got \(KerasConfig.compactJSON(v))")
+        let lengths = v.int.map { Array(repeating: $0, count: rank) } ?? v.array.flatMap { items in
+            items.count == rank && items.allSatisfy({ $0.int != nil }) ? items.compactMap(\.int) : nil
         }
-        return n
+        guard let lengths, lengths.allSatisfy(range.contains) else {
+            throw invalid("'\(key)' must be an integer in \(range.lowerBound)...\(range.upperBound) or a list of \(rank == 1 ? "one" : "\(rank)"), "
+                          + "got \(KerasConfig.compactJSON(v))")
+        }
+        return lengths
     }
 
     /// Steps before and after (`ZeroPadding1D`'s `padding`, `Cropping1D`'s `cropping`): an integer for

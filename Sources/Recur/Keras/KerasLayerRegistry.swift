@@ -24,7 +24,7 @@ public enum KerasLayerRegistry {
         ("SpatialDropout1D", SpatialDropout1D.self), ("GaussianNoise", GaussianNoise.self), ("GaussianDropout", GaussianDropout.self),
         ("Concatenate", Concatenate.self), ("Dot", Dot.self), ("Add", Add.self), ("Subtract", Subtract.self), ("Multiply", Multiply.self),
         ("Average", Average.self), ("Maximum", Maximum.self), ("Minimum", Minimum.self),
-        ("SimpleRNN", SimpleRNN.self), ("GRU", GRU.self), ("LSTM", LSTM.self), ("RNN", RNN.self), ("ConvLSTM1D", ConvLSTM1D.self),
+        ("SimpleRNN", SimpleRNN.self), ("GRU", GRU.self), ("LSTM", LSTM.self), ("RNN", RNN.self), ("ConvLSTM1D", ConvLSTM1D.self), ("ConvLSTM2D", ConvLSTM2D.self), ("ConvLSTM3D", ConvLSTM3D.self),
         ("Bidirectional", Bidirectional.self),
         ("SimpleRNNCell", SimpleRNNCell.self), ("GRUCell", GRUCell.self), ("LSTMCell", LSTMCell.self),
         ("StackedRNNCells", StackedRNNCells.self),

@@ -52,6 +52,11 @@ struct TimeWindows {
         return s >= 0 && s < time
     }
 
+    /// The step tap k of window w reads, clamped into 0..<time (a padding tap reads the nearest step).
+    func clampedStep(window w: Int, tap k: Int) -> Int {
+        Swift.min(Swift.max(w * stride - leftPadding + k * dilation, 0), time - 1)
+    }
+
     /// Whether any tap reads padding.
     var hasPadding: Bool { leftPadding > 0 || (count - 1) * stride - leftPadding + (size - 1) * dilation >= time }
 
@@ -70,9 +75,7 @@ struct TimeWindows {
             throw RecurError.invalidArgument(layer.errorSubject, "its windows (\(batch), \(count), \(size), \(channels)) would hold more than "
                                              + "\(UntrustedLimits.maxElements) values")
         }
-        let steps = (0..<count).flatMap { w in
-            (0..<size).map { k in Float(Swift.min(Swift.max(w * stride - leftPadding + k * dilation, 0), time - 1)) }
-        }
+        let steps = (0..<count).flatMap { w in (0..<size).map { k in Float(clampedStep(window: w, tap: k)) } }
         return try gatherTimeSteps(x, try Tensor(shape: [count, size], scalars: steps))
     }
 }

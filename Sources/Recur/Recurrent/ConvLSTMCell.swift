@@ -1,16 +1,17 @@
-/// The cell of `ConvLSTM1D` (Keras's `ConvLSTMCell` of rank 1): an LSTM whose products are
-/// convolutions along a spatial axis. x (batch, width, channels); h and c (batch, width′, filters):
+/// The cell of `ConvLSTM1D`, `ConvLSTM2D` and `ConvLSTM3D` (Keras's `ConvLSTMCell`): an LSTM whose
+/// products are convolutions over r spatial axes. x (batch, s₁…s_r, channels); h and c
+/// (batch, o₁…o_r, filters):
 ///
-///     z = conv(x, W) + b + conv_same(h₋₁, U)          (batch, width′, 4f), gates [i, f, c, o]
+///     z = conv(x, W) + b + conv_same(h₋₁, U)          (batch, o₁…o_r, 4f), gates [i, f, c, o]
 ///     i = σ(z_i), f = σ(z_f), g = tanh(z_c), o = σ(z_o)
 ///     c = f ⊙ c₋₁ + i ⊙ g,   h = o ⊙ tanh(c)
 ///
-/// conv(x, W) slides the kernel W (kernelSize, channels, 4f) along the width with the `window`'s
-/// strides, padding and dilation (width′ is its output length); conv_same(h, U) slides the recurrent
-/// kernel U (kernelSize, f, 4f) with stride 1 and `same` padding, so h keeps its width. bias (4f); with
+/// conv(x, W) slides the kernel W (k₁…k_r, channels, 4f) with the `window`'s strides, padding and
+/// dilation (o₁…o_r are its output sizes); conv_same(h, U) slides the recurrent kernel U
+/// (k₁…k_r, f, 4f) with stride 1 and `same` padding, so the states keep their sizes. bias (4f); with
 /// `unitForgetBias` its forget part starts at 1. Dropout draws one mask per sample and sequence for x
 /// and one for h, shared by the four gates (Keras draws one per gate; the numbers differ anyway).
-public final class ConvLSTM1DCell: RecurrentCell {
+public final class ConvLSTMCell: RecurrentCell {
     /// `units` is the number of filters.
     public let configuration: CellConfiguration
     public let window: ConvolutionWindow
@@ -19,8 +20,8 @@ public final class ConvLSTM1DCell: RecurrentCell {
     public private(set) var kernel: Variable?
     public private(set) var recurrentKernel: Variable?
     public private(set) var bias: Variable?
-    /// The states' width (width′), known once built.
-    public private(set) var outputWidth = 0
+    /// The states' spatial sizes (o₁…o_r), known once built.
+    public private(set) var outputSizes: [Int] = []
 
     public init(configuration: CellConfiguration, window: ConvolutionWindow, name: String? = nil) {
         (self.configuration, self.window) = (configuration, window)
@@ -31,23 +32,23 @@ public final class ConvLSTM1DCell: RecurrentCell {
 
     public var filters: Int { configuration.units }
     public override var className: String { "ConvLSTMCell" }
-    public override var stateShapes: [[Int]] { [[outputWidth, filters], [outputWidth, filters]] }
-    public override var outputShapes: [[Int]] { [[outputWidth, filters]] }
+    public override var stateShapes: [[Int]] { [outputSizes + [filters], outputSizes + [filters]] }
+    public override var outputShapes: [[Int]] { [outputSizes + [filters]] }
     public override var variables: [Variable] { [kernel, recurrentKernel, bias].compactMap { $0 } }
 
-    /// Builds for a step of (batch, width, channels), both known.
+    /// Builds for a step of (batch, s₁…s_r, channels), all but the batch known.
     public override func build(inputShapes: [[Int?]]) throws {
-        let shape = inputShapes[0]
-        try requireRank(shape, 3, of: self, what: "step input (batch, width, channels)")
-        guard let width = shape[1], let channels = shape[2] else {
-            throw RecurError.shapeMismatch(errorSubject, expected: "a step input (batch, width, channels) with width and channels known",
-                                           actual: describeShape(shape))
+        let shape = inputShapes[0], rank = window.rank
+        try requireRank(shape, rank + 2, of: self, what: "step input (batch, \(rank) spatial axes, channels)")
+        let known = shape.dropFirst().compactMap { $0 }
+        guard known.count == rank + 1 else {
+            throw RecurError.shapeMismatch(errorSubject, expected: "a step input whose spatial sizes and channels are known", actual: describeShape(shape))
         }
-        try window.check(for: self)
-        outputWidth = try window.windows(over: width, for: self).count
-        let c = configuration, gates = 4 * filters
-        kernel = Variable(name: "kernel", value: try c.kernelInitializer.make([window.kernelSize, channels, gates], for: name))
-        recurrentKernel = Variable(name: "recurrent_kernel", value: try c.recurrentInitializer.make([window.kernelSize, filters, gates], for: name))
+        try window.check(rank: rank, for: self)
+        outputSizes = try window.windows(over: Array(known.dropLast()), for: self).counts
+        let c = configuration, gates = 4 * filters, channels = known[rank]
+        kernel = Variable(name: "kernel", value: try c.kernelInitializer.make(window.kernelSize + [channels, gates], for: name))
+        recurrentKernel = Variable(name: "recurrent_kernel", value: try c.recurrentInitializer.make(window.kernelSize + [filters, gates], for: name))
         if c.useBias {
             var b = try c.biasInitializer.make([gates], for: name)
             if c.unitForgetBias {
@@ -62,19 +63,18 @@ public final class ConvLSTM1DCell: RecurrentCell {
         guard let kernel, let recurrentKernel else { throw RecurError.invalidArgument(errorSubject, "is not built") }
         let x = try inputDropout.apply(inputs[0], training: training)
         let hPrev = try recurrentDropout.apply(states[0], training: training)
-        var z = try window.windows(over: x.shape[1], for: self).convolve(x, kernel: kernel.value, layer: self)
+        var z = try window.windows(over: Array(x.shape.dropFirst().dropLast()), for: self).convolve(x, kernel: kernel.value, layer: self)
         if let bias { z = try z + bias.value }
-        let recurrentWindows = try TimeWindows(time: outputWidth, size: window.kernelSize, stride: 1, dilation: 1, padding: .same, layer: self)
-        z = try z + recurrentWindows.convolve(hPrev, kernel: recurrentKernel.value, layer: self)
-        let (batch, f) = (x.shape[0], filters)
+        z = try z + window.recurrentWindows(over: outputSizes, for: self).convolve(hPrev, kernel: recurrentKernel.value, layer: self)
+        let f = filters, stateShape = [x.shape[0]] + outputSizes + [f]
         if configuration.activation == .tanh && configuration.recurrentActivation == .sigmoid {
             // The usual activations: the gates of every (sample, position) row as one vectorised op.
-            let (h, c) = try Tensor.lstmGateStep(z.reshaped(to: [batch * outputWidth, 4 * f]),
-                                                 cPrev: states[1].reshaped(to: [batch * outputWidth, f]))
-            let (hOut, cOut) = (try h.reshaped(to: [batch, outputWidth, f]), try c.reshaped(to: [batch, outputWidth, f]))
+            let rows = stateShape.dropLast().reduce(1, *)
+            let (h, c) = try Tensor.lstmGateStep(z.reshaped(to: [rows, 4 * f]), cPrev: states[1].reshaped(to: [rows, f]))
+            let (hOut, cOut) = (try h.reshaped(to: stateShape), try c.reshaped(to: stateShape))
             return ([hOut], [hOut, cOut])
         }
-        let gates = try z.split(sizes: [f, f, f, f], alongAxis: 2)
+        let gates = try z.split(sizes: [f, f, f, f], alongAxis: z.rank - 1)
         let activation = configuration.activation, recurrentActivation = configuration.recurrentActivation
         let i = try recurrentActivation(gates[0]), forget = try recurrentActivation(gates[1])
         let g = try activation(gates[2]), o = try recurrentActivation(gates[3])
