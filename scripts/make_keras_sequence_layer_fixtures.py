@@ -22,9 +22,13 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         activations, no bias, go_backwards, return_sequences and return_state (inputs (batch, time,
         width, channels)); ConvLSTM2D with rectangular kernels, strides and dilation per axis, same
         padding and the RNN options; ConvLSTM3D with same padding.
-    parity/convlstm1d_stack.keras/.npz, parity/convlstm2d_stack.keras/.npz
+    layers/conv2d_*.json, layers/conv3d_*.json
+        Conv2D and Conv3D with valid and same padding, rectangular kernels, strides, dilation, groups
+        and no bias.
+    parity/convlstm1d_stack.keras/.npz, parity/convlstm2d_stack.keras/.npz, parity/next_frame.keras/.npz
         ConvLSTM1D layers stacked and under Bidirectional, then Flatten and Dense; ConvLSTM2D layers
-        stacked, then Flatten and Dense.
+        stacked, then Flatten and Dense; Keras's next-frame prediction example in small (ConvLSTM2D,
+        BatchNormalization and Conv3D over frames of unknown count).
     parity/conv_lstm.keras/.npz, parity/conv_bidirectional.keras/.npz, parity/sequence_layers.keras/.npz,
     parity/attention_seq2seq.keras/.npz
         whole models saved by Keras (convolutions and pooling in front of recurrent layers, one with
@@ -228,6 +232,16 @@ CONV_LSTM_2D_3D = [
 ]
 
 
+CONV_ND = [
+    ("conv2d_valid", "Conv2D", {"filters": 3, "kernel_size": [2, 3]}, (2, 5, 6, 2)),
+    ("conv2d_same_strided_relu", "Conv2D", {"filters": 2, "kernel_size": 3, "strides": [2, 2], "padding": "same", "activation": "relu"},
+     (2, 5, 4, 3)),
+    ("conv2d_dilated_groups_no_bias", "Conv2D", {"filters": 4, "kernel_size": [2, 2], "dilation_rate": [1, 2], "groups": 2,
+                                                 "use_bias": False}, (2, 4, 6, 4)),
+    ("conv3d_same", "Conv3D", {"filters": 2, "kernel_size": [2, 3, 2], "padding": "same", "activation": "sigmoid"}, (2, 3, 4, 3, 2)),
+]
+
+
 def make_conv_lstm(out):
     for name, config, shape in CONV_LSTM:
         base.layer_case(name, "ConvLSTM1D", config, layers.ConvLSTM1D(**config), [base.unif(shape)])
@@ -246,6 +260,15 @@ def make_conv_lstm(out):
     h = layers.ConvLSTM2D(2, (2, 3), strides=(2, 1))(h)
     y = layers.Dense(2)(layers.Flatten()(h))
     parity.save_case(out, "convlstm2d_stack", keras.Model(inp, y, name="convlstm2d_stack"), [base.unif((2, 4, 6, 5, 1))])
+    for name, cls, config, shape in CONV_ND:
+        base.layer_case(name, cls, config, getattr(layers, cls)(**config), [base.unif(shape)])
+    parity.fresh()
+    frames = keras.Input((None, 8, 8, 1), name="frames")
+    h = layers.ConvLSTM2D(4, (3, 3), padding="same", return_sequences=True, activation="relu")(frames)
+    h = layers.BatchNormalization()(h)
+    h = layers.ConvLSTM2D(4, (3, 3), padding="same", return_sequences=True, activation="relu")(h)
+    y = layers.Conv3D(1, (3, 3, 3), activation="sigmoid", padding="same")(h)
+    parity.save_case(out, "next_frame", keras.Model(frames, y, name="next_frame"), [base.unif((2, 5, 8, 8, 1), 0.0, 1.0)])
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ struct SequenceLayerTests {
     /// around an LSTM; an encoder-decoder whose attention layers get masks per input, return their
     /// scores and attend causally) load and predict what Keras predicted, and round-trip through
     /// Recur's own `.keras` files.
-    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack"])
+    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame"])
     func kerasModelsMatchKeras(_ name: String) throws {
         try expectParityModelMatchesKeras(name)
     }
@@ -105,6 +105,35 @@ struct SequenceLayerTests {
             _ = try KerasLayerRegistry.layer(className: "ConvLSTM2D", config: ["filters": .number(2), "kernel_size": .array([.number(3)])])
         }
         #expect(kernel.contains("kernel_size") && kernel.contains("list of 2"), "\(kernel)")
+    }
+
+    /// Conv2D and Conv3D: Keras's names, output shapes (an unknown size stays unknown) and parameter
+    /// counts, and their refusals, naming the layer.
+    @Test func convolutionsOverSeveralAxes() throws {
+        withFreshLayerNames { #expect([Conv2D(2, kernelSize: [3, 3]), Conv3D(2, kernelSize: [3, 3, 3])].map(\.name) == ["conv2d", "conv3d"]) }
+        let model = Sequential([Conv2D(8, kernelSize: [3, 3], strides: [2, 2], padding: .same, groups: 2, activation: .relu),
+                                Conv2D(3, kernelSize: [2, 3], dilationRate: [2, 1])])
+        try model.build(inputShape: [nil, 9, nil, 4])
+        #expect(model.outputShapes == [[nil, 3, nil, 3]])
+        // (9 taps · 2 channels a group · 8 filters + 8) + (6 · 8 · 3 + 3)
+        #expect(model.parameterCount == 152 + 147)
+        #expect(try model.predict(Tensor.zeros([1, 9, 7, 4])).shape == [1, 3, 2, 3])
+        let volume = Sequential([Conv3D(2, kernelSize: [2, 2, 2], padding: .same)])
+        try volume.build(inputShape: [nil, 3, 4, 5, 1])
+        #expect(volume.outputShapes == [[nil, 3, 4, 5, 2]])
+        func building(_ layer: Layer, _ shape: [Int?]) -> String { thrownMessage { try Sequential([layer]).build(inputShape: shape) } }
+        let rank = building(Conv2D(2, kernelSize: [3, 3], name: "image"), [nil, 5, 4])
+        #expect(rank.contains("image") && rank.contains("rank 4"), "\(rank)")
+        let kernel = building(Conv3D(2, kernelSize: [3, 3], name: "volume"), [nil, 5, 5, 5, 1])
+        #expect(kernel.contains("volume") && kernel.contains("kernelSize must be 3 lengths"), "\(kernel)")
+        let groups = building(Conv2D(3, kernelSize: [1, 1], groups: 2, name: "grouped"), [nil, 5, 5, 4])
+        #expect(groups.contains("grouped") && groups.contains("groups (2)"), "\(groups)")
+        let small = building(Conv2D(2, kernelSize: [6, 1], name: "tall"), [nil, 5, 5, 1])
+        #expect(small.contains("tall") && small.contains("at least 6 steps"), "\(small)")
+        let causal = thrownMessage {
+            _ = try KerasLayerRegistry.layer(className: "Conv2D", config: ["filters": .number(2), "kernel_size": .number(3), "padding": "causal"])
+        }
+        #expect(causal.contains("causal"), "\(causal)")
     }
 
     /// A window far larger than the input, with `same` padding, would gather more values than
@@ -206,7 +235,7 @@ struct SequenceLayerTests {
         let dir = kerasExportDirectory!
         var g = SeededGenerator(seed: 9)
         var models: [(String, Model, [Tensor])] = []
-        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack"] {
+        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame"] {
             let (model, inputs, _) = try ParityFixtures.model(name)
             models.append(("sequence_\(name)", model, inputs))
         }

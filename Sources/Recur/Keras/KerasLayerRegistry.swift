@@ -17,7 +17,7 @@ public enum KerasLayerRegistry {
         ("Activation", ActivationLayer.self), ("ReLU", ReLU.self), ("LeakyReLU", LeakyReLU.self), ("ELU", ELU.self), ("Flatten", Flatten.self), ("Reshape", Reshape.self),
         ("RepeatVector", RepeatVector.self), ("Permute", Permute.self), ("TimeDistributed", TimeDistributed.self),
         ("GlobalAveragePooling1D", GlobalAveragePooling1D.self), ("GlobalMaxPooling1D", GlobalMaxPooling1D.self),
-        ("Conv1D", Conv1D.self), ("MaxPooling1D", MaxPooling1D.self), ("AveragePooling1D", AveragePooling1D.self),
+        ("Conv1D", Conv1D.self), ("Conv2D", Conv2D.self), ("Conv3D", Conv3D.self), ("MaxPooling1D", MaxPooling1D.self), ("AveragePooling1D", AveragePooling1D.self),
         ("ZeroPadding1D", ZeroPadding1D.self), ("Cropping1D", Cropping1D.self), ("UpSampling1D", UpSampling1D.self),
         ("Softmax", Softmax.self), ("PReLU", PReLU.self), ("Identity", Identity.self),
         ("Attention", Attention.self), ("AdditiveAttention", AdditiveAttention.self), ("MultiHeadAttention", MultiHeadAttention.self),

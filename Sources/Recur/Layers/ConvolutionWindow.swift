@@ -1,5 +1,5 @@
-/// The window of a `ConvLSTM` layer's input convolution over its `rank` spatial axes, as Keras's
-/// arguments give it: `kernelSize` taps `dilationRate` steps apart, every `strides` steps, along each
+/// The window of a convolution over `rank` spatial axes (`Conv2D`, `Conv3D`, a `ConvLSTM` layer's
+/// input convolution), as Keras's arguments give it: `kernelSize` taps `dilationRate` steps apart, every `strides` steps, along each
 /// axis, with `valid` or `same` padding (`TimePadding`). Keras allows strides or dilation above 1, not
 /// both.
 public struct ConvolutionWindow: Equatable, Sendable {
