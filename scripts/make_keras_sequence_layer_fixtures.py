@@ -22,13 +22,18 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         activations, no bias, go_backwards, return_sequences and return_state (inputs (batch, time,
         width, channels)); ConvLSTM2D with rectangular kernels, strides and dilation per axis, same
         padding and the RNN options; ConvLSTM3D with same padding.
-    layers/conv2d_*.json, layers/conv3d_*.json
+    layers/conv2d_*.json, layers/conv3d_*.json, layers/pooling2d_*.json, layers/pooling3d_*.json,
+    layers/global_pooling_*.json
         Conv2D and Conv3D with valid and same padding, rectangular kernels, strides, dilation, groups
-        and no bias.
+        and no bias; 2-D and 3-D max and average pooling with windows that do and do not divide the
+        input and both paddings; global average and max pooling over 2 and 3 axes, with keepdims.
     parity/convlstm1d_stack.keras/.npz, parity/convlstm2d_stack.keras/.npz, parity/next_frame.keras/.npz
         ConvLSTM1D layers stacked and under Bidirectional, then Flatten and Dense; ConvLSTM2D layers
         stacked, then Flatten and Dense; Keras's next-frame prediction example in small (ConvLSTM2D,
         BatchNormalization and Conv3D over frames of unknown count).
+    parity/cnn_lstm.keras/.npz, parity/volume_pooling.keras/.npz
+        TimeDistributed Conv2D, MaxPooling2D and GlobalAveragePooling2D under an LSTM (a video
+        classifier); Conv3D, MaxPooling3D, AveragePooling3D and GlobalMaxPooling3D.
     parity/conv_lstm.keras/.npz, parity/conv_bidirectional.keras/.npz, parity/sequence_layers.keras/.npz,
     parity/attention_seq2seq.keras/.npz
         whole models saved by Keras (convolutions and pooling in front of recurrent layers, one with
@@ -242,6 +247,19 @@ CONV_ND = [
 ]
 
 
+POOLING_ND = [
+    ("pooling2d_max_valid", "MaxPooling2D", {"pool_size": [2, 2]}, (2, 5, 4, 3)),
+    ("pooling2d_max_same_strided", "MaxPooling2D", {"pool_size": [3, 2], "strides": [2, 1], "padding": "same"}, (2, 5, 4, 2)),
+    ("pooling2d_average_same", "AveragePooling2D", {"pool_size": [2, 3], "strides": [2, 2], "padding": "same"}, (2, 5, 5, 2)),
+    ("pooling3d_max", "MaxPooling3D", {"pool_size": [2, 2, 2]}, (2, 4, 4, 3, 2)),
+    ("pooling3d_average_same", "AveragePooling3D", {"pool_size": [2, 2, 2], "padding": "same"}, (2, 3, 3, 3, 1)),
+    ("global_pooling_average_2d", "GlobalAveragePooling2D", {}, (2, 3, 4, 3)),
+    ("global_pooling_max_2d_keepdims", "GlobalMaxPooling2D", {"keepdims": True}, (2, 3, 4, 3)),
+    ("global_pooling_average_3d_keepdims", "GlobalAveragePooling3D", {"keepdims": True}, (2, 2, 3, 2, 2)),
+    ("global_pooling_max_3d", "GlobalMaxPooling3D", {}, (2, 2, 3, 2, 2)),
+]
+
+
 def make_conv_lstm(out):
     for name, config, shape in CONV_LSTM:
         base.layer_case(name, "ConvLSTM1D", config, layers.ConvLSTM1D(**config), [base.unif(shape)])
@@ -271,9 +289,29 @@ def make_conv_lstm(out):
     parity.save_case(out, "next_frame", keras.Model(frames, y, name="next_frame"), [base.unif((2, 5, 8, 8, 1), 0.0, 1.0)])
 
 
+def make_pooling(out):
+    for name, cls, config, shape in POOLING_ND:
+        base.layer_case(name, cls, config, getattr(layers, cls)(**config), [base.unif(shape)])
+    parity.fresh()
+    clips = keras.Input((3, 8, 8, 1), name="clips")
+    h = layers.TimeDistributed(layers.Conv2D(4, 3, activation="relu"))(clips)
+    h = layers.TimeDistributed(layers.MaxPooling2D())(h)
+    h = layers.TimeDistributed(layers.GlobalAveragePooling2D())(h)
+    y = layers.Dense(2)(layers.LSTM(5)(h))
+    parity.save_case(out, "cnn_lstm", keras.Model(clips, y, name="cnn_lstm"), [base.unif((2, 3, 8, 8, 1), 0.0, 1.0)])
+    parity.fresh()
+    volume = keras.Input((6, 6, 5, 2), name="volume")
+    h = layers.Conv3D(3, (2, 2, 2), padding="same")(volume)
+    h = layers.MaxPooling3D((2, 2, 2), padding="same")(h)
+    h = layers.AveragePooling3D((2, 2, 1))(h)
+    y = layers.GlobalMaxPooling3D()(h)
+    parity.save_case(out, "volume_pooling", keras.Model(volume, y, name="volume_pooling"), [base.unif((2, 6, 6, 5, 2))])
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     keras.utils.set_random_seed(parity.SEED)
     make_layers()
     make_models(os.path.join(base.OUT, "parity"))
     make_conv_lstm(os.path.join(base.OUT, "parity"))
+    make_pooling(os.path.join(base.OUT, "parity"))

@@ -12,7 +12,7 @@ struct SequenceLayerTests {
     /// around an LSTM; an encoder-decoder whose attention layers get masks per input, return their
     /// scores and attend causally) load and predict what Keras predicted, and round-trip through
     /// Recur's own `.keras` files.
-    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame"])
+    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame", "cnn_lstm", "volume_pooling"])
     func kerasModelsMatchKeras(_ name: String) throws {
         try expectParityModelMatchesKeras(name)
     }
@@ -136,6 +136,31 @@ struct SequenceLayerTests {
         #expect(causal.contains("causal"), "\(causal)")
     }
 
+    /// 2-D and 3-D pooling: Keras's names and output shapes (Keras's default pool of 2 and strides of
+    /// the pool), and their refusals, naming the layer.
+    @Test func poolingOverSeveralAxes() throws {
+        withFreshLayerNames {
+            let layers: [Layer] = [MaxPooling2D(), AveragePooling3D(), GlobalAveragePooling2D(), GlobalMaxPooling3D()]
+            #expect(layers.map(\.name) == ["max_pooling2d", "average_pooling3d", "global_average_pooling2d", "global_max_pooling3d"])
+        }
+        var shape: [Int?] = [nil, 9, 7, 4]
+        for (layer, expected) in [(MaxPooling2D(), [nil, 4, 3, 4]), (AveragePooling2D(poolSize: [3, 2], strides: [1, 2], padding: .same), [nil, 4, 2, 4]),
+                                  (GlobalMaxPooling2D(keepdims: true), [nil, 1, 1, 4])] as [(Layer, [Int?])] {
+            shape = try layer.outputShapes(inputShapes: [shape], initialStateShapes: [])[0]
+            #expect(shape == expected, "\(layer.className)")
+        }
+        let volume = Sequential([MaxPooling3D(poolSize: [2, 2, 1]), GlobalAveragePooling3D()])
+        #expect(try volume.predict(Tensor.ones([2, 4, 4, 3, 5])).shape == [2, 5])
+        let rank = thrownMessage { try Sequential([MaxPooling2D(name: "pool")]).build(inputShape: [nil, 5, 4]) }
+        #expect(rank.contains("pool") && rank.contains("rank 4"), "\(rank)")
+        let size = thrownMessage { try Sequential([MaxPooling3D(poolSize: [2, 2], name: "flat")]).build(inputShape: [nil, 4, 4, 4, 1]) }
+        #expect(size.contains("flat") && size.contains("kernelSize must be 3 lengths"), "\(size)")
+        let global = thrownMessage { try Sequential([GlobalAveragePooling3D(name: "everything")]).build(inputShape: [nil, 4, 4, 1]) }
+        #expect(global.contains("everything") && global.contains("rank 5"), "\(global)")
+        let pool = thrownMessage { _ = try KerasLayerRegistry.layer(className: "MaxPooling2D", config: ["pool_size": .array([.number(2)])]) }
+        #expect(pool.contains("pool_size") && pool.contains("list of 2"), "\(pool)")
+    }
+
     /// A window far larger than the input, with `same` padding, would gather more values than
     /// Recur allows: an error, not an allocation.
     @Test func hugeWindowsAreRefusedBeforeAllocating() throws {
@@ -235,7 +260,7 @@ struct SequenceLayerTests {
         let dir = kerasExportDirectory!
         var g = SeededGenerator(seed: 9)
         var models: [(String, Model, [Tensor])] = []
-        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame"] {
+        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame", "cnn_lstm", "volume_pooling"] {
             let (model, inputs, _) = try ParityFixtures.model(name)
             models.append(("sequence_\(name)", model, inputs))
         }

@@ -9,11 +9,22 @@ struct SpatialWindows {
     var counts: [Int] { axes.map(\.count) }
 
     /// The convolution of x (batch, s₁, …, s_r, channels) with kernel (k₁, …, k_r, channels, filters),
-    /// padding taps reading 0: (batch, o₁, …, o_r, filters). Throws, naming `layer`, when the gathered
-    /// taps would hold more than `UntrustedLimits.maxElements` values.
+    /// padding taps reading 0: (batch, o₁, …, o_r, filters).
     func convolve(_ x: Tensor, kernel: Tensor, layer: Layer) throws -> Tensor {
         if axes.count == 1 { return try axes[0].convolve(x, kernel: kernel, layer: layer) }
-        let batch = x.shape[0], channels = x.shape[x.rank - 1], filters = kernel.shape[kernel.rank - 1]
+        var (taps, valid) = try gather(x, layer: layer)
+        if let valid { taps = try taps * valid }
+        let (batch, channels, filters) = (x.shape[0], x.shape[x.rank - 1], kernel.shape[kernel.rank - 1])
+        let y = try taps.reshaped(to: [batch, taps.shape[1], taps.shape[2] * channels]).matmul(kernel.reshaped(to: [taps.shape[2] * channels, filters]))
+        return try y.reshaped(to: [batch] + counts + [filters])
+    }
+
+    /// x (batch, s₁, …, s_r, channels) → its windows' taps (batch, positions, taps, channels), output
+    /// positions and taps in row-major order, a padding tap reading the nearest real position; and,
+    /// where any tap is padding, 1 for a real tap and 0 for padding, shaped (1, positions, taps, 1).
+    /// Throws, naming `layer`, when the taps would hold more than `UntrustedLimits.maxElements` values.
+    func gather(_ x: Tensor, layer: Layer) throws -> (taps: Tensor, valid: Tensor?) {
+        let batch = x.shape[0], channels = x.shape[x.rank - 1]
         let positions = counts.reduce(1, *), taps = axes.reduce(1) { $0 * $1.size }
         guard UntrustedLimits.elementCount([Swift.max(batch, 1), positions, taps, Swift.max(channels, 1)]) != nil else {
             throw RecurError.invalidArgument(layer.errorSubject, "its windows (\(batch), \(positions), \(taps), \(channels)) would hold more than "
@@ -37,10 +48,8 @@ struct SpatialWindows {
             }
         }
         let flat = try x.reshaped(to: [batch, sizes.reduce(1, *), channels])
-        var gathered = try gatherTimeSteps(flat, try Tensor(shape: [positions, taps], scalars: steps))
-        if valid.contains(0) { gathered = try gathered * Tensor(shape: [1, positions, taps, 1], scalars: valid) }
-        let y = try gathered.reshaped(to: [batch, positions, taps * channels]).matmul(kernel.reshaped(to: [taps * channels, filters]))
-        return try y.reshaped(to: [batch] + counts + [filters])
+        let gathered = try gatherTimeSteps(flat, try Tensor(shape: [positions, taps], scalars: steps))
+        return (gathered, valid.contains(0) ? try Tensor(shape: [1, positions, taps, 1], scalars: valid) : nil)
     }
 }
 
