@@ -206,6 +206,27 @@ struct UntrustedInputTests {
         #expect(text.contains("too large") || text.contains("more than the file's weights can hold"), "\(text)")
     }
 
+    /// Weights whose sizes come from the input's shape (RMSNormalization's scale, Normalization's
+    /// statistics, a convolution's kernel) are refused by size, not allocated, when the shape is vast.
+    @Test(arguments: [
+        ("RMSNormalization", ["axis": JSONValue.array([.number(-2), .number(-1)])]),
+        ("Normalization", ["axis": .array([.number(1), .number(2)])]),
+        ("Conv2D", ["filters": .number(4), "kernel_size": .array([.number(60_000), .number(60_000)])]),
+        ("GroupNormalization", ["groups": .number(1)]),
+    ] as [(String, [String: JSONValue])])
+    func weightsSizedByVastShapesAreRefusedBeforeAllocating(_ className: String, _ config: [String: JSONValue]) throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let channels: JSONValue = className == "GroupNormalization" ? .number(1_073_741_824) : .number(1)
+        let layers = [
+            layerSpec("InputLayer", "in", ["batch_shape": .array([.null, .number(70_000), .number(70_000), channels])], inbound: nil),
+            layerSpec(className, "vast", config, inbound: "in"),
+        ]
+        let path = try archive(config: functionalConfig(layers: layers, input: "in", output: "vast"), in: dir)
+        let text = message { _ = try loadModel(path: path) }
+        #expect(text.contains("too large") || text.contains("more than the file's weights can hold"), "\(className): \(text)")
+    }
+
     @Test func loadingDrawsNoRandomNumbers() throws {
         // Weights that a file provides are not initialised first: the global generator is untouched
         // (so an O(units³) orthogonal initializer never runs on load).

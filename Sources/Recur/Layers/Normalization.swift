@@ -63,8 +63,8 @@ public final class Normalization: Layer {
                                                actual: "\(describeShape(givenMean.shape)) and \(describeShape(givenVariance.shape))")
             }
         } else {
-            mean = Variable(name: "mean", value: Tensor.zeros(sizes), trainable: false)
-            variance = Variable(name: "variance", value: Tensor.ones(sizes), trainable: false)
+            mean = Variable(name: "mean", value: try Initializer.zeros.make(sizes, for: name), trainable: false)
+            variance = Variable(name: "variance", value: try Initializer.ones.make(sizes, for: name), trainable: false)
             count = Variable(name: "count", value: Tensor(0), trainable: false)
         }
     }

@@ -31,7 +31,7 @@ public final class RMSNormalization: Layer {
 
     public override func build(inputShapes: [[Int?]]) throws {
         let shape = inputShapes[0]
-        scale = Variable(name: "scale", value: Tensor.ones(try knownSizes(shape, at: try trailingAxes(rank: shape.count))))
+        scale = Variable(name: "scale", value: try Initializer.ones.make(try knownSizes(shape, at: try trailingAxes(rank: shape.count)), for: name))
     }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
