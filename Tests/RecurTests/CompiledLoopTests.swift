@@ -13,7 +13,9 @@ struct CompiledLoopTests {
                             mask: Tensor? = nil, training: Bool = false, tolerance: Float = 1e-5) throws {
         try withFreshLayerNames {
             let compiled = make(.always), opByOp = make(.never)
-            try compiled.buildIfNeeded(inputShapes: inputs.map { $0.shape })
+            // Seeded: the weights must not depend on what other tests draw from the global generator
+            // meanwhile (a chaotic cell amplifies the two loops' rounding differently for other weights).
+            try withRandomSeed(5) { try compiled.buildIfNeeded(inputShapes: inputs.map { $0.shape }) }
             try opByOp.buildIfNeeded(inputShapes: inputs.map { $0.shape })
             try opByOp.setWeights(compiled.getWeights())
             func run(_ layer: RNN) throws -> (outputs: [Tensor], grads: [Tensor]) {
