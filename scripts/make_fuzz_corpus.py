@@ -70,6 +70,11 @@ compiled["compile_config"]["metrics"] = [json.loads(json.dumps(case["object"])) 
                                          json.load(open(os.path.join(FIX, "metrics_configured.json")))]
 put("config", "parity_metric_objects.json", json.dumps(compiled).encode())
 
+# Normalization layers, convolutional LSTMs, 2-D/3-D convolutions and pooling.
+for name in ["regularized_normalizations", "convlstm1d_stack", "convlstm2d_stack", "next_frame", "cnn_lstm", "volume_pooling"]:
+    with zipfile.ZipFile(os.path.join(FIX, "parity", f"{name}.keras")) as z:
+        put("config", f"parity_{name}.json", z.read("config.json"))
+
 with zipfile.ZipFile(os.path.join(FIX, "crafted", "null_recurrent_activation.keras")) as z:
     put("weights", "lstm_dense.weights.h5", z.read("model.weights.h5"))
     put("zip", "model.keras", open(os.path.join(FIX, "crafted", "null_recurrent_activation.keras"), "rb").read())
