@@ -192,13 +192,18 @@ open class Layer {
         if !isBuilt { try buildIfNeeded(inputShapes: input.tensors.map { $0.shape.map(Optional.some) }) }
         let output = try call(input)
         if let activityRegularizer, let penalties = ActivityPenalties.current {
-            do {
-                try penalties.record(activityRegularizer, on: output.tensors)
-            } catch let error as RecurError {
-                throw RecurError(error.kind, errorSubject, message: "activity regularizer: \(error.description)")
-            }
+            try restatingErrors(as: "activity regularizer") { try penalties.record(activityRegularizer, on: output.tensors) }
         }
         return output
+    }
+
+    /// `body`'s result; a `RecurError` it throws is restated as this layer's, its message after `what`.
+    func restatingErrors<R>(as what: String, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as RecurError {
+            throw RecurError(error.kind, errorSubject, message: "\(what): \(error.description)")
+        }
     }
 
     /// The number of scalars in all weights (Keras's `count_params()`).

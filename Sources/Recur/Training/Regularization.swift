@@ -68,12 +68,7 @@ extension Layer {
     /// is not a matrix) throws naming the layer and the weight.
     func weightPenalty() throws -> Tensor? {
         try weightRules({ $0.weightRegularizers }, kind: "regularizer").reduce(nil) { total, rule in
-            let penalty: Tensor
-            do {
-                penalty = try rule.rule.penalty(of: rule.weight.value)
-            } catch let error as RecurError {
-                throw RecurError(error.kind, rule.layer.errorSubject, message: "\(rule.weight.name) regularizer: \(error.description)")
-            }
+            let penalty = try rule.layer.restatingErrors(as: "\(rule.weight.name) regularizer") { try rule.rule.penalty(of: rule.weight.value) }
             return try total.map { try $0 + penalty } ?? penalty
         }
     }
