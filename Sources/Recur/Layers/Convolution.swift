@@ -113,16 +113,8 @@ public class Convolution: Layer {
 
 /// `Conv2D(filters, kernelSize: [3, 3])`: a `Convolution` over two spatial axes,
 /// x (batch, rows, columns, channels) → (batch, rows′, columns′, filters).
-public final class Conv2D: Convolution {
-    override class var rank: Int { 2 }
-    public override class var defaultNameBase: String { "Conv2D" }
-    public override var className: String { "Conv2D" }
-}
+public final class Conv2D: Convolution { override class var rank: Int { 2 } }
 
 /// `Conv3D(filters, kernelSize: [3, 3, 3])`: a `Convolution` over three spatial axes,
 /// x (batch, depth, rows, columns, channels) → (batch, depth′, rows′, columns′, filters).
-public final class Conv3D: Convolution {
-    override class var rank: Int { 3 }
-    public override class var defaultNameBase: String { "Conv3D" }
-    public override var className: String { "Conv3D" }
-}
+public final class Conv3D: Convolution { override class var rank: Int { 3 } }

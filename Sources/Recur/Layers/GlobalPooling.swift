@@ -44,34 +44,24 @@ public class GlobalPooling: Layer {
     }
 }
 
-/// `GlobalAveragePooling2D()`: the mean over (rows, columns) per channel (`GlobalPooling`).
-public final class GlobalAveragePooling2D: GlobalPooling {
-    override class var rank: Int { 2 }
+/// The mean over the spatial axes per channel (`GlobalPooling`).
+public class GlobalAveragePooling: GlobalPooling {
     override func reduce(_ positions: Tensor) throws -> Tensor { try positions.mean(alongAxis: 1, keepingDimensions: true) }
-    public override class var defaultNameBase: String { "GlobalAveragePooling2D" }
-    public override var className: String { "GlobalAveragePooling2D" }
 }
 
-/// `GlobalAveragePooling3D()`: the mean over (depth, rows, columns) per channel (`GlobalPooling`).
-public final class GlobalAveragePooling3D: GlobalPooling {
-    override class var rank: Int { 3 }
-    override func reduce(_ positions: Tensor) throws -> Tensor { try positions.mean(alongAxis: 1, keepingDimensions: true) }
-    public override class var defaultNameBase: String { "GlobalAveragePooling3D" }
-    public override var className: String { "GlobalAveragePooling3D" }
-}
-
-/// `GlobalMaxPooling2D()`: the maximum over (rows, columns) per channel (`GlobalPooling`).
-public final class GlobalMaxPooling2D: GlobalPooling {
-    override class var rank: Int { 2 }
+/// The maximum over the spatial axes per channel (`GlobalPooling`).
+public class GlobalMaxPooling: GlobalPooling {
     override func reduce(_ positions: Tensor) throws -> Tensor { try positions.max(alongAxis: 1, keepingDimensions: true) }
-    public override class var defaultNameBase: String { "GlobalMaxPooling2D" }
-    public override var className: String { "GlobalMaxPooling2D" }
 }
 
-/// `GlobalMaxPooling3D()`: the maximum over (depth, rows, columns) per channel (`GlobalPooling`).
-public final class GlobalMaxPooling3D: GlobalPooling {
-    override class var rank: Int { 3 }
-    override func reduce(_ positions: Tensor) throws -> Tensor { try positions.max(alongAxis: 1, keepingDimensions: true) }
-    public override class var defaultNameBase: String { "GlobalMaxPooling3D" }
-    public override var className: String { "GlobalMaxPooling3D" }
-}
+/// `GlobalAveragePooling2D()`: the mean over (rows, columns).
+public final class GlobalAveragePooling2D: GlobalAveragePooling { override class var rank: Int { 2 } }
+
+/// `GlobalAveragePooling3D()`: the mean over (depth, rows, columns).
+public final class GlobalAveragePooling3D: GlobalAveragePooling { override class var rank: Int { 3 } }
+
+/// `GlobalMaxPooling2D()`: the maximum over (rows, columns).
+public final class GlobalMaxPooling2D: GlobalMaxPooling { override class var rank: Int { 2 } }
+
+/// `GlobalMaxPooling3D()`: the maximum over (depth, rows, columns).
+public final class GlobalMaxPooling3D: GlobalMaxPooling { override class var rank: Int { 3 } }

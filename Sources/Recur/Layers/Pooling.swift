@@ -86,29 +86,13 @@ public class AveragePooling: Pooling {
 }
 
 /// `MaxPooling2D(poolSize: [2, 2])`: `MaxPooling` over (batch, rows, columns, channels).
-public final class MaxPooling2D: MaxPooling {
-    override class var rank: Int { 2 }
-    public override class var defaultNameBase: String { "MaxPooling2D" }
-    public override var className: String { "MaxPooling2D" }
-}
+public final class MaxPooling2D: MaxPooling { override class var rank: Int { 2 } }
 
 /// `MaxPooling3D(poolSize: [2, 2, 2])`: `MaxPooling` over (batch, depth, rows, columns, channels).
-public final class MaxPooling3D: MaxPooling {
-    override class var rank: Int { 3 }
-    public override class var defaultNameBase: String { "MaxPooling3D" }
-    public override var className: String { "MaxPooling3D" }
-}
+public final class MaxPooling3D: MaxPooling { override class var rank: Int { 3 } }
 
 /// `AveragePooling2D(poolSize: [2, 2])`: `AveragePooling` over (batch, rows, columns, channels).
-public final class AveragePooling2D: AveragePooling {
-    override class var rank: Int { 2 }
-    public override class var defaultNameBase: String { "AveragePooling2D" }
-    public override var className: String { "AveragePooling2D" }
-}
+public final class AveragePooling2D: AveragePooling { override class var rank: Int { 2 } }
 
 /// `AveragePooling3D(poolSize: [2, 2, 2])`: `AveragePooling` over (batch, depth, rows, columns, channels).
-public final class AveragePooling3D: AveragePooling {
-    override class var rank: Int { 3 }
-    public override class var defaultNameBase: String { "AveragePooling3D" }
-    public override var className: String { "AveragePooling3D" }
-}
+public final class AveragePooling3D: AveragePooling { override class var rank: Int { 3 } }

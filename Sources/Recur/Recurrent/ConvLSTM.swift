@@ -33,6 +33,10 @@ public class ConvLSTM: RNN {
                   inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
+    /// Keras's class name and name stem are the subclass's (`ConvLSTM2D`, `conv_lstm2d`), not `RNN`'s.
+    public override var className: String { String(describing: type(of: self)) }
+    public override class var defaultNameBase: String { String(describing: self) }
+
     public var convCell: ConvLSTMCell { cell as! ConvLSTMCell }
     public var filters: Int { convCell.filters }
 
@@ -95,22 +99,12 @@ public final class ConvLSTM1D: ConvLSTM {
                   goBackwards: goBackwards, stateful: stateful, inputShape: inputShape, batchSize: batchSize, name: name)
     }
 
-    public override class var defaultNameBase: String { "ConvLSTM1D" }
-    public override var className: String { "ConvLSTM1D" }
 }
 
 /// `ConvLSTM2D(filters, kernelSize: [3, 3])`: a `ConvLSTM` over two spatial axes,
 /// x (batch, time, rows, columns, channels) — the frames of a video, say.
-public final class ConvLSTM2D: ConvLSTM {
-    override class var rank: Int { 2 }
-    public override class var defaultNameBase: String { "ConvLSTM2D" }
-    public override var className: String { "ConvLSTM2D" }
-}
+public final class ConvLSTM2D: ConvLSTM { override class var rank: Int { 2 } }
 
 /// `ConvLSTM3D(filters, kernelSize: [3, 3, 3])`: a `ConvLSTM` over three spatial axes,
 /// x (batch, time, depth, rows, columns, channels).
-public final class ConvLSTM3D: ConvLSTM {
-    override class var rank: Int { 3 }
-    public override class var defaultNameBase: String { "ConvLSTM3D" }
-    public override var className: String { "ConvLSTM3D" }
-}
+public final class ConvLSTM3D: ConvLSTM { override class var rank: Int { 3 } }
