@@ -134,6 +134,11 @@ struct SequenceLayerTests {
             _ = try KerasLayerRegistry.layer(className: "Conv2D", config: ["filters": .number(2), "kernel_size": .number(3), "padding": "causal"])
         }
         #expect(causal.contains("causal"), "\(causal)")
+        // More positions than Float32 indices address exactly: an error, not a silently wrong gather.
+        let vast = Sequential([Conv2D(1, kernelSize: [1, 1], name: "vast")])
+        try vast.build(inputShape: [nil, nil, nil, 1])
+        let message = thrownMessage { _ = try vast.predict(Tensor.zeros([1, 4097, 4097, 1])) }
+        #expect(message.contains("vast") && message.contains("4097 × 4097 positions"), "\(message)")
     }
 
     /// 2-D and 3-D pooling: Keras's names and output shapes (Keras's default pool of 2 and strides of

@@ -22,7 +22,8 @@ struct SpatialWindows {
     /// x (batch, s₁, …, s_r, channels) → its windows' taps (batch, positions, taps, channels), output
     /// positions and taps in row-major order, a padding tap reading the nearest real position; and,
     /// where any tap is padding, 1 for a real tap and 0 for padding, shaped (1, positions, taps, 1).
-    /// Throws, naming `layer`, when the taps would hold more than `UntrustedLimits.maxElements` values.
+    /// Throws, naming `layer`, when the taps would hold more than `UntrustedLimits.maxElements` values or
+    /// the input more than 2²⁴ positions (the gather's indices are Float32).
     func gather(_ x: Tensor, layer: Layer) throws -> (taps: Tensor, valid: Tensor?) {
         let batch = x.shape[0], channels = x.shape[x.rank - 1]
         let positions = counts.reduce(1, *), taps = axes.reduce(1) { $0 * $1.size }
@@ -30,30 +31,35 @@ struct SpatialWindows {
             throw RecurError.invalidArgument(layer.errorSubject, "its windows (\(batch), \(positions), \(taps), \(channels)) would hold more than "
                                              + "\(UntrustedLimits.maxElements) values")
         }
-        // Row-major strides of the input's spatial axes, to name a position by one index.
+        // The gather takes its indices as Float32, exact up to 2²⁴.
         let sizes = axes.map(\.time)
-        let spatialStrides = (0..<sizes.count).map { a in sizes[(a + 1)...].reduce(1, *) }
-        var steps = [Float](), valid = [Float]()
-        steps.reserveCapacity(positions * taps)
-        valid.reserveCapacity(positions * taps)
-        for position in multiIndices(counts) {
-            for tap in multiIndices(axes.map(\.size)) {
-                var index = 0, real = true
-                for (a, windows) in axes.enumerated() {
-                    index += windows.clampedStep(window: position[a], tap: tap[a]) * spatialStrides[a]
-                    real = real && windows.isValid(window: position[a], tap: tap[a])
+        guard sizes.reduce(1, *) <= 1 << 24 else {
+            throw RecurError.unsupported(layer.errorSubject, "inputs of \(sizes.map(String.init).joined(separator: " × ")) positions (at most 2^24)")
+        }
+        // Per axis, the flat-index offset and realness of tap k of window w; a position's and a tap's
+        // axis indices come from their row-major numbers.
+        let tables = axes.indices.map { a in
+            let stride = sizes[(a + 1)...].reduce(1, *), windows = axes[a]
+            return (0..<windows.count).map { w in (0..<windows.size).map { k in (windows.clampedStep(window: w, tap: k) * stride,
+                                                                                 windows.isValid(window: w, tap: k)) } }
+        }
+        var steps = [Float](repeating: 0, count: positions * taps), valid = [Float](repeating: 1, count: positions * taps)
+        for position in 0..<positions {
+            for tap in 0..<taps {
+                var (index, real, p, t) = (0, true, position, tap)
+                for a in axes.indices.reversed() {
+                    let (offset, isReal) = tables[a][p % axes[a].count][t % axes[a].size]
+                    index += offset
+                    real = real && isReal
+                    p /= axes[a].count
+                    t /= axes[a].size
                 }
-                steps.append(Float(index))
-                valid.append(real ? 1 : 0)
+                steps[position * taps + tap] = Float(index)
+                if !real { valid[position * taps + tap] = 0 }
             }
         }
         let flat = try x.reshaped(to: [batch, sizes.reduce(1, *), channels])
         let gathered = try gatherTimeSteps(flat, try Tensor(shape: [positions, taps], scalars: steps))
         return (gathered, valid.contains(0) ? try Tensor(shape: [1, positions, taps, 1], scalars: valid) : nil)
     }
-}
-
-/// Every index of a grid of `sizes`, in row-major order.
-private func multiIndices(_ sizes: [Int]) -> [[Int]] {
-    sizes.reduce([[]]) { prefixes, size in prefixes.flatMap { prefix in (0..<size).map { prefix + [$0] } } }
 }

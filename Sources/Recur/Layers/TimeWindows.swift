@@ -68,13 +68,16 @@ struct TimeWindows {
 
     /// x (batch, time, channels) → (batch, windows, size, channels): tap k of window w is x at step
     /// w·stride − leftPadding + k·dilation, clamped into 0..<time (see `validTaps`). Throws, naming
-    /// `layer`, when the result would hold more than `UntrustedLimits.maxElements` values.
+    /// `layer`, when the result would hold more than `UntrustedLimits.maxElements` values or the input
+    /// more than 2²⁴ steps (the gather's indices are Float32).
     func gather(_ x: Tensor, layer: Layer) throws -> Tensor {
         let (batch, channels) = (x.shape[0], x.shape[2])
         guard UntrustedLimits.elementCount([Swift.max(batch, 1), count, size, Swift.max(channels, 1)]) != nil else {
             throw RecurError.invalidArgument(layer.errorSubject, "its windows (\(batch), \(count), \(size), \(channels)) would hold more than "
                                              + "\(UntrustedLimits.maxElements) values")
         }
+        // The gather takes its indices as Float32, exact up to 2²⁴.
+        guard time <= 1 << 24 else { throw RecurError.unsupported(layer.errorSubject, "inputs of \(time) steps (at most 2^24)") }
         let steps = (0..<count).flatMap { w in (0..<size).map { k in Float(clampedStep(window: w, tap: k)) } }
         return try gatherTimeSteps(x, try Tensor(shape: [count, size], scalars: steps))
     }
