@@ -31,9 +31,10 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
         ConvLSTM1D layers stacked and under Bidirectional, then Flatten and Dense; ConvLSTM2D layers
         stacked, then Flatten and Dense; Keras's next-frame prediction example in small (ConvLSTM2D,
         BatchNormalization and Conv3D over frames of unknown count).
-    parity/cnn_lstm.keras/.npz, parity/volume_pooling.keras/.npz
+    parity/cnn_lstm.keras/.npz, parity/volume_pooling.keras/.npz, parity/convlstm2d_bidirectional_state.keras/.npz
         TimeDistributed Conv2D, MaxPooling2D and GlobalAveragePooling2D under an LSTM (a video
-        classifier); Conv3D, MaxPooling3D, AveragePooling3D and GlobalMaxPooling3D.
+        classifier); Conv3D, MaxPooling3D, AveragePooling3D and GlobalMaxPooling3D; a Bidirectional
+        ConvLSTM2D (sum) under a backwards ConvLSTM2D returning its states.
     parity/conv_lstm.keras/.npz, parity/conv_bidirectional.keras/.npz, parity/sequence_layers.keras/.npz,
     parity/attention_seq2seq.keras/.npz
         whole models saved by Keras (convolutions and pooling in front of recurrent layers, one with
@@ -306,6 +307,12 @@ def make_pooling(out):
     h = layers.AveragePooling3D((2, 2, 1))(h)
     y = layers.GlobalMaxPooling3D()(h)
     parity.save_case(out, "volume_pooling", keras.Model(volume, y, name="volume_pooling"), [base.unif((2, 6, 6, 5, 2))])
+    parity.fresh()
+    frames = keras.Input((3, 5, 4, 2), name="frames")
+    both = layers.Bidirectional(layers.ConvLSTM2D(2, (2, 2), padding="same", return_sequences=True), merge_mode="sum")(frames)
+    last, h, c = layers.ConvLSTM2D(3, (3, 2), go_backwards=True, return_state=True)(both)
+    parity.save_case(out, "convlstm2d_bidirectional_state", keras.Model(frames, [last, h, c], name="convlstm2d_bidirectional_state"),
+                     [base.unif((2, 3, 5, 4, 2))])
 
 
 if __name__ == "__main__":

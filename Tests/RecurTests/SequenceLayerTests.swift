@@ -12,7 +12,7 @@ struct SequenceLayerTests {
     /// around an LSTM; an encoder-decoder whose attention layers get masks per input, return their
     /// scores and attend causally) load and predict what Keras predicted, and round-trip through
     /// Recur's own `.keras` files.
-    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame", "cnn_lstm", "volume_pooling"])
+    @Test(arguments: ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame", "cnn_lstm", "volume_pooling", "convlstm2d_bidirectional_state"])
     func kerasModelsMatchKeras(_ name: String) throws {
         try expectParityModelMatchesKeras(name)
     }
@@ -265,7 +265,7 @@ struct SequenceLayerTests {
         let dir = kerasExportDirectory!
         var g = SeededGenerator(seed: 9)
         var models: [(String, Model, [Tensor])] = []
-        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame", "cnn_lstm", "volume_pooling"] {
+        for name in ["conv_lstm", "conv_bidirectional", "sequence_layers", "attention_seq2seq", "convlstm1d_stack", "convlstm2d_stack", "next_frame", "cnn_lstm", "volume_pooling", "convlstm2d_bidirectional_state"] {
             let (model, inputs, _) = try ParityFixtures.model(name)
             models.append(("sequence_\(name)", model, inputs))
         }
