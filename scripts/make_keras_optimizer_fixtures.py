@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Fixtures for Keras's optimizers beyond SGD, Adam, AdamW and RMSprop, and for the options every
-Keras optimizer has (weight_decay, global_clipnorm, use_ema with ema_momentum and
+"""Fixtures for Keras's optimizers beyond SGD, Adam, AdamW and RMSprop (Adafactor among them), and for the
+options every Keras optimizer has (weight_decay, global_clipnorm, use_ema with ema_momentum and
 ema_overwrite_frequency, gradient_accumulation_steps, loss_scale_factor) or some have (Adam's amsgrad,
 RMSprop's centered).
 
@@ -59,6 +59,8 @@ CASES = {
     "nadam_accumulate_ema": lambda: optimizers.Nadam(optimizers.schedules.ExponentialDecay(0.03, 1, 0.7), gradient_accumulation_steps=3,
                                                      use_ema=True),
     "adam_loss_scale": lambda: optimizers.Adam(0.02, loss_scale_factor=4.0),
+    "adafactor": lambda: optimizers.Adafactor(0.02),
+    "adafactor_options": lambda: optimizers.Adafactor(0.05, beta_2_decay=-0.6, epsilon_2=0.01, clip_threshold=0.5, relative_step=False),
 }
 
 

@@ -145,7 +145,7 @@ struct OptimizerHandTests {
         #expect((try optimizerNamed("sgd") as? SGD)?.learningRate == 0.01)
         #expect((try optimizerNamed("adam") as? Adam)?.epsilon == 1e-7)
         #expect((try optimizerNamed("rmsprop") as? RMSprop)?.rho == 0.9)
-        #expect(throws: RecurError.self) { try optimizerNamed("adafactor") }
+        #expect(throws: RecurError.self) { try optimizerNamed("muon") }
     }
 
     /// Keras's global clipping scales all the gradients together to the bound, and a bound of zero

@@ -107,6 +107,10 @@ enum KerasCompileConfig {
             (config["rho"], config["epsilon"]) = (number(adadelta.rho), number(adadelta.epsilon))
         case let moments as MomentOptimizer: betas(moments.beta1, moments.beta2, moments.epsilon)
         case let lion as Lion: betas(lion.beta1, lion.beta2, nil)
+        case let adafactor as Adafactor:
+            (config["beta_2_decay"], config["epsilon_1"], config["epsilon_2"]) =
+                (number(adafactor.betaTwoDecay), number(adafactor.epsilon1), number(adafactor.epsilon2))
+            (config["clip_threshold"], config["relative_step"]) = (number(adafactor.clipThreshold), .bool(adafactor.relativeStep))
         case let ftrl as Ftrl:
             config["learning_rate_power"] = number(ftrl.learningRatePower)
             config["initial_accumulator_value"] = number(ftrl.initialAccumulatorValue)
@@ -124,7 +128,7 @@ enum KerasCompileConfig {
     /// differently from the class Keras would build).
     static func kerasClassName(_ optimizer: Optimizer) -> String? {
         let builtIn: [Optimizer.Type] = [SGD.self, Adam.self, AdamW.self, RMSprop.self, Adagrad.self, Adadelta.self, Adamax.self, Nadam.self,
-                                         Lamb.self, Lion.self, Ftrl.self]
+                                         Lamb.self, Lion.self, Ftrl.self, Adafactor.self]
         guard builtIn.contains(where: { $0 == type(of: optimizer) }) else { return nil }
         return optimizer.name
     }
@@ -262,8 +266,14 @@ enum KerasCompileConfig {
                                  l2ShrinkageRegularizationStrength: try bounded("l2_shrinkage_regularization_strength", 0, least: 0),
                                  beta: try option("beta", 0), clipNorm: clipNorm, clipValue: clipValue, globalClipNorm: globalClipNorm,
                                  weightDecay: weightDecay)
+            case "Adafactor":
+                optimizer = Adafactor(learningRate: learningRate, betaTwoDecay: try option("beta_2_decay", -0.8),
+                                      epsilon1: try bounded("epsilon_1", 1e-30, least: 0), epsilon2: try bounded("epsilon_2", 1e-3, least: 0),
+                                      clipThreshold: try bounded("clip_threshold", 1, least: .leastNormalMagnitude),
+                                      relativeStep: config["relative_step"]?.bool ?? true, clipNorm: clipNorm, clipValue: clipValue,
+                                      globalClipNorm: globalClipNorm, weightDecay: weightDecay)
             default:
-                throw unsupported("optimizer \(className) (supported: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lamb, Lion, Ftrl)")
+                throw unsupported("optimizer \(className) (supported: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lamb, Lion, Ftrl, Adafactor)")
             }
             optimizer.gradientAccumulationSteps = try count("gradient_accumulation_steps", atLeast: 2)
             if let factor = try optional("loss_scale_factor") {

@@ -89,7 +89,9 @@ enum KerasOptimizerState {
             guard rate.isFinite else { throw fail("learning rate \(rate) is not finite") }
         }
         let slots = try zip(variables, indices).map { variable, slotIndices in
-            try (built ? slotIndices : []).map { try file.readTensor("\(group)/\(head + $0)", expectedShape: variable.shape, weight: "\(optimizer.name) slot of \(variable.name)") }
+            try (built ? Array(zip(slotIndices, optimizer.stateShapes(for: variable.shape))) : []).map { index, shape in
+                try file.readTensor("\(group)/\(head + index)", expectedShape: shape, weight: "\(optimizer.name) slot of \(variable.name)")
+            }
         }
         for k in 0..<trailing {
             let index = head + variables.count * optimizer.stateCount + k

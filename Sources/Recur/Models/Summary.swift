@@ -77,8 +77,10 @@ extension Model {
     /// it, every slot of every trainable weight, Nadam's schedule product. nil while it is not built.
     var optimizerParameterCount: Int? {
         guard let optimizer = compiled?.optimizer, optimizer.isBuilt else { return nil }
-        let weights = KerasOptimizerState.trainableVariables(of: self).reduce(0) { $0 + $1.value.count }
-        return KerasOptimizerState.headCount(optimizer) + optimizer.stateCount * weights + KerasOptimizerState.trailingScalars(optimizer).count
+        let slots = KerasOptimizerState.trainableVariables(of: self).reduce(0) { total, v in
+            total + optimizer.stateShapes(for: v.shape).reduce(0) { $0 + $1.reduce(1, *) }
+        }
+        return KerasOptimizerState.headCount(optimizer) + slots + KerasOptimizerState.trailingScalars(optimizer).count
     }
 
     /// Prints the summary (Keras's `summary(print_fn=)`: `printer` receives the whole table).

@@ -57,18 +57,26 @@ open class Optimizer {
 
     /// The Keras config name: "SGD", "Adam", "RMSprop"...
     open var name: String { String(describing: type(of: self)) }
-    /// How many slot tensors (each of the variable's shape) the update keeps.
+    /// How many slot tensors (`slotShapes`) the update keeps per variable.
     open var slotCount: Int { updateRule(step: 1)?.slotCount ?? 0 }
 
     /// The built-in rule applied at update number `step` (1 first), or nil for an optimizer that
     /// overrides `update(_:gradient:slots:step:)` instead.
     open func updateRule(step: Int) -> UpdateRule? { nil }
 
-    /// The slots of a variable before its first update: `slotCount` tensors of its shape on its
+    /// The shapes of the `slotCount` slots of a variable of `shape`: its own, unless the optimizer
+    /// keeps smaller statistics (Adafactor's row and column factors).
+    open func slotShapes(for shape: [Int]) -> [[Int]] { Array(repeating: shape, count: slotCount) }
+
+    /// The slots of a variable before its first update: `slotCount` tensors of `slotShapes` on its
     /// device, zeros unless an optimizer starts an accumulator elsewhere (Adagrad, Ftrl).
     open func initialSlots(for value: Tensor) throws -> [Tensor] {
-        try (0..<slotCount).map { _ in try Tensor.zeros(value.shape, on: value.device) }
+        try slotShapes(for: value.shape).map { try Tensor.zeros($0, on: value.device) }
     }
+
+    /// The shapes of every tensor kept for a variable of `shape`: the leading ones (its shape), then
+    /// the rule's slots.
+    func stateShapes(for shape: [Int]) -> [[Int]] { Array(repeating: shape, count: leadingSlotCount) + slotShapes(for: shape) }
 
     /// The tensors kept per variable before the update rule's slots: the moving average, then the
     /// accumulated gradients (Keras's order).
@@ -165,7 +173,7 @@ open class Optimizer {
             throw RecurError.invalidArgument(op: name, message: "saved state holds \(saved.count) variables, the model trains \(variables.count)")
         }
         for (state, v) in zip(saved, variables) {
-            guard state.isEmpty || (state.count == stateCount && state.allSatisfy { $0.shape == v.shape }) else {
+            guard state.isEmpty || state.map(\.shape) == stateShapes(for: v.shape) else {
                 throw RecurError.invalidArgument(op: name, message: "saved state for \(v.name) does not fit its shape \(describeShape(v.shape))")
             }
         }
@@ -329,8 +337,9 @@ public func optimizerNamed(_ name: String) throws -> Optimizer {
     case "lamb": return Lamb()
     case "lion": return Lion()
     case "ftrl": return Ftrl()
+    case "adafactor": return Adafactor()
     default:
         throw RecurError.invalidArgument(op: "compile", message: "unknown optimizer '\(name)' (expected sgd, adam, adamw, rmsprop, adagrad, "
-                                         + "adadelta, adamax, nadam, lamb, lion or ftrl)")
+                                         + "adadelta, adamax, nadam, lamb, lion, ftrl or adafactor)")
     }
 }
