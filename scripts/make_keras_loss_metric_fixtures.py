@@ -19,6 +19,8 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
                        calls: F1Score/FBetaScore averages and thresholds, R2Score aggregations and
                        adjusted scores, Precision/Recall thresholds, AUC thresholds, logits, curves, multi-label and label weights
                        (ROC, PR, PR gain) and summation methods.
+    losses_ctc.json    CTC cases in the format of losses_more.json: labels padded with the blank (0),
+                       with repeated ids, a label too long for its steps, an empty label, one sample.
 """
 import os
 import sys
@@ -165,8 +167,27 @@ def make_configured_metrics():
     base.dump(os.path.join(base.OUT, "metrics_configured.json"), out)
 
 
+def make_ctc():
+    out = []
+
+    def add(y_true, shape):
+        loss = keras.losses.CTC()
+        y_pred = unif(shape, -3, 3)
+        yt = jnp.asarray(np.asarray(y_true, dtype=np.float32))
+        value, grad = jax.value_and_grad(lambda p: loss(yt, p))(jnp.asarray(y_pred))
+        out.append({"loss": "CTC", "config": {}, "y_true": base.tensor(np.asarray(y_true, dtype=np.float32)), "y_pred": base.tensor(y_pred),
+                    "value": base.num(value), "grad_y_pred": base.tensor(grad)})
+
+    add([[1, 2, 2, 0], [3, 1, 0, 0], [4, 4, 4, 1]], (3, 8, 5))
+    add([[2, 2, 2, 2], [1, 0, 0, 0]], (2, 5, 4))
+    add([[0, 0], [3, 0]], (2, 4, 4))
+    add([[1, 3, 1, 3, 1, 2]], (1, 12, 4))
+    base.dump(os.path.join(base.OUT, "losses_ctc.json"), out)
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     make_losses()
     make_metrics()
     make_configured_metrics()
+    make_ctc()

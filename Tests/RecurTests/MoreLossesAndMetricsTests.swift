@@ -30,6 +30,34 @@ struct MoreLossesAndMetricsTests {
         try expectLossMatchesKeras(Self.loss(f), f)
     }
 
+    static let ctcLosses = try! JSONDecoder().decode([LossFixture].self, from: Fixtures.data("losses_ctc.json"))
+
+    /// CTC's value and gradient: blank-padded labels with repeats, a label too long for its steps (its
+    /// loss is Keras's stand-in for log 0), an empty label.
+    @Test(arguments: 0..<ctcLosses.count)
+    func ctcMatchesKeras(_ index: Int) throws {
+        try expectLossMatchesKeras(lossNamed("ctc"), Self.ctcLosses[index])
+    }
+
+    /// A bidirectional LSTM learns a CTC task by `fit` (its loss falls), and CTC refuses ids outside
+    /// the classes and targets of the wrong rank, naming itself.
+    @Test func ctcTrainsAndRefusesBadLabels() throws {
+        let model = withRandomSeed(11) { Sequential([Bidirectional(LSTM(8, returnSequences: true)), Dense(4)], inputShape: [10, 3]) }
+        try model.compile(optimizer: Adam(learningRate: 0.03), loss: "ctc")
+        var g = SeededGenerator(seed: 3)
+        let x = Tensor.randomUniform([16, 10, 3], generator: &g)
+        // The label is the classes of the first three steps' loudest feature (ids 1...3).
+        let loudest = try x.slice(alongAxis: 1, 0..<3).argmax(alongAxis: -1) + 1
+        // Seeded: the shuffles must not depend on what concurrent tests draw.
+        let history = try withRandomSeed(12) { try model.fit(x, loudest, batchSize: 8, epochs: 80, verbose: 0) }
+        let losses = try #require(history.history["loss"])
+        #expect(losses.last! < losses.first! * 0.6, "losses \(losses)")
+        let logits = Tensor.zeros([2, 5, 4])
+        #expect(thrownMessage { _ = try CTC()(try Tensor([[1, 7], [2, 0]]), logits) }.contains("0..<4"))
+        #expect(thrownMessage { _ = try CTC()(try Tensor([[1.5, 2], [2, 0]]), logits) }.contains("whole numbers"))
+        #expect(thrownMessage { _ = try CTC()(Tensor.zeros([2, 5, 4]), logits) }.contains("CTC"))
+    }
+
     /// Each metric by the snake-case name Keras resolves its class from, logged under that name.
     @Test(arguments: 0..<metrics.count)
     func metricMatchesKeras(_ index: Int) throws {

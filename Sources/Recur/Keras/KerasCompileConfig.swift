@@ -165,7 +165,7 @@ enum KerasCompileConfig {
         case let l as Huber: return object(module, "Huber", ["name": .string(loss.name), "reduction": reduction, "delta": .float(Double(l.delta))])
         case is CosineSimilarity: return object(module, "CosineSimilarity", ["name": .string(loss.name), "reduction": reduction, "axis": .number(-1)])
         case is LogCosh, is MeanSquaredLogarithmicError, is MeanAbsolutePercentageError, is KLDivergence, is Poisson, is Hinge,
-             is SquaredHinge, is CategoricalHinge:
+             is SquaredHinge, is CategoricalHinge, is CTC:
             return object(module, String(describing: type(of: loss)), ["name": .string(loss.name), "reduction": reduction])
         case is ZeroLoss: return .null
         default: return nil
@@ -348,6 +348,7 @@ enum KerasCompileConfig {
             case "Hinge": return Hinge()
             case "SquaredHinge": return SquaredHinge()
             case "CategoricalHinge": return CategoricalHinge()
+            case "CTC": return CTC()
             default: throw unsupported("loss \(className)")
             }
         }

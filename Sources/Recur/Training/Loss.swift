@@ -182,6 +182,7 @@ public func lossNamed(_ name: String) throws -> any Loss {
     case "hinge", "Hinge": return Hinge()
     case "squared_hinge", "SquaredHinge": return SquaredHinge()
     case "categorical_hinge", "CategoricalHinge": return CategoricalHinge()
+    case "ctc", "CTC": return CTC()
     default: throw RecurError.invalidArgument(op: "compile", message: "unknown loss '\(name)'")
     }
 }
