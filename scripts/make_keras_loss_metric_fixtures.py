@@ -21,6 +21,8 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
                        (ROC, PR, PR gain) and summation methods.
     losses_ctc.json    CTC cases in the format of losses_more.json: labels padded with the blank (0),
                        with repeated ids, a label too long for its steps, an empty label, one sample.
+    losses_focal.json  BinaryFocalCrossentropy and CategoricalFocalCrossentropy cases in that format:
+                       defaults, logits, class balancing, whole and fractional gammas.
 """
 import os
 import sys
@@ -185,9 +187,30 @@ def make_ctc():
     base.dump(os.path.join(base.OUT, "losses_ctc.json"), out)
 
 
+def make_focal():
+    out = []
+
+    def add(cls, cfg, y_true, y_pred):
+        loss = getattr(keras.losses, cls)(**cfg)
+        yt = jnp.asarray(y_true)
+        value, grad = jax.value_and_grad(lambda p: loss(yt, p))(jnp.asarray(y_pred))
+        out.append({"loss": cls, "config": cfg, "y_true": base.tensor(y_true), "y_pred": base.tensor(y_pred),
+                    "value": base.num(value), "grad_y_pred": base.tensor(grad)})
+
+    binary = RNG.integers(0, 2, size=(N, C)).astype(np.float32)
+    add("BinaryFocalCrossentropy", {}, binary, unif((N, C), 0.02, 0.98))
+    add("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5, "from_logits": True}, binary, unif((N, C), -3, 3))
+    add("BinaryFocalCrossentropy", {"gamma": 3.0}, RNG.integers(0, 2, size=(N,)).astype(np.float32), unif((N, 1), 0.02, 0.98))
+    onehot = np.eye(C, dtype=np.float32)[RNG.integers(0, C, size=N)]
+    add("CategoricalFocalCrossentropy", {}, onehot, softmax(unif((N, C), -2, 2)))
+    add("CategoricalFocalCrossentropy", {"alpha": 0.5, "gamma": 0.5, "from_logits": True}, onehot, unif((N, C), -3, 3))
+    base.dump(os.path.join(base.OUT, "losses_focal.json"), out)
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     make_losses()
     make_metrics()
     make_configured_metrics()
     make_ctc()
+    make_focal()

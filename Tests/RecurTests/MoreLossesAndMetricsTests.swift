@@ -31,6 +31,30 @@ struct MoreLossesAndMetricsTests {
     }
 
     static let ctcLosses = try! JSONDecoder().decode([LossFixture].self, from: Fixtures.data("losses_ctc.json"))
+    static let focalLosses = try! JSONDecoder().decode([LossFixture].self, from: Fixtures.data("losses_focal.json"))
+
+    /// The focal cross-entropies with the fixture's options, read as a compile config reads them.
+    @Test(arguments: 0..<focalLosses.count)
+    func focalLossMatchesKeras(_ index: Int) throws {
+        let f = Self.focalLosses[index]
+        let model = Sequential([Dense(1)], inputShape: [1])
+        let config = JSONValue.object(["loss": .object(["class_name": .string(f.loss), "config": .object(f.config)])])
+        try KerasCompileConfig.compile(model, from: config, label: "focal")
+        let loss = try #require(model.compiled?.losses.first)
+        #expect(loss.name == (f.loss == "BinaryFocalCrossentropy" ? "binary_focal_crossentropy" : "categorical_focal_crossentropy"))
+        try expectLossMatchesKeras(loss, f)
+        // Written back into a file, the loss and its options come back.
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("focal.keras").path
+        try model.save(to: path)
+        if let export = kerasExportDirectory {
+            try FileManager.default.createDirectory(atPath: export, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: path, toPath: "\(export)/focal_\(index).keras")
+        }
+        let reloaded = try #require(try loadModel(path: path).compiled?.losses.first)
+        try expectLossMatchesKeras(reloaded, f)
+    }
 
     /// CTC's value and gradient: blank-padded labels with repeats, a label too long for its steps (its
     /// loss is Keras's stand-in for log 0), an empty label.

@@ -167,6 +167,14 @@ enum KerasCompileConfig {
         case is LogCosh, is MeanSquaredLogarithmicError, is MeanAbsolutePercentageError, is KLDivergence, is Poisson, is Hinge,
              is SquaredHinge, is CategoricalHinge, is CTC:
             return object(module, String(describing: type(of: loss)), ["name": .string(loss.name), "reduction": reduction])
+        case let l as BinaryFocalCrossentropy:
+            return object(module, "BinaryFocalCrossentropy", ["name": .string(loss.name), "reduction": reduction, "from_logits": .bool(l.fromLogits),
+                                                              "apply_class_balancing": .bool(l.applyClassBalancing), "alpha": KerasValue.number(l.alpha),
+                                                              "gamma": KerasValue.number(l.gamma), "label_smoothing": .float(0), "axis": .number(-1)])
+        case let l as CategoricalFocalCrossentropy:
+            return object(module, "CategoricalFocalCrossentropy", ["name": .string(loss.name), "reduction": reduction, "from_logits": .bool(l.fromLogits),
+                                                                   "alpha": KerasValue.number(l.alpha), "gamma": KerasValue.number(l.gamma),
+                                                                   "label_smoothing": .float(0), "axis": .number(-1)])
         case is ZeroLoss: return .null
         default: return nil
         }
@@ -349,6 +357,13 @@ enum KerasCompileConfig {
             case "SquaredHinge": return SquaredHinge()
             case "CategoricalHinge": return CategoricalHinge()
             case "CTC": return CTC()
+            case "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy":
+                let alpha = try config["alpha"].map { try number($0, "\(className) alpha") } ?? 0.25
+                let gamma = try config["gamma"].map { try number($0, "\(className) gamma") } ?? 2
+                guard gamma >= 0 else { throw RecurError.invalidArgument(op: label, message: "\(className) 'gamma' must be at least 0, got \(gamma)") }
+                if className == "CategoricalFocalCrossentropy" { return CategoricalFocalCrossentropy(alpha: alpha, gamma: gamma, fromLogits: fromLogits) }
+                return BinaryFocalCrossentropy(applyClassBalancing: config["apply_class_balancing"]?.bool ?? false, alpha: alpha, gamma: gamma,
+                                               fromLogits: fromLogits)
             default: throw unsupported("loss \(className)")
             }
         }

@@ -183,6 +183,8 @@ public func lossNamed(_ name: String) throws -> any Loss {
     case "squared_hinge", "SquaredHinge": return SquaredHinge()
     case "categorical_hinge", "CategoricalHinge": return CategoricalHinge()
     case "ctc", "CTC": return CTC()
+    case "binary_focal_crossentropy", "BinaryFocalCrossentropy": return BinaryFocalCrossentropy()
+    case "categorical_focal_crossentropy", "CategoricalFocalCrossentropy": return CategoricalFocalCrossentropy()
     default: throw RecurError.invalidArgument(op: "compile", message: "unknown loss '\(name)'")
     }
 }
