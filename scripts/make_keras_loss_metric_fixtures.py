@@ -18,7 +18,7 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
                        (y_true, y_pred, optional sample_weight) and the result after both update_state
                        calls: F1Score/FBetaScore averages and thresholds, R2Score aggregations and
                        adjusted scores, Precision/Recall thresholds, AUC thresholds, logits, curves, multi-label and label weights
-                       (ROC, PR, PR gain) and summation methods.
+                       (ROC, PR, PR gain) and summation methods, the four confusion counts.
     losses_ctc.json    CTC cases in the format of losses_more.json: labels padded with the blank (0),
                        with repeated ids, a label too long for its steps, an empty label, one sample.
     losses_focal.json  BinaryFocalCrossentropy and CategoricalFocalCrossentropy cases in that format:
@@ -166,6 +166,11 @@ def make_configured_metrics():
     add(keras.metrics.AUC(num_thresholds=30, multi_label=True, label_weights=[0.5, 1.0, 2.0], curve="PR", name="pr_by_label"), tags)
     add(keras.metrics.AUC(num_thresholds=20, multi_label=True, num_labels=3, summation_method="minoring"), tags)
     add(keras.metrics.AUC(num_thresholds=20, label_weights=[1.0, 0.25, 2.0], name="weighted_labels_auc"), tags)
+    # The confusion counts, weighted, with default and given thresholds.
+    add(keras.metrics.TruePositives(), tags)
+    add(keras.metrics.FalsePositives(thresholds=0.3), tags)
+    add(keras.metrics.TrueNegatives(thresholds=0.6, name="tn"), tags)
+    add(keras.metrics.FalseNegatives(), [(labels, scores, None), (labels[::-1], scores, unif((10,), 0, 2))])
     base.dump(os.path.join(base.OUT, "metrics_configured.json"), out)
 
 

@@ -3,6 +3,12 @@
 /// `name`. Every option is checked: one Recur lacks (a `top_k`, several labels, one score per class) is
 /// refused by name, and sizes are bounded before anything is allocated.
 enum KerasMetricConfig {
+    /// Keras's confusion-count metrics: their classes and default names.
+    static let confusionCounts: [String: (type: ConfusionMetric.Type, name: String)] = [
+        "TruePositives": (TruePositives.self, "true_positives"), "FalsePositives": (FalsePositives.self, "false_positives"),
+        "TrueNegatives": (TrueNegatives.self, "true_negatives"), "FalseNegatives": (FalseNegatives.self, "false_negatives"),
+    ]
+
     /// Keras's classes whose metric Recur builds from its name, and that name.
     static let namesByClass: [String: String] = [
         "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "CategoricalAccuracy": "categorical_accuracy",
@@ -79,6 +85,16 @@ enum KerasMetricConfig {
             return Entry {
                 className == "Precision" ? Precision(name: metricName, threshold: threshold) : Recall(name: metricName, threshold: threshold)
             }
+        case "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives":
+            var threshold: Float = 0.5
+            if let thresholds = config["thresholds"], !thresholds.isNull {
+                guard let value = thresholds.double ?? thresholds.array?.first?.double, thresholds.array.map({ $0.count == 1 }) ?? true,
+                      value.isFinite else { throw invalid("thresholds", "one threshold") }
+                threshold = Float(value)
+            }
+            let (type, defaultName) = confusionCounts[className]!
+            let metricName = name ?? defaultName
+            return Entry { type.init(name: metricName, threshold: threshold) }
         case "AUC":
             try requireDefaults([("thresholds", \.isNull)])
             let multiLabelValue = config["multi_label"] ?? .null
@@ -137,6 +153,9 @@ enum KerasMetricConfig {
             return object("R2Score", ["class_aggregation": .string(r.aggregation.rawValue), "num_regressors": .number(Double(r.numRegressors))])
         case let c as ConfusionMetric where c is Precision || c is Recall:
             return object(c is Precision ? "Precision" : "Recall", ["thresholds": .float(Double(c.threshold)), "top_k": .null, "class_id": .null])
+        case let c as ConfusionMetric:
+            guard let className = confusionCounts.first(where: { $0.value.type == type(of: c) })?.key else { return nil }
+            return object(className, ["thresholds": .float(Double(c.threshold))])
         case is RootMeanSquaredError:
             return object("RootMeanSquaredError", [:])
         case let auc as AUC:

@@ -63,12 +63,13 @@ public final class RootMeanSquaredError: Metric {
     override func renamed(_ name: String) -> Metric { RootMeanSquaredError(name: name) }
 }
 
-/// What `Precision` and `Recall` share: predictions above `threshold` count as positive, targets
-/// that are not 0 as positive, over every element seen since the last reset, each weighted by its
-/// sample's weight and mask (Keras's confusion-matrix metrics with one threshold).
+/// What `Precision`, `Recall` and the four counts (`TruePositives`, ...) share: predictions above
+/// `threshold` count as positive, targets that are not 0 as positive, over every element seen since
+/// the last reset, each weighted by its sample's weight and mask (Keras's confusion-matrix metrics
+/// with one threshold).
 public class ConfusionMetric: Metric {
     public let threshold: Float
-    var truePositives = 0.0, falsePositives = 0.0, falseNegatives = 0.0
+    var truePositives = 0.0, falsePositives = 0.0, falseNegatives = 0.0, trueNegatives = 0.0
 
     public required init(name: String, threshold: Float = 0.5) {
         self.threshold = threshold
@@ -82,9 +83,10 @@ public class ConfusionMetric: Metric {
         truePositives += Double(try (predicted * labels * weights).sum().scalar)
         falsePositives += Double(try (predicted * (1 - labels) * weights).sum().scalar)
         falseNegatives += Double(try ((1 - predicted) * labels * weights).sum().scalar)
+        trueNegatives += Double(try ((1 - predicted) * (1 - labels) * weights).sum().scalar)
     }
 
-    public override func reset() { (truePositives, falsePositives, falseNegatives) = (0, 0, 0) }
+    public override func reset() { (truePositives, falsePositives, falseNegatives, trueNegatives) = (0, 0, 0, 0) }
 
     override func independentCopy() -> Metric { type(of: self).init(name: name, threshold: threshold) }
     override func renamed(_ name: String) -> Metric { type(of: self).init(name: name, threshold: threshold) }
@@ -103,6 +105,30 @@ public final class Precision: ConfusionMetric {
 public final class Recall: ConfusionMetric {
     public convenience init(threshold: Float = 0.5) { self.init(name: "recall", threshold: threshold) }
     public override var result: Float { Self.ratio(truePositives, truePositives + falseNegatives) }
+}
+
+/// The weighted count of true positives since the last reset (Keras's `TruePositives`).
+public final class TruePositives: ConfusionMetric {
+    public convenience init(threshold: Float = 0.5) { self.init(name: "true_positives", threshold: threshold) }
+    public override var result: Float { Float(truePositives) }
+}
+
+/// The weighted count of false positives since the last reset (Keras's `FalsePositives`).
+public final class FalsePositives: ConfusionMetric {
+    public convenience init(threshold: Float = 0.5) { self.init(name: "false_positives", threshold: threshold) }
+    public override var result: Float { Float(falsePositives) }
+}
+
+/// The weighted count of true negatives since the last reset (Keras's `TrueNegatives`).
+public final class TrueNegatives: ConfusionMetric {
+    public convenience init(threshold: Float = 0.5) { self.init(name: "true_negatives", threshold: threshold) }
+    public override var result: Float { Float(trueNegatives) }
+}
+
+/// The weighted count of false negatives since the last reset (Keras's `FalseNegatives`).
+public final class FalseNegatives: ConfusionMetric {
+    public convenience init(threshold: Float = 0.5) { self.init(name: "false_negatives", threshold: threshold) }
+    public override var result: Float { Float(falseNegatives) }
 }
 
 /// The weight of every element of `yPred` for the confusion-matrix metrics: the product of the mask
