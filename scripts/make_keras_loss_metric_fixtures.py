@@ -48,15 +48,20 @@ def softmax(z):
     return base.r6(e / e.sum(axis=-1, keepdims=True))
 
 
+def loss_case(out, cls, cfg, y_true, y_pred):
+    """Appends Keras's value and gradient (with respect to y_pred) of loss class `cls` to `out`."""
+    loss = getattr(keras.losses, cls)(**cfg)
+    yt = jnp.asarray(y_true)
+    value, grad = jax.value_and_grad(lambda p: loss(yt, p))(jnp.asarray(y_pred))
+    out.append({"loss": cls, "config": cfg, "y_true": base.tensor(y_true), "y_pred": base.tensor(y_pred),
+                "value": base.num(value), "grad_y_pred": base.tensor(grad)})
+
+
 def make_losses():
     out = []
 
     def add(cls, cfg, y_true, y_pred):
-        loss = getattr(keras.losses, cls)(**cfg)
-        yt = jnp.asarray(y_true)
-        value, grad = jax.value_and_grad(lambda p: loss(yt, p))(jnp.asarray(y_pred))
-        out.append({"loss": cls, "config": cfg, "y_true": base.tensor(y_true), "y_pred": base.tensor(y_pred),
-                    "value": base.num(value), "grad_y_pred": base.tensor(grad)})
+        loss_case(out, cls, cfg, y_true, y_pred)
 
     add("Huber", {}, unif((N, C), -2, 2), unif((N, C), -2, 2))
     add("Huber", {"delta": 0.4}, unif((N,)), unif((N, 1), -2, 2))
@@ -178,12 +183,7 @@ def make_ctc():
     out = []
 
     def add(y_true, shape):
-        loss = keras.losses.CTC()
-        y_pred = unif(shape, -3, 3)
-        yt = jnp.asarray(np.asarray(y_true, dtype=np.float32))
-        value, grad = jax.value_and_grad(lambda p: loss(yt, p))(jnp.asarray(y_pred))
-        out.append({"loss": "CTC", "config": {}, "y_true": base.tensor(np.asarray(y_true, dtype=np.float32)), "y_pred": base.tensor(y_pred),
-                    "value": base.num(value), "grad_y_pred": base.tensor(grad)})
+        loss_case(out, "CTC", {}, np.asarray(y_true, dtype=np.float32), unif(shape, -3, 3))
 
     add([[1, 2, 2, 0], [3, 1, 0, 0], [4, 4, 4, 1]], (3, 8, 5))
     add([[2, 2, 2, 2], [1, 0, 0, 0]], (2, 5, 4))
@@ -196,11 +196,7 @@ def make_focal():
     out = []
 
     def add(cls, cfg, y_true, y_pred):
-        loss = getattr(keras.losses, cls)(**cfg)
-        yt = jnp.asarray(y_true)
-        value, grad = jax.value_and_grad(lambda p: loss(yt, p))(jnp.asarray(y_pred))
-        out.append({"loss": cls, "config": cfg, "y_true": base.tensor(y_true), "y_pred": base.tensor(y_pred),
-                    "value": base.num(value), "grad_y_pred": base.tensor(grad)})
+        loss_case(out, cls, cfg, y_true, y_pred)
 
     binary = RNG.integers(0, 2, size=(N, C)).astype(np.float32)
     add("BinaryFocalCrossentropy", {}, binary, unif((N, C), 0.02, 0.98))
