@@ -23,6 +23,8 @@ Writes, under fixtures_dir (default Tests/RecurTests/Fixtures):
                        with repeated ids, a label too long for its steps, an empty label, one sample.
     losses_focal.json  BinaryFocalCrossentropy and CategoricalFocalCrossentropy cases in that format:
                        defaults, logits, class balancing, whole and fractional gammas.
+    metrics_correlation.json  PearsonCorrelation and ConcordanceCorrelation in the format of
+                       metrics_more.json, with and without sample weights.
 """
 import os
 import sys
@@ -208,6 +210,21 @@ def make_focal():
     base.dump(os.path.join(base.OUT, "losses_focal.json"), out)
 
 
+def make_correlations():
+    out = []
+    for cls in ["PearsonCorrelation", "ConcordanceCorrelation"]:
+        for y_true, y_pred, weights in [(unif((5, 4), -2, 2), unif((5, 4), -2, 2), None),
+                                        (unif((6, 3)), unif((6, 3)), unif((6,), 0, 2))]:
+            metric = getattr(keras.metrics, cls)()
+            kw = {} if weights is None else {"sample_weight": jnp.asarray(weights)}
+            metric.update_state(jnp.asarray(y_true), jnp.asarray(y_pred), **kw)
+            case = {"metric": cls, "config": {}, "y_true": base.tensor(y_true), "y_pred": base.tensor(y_pred), "value": base.num(metric.result())}
+            if weights is not None:
+                case["sample_weight"] = base.tensor(weights)
+            out.append(case)
+    base.dump(os.path.join(base.OUT, "metrics_correlation.json"), out)
+
+
 if __name__ == "__main__":
     print("keras", keras.__version__)
     make_losses()
@@ -215,3 +232,4 @@ if __name__ == "__main__":
     make_configured_metrics()
     make_ctc()
     make_focal()
+    make_correlations()

@@ -16,7 +16,9 @@ struct WeightedMetricFixture: Decodable {
 @Suite("More Keras losses and metrics match real Keras")
 struct MoreLossesAndMetricsTests {
     static let losses = try! JSONDecoder().decode([LossFixture].self, from: Fixtures.data("losses_more.json"))
-    static let metrics = try! JSONDecoder().decode([WeightedMetricFixture].self, from: Fixtures.data("metrics_more.json"))
+    static let metrics = try! ["metrics_more.json", "metrics_correlation.json"].flatMap {
+        try JSONDecoder().decode([WeightedMetricFixture].self, from: Fixtures.data($0))
+    }
 
     /// Each loss by its Keras class name (as `lossNamed` reads it), with the fixture's options.
     static func loss(_ f: LossFixture) throws -> any Loss {

@@ -13,7 +13,8 @@ enum KerasMetricConfig {
     static let namesByClass: [String: String] = [
         "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "CategoricalAccuracy": "categorical_accuracy",
         "BinaryAccuracy": "binary_accuracy", "MeanAbsoluteError": "mean_absolute_error", "MeanSquaredError": "mean_squared_error",
-        "RootMeanSquaredError": "root_mean_squared_error", "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
+        "RootMeanSquaredError": "root_mean_squared_error", "PearsonCorrelation": "pearson_correlation",
+        "ConcordanceCorrelation": "concordance_correlation", "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
         "MeanSquaredLogarithmicError": "mean_squared_logarithmic_error", "CosineSimilarity": "cosine_similarity",
         "KLDivergence": "kl_divergence", "Poisson": "poisson", "Hinge": "hinge", "SquaredHinge": "squared_hinge",
         "CategoricalHinge": "categorical_hinge", "BinaryCrossentropy": "binary_crossentropy",

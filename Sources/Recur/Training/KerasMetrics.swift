@@ -17,6 +17,33 @@ extension Metric {
     public static var cosineSimilarity: Metric {
         Metric(name: "cosine_similarity") { y, p in try -CosineSimilarity().perSample(y, p) }
     }
+    /// The running mean of each sample's Pearson correlation of y and ŷ over the last axis, each
+    /// centred and divided by its (population) standard deviation: mean(ỹ·ŷ̃) (Keras's `PearsonCorrelation`).
+    public static var pearsonCorrelation: Metric {
+        Metric(name: "pearson_correlation") { y, p in
+            let target = try sameShapeTargets(y, p, op: "pearson_correlation")
+            func standardised(_ x: Tensor) throws -> Tensor {
+                let centred = try x - x.mean(alongAxis: -1, keepingDimensions: true)
+                return try centred / centred.squared().mean(alongAxis: -1, keepingDimensions: true).sqrt()
+            }
+            return try (standardised(target) * standardised(p)).mean(alongAxis: -1)
+        }
+    }
+    /// The running mean of each sample's concordance correlation over the last axis, as Keras computes
+    /// it (its covariance centres y on ŷ's mean): mean(2(y − μ̂)(ŷ − μ̂) / (σ²_y + σ²_ŷ + (μ_y − μ̂)² + ε))
+    /// (Keras's `ConcordanceCorrelation`).
+    public static var concordanceCorrelation: Metric {
+        Metric(name: "concordance_correlation") { y, p in
+            let target = try sameShapeTargets(y, p, op: "concordance_correlation")
+            let (targetMean, predictionMean) = (try target.mean(alongAxis: -1, keepingDimensions: true), try p.mean(alongAxis: -1, keepingDimensions: true))
+            func variance(_ centred: Tensor) throws -> Tensor {
+                try (centred - centred.mean(alongAxis: -1, keepingDimensions: true)).squared().mean(alongAxis: -1, keepingDimensions: true)
+            }
+            let covariance = try (target - predictionMean) * (p - predictionMean)
+            let norm = try variance(target - targetMean) + variance(p - predictionMean) + (targetMean - predictionMean).squared()
+            return try (2 * covariance / (norm + probabilityEpsilon)).mean(alongAxis: -1)
+        }
+    }
     public static var rootMeanSquaredError: Metric { RootMeanSquaredError() }
     public static var precision: Metric { Precision() }
     public static var recall: Metric { Recall() }

@@ -158,6 +158,8 @@ open class Metric: MetricConvertible {
         case "recall": metric = recall
         case "auc": metric = auc
         case "r2_score": metric = R2Score()
+        case "pearson_correlation": metric = pearsonCorrelation
+        case "concordance_correlation": metric = concordanceCorrelation
         case "top_k_categorical_accuracy": metric = topKCategoricalAccuracy()
         case "sparse_top_k_categorical_accuracy": metric = sparseTopKCategoricalAccuracy()
         default: throw RecurError.invalidArgument(op: "compile", message: "unknown metric '\(name)'")
