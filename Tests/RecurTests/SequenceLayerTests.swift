@@ -164,6 +164,19 @@ struct SequenceLayerTests {
         #expect(global.contains("everything") && global.contains("rank 5"), "\(global)")
         let pool = thrownMessage { _ = try KerasLayerRegistry.layer(className: "MaxPooling2D", config: ["pool_size": .array([.number(2)])]) }
         #expect(pool.contains("pool_size") && pool.contains("list of 2"), "\(pool)")
+        // The shared bases are no layers of their own: refused, not a crash.
+        let bases: [Layer] = [Convolution(2, kernelSize: [3, 3], name: "c"), MaxPooling(name: "m"), GlobalAveragePooling(name: "g"),
+                              ConvLSTM(2, kernelSize: [3, 3], name: "l")]
+        for (layer, shape) in zip(bases, [[nil, 5, 5, 1], [nil, 5, 5, 1], [nil, 5, 5, 1], [nil, 3, 5, 5, 1]] as [[Int?]]) {
+            let message = thrownMessage { try Sequential([layer]).build(inputShape: shape) }
+            #expect(message.contains("'\(layer.name)'") && message.contains("shared base"), "\(message)")
+        }
+        let plain = thrownMessage { _ = try Layer(name: "plain").run(LayerInput([Tensor.zeros([2, 3])])) }
+        #expect(plain.contains("'plain'") && plain.contains("must override call"), "\(plain)")
+        for merge in [Merge(name: "merge"), ElementwiseExtremum(name: "extremum")] {
+            let message = thrownMessage { _ = try merge.run(LayerInput([Tensor.zeros([2, 3]), Tensor.zeros([2, 3])])) }
+            #expect(message.contains("'\(merge.name)'"), "\(message)")
+        }
     }
 
     /// A window far larger than the input, with `same` padding, would gather more values than

@@ -173,9 +173,9 @@ open class Layer {
         inputShapes
     }
 
-    /// Runs the layer.
+    /// Runs the layer. A layer class of your own overrides it; this one throws, naming the layer.
     open func call(_ input: LayerInput) throws -> LayerOutput {
-        fatalError("\(className) must override call(_:)")
+        throw RecurError.unsupported(errorSubject, "computes nothing: \(className) must override call(_:)")
     }
 
     /// Builds once, checking the shapes; weights it makes go to the layer's `device`.

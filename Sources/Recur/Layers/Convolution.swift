@@ -8,8 +8,8 @@
 /// (k₁…k_r, channels / groups, filters) and bias (filters), as Keras stores them; with `groups` > 1,
 /// group g's filters see only group g's channels. Drops a mask, as Keras (it does not support masking).
 public class Convolution: Layer {
-    /// The number of spatial axes.
-    class var rank: Int { fatalError("\(self) must override rank") }
+    /// The number of spatial axes (0 in this base, which is no layer of its own).
+    class var rank: Int { 0 }
 
     public let filters: Int
     public let window: ConvolutionWindow
@@ -46,7 +46,7 @@ public class Convolution: Layer {
 
     /// Throws, naming this layer, unless `shape` is (batch, r spatial axes, channels).
     private func requireInputRank(_ shape: [Int?]) throws {
-        try requireRank(shape, Self.rank + 2, of: self, what: "input (batch, \(Self.rank) spatial axes, channels)")
+        try requireSpatialInput(shape, rank: Self.rank)
     }
 
     public override func build(inputShapes: [[Int?]]) throws {
@@ -75,6 +75,7 @@ public class Convolution: Layer {
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]
+        try requireInputRank(x.shape.map(Optional.some))
         guard let kernel, x.rank == Self.rank + 2, x.shape[x.rank - 1] == kernel.shape[Self.rank] * groups else {
             throw RecurError.shapeMismatch(errorSubject, expected: "(batch, \(Self.rank) spatial axes, \((self.kernel?.shape[Self.rank] ?? 0) * groups))",
                                            actual: describeShape(x.shape))

@@ -3,8 +3,8 @@
 /// `keepdims`, channels last, no weights. Ignores and drops a mask, as Keras. Subclasses give the
 /// rank and the reduction of (batch, s₁·…·s_r, channels) over axis 1.
 public class GlobalPooling: Layer {
-    /// The number of spatial axes.
-    class var rank: Int { fatalError("\(self) must override rank") }
+    /// The number of spatial axes (0 in this base, which is no layer of its own).
+    class var rank: Int { 0 }
 
     public let keepdims: Bool
 
@@ -16,7 +16,7 @@ public class GlobalPooling: Layer {
     public override var hasWeights: Bool { false }
 
     private func requireInputRank(_ shape: [Int?]) throws {
-        try requireRank(shape, Self.rank + 2, of: self, what: "input (batch, \(Self.rank) spatial axes, channels)")
+        try requireSpatialInput(shape, rank: Self.rank)
     }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
@@ -26,7 +26,9 @@ public class GlobalPooling: Layer {
     }
 
     /// (batch, positions, channels) reduced over its positions, keeping that axis.
-    func reduce(_ positions: Tensor) throws -> Tensor { fatalError("\(Self.self) must override reduce(_:)") }
+    func reduce(_ positions: Tensor) throws -> Tensor {
+        throw RecurError.unsupported(errorSubject, "\(className) is the base of GlobalAveragePooling and GlobalMaxPooling; use their 2- or 3-D classes")
+    }
 
     public override func call(_ input: LayerInput) throws -> LayerOutput {
         let x = input.tensors[0]

@@ -6,7 +6,10 @@
 /// step of the running result takes the next input's, so masked steps never win. The output mask is
 /// the OR of the masks while every input has one, else none.
 public class ElementwiseExtremum: Merge {
-    func pick(_ a: Tensor, _ b: Tensor) throws -> Tensor { fatalError("override") }
+    /// The running result's and the next input's extremum (`Maximum`, `Minimum`).
+    func pick(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        throw RecurError.unsupported(errorSubject, "\(className) is the shared base of Maximum and Minimum; use one of those")
+    }
 
     public override func merge(_ xs: [Tensor], masks: [Tensor?]) throws -> (Tensor, Tensor?) {
         var output = xs[0]

@@ -78,7 +78,7 @@ open class Merge: Layer {
 
     /// The elementwise combination itself.
     open func combine(_ xs: [Tensor]) throws -> Tensor {
-        fatalError("\(className) must override combine(_:) or merge(_:masks:)")
+        throw RecurError.unsupported(errorSubject, "\(className) combines nothing: a merge layer overrides combine(_:) or merge(_:masks:)")
     }
 
     /// The logical OR of the masks when every one is given (Keras's `Merge.compute_mask`), else nil.

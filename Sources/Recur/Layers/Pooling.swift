@@ -4,8 +4,8 @@
 /// weights. Padding (`valid` or `same`) is left out of a window, never read as a value. Drops a mask,
 /// as Keras. Subclasses give the rank and the reduction.
 public class Pooling: Layer {
-    /// The number of spatial axes.
-    class var rank: Int { fatalError("\(self) must override rank") }
+    /// The number of spatial axes (0 in this base, which is no layer of its own).
+    class var rank: Int { 0 }
 
     public let poolSize: [Int]
     public let strides: [Int]
@@ -23,6 +23,7 @@ public class Pooling: Layer {
 
     /// The pooling window as a convolution's (dilation 1), checked against the rank.
     private func window() throws -> ConvolutionWindow {
+        try requireSpatialClass(rank: Self.rank)
         let window = ConvolutionWindow(kernelSize: poolSize, strides: strides, padding: padding)
         try window.check(rank: Self.rank, for: self)
         return window
@@ -32,7 +33,7 @@ public class Pooling: Layer {
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let s = inputShapes[0]
-        try requireRank(s, Self.rank + 2, of: self, what: "input (batch, \(Self.rank) spatial axes, channels)")
+        try requireSpatialInput(s, rank: Self.rank)
         let sizes = try (0..<Self.rank).map { a in
             try TimeWindows.outputLength(time: s[a + 1], size: poolSize[a], stride: strides[a], dilation: 1, padding: padding, layer: self)
         }
@@ -44,7 +45,7 @@ public class Pooling: Layer {
     /// (batch, positions, channels).
     func pooled(_ input: LayerInput, _ reduce: (Tensor, Tensor?) throws -> Tensor) throws -> LayerOutput {
         let x = input.tensors[0]
-        try requireRank(x.shape.map(Optional.some), Self.rank + 2, of: self, what: "input (batch, \(Self.rank) spatial axes, channels)")
+        try requireSpatialInput(x.shape.map(Optional.some), rank: Self.rank)
         let windows = try window().windows(over: Array(x.shape.dropFirst().dropLast()), for: self)
         let (taps, valid) = try windows.gather(x, layer: self)
         return LayerOutput([try reduce(taps, valid).reshaped(to: [x.shape[0]] + windows.counts + [x.shape[x.rank - 1]])])

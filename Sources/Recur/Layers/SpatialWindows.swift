@@ -63,3 +63,22 @@ struct SpatialWindows {
         return (gathered, valid.contains(0) ? try Tensor(shape: [1, positions, taps, 1], scalars: valid) : nil)
     }
 }
+
+extension Layer {
+    /// Throws, naming this layer, unless `shape` is (batch, `rank` spatial axes, channels), with a time
+    /// axis after the batch where `time` (`requireSpatialClass` first).
+    func requireSpatialInput(_ shape: [Int?], rank: Int, time: Bool = false) throws {
+        try requireSpatialClass(rank: rank)
+        let axes = time ? "batch, time" : "batch"
+        try requireRank(shape, rank + (time ? 3 : 2), of: self, what: "input (\(axes), \(rank) spatial axes, channels)")
+    }
+
+    /// The layers over spatial axes (`Convolution`, `Pooling`, `GlobalPooling`, `ConvLSTM` and their
+    /// subclasses) take their rank from their class; their shared bases have rank 0 and are refused
+    /// here, naming this layer.
+    func requireSpatialClass(rank: Int) throws {
+        guard rank > 0 else {
+            throw RecurError.unsupported(errorSubject, "\(className) is the shared base of its 1-, 2- and 3-D layer classes; use one of those")
+        }
+    }
+}

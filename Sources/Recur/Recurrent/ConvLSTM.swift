@@ -5,8 +5,8 @@
 /// Channels last only. It runs the cell loop op by op: there is no fused kernel for it, and the step
 /// compiler does not take the cell's convolutions (`compiled` is `.never`).
 public class ConvLSTM: RNN {
-    /// The number of spatial axes.
-    class var rank: Int { fatalError("\(self) must override rank") }
+    /// The number of spatial axes (0 in this base, which is no layer of its own).
+    class var rank: Int { 0 }
 
     public required init(cell configuration: CellConfiguration, window: ConvolutionWindow, options: RecurrentOptions,
                          inputShape: [Int?]? = nil, batchSize: Int? = nil, name: String? = nil) {
@@ -56,7 +56,7 @@ public class ConvLSTM: RNN {
     }
 
     private func requireInputRank(_ shape: [Int?]) throws {
-        try requireRank(shape, Self.rank + 3, of: self, what: "input (batch, time, \(Self.rank) spatial axes, channels)")
+        try requireSpatialInput(shape, rank: Self.rank, time: true)
     }
 
     public override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {

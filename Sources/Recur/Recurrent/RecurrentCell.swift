@@ -10,9 +10,10 @@ open class RecurrentCell: Layer {
     /// The shape of each per-step output per sample.
     open var outputShapes: [[Int]] { fatalError("\(className) must override outputShapes") }
 
-    /// One timestep: `inputs` (batch, features...) and `states` → outputs and new states.
+    /// One timestep: `inputs` (batch, features...) and `states` → outputs and new states. A cell of
+    /// your own overrides it; this one throws, naming the cell.
     open func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
-        fatalError("\(className) must override step(_:states:training:)")
+        throw RecurError.unsupported(errorSubject, "computes nothing: \(className) must override step(_:states:training:)")
     }
 
     /// Called by `RNN` before each sequence: cells with dropout forget the masks of the last one.
