@@ -70,14 +70,7 @@ public final class Conv1D: Layer {
             throw RecurError.shapeMismatch(errorSubject, expected: "(batch, time, \((self.kernel?.shape[1] ?? 0) * groups))", actual: describeShape(x.shape))
         }
         let windows = try TimeWindows(time: x.shape[1], size: kernelSize, stride: strides, dilation: dilationRate, padding: padding, layer: self)
-        // Each group: its channels convolved with its filters' kernel.
-        let (perGroup, filtersPerGroup) = (kernel.shape[1], filters / groups)
-        let outputs = try (0..<groups).map { g in
-            guard groups > 1 else { return try windows.convolve(x, kernel: kernel.value, layer: self) }
-            return try windows.convolve(try x.slice(alongAxis: 2, g * perGroup..<(g + 1) * perGroup),
-                                        kernel: try kernel.value.slice(alongAxis: 2, g * filtersPerGroup..<(g + 1) * filtersPerGroup), layer: self)
-        }
-        var y = groups == 1 ? outputs[0] : try Tensor.concatenate(outputs, alongAxis: 2)
+        var y = try SpatialWindows(axes: [windows], layer: self).convolve(x, kernel: kernel.value, groups: groups, layer: self)
         if let bias { y = try y + bias.value }
         return LayerOutput([try activation(y)])
     }

@@ -81,15 +81,7 @@ public class Convolution: Layer {
                                            actual: describeShape(x.shape))
         }
         let windows = try window.windows(over: Array(x.shape.dropFirst().dropLast()), for: self)
-        // Each group: its channels convolved with its filters' kernel.
-        let (perGroup, filtersPerGroup, channelAxis) = (kernel.shape[Self.rank], filters / groups, x.rank - 1)
-        let outputs = try (0..<groups).map { g in
-            guard groups > 1 else { return try windows.convolve(x, kernel: kernel.value, layer: self) }
-            return try windows.convolve(try x.slice(alongAxis: channelAxis, g * perGroup..<(g + 1) * perGroup),
-                                        kernel: try kernel.value.slice(alongAxis: Self.rank + 1, g * filtersPerGroup..<(g + 1) * filtersPerGroup),
-                                        layer: self)
-        }
-        var y = groups == 1 ? outputs[0] : try Tensor.concatenate(outputs, alongAxis: channelAxis)
+        var y = try windows.convolve(x, kernel: kernel.value, groups: groups, layer: self)
         if let bias { y = try y + bias.value }
         return LayerOutput([try activation(y)])
     }

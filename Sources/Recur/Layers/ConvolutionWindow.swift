@@ -33,17 +33,17 @@ public struct ConvolutionWindow: Equatable, Sendable {
 
     /// The input convolution's windows over spatial axes of `sizes`.
     func windows(over sizes: [Int], for layer: Layer) throws -> SpatialWindows {
-        SpatialWindows(axes: try sizes.indices.map { a in
+        try SpatialWindows(axes: try sizes.indices.map { a in
             try TimeWindows(time: sizes[a], size: kernelSize[a], stride: strides[a], dilation: dilationRate[a], padding: padding, layer: layer)
-        })
+        }, layer: layer)
     }
 
     /// The recurrent convolution's windows over the states' `sizes`: stride 1 and `same` padding, so the
     /// states keep their sizes.
     func recurrentWindows(over sizes: [Int], for layer: Layer) throws -> SpatialWindows {
-        SpatialWindows(axes: try sizes.indices.map { a in
+        try SpatialWindows(axes: try sizes.indices.map { a in
             try TimeWindows(time: sizes[a], size: kernelSize[a], stride: 1, dilation: 1, padding: .same, layer: layer)
-        })
+        }, layer: layer)
     }
 }
 

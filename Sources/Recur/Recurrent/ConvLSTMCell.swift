@@ -22,6 +22,9 @@ public final class ConvLSTMCell: RecurrentCell {
     public private(set) var bias: Variable?
     /// The states' spatial sizes (o₁…o_r), known once built.
     public private(set) var outputSizes: [Int] = []
+    /// The input and recurrent convolutions' windows, made once built (every step reuses them).
+    private var inputWindows: SpatialWindows?
+    private var recurrentWindows: SpatialWindows?
 
     public init(configuration: CellConfiguration, window: ConvolutionWindow, name: String? = nil) {
         (self.configuration, self.window) = (configuration, window)
@@ -45,7 +48,9 @@ public final class ConvLSTMCell: RecurrentCell {
             throw RecurError.shapeMismatch(errorSubject, expected: "a step input whose spatial sizes and channels are known", actual: describeShape(shape))
         }
         try window.check(rank: rank, for: self)
-        outputSizes = try window.windows(over: Array(known.dropLast()), for: self).counts
+        let inputWindows = try window.windows(over: Array(known.dropLast()), for: self)
+        outputSizes = inputWindows.counts
+        (self.inputWindows, recurrentWindows) = (inputWindows, try window.recurrentWindows(over: outputSizes, for: self))
         let c = configuration, gates = 4 * filters, channels = known[rank]
         kernel = Variable(name: "kernel", value: try c.kernelInitializer.make(window.kernelSize + [channels, gates], for: name))
         recurrentKernel = Variable(name: "recurrent_kernel", value: try c.recurrentInitializer.make(window.kernelSize + [filters, gates], for: name))
@@ -60,12 +65,18 @@ public final class ConvLSTMCell: RecurrentCell {
     }
 
     public override func step(_ inputs: [Tensor], states: [Tensor], training: Bool) throws -> (outputs: [Tensor], states: [Tensor]) {
-        guard let kernel, let recurrentKernel else { throw RecurError.invalidArgument(errorSubject, "is not built") }
+        guard let kernel, let recurrentKernel, let inputWindows, let recurrentWindows else {
+            throw RecurError.invalidArgument(errorSubject, "is not built")
+        }
         let x = try inputDropout.apply(inputs[0], training: training)
+        guard x.rank == window.rank + 2, Array(x.shape.dropFirst().dropLast()) == inputWindows.axes.map(\.time) else {
+            throw RecurError.shapeMismatch(errorSubject, expected: "a step input of spatial sizes \(describeShape(inputWindows.axes.map(\.time)))",
+                                           actual: describeShape(x.shape))
+        }
         let hPrev = try recurrentDropout.apply(states[0], training: training)
-        var z = try window.windows(over: Array(x.shape.dropFirst().dropLast()), for: self).convolve(x, kernel: kernel.value, layer: self)
+        var z = try inputWindows.convolve(x, kernel: kernel.value, layer: self)
         if let bias { z = try z + bias.value }
-        z = try z + window.recurrentWindows(over: outputSizes, for: self).convolve(hPrev, kernel: recurrentKernel.value, layer: self)
+        z = try z + recurrentWindows.convolve(hPrev, kernel: recurrentKernel.value, layer: self)
         let f = filters, stateShape = [x.shape[0]] + outputSizes + [f]
         if configuration.activation == .tanh && configuration.recurrentActivation == .sigmoid {
             // The usual activations: the gates of every (sample, position) row as one vectorised op.
