@@ -83,16 +83,18 @@ enum ParityFixtures {
 
     /// The model Keras saved as NAME.keras, loaded, with the inputs and Keras's outputs of NAME.npz
     /// (input_i, output_i).
-    static func model(_ name: String) throws -> (model: Model, inputs: [Tensor], outputs: [Tensor]) {
-        let arrays = try NumpyFile.loadNpz(path: path("\(name).npz"))
-        return (try loadModel(path: path("\(name).keras")), (0..<arrays.count).compactMap { arrays["input_\($0)"] },
+    static func model(_ name: String, in directory: URL = directory) throws -> (model: Model, inputs: [Tensor], outputs: [Tensor]) {
+        let file = { (suffix: String) in directory.appendingPathComponent(name + suffix).path }
+        let arrays = try NumpyFile.loadNpz(path: file(".npz"))
+        return (try loadModel(path: file(".keras")), (0..<arrays.count).compactMap { arrays["input_\($0)"] },
                 (0..<arrays.count).compactMap { arrays["output_\($0)"] })
     }
 }
 
 /// Parity model NAME (Keras's file) predicts what Keras predicted and round-trips through Recur's own files.
-func expectParityModelMatchesKeras(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let (model, inputs, expected) = try ParityFixtures.model(name)
+func expectParityModelMatchesKeras(_ name: String, in directory: URL = ParityFixtures.directory,
+                                   sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let (model, inputs, expected) = try ParityFixtures.model(name, in: directory)
     let outputs = try model.predict(inputs)
     #expect(outputs.count == expected.count, sourceLocation: sourceLocation)
     for (k, (out, want)) in zip(outputs, expected).enumerated() { expectClose(out, want, "\(name) output \(k)", sourceLocation: sourceLocation) }

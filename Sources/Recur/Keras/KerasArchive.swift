@@ -30,7 +30,7 @@ enum KerasArchive {
         let model = try WeightsFromFile.building(source: weightsLabel, bytes: weightsEntry.uncompressedSize) {
             try withFreshLayerNames { try KerasConfig.model(from: root) }
         }
-        if compile, let compileConfig = root["compile_config"], !compileConfig.isNull {
+        if compile, let compileConfig = compileConfig(of: root) {
             do {
                 try KerasCompileConfig.compile(model, from: compileConfig, label: path)
             } catch {
@@ -48,6 +48,13 @@ enum KerasArchive {
             }
         }
         return model
+    }
+
+    /// The compile config a file's root config holds, nil where Keras would not compile from it:
+    /// absent, null or empty (`{}`, which Keras's `if compile_config:` skips).
+    static func compileConfig(of root: JSONValue) -> JSONValue? {
+        guard let config = root["compile_config"], !config.isNull, config.object?.isEmpty != true else { return nil }
+        return config
     }
 
     static func save(_ model: Model, path: String) throws {

@@ -324,7 +324,7 @@ enum KerasConfig {
         model.kerasFileLayerOrder = specs.filter { !KerasMaskGraph.isMaskOp($0) }.compactMap(entryName)
         model.kerasFileMaskOps = specs.filter(KerasMaskGraph.isMaskOp).compactMap { spec in
             guard let name = entryName(spec), let className = spec["class_name"]?.string else { return nil }
-            return (name, className)
+            return FileMaskOp(name: name, className: className, inputs: Array(KerasLayerOrder.callInputs(of: spec).joined()))
         }
         for node in model.nodes {
             for t in node.inputs + node.initialState {

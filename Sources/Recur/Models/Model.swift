@@ -11,7 +11,7 @@ open class Model: Layer {
     var kerasFileLayerOrder: [String]?
     /// The mask ops of the Keras file the model was read from, in the file's order: Keras names them
     /// with counters of the session that built the model (`not_equal_1`), which its summary shows.
-    var kerasFileMaskOps: [(name: String, className: String)]?
+    var kerasFileMaskOps: [FileMaskOp]?
     /// Training configuration and state, set by `compile`.
     public internal(set) var compiled: CompiledState?
     /// Set by callbacks (EarlyStopping, TerminateOnNaN) to end `fit` after the current batch.

@@ -159,14 +159,60 @@ extension Model {
     }
 }
 
+/// A mask op of the Keras file a model was read from: its name, class and the tensors it reads,
+/// by which the ops Recur writes find theirs.
+struct FileMaskOp {
+    let name: String
+    let className: String
+    let inputs: [KerasLayerOrder.TensorReference]
+}
+
 extension Model {
     /// The names of the mask ops Recur writes (`entries`, its config's layers) as the Keras file the
-    /// model was read from names them, where the two list the same ops in the same order; else none.
+    /// model was read from names them. A written op takes the file's op of its class that reads the
+    /// same tensors (ops reading ops are matched after those they read), so the two may list them in
+    /// different orders; where some op finds none, the file's ops are taken in order when the two
+    /// lists agree class by class, else none are renamed.
     func fileMaskOpNames(writtenEntries entries: [JSONValue]) -> [String: String] {
         guard let fileOps = kerasFileMaskOps else { return [:] }
-        let written = entries.filter(KerasMaskGraph.isMaskOp).map { (KerasConfig.entryName($0) ?? "", $0["class_name"]?.string ?? "") }
-        guard written.count == fileOps.count, zip(written, fileOps).allSatisfy({ $0.1 == $1.className }) else { return [:] }
-        return Dictionary(zip(written.map(\.0), fileOps.map(\.name)), uniquingKeysWith: { first, _ in first })
+        let written = entries.filter(KerasMaskGraph.isMaskOp).map { entry in
+            FileMaskOp(name: KerasConfig.entryName(entry) ?? "", className: entry["class_name"]?.string ?? "",
+                       inputs: Array(KerasLayerOrder.callInputs(of: entry).joined()))
+        }
+        guard written.count == fileOps.count else { return [:] }
+        if let matched = matchMaskOpsByInputs(written: written, file: fileOps) { return matched }
+        guard zip(written, fileOps).allSatisfy({ $0.className == $1.className }) else { return [:] }
+        return Dictionary(zip(written.map(\.name), fileOps.map(\.name)), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Written op name → file op name, matching class and inputs (an input that is itself a written
+    /// op is compared under its matched name); nil when some op stays unmatched.
+    private func matchMaskOpsByInputs(written: [FileMaskOp], file: [FileMaskOp]) -> [String: String]? {
+        let writtenNames = Set(written.map(\.name))
+        var names: [String: String] = [:], taken = Set<Int>()
+        var progress = true
+        while progress, names.count < written.count {
+            progress = false
+            for op in written where names[op.name] == nil {
+                var inputs: [String] = []
+                for input in op.inputs {
+                    guard writtenNames.contains(input.producer) else { inputs.append(input.description); continue }
+                    guard let renamed = names[input.producer] else { break }
+                    var reference = input
+                    reference.producer = renamed
+                    inputs.append(reference.description)
+                }
+                guard inputs.count == op.inputs.count,
+                      let match = file.indices.first(where: {
+                          !taken.contains($0) && file[$0].className == op.className && file[$0].inputs.map(\.description) == inputs
+                      })
+                else { continue }
+                names[op.name] = file[match].name
+                taken.insert(match)
+                progress = true
+            }
+        }
+        return names.count == written.count ? names : nil
     }
 }
 

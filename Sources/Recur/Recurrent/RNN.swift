@@ -85,9 +85,6 @@ open class RNN: Layer {
 
     open override func outputShapes(inputShapes: [[Int?]], initialStateShapes: [[Int?]]) throws -> [[Int?]] {
         let batch = inputShapes[0][0] ?? batchSize, time = inputShapes[0][1]
-        if unroll, time == nil {
-            throw RecurError.invalidArgument(errorSubject, "unroll: true needs a known number of timesteps, input shape is \(describeShape(inputShapes[0]))")
-        }
         try checkInitialStateShapes(initialStateShapes, batch: batch)
         let outputs: [[Int?]] = cell.outputShapes.map { s in
             returnSequences ? [batch, time] + s.map(Optional.some) : [batch] + s.map(Optional.some)
