@@ -20,6 +20,16 @@ model, its inputs as `.npy`, `CASE.npz` (input_i and Keras's output_i, the parit
 Recur's outputs (`CASE.recur.npz`), Keras's summary (`CASE.summary.txt`) and Recur's. A fixed case's
 `.keras`, `.npz` and `.summary.txt` go to Tests/RecurTests/Fixtures/differential/, which
 DifferentialCaseTests replays.
+
+With --train, each model is compiled (a random optimizer, a loss per output among mse, mae, huber
+and log_cosh, and the `mae` metric), saved untrained, and fitted for two epochs without shuffling,
+layers that draw random numbers in training at rate 0: in Keras, and by `recur fit` on the saved
+file. A case passes when Keras, loading Recur's trained file, finds every weight within --tolerance
+of its own and the epoch logs agree. A failing case keeps `CASE.npz` (input_i, target_i and Keras's
+trained_i, in `get_weights()` order) and `CASE.fit.json` (batch size, epochs, Keras's history); its
+`.keras`, `.npz` and `.fit.json` go to Fixtures/differential/ as a training case. Adaptive optimizers
+magnify rounding where a gradient is near zero: where Keras's own JAX and torch backends differ
+as much, a difference is not Recur's (`KERAS_BACKEND=torch` on the saved case shows it).
 """
 import argparse
 import json
@@ -40,7 +50,12 @@ parser.add_argument("--out", default="/tmp/recur-differential")
 parser.add_argument("--recur", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "recur"))
 parser.add_argument("--tolerance", type=float, default=1e-5)
 parser.add_argument("--keep-passing", action="store_true", help="keep the files of passing cases too")
+parser.add_argument("--cases", type=int, nargs="*", help="run only these case numbers (of --seed)")
+parser.add_argument("--train", action="store_true",
+                    help="compare training instead: compile, fit two epochs unshuffled, compare weights and losses")
 args = parser.parse_args()
+# Layers that draw random numbers in training get rate 0 in --train cases, so both sides compute the same.
+RANDOM_RATE = 0.0 if args.train else 0.3
 
 
 class Draw:
@@ -108,9 +123,9 @@ def between_layer(d, masked):
         options += ["conv1d", "conv1d", "pool", "zero_padding", "cropping", "upsampling", "time_conv"]
     kind = d.choice(options)
     if kind == "spatial_dropout":
-        return layers.SpatialDropout1D(0.3)
+        return layers.SpatialDropout1D(RANDOM_RATE)
     if kind == "noise":
-        return d.choice([layers.GaussianNoise(0.5), layers.GaussianDropout(0.3)])
+        return d.choice([layers.GaussianNoise(RANDOM_RATE), layers.GaussianDropout(RANDOM_RATE)])
     if kind == "prelu":
         return layers.PReLU()
     if kind == "softmax":
@@ -139,7 +154,7 @@ def between_layer(d, masked):
     if kind == "dense":
         return layers.Dense(d.int(1, 8), activation=d.choice([None, "relu", "sigmoid"]))
     if kind == "dropout":
-        return layers.Dropout(0.3)
+        return layers.Dropout(RANDOM_RATE)
     if kind == "layer_norm":
         return layers.LayerNormalization()
     if kind == "batch_norm":
@@ -189,7 +204,7 @@ def head(d, x, rank3):
         x = d.choice([layers.GlobalAveragePooling1D, layers.GlobalMaxPooling1D])()(x)
         rank3 = False
     if d.chance(0.5):
-        x = layers.BatchNormalization()(x) if d.chance(0.5) else layers.Dropout(0.2)(x)
+        x = layers.BatchNormalization()(x) if d.chance(0.5) else layers.Dropout(RANDOM_RATE)(x)
     return layers.Dense(d.int(1, 5), activation=d.choice([None, "softmax", "sigmoid"]))(x)
 
 
@@ -350,14 +365,18 @@ def conv_lstm_case(d, batch, steps):
     spatial = tuple(d.int(2, 5) for _ in range(rank))
     channels = d.int(1, 3)
     data = d.rng.normal(size=(batch, steps) + spatial + (channels,)).astype("float32")
-    tensor_input = keras.Input((None,) + spatial + (channels,))
+    tensor_input = keras.Input((d.choice([None, steps]),) + spatial + (channels,))
     layer = (layers.ConvLSTM1D if rank == 1 else layers.ConvLSTM2D)(
         d.int(1, 4), d.int(1, 3), padding=d.choice(["same", "valid"]), return_sequences=d.chance(0.4),
         go_backwards=d.chance(0.3))
     x = layer(tensor_input)
     if d.chance(0.3):
         x = layers.Bidirectional(type(layer)(2, 1, return_sequences=False))(x) if len(x.shape) == rank + 3 else x
-    return keras.Model(tensor_input, layers.Dense(2)(layers.Flatten()(x))), [data]
+    if None in x.shape[1:]:  # frames of unknown number: average every position of every frame
+        x = layers.GlobalAveragePooling1D()(layers.Reshape((-1, x.shape[-1]))(x))
+    else:
+        x = layers.Flatten()(x)
+    return keras.Model(tensor_input, layers.Dense(2)(x)), [data]
 
 
 def redraw_weights(d, model):
@@ -379,9 +398,72 @@ def keras_summary(model):
     return "\n".join(lines).strip()
 
 
+class KerasRefused(Exception):
+    """Keras itself cannot build or train the drawn model."""
+
+
+def compare_training(stem, d, model, inputs, expected, input_paths):
+    """Compiles `model` (random optimizer, losses and a metric), saves it untrained, fits it in Keras and
+    with `recur fit` (two epochs, no shuffling) and compares the trained weights and the epoch logs."""
+    optimizer = d.choice([keras.optimizers.SGD(0.05, momentum=d.choice([0.0, 0.9])), keras.optimizers.Adam(0.01),
+                          keras.optimizers.RMSprop(0.01), keras.optimizers.Adagrad(0.05), keras.optimizers.Nadam(0.01),
+                          keras.optimizers.AdamW(0.01)])
+    losses = [d.choice(["mse", "mae", "huber", "log_cosh"]) for _ in expected]
+    model.compile(optimizer=optimizer, loss=losses if len(losses) > 1 else losses[0], metrics=["mae"] * len(losses)
+                  if len(losses) > 1 else ["mae"])
+    model.save(stem + ".keras")
+    targets = [d.rng.normal(size=y.shape).astype("float32") for y in expected]
+    target_paths = []
+    for i, array in enumerate(targets):
+        target_paths.append(f"{stem}.target{i}.npy")
+        np.save(target_paths[-1], array)
+    batch_size = d.int(1, 3)
+    try:
+        fitted = model.fit(inputs if len(inputs) > 1 else inputs[0], targets if len(targets) > 1 else targets[0],
+                           batch_size=batch_size, epochs=2, shuffle=False, verbose=0)
+    except Exception as error:  # a model Keras cannot train is not a case
+        raise KerasRefused(f"keras fit: {type(error).__name__}: {str(error)[:200]}")
+    model.save(stem + ".trained.keras")
+    # The parity fixtures' form of the case: inputs, targets, Keras's trained weights (get_weights order)
+    # and how it was fitted, for DifferentialCaseTests.
+    arrays = {f"input_{i}": x for i, x in enumerate(inputs)}
+    arrays.update({f"target_{i}": y for i, y in enumerate(targets)})
+    arrays.update({f"trained_{i}": w for i, w in enumerate(model.get_weights())})
+    np.savez(stem + ".npz", **arrays)
+    json.dump({"batch_size": batch_size, "epochs": 2, "history": fitted.history}, open(stem + ".fit.json", "w"))
+    trained = run([args.recur, "fit", stem + ".keras", *sum([["--input", p] for p in input_paths], []),
+                   *sum([["--target", p] for p in target_paths], []), "--epochs", "2", "--batch-size", str(batch_size),
+                   "--no-shuffle", "--verbose", "0", "--save", stem + ".recur.keras", "--history", stem + ".history.json"])
+    if trained.returncode != 0:
+        return [f"fit exited {trained.returncode}: {trained.stderr.strip()[-400:]}"], target_paths
+    problems = []
+    theirs = keras.saving.load_model(stem + ".recur.keras")
+    for mine, want in zip(theirs.weights, model.weights):
+        got, wanted = np.asarray(mine), np.asarray(want)
+        if got.shape != wanted.shape:
+            problems.append(f"weight {want.path}: shape {got.shape}, Keras {wanted.shape}")
+            continue
+        error = float(np.max(np.abs(got - wanted), initial=0) / (1 + np.max(np.abs(wanted), initial=0)))
+        if not error <= args.tolerance:
+            problems.append(f"weight {want.path}: relative error {error:.3g}")
+    history = json.load(open(stem + ".history.json"))
+    # Keras-JAX's fit updates its metrics with outputs that have lost their mask (its evaluate, and fit
+    # on the torch backend, keep it, as Recur does), so a masked model's metrics are compared only in
+    # their losses.
+    masked = any(type(layer).__name__ == "Masking" or getattr(layer, "mask_zero", False)
+                 for layer in model._flatten_layers())
+    for name, values in fitted.history.items():
+        if masked and not name.endswith("loss"):
+            continue
+        got = history.get(name)
+        if got is None or len(got) != len(values) or not np.allclose(got, values, rtol=args.tolerance, atol=args.tolerance):
+            problems.append(f"history {name}: {got}, Keras {values}")
+    return problems, target_paths
+
+
 def compare(case, d):
     builders = [chain_case, sequential_case, encoder_decoder_case, merge_case, bidirectional_states_case,
-                shaping_case, attention_case, stateful_case, conv_lstm_case]
+                shaping_case, attention_case, conv_lstm_case] + ([] if args.train else [stateful_case])
     batch, steps = d.int(1, 5), d.int(1, 7)
     try:
         model, inputs = d.choice(builders)(d, batch, steps)
@@ -399,6 +481,19 @@ def compare(case, d):
     arrays = {f"input_{i}": x for i, x in enumerate(inputs)}
     arrays.update({f"output_{i}": y.astype("float32") for i, y in enumerate(expected)})
     np.savez(stem + ".npz", **arrays)
+    if args.train:
+        try:
+            problems, extra_paths = compare_training(stem, d, model, inputs, expected, input_paths)
+        except KerasRefused as refusal:
+            return "skipped", str(refusal)
+        if problems:
+            return "failed", "; ".join(problems)
+        if not args.keep_passing:
+            for path in [stem + ".keras", stem + ".npz", stem + ".fit.json", stem + ".trained.keras", stem + ".recur.keras",
+                         stem + ".history.json", *input_paths, *extra_paths]:
+                if os.path.exists(path):
+                    os.remove(path)
+        return "passed", ""
     predicted = run([args.recur, "predict", stem + ".keras", *sum([["--input", p] for p in input_paths], []),
                      "--output", stem + ".recur.npz", "--device", "cpu"])
     problems = []
@@ -435,7 +530,7 @@ def compare(case, d):
 
 os.makedirs(args.out, exist_ok=True)
 tally = {"passed": 0, "failed": 0, "skipped": 0}
-for case in range(args.count):
+for case in args.cases if args.cases else range(args.count):
     draw = Draw([args.seed, case])
     try:
         outcome, detail = compare(case, draw)

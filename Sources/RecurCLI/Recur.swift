@@ -7,6 +7,6 @@ struct RecurCommand: ParsableCommand {
         commandName: "recur",
         abstract: "Keras-style recurrent neural networks in Swift.",
         version: recurVersion,
-        subcommands: [Train.self, Guide.self, Bench.self, Predict.self, Summary.self, GPUCheck.self],
+        subcommands: [Train.self, Guide.self, Bench.self, Predict.self, Fit.self, Summary.self, GPUCheck.self],
         defaultSubcommand: Train.self)
 }

@@ -120,7 +120,8 @@ enum KerasMaskGraph {
                 if given.count < masks.count { return layer is Concatenate ? .everywhere : nil }
                 return given.dropFirst().reduce(given[0]) { $0.or($1) }
             }
-            guard layer.supportsMasking, node.initialState.isEmpty, let next = node.inputs.first else { return nil }
+            // A call with an initial state does not get the mask, but passes it on as Keras marks it.
+            guard layer.supportsMasking, let next = node.inputs.first else { return nil }
             t = next
         }
     }

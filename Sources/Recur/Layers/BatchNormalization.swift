@@ -52,7 +52,11 @@ public final class BatchNormalization: Layer {
         // A frozen BatchNormalization normalises with its moving statistics even in training, as Keras.
         if input.training && isTrainable {
             let output: Tensor, mean: Tensor, variance: Tensor
-            if synchronized, let collective = DataParallelContext.current, collective.size > 1 {
+            if let mask = input.mask {
+                (mean, variance) = try maskedStatistics(x, mask: mask)
+                let (scale, shift) = try fold(mean: mean, variance: variance)
+                output = try x * scale + shift
+            } else if synchronized, let collective = DataParallelContext.current, collective.size > 1 {
                 (mean, variance) = try synchronizedStatistics(x, over: collective)
                 let (scale, shift) = try fold(mean: mean, variance: variance)
                 output = try x * scale + shift
@@ -81,6 +85,21 @@ public final class BatchNormalization: Layer {
         var shift = try -(mean * scale)
         if let beta { shift = try shift + beta.value }
         return (scale, shift)
+    }
+
+    /// Keras's statistics of a masked batch in training: over the positions the mask (x's shape less
+    /// its feature axis) keeps, μ = Σ m·x / (Σ m + 10⁻⁷) and σ² = Σ m·(x − μ)² / (Σ m + 10⁻⁷).
+    private func maskedStatistics(_ x: Tensor, mask: Tensor) throws -> (mean: Tensor, variance: Tensor) {
+        guard mask.shape == Array(x.shape.dropLast()) else {
+            throw RecurError.shapeMismatch(errorSubject, what: "mask", expected: x.shape.dropLast().map(Optional.some),
+                                           actual: mask.shape.map(Optional.some))
+        }
+        let axes = Array(0..<(x.rank - 1))
+        let weights = try mask.reshaped(to: mask.shape + [1])
+        let count = try mask.detached.sum() + 1e-7
+        let mean = try (x * weights).sum(alongAxes: axes) / count
+        let variance = try ((x - mean) * weights).squared().sum(alongAxes: axes) / count
+        return (mean, variance)
     }
 
     /// The mean and (biased) variance over every axis but the last of every rank's rows together, for

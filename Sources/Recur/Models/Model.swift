@@ -148,12 +148,16 @@ open class Model: Layer {
             // As Keras, a propagated mask reaches a layer called on one tensor argument only: a call
             // with an initial state gets none.
             let first = node.inputs[0]
-            let mask = first.index == 0 && node.initialState.isEmpty ? computed[ObjectIdentifier(first.node)]!.mask : nil
+            let firstMask = first.index == 0 ? computed[ObjectIdentifier(first.node)]!.mask : nil
+            let mask = node.initialState.isEmpty ? firstMask : nil
             // Merge layers see the mask of each of their inputs (Keras keeps a mask on every tensor).
             let masks = node.inputs.map { t in t.index == 0 ? computed[ObjectIdentifier(t.node)]!.mask : nil }
             let result = try node.layer.run(LayerInput(node.inputs.map(value), initialState: node.initialState.map(value),
                                                        mask: mask, masks: node.initialState.isEmpty ? masks : nil, training: training))
-            computed[ObjectIdentifier(node)] = (result.tensors, result.mask)
+            // Keras still marks such a call's output with the mask of its first input, as the layer
+            // would pass it on (`compute_mask`): the layers after it, and the loss, use that mask.
+            let outputMask = node.initialState.isEmpty ? result.mask : (node.layer.supportsMasking ? firstMask : nil)
+            computed[ObjectIdentifier(node)] = (result.tensors, outputMask)
         }
         let masks = outputs.map { $0.index == 0 ? computed[ObjectIdentifier($0.node)]!.mask : nil }
         return (outputs.map(value), masks)
