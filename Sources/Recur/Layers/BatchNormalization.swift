@@ -96,7 +96,7 @@ public final class BatchNormalization: Layer {
         }
         let axes = Array(0..<(x.rank - 1))
         let weights = try mask.reshaped(to: mask.shape + [1])
-        let count = try mask.detached.sum() + 1e-7
+        let count = mask.detached.sum() + 1e-7
         let mean = try (x * weights).sum(alongAxes: axes) / count
         let variance = try ((x - mean) * weights).squared().sum(alongAxes: axes) / count
         return (mean, variance)

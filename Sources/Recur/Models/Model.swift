@@ -144,22 +144,35 @@ open class Model: Layer {
             computed[ObjectIdentifier(symbol.node)] = ([converted], nil)
         }
         func value(_ t: SymbolicTensor) -> Tensor { computed[ObjectIdentifier(t.node)]!.tensors[t.index] }
+        // Keras's MultiHeadAttention clears the mask of its query, value and key tensors in place when
+        // it runs, so the layers that run after it see those tensors unmasked, unless the mask reaches
+        // them as a call argument Keras recorded (a recurrent layer on one masked input, ...): a merge
+        // with the query then passes on no mask, nor does the loss count one.
+        var maskCleared = Set<ObjectIdentifier>()
+        func runtimeMask(_ t: SymbolicTensor) -> Tensor? {
+            guard t.index == 0, !maskCleared.contains(ObjectIdentifier(t.node)) else { return nil }
+            return computed[ObjectIdentifier(t.node)]!.mask
+        }
         for node in nodes where !(node.layer is InputLayer) {
             // As Keras, a propagated mask reaches a layer called on one tensor argument only: a call
             // with an initial state gets none.
             let first = node.inputs[0]
-            let firstMask = first.index == 0 ? computed[ObjectIdentifier(first.node)]!.mask : nil
+            let recorded = maskCleared.contains(ObjectIdentifier(first.node)) && KerasMaskOpWriter.recordedMaskInput(of: node) != nil
+            let firstMask = recorded ? computed[ObjectIdentifier(first.node)]!.mask : runtimeMask(first)
             let mask = node.initialState.isEmpty ? firstMask : nil
             // Merge layers see the mask of each of their inputs (Keras keeps a mask on every tensor).
-            let masks = node.inputs.map { t in t.index == 0 ? computed[ObjectIdentifier(t.node)]!.mask : nil }
+            let masks = node.inputs.map(runtimeMask)
             let result = try node.layer.run(LayerInput(node.inputs.map(value), initialState: node.initialState.map(value),
                                                        mask: mask, masks: node.initialState.isEmpty ? masks : nil, training: training))
             // Keras still marks such a call's output with the mask of its first input, as the layer
             // would pass it on (`compute_mask`): the layers after it, and the loss, use that mask.
             let outputMask = node.initialState.isEmpty ? result.mask : (node.layer.supportsMasking ? firstMask : nil)
             computed[ObjectIdentifier(node)] = (result.tensors, outputMask)
+            if node.layer is MultiHeadAttention {
+                for t in node.inputs where t.index == 0 { maskCleared.insert(ObjectIdentifier(t.node)) }
+            }
         }
-        let masks = outputs.map { $0.index == 0 ? computed[ObjectIdentifier($0.node)]!.mask : nil }
+        let masks = outputs.map(runtimeMask)
         return (outputs.map(value), masks)
     }
 
