@@ -418,9 +418,19 @@ def compare_training(stem, d, model, inputs, expected, input_paths):
         target_paths.append(f"{stem}.target{i}.npy")
         np.save(target_paths[-1], array)
     batch_size = d.int(1, 3)
+    samples = len(inputs[0])
+    validation_split = 0.4 if samples >= 3 and d.chance(0.3) else 0.0
+    sample_weight = d.rng.uniform(0.2, 2.0, size=samples).astype("float32") if d.chance(0.3) else None
+    options = []
+    if validation_split:
+        options += ["--validation-split", str(validation_split)]
+    if sample_weight is not None:
+        np.save(stem + ".weights.npy", sample_weight)
+        options += ["--sample-weight", stem + ".weights.npy"]
     try:
         fitted = model.fit(inputs if len(inputs) > 1 else inputs[0], targets if len(targets) > 1 else targets[0],
-                           batch_size=batch_size, epochs=2, shuffle=False, verbose=0)
+                           batch_size=batch_size, epochs=2, shuffle=False, verbose=0, validation_split=validation_split,
+                           sample_weight=sample_weight)
     except Exception as error:  # a model Keras cannot train is not a case
         raise KerasRefused(f"keras fit: {type(error).__name__}: {str(error)[:200]}")
     model.save(stem + ".trained.keras")
@@ -429,13 +439,18 @@ def compare_training(stem, d, model, inputs, expected, input_paths):
     arrays = {f"input_{i}": x for i, x in enumerate(inputs)}
     arrays.update({f"target_{i}": y for i, y in enumerate(targets)})
     arrays.update({f"trained_{i}": w for i, w in enumerate(model.get_weights())})
+    if sample_weight is not None:
+        arrays["sample_weight"] = sample_weight
     np.savez(stem + ".npz", **arrays)
-    json.dump({"batch_size": batch_size, "epochs": 2, "history": fitted.history}, open(stem + ".fit.json", "w"))
+    json.dump({"batch_size": batch_size, "epochs": 2, "validation_split": validation_split, "history": fitted.history},
+              open(stem + ".fit.json", "w"))
     trained = run([args.recur, "fit", stem + ".keras", *sum([["--input", p] for p in input_paths], []),
                    *sum([["--target", p] for p in target_paths], []), "--epochs", "2", "--batch-size", str(batch_size),
-                   "--no-shuffle", "--verbose", "0", "--save", stem + ".recur.keras", "--history", stem + ".history.json"])
+                   "--no-shuffle", "--verbose", "0", "--save", stem + ".recur.keras", "--history", stem + ".history.json",
+                   *options])
+    extra_paths = target_paths + ([stem + ".weights.npy"] if sample_weight is not None else [])
     if trained.returncode != 0:
-        return [f"fit exited {trained.returncode}: {trained.stderr.strip()[-400:]}"], target_paths
+        return [f"fit exited {trained.returncode}: {trained.stderr.strip()[-400:]}"], extra_paths
     problems = []
     theirs = keras.saving.load_model(stem + ".recur.keras")
     for mine, want in zip(theirs.weights, model.weights):
@@ -458,7 +473,7 @@ def compare_training(stem, d, model, inputs, expected, input_paths):
         got = history.get(name)
         if got is None or len(got) != len(values) or not np.allclose(got, values, rtol=args.tolerance, atol=args.tolerance):
             problems.append(f"history {name}: {got}, Keras {values}")
-    return problems, target_paths
+    return problems, extra_paths
 
 
 def compare(case, d):

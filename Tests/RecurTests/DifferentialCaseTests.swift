@@ -13,8 +13,9 @@ import Testing
         return files.filter { $0.hasSuffix(".keras") }.map { String($0.dropLast(".keras".count)) }.sorted()
     }
 
-    /// Training cases have NAME.fit.json (batch size, epochs, Keras's history) and, in NAME.npz,
-    /// input_i, target_i and Keras's weights after fitting (trained_i, in `get_weights()` order).
+    /// Training cases have NAME.fit.json (batch size, epochs, validation split, Keras's history) and,
+    /// in NAME.npz, input_i, target_i, maybe sample_weight, and Keras's weights after fitting
+    /// (trained_i, in `get_weights()` order).
     static var trainingCaseNames: [String] {
         allNames.filter { FileManager.default.fileExists(atPath: directory.appendingPathComponent("\($0).fit.json").path) }
     }
@@ -35,7 +36,8 @@ import Testing
         let series = { (key: String) in (0..<arrays.count).compactMap { arrays["\(key)_\($0)"] } }
         let model = try loadModel(path: file(".keras"))
         let history = try model.fit(series("input"), series("target"), batchSize: fit["batch_size"]?.int ?? 0,
-                                    epochs: fit["epochs"]?.int ?? 0, shuffle: false, verbose: 0)
+                                    epochs: fit["epochs"]?.int ?? 0, validationSplit: Float(fit["validation_split"]?.double ?? 0),
+                                    shuffle: false, sampleWeight: arrays["sample_weight"], verbose: 0)
         let trained = series("trained"), weights = model.getWeights()
         #expect(weights.count == trained.count && !trained.isEmpty)
         for (k, (weight, want)) in zip(weights, trained).enumerated() {
