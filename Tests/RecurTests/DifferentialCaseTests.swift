@@ -43,10 +43,15 @@ import Testing
         for (k, (weight, want)) in zip(weights, trained).enumerated() {
             expectClose(weight, want, tolerance: 1e-4, "\(name) weight \(k)")
         }
-        let kerasLoss = fit["history"]?["loss"]?.array?.compactMap(\.double).map(Float.init) ?? []
-        #expect(kerasLoss.count == history.history["loss"]?.count)
-        for (mine, theirs) in zip(history.history["loss"] ?? [], kerasLoss) {
-            #expect(abs(mine - theirs) <= 1e-4 * (1 + abs(theirs)), "\(name) loss \(mine) vs Keras \(theirs)")
+        // Every loss Keras logged (loss, val_loss, per-output losses), epoch by epoch.
+        let kerasHistory = fit["history"]?.object ?? [:]
+        #expect(kerasHistory["loss"] != nil)
+        for (key, values) in kerasHistory where key.hasSuffix("loss") {
+            let kerasValues = values.array?.compactMap(\.double).map(Float.init) ?? []
+            #expect(kerasValues.count == history.history[key]?.count, "\(name): \(key) \(history.history[key] ?? []) vs Keras \(kerasValues)")
+            for (mine, theirs) in zip(history.history[key] ?? [], kerasValues) {
+                #expect(abs(mine - theirs) <= 1e-4 * (1 + abs(theirs)), "\(name) \(key) \(mine) vs Keras \(theirs)")
+            }
         }
     }
 
@@ -87,6 +92,18 @@ import Testing
                                                          "--input", path("x.npy"), "--target", path("y.npy"), "--save", path("no.keras")])
         #expect(refusal.failed && refusal.standardError.contains("compile"), "\(refusal.standardError)")
         #expect(!FileManager.default.fileExists(atPath: path("no.keras")))
+    }
+
+    /// Keras's `validation_split` keeps ⌊n·(1 − split)⌋ samples for training (the training cases check
+    /// where that differs from n − ⌊n·split⌋), and refuses a split that leaves no training sample.
+    @Test func aValidationSplitThatLeavesNothingIsRefused() throws {
+        try withRandomSeed(3) {
+            let model = Sequential([Dense(1)], inputShape: [2])
+            try model.compile(optimizer: SGD(), loss: MeanSquaredError())
+            let x = Tensor.ones([3, 2]), y = Tensor.ones([3, 1])
+            #expect(throws: RecurError.self) { try model.fit(x, y, validationSplit: 0.7, verbose: 0) }  // ⌊3·0.3⌋ = 0
+            #expect(try model.fit(x, y, validationSplit: 0.4, verbose: 0).history["val_loss"]?.count == 1)
+        }
     }
 
     /// Keras compiles from a saved compile config only when it is there and not empty: `{}`, as an

@@ -229,12 +229,13 @@ extension Model {
 
     /// The end of an epoch of `fit`: the epoch's logs with validation, the finished progress bar, the
     /// history entry and the callbacks; returns the logs.
-    func endEpoch(_ epoch: Int, tracker: inout EpochTracker, validation: (x: [Tensor], y: [Tensor])?, batchSize: Int, bar: ProgressBar,
+    func endEpoch(_ epoch: Int, tracker: inout EpochTracker, validation: ValidationData?, batchSize: Int, bar: ProgressBar,
                   steps: Int, start: Date, history: inout History, callbacks: [any Callback], collective: (any Collective)?) throws -> Logs {
         var logs = try tracker.logs(over: collective)
         if let collective { try averageReplicaLocalVariables(over: collective) }
         if let validation {
-            let v = try evaluate(validation.x, validation.y, batchSize: batchSize, sampleWeight: nil, verbose: 0, collective: collective)
+            let v = try evaluate(validation.x, validation.y, batchSize: batchSize, sampleWeight: validation.sampleWeight, verbose: 0,
+                                 collective: collective)
             for name in v.names { logs["val_" + name] = v[name] }
         }
         bar.update(steps, values: logs, finalize: true, elapsed: Date().timeIntervalSince(start))
@@ -293,10 +294,18 @@ extension Model {
             throw RecurError.invalidArgument(errorSubject, "fit: shuffling would break the sample order that stateful layers rely on; pass shuffle: false")
         }
         var trainX = x, trainY = y
-        var validation = validationData
+        var validation = validationData.map { ValidationData(x: $0.x, y: $0.y, sampleWeight: nil) }
         if validationSplit > 0 && validation == nil {
-            let split = n - Int(Float(n) * validationSplit)
-            validation = (try x.map { try $0.slice(alongAxis: 0, split..<n) }, try y.map { try $0.slice(alongAxis: 0, split..<n) })
+            // Keras's split: the first ⌊n·(1 − split)⌋ samples train, in double precision from the
+            // fraction as written (0.4, not Float's 0.4000000059...); the rest, with their sample
+            // weights (not class weights), validate.
+            let fraction = Double("\(validationSplit)") ?? Double(validationSplit)
+            let split = Int((Double(n) * (1 - fraction)).rounded(.down))
+            guard split > 0 && split < n else {
+                throw RecurError.invalidArgument(errorSubject, "fit: \(n) samples cannot be split into training and validation samples by validationSplit \(validationSplit)")
+            }
+            validation = ValidationData(x: try x.map { try $0.slice(alongAxis: 0, split..<n) }, y: try y.map { try $0.slice(alongAxis: 0, split..<n) },
+                                        sampleWeight: try sampleWeight?.slice(alongAxis: 0, split..<n))
             trainX = try x.map { try $0.slice(alongAxis: 0, 0..<split) }
             trainY = try y.map { try $0.slice(alongAxis: 0, 0..<split) }
             weights = try weights?.slice(alongAxis: 0, 0..<split)
@@ -328,7 +337,7 @@ extension Model {
 
     /// The epochs of `fit`.
     private func fitEpochs(x trainX: [Tensor], y trainY: [Tensor], weights: Tensor?, n: Int, batchSize: Int, epochs: Int,
-                           validation: (x: [Tensor], y: [Tensor])?, shuffle: Bool, shuffler: GlobalRandom, initialEpoch: Int,
+                           validation: ValidationData?, shuffle: Bool, shuffler: GlobalRandom, initialEpoch: Int,
                            callbacks: [any Callback], verbose: Int, output: ((String) -> Void)?, write: @escaping (String) -> Void,
                            compiled: CompiledState, backup: BackupAndRestore?, resume: BackupAndRestore.Position?,
                            collective: (any Collective)?) throws -> History {
@@ -474,4 +483,12 @@ extension Model {
         }
         return outs[0]
     }
+}
+
+/// The samples `fit` validates on after every epoch: `validationData`, or the samples
+/// `validationSplit` holds out with their sample weights.
+struct ValidationData {
+    let x: [Tensor]
+    let y: [Tensor]
+    let sampleWeight: Tensor?
 }

@@ -37,6 +37,7 @@ extension Model {
             throw RecurError.unsupported(errorSubject, "fit: BackupAndRestore with a data source (its position cannot be saved); pass arrays")
         }
         let write = output ?? writeToStandardOutput
+        let validation = validationData.map { ValidationData(x: $0.x, y: $0.y, sampleWeight: nil) }
         var iterator = batches.makeIterator()
         var history = History()
         stopTraining = false
@@ -75,7 +76,7 @@ extension Model {
                 if stepsPerEpoch.map({ step < $0 }) ?? true { bar.update(step, values: logs) }
                 if stopTraining { break }
             }
-            lastLogs = try endEpoch(epoch, tracker: &tracker, validation: validationData, batchSize: 32, bar: bar, steps: step,
+            lastLogs = try endEpoch(epoch, tracker: &tracker, validation: validation, batchSize: 32, bar: bar, steps: step,
                                     start: start, history: &history, callbacks: callbacks, collective: nil)
             if stopTraining { break }
         }
