@@ -169,10 +169,9 @@ struct FileMaskOp {
 
 extension Model {
     /// The names of the mask ops Recur writes (`entries`, its config's layers) as the Keras file the
-    /// model was read from names them. A written op takes the file's op of its class that reads the
-    /// same tensors (ops reading ops are matched after those they read), so the two may list them in
-    /// different orders; where some op finds none, the file's ops are taken in order when the two
-    /// lists agree class by class, else none are renamed.
+    /// model was read from names them. A written op takes the file's first op of its class that reads
+    /// the same tensors, so the two may list them in different orders; where some op finds none, the
+    /// file's ops are taken in order when the two lists agree class by class, else none are renamed.
     func fileMaskOpNames(writtenEntries entries: [JSONValue]) -> [String: String] {
         guard let fileOps = kerasFileMaskOps else { return [:] }
         let written = entries.filter(KerasMaskGraph.isMaskOp).map { entry in
@@ -186,31 +185,26 @@ extension Model {
     }
 
     /// Written op name → file op name, matching class and inputs (an input that is itself a written
-    /// op is compared under its matched name); nil when some op stays unmatched.
+    /// op is compared under its matched name); nil when some op stays unmatched. Recur writes an op
+    /// after those it reads, so one pass in its order matches them all; the file's ops are looked up
+    /// by class and inputs (linear in the number of ops, which a file may make large).
     private func matchMaskOpsByInputs(written: [FileMaskOp], file: [FileMaskOp]) -> [String: String]? {
+        func key(_ className: String, _ inputs: [String]) -> String { ([className] + inputs).joined(separator: "\u{0}") }
+        var unmatched: [String: [String]] = [:]
+        for op in file.reversed() { unmatched[key(op.className, op.inputs.map(\.description)), default: []].append(op.name) }
         let writtenNames = Set(written.map(\.name))
-        var names: [String: String] = [:], taken = Set<Int>()
-        var progress = true
-        while progress, names.count < written.count {
-            progress = false
-            for op in written where names[op.name] == nil {
-                var inputs: [String] = []
-                for input in op.inputs {
-                    guard writtenNames.contains(input.producer) else { inputs.append(input.description); continue }
-                    guard let renamed = names[input.producer] else { break }
-                    var reference = input
-                    reference.producer = renamed
-                    inputs.append(reference.description)
-                }
-                guard inputs.count == op.inputs.count,
-                      let match = file.indices.first(where: {
-                          !taken.contains($0) && file[$0].className == op.className && file[$0].inputs.map(\.description) == inputs
-                      })
-                else { continue }
-                names[op.name] = file[match].name
-                taken.insert(match)
-                progress = true
+        var names: [String: String] = [:]
+        for op in written {
+            var inputs: [String] = []
+            for input in op.inputs {
+                guard writtenNames.contains(input.producer) else { inputs.append(input.description); continue }
+                guard let renamed = names[input.producer] else { return nil }
+                var reference = input
+                reference.producer = renamed
+                inputs.append(reference.description)
             }
+            guard let name = unmatched[key(op.className, inputs)]?.popLast() else { return nil }
+            names[op.name] = name
         }
         return names.count == written.count ? names : nil
     }
