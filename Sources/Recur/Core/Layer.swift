@@ -115,6 +115,10 @@ open class Layer {
     /// `supports_masking` for layers that do not make their own mask).
     open var supportsMasking: Bool { false }
 
+    /// Whether output `index` carries the mask the layer passes on (Keras's `compute_mask` sets it on
+    /// each output it lists): the first output; both sequences of a `Bidirectional` with no merge.
+    open func passesMask(toOutput index: Int) -> Bool { index == 0 }
+
     /// Whether building the layer creates weights (false for `Dropout`, `Flatten`, merge layers, ...).
     open var hasWeights: Bool { true }
 

@@ -105,7 +105,7 @@ enum KerasMaskGraph {
     static func recurMask(of t: SymbolicTensor, depth: Int = 0) -> Value? {
         var t = t
         while true {
-            guard t.index == 0, depth < UntrustedLimits.maxNestingDepth else { return nil }
+            guard t.node.layer.passesMask(toOutput: t.index), depth < UntrustedLimits.maxNestingDepth else { return nil }
             let node = t.node, layer = node.layer
             if let masking = layer as? Masking, let x = node.inputs.first {
                 return .sources(["m:\(UInt(bitPattern: ObjectIdentifier(x))):\(masking.maskValue)"])

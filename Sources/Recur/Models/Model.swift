@@ -148,16 +148,18 @@ open class Model: Layer {
         // it runs, so the layers that run after it see those tensors unmasked, unless the mask reaches
         // them as a call argument Keras recorded (a recurrent layer on one masked input, ...): a merge
         // with the query then passes on no mask, nor does the loss count one.
-        var maskCleared = Set<ObjectIdentifier>()
+        struct TensorKey: Hashable { let node: ObjectIdentifier, index: Int }
+        func key(_ t: SymbolicTensor) -> TensorKey { TensorKey(node: ObjectIdentifier(t.node), index: t.index) }
+        var maskCleared = Set<TensorKey>()
         func runtimeMask(_ t: SymbolicTensor) -> Tensor? {
-            guard t.index == 0, !maskCleared.contains(ObjectIdentifier(t.node)) else { return nil }
+            guard t.node.layer.passesMask(toOutput: t.index), !maskCleared.contains(key(t)) else { return nil }
             return computed[ObjectIdentifier(t.node)]!.mask
         }
         for node in nodes where !(node.layer is InputLayer) {
             // As Keras, a propagated mask reaches a layer called on one tensor argument only: a call
             // with an initial state gets none.
             let first = node.inputs[0]
-            let recorded = maskCleared.contains(ObjectIdentifier(first.node)) && KerasMaskOpWriter.recordedMaskInput(of: node) != nil
+            let recorded = maskCleared.contains(key(first)) && KerasMaskOpWriter.recordedMaskInput(of: node) != nil
             let firstMask = recorded ? computed[ObjectIdentifier(first.node)]!.mask : runtimeMask(first)
             let mask = node.initialState.isEmpty ? firstMask : nil
             // Merge layers see the mask of each of their inputs (Keras keeps a mask on every tensor).
@@ -169,7 +171,7 @@ open class Model: Layer {
             let outputMask = node.initialState.isEmpty ? result.mask : (node.layer.supportsMasking ? firstMask : nil)
             computed[ObjectIdentifier(node)] = (result.tensors, outputMask)
             if node.layer is MultiHeadAttention {
-                for t in node.inputs where t.index == 0 { maskCleared.insert(ObjectIdentifier(t.node)) }
+                for t in node.inputs { maskCleared.insert(key(t)) }
             }
         }
         let masks = outputs.map(runtimeMask)

@@ -64,6 +64,9 @@ public final class Bidirectional: Layer {
     }
 
     public override var supportsMasking: Bool { forwardLayer.returnSequences }
+    public override func passesMask(toOutput index: Int) -> Bool {
+        index == 0 || index == 1 && mergeMode == nil && forwardLayer.returnSequences
+    }
 
     public override func kerasConfig() throws -> [String: JSONValue] {
         ["merge_mode": mergeMode.map { .string($0.rawValue) } ?? .null,
