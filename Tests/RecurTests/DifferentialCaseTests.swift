@@ -27,32 +27,63 @@ import Testing
         #expect(Self.trainingCaseNames.count >= 2, "no training cases under \(Self.directory.path)")
     }
 
-    /// `fit` of the model Keras saved compiled, unshuffled as Keras fitted it, ends at Keras's weights
-    /// (1e-4: two epochs of rounding through adaptive optimizers) with Keras's epoch losses.
-    @Test(arguments: trainingCaseNames) func trainingCaseMatchesKeras(_ name: String) throws {
-        let file = { (suffix: String) in Self.directory.appendingPathComponent(name + suffix).path }
-        let fit = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: file(".fit.json"))), label: name)
-        let arrays = try NumpyFile.loadNpz(path: file(".npz"))
-        let series = { (key: String) in (0..<arrays.count).compactMap { arrays["\(key)_\($0)"] } }
-        let model = try loadModel(path: file(".keras"))
-        let history = try model.fit(series("input"), series("target"), batchSize: fit["batch_size"]?.int ?? 0,
-                                    epochs: fit["epochs"]?.int ?? 0, validationSplit: Float(fit["validation_split"]?.double ?? 0),
-                                    shuffle: false, sampleWeight: arrays["sample_weight"], verbose: 0)
-        let trained = series("trained"), weights = model.getWeights()
-        #expect(weights.count == trained.count && !trained.isEmpty)
-        for (k, (weight, want)) in zip(weights, trained).enumerated() {
-            expectClose(weight, want, tolerance: 1e-4, "\(name) weight \(k)")
+    /// A training case's files: the compiled model, how Keras fitted it (NAME.fit.json) and its
+    /// arrays (NAME.npz: input_i, target_i, maybe sample_weight, and trained_i).
+    struct TrainingCase {
+        let name: String
+        let fit: JSONValue
+        let arrays: [String: Tensor]
+
+        init(_ name: String) throws {
+            self.name = name
+            fit = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: Self.path(name, ".fit.json"))), label: name)
+            arrays = try NumpyFile.loadNpz(path: Self.path(name, ".npz"))
         }
-        // Every loss Keras logged (loss, val_loss, per-output losses), epoch by epoch.
-        let kerasHistory = fit["history"]?.object ?? [:]
-        #expect(kerasHistory["loss"] != nil)
-        for (key, values) in kerasHistory where key.hasSuffix("loss") {
-            let kerasValues = values.array?.compactMap(\.double).map(Float.init) ?? []
-            #expect(kerasValues.count == history.history[key]?.count, "\(name): \(key) \(history.history[key] ?? []) vs Keras \(kerasValues)")
-            for (mine, theirs) in zip(history.history[key] ?? [], kerasValues) {
-                #expect(abs(mine - theirs) <= 1e-4 * (1 + abs(theirs)), "\(name) \(key) \(mine) vs Keras \(theirs)")
+
+        static func path(_ name: String, _ suffix: String) -> String {
+            DifferentialCaseTests.directory.appendingPathComponent(name + suffix).path
+        }
+        var modelPath: String { Self.path(name, ".keras") }
+        var batchSize: Int { fit["batch_size"]?.int ?? 0 }
+        func series(_ key: String) -> [Tensor] { (0..<arrays.count).compactMap { arrays["\(key)_\($0)"] } }
+
+        /// `weights` (in `get_weights()` order) are Keras's after fitting, to 1e-4: two epochs of
+        /// rounding through adaptive optimizers.
+        func expectKerasWeights(_ weights: [Tensor], sourceLocation: SourceLocation = #_sourceLocation) {
+            let trained = series("trained")
+            #expect(weights.count == trained.count && !trained.isEmpty, sourceLocation: sourceLocation)
+            for (k, (weight, want)) in zip(weights, trained).enumerated() {
+                expectClose(weight, want, tolerance: 1e-4, "\(name) weight \(k)", sourceLocation: sourceLocation)
             }
         }
+
+        /// Every loss Keras logged (loss, val_loss, per-output losses) is in `history`, epoch by epoch.
+        func expectKerasLosses(_ history: [String: [Float]], sourceLocation: SourceLocation = #_sourceLocation) {
+            let kerasHistory = fit["history"]?.object ?? [:]
+            #expect(kerasHistory["loss"] != nil, sourceLocation: sourceLocation)
+            for (key, values) in kerasHistory where key.hasSuffix("loss") {
+                let kerasValues = values.array?.compactMap(\.double).map(Float.init) ?? []
+                #expect(kerasValues.count == history[key]?.count, "\(name): \(key) \(history[key] ?? []) vs Keras \(kerasValues)",
+                        sourceLocation: sourceLocation)
+                for (mine, theirs) in zip(history[key] ?? [], kerasValues) {
+                    #expect(abs(mine - theirs) <= 1e-4 * (1 + abs(theirs)), "\(name) \(key) \(mine) vs Keras \(theirs)",
+                            sourceLocation: sourceLocation)
+                }
+            }
+        }
+    }
+
+    /// `fit` of the model Keras saved compiled, unshuffled as Keras fitted it, ends at Keras's weights
+    /// with Keras's epoch losses.
+    @Test(arguments: trainingCaseNames) func trainingCaseMatchesKeras(_ name: String) throws {
+        let training = try TrainingCase(name)
+        let model = try loadModel(path: training.modelPath)
+        let history = try model.fit(training.series("input"), training.series("target"), batchSize: training.batchSize,
+                                    epochs: training.fit["epochs"]?.int ?? 0,
+                                    validationSplit: Float(training.fit["validation_split"]?.double ?? 0),
+                                    shuffle: false, sampleWeight: training.arrays["sample_weight"], verbose: 0)
+        training.expectKerasWeights(model.getWeights())
+        training.expectKerasLosses(history.history)
     }
 
     /// Keras's outputs (1e-5), its summary line for line, and a round trip through Recur's own files.
@@ -66,27 +97,19 @@ import Testing
     /// `recur fit` does the same from the command line: arrays from `.npy` files, the trained model
     /// saved as `.keras` and the epoch logs as JSON.
     @Test func theFitCommandTrainsAsKeras() throws {
-        let name = "masked_batch_norm_training"
-        let file = { (suffix: String) in Self.directory.appendingPathComponent(name + suffix).path }
-        let arrays = try NumpyFile.loadNpz(path: file(".npz"))
-        let fit = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: file(".fit.json"))), label: name)
+        let training = try TrainingCase("masked_batch_norm_training")
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = { (name: String) in dir.appendingPathComponent(name).path }
-        try NumpyFile.saveNpy(try #require(arrays["input_0"]), path: path("x.npy"))
-        try NumpyFile.saveNpy(try #require(arrays["target_0"]), path: path("y.npy"))
-        let result = try BackupAndRestoreTests.run(["fit", file(".keras"), "--input", path("x.npy"), "--target", path("y.npy"),
-                                                    "--epochs", "2", "--batch-size", String(fit["batch_size"]?.int ?? 0), "--no-shuffle",
+        try NumpyFile.saveNpy(try #require(training.arrays["input_0"]), path: path("x.npy"))
+        try NumpyFile.saveNpy(try #require(training.arrays["target_0"]), path: path("y.npy"))
+        let result = try BackupAndRestoreTests.run(["fit", training.modelPath, "--input", path("x.npy"), "--target", path("y.npy"),
+                                                    "--epochs", "2", "--batch-size", String(training.batchSize), "--no-shuffle",
                                                     "--verbose", "0", "--save", path("trained.keras"), "--history", path("history.json")])
         #expect(result.status == 0)
-        let weights = try loadModel(path: path("trained.keras")).getWeights()
-        let trained = (0..<arrays.count).compactMap { arrays["trained_\($0)"] }
-        #expect(weights.count == trained.count)
-        for (k, (weight, want)) in zip(weights, trained).enumerated() { expectClose(weight, want, tolerance: 1e-4, "weight \(k)") }
+        training.expectKerasWeights(try loadModel(path: path("trained.keras")).getWeights())
         let history = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: path("history.json"))), label: "history.json")
-        let losses = history["loss"]?.array?.compactMap(\.double) ?? [], kerasLosses = fit["history"]?["loss"]?.array?.compactMap(\.double) ?? []
-        #expect(losses.count == 2 && kerasLosses.count == 2)
-        for (mine, theirs) in zip(losses, kerasLosses) { #expect(abs(mine - theirs) <= 1e-4 * (1 + abs(theirs))) }
+        training.expectKerasLosses((history.object ?? [:]).mapValues { $0.array?.compactMap(\.double).map(Float.init) ?? [] })
         // An uncompiled model is refused, naming what to do.
         let refusal = try BackupAndRestoreTests.refusal(["fit", Self.directory.appendingPathComponent("initial_state_mask_downstream.keras").path,
                                                          "--input", path("x.npy"), "--target", path("y.npy"), "--save", path("no.keras")])

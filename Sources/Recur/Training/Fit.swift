@@ -294,7 +294,7 @@ extension Model {
             throw RecurError.invalidArgument(errorSubject, "fit: shuffling would break the sample order that stateful layers rely on; pass shuffle: false")
         }
         var trainX = x, trainY = y
-        var validation = validationData.map { ValidationData(x: $0.x, y: $0.y, sampleWeight: nil) }
+        var validation = validationData.map { ValidationData(x: $0.x, y: $0.y) }
         if validationSplit > 0 && validation == nil {
             // Keras's split: the first ⌊n·(1 − split)⌋ samples train, in double precision from the
             // fraction as written (0.4, not Float's 0.4000000059...); the rest, with their sample
@@ -490,5 +490,5 @@ extension Model {
 struct ValidationData {
     let x: [Tensor]
     let y: [Tensor]
-    let sampleWeight: Tensor?
+    var sampleWeight: Tensor? = nil
 }

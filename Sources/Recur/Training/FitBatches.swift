@@ -37,7 +37,7 @@ extension Model {
             throw RecurError.unsupported(errorSubject, "fit: BackupAndRestore with a data source (its position cannot be saved); pass arrays")
         }
         let write = output ?? writeToStandardOutput
-        let validation = validationData.map { ValidationData(x: $0.x, y: $0.y, sampleWeight: nil) }
+        let validation = validationData.map { ValidationData(x: $0.x, y: $0.y) }
         var iterator = batches.makeIterator()
         var history = History()
         stopTraining = false
